@@ -1,0 +1,2 @@
+// Not built yet: see README.md. This package exports nothing until its issue lands.
+export {};

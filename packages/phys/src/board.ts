@@ -1,0 +1,160 @@
+import { VmError } from './errors.js';
+import { checkSize, checkUint, hex, MAX_ADDRESS } from './internal/validate.js';
+
+/**
+ * `ram`: memory the page allocator hands out. `reserved`: memory that exists but was taken before the VM
+ * started (firmware, the kernel image, a device tree); it holds frames owned by `BOOT`, as the original's
+ * syspage "reserved" entries do. `device`: an MMIO window served by handlers registered with
+ * `PhysicalMemory.mapDevice`; it has no frames.
+ */
+export type RegionKind = 'ram' | 'reserved' | 'device';
+
+export interface MemoryRegion {
+  readonly base: number;
+  readonly size: number;
+  readonly kind: RegionKind;
+  readonly name: string;
+}
+
+/** A maximal run of address-contiguous `ram`/`reserved` regions: memory with frames behind it. */
+export interface MemoryBank {
+  readonly base: number;
+  readonly size: number;
+}
+
+/**
+ * Regions must start and end on this boundary: the smallest page size of any supported architecture (armv7m's
+ * 512 B), so every architecture's allocator can cut a board into whole frames or refuse it clearly.
+ */
+export const REGION_ALIGN = 512;
+
+const KINDS: readonly RegionKind[] = ['ram', 'reserved', 'device'];
+
+/**
+ * A board's physical memory map: RAM banks, reserved ranges and device windows. Validated on construction
+ * (empty, overlapping, unaligned or wrapping regions → `EINVAL`), immutable afterwards. Carries no page size:
+ * that belongs to the architecture.
+ */
+export class BoardMemoryMap {
+  /** The regions sorted by base address. */
+  readonly regions: readonly MemoryRegion[];
+  /** Maximal address-contiguous runs of `ram` and `reserved` regions, sorted. */
+  readonly banks: readonly MemoryBank[];
+  /** A display name (the preset's name, or `custom`). */
+  readonly name: string;
+
+  constructor(regions: readonly MemoryRegion[], name = 'custom') {
+    if (!Array.isArray(regions) || regions.length === 0) {
+      throw new VmError('EINVAL', 'regions must be a non-empty array of { base, size, kind, name }');
+    }
+    const copy: MemoryRegion[] = regions.map((r, i) => {
+      if (r === null || typeof r !== 'object') throw new VmError('EINVAL', `regions[${i}] must be an object`);
+      checkUint(`regions[${i}].base`, r.base);
+      checkSize(`regions[${i}].size`, r.size);
+      if (!KINDS.includes(r.kind)) {
+        throw new VmError('EINVAL', `regions[${i}].kind must be ram, reserved or device, got ${String(r.kind)}`);
+      }
+      if (r.base % REGION_ALIGN !== 0 || r.size % REGION_ALIGN !== 0) {
+        throw new VmError(
+          'EINVAL',
+          `regions[${i}] (${String(r.name)}) base ${hex(r.base)} and size ${hex(r.size)} must be multiples of ${REGION_ALIGN}`,
+        );
+      }
+      if (r.base + r.size > MAX_ADDRESS) {
+        throw new VmError('EINVAL', `regions[${i}] (${String(r.name)}) ends past 2^53`);
+      }
+      return Object.freeze({ base: r.base, size: r.size, kind: r.kind, name: String(r.name ?? `region${i}`) });
+    });
+    copy.sort((a, b) => a.base - b.base);
+    for (let i = 1; i < copy.length; i++) {
+      const a = copy[i - 1];
+      const b = copy[i];
+      if (a.base + a.size > b.base) {
+        throw new VmError(
+          'EINVAL',
+          `regions ${a.name} [${hex(a.base)}, ${hex(a.base + a.size)}) and ${b.name} [${hex(b.base)}, ${hex(b.base + b.size)}) overlap`,
+        );
+      }
+    }
+    if (!copy.some((r) => r.kind === 'ram')) throw new VmError('EINVAL', 'a board needs at least one ram region');
+    const banks: MemoryBank[] = [];
+    for (const r of copy) {
+      if (r.kind === 'device') continue;
+      const last = banks[banks.length - 1];
+      if (last && last.base + last.size === r.base) banks[banks.length - 1] = { base: last.base, size: last.size + r.size };
+      else banks.push({ base: r.base, size: r.size });
+    }
+    this.regions = Object.freeze(copy);
+    this.banks = Object.freeze(banks.map((b) => Object.freeze(b)));
+    this.name = name;
+  }
+
+  /** Bytes of `ram` regions. */
+  get ramSize(): number {
+    return this.regions.reduce((s, r) => (r.kind === 'ram' ? s + r.size : s), 0);
+  }
+
+  /** The region containing `pa`, or undefined. */
+  regionAt(pa: number): MemoryRegion | undefined {
+    for (const r of this.regions) if (pa >= r.base && pa < r.base + r.size) return r;
+    return undefined;
+  }
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+// QEMU's `virt` machine: firmware (OpenSBI) at the bottom of DRAM, the kernel image loaded after it.
+function riscvVirt(ramSize: number): MemoryRegion[] {
+  return [
+    { base: 0x0200_0000, size: 0x1_0000, kind: 'device', name: 'clint' },
+    { base: 0x0c00_0000, size: 0x60_0000, kind: 'device', name: 'plic' },
+    { base: 0x1000_0000, size: 0x1000, kind: 'device', name: 'uart0' },
+    { base: 0x8000_0000, size: 2 * MiB, kind: 'reserved', name: 'opensbi' },
+    { base: 0x8020_0000, size: 1 * MiB, kind: 'reserved', name: 'kernel' },
+    { base: 0x8030_0000, size: ramSize - 3 * MiB, kind: 'ram', name: 'dram' },
+  ];
+}
+
+const PRESETS: Readonly<Record<string, () => MemoryRegion[]>> = {
+  'riscv-virt-64m': () => riscvVirt(64 * MiB),
+  'riscv-virt-4g': () => riscvVirt(4 * GiB),
+  // A PC: real-mode data, conventional memory, the VGA hole and BIOS ROM below 1 MiB, the kernel at 1 MiB.
+  'ia32-pc-32m': () => [
+    { base: 0x0, size: 0x1000, kind: 'reserved', name: 'ivt+bda' },
+    { base: 0x1000, size: 0x9e000, kind: 'ram', name: 'conventional' },
+    { base: 0x9f000, size: 0x1000, kind: 'reserved', name: 'ebda' },
+    { base: 0xa0000, size: 0x20000, kind: 'device', name: 'vga' },
+    { base: 0xc0000, size: 0x40000, kind: 'reserved', name: 'bios-rom' },
+    { base: 0x10_0000, size: 1 * MiB, kind: 'reserved', name: 'kernel' },
+    { base: 0x20_0000, size: 30 * MiB, kind: 'ram', name: 'extended' },
+  ],
+  // A Cortex-M part with 512 KiB of SRAM: flash holds the kernel and program images (boot-owned), peripherals
+  // sit in the architecture's fixed device window.
+  'stm32-512k': () => [
+    { base: 0x0800_0000, size: 1 * MiB, kind: 'reserved', name: 'flash' },
+    { base: 0x2000_0000, size: 512 * KiB, kind: 'ram', name: 'sram' },
+    { base: 0x4000_0000, size: 0x2000_0000, kind: 'device', name: 'peripherals' },
+  ],
+};
+
+/** Board presets and single-bank boards. */
+export const boards = {
+  /** The preset names `get` accepts. */
+  names(): string[] {
+    return Object.keys(PRESETS);
+  },
+  /** A preset: `riscv-virt-64m`, `riscv-virt-4g`, `ia32-pc-32m`, `stm32-512k`. Unknown name → `ENOENT`. */
+  get(name: string): BoardMemoryMap {
+    const make = Object.prototype.hasOwnProperty.call(PRESETS, name) ? PRESETS[name] : undefined;
+    if (!make) throw new VmError('ENOENT', `board ${String(name)} is not a preset (${Object.keys(PRESETS).join(', ')})`);
+    return new BoardMemoryMap(make(), name);
+  },
+  /** One RAM bank of `size` bytes at `base` (default 0). */
+  ram(size: number, base = 0): BoardMemoryMap {
+    checkSize('size', size);
+    checkUint('base', base);
+    return new BoardMemoryMap([{ base, size, kind: 'ram', name: 'ram' }], `ram-${size}`);
+  },
+};

@@ -1,0 +1,396 @@
+import { FaultInjector } from './fault-injector.js';
+import { PageOwner, PageUsage } from './constants.js';
+import type { PageOwnerValue, PageUsageValue } from './constants.js';
+import { VmError } from './errors.js';
+import {
+  FRAME_FREE,
+  FrameTable,
+  OWNER_MASK,
+  OWNER_SHIFT,
+  TAIL,
+  USAGE_MASK,
+  USAGE_SHIFT,
+} from './frame-table.js';
+import { checkSize, hex, log2Ceil, log2Floor } from './internal/validate.js';
+import { invariant } from './invariant.js';
+import { PAGE_MARKERS } from './page-map.js';
+import type { PageMapRun } from './page-map.js';
+import type { PhysicalMemory } from './physical-memory.js';
+
+/** A block of frames handed out by {@link PageAllocator.alloc}: `2^order` pages from `pa`. A value, not a handle. */
+export interface Frame {
+  readonly pa: number;
+  readonly order: number;
+}
+
+/** What {@link PageAllocator.get} reports of the block containing an address. */
+export interface FrameInfo {
+  /** Address of the block's head frame. */
+  pa: number;
+  /** The block holds `2^order` pages. */
+  order: number;
+  owner: PageOwnerValue;
+  usage: PageUsageValue;
+  free: boolean;
+}
+
+export interface AllocOptions {
+  /** Default `PageOwner.KERNEL`. */
+  owner?: PageOwnerValue;
+  /** Default `PageUsage.NONE`. A `PTABLE` allocation counts at fault site `ptable`, anything else at `frame`. */
+  usage?: PageUsageValue;
+}
+
+/** Byte figures of the allocator, as the original's `vm_pageinfo` plus the kernel/application split. */
+export interface PageInfo {
+  total: number;
+  free: number;
+  alloc: number;
+  boot: number;
+  kernel: number;
+  app: number;
+}
+
+export interface PageAllocatorOptions {
+  /** Bytes per page: a power of two ≥ 512 (4096 on MMU targets, 512 on armv7m). */
+  pageSize: number;
+}
+
+/**
+ * The buddy page allocator of the original `vm/page.c`: one free list per order, split on allocation, buddy merge
+ * on free. Buddies are found by physical address and merged only when address-contiguous, so holes between RAM
+ * banks are never swallowed into a block (the original's array arithmetic does swallow them). `reserved` board
+ * regions become frames owned by `BOOT`; everything else starts free in maximal naturally aligned blocks.
+ *
+ * Frames handed out read as zeros: a freed block's bytes are dropped from `PhysicalMemory` on free.
+ */
+export class PageAllocator {
+  readonly mem: PhysicalMemory;
+  readonly pageSize: number;
+  /** The fault-injection hook every layer above allocates through. */
+  readonly faults = new FaultInjector();
+  /** Largest block order this RAM can hold. */
+  readonly maxOrder: number;
+  private readonly frames: FrameTable;
+  // Free-list heads per order (frame numbers, -1 = empty).
+  private readonly heads: Int32Array;
+  // Allocated pages by owner (BOOT, KERNEL, APP).
+  private readonly owned = new Float64Array(3);
+
+  constructor(mem: PhysicalMemory, options: PageAllocatorOptions) {
+    this.mem = mem;
+    this.frames = new FrameTable(mem.board, options?.pageSize);
+    this.pageSize = this.frames.pageSize;
+    let largest = 1;
+    for (const b of this.frames.banks) largest = Math.max(largest, b.frames);
+    this.maxOrder = Math.min(log2Floor(largest), 30);
+    this.heads = new Int32Array(this.maxOrder + 1).fill(-1);
+    this.boot();
+  }
+
+  /**
+   * A block of at least `size` bytes (rounded up to a power-of-two number of pages), zeroed, or `null` when no
+   * block that large is free or the fault injector says so. Bad `size` or options → `EINVAL`.
+   */
+  alloc(size: number, options?: AllocOptions): Frame | null {
+    const owner = options?.owner ?? PageOwner.KERNEL;
+    const usage = options?.usage ?? PageUsage.NONE;
+    let k = 0;
+    if (size > this.pageSize || !(size > 0) || !Number.isSafeInteger(size)) {
+      checkSize('size', size);
+      k = log2Ceil(Math.ceil(size / this.pageSize));
+    }
+    if (owner !== PageOwner.KERNEL || usage !== PageUsage.NONE) checkOwnerUsage(owner, usage);
+    if (this.faults.hit(usage === PageUsage.PTABLE ? 'ptable' : 'frame')) return null;
+    if (k > this.maxOrder) return null;
+    let j = k;
+    const heads = this.heads;
+    while (heads[j] < 0) if (++j > this.maxOrder) return null;
+    const f = this.frames;
+    const i = heads[j];
+    this.unlink(i, j);
+    while (j > k) {
+      j--;
+      const upper = i + (1 << j);
+      f.order[upper] = j;
+      this.push(upper, j);
+    }
+    f.order[i] = k;
+    const flag = (owner << OWNER_SHIFT) | (usage << USAGE_SHIFT);
+    if (k === 0) f.flags[i] = flag;
+    else f.flags.fill(flag, i, i + (1 << k));
+    this.owned[owner] += 1 << k;
+    return { pa: f.paOf(i), order: k };
+  }
+
+  /**
+   * Gives a block back and merges it with its free buddies. `frame` must be exactly what `alloc` returned (or a
+   * boot frame from `get`): its head address and order. Double free, a non-head frame, a wrong order or an
+   * address outside RAM → `EINVAL`, nothing changed.
+   */
+  free(frame: Frame): void {
+    const f = this.frames;
+    const i = this.headIndex(frame);
+    const k = f.order[i];
+    const flag = f.flags[i];
+    const pages = 1 << k;
+    this.owned[(flag & OWNER_MASK) >> OWNER_SHIFT] -= pages;
+    this.mem.zero(frame.pa, pages * this.pageSize);
+    if (k === 0) f.flags[i] = FRAME_FREE;
+    else f.flags.fill(FRAME_FREE, i, i + pages);
+    this.merge(i, k, frame.pa);
+  }
+
+  /** The block (allocated or free) containing `pa`, or undefined when `pa` is not RAM. */
+  get(pa: number): FrameInfo | undefined {
+    if (!Number.isSafeInteger(pa) || pa < 0) return undefined;
+    const f = this.frames;
+    const page = pa - (pa % this.pageSize);
+    const i = f.indexOf(page);
+    if (i < 0) return undefined;
+    const head = this.headOf(i, page);
+    const flag = f.flags[head];
+    return {
+      pa: f.paOf(head),
+      order: f.order[head],
+      owner: ((flag & OWNER_MASK) >> OWNER_SHIFT) as PageOwnerValue,
+      usage: ((flag & USAGE_MASK) >> USAGE_SHIFT) as PageUsageValue,
+      free: (flag & FRAME_FREE) !== 0,
+    };
+  }
+
+  /** Byte figures: total RAM (with reserved), free, allocated, and the allocated split by owner. */
+  info(): PageInfo {
+    const ps = this.pageSize;
+    const total = this.frames.count * ps;
+    const boot = this.owned[PageOwner.BOOT] * ps;
+    const kernel = this.owned[PageOwner.KERNEL] * ps;
+    const app = this.owned[PageOwner.APP] * ps;
+    const alloc = boot + kernel + app;
+    return { total, free: total - alloc, alloc, boot, kernel, app };
+  }
+
+  /** Free blocks per order (index = order), e.g. to compare fragmentation before and after. */
+  freeBlocks(): number[] {
+    const out: number[] = [];
+    for (let k = 0; k <= this.maxOrder; k++) {
+      let n = 0;
+      for (let i = this.heads[k]; i >= 0; i = this.frames.next[i]) n++;
+      out.push(n);
+    }
+    return out;
+  }
+
+  /** Run-length page map in address order, with the original's markers (runs break at holes). */
+  pageMap(): PageMapRun[] {
+    const f = this.frames;
+    const runs: PageMapRun[] = [];
+    for (const b of f.banks) {
+      let run: PageMapRun | undefined;
+      for (let i = b.first; i < b.first + b.frames; i++) {
+        const m = marker(f.flags[i]);
+        if (run && run.marker === m) run.count++;
+        else {
+          run = { count: 1, marker: m, addr: b.base + (i - b.first) * this.pageSize };
+          runs.push(run);
+        }
+      }
+    }
+    return runs;
+  }
+
+  /**
+   * Verifies every invariant of the frame database and free lists; throws on the first broken one. Cost is
+   * linear in the number of frames: tests call it after every step, production code never.
+   */
+  check(): void {
+    const f = this.frames;
+    const onList = new Uint8Array(f.count);
+    const listed = new Float64Array(this.maxOrder + 1);
+    for (let k = 0; k <= this.maxOrder; k++) {
+      let prev = -1;
+      for (let i = this.heads[k], steps = 0; i >= 0; i = f.next[i], steps++) {
+        invariant(steps < f.count, `free list ${k} has a cycle`);
+        invariant(f.prev[i] === prev, `free list ${k}: frame ${i} has prev ${f.prev[i]}, expected ${prev}`);
+        invariant(f.order[i] === k, `free list ${k} holds frame ${i} of order ${f.order[i]}`);
+        invariant(f.flags[i] === FRAME_FREE, `free list ${k} holds frame ${i} with flags ${hex(f.flags[i])}`);
+        invariant(onList[i] === 0, `frame ${i} is on the free lists twice`);
+        onList[i] = 1;
+        listed[k]++;
+        prev = i;
+      }
+    }
+    const owned = [0, 0, 0];
+    for (const b of f.banks) {
+      let i = b.first;
+      const end = b.first + b.frames;
+      while (i < end) {
+        const k = f.order[i];
+        invariant(k !== TAIL, `frame ${i} at ${hex(f.paOf(i))} is a tail with no head before it`);
+        const pages = 2 ** k;
+        const pa = f.paOf(i);
+        invariant(pa % (pages * this.pageSize) === 0, `block at ${hex(pa)} of order ${k} is not naturally aligned`);
+        invariant(i + pages <= end, `block at ${hex(pa)} of order ${k} runs past its bank`);
+        const flag = f.flags[i];
+        for (let t = i + 1; t < i + pages; t++) {
+          invariant(f.order[t] === TAIL, `frame ${t} inside block ${hex(pa)} is marked as a head`);
+          invariant(f.flags[t] === flag, `frame ${t} inside block ${hex(pa)} has flags differing from its head`);
+        }
+        if (flag & FRAME_FREE) {
+          invariant(flag === FRAME_FREE, `free block ${hex(pa)} carries owner/usage bits`);
+          invariant(onList[i] === 1, `free block ${hex(pa)} of order ${k} is on no free list`);
+          if (k < this.maxOrder) {
+            const size = pages * this.pageSize;
+            const buddyPa = (pa / size) % 2 === 0 ? pa + size : pa - size;
+            const j = f.indexOf(buddyPa);
+            invariant(
+              !(j >= 0 && f.order[j] === k && f.flags[j] === FRAME_FREE),
+              `free block ${hex(pa)} and its free buddy ${hex(buddyPa)} of order ${k} were not merged`,
+            );
+          }
+        } else {
+          invariant(onList[i] === 0, `allocated block ${hex(pa)} is on a free list`);
+          const owner = (flag & OWNER_MASK) >> OWNER_SHIFT;
+          invariant(owner <= PageOwner.APP, `block ${hex(pa)} has unknown owner ${owner}`);
+          owned[owner] += pages;
+        }
+        i += pages;
+      }
+    }
+    for (let o = 0; o < 3; o++) {
+      invariant(owned[o] === this.owned[o], `owner ${o} accounts ${this.owned[o]} pages, frames say ${owned[o]}`);
+    }
+    for (const chunk of this.mem.backedChunks()) this.checkFreeZero(chunk);
+  }
+
+  // Freed frames must never show old data: every byte of a free frame that still has host memory is zero.
+  private checkFreeZero(chunk: number): void {
+    const f = this.frames;
+    for (let pa = chunk; pa < chunk + 4096; pa += this.pageSize) {
+      const i = f.indexOf(pa);
+      if (i < 0 || (f.flags[i] & FRAME_FREE) === 0) continue;
+      const bytes = this.mem.read(pa, Math.min(this.pageSize, 4096));
+      invariant(bytes.every((v) => v === 0), `free frame ${hex(pa)} holds old data`);
+    }
+  }
+
+  private boot(): void {
+    const f = this.frames;
+    const board = this.mem.board;
+    f.order.fill(TAIL);
+    for (const r of board.regions) {
+      if (r.kind !== 'reserved') continue;
+      const first = f.indexOf(r.base);
+      const n = r.size / this.pageSize;
+      f.order.fill(0, first, first + n);
+      f.flags.fill((PageOwner.BOOT << OWNER_SHIFT) | (PageUsage.NONE << USAGE_SHIFT), first, first + n);
+      this.owned[PageOwner.BOOT] += n;
+    }
+    for (const r of board.regions) {
+      if (r.kind !== 'ram') continue;
+      let i = f.indexOf(r.base);
+      let pa = r.base;
+      const end = r.base + r.size;
+      while (pa < end) {
+        // Largest block that is naturally aligned at pa and fits in what is left of the region.
+        let k = Math.min(this.maxOrder, log2Floor((end - pa) / this.pageSize));
+        while (k > 0 && pa % (this.pageSize * 2 ** k) !== 0) k--;
+        const pages = 1 << k;
+        f.flags.fill(FRAME_FREE, i, i + pages);
+        f.order[i] = k;
+        this.merge(i, k, pa);
+        i += pages;
+        pa += pages * this.pageSize;
+      }
+    }
+  }
+
+  // Merges free block (i, k) at pa with free buddies of equal order and puts the result on its list.
+  private merge(i: number, k: number, pa: number): void {
+    const f = this.frames;
+    const bank = f.bankOf(i);
+    while (k < this.maxOrder) {
+      const size = this.pageSize * 2 ** k;
+      const lower = (pa / size) % 2 === 0;
+      const buddyPa = lower ? pa + size : pa - size;
+      // A buddy is merged only when it is memory: one that falls in a hole after or before the bank has no frame.
+      if (buddyPa < bank.base || buddyPa + size > bank.end) break;
+      const j = lower ? i + (1 << k) : i - (1 << k);
+      if (f.order[j] !== k || f.flags[j] !== FRAME_FREE) break;
+      this.unlink(j, k);
+      if (lower) f.order[j] = TAIL;
+      else {
+        f.order[i] = TAIL;
+        i = j;
+        pa = buddyPa;
+      }
+      k++;
+    }
+    f.order[i] = k;
+    this.push(i, k);
+  }
+
+  private headIndex(frame: Frame): number {
+    if (frame === null || typeof frame !== 'object') throw new VmError('EINVAL', `frame must be { pa, order }, got ${String(frame)}`);
+    const { pa, order } = frame;
+    if (!Number.isSafeInteger(pa) || pa < 0 || pa % this.pageSize !== 0) {
+      throw new VmError('EINVAL', `frame.pa must be a page-aligned address, got ${String(pa)}`);
+    }
+    const f = this.frames;
+    const i = f.indexOf(pa);
+    if (i < 0) throw new VmError('EINVAL', `frame.pa ${hex(pa)} is outside RAM`);
+    if (f.order[i] === TAIL) throw new VmError('EINVAL', `frame.pa ${hex(pa)} is not the head of a block`);
+    if (f.flags[i] & FRAME_FREE) throw new VmError('EINVAL', `frame.pa ${hex(pa)} is already free (double free)`);
+    if (order !== f.order[i]) {
+      throw new VmError('EINVAL', `frame.order ${String(order)} does not match the block at ${hex(pa)} (order ${f.order[i]})`);
+    }
+    return i;
+  }
+
+  // The head of the block containing frame i (at page address pa).
+  private headOf(i: number, pa: number): number {
+    const f = this.frames;
+    if (f.order[i] !== TAIL) return i;
+    for (let k = 1; k <= this.maxOrder; k++) {
+      const size = this.pageSize * 2 ** k;
+      const h = i - (pa % size) / this.pageSize;
+      if (f.order[h] === k) return h;
+    }
+    throw new Error(`frame ${i} has no head`);
+  }
+
+  private push(i: number, k: number): void {
+    const f = this.frames;
+    const h = this.heads[k];
+    f.next[i] = h;
+    f.prev[i] = -1;
+    if (h >= 0) f.prev[h] = i;
+    this.heads[k] = i;
+  }
+
+  private unlink(i: number, k: number): void {
+    const f = this.frames;
+    const n = f.next[i];
+    const p = f.prev[i];
+    if (p >= 0) f.next[p] = n;
+    else this.heads[k] = n;
+    if (n >= 0) f.prev[n] = p;
+  }
+}
+
+function checkOwnerUsage(owner: number, usage: number): void {
+  if (owner !== PageOwner.BOOT && owner !== PageOwner.KERNEL && owner !== PageOwner.APP) {
+    throw new VmError('EINVAL', `owner must be a PageOwner (0..2), got ${String(owner)}`);
+  }
+  if (!Number.isInteger(usage) || usage < PageUsage.NONE || usage > PageUsage.HEAP) {
+    throw new VmError('EINVAL', `usage must be a PageUsage (0..6), got ${String(usage)}`);
+  }
+}
+
+function marker(flag: number): string {
+  if (flag & FRAME_FREE) return PAGE_MARKERS.free;
+  const owner = (flag & OWNER_MASK) >> OWNER_SHIFT;
+  if (owner === PageOwner.BOOT) return PAGE_MARKERS.boot;
+  if (owner === PageOwner.APP) return PAGE_MARKERS.app;
+  return PAGE_MARKERS.kernel[(flag & USAGE_MASK) >> USAGE_SHIFT] ?? 'K';
+}

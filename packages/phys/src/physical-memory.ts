@@ -1,0 +1,345 @@
+import type { BoardMemoryMap, MemoryRegion } from './board.js';
+import { VmError } from './errors.js';
+import { checkSize, checkUint, hex } from './internal/validate.js';
+
+/** Width of a device access in bytes. */
+export type AccessWidth = 1 | 2 | 4;
+
+/** Handlers of an MMIO window. `offset` is relative to the base given to `mapDevice`. */
+export interface DeviceHandler {
+  read(offset: number, width: AccessWidth): number;
+  write(offset: number, value: number, width: AccessWidth): void;
+}
+
+/**
+ * Host memory is allocated in chunks of this many bytes, only for chunks that were ever written with something
+ * other than zeros. 4 KiB matches the common page size; smaller pages zero part of a chunk instead of dropping it.
+ */
+export const CHUNK_SIZE = 4096;
+
+interface Bank {
+  readonly base: number;
+  readonly end: number;
+  // Base of the first chunk: banks need only be REGION_ALIGN-aligned.
+  readonly chunkBase: number;
+  // Per chunk: index into `pool`, 0 when the chunk was never written (reads as zeros).
+  readonly slots: Int32Array;
+}
+
+interface Device {
+  readonly base: number;
+  readonly end: number;
+  readonly handler: DeviceHandler;
+}
+
+/**
+ * The board's physical address space with real bytes. Sparse and lazily backed: a chunk gets host memory the
+ * first time something non-zero is written to it, and gives it back when it is zeroed whole, so a frame that was
+ * never written (or was freed) costs nothing and reads as zeros. Little-endian, like every target here.
+ * Accesses outside RAM and device windows throw `VmError('EFAULT')`.
+ */
+export class PhysicalMemory {
+  readonly board: BoardMemoryMap;
+  private readonly banks: Bank[];
+  private last: Bank;
+  // pool[0] is never used so that slot value 0 can mean "unbacked".
+  private readonly pool: (DataView | undefined)[] = [undefined];
+  private readonly freeSlots: number[] = [];
+  private readonly devices: Device[] = [];
+  private backedCount = 0;
+
+  constructor(board: BoardMemoryMap) {
+    this.board = board;
+    this.banks = board.banks.map((b) => {
+      const chunkBase = b.base - (b.base % CHUNK_SIZE);
+      const chunks = Math.ceil((b.base + b.size - chunkBase) / CHUNK_SIZE);
+      return { base: b.base, end: b.base + b.size, chunkBase, slots: new Int32Array(chunks) };
+    });
+    this.last = this.banks[0];
+  }
+
+  /** Bytes of host memory holding page contents now. */
+  get backedBytes(): number {
+    return this.backedCount * CHUNK_SIZE;
+  }
+
+  /** True when `[pa, pa+len)` lies inside RAM (a `ram` or `reserved` region), not a device window. */
+  isRam(pa: number, len = 1): boolean {
+    return this.locate(pa, len) !== null;
+  }
+
+  /** Physical addresses of the chunks that hold host memory now, ascending. */
+  *backedChunks(): IterableIterator<number> {
+    for (const b of this.banks) {
+      for (let k = 0; k < b.slots.length; k++) if (b.slots[k] !== 0) yield b.chunkBase + k * CHUNK_SIZE;
+    }
+  }
+
+  read8(pa: number): number {
+    const b = this.locate(pa, 1);
+    if (b === null) return this.deviceRead(pa, 1);
+    const off = pa - b.chunkBase;
+    const k = Math.floor(off / CHUNK_SIZE);
+    const s = b.slots[k];
+    return s === 0 ? 0 : this.pool[s]!.getUint8(off - k * CHUNK_SIZE);
+  }
+
+  read16(pa: number): number {
+    const b = this.locate(pa, 2);
+    if (b === null) return this.deviceRead(pa, 2);
+    const off = pa - b.chunkBase;
+    const k = Math.floor(off / CHUNK_SIZE);
+    const within = off - k * CHUNK_SIZE;
+    if (within > CHUNK_SIZE - 2) return this.read8(pa) | (this.read8(pa + 1) << 8);
+    const s = b.slots[k];
+    return s === 0 ? 0 : this.pool[s]!.getUint16(within, true);
+  }
+
+  /** The little-endian 32-bit word at `pa`, as an unsigned number. */
+  read32(pa: number): number {
+    const b = this.locate(pa, 4);
+    if (b === null) return this.deviceRead(pa, 4);
+    const off = pa - b.chunkBase;
+    const k = Math.floor(off / CHUNK_SIZE);
+    const within = off - k * CHUNK_SIZE;
+    if (within > CHUNK_SIZE - 4) return (this.read16(pa) | (this.read16(pa + 2) << 16)) >>> 0;
+    const s = b.slots[k];
+    return s === 0 ? 0 : this.pool[s]!.getUint32(within, true);
+  }
+
+  write8(pa: number, value: number): void {
+    const b = this.locate(pa, 1);
+    if (b === null) return this.deviceWrite(pa, value & 0xff, 1);
+    const off = pa - b.chunkBase;
+    const k = Math.floor(off / CHUNK_SIZE);
+    const v = value & 0xff;
+    const dv = b.slots[k] === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[b.slots[k]];
+    dv?.setUint8(off - k * CHUNK_SIZE, v);
+  }
+
+  write16(pa: number, value: number): void {
+    const b = this.locate(pa, 2);
+    if (b === null) return this.deviceWrite(pa, value & 0xffff, 2);
+    const off = pa - b.chunkBase;
+    const k = Math.floor(off / CHUNK_SIZE);
+    const within = off - k * CHUNK_SIZE;
+    const v = value & 0xffff;
+    if (within > CHUNK_SIZE - 2) {
+      this.write8(pa, v);
+      this.write8(pa + 1, v >>> 8);
+      return;
+    }
+    const dv = b.slots[k] === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[b.slots[k]];
+    dv?.setUint16(within, v, true);
+  }
+
+  write32(pa: number, value: number): void {
+    const b = this.locate(pa, 4);
+    if (b === null) return this.deviceWrite(pa, value >>> 0, 4);
+    const off = pa - b.chunkBase;
+    const k = Math.floor(off / CHUNK_SIZE);
+    const within = off - k * CHUNK_SIZE;
+    const v = value >>> 0;
+    if (within > CHUNK_SIZE - 4) {
+      this.write16(pa, v & 0xffff);
+      this.write16(pa + 2, v >>> 16);
+      return;
+    }
+    const dv = b.slots[k] === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[b.slots[k]];
+    dv?.setUint32(within, v, true);
+  }
+
+  /** A copy of `len` bytes at `pa`. The range must lie in one RAM bank or in device windows. */
+  read(pa: number, len: number): Uint8Array {
+    checkUint('len', len);
+    const out = new Uint8Array(len);
+    if (len === 0) return out;
+    const b = this.locate(pa, len);
+    if (b === null) {
+      this.checkDeviceRange(pa, len);
+      for (let i = 0; i < len; i++) out[i] = this.deviceRead(pa + i, 1);
+      return out;
+    }
+    this.eachPiece(b, pa, len, (dv, within, n, done) => {
+      if (dv) out.set(new Uint8Array(dv.buffer, within, n), done);
+    });
+    return out;
+  }
+
+  /** Writes `bytes` at `pa`. The range must lie in one RAM bank or in device windows. */
+  write(pa: number, bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) throw new VmError('EINVAL', 'bytes must be a Uint8Array');
+    const len = bytes.length;
+    if (len === 0) return;
+    const b = this.locate(pa, len);
+    if (b === null) {
+      this.checkDeviceRange(pa, len);
+      for (let i = 0; i < len; i++) this.deviceWrite(pa + i, bytes[i], 1);
+      return;
+    }
+    this.eachPiece(b, pa, len, (dv, within, n, done, k) => {
+      const src = bytes.subarray(done, done + n);
+      if (dv) new Uint8Array(dv.buffer, within, n).set(src);
+      else if (!isZero(src)) new Uint8Array(this.back(b, k).buffer, within, n).set(src);
+    });
+  }
+
+  /**
+   * Zeroes `len` bytes at `pa` in RAM; chunks zeroed whole give their host memory back. This is how freed frames
+   * come to read as zeros, so it is written as a plain loop: it runs on every frame free.
+   */
+  zero(pa: number, len: number): void {
+    if (!Number.isSafeInteger(len) || len < 0) checkUint('len', len);
+    if (len === 0) return;
+    const b = this.locate(pa, len);
+    if (b === null) throw this.fault(pa, len, 'zero works on RAM only');
+    if (this.backedCount === 0) return;
+    let done = 0;
+    while (done < len) {
+      const off = pa + done - b.chunkBase;
+      const k = Math.floor(off / CHUNK_SIZE);
+      const within = off - k * CHUNK_SIZE;
+      const n = Math.min(CHUNK_SIZE - within, len - done);
+      const s = b.slots[k];
+      if (s !== 0) {
+        if (n === CHUNK_SIZE) this.unback(b, k);
+        else new Uint8Array(this.pool[s]!.buffer, within, n).fill(0);
+      }
+      done += n;
+    }
+  }
+
+  /** Copies `len` bytes from `src` to `dst` (overlapping ranges allowed, as memmove). */
+  copy(dst: number, src: number, len: number): void {
+    checkUint('len', len);
+    if (len === 0) return;
+    this.write(dst, this.read(src, len));
+  }
+
+  /**
+   * Serves `[base, base+size)` with `handler`. The range must lie inside one of the board's `device` regions
+   * (`EINVAL`) and not overlap a window already mapped (`EEXIST`).
+   */
+  mapDevice(base: number, size: number, handler: DeviceHandler): void {
+    checkUint('base', base);
+    checkSize('size', size);
+    if (!handler || typeof handler.read !== 'function' || typeof handler.write !== 'function') {
+      throw new VmError('EINVAL', 'handler must have read(offset, width) and write(offset, value, width)');
+    }
+    const region = this.deviceRegion(base, size);
+    if (!region) {
+      throw new VmError('EINVAL', `device window [${hex(base)}, ${hex(base + size)}) is not inside a device region of board ${this.board.name}`);
+    }
+    for (const d of this.devices) {
+      if (base < d.end && d.base < base + size) {
+        throw new VmError('EEXIST', `device window [${hex(base)}, ${hex(base + size)}) overlaps one at ${hex(d.base)}`);
+      }
+    }
+    this.devices.push({ base, end: base + size, handler });
+    this.devices.sort((a, b) => a.base - b.base);
+  }
+
+  /** Removes the device window mapped at `base` (`ENOENT` if none). */
+  unmapDevice(base: number): void {
+    const i = this.devices.findIndex((d) => d.base === base);
+    if (i < 0) throw new VmError('ENOENT', `no device window at base ${hex(base)}`);
+    this.devices.splice(i, 1);
+  }
+
+  // The bank holding all of [pa, pa+len), or null. Remembers the last bank: accesses cluster.
+  private locate(pa: number, len: number): Bank | null {
+    const b = this.last;
+    if (pa >= b.base && pa + len <= b.end && Number.isInteger(pa)) return b;
+    return this.locateSlow(pa, len);
+  }
+
+  private locateSlow(pa: number, len: number): Bank | null {
+    if (!Number.isSafeInteger(pa)) {
+      throw new VmError('EFAULT', `physical address ${String(pa)} is not an integer address`);
+    }
+    for (const b of this.banks) {
+      if (pa >= b.base && pa + len <= b.end) {
+        this.last = b;
+        return b;
+      }
+    }
+    return null;
+  }
+
+  // Calls fn per chunk piece of [pa, pa+len) inside bank b, in address order.
+  private eachPiece(
+    b: Bank,
+    pa: number,
+    len: number,
+    fn: (dv: DataView | undefined, within: number, n: number, done: number, k: number) => void,
+  ): void {
+    let done = 0;
+    while (done < len) {
+      const off = pa + done - b.chunkBase;
+      const k = Math.floor(off / CHUNK_SIZE);
+      const within = off - k * CHUNK_SIZE;
+      const n = Math.min(CHUNK_SIZE - within, len - done);
+      const s = b.slots[k];
+      fn(s === 0 ? undefined : this.pool[s], within, n, done, k);
+      done += n;
+    }
+  }
+
+  private back(b: Bank, k: number): DataView {
+    const dv = new DataView(new ArrayBuffer(CHUNK_SIZE));
+    let s = this.freeSlots.pop();
+    if (s === undefined) {
+      s = this.pool.length;
+      this.pool.push(dv);
+    } else this.pool[s] = dv;
+    b.slots[k] = s;
+    this.backedCount++;
+    return dv;
+  }
+
+  private unback(b: Bank, k: number): void {
+    const s = b.slots[k];
+    this.pool[s] = undefined;
+    this.freeSlots.push(s);
+    b.slots[k] = 0;
+    this.backedCount--;
+  }
+
+  private deviceRegion(base: number, size: number): MemoryRegion | undefined {
+    return this.board.regions.find((r) => r.kind === 'device' && base >= r.base && base + size <= r.base + r.size);
+  }
+
+  private device(pa: number, width: number): Device | undefined {
+    for (const d of this.devices) if (pa >= d.base && pa + width <= d.end) return d;
+    return undefined;
+  }
+
+  private checkDeviceRange(pa: number, len: number): void {
+    for (let a = pa; a < pa + len; ) {
+      const d = this.device(a, 1);
+      if (!d) throw this.fault(a, 1, 'not RAM and no device answers there');
+      a = d.end;
+    }
+  }
+
+  private deviceRead(pa: number, width: AccessWidth): number {
+    const d = this.device(pa, width);
+    if (!d) throw this.fault(pa, width, 'not RAM and no device answers there');
+    return d.handler.read(pa - d.base, width) >>> 0;
+  }
+
+  private deviceWrite(pa: number, value: number, width: AccessWidth): void {
+    const d = this.device(pa, width);
+    if (!d) throw this.fault(pa, width, 'not RAM and no device answers there');
+    d.handler.write(pa - d.base, value, width);
+  }
+
+  private fault(pa: number, len: number, why: string): VmError {
+    return new VmError('EFAULT', `physical range [${hex(pa)}, ${hex(pa + len)}) on board ${this.board.name}: ${why}`);
+  }
+}
+
+function isZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}

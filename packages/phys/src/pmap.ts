@@ -1,0 +1,88 @@
+import type { BoardMemoryMap } from './board.js';
+import type { PageAllocator } from './buddy.js';
+import type { PhysicalMemory } from './physical-memory.js';
+
+/** One node of a pmap's table tree, for reports (`Pmap.tables()`). */
+export interface PmapTable {
+  /** Depth in the tree: 0 is the root (Sv39's level-2 table, ia32's page directory, the MPU region table). */
+  level: number;
+  /** Physical address of the table (of the region, for an MPU). */
+  pa: number;
+  /** First virtual address the table (region) covers. */
+  va: number;
+  /** Valid entries in the table (bytes covered, for an MPU region). */
+  entries: number;
+}
+
+/** Counters a pmap keeps about itself. */
+export interface PmapStats {
+  /** Table frames this address space holds now (kernel-half tables are counted by the kernel pmap only). */
+  tableFrames: number;
+  tlbHits: number;
+  tlbMisses: number;
+  tlbFlushes: number;
+  /** Table walks done (a TLB miss, `resolve`, or a walk that found nothing). */
+  walks: number;
+}
+
+/**
+ * One address space in one hardware format: the original's HAL `pmap_*` interface. Table frames come from the
+ * allocator with usage `PTABLE` (fault site `ptable`). Addresses are numbers (exact integers).
+ *
+ * Return codes, not exceptions, on the hot and probing calls: `enter`, `resolve`, `translate`.
+ */
+export interface Pmap {
+  /**
+   * Maps page `va` to frame `pa` with `PageAttr` bits, replacing any mapping there. Returns 0, or
+   * `FaultCode.NO_MEMORY` with nothing changed when a table frame cannot be had. Unaligned or out-of-range
+   * arguments (a kernel va outside the boot-expanded kernel range included) throw `VmError('EINVAL')`.
+   */
+  enter(pa: number, va: number, attr: number): number;
+  /** Removes the mappings of `[vstart, vend)`; empty user tables are freed. */
+  remove(vstart: number, vend: number): void;
+  /** Changes the attributes of the present mappings in `[vstart, vend)`. */
+  protect(vstart: number, vend: number, attr: number): void;
+  /** The physical address `va` maps to, or -1. Sets no accessed bit, consults no TLB. */
+  resolve(va: number): number;
+  /**
+   * The physical address for an access (`Access` bits) at `va`, or a negative `FaultCode`. Never throws; on a TLB
+   * hit allocates nothing. Sets accessed/dirty bits in the tables as hardware does.
+   */
+  translate(va: number, access: number): number;
+  /** Makes this the current address space (the `satp`/`CR3` write, or MPU enable bits). */
+  activate(): void;
+  /** Returns every table frame this address space owns to the allocator. The pmap is unusable afterwards. */
+  destroy(): void;
+  /** The table tree, root first. */
+  tables(): PmapTable[];
+  stats(): PmapStats;
+}
+
+/** What an architecture can do; the conformance suite branches on these, never on a name. */
+export interface PmapCapabilities {
+  /** Translation through page tables (false: one flat address space, identity translation). */
+  hasMmu: boolean;
+  /** Pages can be made non-executable (ia32 without PAE cannot). */
+  execProtect: boolean;
+  /** Supervisor accesses may read and write user pages (Sv39 without SUM may not). */
+  supervisorReadsUser: boolean;
+  /** The kernel half of every address space is the same tables, set up at boot. */
+  sharedKernelHalf: boolean;
+}
+
+/** An architecture: how to make the kernel address space and user ones. */
+export interface PmapFactory {
+  readonly name: string;
+  readonly pageSize: number;
+  /** User addresses `[start, end)`. */
+  readonly userRange: readonly [number, number];
+  /** Kernel addresses `[start, end)`. */
+  readonly kernelRange: readonly [number, number];
+  /** The board preset this architecture boots on by default. */
+  readonly defaultBoard: string;
+  readonly capabilities: Readonly<PmapCapabilities>;
+  /** Boots the kernel address space: builds and pre-expands the kernel half. */
+  createKernel(mem: PhysicalMemory, alloc: PageAllocator, board: BoardMemoryMap): Pmap;
+  /** A new user address space sharing `kernelPmap`'s kernel half. */
+  createUser(kernelPmap: Pmap): Pmap;
+}
