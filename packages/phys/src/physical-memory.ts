@@ -203,7 +203,12 @@ export class PhysicalMemory {
       const s = b.slots[k];
       if (s !== 0) {
         if (n === CHUNK_SIZE) this.unback(b, k);
-        else new Uint8Array(this.pool[s]!.buffer, within, n).fill(0);
+        else {
+          const buf = this.pool[s]!.buffer;
+          new Uint8Array(buf, within, n).fill(0);
+          // Pages smaller than a chunk: the last one freed gives the chunk back.
+          if (isZero32(new Uint32Array(buf))) this.unback(b, k);
+        }
       }
       done += n;
     }
@@ -341,5 +346,10 @@ export class PhysicalMemory {
 
 function isZero(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+function isZero32(words: Uint32Array): boolean {
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
   return true;
 }
