@@ -1,0 +1,359 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Access, BoardMemoryMap, FaultCode, PageAllocator, PageAttr, PhysicalMemory, boards, isVmError } from '@vmlayers/phys';
+import type { Errno } from '@vmlayers/phys';
+import { Armv7mFactory, MpuAp, armv7m, createArmv7m, encodeRasr } from '../src/index.js';
+import type { MpuPmap } from '../src/index.js';
+
+const R = Access.READ;
+const W = Access.WRITE;
+const X = Access.EXEC;
+const U = Access.USER;
+const KiB = 1024;
+
+const FLASH = 0x0800_0000;
+const SRAM = 0x2000_0000;
+const PERIPH = 0x4000_0000;
+
+function expectError(code: Errno, f: () => unknown): void {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(isVmError(caught, code), String(caught)).toBe(true);
+}
+
+function boot(arch: Armv7mFactory = armv7m, board: BoardMemoryMap = boards.get(arch.defaultBoard)) {
+  const mem = new PhysicalMemory(board);
+  const alloc = new PageAllocator(mem, { pageSize: arch.pageSize });
+  const kernel = arch.createKernel(mem, alloc, board);
+  return { board, mem, alloc, kernel };
+}
+
+/** A part with three SRAM banks, so that address spaces can be kept apart by regions. */
+const threeBanks = new BoardMemoryMap([
+  { base: FLASH, size: 256 * KiB, kind: 'reserved', name: 'flash' },
+  { base: SRAM, size: 64 * KiB, kind: 'ram', name: 'sram0' },
+  { base: SRAM + 64 * KiB, size: 64 * KiB, kind: 'ram', name: 'sram1' },
+  { base: SRAM + 128 * KiB, size: 32 * KiB, kind: 'ram', name: 'shared' },
+  { base: PERIPH, size: 0x2000_0000, kind: 'device', name: 'peripherals' },
+]);
+
+describe('armv7m factory', () => {
+  it('describes one flat, identity-mapped 32-bit space with 512-byte pages', () => {
+    expect(armv7m.name).toBe('armv7m');
+    expect(armv7m.pageSize).toBe(512);
+    expect(armv7m.defaultBoard).toBe('stm32-512k');
+    expect(armv7m.capabilities).toEqual({ hasMmu: false, execProtect: true, supervisorReadsUser: true, sharedKernelHalf: true });
+    expect(armv7m.userRange).toEqual([0, 2 ** 32]);
+    expect(armv7m.kernelRange).toEqual([0, 2 ** 32]);
+    expect(armv7m.regionCount).toBe(8);
+    expect(createArmv7m({ regions: 16 }).regionCount).toBe(16);
+    expect(Object.isFrozen(armv7m.capabilities)).toBe(true);
+  });
+
+  it('boots as the original: regions programmed disabled, PRIVDEFENA, kernel code region enabled', () => {
+    const { kernel, alloc } = boot();
+    const before = alloc.info();
+    const mpu = kernel.mpu;
+    expect(mpu.ctrl).toBe(0b101);
+    expect(mpu.programmedMask).toBe(0b111);
+    expect(kernel.regionMask).toBe(0b001);
+    expect(mpu.enabledMask).toBe(0b001);
+    expect(kernel.isActive).toBe(true);
+    expect(mpu.rbar(1)).toBe(SRAM | 1);
+    expect(mpu.rasr(1)).toBe(encodeRasr({ size: 512 * KiB, ap: MpuAp.FULL_ACCESS, s: true, c: true }));
+    expect(kernel.stats()).toEqual({ tableFrames: 0, tlbHits: 0, tlbMisses: 0, tlbFlushes: 0, walks: 0 });
+    expect(alloc.info()).toEqual(before);
+    kernel.check();
+  });
+
+  it('refuses boards it cannot cover, unknown maps in its options and allocators with another page size', () => {
+    const board = boards.get('ia32-pc-32m');
+    const mem = new PhysicalMemory(board);
+    expectError('EINVAL', () => armv7m.createKernel(mem, new PageAllocator(mem, { pageSize: 512 }), board));
+    const stm = boards.get('stm32-512k');
+    const smem = new PhysicalMemory(stm);
+    expectError('EINVAL', () => armv7m.createKernel(smem, new PageAllocator(smem, { pageSize: 4096 }), stm));
+    expectError('EINVAL', () => createArmv7m({ userMaps: ['nope'] }).createKernel(smem, new PageAllocator(smem, { pageSize: 512 }), stm));
+    expectError('EINVAL', () => createArmv7m({ kernelCodeMap: 'nope' }).createKernel(smem, new PageAllocator(smem, { pageSize: 512 }), stm));
+    expectError('EINVAL', () => createArmv7m({ regions: 32 as 8 }));
+    expectError('EINVAL', () => armv7m.createUser({} as MpuPmap));
+    const { kernel } = boot();
+    const user = armv7m.createUser(kernel);
+    expectError('EINVAL', () => armv7m.createUser(user));
+    kernel.destroy();
+    expectError('EINVAL', () => armv7m.createUser(kernel));
+  });
+});
+
+describe('armv7m translate', () => {
+  it('is the identity for RAM in supervisor mode, for every address space', () => {
+    const { kernel } = boot();
+    const user = armv7m.createUser(kernel);
+    for (const p of [kernel, user]) {
+      for (const va of [SRAM, SRAM + 0x1234, SRAM + 512 * KiB - 1]) {
+        expect(p.translate(va, R)).toBe(va);
+        expect(p.translate(va, W)).toBe(va);
+        expect(p.resolve(va)).toBe(va);
+      }
+    }
+  });
+
+  it('gives a user address space the kernel code (read/execute) and RAM (read/write/execute), nothing else', () => {
+    const { kernel } = boot();
+    const user = armv7m.createUser(kernel);
+    expect(user.regionMask).toBe(0b011);
+    expect(user.isActive).toBe(false);
+    user.activate();
+    expect(kernel.mpu.enabledMask).toBe(0b011);
+    expect(user.translate(FLASH + 0x200, R | U)).toBe(FLASH + 0x200);
+    expect(user.translate(FLASH + 0x200, X | U)).toBe(FLASH + 0x200);
+    expect(user.translate(FLASH + 0x200, W | U)).toBe(FaultCode.PROTECTION);
+    expect(user.translate(FLASH + 0x200, W)).toBe(FaultCode.PROTECTION); // flash is read-only for everyone
+    expect(user.translate(SRAM + 0x800, W | U)).toBe(SRAM + 0x800);
+    expect(user.translate(SRAM + 0x800, X | U)).toBe(SRAM + 0x800);
+    expect(user.translate(PERIPH + 0x1_0000, R | U)).toBe(FaultCode.NOT_MAPPED);
+    expect(user.translate(PERIPH + 0x1_0000, R | W)).toBe(PERIPH + 0x1_0000); // privileged: default map
+    expect(user.translate(PERIPH + 0x1_0000, X)).toBe(FaultCode.PROTECTION); // default map: Peripheral is XN
+    user.addMap('peripherals');
+    expect(user.translate(PERIPH + 0x1_0000, W | U)).toBe(PERIPH + 0x1_0000);
+    expect(user.translate(PERIPH + 0x1_0000, X | U)).toBe(FaultCode.PROTECTION); // device region is XN
+  });
+
+  it('answers BAD_ADDRESS where the MPU allows an access but no board map answers (a BusFault)', () => {
+    const { kernel } = boot();
+    expect(kernel.translate(0x1000_0000, R)).toBe(FaultCode.BAD_ADDRESS);
+    expect(kernel.translate(SRAM + 512 * KiB, R)).toBe(FaultCode.BAD_ADDRESS);
+    expect(kernel.translate(0xe000_ed00, R)).toBe(FaultCode.BAD_ADDRESS);
+    expect(kernel.resolve(0x1000_0000)).toBe(-1);
+    expect(kernel.resolve(SRAM + 512 * KiB)).toBe(-1);
+  });
+
+  it('never throws and allocates nothing, whatever it is given', () => {
+    const { kernel, alloc } = boot();
+    const user = armv7m.createUser(kernel);
+    const before = alloc.info();
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), (va, access) => {
+        for (const p of [kernel, user]) {
+          const r = p.translate(va as number, access as number);
+          expect(typeof r).toBe('number');
+          expect(r === va || r < 0).toBe(true);
+          const s = p.resolve(va as number);
+          expect(s === va || s === -1).toBe(true);
+        }
+      }),
+    );
+    expect(alloc.info()).toEqual(before);
+  });
+
+  it('checks an inactive address space exactly as the MPU would once it is activated', () => {
+    const arch = createArmv7m({ userMaps: 'none' });
+    const { kernel } = boot(arch, threeBanks);
+    const spaces = [kernel, arch.createUser(kernel), arch.createUser(kernel), arch.createUser(kernel)];
+    const maps = ['sram0', 'sram1', 'shared', 'peripherals'];
+    const vaArb = fc.oneof(
+      fc.integer({ min: SRAM - 0x200, max: SRAM + 160 * KiB + 0x200 }),
+      fc.integer({ min: 0, max: 0xffff_ffff }),
+      fc.constantFrom(FLASH, FLASH + 256 * KiB, PERIPH),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.subarray(maps)), { minLength: 3, maxLength: 3 }),
+        fc.array(fc.tuple(vaArb, fc.integer({ min: 0, max: 15 })), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 0, max: 3 }),
+        (grants, accesses, loaded) => {
+          for (const [i, ms] of grants) for (const m of ms) spaces[i].addMap(m);
+          spaces[loaded].activate();
+          const inactive = spaces.map((p) => accesses.map(([va, a]) => p.translate(va, a)));
+          spaces.forEach((p, i) => {
+            p.activate();
+            expect(kernel.mpu.enabledMask).toBe(p.regionMask);
+            const live = accesses.map(([va, a]) => {
+              const m = kernel.mpu.permit(va, a);
+              return m !== 0 ? m : p.resolve(va) === va ? va : FaultCode.BAD_ADDRESS;
+            });
+            expect(accesses.map(([va, a]) => p.translate(va, a))).toEqual(live);
+            expect(inactive[i]).toEqual(live);
+            p.check();
+          });
+          for (const p of spaces.slice(1)) for (const m of maps) p.removeMap(m);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('armv7m isolation', () => {
+  it('keeps two address spaces with different masks apart, and lets them share a granted map', () => {
+    const arch = createArmv7m({ userMaps: 'none' });
+    const { kernel } = boot(arch, threeBanks);
+    const a = arch.createUser(kernel);
+    const b = arch.createUser(kernel);
+    expect(a.addMap('sram0')).toBe(0b0010);
+    expect(b.addMap('sram1')).toBe(0b0100);
+    a.addMap('shared');
+    b.addMap('shared');
+    expect(a.addMap('shared')).toBe(0);
+    const aPriv = SRAM + 0x100;
+    const bPriv = SRAM + 64 * KiB + 0x100;
+    const shared = SRAM + 128 * KiB + 0x100;
+    for (const [active, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      active.activate();
+      const own = active === a ? aPriv : bPriv;
+      const theirs = active === a ? bPriv : aPriv;
+      expect(kernel.mpu.enabledMask).toBe(active.regionMask);
+      expect(active.isActive && !other.isActive).toBe(true);
+      for (const acc of [R, W, X]) {
+        expect(active.translate(own, acc | U)).toBe(own);
+        expect(active.translate(theirs, acc | U)).toBe(FaultCode.NOT_MAPPED);
+        expect(active.translate(shared, acc | U)).toBe(shared);
+        // The MPU itself, as hardware sees it with this address space loaded.
+        expect(kernel.mpu.permit(theirs, acc | U)).toBe(FaultCode.NOT_MAPPED);
+      }
+      // The kernel, running privileged, still reaches every bank through the default map.
+      expect(active.translate(theirs, R | W)).toBe(theirs);
+      expect(active.isAllowed(own, 0x100)).toBe(true);
+      expect(active.isAllowed(theirs, 0x100)).toBe(false);
+      expect(active.isAllowed(own, 64 * KiB)).toBe(false); // runs past the end of its map
+    }
+    // Region addresses never change on a switch: only enable bits do.
+    const words = [0, 1, 2, 3, 4].map((n) => [kernel.mpu.rbar(n), kernel.mpu.rasr(n) & ~1]);
+    a.activate();
+    b.activate();
+    kernel.activate();
+    expect([0, 1, 2, 3, 4].map((n) => [kernel.mpu.rbar(n), kernel.mpu.rasr(n) & ~1])).toEqual(words);
+    expect(kernel.mpu.enabledMask).toBe(0b0001);
+  });
+
+  it('revokes a map at once from the loaded address space, never the kernel code', () => {
+    const { kernel } = boot();
+    const user = armv7m.createUser(kernel);
+    user.activate();
+    expect(user.translate(SRAM, R | U)).toBe(SRAM);
+    expect(user.removeMap('sram')).toBe(0b010);
+    expect(kernel.mpu.enabledMask).toBe(0b001);
+    expect(user.translate(SRAM, R | U)).toBe(FaultCode.NOT_MAPPED);
+    expectError('EPERM', () => user.removeMap('flash'));
+    expectError('EPERM', () => user.removeRegion(0));
+    expectError('ENOENT', () => user.addMap('nope'));
+    expectError('EINVAL', () => user.addRegion(8));
+    expect(user.addMap(boards.get('stm32-512k').regions[1])).toBe(0b010);
+    expect(user.translate(SRAM, R | U)).toBe(SRAM);
+    user.check();
+  });
+
+  it('honours a region programmed at run time in a free slot once the address space holds it', () => {
+    const { kernel } = boot();
+    const user = armv7m.createUser(kernel);
+    user.activate();
+    // A 512-byte no-access guard at the bottom of a stack, outranking the SRAM region (higher slot).
+    kernel.mpu.program(5, { base: SRAM + 0x1000, size: 512, ap: MpuAp.NO_ACCESS, xn: true });
+    expect(user.translate(SRAM + 0x1000, R | U)).toBe(SRAM + 0x1000);
+    user.addRegion(5);
+    expect(kernel.mpu.enabledMask).toBe(0b10_0011);
+    expect(user.translate(SRAM + 0x1000, R | U)).toBe(FaultCode.PROTECTION);
+    expect(user.translate(SRAM + 0x1000, R)).toBe(FaultCode.PROTECTION);
+    expect(user.translate(SRAM + 0x1200, W | U)).toBe(SRAM + 0x1200);
+    expect(user.tables().map((t) => t.pa)).toEqual([FLASH, SRAM, SRAM + 0x1000]);
+    user.removeRegion(5);
+    expect(user.translate(SRAM + 0x1000, R | U)).toBe(SRAM + 0x1000);
+  });
+
+  it('has every address space fault unprivileged accesses outside its regions without PRIVDEFENA for privileged ones too', () => {
+    const { kernel } = boot(createArmv7m({ privDefault: false }));
+    expect(kernel.mpu.ctrl).toBe(0b001);
+    expect(kernel.translate(SRAM, R)).toBe(FaultCode.NOT_MAPPED);
+    expect(kernel.translate(FLASH, R)).toBe(FLASH);
+  });
+});
+
+describe('armv7m enter / remove / protect / tables / destroy', () => {
+  it('records nothing and takes nothing from the allocator', () => {
+    const { kernel, alloc } = boot();
+    const user = armv7m.createUser(kernel);
+    const frame = alloc.alloc(512);
+    expect(frame).not.toBeNull();
+    const before = alloc.info();
+    const pa = frame!.pa;
+    expect(user.enter(pa, pa, PageAttr.PRESENT | PageAttr.READ | PageAttr.USER)).toBe(0);
+    expect(kernel.enter(pa, pa, PageAttr.PRESENT | PageAttr.READ | PageAttr.WRITE)).toBe(0);
+    expect(user.resolve(pa)).toBe(pa);
+    user.protect(pa, pa + 512, PageAttr.PRESENT);
+    expect(user.translate(pa, W | U)).toBe(pa); // the MPU region decides, not the attributes
+    user.remove(pa, pa + 512);
+    expect(user.resolve(pa)).toBe(pa);
+    user.remove(SRAM, SRAM); // empty range
+    expect(user.stats().tableFrames).toBe(0);
+    expect(alloc.info()).toEqual(before);
+    user.destroy();
+    kernel.destroy();
+    expect(alloc.info()).toEqual(before);
+  });
+
+  it.each([
+    ['an unaligned va', (p: MpuPmap) => p.enter(SRAM + 0x100, SRAM + 0x100, 0)],
+    ['pa different from va', (p: MpuPmap) => p.enter(SRAM + 0x200, SRAM, 0)],
+    ['a va on no board map', (p: MpuPmap) => p.enter(0x1000_0000, 0x1000_0000, 0)],
+    ['a va past 4 GiB', (p: MpuPmap) => p.enter(2 ** 32, 2 ** 32, 0)],
+    ['a negative va', (p: MpuPmap) => p.enter(-512, -512, 0)],
+    ['a fractional va', (p: MpuPmap) => p.enter(SRAM + 0.5, SRAM + 0.5, 0)],
+    ['NaN', (p: MpuPmap) => p.enter(Number.NaN, Number.NaN, 0)],
+    ['unknown attribute bits', (p: MpuPmap) => p.enter(SRAM, SRAM, 0x100)],
+    ['an unaligned remove', (p: MpuPmap) => p.remove(SRAM, SRAM + 1)],
+    ['a reversed remove', (p: MpuPmap) => p.remove(SRAM + 512, SRAM)],
+    ['a remove past 4 GiB', (p: MpuPmap) => p.remove(SRAM, 2 ** 32 + 512)],
+    ['an unaligned protect', (p: MpuPmap) => p.protect(SRAM + 8, SRAM + 512, PageAttr.READ)],
+    ['protect with unknown bits', (p: MpuPmap) => p.protect(SRAM, SRAM + 512, -1)],
+  ])('refuses %s → EINVAL', (_name, f) => {
+    const { kernel } = boot();
+    const user = armv7m.createUser(kernel);
+    expectError('EINVAL', () => f(user));
+    expectError('EINVAL', () => f(kernel));
+  });
+
+  it('reports the regions it holds as level-0 tables with the bytes they cover', () => {
+    const { kernel } = boot();
+    const user = armv7m.createUser(kernel);
+    expect(kernel.tables()).toEqual([{ level: 0, pa: FLASH, va: FLASH, entries: 1024 * KiB }]);
+    expect(user.tables()).toEqual([
+      { level: 0, pa: FLASH, va: FLASH, entries: 1024 * KiB },
+      { level: 0, pa: SRAM, va: SRAM, entries: 512 * KiB },
+    ]);
+    const board = new BoardMemoryMap([{ base: SRAM, size: 384 * KiB, kind: 'ram', name: 'sram' }]);
+    const { kernel: k2 } = boot(armv7m, board);
+    expect(armv7m.createUser(k2).tables()).toEqual([{ level: 0, pa: SRAM, va: SRAM, entries: 384 * KiB }]);
+  });
+
+  it('counts MPU lookups as walks', () => {
+    const { kernel } = boot();
+    kernel.translate(SRAM, R);
+    kernel.translate(0, R);
+    expect(kernel.stats().walks).toBe(2);
+  });
+
+  it('is unusable after destroy, and destroying twice is harmless', () => {
+    const { kernel } = boot();
+    const user = armv7m.createUser(kernel);
+    user.activate();
+    user.destroy();
+    user.destroy();
+    expect(user.isDestroyed).toBe(true);
+    expect(kernel.mpu.enabledMask).toBe(0);
+    expect(user.translate(SRAM, R)).toBe(FaultCode.NOT_MAPPED);
+    expect(user.resolve(SRAM)).toBe(-1);
+    expect(user.isAllowed(SRAM, 4)).toBe(false);
+    expectError('EINVAL', () => user.enter(SRAM, SRAM, 0));
+    expectError('EINVAL', () => user.activate());
+    expectError('EINVAL', () => user.addMap('sram'));
+    kernel.activate();
+    expect(kernel.mpu.enabledMask).toBe(0b001);
+  });
+});
