@@ -1,20 +1,30 @@
 import { FaultInjector } from './fault-injector.js';
+
+// Positions of the sites in FAULT_SITES.
+const SITE_FRAME = 0;
+const SITE_PTABLE = 1;
 import { PageOwner, PageUsage } from './constants.js';
 import type { PageOwnerValue, PageUsageValue } from './constants.js';
 import { VmError } from './errors.js';
 import {
   FRAME_FREE,
+  FRAME_WORDS,
   FrameTable,
+  type FrameBank,
   OWNER_MASK,
   OWNER_SHIFT,
   TAIL,
   USAGE_MASK,
   USAGE_SHIFT,
+  W_INFO,
+  W_NEXT,
+  W_PREV,
 } from './frame-table.js';
 import { checkSize, hex, log2Ceil, log2Floor } from './internal/validate.js';
 import { invariant } from './invariant.js';
 import { PAGE_MARKERS } from './page-map.js';
 import type { PageMapRun } from './page-map.js';
+import { CHUNK_SIZE } from './physical-memory.js';
 import type { PhysicalMemory } from './physical-memory.js';
 
 /** A block of frames handed out by {@link PageAllocator.alloc}: `2^order` pages from `pa`. A value, not a handle. */
@@ -72,6 +82,8 @@ export class PageAllocator {
   /** Largest block order this RAM can hold. */
   readonly maxOrder: number;
   private readonly frames: FrameTable;
+  // The frame slots (FRAME_WORDS words each), the hot data of every call.
+  private readonly meta: Int32Array;
   // Free-list heads per order (frame numbers, -1 = empty).
   private readonly heads: Int32Array;
   // Allocated pages by owner (BOOT, KERNEL, APP).
@@ -80,6 +92,7 @@ export class PageAllocator {
   constructor(mem: PhysicalMemory, options: PageAllocatorOptions) {
     this.mem = mem;
     this.frames = new FrameTable(mem.board, options?.pageSize);
+    this.meta = this.frames.meta;
     this.pageSize = this.frames.pageSize;
     let largest = 1;
     for (const b of this.frames.banks) largest = Math.max(largest, b.frames);
@@ -93,34 +106,17 @@ export class PageAllocator {
    * block that large is free or the fault injector says so. Bad `size` or options → `EINVAL`.
    */
   alloc(size: number, options?: AllocOptions): Frame | null {
-    const owner = options?.owner ?? PageOwner.KERNEL;
-    const usage = options?.usage ?? PageUsage.NONE;
-    let k = 0;
-    if (size > this.pageSize || !(size > 0) || !Number.isSafeInteger(size)) {
-      checkSize('size', size);
-      k = log2Ceil(Math.ceil(size / this.pageSize));
-    }
-    if (owner !== PageOwner.KERNEL || usage !== PageUsage.NONE) checkOwnerUsage(owner, usage);
-    if (this.faults.hit(usage === PageUsage.PTABLE ? 'ptable' : 'frame')) return null;
-    if (k > this.maxOrder) return null;
-    let j = k;
-    const heads = this.heads;
-    while (heads[j] < 0) if (++j > this.maxOrder) return null;
-    const f = this.frames;
-    const i = heads[j];
-    this.unlink(i, j);
-    while (j > k) {
-      j--;
-      const upper = i + (1 << j);
-      f.order[upper] = j;
-      this.push(upper, j);
-    }
-    f.order[i] = k;
-    const flag = (owner << OWNER_SHIFT) | (usage << USAGE_SHIFT);
-    if (k === 0) f.flags[i] = flag;
-    else f.flags.fill(flag, i, i + (1 << k));
-    this.owned[owner] += 1 << k;
-    return { pa: f.paOf(i), order: k };
+    const i = this.take(size, options);
+    return i < 0 ? null : { pa: this.frames.paOf(i), order: this.frames.order(i) };
+  }
+
+  /**
+   * {@link alloc} without the `Frame` value: the block's physical address, or -1. For hot paths that keep
+   * addresses in typed arrays (page tables, page caches); free it with {@link freePa}.
+   */
+  allocPa(size: number, options?: AllocOptions): number {
+    const i = this.take(size, options);
+    return i < 0 ? -1 : this.frames.paOf(i);
   }
 
   /**
@@ -129,16 +125,13 @@ export class PageAllocator {
    * address outside RAM → `EINVAL`, nothing changed.
    */
   free(frame: Frame): void {
-    const f = this.frames;
-    const i = this.headIndex(frame);
-    const k = f.order[i];
-    const flag = f.flags[i];
-    const pages = 1 << k;
-    this.owned[(flag & OWNER_MASK) >> OWNER_SHIFT] -= pages;
-    this.mem.zero(frame.pa, pages * this.pageSize);
-    if (k === 0) f.flags[i] = FRAME_FREE;
-    else f.flags.fill(FRAME_FREE, i, i + pages);
-    this.merge(i, k, frame.pa);
+    if (frame === null || typeof frame !== 'object') throw new VmError('EINVAL', `frame must be { pa, order }, got ${String(frame)}`);
+    this.release(frame.pa, frame.order);
+  }
+
+  /** Frees the block whose head is at `pa`, whatever its order (the rules of {@link free} otherwise). */
+  freePa(pa: number): void {
+    this.release(pa, -1);
   }
 
   /** The block (allocated or free) containing `pa`, or undefined when `pa` is not RAM. */
@@ -149,10 +142,10 @@ export class PageAllocator {
     const i = f.indexOf(page);
     if (i < 0) return undefined;
     const head = this.headOf(i, page);
-    const flag = f.flags[head];
+    const flag = f.flags(head);
     return {
       pa: f.paOf(head),
-      order: f.order[head],
+      order: f.order(head),
       owner: ((flag & OWNER_MASK) >> OWNER_SHIFT) as PageOwnerValue,
       usage: ((flag & USAGE_MASK) >> USAGE_SHIFT) as PageUsageValue,
       free: (flag & FRAME_FREE) !== 0,
@@ -175,7 +168,7 @@ export class PageAllocator {
     const out: number[] = [];
     for (let k = 0; k <= this.maxOrder; k++) {
       let n = 0;
-      for (let i = this.heads[k]; i >= 0; i = this.frames.next[i]) n++;
+      for (let i = this.heads[k]; i >= 0; i = this.meta[i * FRAME_WORDS + W_NEXT]) n++;
       out.push(n);
     }
     return out;
@@ -188,7 +181,7 @@ export class PageAllocator {
     for (const b of f.banks) {
       let run: PageMapRun | undefined;
       for (let i = b.first; i < b.first + b.frames; i++) {
-        const m = marker(f.flags[i]);
+        const m = marker(f.flags(i));
         if (run && run.marker === m) run.count++;
         else {
           run = { count: 1, marker: m, addr: b.base + (i - b.first) * this.pageSize };
@@ -205,18 +198,18 @@ export class PageAllocator {
    */
   check(): void {
     const f = this.frames;
+    const m = this.meta;
     const onList = new Uint8Array(f.count);
-    const listed = new Float64Array(this.maxOrder + 1);
     for (let k = 0; k <= this.maxOrder; k++) {
       let prev = -1;
-      for (let i = this.heads[k], steps = 0; i >= 0; i = f.next[i], steps++) {
+      for (let i = this.heads[k], steps = 0; i >= 0; i = m[i * FRAME_WORDS + W_NEXT], steps++) {
         invariant(steps < f.count, `free list ${k} has a cycle`);
-        invariant(f.prev[i] === prev, `free list ${k}: frame ${i} has prev ${f.prev[i]}, expected ${prev}`);
-        invariant(f.order[i] === k, `free list ${k} holds frame ${i} of order ${f.order[i]}`);
-        invariant(f.flags[i] === FRAME_FREE, `free list ${k} holds frame ${i} with flags ${hex(f.flags[i])}`);
+        const p = m[i * FRAME_WORDS + W_PREV];
+        invariant(p === prev, `free list ${k}: frame ${i} has prev ${p}, expected ${prev}`);
+        invariant(f.order(i) === k, `free list ${k} holds frame ${i} of order ${f.order(i)}`);
+        invariant(f.flags(i) === FRAME_FREE, `free list ${k} holds frame ${i} with flags ${hex(f.flags(i))}`);
         invariant(onList[i] === 0, `frame ${i} is on the free lists twice`);
         onList[i] = 1;
-        listed[k]++;
         prev = i;
       }
     }
@@ -225,16 +218,16 @@ export class PageAllocator {
       let i = b.first;
       const end = b.first + b.frames;
       while (i < end) {
-        const k = f.order[i];
+        const k = f.order(i);
         invariant(k !== TAIL, `frame ${i} at ${hex(f.paOf(i))} is a tail with no head before it`);
         const pages = 2 ** k;
         const pa = f.paOf(i);
         invariant(pa % (pages * this.pageSize) === 0, `block at ${hex(pa)} of order ${k} is not naturally aligned`);
         invariant(i + pages <= end, `block at ${hex(pa)} of order ${k} runs past its bank`);
-        const flag = f.flags[i];
+        const flag = f.flags(i);
         for (let t = i + 1; t < i + pages; t++) {
-          invariant(f.order[t] === TAIL, `frame ${t} inside block ${hex(pa)} is marked as a head`);
-          invariant(f.flags[t] === flag, `frame ${t} inside block ${hex(pa)} has flags differing from its head`);
+          invariant(f.order(t) === TAIL, `frame ${t} inside block ${hex(pa)} is marked as a head`);
+          invariant(f.flags(t) === flag, `frame ${t} inside block ${hex(pa)} has flags differing from its head`);
         }
         if (flag & FRAME_FREE) {
           invariant(flag === FRAME_FREE, `free block ${hex(pa)} carries owner/usage bits`);
@@ -244,7 +237,7 @@ export class PageAllocator {
             const buddyPa = (pa / size) % 2 === 0 ? pa + size : pa - size;
             const j = f.indexOf(buddyPa);
             invariant(
-              !(j >= 0 && f.order[j] === k && f.flags[j] === FRAME_FREE),
+              !(j >= 0 && f.order(j) === k && f.flags(j) === FRAME_FREE),
               `free block ${hex(pa)} and its free buddy ${hex(buddyPa)} of order ${k} were not merged`,
             );
           }
@@ -266,115 +259,167 @@ export class PageAllocator {
   // Freed frames must never show old data: every byte of a free frame that still has host memory is zero.
   private checkFreeZero(chunk: number): void {
     const f = this.frames;
-    for (let pa = chunk; pa < chunk + 4096; pa += this.pageSize) {
+    for (let pa = chunk; pa < chunk + CHUNK_SIZE; pa += this.pageSize) {
       const i = f.indexOf(pa);
-      if (i < 0 || (f.flags[i] & FRAME_FREE) === 0) continue;
-      const bytes = this.mem.read(pa, Math.min(this.pageSize, 4096));
+      if (i < 0 || (f.flags(i) & FRAME_FREE) === 0) continue;
+      const bytes = this.mem.read(pa, Math.min(this.pageSize, CHUNK_SIZE));
       invariant(bytes.every((v) => v === 0), `free frame ${hex(pa)} holds old data`);
     }
   }
 
+  // The frame number of a fresh block for `size` bytes, or -1.
+  private take(size: number, options: AllocOptions | undefined): number {
+    const owner = options?.owner ?? PageOwner.KERNEL;
+    const usage = options?.usage ?? PageUsage.NONE;
+    let k = 0;
+    if (size > this.pageSize || !(size > 0) || !Number.isSafeInteger(size)) {
+      checkSize('size', size);
+      k = log2Ceil(Math.ceil(size / this.pageSize));
+    }
+    if (owner !== PageOwner.KERNEL || usage !== PageUsage.NONE) checkOwnerUsage(owner, usage);
+    if (this.faults.hitIndex(usage === PageUsage.PTABLE ? SITE_PTABLE : SITE_FRAME)) return -1;
+    if (k > this.maxOrder) return -1;
+    let j = k;
+    const heads = this.heads;
+    while (heads[j] < 0) if (++j > this.maxOrder) return -1;
+    const m = this.meta;
+    const i = heads[j];
+    this.unlink(i, j);
+    while (j > k) {
+      j--;
+      const upper = i + (1 << j);
+      m[upper * FRAME_WORDS + W_INFO] = j | (FRAME_FREE << 8);
+      this.push(upper, j);
+    }
+    const flag = (owner << OWNER_SHIFT) | (usage << USAGE_SHIFT);
+    m[i * FRAME_WORDS + W_INFO] = k | (flag << 8);
+    if (k > 0) this.setTails(i, 1 << k, flag);
+    this.owned[owner] += 1 << k;
+    return i;
+  }
+
+  // Frees the allocated block headed at pa (of the given order, unless order is -1) and merges it.
+  private release(pa: number, order: number): void {
+    const f = this.frames;
+    const m = this.meta;
+    const pn = pa / this.pageSize;
+    const bi = f.bankOfPn(pn);
+    const bank = f.banks[bi];
+    const i = bi < 0 || !Number.isInteger(pn) ? -1 : (bank.first + (pn - bank.pnStart)) | 0;
+    const info = i < 0 ? TAIL : m[i * FRAME_WORDS + W_INFO];
+    const k = info & 0xff;
+    const flag = info >>> 8;
+    if (k === TAIL || flag & FRAME_FREE || (order !== -1 && order !== k)) this.badFree(pa, order, i);
+    const pages = 1 << k;
+    this.owned[(flag & OWNER_MASK) >> OWNER_SHIFT] -= pages;
+    // Nothing to drop while no page holds data (zero() would be a no-op).
+    if (this.mem.backedBytes !== 0) this.mem.zero(pa, pages * this.pageSize);
+    if (k > 0) this.setTails(i, pages, FRAME_FREE);
+    this.merge(i, k, pn | 0, bank);
+  }
+
+  // Sets the flags of the tail frames of block i (order bits stay TAIL).
+  private setTails(i: number, pages: number, flag: number): void {
+    const m = this.meta;
+    const info = TAIL | (flag << 8);
+    for (let t = i + 1; t < i + pages; t++) m[t * FRAME_WORDS + W_INFO] = info;
+  }
+
   private boot(): void {
     const f = this.frames;
+    const m = this.meta;
     const board = this.mem.board;
-    f.order.fill(TAIL);
+    for (let i = 0; i < f.count; i++) m[i * FRAME_WORDS + W_INFO] = TAIL;
     for (const r of board.regions) {
       if (r.kind !== 'reserved') continue;
       const first = f.indexOf(r.base);
       const n = r.size / this.pageSize;
-      f.order.fill(0, first, first + n);
-      f.flags.fill((PageOwner.BOOT << OWNER_SHIFT) | (PageUsage.NONE << USAGE_SHIFT), first, first + n);
+      // Each boot frame is its own order-0 block, so a kernel may give boot memory back page by page.
+      const info = 0 | (((PageOwner.BOOT << OWNER_SHIFT) | (PageUsage.NONE << USAGE_SHIFT)) << 8);
+      for (let i = first; i < first + n; i++) m[i * FRAME_WORDS + W_INFO] = info;
       this.owned[PageOwner.BOOT] += n;
     }
     for (const r of board.regions) {
       if (r.kind !== 'ram') continue;
       let i = f.indexOf(r.base);
-      let pa = r.base;
-      const end = r.base + r.size;
-      while (pa < end) {
-        // Largest block that is naturally aligned at pa and fits in what is left of the region.
-        let k = Math.min(this.maxOrder, log2Floor((end - pa) / this.pageSize));
-        while (k > 0 && pa % (this.pageSize * 2 ** k) !== 0) k--;
+      let pn = r.base / this.pageSize;
+      const end = pn + r.size / this.pageSize;
+      while (pn < end) {
+        // Largest block that is naturally aligned at pn and fits in what is left of the region.
+        let k = Math.min(this.maxOrder, log2Floor(end - pn));
+        while (k > 0 && (pn & ((1 << k) - 1)) !== 0) k--;
         const pages = 1 << k;
-        f.flags.fill(FRAME_FREE, i, i + pages);
-        f.order[i] = k;
-        this.merge(i, k, pa);
+        this.setTails(i, pages, FRAME_FREE);
+        this.merge(i, k, pn, f.bankOf(i));
         i += pages;
-        pa += pages * this.pageSize;
+        pn += pages;
       }
     }
   }
 
-  // Merges free block (i, k) at pa with free buddies of equal order and puts the result on its list.
-  private merge(i: number, k: number, pa: number): void {
-    const f = this.frames;
-    const bank = f.bankOf(i);
+  // Merges free block (i, k) at page number pn with free buddies of equal order and puts the result on its list.
+  private merge(i: number, k: number, pn: number, bank: FrameBank): void {
+    const m = this.meta;
     while (k < this.maxOrder) {
-      const size = this.pageSize * 2 ** k;
-      const lower = (pa / size) % 2 === 0;
-      const buddyPa = lower ? pa + size : pa - size;
+      const pages = 1 << k;
+      const buddy = pn ^ pages;
       // A buddy is merged only when it is memory: one that falls in a hole after or before the bank has no frame.
-      if (buddyPa < bank.base || buddyPa + size > bank.end) break;
-      const j = lower ? i + (1 << k) : i - (1 << k);
-      if (f.order[j] !== k || f.flags[j] !== FRAME_FREE) break;
+      if (buddy < bank.pnStart || buddy + pages > bank.pnEnd) break;
+      const j = i + (buddy - pn);
+      if (m[j * FRAME_WORDS + W_INFO] !== (k | (FRAME_FREE << 8))) break;
       this.unlink(j, k);
-      if (lower) f.order[j] = TAIL;
+      if (buddy > pn) m[j * FRAME_WORDS + W_INFO] = TAIL | (FRAME_FREE << 8);
       else {
-        f.order[i] = TAIL;
+        m[i * FRAME_WORDS + W_INFO] = TAIL | (FRAME_FREE << 8);
         i = j;
-        pa = buddyPa;
+        pn = buddy;
       }
       k++;
     }
-    f.order[i] = k;
+    m[i * FRAME_WORDS + W_INFO] = k | (FRAME_FREE << 8);
     this.push(i, k);
   }
 
-  private headIndex(frame: Frame): number {
-    if (frame === null || typeof frame !== 'object') throw new VmError('EINVAL', `frame must be { pa, order }, got ${String(frame)}`);
-    const { pa, order } = frame;
-    if (!Number.isSafeInteger(pa) || pa < 0 || pa % this.pageSize !== 0) {
-      throw new VmError('EINVAL', `frame.pa must be a page-aligned address, got ${String(pa)}`);
-    }
+  // Cold path: says precisely why a free was refused.
+  private badFree(pa: number, order: number, i: number): never {
     const f = this.frames;
-    const i = f.indexOf(pa);
-    if (i < 0) throw new VmError('EINVAL', `frame.pa ${hex(pa)} is outside RAM`);
-    if (f.order[i] === TAIL) throw new VmError('EINVAL', `frame.pa ${hex(pa)} is not the head of a block`);
-    if (f.flags[i] & FRAME_FREE) throw new VmError('EINVAL', `frame.pa ${hex(pa)} is already free (double free)`);
-    if (order !== f.order[i]) {
-      throw new VmError('EINVAL', `frame.order ${String(order)} does not match the block at ${hex(pa)} (order ${f.order[i]})`);
+    if (!Number.isSafeInteger(pa) || pa < 0 || pa % this.pageSize !== 0) {
+      throw new VmError('EINVAL', `pa must be a page-aligned address, got ${String(pa)}`);
     }
-    return i;
+    if (i < 0) throw new VmError('EINVAL', `pa ${hex(pa)} is outside RAM`);
+    if (f.order(i) === TAIL) throw new VmError('EINVAL', `pa ${hex(pa)} is not the head of a block`);
+    if (f.flags(i) & FRAME_FREE) throw new VmError('EINVAL', `pa ${hex(pa)} is already free (double free)`);
+    throw new VmError('EINVAL', `order ${String(order)} does not match the block at ${hex(pa)} (order ${f.order(i)})`);
   }
 
   // The head of the block containing frame i (at page address pa).
   private headOf(i: number, pa: number): number {
     const f = this.frames;
-    if (f.order[i] !== TAIL) return i;
+    if (f.order(i) !== TAIL) return i;
     for (let k = 1; k <= this.maxOrder; k++) {
       const size = this.pageSize * 2 ** k;
       const h = i - (pa % size) / this.pageSize;
-      if (f.order[h] === k) return h;
+      if (f.order(h) === k) return h;
     }
     throw new Error(`frame ${i} has no head`);
   }
 
   private push(i: number, k: number): void {
-    const f = this.frames;
+    const m = this.meta;
     const h = this.heads[k];
-    f.next[i] = h;
-    f.prev[i] = -1;
-    if (h >= 0) f.prev[h] = i;
+    m[i * FRAME_WORDS + W_NEXT] = h;
+    m[i * FRAME_WORDS + W_PREV] = -1;
+    if (h >= 0) m[h * FRAME_WORDS + W_PREV] = i;
     this.heads[k] = i;
   }
 
   private unlink(i: number, k: number): void {
-    const f = this.frames;
-    const n = f.next[i];
-    const p = f.prev[i];
-    if (p >= 0) f.next[p] = n;
+    const m = this.meta;
+    const n = m[i * FRAME_WORDS + W_NEXT];
+    const p = m[i * FRAME_WORDS + W_PREV];
+    if (p >= 0) m[p * FRAME_WORDS + W_NEXT] = n;
     else this.heads[k] = n;
-    if (n >= 0) f.prev[n] = p;
+    if (n >= 0) m[n * FRAME_WORDS + W_PREV] = p;
   }
 }
 

@@ -82,7 +82,11 @@ export class FaultInjector {
    * allocation must fail as if memory were exhausted.
    */
   hit(site: FaultSite): boolean {
-    const i = SITE_INDEX[site];
+    return this.hitIndex(SITE_INDEX[site]);
+  }
+
+  /** {@link hit} by the site's position in {@link FAULT_SITES}: for allocators' hot paths. */
+  hitIndex(i: number): boolean {
     this.attempts[i]++;
     if (this.armedSites === 0 && this.budget < 0) return false;
     return this.decide(i);

@@ -11,31 +11,47 @@ export const USAGE_MASK = 0xf0;
 /** `order` value of a frame that is not the head of a block. */
 export const TAIL = 0xff;
 
-/** A bank of frames: `frames` page frames from `base`, numbered from `first` in the frame table. */
+/**
+ * A bank of frames: `frames` page frames from `base`, numbered from `first` in the frame table. `pnStart`/`pnEnd`
+ * are page numbers (address ÷ page size), small integers the buddy arithmetic can use bitwise.
+ */
 export interface FrameBank {
   readonly base: number;
   readonly end: number;
+  readonly pnStart: number;
+  readonly pnEnd: number;
   readonly first: number;
   readonly frames: number;
 }
 
+/** Page numbers must fit in 31 bits so buddy arithmetic stays in int32 (RAM below 8 TiB with 4 KiB pages). */
+export const MAX_PAGE_NUMBER = 2 ** 31;
+
+/** Words per frame in {@link FrameTable.meta}. */
+export const FRAME_WORDS = 3;
+/** Word offsets inside a frame's slot. */
+export const W_NEXT = 0;
+export const W_PREV = 1;
+/** `order | flags << 8`: the block order on a head ({@link TAIL} elsewhere) and the frame flags. */
+export const W_INFO = 2;
+
 /**
- * The page-frame database: one slot per frame of RAM, in typed arrays (10 bytes a frame), numbered in address
- * order across banks. Holes between banks have no slots, so a frame's number and its address are related
- * through its bank, never by array arithmetic across a hole (the original's `_page_initSizes` bug).
+ * The page-frame database: one 12-byte slot per frame of RAM in a single `Int32Array`, numbered in address order
+ * across banks — the original's `page_t` array without the address (derived from the bank). A frame's links,
+ * order and flags share a cache line, which is what makes a free of a random frame cheap. Holes between banks
+ * have no slots, so a frame's number and its address are related through its bank, never by array arithmetic
+ * across a hole (the original's `_page_initSizes` bug).
  */
 export class FrameTable {
   readonly pageSize: number;
   readonly pageShift: number;
   readonly count: number;
   readonly banks: readonly FrameBank[];
-  /** Free-list links (frame numbers, -1 = none); meaningful on free block heads only. */
-  readonly next: Int32Array;
-  readonly prev: Int32Array;
-  /** log2 of the block size in pages on a block head, {@link TAIL} on every other frame. */
-  readonly order: Uint8Array;
-  /** {@link FRAME_FREE} | owner << 1 | usage << 4, the same on every frame of a block. */
-  readonly flags: Uint8Array;
+  /**
+   * {@link FRAME_WORDS} words per frame: free-list links (frame numbers, -1 = none; meaningful on free block
+   * heads only) and {@link W_INFO}.
+   */
+  readonly meta: Int32Array;
 
   constructor(board: BoardMemoryMap, pageSize: number) {
     if (!isPowerOfTwo(pageSize) || pageSize < 512) {
@@ -54,40 +70,77 @@ export class FrameTable {
     let first = 0;
     this.banks = board.banks.map((b) => {
       const frames = b.size / pageSize;
-      const bank = { base: b.base, end: b.base + b.size, first, frames };
+      const pnStart = b.base / pageSize;
+      if (pnStart + frames > MAX_PAGE_NUMBER) {
+        throw new VmError('EINVAL', `RAM of board ${board.name} ends at ${hex(b.base + b.size)}, above 2^31 pages of ${pageSize} bytes`);
+      }
+      // Page numbers and frame numbers are below 2^31: keep them small integers (Smis) for the JIT.
+      const bank = {
+        base: b.base,
+        end: b.base + b.size,
+        pnStart: pnStart | 0,
+        pnEnd: (pnStart + frames) | 0,
+        first: first | 0,
+        frames: frames | 0,
+      };
       first += frames;
       return bank;
     });
     this.count = first;
-    this.next = new Int32Array(first);
-    this.prev = new Int32Array(first);
-    this.order = new Uint8Array(first);
-    this.flags = new Uint8Array(first);
+    this.meta = new Int32Array(first * FRAME_WORDS);
+  }
+
+  /** Block order of frame `i` ({@link TAIL} when it is not a head). */
+  order(i: number): number {
+    return this.meta[i * FRAME_WORDS + W_INFO] & 0xff;
+  }
+
+  /** Flags of frame `i`. */
+  flags(i: number): number {
+    return this.meta[i * FRAME_WORDS + W_INFO] >>> 8;
+  }
+
+  /** The bank holding page number `pn` (an index into {@link banks}), or -1. */
+  bankOfPn(pn: number): number {
+    const banks = this.banks;
+    for (let b = 0; b < banks.length; b++) if (pn >= banks[b].pnStart && pn < banks[b].pnEnd) return b;
+    return -1;
   }
 
   /** The frame number of page-aligned `pa`, or -1 when no frame is there. */
   indexOf(pa: number): number {
+    return this.indexOfPn(pa / this.pageSize);
+  }
+
+  /** The frame number of page number `pn`, or -1 when no frame is there (or `pn` is not an integer). */
+  indexOfPn(pn: number): number {
     const banks = this.banks;
     for (let i = 0; i < banks.length; i++) {
       const b = banks[i];
-      if (pa >= b.base && pa < b.end) return b.first + (pa - b.base) / this.pageSize;
+      if (pn >= b.pnStart && pn < b.pnEnd) return Number.isInteger(pn) ? (b.first + (pn - b.pnStart)) | 0 : -1;
+    }
+    return -1;
+  }
+
+  /** The page number of frame `i`. */
+  pnOf(i: number): number {
+    const banks = this.banks;
+    for (let k = 0; k < banks.length; k++) {
+      const b = banks[k];
+      if (i < b.first + b.frames) return (b.pnStart + (i - b.first)) | 0;
     }
     return -1;
   }
 
   /** The physical address of frame `i`. */
   paOf(i: number): number {
-    const banks = this.banks;
-    for (let k = 0; k < banks.length; k++) {
-      const b = banks[k];
-      if (i < b.first + b.frames) return b.base + (i - b.first) * this.pageSize;
-    }
-    return -1;
+    return this.pnOf(i) * this.pageSize;
   }
 
   /** The bank frame `i` lies in. */
   bankOf(i: number): FrameBank {
-    for (const b of this.banks) if (i < b.first + b.frames) return b;
+    const banks = this.banks;
+    for (let k = 0; k < banks.length; k++) if (i < banks[k].first + banks[k].frames) return banks[k];
     throw new RangeError(`frame ${i} outside the table`);
   }
 }

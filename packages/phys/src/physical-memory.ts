@@ -17,13 +17,17 @@ export interface DeviceHandler {
  */
 export const CHUNK_SIZE = 4096;
 
+const DIR_SHIFT = 8;
+const DIR_SPAN = 1 << DIR_SHIFT;
+
 interface Bank {
   readonly base: number;
   readonly end: number;
   // Base of the first chunk: banks need only be REGION_ALIGN-aligned.
   readonly chunkBase: number;
-  // Per chunk: index into `pool`, 0 when the chunk was never written (reads as zeros).
-  readonly slots: Int32Array;
+  // Chunk directory: one table of DIR_SPAN slots per DIR_SPAN chunks, made on first write. A slot is an index into
+  // `pool`, 0 when the chunk was never written (reads as zeros). Untouched RAM costs one pointer per 1 MiB.
+  readonly dir: (Int32Array | undefined)[];
 }
 
 interface Device {
@@ -53,7 +57,7 @@ export class PhysicalMemory {
     this.banks = board.banks.map((b) => {
       const chunkBase = b.base - (b.base % CHUNK_SIZE);
       const chunks = Math.ceil((b.base + b.size - chunkBase) / CHUNK_SIZE);
-      return { base: b.base, end: b.base + b.size, chunkBase, slots: new Int32Array(chunks) };
+      return { base: b.base, end: b.base + b.size, chunkBase, dir: new Array<Int32Array | undefined>(Math.ceil(chunks / DIR_SPAN)).fill(undefined) };
     });
     this.last = this.banks[0];
   }
@@ -71,7 +75,10 @@ export class PhysicalMemory {
   /** Physical addresses of the chunks that hold host memory now, ascending. */
   *backedChunks(): IterableIterator<number> {
     for (const b of this.banks) {
-      for (let k = 0; k < b.slots.length; k++) if (b.slots[k] !== 0) yield b.chunkBase + k * CHUNK_SIZE;
+      for (let d = 0; d < b.dir.length; d++) {
+        const t = b.dir[d];
+        if (t) for (let k = 0; k < DIR_SPAN; k++) if (t[k] !== 0) yield b.chunkBase + (d * DIR_SPAN + k) * CHUNK_SIZE;
+      }
     }
   }
 
@@ -80,7 +87,7 @@ export class PhysicalMemory {
     if (b === null) return this.deviceRead(pa, 1);
     const off = pa - b.chunkBase;
     const k = Math.floor(off / CHUNK_SIZE);
-    const s = b.slots[k];
+    const s = slot(b, k);
     return s === 0 ? 0 : this.pool[s]!.getUint8(off - k * CHUNK_SIZE);
   }
 
@@ -91,7 +98,7 @@ export class PhysicalMemory {
     const k = Math.floor(off / CHUNK_SIZE);
     const within = off - k * CHUNK_SIZE;
     if (within > CHUNK_SIZE - 2) return this.read8(pa) | (this.read8(pa + 1) << 8);
-    const s = b.slots[k];
+    const s = slot(b, k);
     return s === 0 ? 0 : this.pool[s]!.getUint16(within, true);
   }
 
@@ -103,7 +110,7 @@ export class PhysicalMemory {
     const k = Math.floor(off / CHUNK_SIZE);
     const within = off - k * CHUNK_SIZE;
     if (within > CHUNK_SIZE - 4) return (this.read16(pa) | (this.read16(pa + 2) << 16)) >>> 0;
-    const s = b.slots[k];
+    const s = slot(b, k);
     return s === 0 ? 0 : this.pool[s]!.getUint32(within, true);
   }
 
@@ -113,7 +120,7 @@ export class PhysicalMemory {
     const off = pa - b.chunkBase;
     const k = Math.floor(off / CHUNK_SIZE);
     const v = value & 0xff;
-    const dv = b.slots[k] === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[b.slots[k]];
+    const dv = slot(b, k) === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[slot(b, k)];
     dv?.setUint8(off - k * CHUNK_SIZE, v);
   }
 
@@ -129,7 +136,7 @@ export class PhysicalMemory {
       this.write8(pa + 1, v >>> 8);
       return;
     }
-    const dv = b.slots[k] === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[b.slots[k]];
+    const dv = slot(b, k) === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[slot(b, k)];
     dv?.setUint16(within, v, true);
   }
 
@@ -145,7 +152,7 @@ export class PhysicalMemory {
       this.write16(pa + 2, v >>> 16);
       return;
     }
-    const dv = b.slots[k] === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[b.slots[k]];
+    const dv = slot(b, k) === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[slot(b, k)];
     dv?.setUint32(within, v, true);
   }
 
@@ -200,7 +207,7 @@ export class PhysicalMemory {
       const k = Math.floor(off / CHUNK_SIZE);
       const within = off - k * CHUNK_SIZE;
       const n = Math.min(CHUNK_SIZE - within, len - done);
-      const s = b.slots[k];
+      const s = slot(b, k);
       if (s !== 0) {
         if (n === CHUNK_SIZE) this.unback(b, k);
         else {
@@ -284,7 +291,7 @@ export class PhysicalMemory {
       const k = Math.floor(off / CHUNK_SIZE);
       const within = off - k * CHUNK_SIZE;
       const n = Math.min(CHUNK_SIZE - within, len - done);
-      const s = b.slots[k];
+      const s = slot(b, k);
       fn(s === 0 ? undefined : this.pool[s], within, n, done, k);
       done += n;
     }
@@ -297,16 +304,18 @@ export class PhysicalMemory {
       s = this.pool.length;
       this.pool.push(dv);
     } else this.pool[s] = dv;
-    b.slots[k] = s;
+    let t = b.dir[k >> DIR_SHIFT];
+    if (t === undefined) t = b.dir[k >> DIR_SHIFT] = new Int32Array(DIR_SPAN);
+    t[k & (DIR_SPAN - 1)] = s;
     this.backedCount++;
     return dv;
   }
 
   private unback(b: Bank, k: number): void {
-    const s = b.slots[k];
+    const s = slot(b, k);
     this.pool[s] = undefined;
     this.freeSlots.push(s);
-    b.slots[k] = 0;
+    b.dir[k >> DIR_SHIFT]![k & (DIR_SPAN - 1)] = 0;
     this.backedCount--;
   }
 
@@ -352,4 +361,10 @@ function isZero(bytes: Uint8Array): boolean {
 function isZero32(words: Uint32Array): boolean {
   for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
   return true;
+}
+
+// The pool index of chunk k of bank b (0 = never written). Chunk numbers stay below 2^31 (RAM < 8 TiB).
+function slot(b: Bank, k: number): number {
+  const t = b.dir[k >> DIR_SHIFT];
+  return t === undefined ? 0 : t[k & (DIR_SPAN - 1)];
 }

@@ -1,0 +1,2 @@
+export { checkLayering, LAYER_RULES } from './layering.js';
+export type { Violation } from './layering.js';
