@@ -1,2 +1,4 @@
-// Not built yet: see README.md. This package exports nothing until its issue lands.
-export {};
+export { sv39 } from './sv39.js';
+export { ia32 } from './ia32.js';
+export { MmuPmap, TLB_SIZE } from './mmu-pmap.js';
+export { Tlb } from './tlb.js';

@@ -1,0 +1,491 @@
+/*
+ * The pmap conformance suite (`@vmlayers/phys/testing`). The only module of phys that imports vitest, an optional
+ * peer dependency: import it from test files only.
+ */
+import { describe, expect, it } from 'vitest';
+import { boards } from './board.js';
+import type { BoardMemoryMap } from './board.js';
+import { PageAllocator } from './buddy.js';
+import type { Frame } from './buddy.js';
+import { Access, FaultCode, PageAttr, PageOwner } from './constants.js';
+import { isVmError } from './errors.js';
+import { PhysicalMemory } from './physical-memory.js';
+import type { Pmap, PmapFactory } from './pmap.js';
+
+/** Options of {@link describePmapConformance}. */
+export interface PmapConformanceOptions {
+  /** The board to boot on. Default: `boards.get(factory.defaultBoard)`. */
+  board?: BoardMemoryMap;
+  /** Title of the `describe` block. Default: `pmap conformance: <factory.name>`. */
+  title?: string;
+}
+
+const { PRESENT, READ, WRITE, EXEC, USER } = PageAttr;
+const RW = PRESENT | READ | WRITE;
+const RO = PRESENT | READ;
+const RX = PRESENT | READ | EXEC;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+interface Rig {
+  board: BoardMemoryMap;
+  mem: PhysicalMemory;
+  alloc: PageAllocator;
+  kernel: Pmap;
+  ps: number;
+  /** A zeroed application frame; kept allocated until the test ends. */
+  frame(): number;
+}
+
+interface Mapping {
+  va: number;
+  pa: number;
+}
+
+function expectEinval(fn: () => unknown): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown, 'expected VmError EINVAL').toBeDefined();
+  expect(isVmError(thrown, 'EINVAL'), `expected VmError EINVAL, got ${String(thrown)}`).toBe(true);
+}
+
+/**
+ * Registers a vitest suite that checks `factory` against the `Pmap`/`PmapFactory` contract (DESIGN §3): round
+ * trips, protection per access kind and mode, ranges crossing table boundaries, re-enter, protect, the shared
+ * kernel half, table frames returned by `destroy`, `NO_MEMORY` with nothing changed, argument validation, and a
+ * `translate` that never throws. It branches only on `factory.capabilities`, never on the name:
+ *
+ * - `hasMmu`: page tables exist. Without it the pmap is one identity-mapped space: mappings use `va = pa` (RAM
+ *   frames), `enter` must return 0 and allocate nothing, and the table-specific checks are skipped.
+ * - `execProtect`: an access with `Access.EXEC` to a page entered without `PageAttr.EXEC` faults.
+ * - `supervisorReadsUser`: supervisor accesses to `USER` pages succeed (else they fault, as Sv39 without SUM).
+ * - `sharedKernelHalf`: a kernel mapping is seen by every user address space, and its removal too.
+ *
+ * Boards come from `factory.defaultBoard` through `boards.get` (or `options.board`), pages from `factory.pageSize`.
+ * Call it at the top level of a test file: `describePmapConformance(myFactory)`.
+ */
+export function describePmapConformance(factory: PmapFactory, options: PmapConformanceOptions = {}): void {
+  const caps = factory.capabilities;
+  const mmu = caps.hasMmu;
+  const ps = factory.pageSize;
+  const [userStart, userEnd] = factory.userRange;
+  const [kernelStart, kernelEnd] = factory.kernelRange;
+  // A point in user space where every common table span (2 MiB, 4 MiB, 1 GiB) has a boundary: pages on both
+  // sides of it live in different tables.
+  const boundaryOf = (span: number): number => Math.ceil((userStart + 64 * ps) / span) * span;
+  const B = boundaryOf(4 * MiB);
+  const G = boundaryOf(GiB) < userEnd - 64 * ps ? boundaryOf(GiB) : B;
+
+  function rig(): Rig {
+    const board = options.board ?? boards.get(factory.defaultBoard);
+    const mem = new PhysicalMemory(board);
+    const alloc = new PageAllocator(mem, { pageSize: ps });
+    const kernel = factory.createKernel(mem, alloc, board);
+    const frames: Frame[] = [];
+    return {
+      board,
+      mem,
+      alloc,
+      kernel,
+      ps,
+      frame() {
+        const f = alloc.alloc(ps, { owner: PageOwner.APP });
+        if (f === null) throw new Error('conformance suite: board too small for the test frames');
+        frames.push(f);
+        return f.pa;
+      },
+    };
+  }
+
+  // Maps a fresh frame at user page `va` (ignored without an MMU, where va = pa).
+  function map(r: Rig, space: Pmap, va: number, attr: number): Mapping {
+    const pa = r.frame();
+    const at = mmu ? va : pa;
+    expect(space.enter(pa, at, attr)).toBe(0);
+    return { va: at, pa };
+  }
+
+  // Everything a failed call must leave as it was.
+  function snapshot(r: Rig, space: Pmap, probes: number[]) {
+    return {
+      info: r.alloc.info(),
+      tableFrames: space.stats().tableFrames,
+      tables: space.tables(),
+      resolved: probes.map((va) => space.resolve(va)),
+    };
+  }
+
+  describe(options.title ?? `pmap conformance: ${factory.name}`, () => {
+    it('describes itself: page size, ranges, board, capabilities', () => {
+      expect(Number.isSafeInteger(ps) && ps >= 512 && (ps & (ps - 1)) === 0).toBe(true);
+      expect(userStart % ps).toBe(0);
+      expect(userEnd).toBeGreaterThan(userStart);
+      expect(kernelEnd).toBeGreaterThan(kernelStart);
+      expect(typeof factory.name).toBe('string');
+      expect(() => boards.get(factory.defaultBoard)).not.toThrow();
+      for (const k of ['hasMmu', 'execProtect', 'supervisorReadsUser', 'sharedKernelHalf'] as const) {
+        expect(typeof caps[k]).toBe('boolean');
+      }
+    });
+
+    it('enter, resolve, translate and remove round-trip', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const vas = [B - 2 * ps, B - ps, B, B + ps, G - ps, G, G + 5 * ps];
+      const maps = vas.map((va) => map(r, u, va, RW | USER));
+      for (const m of maps) {
+        expect(u.resolve(m.va)).toBe(m.pa);
+        expect(u.resolve(m.va + 5)).toBe(m.pa + 5);
+        if (mmu) {
+          expect(u.translate(m.va + 8, Access.READ | Access.USER)).toBe(m.pa + 8);
+          expect(u.translate(m.va + 12, Access.WRITE | Access.USER)).toBe(m.pa + 12);
+          expect(u.translate(m.va + ps - 4, Access.READ | Access.WRITE | Access.USER)).toBe(m.pa + ps - 4);
+        } else {
+          expect(u.translate(m.va + 8, Access.READ)).toBe(m.va + 8);
+        }
+      }
+      for (const m of maps) u.remove(m.va, m.va + ps);
+      if (mmu) {
+        for (const m of maps) {
+          expect(u.resolve(m.va)).toBe(-1);
+          expect(u.translate(m.va, Access.READ | Access.USER)).toBe(FaultCode.NOT_MAPPED);
+        }
+        expect(u.resolve(B + 7 * ps)).toBe(-1);
+        expect(u.translate(B + 7 * ps, Access.READ | Access.USER)).toBe(FaultCode.NOT_MAPPED);
+      }
+    });
+
+    it.runIf(mmu)('enforces protection per access kind and mode', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const ro = map(r, u, B, RO | USER);
+      const rw = map(r, u, B + ps, RW | USER);
+      const rx = map(r, u, B + 2 * ps, RX | USER);
+      const sup = map(r, u, B + 3 * ps, RW);
+      const supRo = map(r, u, B + 4 * ps, RO);
+      const supRx = map(r, u, B + 5 * ps, RX);
+      const U = Access.USER;
+      const denied = FaultCode.PROTECTION;
+      // user mode
+      expect(u.translate(ro.va, Access.READ | U)).toBe(ro.pa);
+      expect(u.translate(ro.va, Access.WRITE | U)).toBe(denied);
+      expect(u.translate(rw.va, Access.WRITE | U)).toBe(rw.pa);
+      expect(u.translate(rx.va, Access.EXEC | U)).toBe(rx.pa);
+      expect(u.translate(rx.va, Access.WRITE | U)).toBe(denied);
+      expect(u.translate(rw.va, Access.EXEC | U)).toBe(caps.execProtect ? denied : rw.pa);
+      expect(u.translate(sup.va, Access.READ | U)).toBe(denied);
+      expect(u.translate(sup.va, Access.WRITE | U)).toBe(denied);
+      expect(u.translate(supRx.va, Access.EXEC | U)).toBe(denied);
+      // supervisor mode
+      expect(u.translate(sup.va, Access.READ)).toBe(sup.pa);
+      expect(u.translate(sup.va, Access.WRITE)).toBe(sup.pa);
+      expect(u.translate(sup.va, Access.EXEC)).toBe(caps.execProtect ? denied : sup.pa);
+      expect(u.translate(supRo.va, Access.READ)).toBe(supRo.pa);
+      expect(u.translate(supRo.va, Access.WRITE)).toBe(denied);
+      expect(u.translate(supRx.va, Access.EXEC)).toBe(supRx.pa);
+      expect(u.translate(ro.va, Access.READ)).toBe(caps.supervisorReadsUser ? ro.pa : denied);
+      expect(u.translate(rw.va, Access.WRITE)).toBe(caps.supervisorReadsUser ? rw.pa : denied);
+      expect(u.translate(ro.va, Access.WRITE)).toBe(denied);
+      // a TLB must not widen rights: ask again after the entries are cached
+      expect(u.translate(ro.va, Access.WRITE | U)).toBe(denied);
+      expect(u.translate(sup.va, Access.READ | U)).toBe(denied);
+    });
+
+    it.runIf(mmu)('a mapping entered without PRESENT faults on every access (PROT_NONE)', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const pa = r.frame();
+      expect(u.enter(pa, B, USER)).toBe(0);
+      expect(u.translate(B, Access.READ | Access.USER)).toBeLessThan(0);
+      expect(u.translate(B, Access.READ)).toBeLessThan(0);
+      expect(u.resolve(B)).toBe(-1);
+      u.destroy();
+    });
+
+    it.runIf(mmu)('removes ranges crossing table boundaries, and only them', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const near = [-3, -2, -1, 0, 1, 2].map((i) => map(r, u, B + i * ps, RW | USER));
+      const far = [-2, -1, 0, 1].map((i) => map(r, u, G + i * ps, RW | USER));
+      for (const m of [...near, ...far]) expect(u.translate(m.va, Access.READ | Access.USER)).toBe(m.pa);
+      u.remove(B - 2 * ps, B + 2 * ps);
+      expect(near.map((m) => u.resolve(m.va) === m.pa)).toEqual([true, false, false, false, false, true]);
+      expect(near.map((m) => u.translate(m.va, Access.READ | Access.USER) === m.pa)).toEqual([
+        true, false, false, false, false, true,
+      ]);
+      u.remove(G - ps, G + ps);
+      expect(far.map((m) => u.resolve(m.va) === m.pa)).toEqual([true, false, false, true]);
+      // A range holding nothing, and an empty one.
+      u.remove(B + 64 * ps, B + 128 * ps);
+      u.remove(B, B);
+      u.remove(userStart, userEnd);
+      for (const m of [...near, ...far]) {
+        expect(u.resolve(m.va)).toBe(-1);
+        expect(u.translate(m.va, Access.READ | Access.USER)).toBe(FaultCode.NOT_MAPPED);
+      }
+      u.destroy();
+    });
+
+    it.runIf(mmu)('re-entering a page replaces the mapping, even when it was cached', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const old = map(r, u, B, RO | USER);
+      expect(u.translate(B + 4, Access.READ | Access.USER)).toBe(old.pa + 4);
+      const pa2 = r.frame();
+      expect(u.enter(pa2, B, RW | USER)).toBe(0);
+      expect(u.resolve(B)).toBe(pa2);
+      expect(u.translate(B + 4, Access.READ | Access.USER)).toBe(pa2 + 4);
+      expect(u.translate(B + 4, Access.WRITE | Access.USER)).toBe(pa2 + 4);
+      expect(u.enter(old.pa, B, RO | USER)).toBe(0);
+      expect(u.translate(B + 4, Access.WRITE | Access.USER)).toBe(FaultCode.PROTECTION);
+      expect(u.translate(B + 4, Access.READ | Access.USER)).toBe(old.pa + 4);
+    });
+
+    it.runIf(mmu)('protect changes the rights of present pages and keeps their frames', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const a = map(r, u, B - ps, RW | USER);
+      const b = map(r, u, B, RW | USER);
+      expect(u.translate(a.va, Access.WRITE | Access.USER)).toBe(a.pa);
+      expect(u.translate(b.va, Access.WRITE | Access.USER)).toBe(b.pa);
+      u.protect(B - ps, B + ps, RO | USER);
+      expect(u.translate(a.va, Access.WRITE | Access.USER)).toBe(FaultCode.PROTECTION);
+      expect(u.translate(b.va, Access.READ | Access.USER)).toBe(b.pa);
+      expect(u.resolve(a.va)).toBe(a.pa);
+      u.protect(B - ps, B, RW);
+      expect(u.translate(a.va, Access.READ | Access.USER)).toBe(FaultCode.PROTECTION);
+      expect(u.translate(a.va, Access.WRITE)).toBe(a.pa);
+      u.protect(B - ps, B + ps, RW | USER);
+      expect(u.translate(b.va, Access.WRITE | Access.USER)).toBe(b.pa);
+      // protect maps nothing new
+      u.protect(B + ps, B + 8 * ps, RW | USER);
+      expect(u.resolve(B + ps)).toBe(-1);
+    });
+
+    it.runIf(mmu && caps.sharedKernelHalf)('shares the kernel half with every user address space', () => {
+      const r = rig();
+      const kva = kernelStart + 16 * ps;
+      const u1 = factory.createUser(r.kernel);
+      const pa = r.frame();
+      expect(r.kernel.enter(pa, kva, RW)).toBe(0);
+      const u2 = factory.createUser(r.kernel);
+      for (const s of [r.kernel, u1, u2]) {
+        expect(s.resolve(kva)).toBe(pa);
+        expect(s.translate(kva + 4, Access.READ)).toBe(pa + 4);
+        expect(s.translate(kva + 4, Access.WRITE)).toBe(pa + 4);
+        expect(s.translate(kva, Access.READ | Access.USER)).toBe(FaultCode.PROTECTION);
+      }
+      r.kernel.protect(kva, kva + ps, RO);
+      for (const s of [r.kernel, u1, u2]) expect(s.translate(kva, Access.WRITE)).toBe(FaultCode.PROTECTION);
+      const pa2 = r.frame();
+      expect(r.kernel.enter(pa2, kva, RW)).toBe(0);
+      for (const s of [r.kernel, u1, u2]) expect(s.translate(kva + 8, Access.WRITE)).toBe(pa2 + 8);
+      r.kernel.remove(kva, kva + ps);
+      for (const s of [r.kernel, u1, u2]) {
+        expect(s.resolve(kva)).toBe(-1);
+        expect(s.translate(kva, Access.READ)).toBe(FaultCode.NOT_MAPPED);
+      }
+      // user pmaps do not map kernel addresses themselves
+      expectEinval(() => u1.enter(pa, kva, RW));
+      u1.destroy();
+      u2.destroy();
+    });
+
+    it('destroy returns every table frame to the allocator', () => {
+      const r = rig();
+      const frames = Array.from({ length: 24 }, () => r.frame());
+      const before = r.alloc.info();
+      const u = factory.createUser(r.kernel);
+      const vas = [
+        ...[-2, -1, 0, 1].map((i) => B + i * ps),
+        ...[-1, 0].map((i) => G + i * ps),
+        B + 40 * MiB,
+        userEnd - ps,
+        userStart,
+      ];
+      vas.forEach((va, i) => expect(u.enter(frames[i], mmu ? va : frames[i], RW | USER)).toBe(0));
+      if (mmu) expect(u.stats().tableFrames).toBeGreaterThan(1);
+      u.remove(B - ps, B + ps);
+      u.destroy();
+      expect(r.alloc.info()).toEqual(before);
+      expectEinval(() => u.enter(frames[0], mmu ? B : frames[0], RW | USER));
+      expect(u.resolve(mmu ? B - 2 * ps : frames[0])).toBe(-1);
+      expect(u.translate(mmu ? B - 2 * ps : frames[0], Access.READ | Access.USER)).toBeLessThan(0);
+      // and a whole kernel, once its users are gone
+      const board = options.board ?? boards.get(factory.defaultBoard);
+      const mem = new PhysicalMemory(board);
+      const alloc = new PageAllocator(mem, { pageSize: ps });
+      const boot = alloc.info();
+      const k = factory.createKernel(mem, alloc, board);
+      const v = factory.createUser(k);
+      const f = alloc.alloc(ps, { owner: PageOwner.APP })!;
+      expect(v.enter(f.pa, mmu ? B : f.pa, RW | USER)).toBe(0);
+      v.destroy();
+      k.destroy();
+      alloc.free(f);
+      expect(alloc.info()).toEqual(boot);
+    });
+
+    it.runIf(mmu)('enter returns NO_MEMORY with nothing changed when a table frame fails (ptable fault site)', () => {
+      const r = rig();
+      let sawNoMemory = false;
+      for (let n = 1; n <= 4; n++) {
+        const u = factory.createUser(r.kernel);
+        const kept = map(r, u, B, RW | USER);
+        expect(u.translate(kept.va, Access.WRITE | Access.USER)).toBe(kept.pa);
+        const target = G + 8 * MiB + 3 * ps;
+        const pa = r.frame();
+        const before = snapshot(r, u, [kept.va, target]);
+        r.alloc.faults.failAt('ptable', n);
+        const res = u.enter(pa, target, RW | USER);
+        r.alloc.faults.reset();
+        if (res === FaultCode.NO_MEMORY) {
+          sawNoMemory = true;
+          expect(snapshot(r, u, [kept.va, target])).toEqual(before);
+          expect(u.translate(target, Access.READ | Access.USER)).toBe(FaultCode.NOT_MAPPED);
+          expect(u.enter(pa, target, RW | USER)).toBe(0);
+        } else {
+          expect(res).toBe(0);
+        }
+        expect(u.resolve(target)).toBe(pa);
+        expect(u.translate(kept.va, Access.WRITE | Access.USER)).toBe(kept.pa);
+        expect(u.translate(target, Access.WRITE | Access.USER)).toBe(pa);
+        u.destroy();
+      }
+      expect(sawNoMemory).toBe(true);
+    });
+
+    it.runIf(mmu)('enter returns NO_MEMORY with nothing changed when the allocator is empty', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const kept = map(r, u, B, RW | USER);
+      const pa = r.frame();
+      const target = G + 8 * MiB;
+      const drained: Frame[] = [];
+      for (let f = r.alloc.alloc(ps); f !== null; f = r.alloc.alloc(ps)) drained.push(f);
+      const before = snapshot(r, u, [kept.va, target]);
+      expect(u.enter(pa, target, RW | USER)).toBe(FaultCode.NO_MEMORY);
+      expect(snapshot(r, u, [kept.va, target])).toEqual(before);
+      expect(u.translate(kept.va, Access.READ | Access.USER)).toBe(kept.pa);
+      // a page whose tables exist needs no frame
+      expect(u.enter(pa, B + ps, RW | USER)).toBe(0);
+      expect(u.resolve(B + ps)).toBe(pa);
+      for (const f of drained) r.alloc.free(f);
+      expect(u.enter(pa, target, RW | USER)).toBe(0);
+      expect(u.resolve(target)).toBe(pa);
+      u.destroy();
+    });
+
+    it.runIf(!mmu)('without an MMU, enter, remove and protect allocate nothing', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const pa = r.frame();
+      const drained: Frame[] = [];
+      for (let f = r.alloc.alloc(ps); f !== null; f = r.alloc.alloc(ps)) drained.push(f);
+      r.alloc.faults.failAt('ptable', 1);
+      const before = r.alloc.info();
+      const ptable = r.alloc.faults.counts().ptable;
+      expect(u.enter(pa, pa, RW | USER)).toBe(0);
+      u.protect(pa, pa + ps, RO | USER);
+      u.remove(pa, pa + ps);
+      expect(r.alloc.info()).toEqual(before);
+      expect(r.alloc.faults.counts().ptable).toBe(ptable);
+      expect(u.stats().tableFrames).toBe(0);
+      expect(u.resolve(pa)).toBe(pa);
+      r.alloc.faults.reset();
+      for (const f of drained) r.alloc.free(f);
+    });
+
+    it('rejects bad arguments with EINVAL and changes nothing', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const m = map(r, u, B, RW | USER);
+      const pa = r.frame();
+      const va = mmu ? B + ps : pa;
+      const before = snapshot(r, u, [m.va, va]);
+      const bad: Array<() => unknown> = [
+        () => u.enter(pa, va + 1, RW),
+        () => u.enter(pa + 1, va, RW),
+        () => u.enter(pa, userEnd, RW),
+        () => u.enter(pa, Number.NaN, RW),
+        () => u.enter(pa, -ps, RW),
+        () => u.enter(pa, va + 0.5, RW),
+        () => u.enter(pa, 2 ** 53, RW),
+        () => u.enter(Number.NaN, va, RW),
+        () => u.enter(pa, va, 0x100),
+        () => u.enter(pa, va, -1),
+        () => u.enter(pa, va, 1.5),
+        () => u.remove(m.va + 1, m.va + ps),
+        () => u.remove(m.va, m.va + ps + 1),
+        () => u.remove(m.va + ps, m.va),
+        () => u.remove(userEnd, userEnd + ps),
+        () => u.protect(m.va + 1, m.va + ps, RO),
+        () => u.protect(m.va, m.va + ps, 0x100),
+        () => r.kernel.enter(pa, kernelEnd, RW),
+        () => r.kernel.enter(pa, kernelStart + 1, RW),
+      ];
+      if (userStart >= ps) bad.push(() => u.enter(pa, userStart - ps, RW));
+      for (const fn of bad) expectEinval(fn);
+      expect(snapshot(r, u, [m.va, va])).toEqual(before);
+      if (mmu) expect(u.translate(m.va, Access.WRITE | Access.USER)).toBe(m.pa);
+    });
+
+    it('translate never throws and answers junk with a negative FaultCode', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const m = map(r, u, B, RW | USER);
+      const junk: Array<[unknown, unknown]> = [
+        [Number.NaN, Access.READ],
+        [-ps, Access.READ],
+        [Number.POSITIVE_INFINITY, Access.READ],
+        [2 ** 60, Access.READ],
+        ['0x1000', Access.READ],
+        [undefined, Access.READ],
+        [m.va + 0.5, Access.READ],
+      ];
+      for (const [va, access] of junk) {
+        const res = u.translate(va as number, access as number);
+        expect(typeof res, `translate(${String(va)}, ${String(access)})`).toBe('number');
+        expect(res, `translate(${String(va)}, ${String(access)})`).toBeLessThan(0);
+      }
+      expect(u.resolve(Number.NaN)).toBe(-1);
+      expect(u.resolve(-1)).toBe(-1);
+    });
+
+    it('keeps counters and lists its tables', () => {
+      const r = rig();
+      const u = factory.createUser(r.kernel);
+      const m = map(r, u, B, RW | USER);
+      const access = mmu ? Access.READ | Access.USER : Access.READ;
+      u.translate(m.va, access);
+      const s0 = u.stats();
+      u.translate(m.va + 4, access);
+      const s1 = u.stats();
+      for (const k of ['tableFrames', 'tlbHits', 'tlbMisses', 'tlbFlushes', 'walks'] as const) {
+        expect(Number.isSafeInteger(s1[k]) && s1[k] >= 0, k).toBe(true);
+      }
+      const t = u.tables();
+      expect(Array.isArray(t)).toBe(true);
+      for (const row of t) {
+        expect(Number.isSafeInteger(row.level) && row.level >= 0).toBe(true);
+        expect(Number.isSafeInteger(row.pa) && Number.isSafeInteger(row.va) && Number.isSafeInteger(row.entries)).toBe(true);
+      }
+      if (mmu) {
+        // a TLB serves the second access to a page
+        expect(s1.tlbHits).toBeGreaterThan(s0.tlbHits);
+        expect(s1.tableFrames).toBeGreaterThanOrEqual(2);
+        expect(t[0].level).toBe(0);
+        expect(t.length).toBe(s1.tableFrames);
+        expect(r.alloc.get(t[0].pa)?.free).toBe(false);
+      } else {
+        expect(s1.tableFrames).toBe(0);
+      }
+      u.activate();
+      r.kernel.activate();
+    });
+  });
+}

@@ -1,0 +1,303 @@
+/*
+ * The conformance suite run against two tiny in-test pmaps: an MMU-like one whose "tables" are frames from the
+ * allocator covering 16 pages each (contents kept in a Map), and an identity one without an MMU. They exist to
+ * prove the suite itself: what it demands is what the contract says, on both branches of `hasMmu`.
+ */
+import {
+  Access,
+  FaultCode,
+  PageAttr,
+  PageOwner,
+  PageUsage,
+  VmError,
+} from '../src/index.js';
+import type { BoardMemoryMap, PageAllocator, PhysicalMemory, Pmap, PmapFactory, PmapStats, PmapTable } from '../src/index.js';
+import { describePmapConformance } from '../src/testing.js';
+
+const PS = 4096;
+const GROUP = 16; // pages per fake table
+const USER: readonly [number, number] = [PS, 0x8000_0000];
+const KERNEL: readonly [number, number] = [0x8000_0000, 0x8000_0000 + 64 * PS];
+
+interface Pte {
+  pa: number;
+  attr: number;
+}
+
+interface Shared {
+  mem: PhysicalMemory;
+  alloc: PageAllocator;
+  gen: number;
+  users: number;
+  kernelTables: Map<number, Map<number, Pte>>;
+}
+
+function checkPage(name: string, v: unknown, lo: number, hi: number): asserts v is number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v % PS !== 0 || v < lo || v >= hi) {
+    throw new VmError('EINVAL', `${name} bad: ${String(v)}`);
+  }
+}
+
+function checkAttr(attr: unknown): void {
+  if (typeof attr !== 'number' || !Number.isInteger(attr) || attr < 0 || attr > 0xff) {
+    throw new VmError('EINVAL', `attr bad: ${String(attr)}`);
+  }
+}
+
+class FakeMmuPmap implements Pmap {
+  private readonly tables_ = new Map<number, Map<number, Pte>>();
+  private readonly frames = new Map<number, number>(); // group → table frame
+  private readonly root: number;
+  private readonly tlb = new Map<number, { pa: number; attr: number }>();
+  private seen: number;
+  private hits = 0;
+  private misses = 0;
+  private flushes = 0;
+  private walks = 0;
+  private dead = false;
+
+  constructor(
+    private readonly s: Shared,
+    private readonly kernel: boolean,
+  ) {
+    const f = s.alloc.alloc(PS, { usage: PageUsage.PTABLE });
+    if (!f) throw new VmError('ENOMEM', 'no root');
+    this.root = f.pa;
+    this.seen = s.gen;
+  }
+
+  private get range(): readonly [number, number] {
+    return this.kernel ? KERNEL : USER;
+  }
+
+  private tableFor(group: number): Map<number, Pte> | undefined {
+    return group * GROUP * PS >= KERNEL[0] ? this.s.kernelTables.get(group) : this.tables_.get(group);
+  }
+
+  expand(group: number): boolean {
+    const f = this.s.alloc.alloc(PS, { usage: PageUsage.PTABLE });
+    if (!f) return false;
+    this.frames.set(group, f.pa);
+    (this.kernel ? this.s.kernelTables : this.tables_).set(group, new Map());
+    return true;
+  }
+
+  enter(pa: number, va: number, attr: number): number {
+    if (this.dead) throw new VmError('EINVAL', 'dead');
+    checkPage('va', va, this.range[0], this.range[1]);
+    checkPage('pa', pa, 0, 2 ** 32);
+    checkAttr(attr);
+    const g = Math.floor(va / PS / GROUP);
+    if (!this.tableFor(g) && !this.expand(g)) return FaultCode.NO_MEMORY;
+    const old = this.tableFor(g)!.get(va / PS);
+    this.tableFor(g)!.set(va / PS, { pa, attr });
+    if (old) this.invalidate(va / PS);
+    return 0;
+  }
+
+  private invalidate(vpn: number): void {
+    this.tlb.delete(vpn);
+    this.flushes++;
+    if (this.kernel) this.seen = ++this.s.gen;
+  }
+
+  private each(vstart: number, vend: number, fn: (t: Map<number, Pte>, vpn: number, p: Pte) => void): void {
+    if (this.dead) throw new VmError('EINVAL', 'dead');
+    for (const v of [vstart, vend]) {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v % PS !== 0) throw new VmError('EINVAL', 'range');
+    }
+    if (vstart > vend || (vstart < vend && (vstart < this.range[0] || vend > this.range[1]))) {
+      throw new VmError('EINVAL', 'range');
+    }
+    const own = this.kernel ? this.s.kernelTables : this.tables_;
+    for (const t of own.values()) {
+      for (const [vpn, p] of [...t]) if (vpn * PS >= vstart && vpn * PS < vend) fn(t, vpn, p);
+    }
+  }
+
+  remove(vstart: number, vend: number): void {
+    this.each(vstart, vend, (t, vpn) => {
+      t.delete(vpn);
+      this.invalidate(vpn);
+    });
+    if (!this.kernel) {
+      for (const [g, t] of [...this.tables_]) {
+        if (t.size === 0) {
+          this.tables_.delete(g);
+          this.s.alloc.free({ pa: this.frames.get(g)!, order: 0 });
+          this.frames.delete(g);
+        }
+      }
+    }
+  }
+
+  protect(vstart: number, vend: number, attr: number): void {
+    checkAttr(attr);
+    this.each(vstart, vend, (_t, vpn, p) => {
+      p.attr = attr;
+      this.invalidate(vpn);
+    });
+  }
+
+  resolve(va: number): number {
+    if (this.dead || typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0) return -1;
+    this.walks++;
+    const p = this.tableFor(Math.floor(va / PS / GROUP))?.get(Math.floor(va / PS));
+    return p && p.attr & PageAttr.PRESENT ? p.pa + (va % PS) : -1;
+  }
+
+  translate(va: number, access: number): number {
+    if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= 2 ** 32) return FaultCode.BAD_ADDRESS;
+    if (typeof access !== 'number' || access !== (access & 15) || (access & 7) === 0) return FaultCode.BAD_ADDRESS;
+    if (this.dead) return FaultCode.NOT_MAPPED;
+    if (this.seen !== this.s.gen) {
+      this.tlb.clear();
+      this.seen = this.s.gen;
+    }
+    const vpn = Math.floor(va / PS);
+    let e = this.tlb.get(vpn);
+    if (e) this.hits++;
+    else {
+      this.misses++;
+      this.walks++;
+      const p = this.tableFor(Math.floor(vpn / GROUP))?.get(vpn);
+      if (!p || !(p.attr & PageAttr.PRESENT)) return FaultCode.NOT_MAPPED;
+      e = { pa: p.pa, attr: p.attr };
+      this.tlb.set(vpn, e);
+    }
+    const a = e.attr;
+    const user = (access & Access.USER) !== 0;
+    if (user !== ((a & PageAttr.USER) !== 0)) return FaultCode.PROTECTION;
+    if (access & Access.READ && !(a & (PageAttr.READ | PageAttr.WRITE))) return FaultCode.PROTECTION;
+    if (access & Access.WRITE && !(a & PageAttr.WRITE)) return FaultCode.PROTECTION;
+    if (access & Access.EXEC && !(a & PageAttr.EXEC)) return FaultCode.PROTECTION;
+    return e.pa + (va % PS);
+  }
+
+  activate(): void {}
+
+  destroy(): void {
+    if (this.dead) return;
+    if (this.kernel && this.s.users > 0) throw new VmError('EBUSY', 'users');
+    for (const pa of this.frames.values()) this.s.alloc.free({ pa, order: 0 });
+    this.s.alloc.free({ pa: this.root, order: 0 });
+    this.frames.clear();
+    this.tlb.clear();
+    this.dead = true;
+    if (!this.kernel) this.s.users--;
+  }
+
+  tables(): PmapTable[] {
+    if (this.dead) return [];
+    return [
+      { level: 0, pa: this.root, va: 0, entries: this.frames.size },
+      ...[...this.frames].map(([g, pa]) => ({
+        level: 1,
+        pa,
+        va: g * GROUP * PS,
+        entries: (this.kernel ? this.s.kernelTables : this.tables_).get(g)!.size,
+      })),
+    ];
+  }
+
+  stats(): PmapStats {
+    return {
+      tableFrames: this.dead ? 0 : 1 + this.frames.size,
+      tlbHits: this.hits,
+      tlbMisses: this.misses,
+      tlbFlushes: this.flushes,
+      walks: this.walks,
+    };
+  }
+}
+
+const fakeMmu: PmapFactory = {
+  name: 'fake-mmu',
+  pageSize: PS,
+  userRange: USER,
+  kernelRange: KERNEL,
+  defaultBoard: 'riscv-virt-64m',
+  capabilities: { hasMmu: true, execProtect: true, supervisorReadsUser: false, sharedKernelHalf: true },
+  createKernel(mem: PhysicalMemory, alloc: PageAllocator, _board: BoardMemoryMap): Pmap {
+    const s: Shared = { mem, alloc, gen: 0, users: 0, kernelTables: new Map() };
+    const k = new FakeMmuPmap(s, true);
+    for (let g = KERNEL[0] / PS / GROUP; g < KERNEL[1] / PS / GROUP; g++) k.expand(g);
+    (k as unknown as { s: Shared }).s = s;
+    return k;
+  },
+  createUser(kernelPmap: Pmap): Pmap {
+    const s = (kernelPmap as unknown as { s: Shared }).s;
+    const u = new FakeMmuPmap(s, false);
+    s.users++;
+    return u;
+  },
+};
+
+class FakeFlatPmap implements Pmap {
+  private dead = false;
+  private walks = 0;
+  constructor(private readonly mem: PhysicalMemory) {}
+  private check(va: unknown): asserts va is number {
+    if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va % 512 !== 0 || va >= 2 ** 32) {
+      throw new VmError('EINVAL', `va bad: ${String(va)}`);
+    }
+  }
+  enter(pa: number, va: number, attr: number): number {
+    if (this.dead) throw new VmError('EINVAL', 'dead');
+    this.check(va);
+    if (pa !== va) throw new VmError('EINVAL', 'pa must equal va');
+    checkAttr(attr);
+    return 0;
+  }
+  remove(vstart: number, vend: number): void {
+    if (this.dead) throw new VmError('EINVAL', 'dead');
+    this.check(vstart);
+    if (vend !== 2 ** 32) this.check(vend);
+    if (vend < vstart) throw new VmError('EINVAL', 'range');
+  }
+  protect(vstart: number, vend: number, attr: number): void {
+    this.remove(vstart, vend);
+    checkAttr(attr);
+  }
+  resolve(va: number): number {
+    return !this.dead && Number.isSafeInteger(va) && va >= 0 && this.mem.isRam(va) ? va : -1;
+  }
+  translate(va: number, access: number): number {
+    this.walks++;
+    if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= 2 ** 32) return FaultCode.BAD_ADDRESS;
+    if (typeof access !== 'number' || access !== (access & 15) || (access & 7) === 0) return FaultCode.BAD_ADDRESS;
+    if (this.dead) return FaultCode.NOT_MAPPED;
+    return this.mem.isRam(va) ? va : FaultCode.BAD_ADDRESS;
+  }
+  activate(): void {}
+  destroy(): void {
+    this.dead = true;
+  }
+  tables(): PmapTable[] {
+    return [];
+  }
+  stats(): PmapStats {
+    return { tableFrames: 0, tlbHits: 0, tlbMisses: 0, tlbFlushes: 0, walks: this.walks };
+  }
+}
+
+const fakeFlat: PmapFactory = {
+  name: 'fake-flat',
+  pageSize: 512,
+  userRange: [0, 2 ** 32],
+  kernelRange: [0, 2 ** 32],
+  defaultBoard: 'stm32-512k',
+  capabilities: { hasMmu: false, execProtect: true, supervisorReadsUser: true, sharedKernelHalf: true },
+  createKernel(mem: PhysicalMemory): Pmap {
+    const k = new FakeFlatPmap(mem);
+    (k as unknown as { memRef: PhysicalMemory }).memRef = mem;
+    return k;
+  },
+  createUser(kernelPmap: Pmap): Pmap {
+    return new FakeFlatPmap((kernelPmap as unknown as { memRef: PhysicalMemory }).memRef);
+  },
+};
+
+void PageOwner;
+describePmapConformance(fakeMmu);
+describePmapConformance(fakeFlat);

@@ -1,0 +1,120 @@
+import { Access, FaultCode, PageAttr } from '@vmlayers/phys';
+import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
+import { accessMask } from './internal/access-mask.js';
+import type { PagingFormat } from './internal/format.js';
+import { makeFactory } from './factory.js';
+
+/*
+ * 32-bit paging (Intel SDM vol. 3A §4.3): a page directory of 1024 4-byte PDEs, page tables of 1024 4-byte
+ * PTEs, 4 KiB pages. CR4.PSE is off (PDE bit 7 is ignored, no 4 MiB pages), there is no NX bit without PAE,
+ * CR0.WP=1 (supervisor writes honour R/W), and neither SMEP nor SMAP is on (supervisor may touch user pages).
+ */
+const P = 0x01;
+const RW = 0x02;
+const US = 0x04;
+const PWT = 0x08;
+const PCD = 0x10;
+const A = 0x20;
+const D = 0x40;
+const G = 0x100;
+// AVL bit 9 marks a PTE that `enter` wrote without PRESENT: the SDM leaves bits 1–31 of a not-present entry to
+// software, so the frame and attributes survive for `protect`.
+const SW_ENTERED = 0x200;
+const FRAME = 0xffff_f000;
+
+const KERNEL_BASE = 0xc000_0000;
+const VA_LIMIT = 2 ** 32;
+// The whole kernel half is built at boot (256 page tables): the original's page directories copy the kernel
+// PDEs by value, so a kernel page table added later would be missing from every existing address space.
+const KERNEL_SIZE = VA_LIMIT - KERNEL_BASE;
+
+const format: PagingFormat = {
+  name: 'ia32',
+  levels: 2,
+  indexBits: 10,
+  pteSize: 4,
+  vaLimit: VA_LIMIT,
+  paLimit: VA_LIMIT,
+  userRange: [4096, KERNEL_BASE],
+  kernelRange: [KERNEL_BASE, VA_LIMIT],
+  defaultBoard: 'ia32-pc-32m',
+  capabilities: Object.freeze({
+    hasMmu: true,
+    execProtect: false,
+    supervisorReadsUser: true,
+    sharedKernelHalf: true,
+  }),
+  badVaCode: FaultCode.BAD_ADDRESS,
+  kernelRootFirst: KERNEL_BASE >>> 22,
+  kernelRootEnd: 1024,
+  adBits: A | D,
+
+  bootExpand(): number {
+    return KERNEL_SIZE;
+  },
+
+  // READ and EXEC have no bits: a present page is readable and executable. UNCACHED is the original's
+  // PGHD_NOT_CACHED (PCD, UC-), DEVICE its PGHD_DEV (PCD|PWT, UC).
+  leafLo(pa: number, attr: number): number {
+    let bits = attr & PageAttr.PRESENT ? P : SW_ENTERED;
+    if (attr & PageAttr.WRITE) bits |= RW;
+    if (attr & PageAttr.USER) bits |= US;
+    if (attr & PageAttr.DEVICE) bits |= PCD | PWT;
+    else if (attr & PageAttr.UNCACHED) bits |= PCD;
+    if (attr & PageAttr.GLOBAL) bits |= G;
+    return pa + bits;
+  },
+
+  leafHi(): number {
+    return 0;
+  },
+
+  // The PDE grants everything (as the original's PTHD_*): the PTE alone decides, the effective rights being
+  // the AND of both levels.
+  pointerLo(pa: number): number {
+    return pa + (P | RW | US);
+  },
+
+  pointerHi(): number {
+    return 0;
+  },
+
+  frameOf(lo: number): number {
+    return (lo & FRAME) >>> 0;
+  },
+
+  isPointer(_lo: number, level: number): boolean {
+    return level > 0;
+  },
+
+  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array): number {
+    const pdeAddr = root + (vpn >>> 10) * 4;
+    const pde = mem.read32(pdeAddr);
+    if ((pde & P) === 0) return FaultCode.NOT_MAPPED;
+    const pteAddr = ((pde & FRAME) >>> 0) + (vpn & 1023) * 4;
+    const pte = mem.read32(pteAddr);
+    if ((pte & P) === 0) return FaultCode.NOT_MAPPED;
+    out[0] = (pte & FRAME) >>> 0;
+    if (access === 0) return 0;
+    const rw = pde & pte & RW ? Access.WRITE : 0;
+    const kinds = Access.READ | Access.EXEC | rw;
+    const full = accessMask(kinds, pde & pte & US ? kinds : 0);
+    if (((full >>> access) & 1) === 0) return FaultCode.PROTECTION;
+    if ((pde & A) === 0) mem.write32(pdeAddr, (pde | A) >>> 0);
+    const need = access & Access.WRITE ? A | D : A;
+    if ((pte & need) !== need) mem.write32(pteAddr, (pte | need) >>> 0);
+    if ((pte | need) & D) out[1] = full;
+    else out[1] = accessMask(kinds & ~Access.WRITE, pde & pte & US ? kinds & ~Access.WRITE : 0);
+    return 0;
+  },
+};
+
+/**
+ * ia32 two-level 32-bit paging: 4-byte PDE/PTE (P, RW, US, PWT, PCD, A, D), 4 KiB pages, no execute
+ * protection. Kernel half `[0xC0000000, 0x100000000)` built whole at boot and copied into every page directory;
+ * user space `[0x1000, 0xC0000000)`.
+ */
+export const ia32: PmapFactory = makeFactory(format);
+
+/** @internal The ia32 format, for tests in this package. */
+export const ia32Format: PagingFormat = format;

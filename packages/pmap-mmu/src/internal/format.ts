@@ -1,0 +1,53 @@
+import type { PmapCapabilities } from '@vmlayers/phys';
+import type { PhysicalMemory } from '@vmlayers/phys';
+
+/**
+ * What differs between two page-table formats: geometry, PTE encoding and the hardware walk. Everything else
+ * (allocation of tables, range operations, the TLB, the kernel half) is shared by `MmuPmap`.
+ * All PTE words are handled as unsigned 32-bit halves: `lo` is bits 0–31, `hi` bits 32–63 (0 for 4-byte PTEs).
+ */
+export interface PagingFormat {
+  readonly name: string;
+  /** Table levels: 3 for Sv39, 2 for ia32. */
+  readonly levels: number;
+  /** Index bits per level (entries per table = 2^indexBits). */
+  readonly indexBits: number;
+  readonly pteSize: 4 | 8;
+  /** First virtual address the format cannot translate. */
+  readonly vaLimit: number;
+  /** First physical address a leaf cannot hold. */
+  readonly paLimit: number;
+  readonly userRange: readonly [number, number];
+  readonly kernelRange: readonly [number, number];
+  readonly defaultBoard: string;
+  readonly capabilities: Readonly<PmapCapabilities>;
+  /** The `FaultCode` for an integer address outside `[0, vaLimit)` or a non-integer one. */
+  readonly badVaCode: number;
+  /** Root-table indices covering the kernel half: copied into every user root. */
+  readonly kernelRootFirst: number;
+  readonly kernelRootEnd: number;
+  /** Leaf A/D bits, kept when `protect` rewrites a PTE. */
+  readonly adBits: number;
+  /** Bytes of kernel virtual space whose tables are built at boot, for a board with `ramSize` bytes of RAM. */
+  bootExpand(ramSize: number): number;
+  /** The words of a leaf PTE mapping `pa` with `PageAttr` bits `attr` (A and D clear). */
+  leafLo(pa: number, attr: number): number;
+  leafHi(pa: number): number;
+  /** The words of a pointer to the next-level table at `pa`. */
+  pointerLo(pa: number): number;
+  pointerHi(pa: number): number;
+  /** The frame an in-use PTE (pointer or leaf, valid or not) refers to. */
+  frameOf(lo: number, hi: number): number;
+  /** True when a valid entry at `level` (0 = leaf level) points to a table rather than mapping memory. */
+  isPointer(lo: number, level: number): boolean;
+  /**
+   * The hardware walk for page `vpn` from the root table at `root`. `access` 0 means a probe (`resolve`): no
+   * permission check, no A/D update. Otherwise checks `access` and sets A (and D on a write) in RAM.
+   * Writes the physical address of the page to `out[0]` and, for an access, the TLB permission mask to `out[1]`.
+   * Returns the level of the leaf (0 = a 4 KiB page) or a negative `FaultCode`.
+   */
+  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array): number;
+}
+
+export const PAGE_SIZE = 4096;
+export const PAGE_SHIFT = 12;

@@ -1,0 +1,506 @@
+import { FaultCode, PageOwner, PageUsage, VmError, invariant } from '@vmlayers/phys';
+import type { PageAllocator, PhysicalMemory, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
+import { isAccessCode } from './internal/access-mask.js';
+import { PAGE_SIZE } from './internal/format.js';
+import type { PagingFormat } from './internal/format.js';
+import { checkAddress, checkAttr, checkRange, hex } from './internal/validate.js';
+import { Tlb } from './tlb.js';
+
+/** TLB slots per address space (direct-mapped). */
+export const TLB_SIZE = 256;
+const TLB_MASK = TLB_SIZE - 1;
+
+// Results of a range operation on the tables.
+const CHANGED_PRESENT = 1; // a valid leaf changed: TLBs must drop it
+const CLEARED = 2; // an entry became zero: its table may now be empty
+
+/** What a kernel pmap and every user pmap made from it share. */
+interface KernelSpace {
+  readonly format: PagingFormat;
+  readonly mem: PhysicalMemory;
+  readonly alloc: PageAllocator;
+  /**
+   * Kernel generation, bumped by every kernel-half change that a TLB may hold. A TLB that saw an older value drops
+   * its kernel-half entries before it answers: a global TLB shootdown, done lazily.
+   */
+  readonly gen: Int32Array;
+  users: number;
+  active: MmuPmap | null;
+}
+
+/**
+ * One address space in an MMU page-table format: the tables live in `PhysicalMemory` as the hardware lays them
+ * out, the software TLB in typed arrays. Made by a factory (`sv39`, `ia32`), never directly.
+ */
+export class MmuPmap implements Pmap {
+  /** Physical address of the root table (what `satp`/`CR3` would hold). */
+  readonly root: number;
+  /** True for the kernel address space. */
+  readonly isKernel: boolean;
+  /** The virtual range `enter`/`remove`/`protect` accept: the kernel half, or the user range. */
+  readonly range: readonly [number, number];
+  private readonly space: KernelSpace;
+  private readonly format: PagingFormat;
+  private readonly mem: PhysicalMemory;
+  private readonly tlb = new Tlb(TLB_SIZE);
+  // The TLB's arrays, held directly so the hit path is one load per array.
+  private readonly tlbTag: Int32Array;
+  private readonly tlbBase: Float64Array;
+  private readonly tlbPerm: Int32Array;
+  private readonly kgen: Int32Array;
+  private tlbGen: number;
+  private readonly kernelVpn: number;
+  private readonly out = new Float64Array(2);
+  private tlbHits = 0;
+  private tlbMisses = 0;
+  private tlbFlushes = 0;
+  private walks = 0;
+  private frames = 0;
+  private dead = false;
+
+  private constructor(space: KernelSpace, isKernel: boolean, root: number) {
+    this.space = space;
+    this.format = space.format;
+    this.mem = space.mem;
+    this.isKernel = isKernel;
+    this.root = root;
+    this.frames = 1;
+    this.range = isKernel ? space.format.kernelRange : space.format.userRange;
+    this.tlbTag = this.tlb.tag;
+    this.tlbBase = this.tlb.base;
+    this.tlbPerm = this.tlb.perm;
+    this.kgen = space.gen;
+    this.tlbGen = space.gen[0];
+    this.kernelVpn = space.format.kernelRange[0] / PAGE_SIZE;
+  }
+
+  /** @internal Boots a kernel address space; see `PmapFactory.createKernel`. */
+  static createKernel(format: PagingFormat, mem: PhysicalMemory, alloc: PageAllocator, ramSize: number): MmuPmap {
+    if (alloc.pageSize !== PAGE_SIZE) {
+      throw new VmError('EINVAL', `${format.name} needs an allocator with pageSize ${PAGE_SIZE}, got ${String(alloc.pageSize)}`);
+    }
+    if (alloc.mem !== mem) throw new VmError('EINVAL', 'alloc must allocate from mem');
+    const space: KernelSpace = { format, mem, alloc, gen: new Int32Array(1), users: 0, active: null };
+    const root = allocTable(alloc);
+    if (root < 0) throw new VmError('ENOMEM', `no frame for the ${format.name} kernel root table`);
+    const k = new MmuPmap(space, true, root);
+    const [start] = format.kernelRange;
+    const end = start + format.bootExpand(ramSize);
+    const span = PAGE_SIZE * 2 ** format.indexBits;
+    for (let va = start; va < end; va += span) {
+      if (k.leafTable(va / PAGE_SIZE) < 0) {
+        k.destroy();
+        throw new VmError('ENOMEM', `no frame for the ${format.name} kernel page table of ${hex(va)}`);
+      }
+    }
+    space.active = k;
+    return k;
+  }
+
+  /** @internal A user address space sharing `kernel`'s kernel half; see `PmapFactory.createUser`. */
+  static createUser(format: PagingFormat, kernel: unknown): MmuPmap {
+    if (!(kernel instanceof MmuPmap) || !kernel.isKernel || kernel.format !== format) {
+      throw new VmError('EINVAL', `kernelPmap must be a ${format.name} kernel pmap made by createKernel`);
+    }
+    if (kernel.dead) throw new VmError('EINVAL', 'kernelPmap was destroyed');
+    const { space } = kernel;
+    const root = allocTable(space.alloc);
+    if (root < 0) throw new VmError('ENOMEM', `no frame for a ${format.name} user root table`);
+    const mem = space.mem;
+    const size = format.pteSize;
+    // The kernel half is shared by copying the kernel's root entries: its lower tables exist from boot on.
+    for (let i = format.kernelRootFirst; i < format.kernelRootEnd; i++) {
+      const lo = mem.read32(kernel.root + i * size);
+      if (lo !== 0) mem.write32(root + i * size, lo);
+      if (size === 8) {
+        const hi = mem.read32(kernel.root + i * size + 4);
+        if (hi !== 0) mem.write32(root + i * size + 4, hi);
+      }
+    }
+    space.users++;
+    return new MmuPmap(space, false, root);
+  }
+
+  /**
+   * The hot path, shaped like v86's `translate_address`: one tag load and compare, one permission-mask test, the
+   * kernel generation check, return. Everything else is in {@link translateSlow}.
+   */
+  translate(va: number, access: number): number {
+    const vpn = Math.floor(va / PAGE_SIZE);
+    const s = vpn & TLB_MASK;
+    const off = va - vpn * PAGE_SIZE;
+    if (
+      this.tlbTag[s] === vpn &&
+      ((this.tlbPerm[s] >>> access) & 1) === 1 &&
+      this.kgen[0] === this.tlbGen &&
+      (off | 0) === off
+    ) {
+      this.tlbHits++;
+      return this.tlbBase[s] + off;
+    }
+    return this.translateSlow(va, access);
+  }
+
+  private translateSlow(va: number, access: number): number {
+    if (this.kgen[0] !== this.tlbGen) this.syncKernelHalf();
+    if (typeof va !== 'number' || va !== va || typeof access !== 'number' || !isAccessCode(access)) {
+      return FaultCode.BAD_ADDRESS;
+    }
+    if (!Number.isInteger(va) || va < 0 || va >= this.format.vaLimit) return this.format.badVaCode;
+    if (this.dead) return FaultCode.NOT_MAPPED;
+    const vpn = Math.floor(va / PAGE_SIZE);
+    const off = va - vpn * PAGE_SIZE;
+    const s = vpn & TLB_MASK;
+    if (this.tlbTag[s] === vpn && ((this.tlbPerm[s] >>> access) & 1) === 1) {
+      this.tlbHits++;
+      return this.tlbBase[s] + off;
+    }
+    this.tlbMisses++;
+    this.walks++;
+    const out = this.out;
+    let r: number;
+    try {
+      r = this.format.walk(this.mem, this.root, vpn, access, out);
+    } catch {
+      // A pointer into something that is not RAM: only a table corrupted by hand gets here.
+      return FaultCode.BAD_ADDRESS;
+    }
+    if (r < 0) return r;
+    this.tlb.fill(vpn, out[0], out[1]);
+    return out[0] + off;
+  }
+
+  // Another address space changed the kernel half: drop what this TLB holds of it.
+  private syncKernelHalf(): void {
+    this.tlb.invalidateRange(this.kernelVpn, this.format.vaLimit / PAGE_SIZE);
+    this.tlbGen = this.kgen[0];
+    this.tlbFlushes++;
+  }
+
+  resolve(va: number): number {
+    if (this.dead || typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= this.format.vaLimit) {
+      return -1;
+    }
+    this.walks++;
+    const vpn = Math.floor(va / PAGE_SIZE);
+    let r: number;
+    try {
+      r = this.format.walk(this.mem, this.root, vpn, 0, this.out);
+    } catch {
+      return -1;
+    }
+    return r < 0 ? -1 : this.out[0] + (va - vpn * PAGE_SIZE);
+  }
+
+  enter(pa: number, va: number, attr: number): number {
+    this.checkLive('enter');
+    checkAddress('va', va, PAGE_SIZE, this.range[0], this.range[1]);
+    checkAddress('pa', pa, PAGE_SIZE, 0, this.format.paLimit);
+    checkAttr(attr);
+    const vpn = va / PAGE_SIZE;
+    const table = this.leafTable(vpn);
+    if (table < 0) return FaultCode.NO_MEMORY;
+    const f = this.format;
+    const mem = this.mem;
+    const addr = table + (vpn & (2 ** f.indexBits - 1)) * f.pteSize;
+    const oldLo = mem.read32(addr);
+    mem.write32(addr, f.leafLo(pa, attr));
+    if (f.pteSize === 8) mem.write32(addr + 4, f.leafHi(pa));
+    if (oldLo & 1) this.invalidated(vpn, vpn + 1);
+    return 0;
+  }
+
+  remove(vstart: number, vend: number): void {
+    this.checkLive('remove');
+    checkRange(vstart, vend, PAGE_SIZE, this.range[0], this.range[1]);
+    if (vstart === vend) return;
+    this.rangeOp(vstart, vend, -1);
+  }
+
+  protect(vstart: number, vend: number, attr: number): void {
+    this.checkLive('protect');
+    checkRange(vstart, vend, PAGE_SIZE, this.range[0], this.range[1]);
+    checkAttr(attr);
+    if (vstart === vend) return;
+    this.rangeOp(vstart, vend, attr);
+  }
+
+  activate(): void {
+    this.checkLive('activate');
+    this.space.active = this;
+  }
+
+  /** True while this is the address space last activated. */
+  get active(): boolean {
+    return this.space.active === this;
+  }
+
+  destroy(): void {
+    if (this.dead) return;
+    if (this.isKernel && this.space.users > 0) {
+      throw new VmError('EBUSY', `the kernel pmap still has ${this.space.users} user address space(s)`);
+    }
+    const f = this.format;
+    const top = f.levels - 1;
+    const [first, end] = this.ownedRootSpan(top);
+    for (let i = first; i < end; i++) {
+      const addr = this.root + i * f.pteSize;
+      const lo = this.mem.read32(addr);
+      if ((lo & 1) !== 0 && f.isPointer(lo, top)) this.freeTree(f.frameOf(lo, this.hiAt(addr)), top - 1);
+    }
+    this.freeFrame(this.root);
+    this.tlb.flush();
+    this.dead = true;
+    if (!this.isKernel) this.space.users--;
+    if (this.space.active === this) this.space.active = null;
+  }
+
+  tables(): PmapTable[] {
+    const out: PmapTable[] = [];
+    if (this.dead) return out;
+    const f = this.format;
+    out.push({ level: 0, pa: this.root, va: 0, entries: this.countEntries(this.root) });
+    this.listTables(this.root, f.levels - 1, 0, out);
+    return out;
+  }
+
+  stats(): PmapStats {
+    return {
+      tableFrames: this.frames,
+      tlbHits: this.tlbHits,
+      tlbMisses: this.tlbMisses,
+      tlbFlushes: this.tlbFlushes,
+      walks: this.walks,
+    };
+  }
+
+  /** Translations cached in the TLB now. */
+  tlbOccupancy(): number {
+    return this.tlb.occupied();
+  }
+
+  /**
+   * Verifies the invariants: every table this space owns is an allocated `PTABLE` frame reached once, the frame
+   * count matches, no owned table below the root is empty after a `remove`, and every TLB slot agrees with a
+   * fresh walk (same frame, no access allowed that the tables refuse). Throws on the first broken one.
+   */
+  check(): void {
+    if (this.dead) return;
+    const f = this.format;
+    const seen = new Set<number>();
+    const visit = (pa: number, level: number): void => {
+      invariant(!seen.has(pa), `table ${hex(pa)} is linked twice`);
+      seen.add(pa);
+      const info = this.space.alloc.get(pa);
+      invariant(info && !info.free && info.usage === PageUsage.PTABLE, `table ${hex(pa)} is not an allocated PTABLE frame`);
+      if (level === 0) return;
+      const n = 2 ** f.indexBits;
+      const [lo0, hi0] = this.ownedRootSpan(level);
+      for (let i = 0; i < n; i++) {
+        if (level === f.levels - 1 && (i < lo0 || i >= hi0)) continue;
+        const addr = pa + i * f.pteSize;
+        const lo = this.mem.read32(addr);
+        if ((lo & 1) !== 0 && f.isPointer(lo, level)) visit(f.frameOf(lo, this.hiAt(addr)), level - 1);
+      }
+    };
+    visit(this.root, f.levels - 1);
+    invariant(seen.size === this.frames, `${seen.size} tables reachable, ${this.frames} counted`);
+    const perm = this.tlbPerm;
+    for (let s = 0; s < TLB_SIZE; s++) {
+      const vpn = this.tlbTag[s];
+      if (vpn < 0) continue;
+      invariant((vpn & TLB_MASK) === s, `TLB slot ${s} holds page ${hex(vpn)}`);
+      if (vpn >= this.kernelVpn && this.kgen[0] !== this.tlbGen) continue;
+      const r = f.walk(this.mem, this.root, vpn, 0, this.out);
+      invariant(r >= 0 && this.out[0] === this.tlbBase[s], `TLB slot ${s} maps page ${hex(vpn * PAGE_SIZE)} stale`);
+      for (let a = 1; a < 16; a++) {
+        if (((perm[s] >>> a) & 1) === 0) continue;
+        // A probe walk with the access: it may set A/D, which the cached permission implies were set already.
+        const ok = f.walk(this.mem, this.root, vpn, a, this.out);
+        invariant(ok >= 0, `TLB slot ${s} allows access ${a} to ${hex(vpn * PAGE_SIZE)}, the tables do not`);
+      }
+    }
+  }
+
+  // --- tables -----------------------------------------------------------------------------------------------
+
+  /**
+   * The leaf table for page `vpn`, building the missing levels: every frame needed is allocated before any is
+   * linked, so a failure leaves the tables as they were. Returns its address or `FaultCode.NO_MEMORY`.
+   */
+  private leafTable(vpn: number): number {
+    const f = this.format;
+    const mem = this.mem;
+    const mask = 2 ** f.indexBits - 1;
+    let table = this.root;
+    let level = f.levels - 1;
+    for (; level > 0; level--) {
+      const addr = table + ((vpn >>> (f.indexBits * level)) & mask) * f.pteSize;
+      const lo = mem.read32(addr);
+      if ((lo & 1) === 0) break;
+      if (!f.isPointer(lo, level)) {
+        throw new VmError('EINVAL', `va ${hex(vpn * PAGE_SIZE)} lies inside a superpage mapped at level ${level}`);
+      }
+      table = f.frameOf(lo, this.hiAt(addr));
+    }
+    if (level === 0) return table;
+    const fresh: number[] = [];
+    for (let i = 0; i < level; i++) {
+      const pa = allocTable(this.space.alloc);
+      if (pa < 0) {
+        for (const p of fresh) this.space.alloc.free({ pa: p, order: 0 });
+        return FaultCode.NO_MEMORY;
+      }
+      fresh.push(pa);
+    }
+    for (const pa of fresh) {
+      const addr = table + ((vpn >>> (f.indexBits * level)) & mask) * f.pteSize;
+      mem.write32(addr, f.pointerLo(pa));
+      if (f.pteSize === 8) mem.write32(addr + 4, f.pointerHi(pa));
+      table = pa;
+      level--;
+    }
+    this.frames += fresh.length;
+    return table;
+  }
+
+  // remove (attr < 0) or protect (attr ≥ 0) over [vstart, vend).
+  private rangeOp(vstart: number, vend: number, attr: number): void {
+    const r = this.rangeIn(this.root, this.format.levels - 1, 0, vstart / PAGE_SIZE, vend / PAGE_SIZE, attr);
+    if (r & CHANGED_PRESENT) this.invalidated(-1, -1);
+  }
+
+  private rangeIn(table: number, level: number, base: number, vs: number, ve: number, attr: number): number {
+    const f = this.format;
+    const mem = this.mem;
+    const span = 2 ** (f.indexBits * level);
+    const i0 = Math.floor((Math.max(vs, base) - base) / span);
+    const i1 = Math.min(2 ** f.indexBits, Math.ceil((ve - base) / span));
+    let result = 0;
+    for (let i = i0; i < i1; i++) {
+      const addr = table + i * f.pteSize;
+      const lo = mem.read32(addr);
+      const hi = f.pteSize === 8 ? mem.read32(addr + 4) : 0;
+      if (lo === 0 && hi === 0) continue;
+      const vpn = base + i * span;
+      if (level > 0) {
+        // Superpage leaves are never made here; one written by hand is left alone.
+        if ((lo & 1) === 0 || !f.isPointer(lo, level)) continue;
+        const child = f.frameOf(lo, hi);
+        const r = this.rangeIn(child, level - 1, vpn, vs, ve, attr);
+        result |= r & CHANGED_PRESENT;
+        if (r & CLEARED && !this.isKernel && this.isEmpty(child)) {
+          // An empty user table goes back to the allocator at once; kernel tables are shared and stay.
+          mem.write32(addr, 0);
+          if (f.pteSize === 8) mem.write32(addr + 4, 0);
+          this.freeFrame(child);
+          result |= CLEARED;
+        }
+        continue;
+      }
+      if (attr < 0) {
+        mem.write32(addr, 0);
+        if (f.pteSize === 8) mem.write32(addr + 4, 0);
+        result |= CLEARED;
+      } else {
+        const pa = f.frameOf(lo, hi);
+        const nlo = (f.leafLo(pa, attr) + (lo & f.adBits)) >>> 0;
+        if (nlo !== lo) mem.write32(addr, nlo);
+      }
+      if (lo & 1) {
+        this.tlb.invalidatePage(vpn);
+        result |= CHANGED_PRESENT;
+      }
+    }
+    return result;
+  }
+
+  // After a change to valid leaves of [vpnStart, vpnEnd) (-1: already dropped page by page): one sfence.vma /
+  // invlpg batch, and for the kernel half a new generation every other TLB will catch up with.
+  private invalidated(vpnStart: number, vpnEnd: number): void {
+    if (vpnStart >= 0) this.tlb.invalidateRange(vpnStart, vpnEnd);
+    this.tlbFlushes++;
+    if (this.isKernel) {
+      this.kgen[0] = (this.kgen[0] + 1) | 0;
+      this.tlbGen = this.kgen[0];
+    }
+  }
+
+  // Frees the table at `table` (at `level`, 0 = leaf table) and every table below it.
+  private freeTree(table: number, level: number): void {
+    const f = this.format;
+    if (level > 0) {
+      const n = 2 ** f.indexBits;
+      for (let i = 0; i < n; i++) {
+        const addr = table + i * f.pteSize;
+        const lo = this.mem.read32(addr);
+        if ((lo & 1) !== 0 && f.isPointer(lo, level)) this.freeTree(f.frameOf(lo, this.hiAt(addr)), level - 1);
+      }
+    }
+    this.freeFrame(table);
+  }
+
+  private listTables(table: number, level: number, base: number, out: PmapTable[]): void {
+    if (level === 0) return;
+    const f = this.format;
+    const n = 2 ** f.indexBits;
+    const span = 2 ** (f.indexBits * level);
+    const [lo0, hi0] = this.ownedRootSpan(level);
+    const depth = f.levels - level;
+    for (let i = 0; i < n; i++) {
+      if (level === f.levels - 1 && (i < lo0 || i >= hi0)) continue;
+      const addr = table + i * f.pteSize;
+      const lo = this.mem.read32(addr);
+      if ((lo & 1) === 0 || !f.isPointer(lo, level)) continue;
+      const child = f.frameOf(lo, this.hiAt(addr));
+      const va = (base + i * span) * PAGE_SIZE;
+      out.push({ level: depth, pa: child, va, entries: this.countEntries(child) });
+      this.listTables(child, level - 1, base + i * span, out);
+    }
+  }
+
+  // Root indices whose tables this space owns: a user space does not own the shared kernel half.
+  private ownedRootSpan(level: number): [number, number] {
+    const f = this.format;
+    if (level !== f.levels - 1 || this.isKernel) return [0, 2 ** f.indexBits];
+    return [0, f.kernelRootFirst];
+  }
+
+  private countEntries(table: number): number {
+    const words = this.tableWords(table);
+    const step = this.format.pteSize / 4;
+    let n = 0;
+    for (let i = 0; i < words.length; i += step) if (words[i] !== 0 || (step === 2 && words[i + 1] !== 0)) n++;
+    return n;
+  }
+
+  private isEmpty(table: number): boolean {
+    const words = this.tableWords(table);
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+    return true;
+  }
+
+  private tableWords(table: number): Uint32Array {
+    const bytes = this.mem.read(table, PAGE_SIZE);
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, PAGE_SIZE / 4);
+  }
+
+  private hiAt(addr: number): number {
+    return this.format.pteSize === 8 ? this.mem.read32(addr + 4) : 0;
+  }
+
+  private freeFrame(pa: number): void {
+    this.space.alloc.free({ pa, order: 0 });
+    this.frames--;
+  }
+
+  private checkLive(op: string): void {
+    if (this.dead) throw new VmError('EINVAL', `${op} on a destroyed ${this.format.name} pmap`);
+  }
+}
+
+function allocTable(alloc: PageAllocator): number {
+  const f = alloc.alloc(PAGE_SIZE, { owner: PageOwner.KERNEL, usage: PageUsage.PTABLE });
+  // Frames come zeroed from the allocator (the original linked unzeroed pages as tables and relied on luck).
+  return f === null ? -1 : f.pa;
+}

@@ -1,0 +1,149 @@
+import { Access, FaultCode, PageAttr } from '@vmlayers/phys';
+import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
+import { accessMask } from './internal/access-mask.js';
+import type { PagingFormat } from './internal/format.js';
+import { makeFactory } from './factory.js';
+
+/*
+ * RISC-V Sv39 (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System"). PTE bits 0–7 are
+ * V R W X U G A D, bits 8–9 RSW (free for supervisor software), the PPN from bit 10 to bit 53, bits 54–63
+ * reserved (Svpbmt/Svnapot are not implemented, so they must be zero).
+ */
+const V = 0x01;
+const R = 0x02;
+const W = 0x04;
+const X = 0x08;
+const U = 0x10;
+const G = 0x20;
+const A = 0x40;
+const D = 0x80;
+// RSW bit 8 marks a PTE that `enter` wrote without PRESENT: V=0 makes it invisible to hardware, and the spec
+// leaves every other bit of an invalid PTE to software, so the frame and permissions survive for `protect`.
+const SW_ENTERED = 0x100;
+const PPN_LO = 0x40_0000; // PPN bits 0–21 live in lo (bits 10–31)
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+// The original's VADDR_KERNEL: the top GiB of the lower half, root entry 255.
+const KERNEL_BASE = 0x3f_c000_0000;
+const VA_LIMIT = 2 ** 38;
+// One level-0 table maps 2 MiB.
+const LEAF_TABLE_SPAN = 2 * MiB;
+
+function frameOf(lo: number, hi: number): number {
+  return ((lo >>> 10) + (hi & 0x3f_ffff) * PPN_LO) * 4096;
+}
+
+function ppnWords(pa: number): number {
+  return (pa / 4096) % PPN_LO;
+}
+
+const format: PagingFormat = {
+  name: 'sv39',
+  levels: 3,
+  indexBits: 9,
+  pteSize: 8,
+  vaLimit: VA_LIMIT,
+  paLimit: 2 ** 53,
+  userRange: [4096, KERNEL_BASE],
+  kernelRange: [KERNEL_BASE, VA_LIMIT],
+  defaultBoard: 'riscv-virt-64m',
+  capabilities: Object.freeze({
+    hasMmu: true,
+    execProtect: true,
+    supervisorReadsUser: false,
+    sharedKernelHalf: true,
+  }),
+  badVaCode: FaultCode.NON_CANONICAL,
+  kernelRootFirst: KERNEL_BASE / GiB,
+  kernelRootEnd: VA_LIMIT / GiB,
+  adBits: A | D,
+
+  // The original pre-expands max(RAM/4, 8 MiB) of kernel space; here that many level-0 tables are built at boot
+  // under the one level-1 table every user root points to. Tables added later hang off that shared level-1
+  // table, so every address space sees them at once and the whole GiB stays usable.
+  bootExpand(ramSize: number): number {
+    const want = Math.max(ramSize / 4, 8 * MiB);
+    return Math.min(Math.ceil(want / LEAF_TABLE_SPAN) * LEAF_TABLE_SPAN, VA_LIMIT - KERNEL_BASE);
+  },
+
+  leafLo(pa: number, attr: number): number {
+    // W without R is a reserved encoding, and R=W=X=0 would make the leaf a pointer: a writable page is
+    // readable, and a present page with no access bits at all is read-only (as on ia32).
+    let bits = attr & PageAttr.PRESENT ? V : SW_ENTERED;
+    if (attr & (PageAttr.READ | PageAttr.WRITE) || !(attr & PageAttr.EXEC)) bits |= R;
+    if (attr & PageAttr.WRITE) bits |= W;
+    if (attr & PageAttr.EXEC) bits |= X;
+    if (attr & PageAttr.USER) bits |= U;
+    if (attr & PageAttr.GLOBAL) bits |= G;
+    return ppnWords(pa) * 1024 + bits;
+  },
+
+  leafHi(pa: number): number {
+    return Math.floor(pa / 4096 / PPN_LO);
+  },
+
+  pointerLo(pa: number): number {
+    return ppnWords(pa) * 1024 + V;
+  },
+
+  pointerHi(pa: number): number {
+    return Math.floor(pa / 4096 / PPN_LO);
+  },
+
+  frameOf,
+
+  isPointer(lo: number, level: number): boolean {
+    return level > 0 && (lo & (R | W | X)) === 0;
+  },
+
+  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array): number {
+    let table = root;
+    for (let level = 2; level >= 0; level--) {
+      const addr = table + ((vpn >>> (9 * level)) & 511) * 8;
+      const lo = mem.read32(addr);
+      if ((lo & V) === 0) return FaultCode.NOT_MAPPED;
+      const hi = mem.read32(addr + 4);
+      if (hi >>> 22 !== 0) return FaultCode.BAD_ADDRESS;
+      if ((lo & (R | W | X)) === 0) {
+        table = frameOf(lo, hi);
+        continue;
+      }
+      if ((lo & (R | W)) === W) return FaultCode.BAD_ADDRESS;
+      let ppn = (lo >>> 10) + hi * PPN_LO;
+      if (level > 0) {
+        // A superpage leaf: its PPN must be aligned to the superpage, else the spec raises a page fault.
+        const span = 2 ** (9 * level);
+        if (ppn % span !== 0) return FaultCode.BAD_ADDRESS;
+        ppn += vpn & (span - 1);
+      }
+      out[0] = ppn * 4096;
+      if (access === 0) return level;
+      const kinds = (lo >>> 1) & 7;
+      // Supervisor access to a U page faults (sstatus.SUM=0), and so does a user access to a non-U page.
+      // A read of an execute-only page faults too (sstatus.MXR=0): R is required, as `kinds` says.
+      const sup = lo & U ? 0 : kinds;
+      const usr = lo & U ? kinds : 0;
+      const full = accessMask(sup, usr);
+      if (((full >>> access) & 1) === 0) return FaultCode.PROTECTION;
+      // Hardware A/D update (Svadu): A on any access, D on a store.
+      const need = access & Access.WRITE ? A | D : A;
+      if ((lo & need) !== need) mem.write32(addr, (lo | need) >>> 0);
+      out[1] = (lo | need) & D ? full : accessMask(sup & ~Access.WRITE, usr & ~Access.WRITE);
+      return level;
+    }
+    // A pointer where only a leaf may be.
+    return FaultCode.BAD_ADDRESS;
+  },
+};
+
+/**
+ * RISC-V Sv39: three levels of 512 8-byte PTEs, 4 KiB pages, the lower half of the address space only
+ * (va < 2^38; anything else is `NON_CANONICAL`). Kernel half `[0x3FC0000000, 0x4000000000)`, one level-1
+ * table shared by every address space; user space `[0x1000, 0x3FC0000000)`.
+ */
+export const sv39: PmapFactory = makeFactory(format);
+
+/** @internal The Sv39 format, for tests in this package. */
+export const sv39Format: PagingFormat = format;
