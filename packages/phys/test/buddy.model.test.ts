@@ -140,7 +140,7 @@ describe.each(BOARDS)('buddy allocator vs model: %s', (_name, makeBoard, page) =
         expect(a.info()).toEqual(bootInfo);
         expect(a.mem.backedBytes).toBe(0);
       }),
-      { numRuns: 60 },
+      { numRuns: ramPages > 8192 ? 30 : 60 },
     );
   });
 });
