@@ -274,6 +274,15 @@ export class MmuPmap implements Pmap {
     };
   }
 
+  /**
+   * Drops every cached translation (`sfence.vma` with no operands, a CR3 reload). Only needed after writing
+   * table entries by hand: `enter`, `remove` and `protect` invalidate precisely on their own.
+   */
+  flushTlb(): void {
+    this.tlb.flush();
+    this.tlbFlushes++;
+  }
+
   /** Translations cached in the TLB now. */
   tlbOccupancy(): number {
     return this.tlb.occupied();

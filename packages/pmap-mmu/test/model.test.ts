@@ -1,0 +1,112 @@
+/*
+ * Random enter/remove/protect/translate sequences against a Map<page, {pa, attr}> model, for both formats; the
+ * pmap's own check() (tables reachable once, frame count, every TLB slot agreeing with a fresh walk) after every
+ * step, and all table frames back at the end.
+ */
+import { PageAllocator, PageAttr, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ia32, sv39 } from '../src/index.js';
+import type { MmuPmap } from '../src/index.js';
+import { expected } from './support/arch-model.js';
+import type { Entry } from './support/arch-model.js';
+
+const PS = 4096;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const { PRESENT, READ, WRITE, EXEC, USER } = PageAttr;
+
+// Pages spread over table boundaries (2 MiB, 4 MiB, 1 GiB) and over aliasing TLB slots (256 pages apart).
+const PAGES = [
+  PS,
+  2 * PS,
+  4 * MiB - PS,
+  4 * MiB,
+  4 * MiB + PS,
+  4 * MiB + 256 * PS,
+  4 * MiB + 512 * PS,
+  6 * MiB,
+  GiB - PS,
+  GiB,
+  GiB + 256 * PS,
+  2 * GiB + 8 * MiB,
+  3 * GiB - PS,
+];
+const ACCESSES = [1, 2, 4, 3, 5, 9, 10, 12, 11];
+
+type Cmd =
+  | { op: 'enter'; page: number; frame: number; attr: number }
+  | { op: 'remove'; from: number; to: number }
+  | { op: 'protect'; from: number; to: number; attr: number }
+  | { op: 'translate'; page: number; off: number; access: number };
+
+const attrArb = fc.integer({ min: 0, max: 31 });
+const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('enter' as const), page: fc.nat(PAGES.length - 1), frame: fc.nat(7), attr: attrArb }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), from: fc.nat(PAGES.length - 1), to: fc.nat(PAGES.length) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('protect' as const), from: fc.nat(PAGES.length - 1), to: fc.nat(PAGES.length), attr: attrArb }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('translate' as const),
+      page: fc.nat(PAGES.length - 1),
+      off: fc.nat(PS - 1),
+      access: fc.constantFrom(...ACCESSES),
+    }),
+  },
+);
+
+function run(factory: typeof sv39, cmds: Cmd[]): void {
+  const arch = factory.name as 'sv39' | 'ia32';
+  const board = boards.get(factory.defaultBoard);
+  const mem = new PhysicalMemory(board);
+  const alloc = new PageAllocator(mem, { pageSize: PS });
+  const kernel = factory.createKernel(mem, alloc, board);
+  const frames = Array.from({ length: 8 }, () => alloc.alloc(PS, { owner: PageOwner.APP })!.pa);
+  const before = alloc.info();
+  const u = factory.createUser(kernel) as MmuPmap;
+  const model = new Map<number, Entry>();
+  const range = (from: number, to: number): [number, number] => {
+    const a = PAGES[from];
+    const b = to >= PAGES.length ? 3 * GiB : PAGES[to];
+    return a <= b ? [a, b] : [b, a];
+  };
+  for (const c of cmds) {
+    if (c.op === 'enter') {
+      expect(u.enter(frames[c.frame], PAGES[c.page], c.attr)).toBe(0);
+      model.set(PAGES[c.page], { pa: frames[c.frame], attr: c.attr });
+    } else if (c.op === 'remove') {
+      const [a, b] = range(c.from, c.to);
+      u.remove(a, b);
+      for (const va of [...model.keys()]) if (va >= a && va < b) model.delete(va);
+    } else if (c.op === 'protect') {
+      const [a, b] = range(c.from, c.to);
+      u.protect(a, b, c.attr);
+      for (const [va, e] of model) if (va >= a && va < b) e.attr = c.attr;
+    } else {
+      const va = PAGES[c.page];
+      const want = expected(arch, model.get(va), c.access);
+      expect(u.translate(va + c.off, c.access)).toBe(want < 0 ? want : want + c.off);
+    }
+    u.check();
+    for (const va of PAGES) {
+      const e = model.get(va);
+      expect(u.resolve(va)).toBe(e && e.attr & PRESENT ? e.pa : -1);
+    }
+  }
+  // Removing everything frees every table below the root at once; destroy gives the root back.
+  u.remove(PS, factory.userRange[1]);
+  expect(u.stats().tableFrames).toBe(1);
+  expect(u.tables()).toHaveLength(1);
+  u.destroy();
+  expect(alloc.info()).toEqual(before);
+}
+
+describe.each([sv39, ia32])('$name against a Map model', (factory) => {
+  it('agrees with the model on random enter/remove/protect/translate sequences', () => {
+    fc.assert(
+      fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 60, size: "max" }), (cmds) => run(factory, cmds)),
+      { numRuns: 150, seed: 4 },
+    );
+  });
+});
