@@ -52,11 +52,12 @@ function fmt(hz: number): string {
   return hz >= 1e6 ? `${(hz / 1e6).toFixed(2)} M` : `${(hz / 1e3).toFixed(1)} k`;
 }
 
-async function allocFree(): Promise<void> {
-  const { alloc, live } = fragmented();
+async function allocFree(boardName: string): Promise<void> {
+  console.log(`  -- ${boardName}`);
+  const { alloc, live } = fragmented(boards.get(boardName));
   const pas = Float64Array.from(live, (f) => f.pa);
   // The Frame-value workload runs on its own, identically fragmented allocator.
-  const { alloc: allocB, live: frames } = fragmented();
+  const { alloc: allocB, live: frames } = fragmented(boards.get(boardName));
   const stack = new StackAllocator(live.length * 2);
   const stackLive = new Int32Array(live.length);
   for (let i = 0; i < live.length; i++) stackLive[i] = i;
@@ -94,7 +95,7 @@ async function allocFree(): Promise<void> {
   await bench.run();
   alloc.check();
   allocB.check();
-  report(bench, 'page alloc+free, 1 page (addresses)', 1 / 3);
+  report(bench, `page alloc+free, 1 page (addresses), ${boardName}`, 1 / 3);
 }
 
 async function mixedOrders(): Promise<void> {
@@ -180,5 +181,6 @@ function bootMemory(): void {
 
 console.log('@vmlayers/phys benchmarks');
 bootMemory();
-await allocFree();
+await allocFree('riscv-virt-64m');
+await allocFree('riscv-virt-4g');
 await mixedOrders();

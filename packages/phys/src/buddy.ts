@@ -88,6 +88,8 @@ export class PageAllocator {
   private readonly heads: Int32Array;
   // Allocated pages by owner (BOOT, KERNEL, APP).
   private readonly owned = new Float64Array(3);
+  // Page number of frame 0 when RAM is one bank (the common case: frame ↔ address without a bank search), else -1.
+  private readonly pn0: number;
 
   constructor(mem: PhysicalMemory, options: PageAllocatorOptions) {
     this.mem = mem;
@@ -98,6 +100,7 @@ export class PageAllocator {
     for (const b of this.frames.banks) largest = Math.max(largest, b.frames);
     this.maxOrder = Math.min(log2Floor(largest), 30);
     this.heads = new Int32Array(this.maxOrder + 1).fill(-1);
+    this.pn0 = this.frames.banks.length === 1 ? this.frames.banks[0].pnStart : -1;
     this.boot();
   }
 
@@ -116,7 +119,8 @@ export class PageAllocator {
    */
   allocPa(size: number, options?: AllocOptions): number {
     const i = this.take(size, options);
-    return i < 0 ? -1 : this.frames.paOf(i);
+    if (i < 0) return -1;
+    return this.pn0 >= 0 ? (this.pn0 + i) * this.pageSize : this.frames.paOf(i);
   }
 
   /**
@@ -284,7 +288,10 @@ export class PageAllocator {
     while (heads[j] < 0) if (++j > this.maxOrder) return -1;
     const m = this.meta;
     const i = heads[j];
-    this.unlink(i, j);
+    // i heads its list: popping it needs no prev link.
+    const next = m[i * FRAME_WORDS + W_NEXT];
+    heads[j] = next;
+    if (next >= 0) m[next * FRAME_WORDS + W_PREV] = -1;
     while (j > k) {
       j--;
       const upper = i + (1 << j);
@@ -303,9 +310,9 @@ export class PageAllocator {
     const f = this.frames;
     const m = this.meta;
     const pn = pa / this.pageSize;
-    const bi = f.bankOfPn(pn);
+    const bi = this.pn0 >= 0 ? 0 : f.bankOfPn(pn);
     const bank = f.banks[bi];
-    const i = bi < 0 || !Number.isInteger(pn) ? -1 : (bank.first + (pn - bank.pnStart)) | 0;
+    const i = bi < 0 || (pn | 0) !== pn || pn < bank.pnStart || pn >= bank.pnEnd ? -1 : bank.first + (pn - bank.pnStart);
     const info = i < 0 ? TAIL : m[i * FRAME_WORDS + W_INFO];
     const k = info & 0xff;
     const flag = info >>> 8;
