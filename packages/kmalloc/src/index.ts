@@ -1,2 +1,12 @@
-// Not built yet: see README.md. This package exports nothing until its issue lands.
-export {};
+export { Zone } from './zone.js';
+export type { ZoneStats } from './zone.js';
+export {
+  Kmalloc,
+  KMALLOC_MIN_SHIFT,
+  KMALLOC_MAX_SHIFT,
+  KMALLOC_SLOTS,
+  ZONE_HEADER_SIZE,
+  ZONE_HEADERS,
+} from './kmalloc.js';
+export type { KmallocStats, KmallocClassStats } from './kmalloc.js';
+export type { KernelMemory } from './kernel-memory.js';

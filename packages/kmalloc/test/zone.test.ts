@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { Zone } from '../src/index.js';
+import { IdentityKernel } from './kernels.js';
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('Zone', () => {
+  it('carves blocks from kernel pages and hands them out in address order', () => {
+    const k = new IdentityKernel();
+    const before = k.alloc.info().kernel;
+    const z = new Zone(k, 64, 100);
+    expect(z.pages).toBe(2);
+    expect(k.alloc.info().kernel - before).toBe(2 * 4096);
+    const vas = Array.from({ length: 100 }, () => z.alloc());
+    z.check();
+    expect(vas).toEqual(Array.from({ length: 100 }, (_, i) => z.vaddr + 64 * i));
+    expect(z.full).toBe(true);
+    expect(code(() => z.alloc())).toBe('ENOMEM');
+    expect(z.stats()).toEqual({ blockSize: 64, blocks: 100, used: 100, bytes: 8192 });
+  });
+
+  it('has real bytes behind each block', () => {
+    const k = new IdentityKernel();
+    const z = new Zone(k, 32, 8);
+    const a = z.alloc();
+    const b = z.alloc();
+    k.write(a, new Uint8Array(32).fill(0xaa));
+    k.write32(b, 0x12345678);
+    expect(k.read(a, 32).every((x) => x === 0xaa)).toBe(true);
+    expect(k.read32(b)).toBe(0x12345678);
+    expect(k.read32(a + 32)).toBe(0x12345678);
+  });
+
+  it('reuses freed blocks first (LIFO) and keeps alloc/free O(1)', () => {
+    const k = new IdentityKernel();
+    const z = new Zone(k, 16, 4);
+    const [a, b, c] = [z.alloc(), z.alloc(), z.alloc()];
+    z.free(b);
+    z.free(a);
+    expect(z.alloc()).toBe(a);
+    expect(z.alloc()).toBe(b);
+    expect(z.used).toBe(3);
+    z.free(c);
+    z.check();
+  });
+
+  it.each<[string, (z: Zone) => unknown]>([
+    ['an address below the zone', (z) => z.free(z.vaddr - 16)],
+    ['an address past the zone', (z) => z.free(z.vaddr + 16 * 4)],
+    ['an address inside a block', (z) => z.free(z.vaddr + 3)],
+    ['a block never allocated', (z) => z.free(z.vaddr + 48)],
+    ['NaN', (z) => z.free(NaN)],
+  ])('free of %s → EINVAL, zone unchanged', (_what, call) => {
+    const k = new IdentityKernel();
+    const z = new Zone(k, 16, 4);
+    const a = z.alloc();
+    z.alloc();
+    expect(code(() => call(z))).toBe('EINVAL');
+    expect(z.used).toBe(2);
+    z.check();
+    z.free(a);
+    expect(code(() => z.free(a))).toBe('EINVAL');
+    expect(z.used).toBe(1);
+    z.check();
+  });
+
+  it.each<[number, number]>([
+    [0, 4],
+    [3, 4],
+    [48, 4],
+    [4, 4],
+    [16, 0],
+    [16, -1],
+    [16, 1.5],
+    [NaN, 4],
+  ])('new Zone(kmap, %d, %d) → EINVAL, nothing allocated', (size, blocks) => {
+    const k = new IdentityKernel();
+    const before = k.alloc.info();
+    expect(code(() => new Zone(k, size, blocks))).toBe('EINVAL');
+    expect(k.alloc.info()).toEqual(before);
+  });
+
+  it('no memory for its pages → ENOMEM, nothing allocated', () => {
+    const k = new IdentityKernel(64 * 1024);
+    const before = k.alloc.info();
+    expect(code(() => new Zone(k, 4096, 32))).toBe('ENOMEM');
+    k.alloc.faults.failAt('frame', 1);
+    expect(code(() => new Zone(k, 16, 4))).toBe('ENOMEM');
+    expect(k.alloc.info()).toEqual(before);
+  });
+
+  it('counts block allocations at fault site zone; an injected failure changes nothing', () => {
+    const k = new IdentityKernel();
+    const z = new Zone(k, 16, 4);
+    z.alloc();
+    expect(k.alloc.faults.counts().zone).toBe(1);
+    k.alloc.faults.failAt('zone', 1);
+    expect(code(() => z.alloc())).toBe('ENOMEM');
+    expect(z.used).toBe(1);
+    z.check();
+    expect(z.alloc()).toBe(z.vaddr + 16);
+  });
+
+  it('release gives the pages back; busy → EBUSY; use after release → EINVAL', () => {
+    const k = new IdentityKernel();
+    const before = k.alloc.info();
+    const z = new Zone(k, 128, 64);
+    const a = z.alloc();
+    expect(code(() => z.release())).toBe('EBUSY');
+    z.free(a);
+    z.release();
+    expect(k.alloc.info()).toEqual(before);
+    expect(code(() => z.alloc())).toBe('EINVAL');
+    expect(code(() => z.release())).toBe('EINVAL');
+  });
+});
