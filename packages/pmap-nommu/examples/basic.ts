@@ -43,4 +43,5 @@ kernel.mpu.program(7, { base: 0x2002_0000, size: 256, ap: MpuAp.NO_ACCESS, xn: t
 b.addRegion(7);
 assert.equal(b.translate(0x2002_0080, Access.READ | Access.USER), FaultCode.PROTECTION);
 assert.equal(b.translate(0x2002_0100, Access.READ | Access.USER), 0x2002_0100);
-console.log(b.tables());
+// tables(): the regions b holds, with the bytes each covers (enabled subregions only).
+for (const t of b.tables()) console.log(`table 0x${t.pa.toString(16)}: ${t.entries} bytes`);

@@ -1,11 +1,23 @@
-import { FaultCode, VmError, invariant } from '@vmlayers/phys';
+import { Access, FaultCode, VmError, invariant } from '@vmlayers/phys';
 import type { BoardMemoryMap, MemoryRegion, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
 import { coveredBytes } from './encoding.js';
+import { BLOCK_SIZE } from './mpu.js';
 import type { Mpu } from './mpu.js';
 import type { RegionLayout } from './regions.js';
 import { ADDRESS_SPACE_END, checkInt, hex } from './internal/validate.js';
 
 const PAGE_ATTR_ALL = 0xff;
+
+const BLOCK_SHIFT = 9;
+
+/** Slots of the verdict cache (direct-mapped by 512-byte block number). */
+export const VERDICT_CACHE_SLOTS = 1024;
+const SLOT_INDEX = VERDICT_CACHE_SLOTS - 1;
+// Allow-set bits: privileged R/W/X in 0–2 and unprivileged R/W/X in 3–5 (as the MPU's permission bits), plus one
+// bit per privilege for "an access with no kind bits passes", which every access needs as well. An allow set is
+// the conjunction the slow path computes, so a cached verdict answers exactly what `Mpu.permit` would.
+const PRIV_ANY = 64;
+const UNPRIV_ANY = 128;
 
 /**
  * What every address space of one kernel shares: the one MPU, the loader's region table, the board, and which
@@ -79,6 +91,16 @@ export class MpuPmap implements Pmap {
   readonly system: MpuSystem;
   private mask: number;
   private destroyed = false;
+  // The verdict cache: per granule (512-byte block) the allow set, valid for one (enable mask, MPU
+  // generation) pair. Hardware has no such cache; it changes no verdict, only the cost of reaching one.
+  private readonly cacheTag = new Int32Array(VERDICT_CACHE_SLOTS).fill(-1);
+  private readonly cacheAllow = new Uint8Array(VERDICT_CACHE_SLOTS);
+  private cacheMask = -1;
+  private cacheGen = -1;
+  private cacheEpoch = -1;
+  private hits = 0;
+  private misses = 0;
+  private flushes = 0;
   private walks = 0;
 
   /** @internal Made by the `armv7m` factory. */
@@ -135,7 +157,7 @@ export class MpuPmap implements Pmap {
 
   /** `va` itself when it lies in a board map, else -1 (and -1 after `destroy`). */
   resolve(va: number): number {
-    if (this.destroyed || va >>> 0 !== va) return -1;
+    if (this.destroyed || typeof va !== 'number' || va >>> 0 !== va) return -1;
     return this.system.onBoard(va) ? va : -1;
   }
 
@@ -143,9 +165,46 @@ export class MpuPmap implements Pmap {
    * `va` when the access is allowed, else a negative `FaultCode`: the MPU's verdict (see `Mpu.permit`:
    * `PROTECTION` for a permission fault, `NOT_MAPPED` for a background fault), then the bus's (`BAD_ADDRESS`
    * where no board map answers). The loaded address space sees exactly the MPU's enable bits; another one is
-   * checked as if `activate()` had been called on it. Never throws, allocates nothing.
+   * checked as if `activate()` had been called on it. Never throws; allocates nothing.
+   *
+   * Allowed accesses are answered from a direct-mapped cache of verdicts (one typed-array tag compare and one
+   * mask test); misses and faults take the region scan.
    */
   translate(va: number, access: number): number {
+    if (typeof va === 'number' && typeof access === 'number' && this.cacheEpoch === this.mpu.epoch) {
+      const tag = va >>> BLOCK_SHIFT;
+      const slot = tag & SLOT_INDEX;
+      const user = (access >> 3) & 1;
+      const need = ((access & 7) << (user * 3)) | (PRIV_ANY << user);
+      // `va >>> 9` wraps junk (fractions, negatives, 2^32 and up) onto some tag: the exact check confirms a hit.
+      if (this.cacheTag[slot] === tag && (this.cacheAllow[slot] & need) === need && va >>> 0 === va) {
+        this.hits++;
+        return va;
+      }
+    }
+    return this.miss(va, access);
+  }
+
+  // Everything but a cache hit: revalidation, refill, and the faults.
+  private miss(va: number, access: number): number {
+    if (typeof va === 'number' && va >>> 0 === va && typeof access === 'number' && !this.destroyed) {
+      if (this.cacheEpoch !== this.mpu.epoch) this.revalidate();
+      const tag = va >>> BLOCK_SHIFT;
+      const slot = tag & SLOT_INDEX;
+      const user = (access >> 3) & 1;
+      const need = ((access & 7) << (user * 3)) | (PRIV_ANY << user);
+      const cached = this.cacheTag[slot] === tag;
+      if (!cached) this.refill(slot, tag, va, this.cacheMask);
+      if ((this.cacheAllow[slot] & need) === need) {
+        if (cached) this.hits++;
+        return va;
+      }
+    }
+    return this.fault(va, access);
+  }
+
+  // The slow path: the MPU's region scan, then the bus. Also gives every fault its code.
+  private fault(va: number, access: number): number {
     if (this.destroyed) return FaultCode.NOT_MAPPED;
     const sys = this.system;
     const mpu = sys.mpu;
@@ -153,6 +212,38 @@ export class MpuPmap implements Pmap {
     const r = mpu.permit(va, access, sys.active === this ? mpu.enabledMask : this.mask & mpu.programmedMask);
     if (r !== 0) return r;
     return sys.onBoard(va) ? va : FaultCode.BAD_ADDRESS;
+  }
+
+  private refill(slot: number, tag: number, va: number, mask: number): void {
+    this.misses++;
+    this.walks++;
+    const mpu = this.mpu;
+    let allow = 0;
+    // Outside mixed blocks verdicts are uniform, so any address of the block stands for the whole; a mixed block
+    // keeps an empty allow set and every access to it takes the scan.
+    if (this.system.onBoard(va) && !mpu.isMixed(tag * BLOCK_SIZE, mask)) {
+      if (mpu.permit(va, 0, mask) === 0) allow |= PRIV_ANY;
+      if (mpu.permit(va, Access.USER, mask) === 0) allow |= UNPRIV_ANY;
+      for (let k = 0; k < 3; k++) {
+        if (mpu.permit(va, 1 << k, mask) === 0) allow |= 1 << k;
+        if (mpu.permit(va, (1 << k) | Access.USER, mask) === 0) allow |= 8 << k;
+      }
+    }
+    this.cacheTag[slot] = tag;
+    this.cacheAllow[slot] = allow;
+  }
+
+  // Something changed on the MPU (or this mask): keep the cache if the (mask, generation) it holds still stands.
+  private revalidate(): void {
+    const mpu = this.mpu;
+    const mask = this.system.active === this ? mpu.enabledMask : this.mask & mpu.programmedMask;
+    if (mask !== this.cacheMask || mpu.generation !== this.cacheGen) {
+      this.cacheTag.fill(-1);
+      this.cacheMask = mask;
+      this.cacheGen = mpu.generation;
+      this.flushes++;
+    }
+    this.cacheEpoch = mpu.epoch;
   }
 
   /**
@@ -172,6 +263,7 @@ export class MpuPmap implements Pmap {
     }
     this.destroyed = true;
     this.mask = 0;
+    this.cacheTag.fill(-1);
   }
 
   /**
@@ -191,9 +283,12 @@ export class MpuPmap implements Pmap {
     return out;
   }
 
-  /** No tables and no TLB: `walks` counts MPU lookups (`translate` calls). */
+  /**
+   * No tables (`tableFrames` 0). The `tlb*` counters are the verdict cache's; `walks` counts region scans
+   * (cache refills and faults).
+   */
   stats(): PmapStats {
-    return { tableFrames: 0, tlbHits: 0, tlbMisses: 0, tlbFlushes: 0, walks: this.walks };
+    return { tableFrames: 0, tlbHits: this.hits, tlbMisses: this.misses, tlbFlushes: this.flushes, walks: this.walks };
   }
 
   /**
@@ -241,7 +336,7 @@ export class MpuPmap implements Pmap {
    * map and this address space holds a region of that map. For deciding whether IPC can pass a buffer in place.
    */
   isAllowed(va: number, size: number): boolean {
-    if (this.destroyed || va >>> 0 !== va || !Number.isInteger(size) || size < 0) return false;
+    if (this.destroyed || typeof va !== 'number' || va >>> 0 !== va || !Number.isInteger(size) || size < 0) return false;
     const r = this.system.mapAt(va);
     if (r === undefined || va + size > r.base + r.size) return false;
     return ((this.system.layout.maps.get(r.name) ?? 0) & this.mask) !== 0;
@@ -261,6 +356,7 @@ export class MpuPmap implements Pmap {
   private setMask(mask: number): void {
     this.checkLive();
     this.mask = mask;
+    this.cacheEpoch = -1;
     if (this.system.active === this) this.activate();
   }
 

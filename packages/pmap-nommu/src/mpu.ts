@@ -32,6 +32,12 @@ const SYSTEM_BASE = 0xe000_0000;
 /** The Private Peripheral Bus (NVIC, SysTick, the MPU itself): never checked by the MPU, privileged only. */
 const PPB_BASE = 0xe000_0000;
 const PPB_END = 0xe010_0000;
+const SIGN = -0x8000_0000;
+/**
+ * The block a verdict cache works in: board maps are 512-byte aligned (phys `REGION_ALIGN`), as are the default
+ * memory map's ranges, so only MPU regions with finer edges can split a block (see {@link Mpu.isMixed}).
+ */
+export const BLOCK_SIZE = 512;
 
 // Permission bits precomputed per region, so the hot path is one AND: privileged R/W/X in bits 0–2, unprivileged
 // R/W/X in bits 3–5, lined up with `Access` READ=1, WRITE=2, EXEC=4 shifted by 3 for unprivileged accesses.
@@ -91,14 +97,19 @@ export class Mpu {
   readonly regionCount: number;
   private readonly rbarWords: Uint32Array;
   private readonly rasrWords: Uint32Array;
-  private readonly base: Float64Array;
-  private readonly span: Float64Array;
+  // Base and span − 1 as int32, with the sign bit flipped on the span, so that the hot loop compares unsigned
+  // 32-bit offsets with int32 arithmetic only (V8 keeps it out of floating point).
+  private readonly base: Int32Array;
+  private readonly lastFlipped: Int32Array;
   private readonly subShift: Uint8Array;
   private readonly srd: Uint8Array;
   private readonly perm: Uint8Array;
   private programmed = 0;
   private enabled = 0;
   private ctrlWord = 0;
+  private gen = 0;
+  private stamp = 0;
+  private fine = 0;
 
   constructor(options: MpuOptions = {}) {
     const n = options.regions ?? 8;
@@ -106,11 +117,49 @@ export class Mpu {
     this.regionCount = n;
     this.rbarWords = new Uint32Array(n);
     this.rasrWords = new Uint32Array(n);
-    this.base = new Float64Array(n);
-    this.span = new Float64Array(n);
+    this.base = new Int32Array(n);
+    this.lastFlipped = new Int32Array(n);
     this.subShift = new Uint8Array(n);
     this.srd = new Uint8Array(n);
     this.perm = new Uint8Array(n);
+  }
+
+  /**
+   * Bumped by every change of region contents or MPU_CTRL (not by enable bits, which callers see through
+   * {@link Mpu.enabledMask}): a cache of verdicts keyed by (generation, enable mask) stays exact.
+   */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /**
+   * Bit i set: region i has an edge (its own, or a subregion's where SRD is non-zero) that is not a multiple of
+   * {@link BLOCK_SIZE}, so a block it overlaps may hold more than one verdict.
+   */
+  get fineMask(): number {
+    return this.fine;
+  }
+
+  /**
+   * True when a region of `mask` with edges finer than {@link BLOCK_SIZE} overlaps the block at `block` (a
+   * multiple of the block size). Outside such blocks every address of a block gets the same verdict: board maps,
+   * the default memory map and every other region change only on block boundaries.
+   */
+  isMixed(block: number, mask: number): boolean {
+    const m = mask & this.fine;
+    if (m === 0) return false;
+    for (let n = 0; n < this.regionCount; n++) {
+      if (((m >>> n) & 1) === 0) continue;
+      const base = this.rbarWords[n];
+      const size = ((this.lastFlipped[n] ^ SIGN) >>> 0) + 1;
+      if (base < block + BLOCK_SIZE && block < base + size) return true;
+    }
+    return false;
+  }
+
+  /** Bumped by every change at all, enable bits included: one compare tells a cache that nothing moved. */
+  get epoch(): number {
+    return this.stamp;
   }
 
   /** MPU_CTRL. */
@@ -122,6 +171,8 @@ export class Mpu {
   setCtrl(word: number): void {
     checkInt('ctrl', word, 0, 7);
     this.ctrlWord = word;
+    this.gen++;
+    this.stamp++;
   }
 
   /** Bit i set: region i is programmed (has a valid RASR). */
@@ -164,13 +215,14 @@ export class Mpu {
     checkRegionBase(base, f.size);
     this.rbarWords[n] = base;
     this.rasrWords[n] = rasr >>> 0;
-    this.base[n] = base;
-    this.span[n] = f.size;
+    this.base[n] = base | 0;
+    this.lastFlipped[n] = ((f.size - 1) | 0) ^ SIGN;
     // Subregion index = (va − base) >> (log2(size) − 3). Small regions have SRD = 0, so any index reads "enabled".
     this.subShift[n] = log2(f.size) - 3;
     this.srd[n] = f.srd;
     this.perm[n] = permissions(f.ap, f.xn);
     this.programmed |= 1 << n;
+    this.changed();
     if (f.enable) this.enabled |= 1 << n;
     else this.enabled &= ~(1 << n);
   }
@@ -197,12 +249,13 @@ export class Mpu {
     this.rbarWords[n] = 0;
     this.rasrWords[n] = 0;
     this.base[n] = 0;
-    this.span[n] = 0;
+    this.lastFlipped[n] = 0;
     this.subShift[n] = 0;
     this.srd[n] = 0;
     this.perm[n] = 0;
     this.programmed &= ~(1 << n);
     this.enabled &= ~(1 << n);
+    this.changed();
   }
 
   /** Sets or clears RASR.ENABLE of a programmed region (an unprogrammed one → `EINVAL`). */
@@ -217,6 +270,7 @@ export class Mpu {
       this.rasrWords[n] &= ~RASR_ENABLE;
       this.enabled &= ~(1 << n);
     }
+    this.stamp++;
   }
 
   /**
@@ -234,6 +288,7 @@ export class Mpu {
       else this.rasrWords[n] &= ~RASR_ENABLE;
     }
     this.enabled = mask;
+    this.stamp++;
   }
 
   /**
@@ -242,7 +297,7 @@ export class Mpu {
    * Private Peripheral Bus: -1 there.
    */
   regionAt(va: number, mask: number = this.enabled): number {
-    if (va >>> 0 !== va || (va >= PPB_BASE && va < PPB_END)) return -1;
+    if (typeof va !== 'number' || va >>> 0 !== va || (va >= PPB_BASE && va < PPB_END)) return -1;
     return this.hit(va, mask & this.programmed);
   }
 
@@ -259,7 +314,7 @@ export class Mpu {
    * Never throws, allocates nothing.
    */
   permit(va: number, access: number, mask: number = this.enabled): number {
-    if (va >>> 0 !== va) return FaultCode.BAD_ADDRESS;
+    if (typeof va !== 'number' || va >>> 0 !== va || typeof access !== 'number') return FaultCode.BAD_ADDRESS;
     const user = (access & Access.USER) !== 0;
     if ((access & Access.EXEC) !== 0 && va >= SYSTEM_BASE) return FaultCode.PROTECTION;
     if (va >= PPB_BASE && va < PPB_END) return user ? FaultCode.BAD_ADDRESS : 0;
@@ -279,32 +334,54 @@ export class Mpu {
   check(): void {
     invariant((this.enabled & ~this.programmed) === 0, `enabled ${hex(this.enabled)} ⊄ programmed ${hex(this.programmed)}`);
     invariant((this.ctrlWord & ~7) === 0, `ctrl ${hex(this.ctrlWord)} has reserved bits`);
+    invariant(this.fine === this.computeFine(), `fine-region mask ${hex(this.fine)} out of date`);
     for (let n = 0; n < this.regionCount; n++) {
       const on = ((this.programmed >>> n) & 1) !== 0;
       if (!on) {
-        invariant(this.rasrWords[n] === 0 && this.span[n] === 0, `unprogrammed region ${n} has state`);
+        invariant(this.rasrWords[n] === 0 && this.lastFlipped[n] === 0, `unprogrammed region ${n} has state`);
         continue;
       }
       const f = decodeRasr(this.rasrWords[n]);
       invariant(this.rbarWords[n] % f.size === 0, `region ${n} base ${hex(this.rbarWords[n])} not aligned to ${hex(f.size)}`);
-      invariant(this.base[n] === this.rbarWords[n] && this.span[n] === f.size, `region ${n} bounds out of date`);
+      invariant(
+        this.base[n] >>> 0 === this.rbarWords[n] && (this.lastFlipped[n] ^ SIGN) >>> 0 === f.size - 1,
+        `region ${n} bounds out of date`,
+      );
       invariant(this.srd[n] === f.srd && this.perm[n] === permissions(f.ap, f.xn), `region ${n} attributes out of date`);
       invariant(f.enable === (((this.enabled >>> n) & 1) !== 0), `region ${n} ENABLE differs from the enabled mask`);
     }
   }
 
   private hit(va: number, mask: number): number {
-    // Higher region numbers take priority, so walk the candidate bits from the top.
-    for (let m = mask; m !== 0; ) {
-      const i = 31 - Math.clz32(m);
-      m ^= 1 << i;
-      const off = va - this.base[i];
-      if (off < 0 || off >= this.span[i]) continue;
+    const v = va | 0;
+    // Higher region numbers take priority, so scan from the top.
+    for (let i = this.regionCount - 1; i >= 0; i--) {
+      if (((mask >> i) & 1) === 0) continue;
+      // off = va − base modulo 2^32; below the base it wraps past every span, as base + span ≤ 2^32.
+      const off = (v - this.base[i]) | 0;
+      if ((off ^ SIGN) > this.lastFlipped[i]) continue;
       // A disabled subregion is not a hit: lower regions or the background map decide.
-      if (((this.srd[i] >>> (off >>> this.subShift[i])) & 1) !== 0) continue;
+      if (((this.srd[i] >> (off >>> this.subShift[i])) & 1) !== 0) continue;
       return i;
     }
     return -1;
+  }
+
+  private changed(): void {
+    this.gen++;
+    this.stamp++;
+    this.fine = this.computeFine();
+  }
+
+  private computeFine(): number {
+    let fine = 0;
+    for (let n = 0; n < this.regionCount; n++) {
+      if (((this.programmed >>> n) & 1) === 0) continue;
+      const size = ((this.lastFlipped[n] ^ SIGN) >>> 0) + 1;
+      const edge = this.srd[n] !== 0 ? size / 8 : size;
+      if (edge < BLOCK_SIZE) fine |= 1 << n;
+    }
+    return fine;
   }
 
   private checkRegion(n: number): void {

@@ -332,11 +332,21 @@ describe('armv7m enter / remove / protect / tables / destroy', () => {
     expect(armv7m.createUser(k2).tables()).toEqual([{ level: 0, pa: SRAM, va: SRAM, entries: 384 * KiB }]);
   });
 
-  it('counts MPU lookups as walks', () => {
+  it('counts verdict-cache hits, misses and flushes, and region scans as walks', () => {
     const { kernel } = boot();
     kernel.translate(SRAM, R);
-    kernel.translate(0, R);
-    expect(kernel.stats().walks).toBe(2);
+    expect(kernel.stats()).toEqual({ tableFrames: 0, tlbHits: 0, tlbMisses: 1, tlbFlushes: 1, walks: 1 });
+    kernel.translate(SRAM + 4, W);
+    kernel.translate(SRAM + 511, R);
+    expect(kernel.stats()).toMatchObject({ tlbHits: 2, tlbMisses: 1 });
+    kernel.translate(SRAM + 512, R);
+    expect(kernel.stats()).toMatchObject({ tlbHits: 2, tlbMisses: 2, walks: 2 });
+    // A fault takes the region scan for its code: one refill and one scan.
+    expect(kernel.translate(0, R)).toBe(FaultCode.BAD_ADDRESS);
+    expect(kernel.stats()).toMatchObject({ tlbMisses: 3, walks: 4 });
+    kernel.addMap('sram');
+    kernel.translate(SRAM, R);
+    expect(kernel.stats()).toMatchObject({ tlbFlushes: 2, tlbMisses: 4 });
   });
 
   it('is unusable after destroy, and destroying twice is harmless', () => {
