@@ -1,17 +1,9 @@
+import { errnoOf } from '@vmlayers/testkit';
 import { describe, expect, it } from 'vitest';
 import { Kmalloc, ZONE_HEADER_SIZE } from '../src/index.js';
 import { IdentityKernel } from './kernels.js';
 
 const PAGE = 4096;
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 function boot(ram = 64 << 20, pageSize = PAGE) {
   const k = new IdentityKernel(ram, pageSize);
@@ -108,7 +100,7 @@ describe('Kmalloc', () => {
     ['2^53', 2 ** 53, 'EINVAL'],
   ])('kmalloc(%s) → %s, nothing changed', (_what, size, errno) => {
     const { k, km, frames, stats } = boot();
-    expect(code(() => km.kmalloc(size))).toBe(errno);
+    expect(errnoOf(() => km.kmalloc(size))).toBe(errno);
     expect(km.stats()).toEqual(stats);
     expect(k.alloc.info()).toEqual(frames);
   });
@@ -119,11 +111,11 @@ describe('Kmalloc', () => {
     km.kmalloc(100);
     const before = km.stats();
     for (const bad of [a + 1, a + 128 * 5, 0, -1, NaN, a - 4096 * 16]) {
-      expect(code(() => km.kfree(bad))).toBe('EINVAL');
+      expect(errnoOf(() => km.kfree(bad))).toBe('EINVAL');
       expect(km.stats()).toEqual(before);
     }
     km.kfree(a);
-    expect(code(() => km.kfree(a))).toBe('EINVAL');
+    expect(errnoOf(() => km.kfree(a))).toBe('EINVAL');
     km.check();
   });
 
@@ -177,7 +169,7 @@ describe('Kmalloc', () => {
     expect(k.alloc.faults.counts().kmalloc).toBe(1);
     k.alloc.faults.failAt('kmalloc', 1);
     const before = km.stats();
-    expect(code(() => km.kmalloc(16))).toBe('ENOMEM');
+    expect(errnoOf(() => km.kmalloc(16))).toBe('ENOMEM');
     expect(km.stats()).toEqual(before);
     expect(before).not.toEqual(stats);
   });

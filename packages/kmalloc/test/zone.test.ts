@@ -1,15 +1,7 @@
+import { errnoOf } from '@vmlayers/testkit';
 import { describe, expect, it } from 'vitest';
 import { Zone } from '../src/index.js';
 import { IdentityKernel } from './kernels.js';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('Zone', () => {
   it('carves blocks from kernel pages and hands them out in address order', () => {
@@ -22,7 +14,7 @@ describe('Zone', () => {
     z.check();
     expect(vas).toEqual(Array.from({ length: 100 }, (_, i) => z.vaddr + 64 * i));
     expect(z.full).toBe(true);
-    expect(code(() => z.alloc())).toBe('ENOMEM');
+    expect(errnoOf(() => z.alloc())).toBe('ENOMEM');
     expect(z.stats()).toEqual({ blockSize: 64, blocks: 100, used: 100, bytes: 8192 });
   });
 
@@ -62,11 +54,11 @@ describe('Zone', () => {
     const z = new Zone(k, 16, 4);
     const a = z.alloc();
     z.alloc();
-    expect(code(() => call(z))).toBe('EINVAL');
+    expect(errnoOf(() => call(z))).toBe('EINVAL');
     expect(z.used).toBe(2);
     z.check();
     z.free(a);
-    expect(code(() => z.free(a))).toBe('EINVAL');
+    expect(errnoOf(() => z.free(a))).toBe('EINVAL');
     expect(z.used).toBe(1);
     z.check();
   });
@@ -83,16 +75,16 @@ describe('Zone', () => {
   ])('new Zone(kmap, %d, %d) → EINVAL, nothing allocated', (size, blocks) => {
     const k = new IdentityKernel();
     const before = k.alloc.info();
-    expect(code(() => new Zone(k, size, blocks))).toBe('EINVAL');
+    expect(errnoOf(() => new Zone(k, size, blocks))).toBe('EINVAL');
     expect(k.alloc.info()).toEqual(before);
   });
 
   it('no memory for its pages → ENOMEM, nothing allocated', () => {
     const k = new IdentityKernel(64 * 1024);
     const before = k.alloc.info();
-    expect(code(() => new Zone(k, 4096, 32))).toBe('ENOMEM');
+    expect(errnoOf(() => new Zone(k, 4096, 32))).toBe('ENOMEM');
     k.alloc.faults.failAt('frame', 1);
-    expect(code(() => new Zone(k, 16, 4))).toBe('ENOMEM');
+    expect(errnoOf(() => new Zone(k, 16, 4))).toBe('ENOMEM');
     expect(k.alloc.info()).toEqual(before);
   });
 
@@ -102,7 +94,7 @@ describe('Zone', () => {
     z.alloc();
     expect(k.alloc.faults.counts().zone).toBe(1);
     k.alloc.faults.failAt('zone', 1);
-    expect(code(() => z.alloc())).toBe('ENOMEM');
+    expect(errnoOf(() => z.alloc())).toBe('ENOMEM');
     expect(z.used).toBe(1);
     z.check();
     expect(z.alloc()).toBe(z.vaddr + 16);
@@ -113,11 +105,11 @@ describe('Zone', () => {
     const before = k.alloc.info();
     const z = new Zone(k, 128, 64);
     const a = z.alloc();
-    expect(code(() => z.release())).toBe('EBUSY');
+    expect(errnoOf(() => z.release())).toBe('EBUSY');
     z.free(a);
     z.release();
     expect(k.alloc.info()).toEqual(before);
-    expect(code(() => z.alloc())).toBe('EINVAL');
-    expect(code(() => z.release())).toBe('EINVAL');
+    expect(errnoOf(() => z.alloc())).toBe('EINVAL');
+    expect(errnoOf(() => z.release())).toBe('EINVAL');
   });
 });

@@ -1,2 +1,3 @@
 export { checkLayering, LAYER_RULES } from './layering.js';
 export type { Violation } from './layering.js';
+export { errnoOf } from './errors.js';
