@@ -15,7 +15,7 @@ import type { RasrFields } from '../src/index.js';
 const validAps = [0, 1, 2, 3, 5, 6, 7];
 
 /** Every field combination ARMv7-M allows. */
-export const rasrFields: fc.Arbitrary<RasrFields> = fc
+const rasrFields: fc.Arbitrary<RasrFields> = fc
   .record({
     log2: fc.integer({ min: 5, max: 32 }),
     srd: fc.integer({ min: 0, max: 255 }),

@@ -123,6 +123,7 @@ describe('verdict cache', () => {
           }
         }
         mpu.check();
+        for (const p of spaces) p.check();
         // And a sweep over every granule of SRAM in every mode, for each address space.
         const wrong: string[] = [];
         spaces.forEach((p, i) => {
