@@ -91,8 +91,7 @@ export class MpuPmap implements Pmap {
   readonly system: MpuSystem;
   private mask: number;
   private destroyed = false;
-  // The verdict cache: per granule (512-byte block) the allow set, valid for one (enable mask, MPU
-  // generation) pair. Hardware has no such cache; it changes no verdict, only the cost of reaching one.
+  // The verdict cache: per 512-byte block the allow set, valid for one (enable mask, MPU generation) pair. Hardware has no such cache; it changes no verdict, only the cost of reaching one.
   private readonly cacheTag = new Int32Array(VERDICT_CACHE_SLOTS).fill(-1);
   private readonly cacheAllow = new Uint8Array(VERDICT_CACHE_SLOTS);
   private cacheMask = -1;

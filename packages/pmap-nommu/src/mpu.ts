@@ -89,7 +89,7 @@ export interface MpuOptions {
  * the address decides; no hit → the default memory map for privileged accesses when PRIVDEFENA is set, a fault
  * otherwise.
  *
- * The words are the state; base, limit, subregion shift and permissions are derived from them at programming
+ * The words are the state; base, span, subregion shift and permissions are derived from them at programming
  * time into typed arrays so that {@link Mpu.permit} reads one slot per candidate region and allocates nothing.
  */
 export class Mpu {
