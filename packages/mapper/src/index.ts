@@ -1,2 +1,9 @@
-// Not built yet: see README.md. This package exports nothing until its issue lands.
-export {};
+export { createKernelMap } from './kernel-map.js';
+export type { KernelMap, KernelMapOptions } from './kernel-map.js';
+export type { MemoryMap, VmMap } from './vm-map.js';
+export type { AddressSpace } from './address-space.js';
+export type { Backing, BackingPage } from './backing.js';
+export type { MapEntry, MmapOptions, EntryPoolInfo } from './map-entry.js';
+export { ZeroFillBacking } from './zero-fill.js';
+export type { ZeroFillOptions } from './zero-fill.js';
+export { formatMaps, formatPerms } from './format.js';

@@ -1,0 +1,236 @@
+import { Access, PageOwner, Prot, VmError } from '@vmlayers/phys';
+import type { BoardMemoryMap, PageAllocator, PhysicalMemory, Pmap, PmapFactory } from '@vmlayers/phys';
+import { EntryPool, NIL } from './entry-pool.js';
+import { FixedBacking } from './internal/fixed-backing.js';
+import { hex } from './internal/validate.js';
+import { MapBase, WIRED } from './map-base.js';
+import type { KernelContext } from './map-base.js';
+import type { EntryPoolInfo } from './map-entry.js';
+import { UserMap } from './vm-map.js';
+import type { MemoryMap, VmMap } from './vm-map.js';
+import { ZeroFillBacking } from './zero-fill.js';
+
+/** Arguments of {@link createKernelMap}. */
+export interface KernelMapOptions {
+  /** The architecture (a `PmapFactory`: `sv39`, `ia32`, `armv7m`, …). */
+  arch: PmapFactory;
+  mem: PhysicalMemory;
+  /** The page allocator over `mem`; its page size must be the architecture's. */
+  alloc: PageAllocator;
+  /** The board memory map; default `mem.board`. */
+  board?: BoardMemoryMap;
+  /** Map entries in the pool, fixed for the kernel's life; default one per 3 free pages, as the original. */
+  entries?: number;
+}
+
+/**
+ * The kernel's memory map (supervisor-mode `AddressSpace` over the kernel range), the owner of the entry pool and
+ * the factory of process maps. Wired kernel memory for the allocators above comes from `allocPages`.
+ */
+export interface KernelMap extends MemoryMap {
+  readonly arch: PmapFactory;
+  readonly mem: PhysicalMemory;
+  readonly alloc: PageAllocator;
+  readonly board: BoardMemoryMap;
+  /**
+   * A new process map for `owner` (a pid, a non-negative integer). With an MMU: a fresh user pmap over the
+   * architecture's user range, page 0 excluded. Without one: a view of the one shared flat map that sees and may
+   * change only `owner`'s entries (one live view per owner, else `EEXIST`).
+   */
+  createUserMap(owner: number): VmMap;
+  /**
+   * `n` pages of wired kernel memory (frames allocated and entered at once, zeroed), read/write, supervisor only;
+   * returns the address. `ENOMEM` with nothing changed when frames, tables or entries run out.
+   */
+  allocPages(n: number): number;
+  /** Gives back memory from `allocPages`; any other address → `EINVAL`. */
+  freePages(vaddr: number): void;
+  /** The entry pool: entries in use and free. */
+  info(): EntryPoolInfo;
+  /** The live process maps. */
+  userMaps(): VmMap[];
+}
+
+class KernelMapImpl extends MapBase implements KernelMap {
+  constructor(ctx: KernelContext, pmap: Pmap) {
+    super(ctx, pmap, ctx.arch.kernelRange[0], ctx.arch.kernelRange[1], -1);
+  }
+
+  get arch(): PmapFactory {
+    return this.ctx.arch;
+  }
+
+  get mem(): PhysicalMemory {
+    return this.ctx.mem;
+  }
+
+  get alloc(): PageAllocator {
+    return this.ctx.alloc;
+  }
+
+  get board(): BoardMemoryMap {
+    return this.ctx.board;
+  }
+
+  createUserMap(owner: number): VmMap {
+    this.live('createUserMap');
+    if (typeof owner !== 'number' || !Number.isSafeInteger(owner) || owner < 0) {
+      throw new VmError('EINVAL', `owner must be a non-negative integer, got ${hex(owner)}`);
+    }
+    if (!this.mmu) {
+      for (const m of this.ctx.maps) {
+        if (m !== this && m.owner === owner) throw new VmError('EEXIST', `owner ${owner} already has a view of the shared map`);
+      }
+    }
+    const [lo, hi] = this.ctx.arch.userRange;
+    const pmap = this.ctx.arch.createUser(this.pmap);
+    // Page 0 is never mapped, as the original's process maps start at VADDR_MIN + SIZE_PAGE.
+    return new UserMap(this.ctx, this, pmap, Math.max(lo, this.ps), hi, owner);
+  }
+
+  allocPages(n: number): number {
+    this.live('allocPages');
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0 || !Number.isSafeInteger(n * this.ps)) {
+      throw new VmError('EINVAL', `n must be a positive number of pages, got ${hex(n)}`);
+    }
+    const len = n * this.ps;
+    const backing = new ZeroFillBacking(this.ctx.alloc, { owner: PageOwner.KERNEL, name: '[kmem]' });
+    const prot = Prot.READ | Prot.WRITE;
+    if (!this.mmu) {
+      try {
+        return this.mmapContiguous(len, prot, WIRED, backing, 0, false);
+      } catch (e) {
+        backing.release();
+        throw e;
+      }
+    }
+    const a = this.tree.findFree(len, this.tree.lo);
+    if (a < 0) {
+      backing.release();
+      throw new VmError('ENOMEM', `no free kernel range of ${n} pages`);
+    }
+    try {
+      this.place(a, len, prot, WIRED, backing, 0, false);
+    } catch (e) {
+      backing.release();
+      throw e;
+    }
+    const attr = this.attrOf(prot, 0);
+    for (let off = 0; off < len; off += this.ps) {
+      const r = backing.fault(off, Access.WRITE);
+      const rc = typeof r === 'number' ? r : this.pmap.enter(r.pa, a + off, attr);
+      if (rc < 0) {
+        this.unmapRange(a, a + len);
+        throw new VmError('ENOMEM', `no frame or page table for kernel page ${hex(a + off)} of ${n}`);
+      }
+    }
+    return a;
+  }
+
+  freePages(vaddr: number): void {
+    this.live('freePages');
+    const P = this.ctx.pool;
+    const e = typeof vaddr === 'number' && Number.isSafeInteger(vaddr) ? this.tree.containing(vaddr) : NIL;
+    if (e === NIL || P.start[e] !== vaddr || (P.flags[e] & WIRED) === 0 || !(P.backing[e] instanceof ZeroFillBacking)) {
+      throw new VmError('EINVAL', `vaddr ${hex(vaddr)} is not memory from allocPages`);
+    }
+    this.unmapRange(P.start[e], P.end[e]);
+  }
+
+  info(): EntryPoolInfo {
+    const p = this.ctx.pool;
+    return { total: p.limit, entries: p.used, free: p.free };
+  }
+
+  userMaps(): VmMap[] {
+    const out: VmMap[] = [];
+    for (const m of this.ctx.maps) if (m !== this) out.push(m as UserMap);
+    return out;
+  }
+
+  /** The kernel map's invariants, then every process map's. */
+  override check(): void {
+    super.check();
+    for (const m of this.ctx.maps) if (m !== this) m.check();
+  }
+
+  /**
+   * The kernel segments, wired: with an MMU the kernel image (the board's `reserved` region named `kernel`) at the
+   * bottom of the kernel range; without one every `reserved` region at its own address, so that nothing else is
+   * ever placed there (the original's syspage entries).
+   */
+  wireSegments(): void {
+    const rx = Prot.READ | Prot.EXEC;
+    if (!this.mmu) {
+      for (const r of this.ctx.board.regions) {
+        if (r.kind !== 'reserved') continue;
+        const a = r.base - (r.base % this.ps);
+        const len = Math.ceil((r.base + r.size - a) / this.ps) * this.ps;
+        this.place(a, len, rx, WIRED, new FixedBacking(a, r.name), 0, false);
+      }
+      return;
+    }
+    const image = this.ctx.board.regions.find((r) => r.kind === 'reserved' && r.name === 'kernel');
+    if (image === undefined) return;
+    const len = Math.ceil(image.size / this.ps) * this.ps;
+    const a = this.tree.lo;
+    this.place(a, len, rx | Prot.WRITE, WIRED, new FixedBacking(image.base, '[kernel]'), 0, false);
+    const attr = this.attrOf(rx | Prot.WRITE, 0);
+    for (let off = 0; off < len; off += this.ps) {
+      if (this.pmap.enter(image.base + off, a + off, attr) < 0) {
+        throw new VmError('ENOMEM', `no page table for the kernel image at ${hex(a + off)}`);
+      }
+    }
+  }
+}
+
+/**
+ * Boots the kernel's memory map: the kernel pmap (`arch.createKernel`), the entry pool (default one entry per 3
+ * free pages, as the original), the wired kernel segments. Bad arguments → `EINVAL`; no memory → `ENOMEM`.
+ */
+export function createKernelMap(options: KernelMapOptions): KernelMap {
+  if (options === null || typeof options !== 'object') throw new VmError('EINVAL', 'options must be { arch, mem, alloc, board?, entries? }');
+  const { arch, mem, alloc } = options;
+  if (arch === null || typeof arch !== 'object' || typeof arch.createKernel !== 'function' || typeof arch.createUser !== 'function') {
+    throw new VmError('EINVAL', 'arch must be a PmapFactory');
+  }
+  if (mem === null || typeof mem !== 'object' || typeof mem.read !== 'function') throw new VmError('EINVAL', 'mem must be a PhysicalMemory');
+  if (alloc === null || typeof alloc !== 'object' || typeof alloc.allocPa !== 'function') throw new VmError('EINVAL', 'alloc must be a PageAllocator');
+  if (alloc.mem !== mem) throw new VmError('EINVAL', 'alloc must allocate from mem');
+  if (alloc.pageSize !== arch.pageSize) {
+    throw new VmError('EINVAL', `alloc.pageSize ${alloc.pageSize} differs from ${arch.name}'s page size ${arch.pageSize}`);
+  }
+  const board = options.board ?? mem.board;
+  const ps = arch.pageSize;
+  if (options.entries !== undefined) {
+    const n = options.entries;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0 || n >= 2 ** 31 - 1) {
+      throw new VmError('EINVAL', `entries must be a positive integer below 2^31, got ${hex(n)}`);
+    }
+  }
+  const kpmap = arch.createKernel(mem, alloc, board);
+  const limit = options.entries ?? Math.min(2 ** 31 - 2, Math.max(1, Math.floor(alloc.info().free / (3 * ps))));
+  let leafDepth = -1;
+  if (arch.capabilities.hasMmu) for (const t of kpmap.tables()) leafDepth = Math.max(leafDepth, t.level);
+  const ctx: KernelContext = {
+    arch,
+    mem,
+    alloc,
+    board,
+    pool: new EntryPool(limit, alloc.faults),
+    pageSize: ps,
+    hasMmu: arch.capabilities.hasMmu,
+    kernelPmap: kpmap,
+    leafDepth,
+    maps: new Set(),
+    nextId: 1,
+  };
+  const kmap = new KernelMapImpl(ctx, kpmap);
+  try {
+    kmap.wireSegments();
+  } catch (e) {
+    kpmap.destroy();
+    throw e;
+  }
+  return kmap;
+}

@@ -1,0 +1,151 @@
+import { MapFlags, Prot, VmError } from '@vmlayers/phys';
+import type { Pmap } from '@vmlayers/phys';
+import type { AddressSpace } from './address-space.js';
+import type { Backing } from './backing.js';
+import { NIL } from './entry-pool.js';
+import { MapBase } from './map-base.js';
+import type { KernelContext } from './map-base.js';
+import type { MapEntry, MmapOptions } from './map-entry.js';
+import { ZeroFillBacking } from './zero-fill.js';
+
+/** What the kernel map and process maps have in common. */
+export interface MemoryMap extends AddressSpace {
+  /** The hardware address space the entries are entered in. */
+  readonly pmap: Pmap;
+  /** The map's range `[start, end)`. */
+  readonly start: number;
+  readonly end: number;
+  readonly pageSize: number;
+  /**
+   * Maps `size` bytes (rounded up to pages) and returns the address. With an MMU: the lowest free range at or
+   * above `addr` (a hint; anywhere if nothing fits above it), or exactly `addr` with `MapFlags.FIXED`, replacing
+   * whatever was there in one step (on failure the old mappings are intact); pages are filled on fault. Without an
+   * MMU: where the backing's contiguous block is, populated at once (`addr` is only a hint, `FIXED` → `EINVAL`).
+   * Adjacent entries with the same prot and flags whose backings extend each other are merged.
+   *
+   * Errors: bad size/addr/offset/prot/flags → `EINVAL` (a process map needs exactly one of `SHARED`/`PRIVATE` and
+   * refuses `NEEDSCOPY`; `PHYSMEM`/`DEVICE` need a backing); prot beyond `backing.maxProt` → `EACCES`; no free
+   * range or no map entry left → `ENOMEM`; `FIXED` over wired kernel memory → `EBUSY`.
+   */
+  mmap(options: MmapOptions): number;
+  /**
+   * Unmaps every page of `[addr, addr + size)` (size rounded up): entries trimmed, split or dropped, translations
+   * removed, backings told. Unmapping nothing is not an error. A split that needs an entry when none is left →
+   * `ENOMEM`, nothing changed.
+   */
+  munmap(addr: number, size: number): void;
+  /**
+   * Changes the protection of `[addr, addr + size)`, splitting entries at the ends and merging equal neighbours
+   * afterwards. A hole in the range → `ENOMEM`; beyond a backing's `maxProt` → `EACCES`; nothing changed then.
+   */
+  mprotect(addr: number, size: number, prot: number): void;
+  /** The entry containing `addr`. */
+  find(addr: number): MapEntry | undefined;
+  /** Every entry in address order. */
+  entries(): MapEntry[];
+  /**
+   * Serves a page fault at `va` for an access of `Access` bits (`Access.USER` for user mode): finds the entry,
+   * checks its protection, asks its backing for the frame and enters it. Returns 0 or a negative `FaultCode`
+   * (`NOT_MAPPED` outside any entry, `PROTECTION`, `NO_MEMORY` with nothing entered). Never throws.
+   */
+  fault(va: number, access: number): number;
+  /** Verifies every invariant of the map, its tree, the entry pool and the translations; throws on a broken one. */
+  check(): void;
+  /** A `/proc/<pid>/maps`-style listing: `start-end perms offset name` per entry. */
+  format(): string;
+}
+
+/** A process's memory map (DESIGN §3 `VmMap`); its `AddressSpace` accesses are user-mode accesses. */
+export interface VmMap extends MemoryMap {
+  /** The process this map belongs to. */
+  readonly owner: number;
+  /** True after `destroy()`. */
+  readonly destroyed: boolean;
+  /**
+   * Fork: a new map for `childOwner` with a copy of every entry but `NOINHERIT` ones; private entries whose
+   * backing allows writing are marked `NEEDSCOPY` in both maps (the parent's pages become read-only until the next
+   * write fault) and every backing is forked. `ENOMEM` anywhere → the partial child is destroyed and the parent is
+   * as it was. Without an MMU → `ENOSYS`.
+   */
+  copy(childOwner: number): VmMap;
+  /** Gives back every frame, table page and entry. Using the map afterwards → `EINVAL`. */
+  destroy(): void;
+}
+
+/** The kernel-map side a process map needs: making a sibling for fork, forgetting itself on destroy. */
+export interface UserMapParent {
+  createUserMap(owner: number): VmMap;
+}
+
+/** A process map over a user pmap (with an MMU) or a view of the shared flat map of one owner (without). */
+export class UserMap extends MapBase implements VmMap {
+  private readonly parent: UserMapParent;
+
+  constructor(ctx: KernelContext, parent: UserMapParent, pmap: Pmap, lo: number, hi: number, owner: number) {
+    super(ctx, pmap, lo, hi, owner);
+    this.parent = parent;
+  }
+
+  copy(childOwner: number): VmMap {
+    this.live('copy');
+    if (!this.mmu) throw new VmError('ENOSYS', `fork of owner ${this.owner}: no MMU, no copy (as the original's no-MMU targets)`);
+    const child = this.parent.createUserMap(childOwner) as UserMap;
+    const P = this.ctx.pool;
+    const batch = {};
+    const marked: number[] = [];
+    try {
+      for (let e = this.tree.first(); e !== NIL; e = this.tree.next(e)) {
+        if (P.flags[e] & MapFlags.NOINHERIT) continue;
+        child.reserve(1);
+        const c = child.takeReserved();
+        let fb: Backing;
+        try {
+          fb = P.backing[e]!.fork(batch);
+        } catch (err) {
+          P.put(c);
+          throw err;
+        }
+        // Private memory that may be written is copy-on-write from now on, decided by what the backing allows
+        // rather than the current prot: a page made read-only by mprotect can be made writable again (PR #608).
+        const cow = (P.flags[e] & (MapFlags.SHARED | MapFlags.DEVICE)) === 0 && (P.backing[e]!.maxProt & Prot.WRITE) !== 0;
+        P.start[c] = P.start[e];
+        P.end[c] = P.end[e];
+        P.prot[c] = P.prot[e];
+        P.flags[c] = P.flags[e] | (cow ? MapFlags.NEEDSCOPY : 0);
+        P.offset[c] = P.offset[e];
+        child.attach(c, fb);
+        if (fb instanceof ZeroFillBacking && P.backing[e] instanceof ZeroFillBacking && (P.backing[e] as ZeroFillBacking).store.mapTag === this.id) {
+          fb.store.mapTag = child.id;
+        }
+        child.tree.insert(c);
+        if (cow) marked.push(e);
+      }
+    } catch (err) {
+      child.destroy();
+      throw err;
+    }
+    for (const e of marked) {
+      P.flags[e] |= MapFlags.NEEDSCOPY;
+      const prot = P.prot[e];
+      if (prot & Prot.WRITE) this.pmap.protect(P.start[e], P.end[e], this.attrOf((prot | Prot.READ) & ~Prot.WRITE, P.flags[e]));
+    }
+    return child;
+  }
+
+  destroy(): void {
+    this.live('destroy');
+    const P = this.ctx.pool;
+    for (let e = this.tree.first(); e !== NIL; e = this.tree.first()) {
+      const b = P.backing[e]!;
+      this.tree.remove(e);
+      b.unmap(P.offset[e], P.end[e] - P.start[e]);
+      b.release();
+      P.put(e);
+    }
+    this.pmap.destroy();
+    this.dead = true;
+    this.ctx.maps.delete(this);
+  }
+}
+
+export type { MmapOptions };

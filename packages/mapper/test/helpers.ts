@@ -1,0 +1,74 @@
+import { MapFlags, PageAllocator, PhysicalMemory, Prot, boards, isVmError } from '@vmlayers/phys';
+import type { Errno, PmapFactory } from '@vmlayers/phys';
+import { ia32, sv39 } from '@vmlayers/pmap-mmu';
+import { armv7m } from '@vmlayers/pmap-nommu';
+import { expect } from 'vitest';
+import { createKernelMap } from '../src/index.js';
+import type { KernelMap, MemoryMap, VmMap } from '../src/index.js';
+
+export interface Arch {
+  name: string;
+  arch: PmapFactory;
+  board: string;
+  mmu: boolean;
+}
+
+/** Every architecture, on its default board. */
+export const ARCHS: Arch[] = [
+  { name: 'sv39', arch: sv39, board: 'riscv-virt-64m', mmu: true },
+  { name: 'ia32', arch: ia32, board: 'ia32-pc-32m', mmu: true },
+  { name: 'armv7m', arch: armv7m, board: 'stm32-512k', mmu: false },
+];
+
+export const RW = Prot.READ | Prot.WRITE | Prot.USER;
+export const RO = Prot.READ | Prot.USER;
+export const PRIV = MapFlags.PRIVATE;
+
+export interface Booted {
+  mem: PhysicalMemory;
+  alloc: PageAllocator;
+  kmap: KernelMap;
+  ps: number;
+}
+
+export function boot(a: Arch, entries?: number): Booted {
+  const board = boards.get(a.board);
+  const mem = new PhysicalMemory(board);
+  const alloc = new PageAllocator(mem, { pageSize: a.arch.pageSize });
+  const kmap = createKernelMap({ arch: a.arch, mem, alloc, board, entries });
+  return { mem, alloc, kmap, ps: a.arch.pageSize };
+}
+
+/** Asserts that `fn` throws a VmError with `code`. */
+export function expectCode(fn: () => unknown, code: Errno): void {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(isVmError(err), `expected VmError ${code}, got ${String(err)}`).toBe(true);
+  expect((err as { code: string }).code).toBe(code);
+}
+
+/** What a map looks like from outside, to compare before and after a refused call. */
+export function state(m: MemoryMap): { entries: unknown[]; format: string } {
+  return { entries: m.entries().map((e) => ({ ...e, backing: e.backing.name })), format: m.format() };
+}
+
+/** Asserts that `fn` fails with `code` and leaves the map (and the allocator) exactly as it was. */
+export function expectRefused(m: MemoryMap, alloc: PageAllocator, fn: () => unknown, code: Errno): void {
+  const before = state(m);
+  const info = alloc.info();
+  expectCode(fn, code);
+  expect(state(m)).toEqual(before);
+  expect(alloc.info()).toEqual(info);
+  m.check();
+}
+
+/** A process map; with no MMU, placements are wherever memory is. */
+export function user(b: Booted, owner = 1): VmMap {
+  const m = b.kmap.createUserMap(owner);
+  m.check();
+  return m;
+}
