@@ -135,7 +135,8 @@ export class MapBase implements AddressSpace {
     let hint = this.tree.lo;
     if (options.addr !== undefined) {
       checkAddr('addr', options.addr, ps);
-      checkInside(options.addr, len, this.tree.lo, this.tree.hi, 'map range');
+      // A hint only has to be in the range; a FIXED address must hold the whole mapping.
+      checkInside(options.addr, fixed ? len : 1, this.tree.lo, this.tree.hi, 'map range');
       hint = options.addr;
     } else if (fixed) throw new VmError('EINVAL', 'MapFlags.FIXED needs addr');
     const entryFlags = flags & ~MapFlags.FIXED;

@@ -72,3 +72,61 @@ export function user(b: Booted, owner = 1): VmMap {
   m.check();
   return m;
 }
+
+/** A file-like object: a fixed run of frames, shared by every mapping of it (read-only by default). */
+export class TestObject {
+  readonly base: number;
+  readonly pages: number;
+  handles = 0;
+  constructor(
+    readonly b: Booted,
+    pages: number,
+  ) {
+    this.pages = pages;
+    const pa = b.alloc.allocPa(pages * b.ps);
+    if (pa < 0) throw new Error('no memory for a test object');
+    this.base = pa;
+  }
+  free(): void {
+    this.b.alloc.freePa(this.base);
+  }
+}
+
+/** A Backing over a {@link TestObject}: what memobj's shared objects look like to the mapper. */
+export class TestBacking {
+  readonly name: string;
+  released = false;
+  unmapped: [number, number][] = [];
+  constructor(
+    readonly obj: TestObject,
+    readonly maxProt: number = Prot.READ,
+    readonly writable = false,
+  ) {
+    this.name = `obj${obj.base.toString(16)}`;
+    obj.handles++;
+  }
+  fault(offset: number): { pa: number; writable: boolean } | number {
+    if (offset >= this.obj.pages * this.obj.b.ps) return -1;
+    return { pa: this.obj.base + offset, writable: this.writable };
+  }
+  split(): TestBacking {
+    return new TestBacking(this.obj, this.maxProt, this.writable);
+  }
+  canMerge(other: unknown): boolean {
+    return other instanceof TestBacking && other.obj === this.obj;
+  }
+  fork(): TestBacking {
+    return new TestBacking(this.obj, this.maxProt, this.writable);
+  }
+  unmap(offset: number, size: number): void {
+    this.unmapped.push([offset, size]);
+  }
+  release(): void {
+    if (this.released) throw new Error('released twice');
+    this.released = true;
+    this.obj.handles--;
+  }
+  contiguous(offset: number, size: number): number {
+    return offset + size <= this.obj.pages * this.obj.b.ps ? this.obj.base + offset : -4;
+  }
+}
