@@ -2,6 +2,7 @@ import { Access, FaultCode, PageAttr } from '@vmlayers/phys';
 import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
 import { accessMask } from './internal/access-mask.js';
 import type { PagingFormat } from './internal/format.js';
+import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
 
 /*
@@ -87,10 +88,22 @@ const format: PagingFormat = {
     return level > 0;
   },
 
-  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array): number {
-    const pdeAddr = root + (vpn >>> 10) * 4;
-    const pde = mem.read32(pdeAddr);
-    if ((pde & P) === 0) return FaultCode.NOT_MAPPED;
+  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
+    const key = vpn >>> 10;
+    let pde: number;
+    const c = cache === null ? 0 : key & (cache.size - 1);
+    if (cache !== null && cache.key[c] === key) {
+      pde = cache.bits[c];
+    } else {
+      const pdeAddr = root + key * 4;
+      pde = mem.read32(pdeAddr);
+      if ((pde & P) === 0) return FaultCode.NOT_MAPPED;
+      if (access !== 0) {
+        // The processor sets A in every paging-structure entry it uses, whatever the outcome of the access.
+        if ((pde & A) === 0) mem.write32(pdeAddr, (pde | A) >>> 0);
+        if (cache !== null) cache.fill(key, 0, pde | A);
+      }
+    }
     const pteAddr = ((pde & FRAME) >>> 0) + (vpn & 1023) * 4;
     const pte = mem.read32(pteAddr);
     if ((pte & P) === 0) return FaultCode.NOT_MAPPED;
@@ -100,11 +113,18 @@ const format: PagingFormat = {
     const kinds = Access.READ | Access.EXEC | rw;
     const full = accessMask(kinds, pde & pte & US ? kinds : 0);
     if (((full >>> access) & 1) === 0) return FaultCode.PROTECTION;
-    if ((pde & A) === 0) mem.write32(pdeAddr, (pde | A) >>> 0);
     const need = access & Access.WRITE ? A | D : A;
     if ((pte & need) !== need) mem.write32(pteAddr, (pte | need) >>> 0);
     if ((pte | need) & D) out[1] = full;
     else out[1] = accessMask(kinds & ~Access.WRITE, pde & pte & US ? kinds & ~Access.WRITE : 0);
+    return 0;
+  },
+
+  leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
+    const pde = mem.read32(root + (vpn >>> 10) * 4);
+    if ((pde & P) === 0) return -1;
+    out[0] = (pde & FRAME) >>> 0;
+    out[1] = pde;
     return 0;
   },
 };

@@ -5,10 +5,13 @@ import { PAGE_SIZE } from './internal/format.js';
 import type { PagingFormat } from './internal/format.js';
 import { checkAddress, checkAttr, checkRange, hex } from './internal/validate.js';
 import { Tlb } from './tlb.js';
+import { WalkCache } from './walk-cache.js';
 
 /** TLB slots per address space (direct-mapped). */
 export const TLB_SIZE = 256;
 const TLB_MASK = TLB_SIZE - 1;
+/** Leaf tables remembered per address space (paging-structure cache). */
+export const WALK_CACHE_SIZE = 64;
 
 // Results of a range operation on the tables.
 const CHANGED_PRESENT = 1; // a valid leaf changed: TLBs must drop it
@@ -20,11 +23,10 @@ interface KernelSpace {
   readonly mem: PhysicalMemory;
   readonly alloc: PageAllocator;
   /**
-   * Kernel generation, bumped by every kernel-half change that a TLB may hold. A TLB that saw an older value drops
-   * its kernel-half entries before it answers: a global TLB shootdown, done lazily.
+   * Live user address spaces. A kernel-half change is shot down in each one's TLB at once, page by page, as an
+   * IPI-driven TLB shootdown does; nothing has to be checked on the hit path.
    */
-  readonly gen: Int32Array;
-  users: number;
+  readonly users: Set<MmuPmap>;
   active: MmuPmap | null;
 }
 
@@ -34,22 +36,21 @@ interface KernelSpace {
  */
 export class MmuPmap implements Pmap {
   /** Physical address of the root table (what `satp`/`CR3` would hold). */
-  readonly root: number;
+  declare readonly root: number;
   /** True for the kernel address space. */
-  readonly isKernel: boolean;
+  declare readonly isKernel: boolean;
   /** The virtual range `enter`/`remove`/`protect` accept: the kernel half, or the user range. */
-  readonly range: readonly [number, number];
-  private readonly space: KernelSpace;
-  private readonly format: PagingFormat;
-  private readonly mem: PhysicalMemory;
+  declare readonly range: readonly [number, number];
+  declare private readonly space: KernelSpace;
+  declare private readonly format: PagingFormat;
+  declare private readonly mem: PhysicalMemory;
   private readonly tlb = new Tlb(TLB_SIZE);
-  // The TLB's arrays, held directly so the hit path is one load per array.
-  private readonly tlbTag: Int32Array;
-  private readonly tlbBase: Float64Array;
-  private readonly tlbPerm: Int32Array;
-  private readonly kgen: Int32Array;
-  private tlbGen: number;
-  private readonly kernelVpn: number;
+  private readonly walkCache = new WalkCache(WALK_CACHE_SIZE);
+  // The TLB's arrays, held directly so the hit path is one load per array. Fields are initialised here or
+  // `declare`d and set in the constructor: a field declared without a value would start as undefined, and V8
+  // would then stop trusting its type.
+  private readonly tlbTags: Float64Array = this.tlb.tags;
+  private readonly tlbDelta: Float64Array = this.tlb.delta;
   private readonly out = new Float64Array(2);
   private tlbHits = 0;
   private tlbMisses = 0;
@@ -66,12 +67,6 @@ export class MmuPmap implements Pmap {
     this.root = root;
     this.frames = 1;
     this.range = isKernel ? space.format.kernelRange : space.format.userRange;
-    this.tlbTag = this.tlb.tag;
-    this.tlbBase = this.tlb.base;
-    this.tlbPerm = this.tlb.perm;
-    this.kgen = space.gen;
-    this.tlbGen = space.gen[0];
-    this.kernelVpn = space.format.kernelRange[0] / PAGE_SIZE;
   }
 
   /** @internal Boots a kernel address space; see `PmapFactory.createKernel`. */
@@ -80,7 +75,7 @@ export class MmuPmap implements Pmap {
       throw new VmError('EINVAL', `${format.name} needs an allocator with pageSize ${PAGE_SIZE}, got ${String(alloc.pageSize)}`);
     }
     if (alloc.mem !== mem) throw new VmError('EINVAL', 'alloc must allocate from mem');
-    const space: KernelSpace = { format, mem, alloc, gen: new Int32Array(1), users: 0, active: null };
+    const space: KernelSpace = { format, mem, alloc, users: new Set(), active: null };
     const root = allocTable(alloc);
     if (root < 0) throw new VmError('ENOMEM', `no frame for the ${format.name} kernel root table`);
     const k = new MmuPmap(space, true, root);
@@ -117,64 +112,61 @@ export class MmuPmap implements Pmap {
         if (hi !== 0) mem.write32(root + i * size + 4, hi);
       }
     }
-    space.users++;
-    return new MmuPmap(space, false, root);
+    const user = new MmuPmap(space, false, root);
+    space.users.add(user);
+    return user;
   }
 
   /**
-   * The hot path, shaped like v86's `translate_address`: one tag load and compare, one permission-mask test, the
-   * kernel generation check, return. Everything else is in {@link translateSlow}.
+   * The hot path, shaped like v86's `translate_address`: one load of the tag kept for this access code, one
+   * compare with the page's virtual address, one addition. `va & 4095` and `va >>> 12` read the low 32 bits,
+   * which hold the page offset and the slot for any integer address; a non-integer, negative or non-finite `va`
+   * gives a page address no tag can equal. An access code outside 0–15 lands on another slot's tags or past the
+   * array, where the page cannot be either, so junk always reaches {@link translateSlow}.
    */
   translate(va: number, access: number): number {
-    const vpn = Math.floor(va / PAGE_SIZE);
-    const s = vpn & TLB_MASK;
-    const off = va - vpn * PAGE_SIZE;
-    if (
-      this.tlbTag[s] === vpn &&
-      ((this.tlbPerm[s] >>> access) & 1) === 1 &&
-      this.kgen[0] === this.tlbGen &&
-      (off | 0) === off
-    ) {
+    // 255 = TLB_SIZE - 1, a literal: a module constant costs a context load and a TDZ check per call.
+    const s = (va >>> 12) & 255;
+    if (this.tlbTags[(s << 4) + access] === va - (va & 4095)) {
       this.tlbHits++;
-      return this.tlbBase[s] + off;
+      return va + this.tlbDelta[s];
     }
     return this.translateSlow(va, access);
   }
 
   private translateSlow(va: number, access: number): number {
-    if (this.kgen[0] !== this.tlbGen) this.syncKernelHalf();
-    if (typeof va !== 'number' || va !== va || typeof access !== 'number' || !isAccessCode(access)) {
-      return FaultCode.BAD_ADDRESS;
+    const f = this.format;
+    if (
+      !(typeof va === 'number' && va >= 0 && va < f.vaLimit && va === Math.floor(va)) ||
+      access !== (access & 15) ||
+      (access & 7) === 0 ||
+      this.dead
+    ) {
+      return this.reject(va, access);
     }
-    if (!Number.isInteger(va) || va < 0 || va >= this.format.vaLimit) return this.format.badVaCode;
-    if (this.dead) return FaultCode.NOT_MAPPED;
-    const vpn = Math.floor(va / PAGE_SIZE);
-    const off = va - vpn * PAGE_SIZE;
-    const s = vpn & TLB_MASK;
-    if (this.tlbTag[s] === vpn && ((this.tlbPerm[s] >>> access) & 1) === 1) {
-      this.tlbHits++;
-      return this.tlbBase[s] + off;
-    }
+    const vpn = Math.floor(va / 4096);
     this.tlbMisses++;
     this.walks++;
     const out = this.out;
     let r: number;
     try {
-      r = this.format.walk(this.mem, this.root, vpn, access, out);
+      r = f.walk(this.mem, this.root, vpn, access, out, this.walkCache);
     } catch {
       // A pointer into something that is not RAM: only a table corrupted by hand gets here.
       return FaultCode.BAD_ADDRESS;
     }
     if (r < 0) return r;
     this.tlb.fill(vpn, out[0], out[1]);
-    return out[0] + off;
+    return out[0] + (va - vpn * 4096);
   }
 
-  // Another address space changed the kernel half: drop what this TLB holds of it.
-  private syncKernelHalf(): void {
-    this.tlb.invalidateRange(this.kernelVpn, this.format.vaLimit / PAGE_SIZE);
-    this.tlbGen = this.kgen[0];
-    this.tlbFlushes++;
+  // The answer for an access the walk never sees.
+  private reject(va: number, access: number): number {
+    if (typeof va !== 'number' || va !== va || typeof access !== 'number' || !isAccessCode(access)) {
+      return FaultCode.BAD_ADDRESS;
+    }
+    if (!Number.isInteger(va) || va < 0 || va >= this.format.vaLimit) return this.format.badVaCode;
+    return FaultCode.NOT_MAPPED;
   }
 
   resolve(va: number): number {
@@ -185,7 +177,7 @@ export class MmuPmap implements Pmap {
     const vpn = Math.floor(va / PAGE_SIZE);
     let r: number;
     try {
-      r = this.format.walk(this.mem, this.root, vpn, 0, this.out);
+      r = this.format.walk(this.mem, this.root, vpn, 0, this.out, null);
     } catch {
       return -1;
     }
@@ -206,7 +198,10 @@ export class MmuPmap implements Pmap {
     const oldLo = mem.read32(addr);
     mem.write32(addr, f.leafLo(pa, attr));
     if (f.pteSize === 8) mem.write32(addr + 4, f.leafHi(pa));
-    if (oldLo & 1) this.invalidated(vpn, vpn + 1);
+    if (oldLo & 1) {
+      this.dropPage(vpn);
+      this.shotDown();
+    }
     return 0;
   }
 
@@ -237,8 +232,8 @@ export class MmuPmap implements Pmap {
 
   destroy(): void {
     if (this.dead) return;
-    if (this.isKernel && this.space.users > 0) {
-      throw new VmError('EBUSY', `the kernel pmap still has ${this.space.users} user address space(s)`);
+    if (this.isKernel && this.space.users.size > 0) {
+      throw new VmError('EBUSY', `the kernel pmap still has ${this.space.users.size} user address space(s)`);
     }
     const f = this.format;
     const top = f.levels - 1;
@@ -250,8 +245,9 @@ export class MmuPmap implements Pmap {
     }
     this.freeFrame(this.root);
     this.tlb.flush();
+    this.walkCache.flush();
     this.dead = true;
-    if (!this.isKernel) this.space.users--;
+    if (!this.isKernel) this.space.users.delete(this);
     if (this.space.active === this) this.space.active = null;
   }
 
@@ -280,6 +276,7 @@ export class MmuPmap implements Pmap {
    */
   flushTlb(): void {
     this.tlb.flush();
+    this.walkCache.flush();
     this.tlbFlushes++;
   }
 
@@ -314,18 +311,29 @@ export class MmuPmap implements Pmap {
     };
     visit(this.root, f.levels - 1);
     invariant(seen.size === this.frames, `${seen.size} tables reachable, ${this.frames} counted`);
-    const perm = this.tlbPerm;
+    const wc = this.walkCache;
+    for (let c = 0; c < wc.size; c++) {
+      const key = wc.key[c];
+      if (key < 0) continue;
+      const r = f.leafTable(this.mem, this.root, key * 2 ** f.indexBits, this.out);
+      const same = f.pteSize === 8 ? this.out[0] === wc.table[c] : (this.out[1] | 0x20) === wc.bits[c];
+      invariant(r === 0 && same, `walk cache slot ${c} holds a stale table for region ${hex(key)}`);
+    }
+    const { page, perm, tags } = this.tlb;
     for (let s = 0; s < TLB_SIZE; s++) {
-      const vpn = this.tlbTag[s];
-      if (vpn < 0) continue;
-      invariant((vpn & TLB_MASK) === s, `TLB slot ${s} holds page ${hex(vpn)}`);
-      if (vpn >= this.kernelVpn && this.kgen[0] !== this.tlbGen) continue;
-      const r = f.walk(this.mem, this.root, vpn, 0, this.out);
-      invariant(r >= 0 && this.out[0] === this.tlbBase[s], `TLB slot ${s} maps page ${hex(vpn * PAGE_SIZE)} stale`);
+      for (let a = 0; a < 16; a++) {
+        const t = tags[s * 16 + a];
+        invariant(t === -1 || (t === page[s] && ((perm[s] >>> a) & 1) === 1), `TLB slot ${s} tag for access ${a} disagrees`);
+      }
+      if (page[s] < 0) continue;
+      const vpn = page[s] / PAGE_SIZE;
+      invariant(Number.isInteger(vpn) && (vpn & TLB_MASK) === s, `TLB slot ${s} holds page ${hex(page[s])}`);
+      const r = f.walk(this.mem, this.root, vpn, 0, this.out, null);
+      invariant(r >= 0 && this.out[0] === this.tlb.physical(page[s]), `TLB slot ${s} maps page ${hex(vpn * PAGE_SIZE)} stale`);
       for (let a = 1; a < 16; a++) {
         if (((perm[s] >>> a) & 1) === 0) continue;
         // A probe walk with the access: it may set A/D, which the cached permission implies were set already.
-        const ok = f.walk(this.mem, this.root, vpn, a, this.out);
+        const ok = f.walk(this.mem, this.root, vpn, a, this.out, null);
         invariant(ok >= 0, `TLB slot ${s} allows access ${a} to ${hex(vpn * PAGE_SIZE)}, the tables do not`);
       }
     }
@@ -376,7 +384,7 @@ export class MmuPmap implements Pmap {
   // remove (attr < 0) or protect (attr ≥ 0) over [vstart, vend).
   private rangeOp(vstart: number, vend: number, attr: number): void {
     const r = this.rangeIn(this.root, this.format.levels - 1, 0, vstart / PAGE_SIZE, vend / PAGE_SIZE, attr);
-    if (r & CHANGED_PRESENT) this.invalidated(-1, -1);
+    if (r & CHANGED_PRESENT) this.shotDown();
   }
 
   private rangeIn(table: number, level: number, base: number, vs: number, ve: number, attr: number): number {
@@ -403,6 +411,8 @@ export class MmuPmap implements Pmap {
           mem.write32(addr, 0);
           if (f.pteSize === 8) mem.write32(addr + 4, 0);
           this.freeFrame(child);
+          // The walk cache may hold the freed table (or one below it): drop it, as sfence.vma does.
+          this.walkCache.flush();
           result |= CLEARED;
         }
         continue;
@@ -417,22 +427,23 @@ export class MmuPmap implements Pmap {
         if (nlo !== lo) mem.write32(addr, nlo);
       }
       if (lo & 1) {
-        this.tlb.invalidatePage(vpn);
+        this.dropPage(vpn);
         result |= CHANGED_PRESENT;
       }
     }
     return result;
   }
 
-  // After a change to valid leaves of [vpnStart, vpnEnd) (-1: already dropped page by page): one sfence.vma /
-  // invlpg batch, and for the kernel half a new generation every other TLB will catch up with.
-  private invalidated(vpnStart: number, vpnEnd: number): void {
-    if (vpnStart >= 0) this.tlb.invalidateRange(vpnStart, vpnEnd);
+  // A valid leaf of page `vpn` changed: drop it from this TLB, and for the kernel half from every TLB.
+  private dropPage(vpn: number): void {
+    this.tlb.invalidatePage(vpn);
+    if (this.isKernel) for (const u of this.space.users) u.tlb.invalidatePage(vpn);
+  }
+
+  // Counts the sfence.vma / invlpg batch that ended an operation, on every TLB it reached.
+  private shotDown(): void {
     this.tlbFlushes++;
-    if (this.isKernel) {
-      this.kgen[0] = (this.kgen[0] + 1) | 0;
-      this.tlbGen = this.kgen[0];
-    }
+    if (this.isKernel) for (const u of this.space.users) u.tlbFlushes++;
   }
 
   // Frees the table at `table` (at `level`, 0 = leaf table) and every table below it.

@@ -2,6 +2,7 @@ import { Access, FaultCode, PageAttr } from '@vmlayers/phys';
 import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
 import { accessMask } from './internal/access-mask.js';
 import type { PagingFormat } from './internal/format.js';
+import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
 
 /*
@@ -98,9 +99,18 @@ const format: PagingFormat = {
     return level > 0 && (lo & (R | W | X)) === 0;
   },
 
-  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array): number {
+  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
     let table = root;
-    for (let level = 2; level >= 0; level--) {
+    let level = 2;
+    const key = vpn >>> 9;
+    if (cache !== null) {
+      const c = key & (cache.size - 1);
+      if (cache.key[c] === key) {
+        table = cache.table[c];
+        level = 0;
+      }
+    }
+    for (; level >= 0; level--) {
       const addr = table + ((vpn >>> (9 * level)) & 511) * 8;
       const lo = mem.read32(addr);
       if ((lo & V) === 0) return FaultCode.NOT_MAPPED;
@@ -108,6 +118,7 @@ const format: PagingFormat = {
       if (hi >>> 22 !== 0) return FaultCode.BAD_ADDRESS;
       if ((lo & (R | W | X)) === 0) {
         table = frameOf(lo, hi);
+        if (level === 1 && cache !== null) cache.fill(key, table, 0);
         continue;
       }
       if ((lo & (R | W)) === W) return FaultCode.BAD_ADDRESS;
@@ -135,6 +146,19 @@ const format: PagingFormat = {
     }
     // A pointer where only a leaf may be.
     return FaultCode.BAD_ADDRESS;
+  },
+
+  leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
+    let table = root;
+    for (let level = 2; level >= 1; level--) {
+      const addr = table + ((vpn >>> (9 * level)) & 511) * 8;
+      const lo = mem.read32(addr);
+      if ((lo & V) === 0 || (lo & (R | W | X)) !== 0) return -1;
+      table = frameOf(lo, mem.read32(addr + 4));
+    }
+    out[0] = table;
+    out[1] = 0;
+    return 0;
   },
 };
 

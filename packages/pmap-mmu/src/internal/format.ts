@@ -1,5 +1,6 @@
 import type { PmapCapabilities } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
+import type { WalkCache } from '../walk-cache.js';
 
 /**
  * What differs between two page-table formats: geometry, PTE encoding and the hardware walk. Everything else
@@ -44,9 +45,15 @@ export interface PagingFormat {
    * The hardware walk for page `vpn` from the root table at `root`. `access` 0 means a probe (`resolve`): no
    * permission check, no A/D update. Otherwise checks `access` and sets A (and D on a write) in RAM.
    * Writes the physical address of the page to `out[0]` and, for an access, the TLB permission mask to `out[1]`.
-   * Returns the level of the leaf (0 = a 4 KiB page) or a negative `FaultCode`.
+   * Returns the level of the leaf (0 = a 4 KiB page) or a negative `FaultCode`. With a `cache`, a region whose
+   * leaf table is cached starts at the leaf level, and a full walk that reaches a leaf table caches it.
    */
-  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array): number;
+  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number;
+  /**
+   * The leaf table of page `vpn`'s region by a full walk: its address in `out[0]` and the pointer bits a
+   * {@link WalkCache} keeps in `out[1]`. Returns 0, or -1 when the region has no leaf table.
+   */
+  leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number;
 }
 
 export const PAGE_SIZE = 4096;
