@@ -1,2 +1,14 @@
-// Not built yet: see README.md. This package exports nothing until its issue lands.
-export {};
+export { createVm, Vm } from './vm.js';
+export type { VmOptions } from './vm.js';
+export { Process } from './process.js';
+export type { ProcessMmapOptions } from './process.js';
+export { VmObject, OBJECT_HEADER_SIZE, OBJECT_PAGE_SLOT_SIZE } from './vm-object.js';
+export type { ObjectKind } from './vm-object.js';
+export { BytesPager } from './pager.js';
+export type { Pager } from './pager.js';
+export { AMAP_HEADER_SIZE, AMAP_SLOT_SIZE } from './amap.js';
+export { ANON_SIZE } from './anon.js';
+export type { ObjectBacking } from './object-backing.js';
+export type { Image, ImageSegment } from './image.js';
+export type { MemInfo, MapInfo } from './meminfo.js';
+export type { VmEvent, VmEventType, VmEventListener } from './events.js';

@@ -1,0 +1,100 @@
+import { VmError, invariant } from '@vmlayers/phys';
+import type { MemContext } from './internal/context.js';
+
+/** Bytes of kernel heap charged per amap: a header (lock, size, refs) … */
+export const AMAP_HEADER_SIZE = 32;
+/** … plus one anon index per slot. */
+export const AMAP_SLOT_SIZE = 4;
+
+/** Slot value of a page with no anon. */
+export const NO_ANON = -1;
+
+/**
+ * An anonymous map (the original's `amap_t`, after UVM): the private pages of one or more map entries, one slot per
+ * page holding an anon index ({@link NO_ANON} when the page has none). `refs` is the number of backings (map
+ * entries) pointing at it: split halves of one entry, and fork twins until one of them writes.
+ *
+ * Slots are an `Int32Array`; the amap itself is one object per mapping, never per page.
+ */
+export class Amap {
+  readonly slots: Int32Array;
+  /** Backings pointing at this amap. */
+  refs = 1;
+  private readonly ctx: MemContext;
+  private readonly kva: number;
+  private readonly bytes: number;
+
+  private constructor(ctx: MemContext, slots: Int32Array, kva: number, bytes: number) {
+    this.ctx = ctx;
+    this.slots = slots;
+    this.kva = kva;
+    this.bytes = bytes;
+  }
+
+  /**
+   * A new amap of `n` empty slots with one reference, charged to kmalloc at fault site `amap`. Throws
+   * `VmError('ENOMEM')` (nothing allocated) when the heap or the fault injector says no.
+   */
+  static create(ctx: MemContext, n: number): Amap {
+    if (!Number.isSafeInteger(n) || n <= 0) throw new VmError('EINVAL', `amap slots must be a positive integer, got ${String(n)}`);
+    const bytes = AMAP_HEADER_SIZE + AMAP_SLOT_SIZE * n;
+    const kva = ctx.charge('amap', bytes);
+    const a = new Amap(ctx, new Int32Array(n).fill(NO_ANON), kva, bytes);
+    ctx.amaps.add(a);
+    return a;
+  }
+
+  /**
+   * The original's `amap_create` for an entry whose amap is shared: a new amap holding slots `[from, to)` of this
+   * one, the anons moved without touching their counts (the caller's reference goes with it), and this amap's
+   * count dropped. Throws `ENOMEM` with nothing changed.
+   */
+  detach(from: number, to: number): Amap {
+    const a = Amap.create(this.ctx, to - from);
+    a.slots.set(this.slots.subarray(from, to));
+    this.put();
+    return a;
+  }
+
+  /** One more backing points here. */
+  ref(): void {
+    this.refs++;
+  }
+
+  /** One backing fewer; the last one frees the amap (its anons were put by then). */
+  put(): void {
+    invariant(this.refs > 0, 'amap put with no reference');
+    if (--this.refs > 0) return;
+    this.ctx.uncharge(this.kva, this.bytes);
+    this.ctx.amaps.delete(this);
+  }
+
+  /** +1 on every anon of slots `[from, to)` (fork: the child owns them too). */
+  getAnons(from: number, to: number): void {
+    const s = this.slots;
+    const anons = this.ctx.anons;
+    for (let i = from; i < to; i++) if (s[i] !== NO_ANON) anons.ref(s[i]);
+  }
+
+  /**
+   * −1 on every anon of slots `[from, to)`, freeing pages whose last owner this was. `clear` empties the slots too,
+   * which only the amap's sole owner may do: a fork twin still reads the slots it shares.
+   */
+  putAnons(from: number, to: number, clear: boolean): void {
+    const s = this.slots;
+    const anons = this.ctx.anons;
+    for (let i = from; i < to; i++) {
+      const a = s[i];
+      if (a === NO_ANON) continue;
+      if (clear) s[i] = NO_ANON;
+      anons.unref(a);
+    }
+  }
+
+  /** Slots holding an anon. */
+  resident(): number {
+    let n = 0;
+    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== NO_ANON) n++;
+    return n;
+  }
+}

@@ -1,0 +1,55 @@
+import { Prot, VmError } from '@vmlayers/phys';
+import { describe } from './internal/format.js';
+
+/** One loadable segment of a program image. */
+export interface ImageSegment {
+  /** Where it goes (page-aligned). Without an MMU only a hint: the segment goes where memory is. */
+  vaddr: number;
+  /** Bytes, rounded up to pages; past `data` the segment reads as zeros (bss). */
+  size: number;
+  /** `Prot` bits R/W/X (`USER` is added). */
+  prot: number;
+  /**
+   * The segment's initial bytes (at most `size`). Mapped from a read-only object shared by every process spawned
+   * from the same array; a writable segment gets a private copy of a page when the page is first written.
+   */
+  data?: Uint8Array;
+}
+
+/** A program image: what `vm.spawn(image)` maps into a new process. */
+export interface Image {
+  segments: ImageSegment[];
+}
+
+/** Validates an image before anything is mapped; bad input → `EINVAL` naming the field. */
+export function checkImage(image: unknown, pageSize: number, hasMmu: boolean): ImageSegment[] {
+  if (image === null || typeof image !== 'object' || !Array.isArray((image as Image).segments)) {
+    throw new VmError('EINVAL', `image must be { segments: [...] }, got ${describe(image)}`);
+  }
+  const segs = (image as Image).segments;
+  segs.forEach((s, i) => {
+    const at = `image.segments[${i}]`;
+    if (s === null || typeof s !== 'object') throw new VmError('EINVAL', `${at} must be an object, got ${describe(s)}`);
+    const { vaddr, size, prot, data } = s;
+    if (typeof vaddr !== 'number' || !Number.isSafeInteger(vaddr) || vaddr < 0 || (hasMmu && vaddr % pageSize !== 0)) {
+      throw new VmError('EINVAL', `${at}.vaddr must be a ${pageSize}-byte-aligned address, got ${describe(vaddr)}`);
+    }
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
+      throw new VmError('EINVAL', `${at}.size must be a positive integer, got ${describe(size)}`);
+    }
+    if (typeof prot !== 'number' || !Number.isInteger(prot) || prot < 0 || prot & ~(Prot.READ | Prot.WRITE | Prot.EXEC)) {
+      throw new VmError('EINVAL', `${at}.prot must be Prot.READ/WRITE/EXEC bits, got ${describe(prot)}`);
+    }
+    if (data !== undefined && !(data instanceof Uint8Array)) throw new VmError('EINVAL', `${at}.data must be a Uint8Array, got ${describe(data)}`);
+    if (data !== undefined && data.length > size) {
+      throw new VmError('EINVAL', `${at}.data has ${data.length} bytes, more than its size ${size}`);
+    }
+  });
+  if (hasMmu) {
+    const sorted = segs.map((s) => [s.vaddr, s.vaddr + Math.ceil(s.size / pageSize) * pageSize]).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i][0] < sorted[i - 1][1]) throw new VmError('EINVAL', `image segments overlap at ${describe(sorted[i][0])}`);
+    }
+  }
+  return segs;
+}

@@ -1,0 +1,241 @@
+import { MAP_FLAGS_ALL, MapFlags, Prot, VmError } from '@vmlayers/phys';
+import type { VmMap } from '@vmlayers/mapper';
+import type { MemContext } from './internal/context.js';
+import { describe } from './internal/format.js';
+import { ObjectBacking } from './object-backing.js';
+import { VmObject } from './vm-object.js';
+
+const RWX = Prot.READ | Prot.WRITE | Prot.EXEC;
+
+/** Arguments of `Process.mmap`. */
+export interface ProcessMmapOptions {
+  /** Page-aligned hint, or with `MapFlags.FIXED` the exact address. Without an MMU only a hint. */
+  addr?: number;
+  /** Bytes, rounded up to pages. */
+  size: number;
+  /** `Prot` bits R/W/X; `Prot.USER` is added, as the system call does. */
+  prot: number;
+  /** `MapFlags`: exactly one of `SHARED`/`PRIVATE`, optionally `FIXED`, `NOINHERIT`, `UNCACHED`, `ANONYMOUS`. */
+  flags: number;
+  /** What to map; anonymous memory (zero-filled) without one. */
+  object?: VmObject;
+  /** Page-aligned offset in the object; default 0. */
+  offset?: number;
+}
+
+/** @internal What a process needs from the `Vm` that made it. */
+export interface ProcessHost {
+  readonly ctx: MemContext;
+  /** Registers a process made by fork. */
+  adopt(child: Process): void;
+  /** Forgets an exited process. */
+  forget(pid: number): void;
+  /** A pid for a new process (not yet taken). */
+  peekPid(): number;
+  takePid(): number;
+}
+
+/**
+ * A process: an address space (a mapper `VmMap`) and the system calls that change it. Every access is a user-mode
+ * access: kernel addresses, unmapped pages and pages the mapping forbids fail (`EFAULT`/`EACCES`) and change
+ * nothing. Using a process after `exit()` → `EINVAL`.
+ */
+export class Process {
+  readonly pid: number;
+  private readonly host: ProcessHost;
+  private vmmap: VmMap | null;
+
+  /** @internal */
+  constructor(host: ProcessHost, pid: number, map: VmMap) {
+    this.host = host;
+    this.pid = pid;
+    this.vmmap = map;
+  }
+
+  /** True after `exit()`. */
+  get exited(): boolean {
+    return this.vmmap === null;
+  }
+
+  /** @internal The process's map (throws `EINVAL` after exit). */
+  get map(): VmMap {
+    if (this.vmmap === null) throw new VmError('EINVAL', `process ${this.pid} has exited`);
+    return this.vmmap;
+  }
+
+  /**
+   * Maps memory and returns its address: anonymous memory, or `object` from `offset`. `PRIVATE` mappings get a
+   * private copy of a page on its first write; `SHARED` ones write the object's pages (and anonymous `SHARED`
+   * memory is shared with children after fork).
+   *
+   * Errors (nothing changed): bad size/addr/offset/prot/flags, unknown flags, `NEEDSCOPY`, `CONTIGUOUS`, not
+   * exactly one of `SHARED`/`PRIVATE`, an object of another vm, released, or shorter than the mapping → `EINVAL`;
+   * `PHYSMEM`/`DEVICE` → `EPERM` (physical memory is mapped through `vm.createPhysObject`); a device object mapped
+   * `PRIVATE` → `EINVAL`; prot beyond what the mapping allows → `EACCES`; no address range, map entry, kernel
+   * heap or memory → `ENOMEM`.
+   */
+  mmap(options: ProcessMmapOptions): number {
+    const map = this.map;
+    if (options === null || typeof options !== 'object') throw new VmError('EINVAL', `options must be an object, got ${describe(options)}`);
+    const { flags, prot, object } = options;
+    const ctx = this.host.ctx;
+    const ps = ctx.pageSize;
+    if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags & ~MAP_FLAGS_ALL) {
+      throw new VmError('EINVAL', `flags must be MapFlags bits, got ${describe(flags)}`);
+    }
+    if (flags & (MapFlags.PHYSMEM | MapFlags.DEVICE)) {
+      throw new VmError('EPERM', `flags ${describe(flags)}: PHYSMEM and DEVICE are privileged (use vm.createPhysObject)`);
+    }
+    if (flags & MapFlags.NEEDSCOPY) throw new VmError('EINVAL', `flags ${describe(flags)}: NEEDSCOPY is set by fork, never by mmap`);
+    if (flags & MapFlags.CONTIGUOUS) throw new VmError('EINVAL', `flags ${describe(flags)}: CONTIGUOUS is not supported by Process.mmap`);
+    const sharing = flags & (MapFlags.SHARED | MapFlags.PRIVATE);
+    if (sharing !== MapFlags.SHARED && sharing !== MapFlags.PRIVATE) {
+      throw new VmError('EINVAL', `flags ${describe(flags)}: exactly one of MapFlags.SHARED and MapFlags.PRIVATE is needed`);
+    }
+    const shared = sharing === MapFlags.SHARED;
+    if (typeof prot !== 'number' || !Number.isInteger(prot) || prot < 0 || prot > 0xf) {
+      throw new VmError('EINVAL', `prot must be Prot bits (0..0xf), got ${describe(prot)}`);
+    }
+    const size = options.size;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(Math.ceil(size / ps) * ps)) {
+      throw new VmError('EINVAL', `size must be a positive integer below 2^53, got ${describe(size)}`);
+    }
+    const len = Math.ceil(size / ps) * ps;
+    const offset = options.offset ?? 0;
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset % ps !== 0) {
+      throw new VmError('EINVAL', `offset must be a ${ps}-byte-aligned non-negative integer, got ${describe(offset)}`);
+    }
+    let mapFlags = flags;
+    if (object !== undefined) {
+      if (flags & MapFlags.ANONYMOUS) throw new VmError('EINVAL', `flags ${describe(flags)}: ANONYMOUS with an object`);
+      if (!(object instanceof VmObject) || !ctx.objects.has(object.id) || ctx.objects.get(object.id) !== object) {
+        throw new VmError('EINVAL', `object must be a live VmObject of this vm, got ${describe(object)}`);
+      }
+      if (!object.held) throw new VmError('EINVAL', `object ${object.id} (${object.name}) was released by its creator`);
+      if (offset + len > object.pageCount * ps) {
+        throw new VmError('EINVAL', `offset ${describe(offset)} + size ${describe(len)} passes the end of object ${object.id} (${object.pageCount * ps} bytes)`);
+      }
+      if (object.kind === 'device') {
+        if (!shared) throw new VmError('EINVAL', `device object ${object.id} can only be mapped SHARED`);
+        mapFlags |= MapFlags.DEVICE;
+      }
+    } else if (options.offset !== undefined && offset !== 0) {
+      throw new VmError('EINVAL', `offset ${describe(offset)} without an object`);
+    }
+    return mapInto(ctx, map, this.pid, {
+      addr: options.addr,
+      size: len,
+      prot: prot | Prot.USER,
+      flags: mapFlags,
+      object: object ?? null,
+      offset: object === undefined ? 0 : offset,
+      shared,
+    });
+  }
+
+  /** Unmaps `[vaddr, vaddr + size)`; unmapping nothing is not an error. Bad arguments → `EINVAL`. */
+  munmap(vaddr: number, size: number): void {
+    this.map.munmap(vaddr, size);
+  }
+
+  /**
+   * Changes the protection of `[vaddr, vaddr + size)` (`Prot.USER` is added). A hole → `ENOMEM`; more than the
+   * mapping allows → `EACCES`; bad arguments → `EINVAL`.
+   */
+  mprotect(vaddr: number, size: number, prot: number): void {
+    const map = this.map;
+    if (typeof prot !== 'number' || !Number.isInteger(prot) || prot < 0 || prot > 0xf) {
+      throw new VmError('EINVAL', `prot must be Prot bits (0..0xf), got ${describe(prot)}`);
+    }
+    map.mprotect(vaddr, size, prot | Prot.USER);
+  }
+
+  /** `length` bytes at `vaddr`, as the process reads them. */
+  read(vaddr: number, length: number): Uint8Array {
+    return this.map.read(vaddr, length);
+  }
+
+  /** Writes `bytes` at `vaddr` as the process would; a failure on any page writes nothing. */
+  write(vaddr: number, bytes: Uint8Array): void {
+    this.map.write(vaddr, bytes);
+  }
+
+  /**
+   * A child with a copy-on-write copy of this address space: shared mappings are shared, private ones copied a
+   * page at a time on the first write of either side; nothing is copied now. No MMU → `ENOSYS`; no memory for
+   * the child's map → `ENOMEM` (this process unchanged).
+   */
+  fork(): Process {
+    const map = this.map;
+    const ctx = this.host.ctx;
+    if (!ctx.hasMmu) throw new VmError('ENOSYS', `fork of process ${this.pid}: no MMU`);
+    // Which anons a backing holds references on follows its entry's range: make every backing sure of it.
+    for (const e of map.entries()) (e.backing as ObjectBacking).syncRange(e.offset, e.end - e.start, e.start);
+    const pid = this.host.peekPid();
+    const childMap = map.copy(pid);
+    this.host.takePid();
+    for (const e of childMap.entries()) (e.backing as ObjectBacking).pid = pid;
+    const child = new Process(this.host, pid, childMap);
+    this.host.adopt(child);
+    ctx.emit({ type: 'fork', pid, parent: this.pid });
+    return child;
+  }
+
+  /** Ends the process: its map is destroyed, every frame and object reference it held is given back. */
+  exit(): void {
+    const map = this.map;
+    map.destroy();
+    this.vmmap = null;
+    this.host.forget(this.pid);
+    this.host.ctx.emit({ type: 'exit', pid: this.pid });
+  }
+}
+
+/** @internal What {@link mapInto} maps. */
+export interface MapRequest {
+  addr?: number;
+  size: number;
+  prot: number;
+  flags: number;
+  object: VmObject | null;
+  offset: number;
+  shared: boolean;
+}
+
+/**
+ * @internal Maps a validated request into `map` with a new backing (and, for anonymous shared memory, a new
+ * anonymous object). On any error everything made for it is released.
+ */
+export function mapInto(ctx: MemContext, map: VmMap, pid: number, req: MapRequest): number {
+  let object = req.object;
+  let made: VmObject | null = null;
+  if (object === null && req.shared) {
+    made = VmObject.create(ctx, { kind: 'anonymous', size: req.size, name: '[shared anon]', user: false });
+    object = made;
+  }
+  const writable = (req.prot & Prot.WRITE) !== 0;
+  // Without an MMU nothing can be copied later: a private writable mapping (or one longer than its object) gets
+  // its own copy now, and a private read-only one shares the object's block and may never become writable.
+  const copyOnMap = !ctx.hasMmu && !req.shared && (writable || (object !== null && req.offset + req.size > object.pageCount * ctx.pageSize));
+  const sharesBlock = !ctx.hasMmu && !req.shared && !copyOnMap && object !== null;
+  const b = new ObjectBacking(ctx, {
+    object,
+    space: object === null ? { size: req.size } : undefined,
+    shared: req.shared,
+    offset: req.offset,
+    size: req.size,
+    maxProt: sharesBlock ? RWX & ~Prot.WRITE : RWX,
+    pid,
+    copyOnMap,
+  });
+  made?.put();
+  let va: number;
+  try {
+    va = map.mmap({ addr: req.addr, size: req.size, prot: req.prot, flags: req.flags, backing: b, offset: req.offset });
+  } catch (e) {
+    b.release();
+    throw e;
+  }
+  b.vaBias = va - req.offset;
+  return va;
+}

@@ -1,0 +1,316 @@
+import { FaultCode, PageOwner, VmError, invariant } from '@vmlayers/phys';
+import type { MemContext } from './internal/context.js';
+import { describe } from './internal/format.js';
+import { NOT_CACHED, PageCache } from './page-cache.js';
+import type { Pager } from './pager.js';
+
+/** What a memory object is made of. */
+export type ObjectKind = 'pager' | 'anonymous' | 'physical' | 'device';
+
+/** Bytes of kernel heap charged per object: a header (id, refs, size, pager) … */
+export const OBJECT_HEADER_SIZE = 64;
+/** … plus, for objects with a page cache (pager and anonymous ones on an MMU), one frame address per page. */
+export const OBJECT_PAGE_SLOT_SIZE = 8;
+
+interface ObjectSpec {
+  kind: ObjectKind;
+  size: number;
+  name: string;
+  pager?: Pager;
+  /** Physical base of a physical or device range. */
+  base?: number;
+  /** The caller's reference is a user's (`createObject`), released with `release()`. */
+  user: boolean;
+}
+
+/**
+ * A memory object (the original's `vm_object_t`): something that can be mapped — data from a {@link Pager} (a
+ * program image, a file), anonymous memory shared by `SHARED` mappings, a physical RAM range or a device range.
+ *
+ * Reference counted. Whoever creates an object holds one reference and drops it with {@link VmObject.release};
+ * every mapping holds one more. The registry that finds objects by id holds none: the object, its page cache and
+ * its frames go when the last reference does. Pages of an object are one frame however many processes map them
+ * (privately mapped pages are copied only when written).
+ *
+ * Without an MMU the object is one contiguous block instead of a page cache, so processes mapping it share it.
+ */
+export class VmObject {
+  readonly id: number;
+  readonly kind: ObjectKind;
+  /** Bytes of data (a physical or device range: its length). */
+  readonly size: number;
+  /** Shown in maps listings. */
+  readonly name: string;
+  /** Physical address of a physical or device range; -1 otherwise. */
+  readonly base: number;
+  /** @internal */
+  readonly pager: Pager | null;
+  private readonly ctx: MemContext;
+  private readonly cache: PageCache | null;
+  private readonly pages: number;
+  private refCount = 1;
+  private userRefs: number;
+  private readonly kva: number;
+  private readonly charge: number;
+  // No-MMU block holding the whole object, and whether a SHARED mapping may have written it.
+  private blockPa = -1;
+  private blockDirty = false;
+
+  private constructor(ctx: MemContext, spec: ObjectSpec, kva: number, charge: number) {
+    this.ctx = ctx;
+    this.id = ctx.objectId();
+    this.kind = spec.kind;
+    this.size = spec.size;
+    this.name = spec.name;
+    this.base = spec.base ?? -1;
+    this.pager = spec.pager ?? null;
+    this.pages = Math.ceil(spec.size / ctx.pageSize);
+    this.cache = hasCache(ctx, spec.kind) ? new PageCache(this.pages) : null;
+    this.userRefs = spec.user ? 1 : 0;
+    this.kva = kva;
+    this.charge = charge;
+  }
+
+  /**
+   * @internal A new object with one reference (the caller's), charged to kmalloc at fault site `object`. Throws
+   * `ENOMEM` with nothing allocated.
+   */
+  static create(ctx: MemContext, spec: ObjectSpec): VmObject {
+    const pages = Math.ceil(spec.size / ctx.pageSize);
+    const charge = OBJECT_HEADER_SIZE + (hasCache(ctx, spec.kind) ? OBJECT_PAGE_SLOT_SIZE * pages : 0);
+    const kva = ctx.charge('object', charge);
+    const o = new VmObject(ctx, spec, kva, charge);
+    ctx.objects.set(o.id, o);
+    return o;
+  }
+
+  /** References held: the creator's (until released) and one per mapping. 0 once the object is gone. */
+  get refs(): number {
+    return this.refCount;
+  }
+
+  /** True while the object exists (some reference is held). */
+  get alive(): boolean {
+    return this.refCount > 0;
+  }
+
+  /** @internal True while the creator's reference is held. */
+  get held(): boolean {
+    return this.userRefs > 0;
+  }
+
+  /** Frames the object holds now (cached pages, or its no-MMU block in pages). */
+  get residentPages(): number {
+    if (this.blockPa >= 0) return this.pages;
+    return this.cache === null ? 0 : this.cache.resident;
+  }
+
+  /** Pages the object spans (`size` rounded up). */
+  get pageCount(): number {
+    return this.pages;
+  }
+
+  /**
+   * Drops the creator's reference. Mappings keep the object alive; when none is left its pages are written back
+   * (a pager with `write`) and freed. Releasing more than was taken → `EINVAL`, nothing changed.
+   */
+  release(): void {
+    if (this.userRefs <= 0) {
+      throw new VmError('EINVAL', `object ${this.id} (${this.name}) holds no creator reference to release${this.alive ? '' : ': it is gone'}`);
+    }
+    this.userRefs--;
+    this.put();
+  }
+
+  /**
+   * Writes the pages changed through `SHARED` mappings back to the pager (`pager.write`); without one, does
+   * nothing. A released object → `EINVAL`.
+   */
+  sync(): void {
+    if (!this.alive) throw new VmError('EINVAL', `object ${this.id} (${this.name}) is gone`);
+    this.writeBack();
+  }
+
+  /** @internal One more reference (a mapping). */
+  ref(): void {
+    invariant(this.refCount > 0, `object ${this.id} referenced after it died`);
+    this.refCount++;
+  }
+
+  /** @internal One reference fewer; the last one writes back and frees everything. */
+  put(): void {
+    invariant(this.refCount > 0, `object ${this.id} put with no reference`);
+    if (--this.refCount > 0) return;
+    try {
+      // A pager failing now cannot be reported to anyone (the last mapping went away): the write-back is dropped.
+      try {
+        this.writeBack();
+      } catch {
+        /* dropped, see above */
+      }
+    } finally {
+      const ctx = this.ctx;
+      if (this.cache !== null) this.cache.drain((pa) => ctx.freeFrame(pa, ctx.pageSize, this.name));
+      if (this.blockPa >= 0) ctx.freeFrame(this.blockPa, this.pages * ctx.pageSize, this.name);
+      this.blockPa = -1;
+      ctx.uncharge(this.kva, this.charge);
+      ctx.objects.delete(this.id);
+    }
+  }
+
+  /**
+   * @internal The frame of the page at byte `offset` (page-aligned, inside the object), read from the pager on
+   * first use; or a negative `FaultCode` (`NO_MEMORY`; `BAD_ADDRESS` when the pager throws or the offset is past
+   * the end).
+   */
+  page(offset: number, pid?: number, va?: number): number {
+    if (offset < 0 || offset >= this.pages * this.ctx.pageSize) return FaultCode.BAD_ADDRESS;
+    if (this.base >= 0) return this.base + offset;
+    if (this.blockPa >= 0) return this.blockPa + offset;
+    const c = this.cache!;
+    const i = offset / this.ctx.pageSize;
+    const cached = c.get(i);
+    if (cached !== NOT_CACHED) return cached;
+    const pa = this.ctx.frame(this.ctx.pageSize, pid, va, this.name);
+    if (pa < 0) return FaultCode.NO_MEMORY;
+    if (!this.fill(pa, offset, this.ctx.pageSize)) return FaultCode.BAD_ADDRESS;
+    c.set(i, pa);
+    return pa;
+  }
+
+  /** @internal A page at `offset` was handed out writable through a `SHARED` mapping. */
+  markDirty(offset: number): void {
+    if (this.cache !== null) this.cache.dirty[offset / this.ctx.pageSize] = 1;
+    else if (this.blockPa >= 0) this.blockDirty = true;
+  }
+
+  /**
+   * @internal No MMU: the physical address of the one block holding the whole object (made and filled on first
+   * use), or a negative `FaultCode`.
+   */
+  block(pid?: number): number {
+    if (this.base >= 0) return this.base;
+    if (this.blockPa >= 0) return this.blockPa;
+    const bytes = this.pages * this.ctx.pageSize;
+    const pa = this.ctx.frame(bytes, pid, undefined, this.name);
+    if (pa < 0) return FaultCode.NO_MEMORY;
+    if (!this.fill(pa, 0, bytes)) return FaultCode.BAD_ADDRESS;
+    this.blockPa = pa;
+    return pa;
+  }
+
+  /**
+   * @internal Copies the object's bytes `[offset, offset + len)` (pages; zero past the end) into `dst`, from the
+   * cache or block when there, else straight from the pager. False when the pager throws.
+   */
+  copyOut(offset: number, len: number, dst: number): boolean {
+    const mem = this.ctx.mem;
+    if (this.base >= 0) {
+      mem.copy(dst, this.base + offset, len);
+      return true;
+    }
+    if (this.blockPa >= 0) {
+      mem.copy(dst, this.blockPa + offset, len);
+      return true;
+    }
+    const ps = this.ctx.pageSize;
+    for (let off = 0; off < len; off += ps) {
+      const cached = this.cache === null ? NOT_CACHED : this.cache.get((offset + off) / ps);
+      if (cached !== NOT_CACHED) mem.copy(dst + off, cached, ps);
+      else if (!this.fill(dst + off, offset + off, ps)) return false;
+    }
+    return true;
+  }
+
+  /** @internal Verifies the object's own state (page-cache frames allocated to applications). */
+  check(): void {
+    invariant(this.refCount > 0, `object ${this.id} is registered but dead`);
+    invariant(this.userRefs >= 0 && this.userRefs <= this.refCount, `object ${this.id}: ${this.userRefs} creator references of ${this.refCount}`);
+    const owner = (pa: number): number | undefined => {
+      const f = this.ctx.alloc.get(pa);
+      return f === undefined || f.free ? undefined : f.owner;
+    };
+    this.cache?.check(`object ${this.id} (${this.name})`, owner);
+    if (this.blockPa >= 0) invariant(owner(this.blockPa) === PageOwner.APP, `object ${this.id}: block is not an allocated application frame`);
+  }
+
+  /** @internal The creator's references (for cross-checks). */
+  get creatorRefs(): number {
+    return this.userRefs;
+  }
+
+  /** @internal Frames held (cached pages; the block as its first address), for cross-checks. */
+  frames(): number[] {
+    const out: number[] = [];
+    if (this.blockPa >= 0) out.push(this.blockPa);
+    if (this.cache !== null) for (const pa of this.cache.frames) if (pa !== NOT_CACHED) out.push(pa);
+    return out;
+  }
+
+  // Reads the pager's bytes [offset, offset+len) into the zeroed frame(s) at pa; anonymous objects stay zero.
+  private fill(pa: number, offset: number, len: number): boolean {
+    if (this.pager === null) return true;
+    const n = Math.max(0, Math.min(len, this.size - offset));
+    if (n === 0) return true;
+    const buf = new Uint8Array(n);
+    try {
+      this.pager.read(offset, buf);
+    } catch {
+      return false;
+    }
+    this.ctx.mem.write(pa, buf);
+    return true;
+  }
+
+  private writeBack(): void {
+    const pager = this.pager;
+    if (pager === null || pager.write === undefined) return;
+    const ps = this.ctx.pageSize;
+    const mem = this.ctx.mem;
+    if (this.blockPa >= 0) {
+      if (this.blockDirty) pager.write(0, mem.read(this.blockPa, this.size));
+      this.blockDirty = false;
+      return;
+    }
+    const c = this.cache;
+    if (c === null) return;
+    for (let i = 0; i < this.pages; i++) {
+      if (c.dirty[i] === 0) continue;
+      const off = i * ps;
+      pager.write(off, mem.read(c.get(i), Math.min(ps, this.size - off)));
+      c.dirty[i] = 0;
+    }
+  }
+}
+
+function hasCache(ctx: MemContext, kind: ObjectKind): boolean {
+  return ctx.hasMmu && (kind === 'pager' || kind === 'anonymous');
+}
+
+/** Validates a physical range for `createPhysObject`: page-aligned, in the board, RAM only if not free. */
+export function checkPhysRange(ctx: MemContext, pa: unknown, size: unknown, device: boolean): void {
+  const ps = ctx.pageSize;
+  if (typeof pa !== 'number' || !Number.isSafeInteger(pa) || pa < 0 || pa % ps !== 0) {
+    throw new VmError('EINVAL', `pa must be a ${ps}-byte-aligned physical address, got ${describe(pa)}`);
+  }
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(pa + size)) {
+    throw new VmError('EINVAL', `size must be a positive integer, got ${describe(size)}`);
+  }
+  const board = ctx.mem.board;
+  const end = pa + Math.ceil(size / ps) * ps;
+  for (let p = pa; p < end; p += ps) {
+    const r = board.regionAt(p);
+    if (r === undefined) throw new VmError('EINVAL', `pa 0x${p.toString(16)} (in range at ${describe(pa)}) is not in the board's memory map`);
+    if (device && r.kind !== 'device') {
+      throw new VmError('EINVAL', `a device range must lie in a device region; 0x${p.toString(16)} is ${r.kind} (${r.name})`);
+    }
+    if (!device && r.kind === 'device') {
+      throw new VmError('EINVAL', `0x${p.toString(16)} is a device region (${r.name}): pass { device: true }`);
+    }
+    if (r.kind === 'ram') {
+      const f = ctx.alloc.get(p);
+      // A free frame could be handed to someone else while mapped here.
+      if (f !== undefined && f.free) throw new VmError('EINVAL', `pa 0x${p.toString(16)} is a free frame: allocate or reserve it first`);
+    }
+  }
+}

@@ -1,0 +1,282 @@
+import { BoardMemoryMap, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant } from '@vmlayers/phys';
+import type { FaultInjector, PageMapRun, PmapFactory } from '@vmlayers/phys';
+import { Kmalloc } from '@vmlayers/kmalloc';
+import { createKernelMap } from '@vmlayers/mapper';
+import type { KernelMap } from '@vmlayers/mapper';
+import type { Amap } from './amap.js';
+import type { VmEventListener } from './events.js';
+import { checkImage } from './image.js';
+import type { Image } from './image.js';
+import { MemContext } from './internal/context.js';
+import { describe } from './internal/format.js';
+import type { MapInfo, MemInfo } from './meminfo.js';
+import { ObjectBacking } from './object-backing.js';
+import { BytesPager, isPager } from './pager.js';
+import type { Pager } from './pager.js';
+import { Process, mapInto } from './process.js';
+import type { ProcessHost } from './process.js';
+import { VmObject, checkPhysRange } from './vm-object.js';
+
+/** Arguments of {@link createVm}. */
+export interface VmOptions {
+  /** The architecture: a `PmapFactory` (`sv39`, `ia32` from `@vmlayers/pmap-mmu`, `armv7m` from `@vmlayers/pmap-nommu`). */
+  arch: PmapFactory;
+  /** A board preset name or a `BoardMemoryMap`; default the architecture's `defaultBoard`. */
+  board?: string | BoardMemoryMap;
+  /**
+   * Instead of `board`: one RAM bank of this many bytes, at the address where the architecture's default board has
+   * its RAM.
+   */
+  ramSize?: number;
+  /** Receives every {@link VmEvent}. */
+  onEvent?: VmEventListener;
+  /** Map entries in the pool (default as the original: one per 3 free pages). */
+  entries?: number;
+}
+
+/**
+ * The whole memory-management subsystem, booted: physical memory and the page allocator, the kernel map over the
+ * architecture's pmap, kmalloc, and memory objects; processes on top. Bad options, or a board the architecture
+ * cannot use → `EINVAL`; an unknown preset → `ENOENT`.
+ */
+export function createVm(options: VmOptions): Vm {
+  return new Vm(options);
+}
+
+/** See {@link createVm}. */
+export class Vm {
+  readonly arch: PmapFactory;
+  readonly board: BoardMemoryMap;
+  readonly mem: PhysicalMemory;
+  readonly alloc: PageAllocator;
+  readonly kmap: KernelMap;
+  readonly kmalloc: Kmalloc;
+  private readonly ctx: MemContext;
+  private readonly procs = new Map<number, Process>();
+  private nextPid = 1;
+  // Objects made by spawn for image data, by array: processes spawned from one image share its pages. Holds no
+  // reference (an entry whose object died is dropped when met).
+  private readonly images = new WeakMap<Uint8Array, VmObject>();
+  private readonly host: ProcessHost;
+
+  constructor(options: VmOptions) {
+    if (options === null || typeof options !== 'object') throw new VmError('EINVAL', `options must be an object, got ${describe(options)}`);
+    const arch = options.arch;
+    if (arch === null || typeof arch !== 'object' || typeof arch.createKernel !== 'function' || typeof arch.pageSize !== 'number') {
+      throw new VmError('EINVAL', `arch must be a PmapFactory, got ${describe(arch)}`);
+    }
+    if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+      throw new VmError('EINVAL', `onEvent must be a function, got ${describe(options.onEvent)}`);
+    }
+    this.arch = arch;
+    this.board = resolveBoard(arch, options);
+    this.mem = new PhysicalMemory(this.board);
+    this.alloc = new PageAllocator(this.mem, { pageSize: arch.pageSize });
+    try {
+      this.kmap = createKernelMap({ arch, mem: this.mem, alloc: this.alloc, board: this.board, entries: options.entries });
+    } catch (e) {
+      if (e instanceof VmError && e.code !== 'ENOMEM') throw new VmError('EINVAL', `board ${this.board.name} cannot be used by ${arch.name}: ${e.message}`);
+      throw e;
+    }
+    this.kmalloc = new Kmalloc(this.kmap);
+    this.ctx = new MemContext(this.alloc, this.kmalloc, arch.capabilities.hasMmu, options.onEvent ?? null);
+    const self = this;
+    this.host = {
+      ctx: this.ctx,
+      adopt: (p) => void self.procs.set(p.pid, p),
+      forget: (pid) => void self.procs.delete(pid),
+      peekPid: () => self.nextPid,
+      takePid: () => self.nextPid++,
+    };
+  }
+
+  /** The allocator's fault injector: `failAt(site, n)`, `failAfter(n)`, `reset()`, `counts()`. */
+  get faults(): FaultInjector {
+    return this.alloc.faults;
+  }
+
+  /**
+   * A new process, with `image` mapped when given: each segment at its `vaddr` (without an MMU where memory is),
+   * data from a read-only object shared by every process spawned from the same array, the rest zero-filled.
+   * Bad image → `EINVAL`; no memory → `ENOMEM`; nothing is left behind on error.
+   */
+  spawn(image?: Image): Process {
+    const ps = this.arch.pageSize;
+    const hasMmu = this.ctx.hasMmu;
+    const segs = image === undefined ? [] : checkImage(image, ps, hasMmu);
+    const pid = this.nextPid;
+    const map = this.kmap.createUserMap(pid);
+    try {
+      for (const s of segs) {
+        const len = Math.ceil(s.size / ps) * ps;
+        const data = s.data !== undefined && s.data.length > 0 ? s.data : undefined;
+        const flags = MapFlags.PRIVATE | (hasMmu ? MapFlags.FIXED : 0);
+        const object = data === undefined ? null : this.imageObject(data);
+        try {
+          mapInto(this.ctx, map, pid, { addr: s.vaddr, size: len, prot: s.prot | Prot.USER, flags, object, offset: 0, shared: false });
+        } finally {
+          object?.put();
+        }
+      }
+    } catch (e) {
+      map.destroy();
+      throw e;
+    }
+    this.nextPid++;
+    const p = new Process(this.host, pid, map);
+    this.procs.set(pid, p);
+    this.ctx.emit({ type: 'spawn', pid });
+    return p;
+  }
+
+  /**
+   * A memory object over `source`: a {@link Pager}, or a `Uint8Array` (wrapped in the built-in {@link BytesPager}).
+   * The caller holds one reference (`object.release()`). Bad source or size → `EINVAL`; no kernel heap → `ENOMEM`.
+   */
+  createObject(source: Pager | Uint8Array): VmObject {
+    const pager = source instanceof Uint8Array ? new BytesPager(source) : source;
+    if (!isPager(pager)) throw new VmError('EINVAL', `source must be a Pager or a Uint8Array, got ${describe(source)}`);
+    const size = pager.size();
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
+      throw new VmError('EINVAL', `pager.size() must be a positive integer, got ${describe(size)}`);
+    }
+    return VmObject.create(this.ctx, { kind: 'pager', size, pager, name: source instanceof Uint8Array ? '[bytes]' : '[pager]', user: true });
+  }
+
+  /**
+   * Privileged: an object over physical memory `[pa, pa + size)` — a RAM range that is reserved or allocated (a
+   * frame buffer), or with `device: true` a device range (mapped uncached, always shared, never copied on fork).
+   * The caller holds one reference. Unaligned, outside the board, the wrong kind of region, or free frames →
+   * `EINVAL`.
+   */
+  createPhysObject(pa: number, size: number, options: { device?: boolean } = {}): VmObject {
+    const device = options?.device === true;
+    checkPhysRange(this.ctx, pa, size, device);
+    return VmObject.create(this.ctx, {
+      kind: device ? 'device' : 'physical',
+      size,
+      base: pa,
+      name: `[${device ? 'device' : 'phys'} 0x${pa.toString(16)}]`,
+      user: true,
+    });
+  }
+
+  /** Page, map-entry and kernel-heap figures, as the original's `meminfo`. */
+  meminfo(): MemInfo {
+    const p = this.alloc.info();
+    const m = this.kmap.info();
+    const k = this.kmalloc.stats();
+    return {
+      page: { total: p.total, free: p.free, alloc: p.alloc, boot: p.boot },
+      map: { entries: m.entries, free: m.free },
+      kmalloc: { used: k.used, free: k.free },
+    };
+  }
+
+  /** The mappings of process `pid` in address order. Unknown pid → `ENOENT`. */
+  maps(pid: number): MapInfo[] {
+    const p = this.procs.get(pid);
+    if (p === undefined) throw new VmError('ENOENT', `no process with pid ${describe(pid)}`);
+    return p.map.entries().map((e) => ({ start: e.start, end: e.end, prot: e.prot, flags: e.flags, offset: e.offset, object: e.backing.name }));
+  }
+
+  /** The physical page map, run-length encoded with the original's markers (`formatPageMap` prints it). */
+  pageMap(): PageMapRun[] {
+    return this.alloc.pageMap();
+  }
+
+  /** The live processes, by pid. */
+  processes(): Process[] {
+    return [...this.procs.values()].sort((a, b) => a.pid - b.pid);
+  }
+
+  /** The live memory objects, by id. */
+  objects(): VmObject[] {
+    return [...this.ctx.objects.values()];
+  }
+
+  /**
+   * Verifies every layer: the page allocator, the kernel map, every process map, kmalloc, and the memory objects
+   * cross-checked against the maps — object, amap and anon reference counts equal the references that exist,
+   * every anon and cached page is an allocated application frame, no frame is both. Throws on a broken invariant.
+   */
+  check(): void {
+    this.alloc.check();
+    this.kmap.check();
+    for (const p of this.procs.values()) p.map.check();
+    this.kmalloc.check();
+    const ctx = this.ctx;
+    const objRefs = new Map<VmObject, number>();
+    const amapRefs = new Map<Amap, number>();
+    const anonRefs = new Map<number, number>();
+    for (const p of this.procs.values()) {
+      for (const e of p.map.entries()) {
+        const b = e.backing;
+        invariant(b instanceof ObjectBacking && b.ctx === ctx, `process ${p.pid}: entry at 0x${e.start.toString(16)} has a foreign backing ${b.name}`);
+        invariant(!b.isReleased, `process ${p.pid}: entry at 0x${e.start.toString(16)} holds a released backing`);
+        const lo = e.offset;
+        const hi = e.offset + (e.end - e.start);
+        if (b.rangeKnown) {
+          invariant(b.lo === lo && b.hi === hi && b.holeCount === 0, `process ${p.pid}: backing of [0x${e.start.toString(16)}, 0x${e.end.toString(16)}) believes it maps offsets [0x${b.lo.toString(16)}, 0x${b.hi.toString(16)}) with ${b.holeCount} holes, the entry maps [0x${lo.toString(16)}, 0x${hi.toString(16)})`);
+        }
+        if (b.object !== null) objRefs.set(b.object, (objRefs.get(b.object) ?? 0) + 1);
+        const amap = b.amap;
+        if (amap !== null) {
+          amapRefs.set(amap, (amapRefs.get(amap) ?? 0) + 1);
+          b.forEachOwnedSlot(
+            (from, to) => {
+              for (let i = from; i < to; i++) {
+                const a = amap.slots[i];
+                if (a >= 0) anonRefs.set(a, (anonRefs.get(a) ?? 0) + 1);
+              }
+            },
+            { lo, hi },
+          );
+        }
+      }
+    }
+    const objectFrames = new Set<number>();
+    for (const o of ctx.objects.values()) {
+      o.check();
+      const want = o.creatorRefs + (objRefs.get(o) ?? 0);
+      invariant(o.refs === want, `object ${o.id} (${o.name}) has ${o.refs} references, ${want} exist`);
+      for (const pa of o.frames()) objectFrames.add(pa);
+    }
+    for (const o of objRefs.keys()) invariant(ctx.objects.get(o.id) === o, `a mapping holds dead object ${o.id}`);
+    for (const a of ctx.amaps) invariant(a.refs === (amapRefs.get(a) ?? 0), `an amap has ${a.refs} references, ${amapRefs.get(a) ?? 0} backings hold it`);
+    for (const a of amapRefs.keys()) invariant(ctx.amaps.has(a), 'a backing holds a freed amap');
+    ctx.anons.check(anonRefs);
+    for (const pa of ctx.anons.frames()) invariant(!objectFrames.has(pa), `frame 0x${pa.toString(16)} is both an anon's and an object's`);
+    invariant(ctx.charged <= this.kmalloc.stats().used, `objects, amaps and anons hold ${ctx.charged} heap bytes, kmalloc has ${this.kmalloc.stats().used} in use`);
+  }
+
+  // The shared read-only object for an image segment's data, made on first use.
+  private imageObject(data: Uint8Array): VmObject {
+    const known = this.images.get(data);
+    if (known !== undefined && known.alive) {
+      known.ref();
+      return known;
+    }
+    const o = VmObject.create(this.ctx, { kind: 'pager', size: data.length, pager: new BytesPager(data), name: '[image]', user: false });
+    this.images.set(data, o);
+    return o;
+  }
+}
+
+function resolveBoard(arch: PmapFactory, options: VmOptions): BoardMemoryMap {
+  const { board, ramSize } = options;
+  if (ramSize !== undefined) {
+    if (board !== undefined) throw new VmError('EINVAL', 'give board or ramSize, not both');
+    if (typeof ramSize !== 'number' || !Number.isSafeInteger(ramSize) || ramSize <= 0) {
+      throw new VmError('EINVAL', `ramSize must be a positive integer, got ${describe(ramSize)}`);
+    }
+    const def = boards.get(arch.defaultBoard);
+    const ram = def.regions.filter((r) => r.kind === 'ram').sort((a, b) => a.base - b.base)[0];
+    const base = ram === undefined ? 0 : ram.base;
+    return boards.ram(ramSize, base);
+  }
+  if (board === undefined) return boards.get(arch.defaultBoard);
+  if (typeof board === 'string') return boards.get(board);
+  if (board instanceof BoardMemoryMap) return board;
+  throw new VmError('EINVAL', `board must be a preset name or a BoardMemoryMap, got ${describe(board)}`);
+}
