@@ -98,6 +98,8 @@ const format: PagingFormat = {
       const pdeAddr = root + key * 4;
       pde = mem.read32(pdeAddr);
       if ((pde & P) === 0) return FaultCode.NOT_MAPPED;
+      // Only a directory edited by hand points outside RAM; the bus would fault there.
+      if (!mem.isRam((pde & FRAME) >>> 0, 4096)) return FaultCode.BAD_ADDRESS;
       if (access !== 0) {
         // The processor sets A in every paging-structure entry it uses, whatever the outcome of the access.
         if ((pde & A) === 0) mem.write32(pdeAddr, (pde | A) >>> 0);
@@ -122,7 +124,7 @@ const format: PagingFormat = {
 
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
     const pde = mem.read32(root + (vpn >>> 10) * 4);
-    if ((pde & P) === 0) return -1;
+    if ((pde & P) === 0 || !mem.isRam((pde & FRAME) >>> 0, 4096)) return -1;
     out[0] = (pde & FRAME) >>> 0;
     out[1] = pde;
     return 0;

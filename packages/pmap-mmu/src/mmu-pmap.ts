@@ -46,11 +46,10 @@ export class MmuPmap implements Pmap {
   declare private readonly mem: PhysicalMemory;
   private readonly tlb = new Tlb(TLB_SIZE);
   private readonly walkCache = new WalkCache(WALK_CACHE_SIZE);
-  // The TLB's arrays, held directly so the hit path is one load per array. Fields are initialised here or
-  // `declare`d and set in the constructor: a field declared without a value would start as undefined, and V8
-  // would then stop trusting its type.
-  private readonly tlbTags: Float64Array = this.tlb.tags;
-  private readonly tlbDelta: Float64Array = this.tlb.delta;
+  // The TLB's array, held directly so the hit path is one load of it. Fields are initialised here or `declare`d
+  // and set in the constructor: a field declared without a value would start as undefined, and V8 would then
+  // stop trusting its type.
+  private readonly tlbEntries: Float64Array = this.tlb.entries;
   private readonly out = new Float64Array(2);
   private tlbHits = 0;
   private tlbMisses = 0;
@@ -118,18 +117,19 @@ export class MmuPmap implements Pmap {
   }
 
   /**
-   * The hot path, shaped like v86's `translate_address`: one load of the tag kept for this access code, one
-   * compare with the page's virtual address, one addition. `va & 4095` and `va >>> 12` read the low 32 bits,
-   * which hold the page offset and the slot for any integer address; a non-integer, negative or non-finite `va`
-   * gives a page address no tag can equal. An access code outside 0–15 lands on another slot's tags or past the
-   * array, where the page cannot be either, so junk always reaches {@link translateSlow}.
+   * The hot path, shaped like v86's `translate_address`: one slot of one typed array, a compare of its page with
+   * `va`'s, a test of the access code's bit, one addition. `va & 4095` and `va >>> 12` read the low 32 bits, which
+   * hold the page offset and the slot for any integer address; a non-integer, negative or non-finite `va` gives a
+   * page address no slot can hold, and an access code outside 0–15 fails the last test, so junk always reaches
+   * {@link translateSlow}.
    */
   translate(va: number, access: number): number {
+    const e = this.tlbEntries;
     // 255 = TLB_SIZE - 1, a literal: a module constant costs a context load and a TDZ check per call.
-    const s = (va >>> 12) & 255;
-    if (this.tlbTags[(s << 4) + access] === va - (va & 4095)) {
+    const i = ((va >>> 12) & 255) << 2;
+    if (e[i] === va - (va & 4095) && ((e[i + 1] >>> access) & 1) === 1 && access === (access & 15)) {
       this.tlbHits++;
-      return va + this.tlbDelta[s];
+      return va + e[i + 2];
     }
     return this.translateSlow(va, access);
   }
@@ -148,13 +148,7 @@ export class MmuPmap implements Pmap {
     this.tlbMisses++;
     this.walks++;
     const out = this.out;
-    let r: number;
-    try {
-      r = f.walk(this.mem, this.root, vpn, access, out, this.walkCache);
-    } catch {
-      // A pointer into something that is not RAM: only a table corrupted by hand gets here.
-      return FaultCode.BAD_ADDRESS;
-    }
+    const r = f.walk(this.mem, this.root, vpn, access, out, this.walkCache);
     if (r < 0) return r;
     this.tlb.fill(vpn, out[0], out[1]);
     return out[0] + (va - vpn * 4096);
@@ -175,12 +169,7 @@ export class MmuPmap implements Pmap {
     }
     this.walks++;
     const vpn = Math.floor(va / PAGE_SIZE);
-    let r: number;
-    try {
-      r = this.format.walk(this.mem, this.root, vpn, 0, this.out, null);
-    } catch {
-      return -1;
-    }
+    const r = this.format.walk(this.mem, this.root, vpn, 0, this.out, null);
     return r < 0 ? -1 : this.out[0] + (va - vpn * PAGE_SIZE);
   }
 
@@ -319,19 +308,18 @@ export class MmuPmap implements Pmap {
       const same = f.pteSize === 8 ? this.out[0] === wc.table[c] : (this.out[1] | 0x20) === wc.bits[c];
       invariant(r === 0 && same, `walk cache slot ${c} holds a stale table for region ${hex(key)}`);
     }
-    const { page, perm, tags } = this.tlb;
+    const tlb = this.tlb;
     for (let s = 0; s < TLB_SIZE; s++) {
-      for (let a = 0; a < 16; a++) {
-        const t = tags[s * 16 + a];
-        invariant(t === -1 || (t === page[s] && ((perm[s] >>> a) & 1) === 1), `TLB slot ${s} tag for access ${a} disagrees`);
-      }
-      if (page[s] < 0) continue;
-      const vpn = page[s] / PAGE_SIZE;
-      invariant(Number.isInteger(vpn) && (vpn & TLB_MASK) === s, `TLB slot ${s} holds page ${hex(page[s])}`);
+      const page = tlb.page(s);
+      if (page < 0) continue;
+      const perm = tlb.perm(s);
+      const vpn = page / PAGE_SIZE;
+      invariant(Number.isInteger(vpn) && (vpn & TLB_MASK) === s, `TLB slot ${s} holds page ${hex(page)}`);
+      invariant((perm & 0x101) === 0 && perm >>> 16 === 0, `TLB slot ${s} allows junk access codes ${hex(perm)}`);
       const r = f.walk(this.mem, this.root, vpn, 0, this.out, null);
-      invariant(r >= 0 && this.out[0] === this.tlb.physical(page[s]), `TLB slot ${s} maps page ${hex(vpn * PAGE_SIZE)} stale`);
+      invariant(r >= 0 && this.out[0] === tlb.physical(page), `TLB slot ${s} maps page ${hex(page)} stale`);
       for (let a = 1; a < 16; a++) {
-        if (((perm[s] >>> a) & 1) === 0) continue;
+        if (((perm >>> a) & 1) === 0) continue;
         // A probe walk with the access: it may set A/D, which the cached permission implies were set already.
         const ok = f.walk(this.mem, this.root, vpn, a, this.out, null);
         invariant(ok >= 0, `TLB slot ${s} allows access ${a} to ${hex(vpn * PAGE_SIZE)}, the tables do not`);

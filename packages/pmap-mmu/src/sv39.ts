@@ -118,6 +118,8 @@ const format: PagingFormat = {
       if (hi >>> 22 !== 0) return FaultCode.BAD_ADDRESS;
       if ((lo & (R | W | X)) === 0) {
         table = frameOf(lo, hi);
+        // Only a table edited by hand points outside RAM; the bus would fault there.
+        if (!mem.isRam(table, 4096)) return FaultCode.BAD_ADDRESS;
         if (level === 1 && cache !== null) cache.fill(key, table, 0);
         continue;
       }
@@ -155,6 +157,7 @@ const format: PagingFormat = {
       const lo = mem.read32(addr);
       if ((lo & V) === 0 || (lo & (R | W | X)) !== 0) return -1;
       table = frameOf(lo, mem.read32(addr + 4));
+      if (!mem.isRam(table, 4096)) return -1;
     }
     out[0] = table;
     out[1] = 0;

@@ -23,13 +23,13 @@ describe('Tlb', () => {
     const t = new Tlb(8);
     t.fill(3, 0x1000, 1);
     t.fill(11, 0x2000, 1); // same slot as 3: evicts it
-    expect(t.page[3]).toBe(11 * 4096);
+    expect(t.page(3)).toBe(11 * 4096);
     expect(t.physical(11 * 4096)).toBe(0x2000);
     t.fill(4, 0x3000, 1);
     t.invalidatePage(3);
-    expect(t.page[3]).toBe(11 * 4096);
+    expect(t.page(3)).toBe(11 * 4096);
     t.invalidatePage(11);
-    expect(t.page[3]).toBe(-1);
+    expect(t.page(3)).toBe(-1);
     t.fill(5, 0, 1);
     t.fill(6, 0, 1);
     t.invalidateRange(0, 100); // wider than the TLB: scans slots
