@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { FaultCode } from '@vmlayers/phys';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../', import.meta.url);
+
+describe('README', () => {
+  it('shows examples/basic.ts verbatim', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const example = readFileSync(new URL('examples/basic.ts', root), 'utf8');
+    expect(readme).toContain('```ts\n' + example + '```');
+  });
+
+  it('runs the example with the figures it claims', async () => {
+    const { result } = await import('../examples/basic.js');
+    expect(result.pa % 4096).toBe(4);
+    expect(result.pa).toBeGreaterThanOrEqual(0x8000_0000);
+    expect(result).toEqual({
+      pa: result.pa,
+      readBack: 0xcafe,
+      supervisorRead: FaultCode.PROTECTION,
+      writeAfterProtect: FaultCode.PROTECTION,
+      tablesWhileMapped: 3,
+      allReturned: true,
+    });
+  });
+});
