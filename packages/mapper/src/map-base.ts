@@ -122,7 +122,9 @@ export class MapBase implements AddressSpace {
     const backing = options.backing;
     if (backing !== undefined) {
       if (!isBacking(backing)) throw new VmError('EINVAL', 'backing must implement Backing');
-      if (backing instanceof ZeroFillBacking && backing.attached) {
+      // Its pages belong to one mapping (that is what lets unmap free them): a handle in use, or one cut from
+      // memory in use, would map the same frames twice.
+      if (backing instanceof ZeroFillBacking && (backing.attached || backing.store.handles > 1)) {
         throw new VmError('EINVAL', `backing ${backing.name} is already mapped: a ZeroFillBacking maps once`);
       }
       if (prot & RWX & ~backing.maxProt) {
@@ -338,6 +340,38 @@ export class MapBase implements AddressSpace {
       if (!this.mmu) invariant(this.ctx.mem.isRam(s, P.end[e] - s) || P.flags[e] & (MapFlags.PHYSMEM | MapFlags.DEVICE), `${where} is not memory`);
     }
     if (this.mmu) this.checkTranslations(ids);
+    this.checkZeroFill(ids);
+  }
+
+  // Every frame a zero-fill backing of this map holds is at an offset one of its entries maps, and allocated to
+  // the right owner: nothing unmapped is kept, nothing kept is free.
+  private checkZeroFill(ids: number[]): void {
+    const P = this.ctx.pool;
+    const spans = new Map<ZeroFillBacking['store'], number[]>();
+    for (const e of ids) {
+      const b = P.backing[e];
+      if (!(b instanceof ZeroFillBacking)) continue;
+      let list = spans.get(b.store);
+      if (list === undefined) spans.set(b.store, (list = []));
+      list.push(P.offset[e], P.offset[e] + (P.end[e] - P.start[e]));
+    }
+    for (const [store, list] of spans) {
+      let resident = 0;
+      for (const [pn, pa] of store.residentPages()) {
+        resident++;
+        const off = pn * this.ps;
+        let inside = false;
+        for (let i = 0; i < list.length && !inside; i += 2) inside = off >= list[i] && off < list[i + 1];
+        invariant(inside, `zero-fill page at offset ${hex(off)} (frame ${hex(pa)}) is held but mapped by no entry`);
+        const f = this.ctx.alloc.get(pa);
+        invariant(f !== undefined && !f.free && f.owner === store.owner, `zero-fill frame ${hex(pa)} is not allocated to owner ${store.owner}`);
+      }
+      invariant(resident === store.resident, `zero-fill store counts ${store.resident} pages, holds ${resident}`);
+      if (store.blockPa >= 0) {
+        const f = this.ctx.alloc.get(store.blockPa);
+        invariant(f !== undefined && !f.free && f.pa === store.blockPa, `zero-fill block ${hex(store.blockPa)} is not an allocated block`);
+      }
+    }
   }
 
   // Every resolvable page of an entry must be in one that allows access, and there must be no other translation:

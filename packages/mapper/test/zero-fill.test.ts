@@ -1,0 +1,154 @@
+import { Access, FaultCode, MapFlags, PageAllocator, PageOwner, PhysicalMemory, Prot, boards } from '@vmlayers/phys';
+import { createArmv7m } from '@vmlayers/pmap-nommu';
+import { describe, expect, it } from 'vitest';
+import { ZeroFillBacking, createKernelMap, formatMaps, formatPerms } from '../src/index.js';
+import type { BackingPage } from '../src/index.js';
+import { ARCHS, PRIV, RW, boot, expectCode, expectRefused, user } from './helpers.js';
+
+function setup() {
+  const mem = new PhysicalMemory(boards.get('riscv-virt-64m'));
+  const alloc = new PageAllocator(mem, { pageSize: 4096 });
+  return { mem, alloc };
+}
+
+describe('ZeroFillBacking', () => {
+  it('zero-fills a page on its first fault and hands the same frame afterwards', () => {
+    const { alloc } = setup();
+    const z = new ZeroFillBacking(alloc);
+    const free0 = alloc.info().free;
+    const r = z.fault(8192, Access.WRITE) as BackingPage;
+    const pa = r.pa;
+    expect(r.writable).toBe(true);
+    expect(alloc.get(pa)!.owner).toBe(PageOwner.APP);
+    expect((z.fault(8192, Access.READ) as BackingPage).pa).toBe(pa);
+    expect(z.residentPages).toBe(1);
+    expect(alloc.info().free).toBe(free0 - 4096);
+    z.release();
+    expect(alloc.info().free).toBe(free0);
+  });
+
+  it('grows its page window both ways without losing pages', () => {
+    const { alloc } = setup();
+    const z = new ZeroFillBacking(alloc);
+    const pas = new Map<number, number>();
+    for (const pn of [100, 90, 130, 5, 400, 101]) pas.set(pn, (z.fault(pn * 4096, Access.READ) as BackingPage).pa);
+    for (const [pn, pa] of pas) expect((z.fault(pn * 4096, Access.READ) as BackingPage).pa).toBe(pa);
+    expect(z.residentPages).toBe(6);
+    z.unmap(90 * 4096, 20 * 4096);
+    expect(z.residentPages).toBe(3);
+    z.release();
+    alloc.check();
+  });
+
+  it('shares pages between the handles split from it, frees them with the last handle', () => {
+    const { alloc } = setup();
+    const free0 = alloc.info().free;
+    const z = new ZeroFillBacking(alloc, { owner: PageOwner.KERNEL, name: 'heap' });
+    const pa = (z.fault(0, Access.WRITE) as BackingPage).pa;
+    const u = z.split(4096);
+    expect(z.canMerge(u, 4096)).toBe(true);
+    expect(u.canMerge(new ZeroFillBacking(alloc), 0)).toBe(false);
+    expect((u.fault(0, Access.READ) as BackingPage).pa).toBe(pa);
+    expect(u.name).toBe('heap');
+    z.release();
+    expect(alloc.info().free).toBe(free0 - 4096);
+    u.release();
+    expect(alloc.info().free).toBe(free0);
+    expectCode(() => u.release(), 'EINVAL');
+    expect(u.fault(0, Access.READ)).toBe(FaultCode.NOT_MAPPED);
+  });
+
+  it('copies every resident page on fork, once per batch', () => {
+    const { alloc, mem } = setup();
+    const z = new ZeroFillBacking(alloc);
+    const pa = (z.fault(0, Access.WRITE) as BackingPage).pa;
+    mem.write32(pa, 0x1234);
+    const u = z.split(4096);
+    const batch = {};
+    const c1 = z.fork(batch) as ZeroFillBacking;
+    const c2 = u.fork(batch) as ZeroFillBacking;
+    expect(c1.canMerge(c2, 4096)).toBe(true);
+    const cpa = (c1.fault(0, Access.READ) as BackingPage).pa;
+    expect(cpa).not.toBe(pa);
+    expect(mem.read32(cpa)).toBe(0x1234);
+    expect(c1.residentPages).toBe(1);
+    alloc.faults.failAt('frame', 1);
+    const free = alloc.info().free;
+    expectCode(() => z.fork(), 'ENOMEM');
+    expect(alloc.info().free).toBe(free);
+    for (const b of [z, u, c1, c2]) b.release();
+    alloc.check();
+  });
+
+  it('reports NO_MEMORY when no frame is left, and takes one block for contiguous()', () => {
+    const { alloc } = setup();
+    const z = new ZeroFillBacking(alloc);
+    alloc.faults.failAt('frame', 1);
+    expect(z.fault(0, Access.READ)).toBe(FaultCode.NO_MEMORY);
+    const c = new ZeroFillBacking(alloc);
+    const pa = c.contiguous(0, 3 * 4096);
+    expect(pa).toBeGreaterThan(0);
+    expect(c.contiguous(4096, 4096)).toBe(pa + 4096);
+    expect(c.contiguous(0, 1 << 20)).toBe(FaultCode.NO_MEMORY);
+    expect((c.fault(8192, Access.READ) as BackingPage).pa).toBe(pa + 8192);
+    expect(new ZeroFillBacking(alloc).contiguous(0, 1 << 30)).toBe(FaultCode.NO_MEMORY);
+    c.release();
+    z.release();
+  });
+
+  it('refuses a bad allocator or owner', () => {
+    const { alloc } = setup();
+    expectCode(() => new ZeroFillBacking(null as never), 'EINVAL');
+    expectCode(() => new ZeroFillBacking(alloc, { owner: PageOwner.BOOT }), 'EINVAL');
+  });
+});
+
+describe.each(ARCHS)('maps with ZeroFillBacking handles on $name', (a) => {
+  it('refuses a handle cut from memory in use', () => {
+    const b = boot(a);
+    const m = user(b);
+    const va = m.mmap({ size: 2 * b.ps, prot: RW, flags: PRIV });
+    const cut = m.find(va)!.backing.split(m.find(va)!.offset + b.ps);
+    expectRefused(m, b.alloc, () => m.mmap({ size: b.ps, prot: RW, flags: PRIV, backing: cut }), 'EINVAL');
+    cut.release();
+  });
+
+  it('createUserMap without a frame for the page table root is ENOMEM, nothing kept', () => {
+    const b = boot(a);
+    if (!a.mmu) return;
+    const info = b.alloc.info();
+    b.alloc.faults.failAt('ptable', 1);
+    expectCode(() => b.kmap.createUserMap(1), 'ENOMEM');
+    expect(b.alloc.info()).toEqual(info);
+    expect(b.kmap.userMaps()).toHaveLength(0);
+    b.kmap.check();
+  });
+});
+
+describe('listing', () => {
+  it('formats perms and lines as /proc/<pid>/maps', () => {
+    expect(formatPerms(Prot.READ | Prot.EXEC, MapFlags.SHARED)).toBe('r-xs');
+    expect(formatPerms(Prot.NONE, 0)).toBe('---p');
+    const backing = { name: '/bin/sh' } as never;
+    expect(formatMaps([{ start: 0x1000, end: 0x3000, prot: 5, flags: MapFlags.PRIVATE, offset: 0x2000, backing }], 2 ** 32)).toBe(
+      '00001000-00003000 r-xp 00002000 /bin/sh\n',
+    );
+  });
+});
+
+describe('no-MMU grant', () => {
+  it('grants the board map of a block to a view whose MPU regions do not cover it', () => {
+    const arch = createArmv7m({ userMaps: 'none' });
+    const board = boards.get('stm32-512k');
+    const mem = new PhysicalMemory(board);
+    const alloc = new PageAllocator(mem, { pageSize: 512 });
+    const kmap = createKernelMap({ arch, mem, alloc, board });
+    const m = kmap.createUserMap(1);
+    const va = m.mmap({ size: 1024, prot: RW, flags: PRIV });
+    m.write32(va, 9);
+    expect(m.read32(va)).toBe(9);
+    const p = m.pmap as unknown as { isAllowed(va: number, size: number): boolean };
+    expect(p.isAllowed(va, 1024)).toBe(true);
+    kmap.check();
+  });
+});
