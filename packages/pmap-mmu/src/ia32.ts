@@ -1,4 +1,4 @@
-import { Access, FaultCode, PageAttr } from '@vmlayers/phys';
+import { FaultCode, PageAttr } from '@vmlayers/phys';
 import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
 import { accessMask } from './internal/access-mask.js';
 import type { PagingFormat } from './internal/format.js';
@@ -10,18 +10,32 @@ import { makeFactory } from './factory.js';
  * PTEs, 4 KiB pages. CR4.PSE is off (PDE bit 7 is ignored, no 4 MiB pages), there is no NX bit without PAE,
  * CR0.WP=1 (supervisor writes honour R/W), and neither SMEP nor SMAP is on (supervisor may touch user pages).
  */
-const P = 0x01;
-const RW = 0x02;
-const US = 0x04;
-const PWT = 0x08;
-const PCD = 0x10;
-const A = 0x20;
-const D = 0x40;
-const G = 0x100;
-// AVL bit 9 marks a PTE that `enter` wrote without PRESENT: the SDM leaves bits 1–31 of a not-present entry to
+// Const enums: the compiler inlines them as literals, so the walk reads no module-scope binding for them. SW_ENTERED
+// (AVL bit 9) marks a PTE that `enter` wrote without PRESENT: the SDM leaves bits 1–31 of a not-present entry to
 // software, so the frame and attributes survive for `protect`.
-const SW_ENTERED = 0x200;
-const FRAME = 0xffff_f000;
+const enum Pte {
+  P = 0x01,
+  RW = 0x02,
+  US = 0x04,
+  PWT = 0x08,
+  PCD = 0x10,
+  A = 0x20,
+  D = 0x40,
+  G = 0x100,
+  SW_ENTERED = 0x200,
+}
+// Access kinds (phys's Access.READ/WRITE/EXEC).
+const enum Kind {
+  READ = 1,
+  WRITE = 2,
+  EXEC = 4,
+}
+// The values of phys's FaultCode (checked in test/layout.test.ts).
+const enum Fault {
+  NOT_MAPPED = -1,
+  PROTECTION = -2,
+  BAD_ADDRESS = -5,
+}
 
 const KERNEL_BASE = 0xc000_0000;
 const VA_LIMIT = 2 ** 32;
@@ -48,7 +62,7 @@ const format: PagingFormat = {
   badVaCode: FaultCode.BAD_ADDRESS,
   kernelRootFirst: KERNEL_BASE >>> 22,
   kernelRootEnd: 1024,
-  adBits: A | D,
+  adBits: Pte.A | Pte.D,
 
   bootExpand(): number {
     return KERNEL_SIZE;
@@ -57,12 +71,12 @@ const format: PagingFormat = {
   // READ and EXEC have no bits: a present page is readable and executable. UNCACHED is the original's
   // PGHD_NOT_CACHED (PCD, UC-), DEVICE its PGHD_DEV (PCD|PWT, UC).
   leafLo(pa: number, attr: number): number {
-    let bits = attr & PageAttr.PRESENT ? P : SW_ENTERED;
-    if (attr & PageAttr.WRITE) bits |= RW;
-    if (attr & PageAttr.USER) bits |= US;
-    if (attr & PageAttr.DEVICE) bits |= PCD | PWT;
-    else if (attr & PageAttr.UNCACHED) bits |= PCD;
-    if (attr & PageAttr.GLOBAL) bits |= G;
+    let bits = attr & PageAttr.PRESENT ? Pte.P : Pte.SW_ENTERED;
+    if (attr & PageAttr.WRITE) bits |= Pte.RW;
+    if (attr & PageAttr.USER) bits |= Pte.US;
+    if (attr & PageAttr.DEVICE) bits |= Pte.PCD | Pte.PWT;
+    else if (attr & PageAttr.UNCACHED) bits |= Pte.PCD;
+    if (attr & PageAttr.GLOBAL) bits |= Pte.G;
     return pa + bits;
   },
 
@@ -73,7 +87,7 @@ const format: PagingFormat = {
   // The PDE grants everything (as the original's PTHD_*): the PTE alone decides, the effective rights being
   // the AND of both levels.
   pointerLo(pa: number): number {
-    return pa + (P | RW | US);
+    return pa + (Pte.P | Pte.RW | Pte.US);
   },
 
   pointerHi(): number {
@@ -81,7 +95,7 @@ const format: PagingFormat = {
   },
 
   frameOf(lo: number): number {
-    return (lo & FRAME) >>> 0;
+    return (lo & 0xffff_f000) >>> 0;
   },
 
   isPointer(_lo: number, level: number): boolean {
@@ -97,35 +111,35 @@ const format: PagingFormat = {
     } else {
       const pdeAddr = root + key * 4;
       pde = mem.read32(pdeAddr);
-      if ((pde & P) === 0) return FaultCode.NOT_MAPPED;
+      if ((pde & Pte.P) === 0) return Fault.NOT_MAPPED;
       // Only a directory edited by hand points outside RAM; the bus would fault there.
-      if (!mem.isRam((pde & FRAME) >>> 0, 4096)) return FaultCode.BAD_ADDRESS;
+      if (!mem.isRam((pde & 0xffff_f000) >>> 0, 4096)) return Fault.BAD_ADDRESS;
       if (access !== 0) {
         // The processor sets A in every paging-structure entry it uses, whatever the outcome of the access.
-        if ((pde & A) === 0) mem.write32(pdeAddr, (pde | A) >>> 0);
-        if (cache !== null) cache.fill(key, 0, pde | A);
+        if ((pde & Pte.A) === 0) mem.write32(pdeAddr, (pde | Pte.A) >>> 0);
+        if (cache !== null) cache.fill(key, 0, pde | Pte.A);
       }
     }
-    const pteAddr = ((pde & FRAME) >>> 0) + (vpn & 1023) * 4;
+    const pteAddr = ((pde & 0xffff_f000) >>> 0) + (vpn & 1023) * 4;
     const pte = mem.read32(pteAddr);
-    if ((pte & P) === 0) return FaultCode.NOT_MAPPED;
-    out[0] = (pte & FRAME) >>> 0;
+    if ((pte & Pte.P) === 0) return Fault.NOT_MAPPED;
+    out[0] = (pte & 0xffff_f000) >>> 0;
     if (access === 0) return 0;
-    const rw = pde & pte & RW ? Access.WRITE : 0;
-    const kinds = Access.READ | Access.EXEC | rw;
-    const full = accessMask(kinds, pde & pte & US ? kinds : 0);
-    if (((full >>> access) & 1) === 0) return FaultCode.PROTECTION;
-    const need = access & Access.WRITE ? A | D : A;
+    const rw = pde & pte & Pte.RW ? Kind.WRITE : 0;
+    const kinds = Kind.READ | Kind.EXEC | rw;
+    const full = accessMask(kinds, pde & pte & Pte.US ? kinds : 0);
+    if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+    const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
     if ((pte & need) !== need) mem.write32(pteAddr, (pte | need) >>> 0);
-    if ((pte | need) & D) out[1] = full;
-    else out[1] = accessMask(kinds & ~Access.WRITE, pde & pte & US ? kinds & ~Access.WRITE : 0);
+    if ((pte | need) & Pte.D) out[1] = full;
+    else out[1] = accessMask(kinds & ~Kind.WRITE, pde & pte & Pte.US ? kinds & ~Kind.WRITE : 0);
     return 0;
   },
 
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
     const pde = mem.read32(root + (vpn >>> 10) * 4);
-    if ((pde & P) === 0 || !mem.isRam((pde & FRAME) >>> 0, 4096)) return -1;
-    out[0] = (pde & FRAME) >>> 0;
+    if ((pde & Pte.P) === 0 || !mem.isRam((pde & 0xffff_f000) >>> 0, 4096)) return -1;
+    out[0] = (pde & 0xffff_f000) >>> 0;
     out[1] = pde;
     return 0;
   },

@@ -125,7 +125,7 @@ export class MmuPmap implements Pmap {
    */
   translate(va: number, access: number): number {
     const e = this.tlbEntries;
-    // 255 = TLB_SIZE - 1, a literal: a module constant costs a context load and a TDZ check per call.
+    // 255 = TLB_SIZE - 1, written as a literal so the hit path reads no module-scope binding.
     const i = ((va >>> 12) & 255) << 2;
     if (e[i] === va - (va & 4095) && ((e[i + 1] >>> access) & 1) === 1 && access === (access & 15)) {
       this.tlbHits++;

@@ -1,4 +1,4 @@
-import { Access, FaultCode, PageAttr } from '@vmlayers/phys';
+import { FaultCode, PageAttr } from '@vmlayers/phys';
 import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
 import { accessMask } from './internal/access-mask.js';
 import type { PagingFormat } from './internal/format.js';
@@ -10,17 +10,32 @@ import { makeFactory } from './factory.js';
  * V R W X U G A D, bits 8–9 RSW (free for supervisor software), the PPN from bit 10 to bit 53, bits 54–63
  * reserved (Svpbmt/Svnapot are not implemented, so they must be zero).
  */
-const V = 0x01;
-const R = 0x02;
-const W = 0x04;
-const X = 0x08;
-const U = 0x10;
-const G = 0x20;
-const A = 0x40;
-const D = 0x80;
-// RSW bit 8 marks a PTE that `enter` wrote without PRESENT: V=0 makes it invisible to hardware, and the spec
+// Const enums: the compiler inlines them as literals, so the walk reads no module-scope binding for them. SW_ENTERED
+// (RSW bit 8) marks a PTE that `enter` wrote without PRESENT: V=0 makes it invisible to hardware, and the spec
 // leaves every other bit of an invalid PTE to software, so the frame and permissions survive for `protect`.
-const SW_ENTERED = 0x100;
+const enum Pte {
+  V = 0x01,
+  R = 0x02,
+  W = 0x04,
+  X = 0x08,
+  U = 0x10,
+  G = 0x20,
+  A = 0x40,
+  D = 0x80,
+  SW_ENTERED = 0x100,
+}
+// Access kinds (phys's Access.READ/WRITE/EXEC).
+const enum Kind {
+  READ = 1,
+  WRITE = 2,
+  EXEC = 4,
+}
+// The values of phys's FaultCode (checked in test/layout.test.ts).
+const enum Fault {
+  NOT_MAPPED = -1,
+  PROTECTION = -2,
+  BAD_ADDRESS = -5,
+}
 const PPN_LO = 0x40_0000; // PPN bits 0–21 live in lo (bits 10–31)
 
 const KiB = 1024;
@@ -59,7 +74,7 @@ const format: PagingFormat = {
   badVaCode: FaultCode.NON_CANONICAL,
   kernelRootFirst: KERNEL_BASE / GiB,
   kernelRootEnd: VA_LIMIT / GiB,
-  adBits: A | D,
+  adBits: Pte.A | Pte.D,
 
   // The original pre-expands max(RAM/4, 8 MiB) of kernel space; here that many level-0 tables are built at boot
   // under the one level-1 table every user root points to. Tables added later hang off that shared level-1
@@ -72,12 +87,12 @@ const format: PagingFormat = {
   leafLo(pa: number, attr: number): number {
     // W without R is a reserved encoding, and R=W=X=0 would make the leaf a pointer: a writable page is
     // readable, and a present page with no access bits at all is read-only (as on ia32).
-    let bits = attr & PageAttr.PRESENT ? V : SW_ENTERED;
-    if (attr & (PageAttr.READ | PageAttr.WRITE) || !(attr & PageAttr.EXEC)) bits |= R;
-    if (attr & PageAttr.WRITE) bits |= W;
-    if (attr & PageAttr.EXEC) bits |= X;
-    if (attr & PageAttr.USER) bits |= U;
-    if (attr & PageAttr.GLOBAL) bits |= G;
+    let bits = attr & PageAttr.PRESENT ? Pte.V : Pte.SW_ENTERED;
+    if (attr & (PageAttr.READ | PageAttr.WRITE) || !(attr & PageAttr.EXEC)) bits |= Pte.R;
+    if (attr & PageAttr.WRITE) bits |= Pte.W;
+    if (attr & PageAttr.EXEC) bits |= Pte.X;
+    if (attr & PageAttr.USER) bits |= Pte.U;
+    if (attr & PageAttr.GLOBAL) bits |= Pte.G;
     return ppnWords(pa) * 1024 + bits;
   },
 
@@ -86,7 +101,7 @@ const format: PagingFormat = {
   },
 
   pointerLo(pa: number): number {
-    return ppnWords(pa) * 1024 + V;
+    return ppnWords(pa) * 1024 + Pte.V;
   },
 
   pointerHi(pa: number): number {
@@ -96,7 +111,7 @@ const format: PagingFormat = {
   frameOf,
 
   isPointer(lo: number, level: number): boolean {
-    return level > 0 && (lo & (R | W | X)) === 0;
+    return level > 0 && (lo & (Pte.R | Pte.W | Pte.X)) === 0;
   },
 
   walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
@@ -113,22 +128,22 @@ const format: PagingFormat = {
     for (; level >= 0; level--) {
       const addr = table + ((vpn >>> (9 * level)) & 511) * 8;
       const lo = mem.read32(addr);
-      if ((lo & V) === 0) return FaultCode.NOT_MAPPED;
+      if ((lo & Pte.V) === 0) return Fault.NOT_MAPPED;
       const hi = mem.read32(addr + 4);
-      if (hi >>> 22 !== 0) return FaultCode.BAD_ADDRESS;
-      if ((lo & (R | W | X)) === 0) {
+      if (hi >>> 22 !== 0) return Fault.BAD_ADDRESS;
+      if ((lo & (Pte.R | Pte.W | Pte.X)) === 0) {
         table = frameOf(lo, hi);
         // Only a table edited by hand points outside RAM; the bus would fault there.
-        if (!mem.isRam(table, 4096)) return FaultCode.BAD_ADDRESS;
+        if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
         if (level === 1 && cache !== null) cache.fill(key, table, 0);
         continue;
       }
-      if ((lo & (R | W)) === W) return FaultCode.BAD_ADDRESS;
+      if ((lo & (Pte.R | Pte.W)) === Pte.W) return Fault.BAD_ADDRESS;
       let ppn = (lo >>> 10) + hi * PPN_LO;
       if (level > 0) {
         // A superpage leaf: its PPN must be aligned to the superpage, else the spec raises a page fault.
         const span = 2 ** (9 * level);
-        if (ppn % span !== 0) return FaultCode.BAD_ADDRESS;
+        if (ppn % span !== 0) return Fault.BAD_ADDRESS;
         ppn += vpn & (span - 1);
       }
       out[0] = ppn * 4096;
@@ -136,18 +151,18 @@ const format: PagingFormat = {
       const kinds = (lo >>> 1) & 7;
       // Supervisor access to a U page faults (sstatus.SUM=0), and so does a user access to a non-U page.
       // A read of an execute-only page faults too (sstatus.MXR=0): R is required, as `kinds` says.
-      const sup = lo & U ? 0 : kinds;
-      const usr = lo & U ? kinds : 0;
+      const sup = lo & Pte.U ? 0 : kinds;
+      const usr = lo & Pte.U ? kinds : 0;
       const full = accessMask(sup, usr);
-      if (((full >>> access) & 1) === 0) return FaultCode.PROTECTION;
+      if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
       // Hardware A/D update (Svadu): A on any access, D on a store.
-      const need = access & Access.WRITE ? A | D : A;
+      const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
       if ((lo & need) !== need) mem.write32(addr, (lo | need) >>> 0);
-      out[1] = (lo | need) & D ? full : accessMask(sup & ~Access.WRITE, usr & ~Access.WRITE);
+      out[1] = (lo | need) & Pte.D ? full : accessMask(sup & ~Kind.WRITE, usr & ~Kind.WRITE);
       return level;
     }
     // A pointer where only a leaf may be.
-    return FaultCode.BAD_ADDRESS;
+    return Fault.BAD_ADDRESS;
   },
 
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
@@ -155,7 +170,7 @@ const format: PagingFormat = {
     for (let level = 2; level >= 1; level--) {
       const addr = table + ((vpn >>> (9 * level)) & 511) * 8;
       const lo = mem.read32(addr);
-      if ((lo & V) === 0 || (lo & (R | W | X)) !== 0) return -1;
+      if ((lo & Pte.V) === 0 || (lo & (Pte.R | Pte.W | Pte.X)) !== 0) return -1;
       table = frameOf(lo, mem.read32(addr + 4));
       if (!mem.isRam(table, 4096)) return -1;
     }

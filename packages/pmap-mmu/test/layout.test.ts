@@ -203,3 +203,11 @@ describe('ia32 tables in RAM', () => {
     expect(user.translate(-1, Access.READ)).toBe(FaultCode.BAD_ADDRESS);
   });
 });
+
+describe('constants the walks inline', () => {
+  it('use the FaultCode values of phys', () => {
+    // The walks return literals through const enums; a change in phys must show here.
+    expect([FaultCode.NOT_MAPPED, FaultCode.PROTECTION, FaultCode.BAD_ADDRESS]).toEqual([-1, -2, -5]);
+    expect([Access.READ, Access.WRITE, Access.EXEC, Access.USER]).toEqual([1, 2, 4, 8]);
+  });
+});

@@ -4,16 +4,13 @@
  * whatever combination of kinds an access asks for.
  */
 
-const MASKS = new Int32Array(64);
-for (let sup = 0; sup < 8; sup++) {
-  for (let usr = 0; usr < 8; usr++) {
-    let m = 0;
-    for (let kinds = 1; kinds < 8; kinds++) {
-      if ((kinds & ~sup) === 0) m |= 1 << kinds;
-      if ((kinds & ~usr) === 0) m |= 1 << (kinds | 8);
-    }
-    MASKS[sup | (usr << 3)] = m;
-  }
+/**
+ * The codes 1–7 whose kinds all lie in `kinds` (a set of READ=1, WRITE=2, EXEC=4), one bit per code. Eight bytes
+ * packed in two literals — s=0..3: 0x00 0x02 0x04 0x0E, s=4..7: 0x10 0x32 0x54 0xFE — so the miss path reads no
+ * table.
+ */
+function codesWithin(kinds: number): number {
+  return ((kinds < 4 ? 0x0e04_0200 : 0xfe54_3210) >>> ((kinds & 3) * 8)) & 0xff;
 }
 
 /**
@@ -21,7 +18,7 @@ for (let sup = 0; sup < 8; sup++) {
  * `Access.READ|WRITE|EXEC` bits). Codes without any kind bit (0 and `USER` alone) are never allowed.
  */
 export function accessMask(sup: number, usr: number): number {
-  return MASKS[(sup & 7) | ((usr & 7) << 3)];
+  return codesWithin(sup & 7) | (codesWithin(usr & 7) << 8);
 }
 
 /** True when `access` is a well-formed access code: an integer of `Access` bits with at least one kind. */
