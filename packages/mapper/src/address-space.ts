@@ -4,7 +4,8 @@
  * map's `fault` and retried, and the bytes are real bytes of `PhysicalMemory` frames.
  *
  * Errors: not mapped → `VmError('EFAULT')`, not allowed → `VmError('EACCES')`, no frame for a page →
- * `VmError('ENOMEM')`; bad arguments → `EINVAL`. An access that fails on any page changes no byte.
+ * `VmError('ENOMEM')`; bad arguments → `EINVAL`. An access that fails on any page changes no byte (the pages
+ * before the failing one may have been faulted in, as a CPU would have).
  */
 export interface AddressSpace {
   /** `len` bytes from `va`, across page boundaries. */

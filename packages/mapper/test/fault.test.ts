@@ -102,3 +102,32 @@ describe.each(ARCHS.filter((x) => x.mmu))('fault exhaustion on $name', (a) => {
     m.check();
   });
 });
+
+describe.each(ARCHS)('process memory access on $name', (a) => {
+  it('changes no byte when a later page of the access fails', () => {
+    const b = boot(a);
+    const m = user(b);
+    const va = m.mmap({ size: 2 * b.ps, prot: RW, flags: PRIV });
+    m.mprotect(va + b.ps, b.ps, RO);
+    m.write32(va + b.ps - 4, 0x11111111);
+    expectCode(() => m.write(va + b.ps - 4, new Uint8Array(8).fill(0xee)), 'EACCES');
+    expect(m.read32(va + b.ps - 4)).toBe(0x11111111);
+    expectCode(() => m.read(va, 3 * b.ps), 'EFAULT');
+    expectCode(() => m.read(-1, 4), 'EINVAL');
+    expectCode(() => m.read(va, -4), 'EINVAL');
+    expectCode(() => m.write(va, [1, 2] as never), 'EINVAL');
+    expectCode(() => m.write32(va, NaN), 'EINVAL');
+    expect(m.read(va, 0)).toEqual(new Uint8Array(0));
+    m.check();
+  });
+
+  it('read32/write32 across a page boundary are little-endian', () => {
+    const b = boot(a);
+    const m = user(b);
+    const va = m.mmap({ size: 2 * b.ps, prot: RW, flags: PRIV });
+    m.write32(va + b.ps - 1, 0x04030201);
+    expect(Array.from(m.read(va + b.ps - 1, 4))).toEqual([1, 2, 3, 4]);
+    expect(m.read32(va + b.ps - 3)).toBe(0x02010000);
+    expect(m.read32(va + b.ps - 1)).toBe(0x04030201);
+  });
+});

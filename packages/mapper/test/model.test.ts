@@ -11,7 +11,8 @@ type Op =
   | { op: 'munmap'; anchor: number; at: number; len: number }
   | { op: 'mprotect'; anchor: number; at: number; len: number; prot: number }
   | { op: 'write'; anchor: number; at: number; value: number }
-  | { op: 'read'; anchor: number; at: number };
+  | { op: 'read'; anchor: number; at: number }
+  | { op: 'fork'; anchor: number; at: number; value: number };
 
 const at = fc.integer({ min: 0, max: WINDOW - 1 });
 const len = fc.integer({ min: 1, max: 6 });
@@ -23,6 +24,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('mprotect' as const), anchor, at, len, prot }),
   fc.record({ op: fc.constant('write' as const), anchor, at, value: fc.integer({ min: 1, max: 0xffff_ffff }) }),
   fc.record({ op: fc.constant('read' as const), anchor, at }),
+  fc.record({ op: fc.constant('fork' as const), anchor, at, value: fc.integer({ min: 1, max: 0xffff_ffff }) }),
 );
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -93,6 +95,29 @@ describe.each(ARCHS)('model: random mmap/munmap/mprotect/read/write on $name', (
               const code = codeOf(() => (got = m.read32(va + 4)));
               expect(code).toBe(!p ? 'EFAULT' : p.prot & Prot.READ ? undefined : 'EACCES');
               if (p && p.prot & Prot.READ) expect(got).toBe(p.value);
+              break;
+            }
+            case 'fork': {
+              if (!a.mmu) {
+                expect(codeOf(() => m.copy(2))).toBe('ENOSYS');
+                break;
+              }
+              // The child sees a snapshot; a write in either is not seen by the other.
+              const c = m.copy(2);
+              c.check();
+              for (const [pn, p] of pages) {
+                if (!(p.prot & Prot.READ)) continue;
+                expect(c.read32(pn * ps + 4)).toBe(p.value);
+              }
+              const p = pages.get(va / ps);
+              if (p && p.prot & Prot.WRITE) {
+                c.write32(va + 4, o.value);
+                expect(m.read32(va + 4)).toBe(p.value);
+                p.value = (p.value ^ 1) >>> 0;
+                m.write32(va + 4, p.value);
+                expect(c.read32(va + 4)).toBe(o.value);
+              }
+              c.destroy();
               break;
             }
           }
