@@ -5,7 +5,8 @@
 import { MemPool } from '@thi.ng/malloc';
 import { Bench } from 'tinybench';
 import { Kmalloc } from '../src/index.js';
-import { IdentityKernel } from '../test/kernels.js';
+import { bootKernelMap } from '../test/kernels.js';
+import { sv39 } from '@vmlayers/pmap-mmu';
 
 const LIVE = 4096;
 const OPS = 1 << 16;
@@ -46,7 +47,8 @@ function setup(a: Allocator) {
   return { live, liveSize, cursor: { i: 0 } };
 }
 
-const kernel = new IdentityKernel(256 << 20);
+// kmalloc on the real kernel map of a RISC-V Sv39 board: zone pages are mapped through page tables in RAM.
+const kernel = bootKernelMap(sv39);
 const km = new Kmalloc(kernel);
 const kmA: Allocator = { malloc: (n) => km.kmalloc(n), free: (p) => km.kfree(p) };
 const pool = new MemPool({ size: 64 << 20 });

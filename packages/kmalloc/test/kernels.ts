@@ -1,4 +1,9 @@
+import { createKernelMap } from '@vmlayers/mapper';
+import type { KernelMap } from '@vmlayers/mapper';
 import { PageAllocator, PageOwner, PageUsage, PhysicalMemory, VmError, boards } from '@vmlayers/phys';
+import type { PmapFactory } from '@vmlayers/phys';
+import { ia32, sv39 } from '@vmlayers/pmap-mmu';
+import { armv7m } from '@vmlayers/pmap-nommu';
 import type { KernelMemory } from '../src/index.js';
 
 /**
@@ -41,4 +46,14 @@ export class IdentityKernel implements KernelMemory {
   write32(va: number, value: number): void {
     this.mem.write32(va, value);
   }
+}
+
+/** The real thing: mapper's kernel map, booted on each architecture's default board. */
+export const ARCHS: readonly PmapFactory[] = [sv39, ia32, armv7m];
+
+export function bootKernelMap(arch: PmapFactory): KernelMap {
+  const board = boards.get(arch.defaultBoard);
+  const mem = new PhysicalMemory(board);
+  const alloc = new PageAllocator(mem, { pageSize: arch.pageSize });
+  return createKernelMap({ arch, mem, alloc, board });
 }

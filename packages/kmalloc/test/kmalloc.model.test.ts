@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Kmalloc, ZONE_HEADER_SIZE } from '../src/index.js';
 import type { KernelMemory } from '../src/index.js';
-import { IdentityKernel } from './kernels.js';
+import { ARCHS, IdentityKernel, bootKernelMap } from './kernels.js';
 
 type Op =
   | { kind: 'kmalloc'; size: number }
@@ -32,7 +32,7 @@ const ops = fc.array(
   { maxLength: 60 },
 );
 
-export function modelTest(name: string, make: () => KernelMemory & { alloc: IdentityKernel['alloc'] }): void {
+function modelTest(name: string, make: () => KernelMemory): void {
   describe(`kmalloc vs a model of live blocks: ${name}`, () => {
     it('no overlap, contents preserved, stats exact, check() after every step, frames conserved', () => {
       fc.assert(
@@ -88,3 +88,4 @@ export function modelTest(name: string, make: () => KernelMemory & { alloc: Iden
 
 modelTest('identity-mapped kernel pages, 4 KiB', () => new IdentityKernel(32 << 20));
 modelTest('identity-mapped kernel pages, 512 B', () => new IdentityKernel(4 << 20, 512));
+for (const arch of ARCHS) modelTest(`kernel map on ${arch.name}`, () => bootKernelMap(arch));
