@@ -210,8 +210,18 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
   }
   const kpmap = arch.createKernel(mem, alloc, board);
   const limit = options.entries ?? Math.min(2 ** 31 - 2, Math.max(1, Math.floor(alloc.info().free / (3 * ps))));
+  // The tables the kernel pmap was booted with tell the leaf level and, being consecutive, how much one maps.
   let leafDepth = -1;
-  if (arch.capabilities.hasMmu) for (const t of kpmap.tables()) leafDepth = Math.max(leafDepth, t.level);
+  let leafSpan = 0;
+  if (arch.capabilities.hasMmu) {
+    const tables = kpmap.tables();
+    for (const t of tables) leafDepth = Math.max(leafDepth, t.level);
+    const vas = tables.filter((t) => t.level === leafDepth).map((t) => t.va).sort((x, y) => x - y);
+    for (let i = 1; i < vas.length; i++) {
+      const d = vas[i] - vas[i - 1];
+      if (d > 0 && (leafSpan === 0 || d < leafSpan)) leafSpan = d;
+    }
+  }
   const ctx: KernelContext = {
     arch,
     mem,
@@ -222,6 +232,7 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
     hasMmu: arch.capabilities.hasMmu,
     kernelPmap: kpmap,
     leafDepth,
+    leafSpan,
     maps: new Set(),
     nextId: 1,
   };

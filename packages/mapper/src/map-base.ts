@@ -26,6 +26,8 @@ export interface KernelContext {
   readonly kernelPmap: Pmap;
   /** Depth of the leaf page tables in `Pmap.tables()` (-1 without an MMU). */
   readonly leafDepth: number;
+  /** Bytes one leaf table maps (0 when the boot tables did not tell). */
+  readonly leafSpan: number;
   /** Every live map, the kernel map included. */
   readonly maps: Set<MapBase>;
   nextId: number;
@@ -378,17 +380,29 @@ export class MapBase implements AddressSpace {
   // the leaf tables hold exactly as many entries as the entries' pages resolve.
   private checkTranslations(ids: number[]): void {
     const P = this.ctx.pool;
+    const span = this.ctx.leafSpan;
     let resolved = 0;
-    for (const e of ids) {
+    const resolveIn = (e: number, from: number, to: number) => {
       const none = (P.prot[e] & RWX) === 0;
-      for (let va = P.start[e]; va < P.end[e]; va += this.ps) {
+      for (let va = from; va < to; va += this.ps) {
         if (this.pmap.resolve(va) < 0) continue;
         invariant(!none, `page ${hex(va)} is translated inside a PROT_NONE entry`);
         resolved++;
       }
-    }
+    };
     let leaves = 0;
-    for (const t of this.pmap.tables()) if (t.level === this.ctx.leafDepth) leaves += t.entries;
+    for (const t of this.pmap.tables()) {
+      if (t.level !== this.ctx.leafDepth) continue;
+      leaves += t.entries;
+      // Only pages under an existing leaf table can be translated: a huge, untouched entry costs nothing here.
+      if (span > 0) {
+        const end = t.va + span;
+        for (let e = this.tree.firstEndingAfter(t.va); e !== NIL && P.start[e] < end; e = this.tree.next(e)) {
+          resolveIn(e, Math.max(P.start[e], t.va), Math.min(P.end[e], end));
+        }
+      }
+    }
+    if (span === 0) for (const e of ids) resolveIn(e, P.start[e], P.end[e]);
     invariant(leaves === resolved, `the pmap holds ${leaves} translations, the entries account for ${resolved}`);
   }
 

@@ -1,0 +1,55 @@
+import { Access, PageAttr } from '@vmlayers/phys';
+import { describe, expect, it } from 'vitest';
+import type { ZeroFillBacking } from '../src/index.js';
+import { ARCHS, PRIV, RW, boot, user } from './helpers.js';
+
+interface Internals {
+  ctx: { pool: { gap: Float64Array; maxGap: Float64Array; height: Int8Array; prot: Uint8Array }; leafSpan: number };
+  tree: { root: number; first(): number };
+}
+
+describe.each(ARCHS)('check() finds broken invariants on $name', (a) => {
+  function setup() {
+    const b = boot(a);
+    const m = user(b);
+    const va = m.mmap({ size: 4 * b.ps, prot: RW, flags: PRIV });
+    m.mmap({ size: 2 * b.ps, prot: RW & ~2, flags: PRIV });
+    m.write32(va, 1);
+    m.check();
+    return { b, m, va, i: m as unknown as Internals };
+  }
+
+  it('a wrong gap, subtree gap or height', () => {
+    for (const corrupt of [
+      (i: Internals) => (i.ctx.pool.gap[i.tree.first()] += 1),
+      (i: Internals) => (i.ctx.pool.maxGap[i.tree.root] += 1),
+      (i: Internals) => (i.ctx.pool.height[i.tree.root] += 1),
+    ]) {
+      const { m, i } = setup();
+      corrupt(i);
+      expect(() => m.check()).toThrow(/invariant/);
+    }
+  });
+
+  it('a zero-fill page that no entry maps (a leak)', () => {
+    // Without an MMU the memory is one block: there is no page outside it to hold.
+    if (!a.mmu) return;
+    const { m, va, b } = setup();
+    const e = m.find(va)!;
+    (e.backing as ZeroFillBacking).fault(e.offset + 64 * b.ps, Access.READ);
+    expect(() => m.check()).toThrow(/mapped by no entry/);
+  });
+
+  it('a translation outside every entry, or inside a PROT_NONE one', () => {
+    if (!a.mmu) return;
+    const { m, va, b, i } = setup();
+    expect(i.ctx.leafSpan).toBe(a.name === 'sv39' ? 2 << 20 : 4 << 20);
+    const pa = b.alloc.allocPa(b.ps);
+    m.pmap.enter(pa, va + 100 * b.ps, PageAttr.PRESENT | PageAttr.READ | PageAttr.USER);
+    expect(() => m.check()).toThrow(/translations/);
+    m.pmap.remove(va + 100 * b.ps, va + 101 * b.ps);
+    m.check();
+    i.ctx.pool.prot[i.tree.first()] = 0;
+    expect(() => m.check()).toThrow(/PROT_NONE/);
+  });
+});
