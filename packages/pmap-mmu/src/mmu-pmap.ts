@@ -47,8 +47,7 @@ export class MmuPmap implements Pmap {
   private readonly tlb = new Tlb(TLB_SIZE);
   private readonly walkCache = new WalkCache(WALK_CACHE_SIZE);
   // The TLB's array, held directly so the hit path is one load of it. Fields are initialised here or `declare`d
-  // and set in the constructor: a field declared without a value would start as undefined, and V8 would then
-  // stop trusting its type.
+  // and set in the constructor, so each is defined once with its final type.
   private readonly tlbEntries: Float64Array = this.tlb.entries;
   private readonly out = new Float64Array(2);
   private tlbHits = 0;

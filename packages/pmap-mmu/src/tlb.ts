@@ -10,8 +10,8 @@
  * No ASID tag is needed: each address space owns its TLB, the way a core with ASIDs keeps other spaces' entries
  * apart.
  */
-// Fields are `declare`d and set in the constructor: a class field declared without a value would first be
-// defined as undefined, and V8 would then stop trusting its type on the hit path.
+// Fields are `declare`d and set in the constructor, so each is defined once with its final type (a class field
+// declared without a value is first defined as undefined).
 export class Tlb {
   /** Slots; a power of two. */
   declare readonly size: number;
