@@ -1,6 +1,9 @@
 import { PageOwner, PageUsage, VmError } from '@vmlayers/phys';
 import type { PageAllocator, PageOwnerValue, PageUsageValue } from '@vmlayers/phys';
 
+// Shared by every store that has not touched a page yet: a store costs no typed array until its first fault.
+const NO_PAGES = new Float64Array(0);
+
 /**
  * The pages of one zero-fill memory, shared by every handle (`ZeroFillBacking`) cut from it. Pages are physical
  * addresses in a `Float64Array` window over page numbers of the offset space (-1 = never touched): no object per
@@ -13,7 +16,7 @@ export class PageStore {
   private readonly usage: PageUsageValue;
   /** Page number of `pages[0]`. */
   private base = 0;
-  private pages = new Float64Array(0);
+  private pages = NO_PAGES;
   /** Pages holding a frame. */
   resident = 0;
   /** Handles alive on this store. */
