@@ -28,6 +28,11 @@ interface KernelSpace {
    */
   readonly users: Set<MmuPmap>;
   active: MmuPmap | null;
+  /**
+   * First page number past the kernel tables built at boot. Kernel leaf tables above it were added on demand and
+   * go back to the allocator when they empty, so kernel memory given back leaves no table behind.
+   */
+  bootEndVpn: number;
 }
 
 /**
@@ -73,12 +78,13 @@ export class MmuPmap implements Pmap {
       throw new VmError('EINVAL', `${format.name} needs an allocator with pageSize ${PAGE_SIZE}, got ${String(alloc.pageSize)}`);
     }
     if (alloc.mem !== mem) throw new VmError('EINVAL', 'alloc must allocate from mem');
-    const space: KernelSpace = { format, mem, alloc, users: new Set(), active: null };
+    const space: KernelSpace = { format, mem, alloc, users: new Set(), active: null, bootEndVpn: 0 };
     const root = allocTable(alloc);
     if (root < 0) throw new VmError('ENOMEM', `no frame for the ${format.name} kernel root table`);
     const k = new MmuPmap(space, true, root);
     const [start] = format.kernelRange;
     const end = start + format.bootExpand(ramSize);
+    space.bootEndVpn = end / PAGE_SIZE;
     const span = PAGE_SIZE * 2 ** format.indexBits;
     for (let va = start; va < end; va += span) {
       if (k.leafTable(va / PAGE_SIZE) < 0) {
@@ -368,6 +374,13 @@ export class MmuPmap implements Pmap {
     return table;
   }
 
+  // May the table below a level-`level` entry covering page `vpn` be freed when empty? Every user table may. A
+  // kernel table may only when it hangs below a table shared by pointer (never one a root entry points to: user
+  // roots hold copies of those entries) and was not built at boot (the boot range stays expanded, as the original).
+  private mayFree(level: number, vpn: number): boolean {
+    return !this.isKernel || (level < this.format.levels - 1 && vpn >= this.space.bootEndVpn);
+  }
+
   // remove (attr < 0) or protect (attr ≥ 0) over [vstart, vend).
   private rangeOp(vstart: number, vend: number, attr: number): void {
     const r = this.rangeIn(this.root, this.format.levels - 1, 0, vstart / PAGE_SIZE, vend / PAGE_SIZE, attr);
@@ -393,13 +406,15 @@ export class MmuPmap implements Pmap {
         const child = f.frameOf(lo, hi);
         const r = this.rangeIn(child, level - 1, vpn, vs, ve, attr);
         result |= r & CHANGED_PRESENT;
-        if (r & CLEARED && !this.isKernel && this.isEmpty(child)) {
-          // An empty user table goes back to the allocator at once; kernel tables are shared and stay.
+        if (r & CLEARED && this.mayFree(level, vpn) && this.isEmpty(child)) {
+          // An empty table goes back to the allocator at once.
           mem.write32(addr, 0);
           if (f.pteSize === 8) mem.write32(addr + 4, 0);
           this.freeFrame(child);
-          // The walk cache may hold the freed table (or one below it): drop it, as sfence.vma does.
+          // Walk caches may hold the freed table (or one below it): drop them, as sfence.vma does — in every
+          // address space when the table was the kernel's.
           this.walkCache.flush();
+          if (this.isKernel) for (const u of this.space.users) u.walkCache.flush();
           result |= CLEARED;
         }
         continue;

@@ -15,7 +15,7 @@ function boot(factory: typeof sv39, board = boards.get(factory.defaultBoard)) {
 }
 
 describe('kernel address space', () => {
-  it('Sv39 builds max(RAM/4, 8 MiB) of level-0 tables at boot and grows the shared level-1 table on demand', () => {
+  it('Sv39 builds max(RAM/4, 8 MiB) of level-0 tables at boot, grows the shared level-1 table on demand and shrinks it back', () => {
     const { alloc, kernel } = boot(sv39);
     // riscv-virt-64m: 16 MiB → 8 level-0 tables, one level-1 table, the root.
     expect(kernel.stats().tableFrames).toBe(10);
@@ -33,7 +33,15 @@ describe('kernel address space', () => {
     expect(user.translate(far + 8, Access.READ)).toBe(pa + 8);
     expect(() => kernel.enter(pa, sv39.kernelRange[1], RW)).toThrow(VmError);
     kernel.remove(far, far + PS);
-    expect(kernel.stats().tableFrames).toBe(11); // kernel tables stay
+    // A kernel table added on demand goes back when it empties, and every address space stops seeing it...
+    expect(kernel.stats().tableFrames).toBe(10);
+    expect(alloc.info()).toEqual(info);
+    expect(user.translate(far + 8, Access.READ)).toBe(FaultCode.NOT_MAPPED);
+    // ...while the tables built at boot stay, as the original's pre-expanded kernel space.
+    const near = sv39.kernelRange[0] + 4096 * PS;
+    expect(kernel.enter(pa, near, RW)).toBe(0);
+    kernel.remove(near, near + PS);
+    expect(kernel.stats().tableFrames).toBe(10);
     user.destroy();
     kernel.check();
   });

@@ -1,0 +1,84 @@
+import { errnoOf } from '@vmlayers/testkit';
+import { describe, expect, it } from 'vitest';
+import { Kmalloc, Zone } from '../src/index.js';
+import { ARCHS, bootKernelMap } from './kernels.js';
+
+// The contract on the real kernel map of every architecture: bytes live in mapped kernel pages.
+describe.each(ARCHS)('kmalloc over the kernel map: $name', (arch) => {
+  it('writes through kernel virtual addresses land in frames the kernel map translates to', () => {
+    const kmap = bootKernelMap(arch);
+    const km = new Kmalloc(kmap);
+    const va = km.kmalloc(300);
+    expect(va >= arch.kernelRange[0] && va < arch.kernelRange[1]).toBe(true);
+    const text = new TextEncoder().encode('kernel structure');
+    kmap.write(va + 100, text);
+    expect(new TextDecoder().decode(kmap.read(va + 100, text.length))).toBe('kernel structure');
+    kmap.write32(va + 508, 0xfeedf00d);
+    expect(kmap.read32(va + 508)).toBe(0xfeedf00d);
+    km.check();
+    kmap.check();
+  });
+
+  it('every class on this architecture, then back to the boot figures exactly', () => {
+    const kmap = bootKernelMap(arch);
+    const km = new Kmalloc(kmap);
+    const frames = kmap.alloc.info();
+    const entries = kmap.info();
+    const boot = km.stats();
+    // armv7m boards have 512 KiB of RAM: stop the classes at what fits.
+    const top = arch.capabilities.hasMmu ? 23 : 16;
+    const vas: number[] = [];
+    for (let shift = 4; shift <= top; shift++) {
+      const va = km.kmalloc(2 ** shift);
+      kmap.write32(va + 2 ** shift - 4, shift);
+      vas.push(va);
+    }
+    vas.forEach((va, i) => expect(kmap.read32(va + 2 ** (i + 4) - 4)).toBe(i + 4));
+    km.check();
+    kmap.check();
+    for (const va of vas.reverse()) km.kfree(va);
+    km.check();
+    kmap.check();
+    expect(km.stats()).toEqual(boot);
+    expect(kmap.alloc.info()).toEqual(frames);
+    expect(kmap.info()).toEqual(entries);
+  });
+
+  it('a zone stands alone on the kernel map and gives its pages back', () => {
+    const kmap = bootKernelMap(arch);
+    const frames = kmap.alloc.info();
+    const z = new Zone(kmap, 128, 40);
+    const a = z.alloc();
+    kmap.write(a, new Uint8Array(128).fill(7));
+    expect(kmap.read(a, 128).every((b) => b === 7)).toBe(true);
+    z.free(a);
+    z.release();
+    expect(kmap.alloc.info()).toEqual(frames);
+    kmap.check();
+  });
+
+  it('no map entry or no frame for a new zone → ENOMEM, kmalloc and the kernel map as they were', () => {
+    for (const site of ['map-entry', 'frame', 'ptable'] as const) {
+      const kmap = bootKernelMap(arch);
+      const km = new Kmalloc(kmap);
+      km.kmalloc(64);
+      const frames = kmap.alloc.info();
+      const stats = km.stats();
+      const maps = kmap.format();
+      kmap.alloc.faults.failAt(site, 1);
+      const code = errnoOf(() => km.kmalloc(2048));
+      kmap.alloc.faults.reset();
+      if (code === undefined) {
+        // This architecture needed no allocation at that site (no page tables without an MMU, or one was there).
+        expect(site).not.toBe('map-entry');
+        continue;
+      }
+      expect(code).toBe('ENOMEM');
+      expect(km.stats()).toEqual(stats);
+      expect(kmap.alloc.info()).toEqual(frames);
+      expect(kmap.format()).toBe(maps);
+      km.check();
+      kmap.check();
+    }
+  });
+});
