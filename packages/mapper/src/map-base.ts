@@ -7,7 +7,9 @@ import type { EntryPool } from './entry-pool.js';
 import { formatMaps } from './format.js';
 import { GapTree } from './gap-tree.js';
 import { checkAddr, checkInside, checkProt, hex, isBacking, pageRound } from './internal/validate.js';
+import { allows, faultError } from './internal/protection.js';
 import type { MapEntry, MmapOptions } from './map-entry.js';
+import { flatPageFor, grantRegion } from './nommu-map.js';
 import { ZeroFillBacking } from './zero-fill.js';
 
 /** Internal entry flag (above every `MapFlags` bit): kernel memory only `freePages` (or nothing) removes. */
@@ -31,27 +33,6 @@ export interface KernelContext {
   /** Every live map, the kernel map included. */
   readonly maps: Set<MapBase>;
   nextId: number;
-}
-
-/** The protection an access needs, checked in software: write implies read, as on every MMU here. */
-export function allows(prot: number, access: number): boolean {
-  let eff = prot & RWX;
-  if (eff & Prot.WRITE) eff |= Prot.READ;
-  if (eff === 0) return false;
-  if (access & ~eff & RWX) return false;
-  return (access & Access.USER) === 0 || (prot & Prot.USER) !== 0;
-}
-
-/** The `VmError` for a negative `FaultCode` met while accessing `va`. */
-export function faultError(code: number, va: number): VmError {
-  switch (code) {
-    case FaultCode.PROTECTION:
-      return new VmError('EACCES', `access to va ${hex(va)} is not allowed`);
-    case FaultCode.NO_MEMORY:
-      return new VmError('ENOMEM', `no memory to map va ${hex(va)}`);
-    default:
-      return new VmError('EFAULT', `va ${hex(va)} is not mapped`);
-  }
 }
 
 /**
@@ -516,6 +497,7 @@ export class MapBase implements AddressSpace {
     const b = a + len;
     let over = tree.firstEndingAfter(a);
     if (over !== NIL && P.start[over] >= b) over = NIL;
+    invariant(fixed || over === NIL, `placement [${hex(a)}, ${hex(b)}) overlaps an entry`);
     const L = over !== NIL && P.start[over] < a ? over : NIL;
     const t = over === NIL ? NIL : tree.containing(b - 1);
     const R = t !== NIL && P.end[t] > b ? t : NIL;
@@ -709,24 +691,11 @@ export class MapBase implements AddressSpace {
         throw new VmError('EEXIST', `[${hex(pa)}, ${hex(pa + len)}) of backing ${b.name} is already mapped by this map`);
       }
       this.place(pa, len, prot, flags, b, offset, false);
-      this.grant(pa, len);
+      grantRegion(this.pmap, this.ctx.board, pa, len);
       return pa;
     } catch (e) {
       if (created) b.release();
       throw e;
-    }
-  }
-
-  // The MPU must let the owner reach its memory: a pmap that can grant a board map's regions is asked to.
-  private grant(pa: number, len: number): void {
-    const p = this.pmap as Pmap & { isAllowed?: (va: number, size: number) => boolean; addMap?: (map: unknown) => number };
-    if (typeof p.isAllowed !== 'function' || typeof p.addMap !== 'function' || p.isAllowed(pa, len)) return;
-    const region = this.ctx.board.regionAt(pa);
-    if (region === undefined) return;
-    try {
-      p.addMap(region);
-    } catch {
-      // A board map without MPU regions: access stays as the loader's table has it.
     }
   }
 
@@ -757,7 +726,7 @@ export class MapBase implements AddressSpace {
 
   /** The physical address of `va` for `access` (mode bits included), faulting and retrying once. */
   pageFor(va: number, access: number): number {
-    if (!this.mmu) return this.pageForFlat(va, access);
+    if (!this.mmu) return flatPageFor(this.tree, this.pmap, va, access);
     let pa = this.pmap.translate(va, access);
     if (pa >= 0) return pa;
     const r = this.fault(va, access);
@@ -767,13 +736,4 @@ export class MapBase implements AddressSpace {
     return pa;
   }
 
-  // Without an MMU the entry is the protection (the MPU only knows whole board maps): checked here, then the MPU.
-  private pageForFlat(va: number, access: number): number {
-    const e = this.tree.containing(va);
-    if (e === NIL) throw faultError(FaultCode.NOT_MAPPED, va);
-    if (!allows(this.ctx.pool.prot[e], access)) throw faultError(FaultCode.PROTECTION, va);
-    const r = this.pmap.translate(va, access);
-    if (r < 0) throw faultError(r === FaultCode.PROTECTION ? r : FaultCode.NOT_MAPPED, va);
-    return va;
-  }
 }
