@@ -2,7 +2,6 @@ import { FaultCode, PageOwner, Prot, VmError } from '@vmlayers/phys';
 import type { PageAllocator, PageOwnerValue } from '@vmlayers/phys';
 import type { Backing, BackingPage } from './backing.js';
 import { PageStore } from './internal/page-store.js';
-import { hex } from './internal/validate.js';
 
 /** Options of {@link ZeroFillBacking}. */
 export interface ZeroFillOptions {
@@ -33,6 +32,8 @@ export class ZeroFillBacking implements Backing {
 
   /** A new, empty anonymous memory whose frames come from `alloc`. Bad options → `EINVAL`. */
   constructor(alloc: PageAllocator, options: ZeroFillOptions = {}) {
+    // split() and fork() make further handles on an existing store through this unlisted option; a caller's
+    // options never carry a PageStore (the class is not exported), so a public construction always starts empty.
     const store = (options as { store?: PageStore }).store;
     if (store !== undefined && store instanceof PageStore) {
       this.store = store;
@@ -116,6 +117,6 @@ export class ZeroFillBacking implements Backing {
   }
 
   private live(op: string): void {
-    if (this.released) throw new VmError('EINVAL', `${op} on a released ${this.name} backing (store of ${hex(this.store.resident)} pages)`);
+    if (this.released) throw new VmError('EINVAL', `${op} on backing ${this.name} after its release()`);
   }
 }
