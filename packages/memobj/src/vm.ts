@@ -71,14 +71,16 @@ export class Vm {
     this.arch = arch;
     this.board = resolveBoard(arch, options);
     this.mem = new PhysicalMemory(this.board);
-    this.alloc = new PageAllocator(this.mem, { pageSize: arch.pageSize });
+    // Whatever stops the kernel from booting on this board (RAM not in whole pages, out of the architecture's
+    // reach, too small for the kernel's tables and heap) means the architecture cannot use the board.
     try {
+      this.alloc = new PageAllocator(this.mem, { pageSize: arch.pageSize });
       this.kmap = createKernelMap({ arch, mem: this.mem, alloc: this.alloc, board: this.board, entries: options.entries });
+      this.kmalloc = new Kmalloc(this.kmap);
     } catch (e) {
-      if (e instanceof VmError && e.code !== 'ENOMEM') throw new VmError('EINVAL', `board ${this.board.name} cannot be used by ${arch.name}: ${e.message}`);
+      if (e instanceof VmError) throw new VmError('EINVAL', `board ${this.board.name} cannot be used by ${arch.name}: ${e.message}`);
       throw e;
     }
-    this.kmalloc = new Kmalloc(this.kmap);
     this.ctx = new MemContext(this.alloc, this.kmalloc, arch.capabilities.hasMmu, options.onEvent ?? null);
     const self = this;
     this.host = {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Prot } from '@vmlayers/phys';
+import { MapFlags, Prot } from '@vmlayers/phys';
 import type { PmapFactory } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import type { Process, VmObject } from '../src/index.js';
@@ -18,6 +18,7 @@ type Op =
   | { op: 'read'; p: number; page: number; off: number; len: number }
   | { op: 'munmap'; p: number; page: number; pages: number }
   | { op: 'mprotect'; p: number; page: number; pages: number; writable: boolean }
+  | { op: 'fixed'; p: number; page: number; pages: number; object: boolean }
   | { op: 'exit'; p: number };
 
 const opArb = fc.oneof(
@@ -42,6 +43,10 @@ const opArb = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('munmap' as const), p: fc.nat(), page: fc.nat(), pages: fc.integer({ min: 1, max: 3 }) }), weight: 2 },
   {
     arbitrary: fc.record({ op: fc.constant('mprotect' as const), p: fc.nat(), page: fc.nat(), pages: fc.integer({ min: 1, max: 3 }), writable: fc.boolean() }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('fixed' as const), p: fc.nat(), page: fc.nat(), pages: fc.integer({ min: 1, max: 2 }), object: fc.boolean() }),
     weight: 2,
   },
   { arbitrary: fc.record({ op: fc.constant('exit' as const), p: fc.nat() }), weight: 1 },
@@ -216,6 +221,19 @@ function run(arch: PmapFactory, ops: Op[]): void {
         }
         expect(errnoOf(() => m.proc.mprotect(pg, o.pages * ps, prot))).toBe(code);
         if (code === undefined) for (let i = 0; i < o.pages; i++) m.pages.get(pg + i * ps)!.prot = prot;
+        break;
+      }
+      case 'fixed': {
+        // MapFlags.FIXED over what is mapped (with an MMU): the old pages go, in one step.
+        const m = pick(o.p);
+        const pg = m && pickPage(m, o.page);
+        if (!m || pg === undefined || !mmu) break;
+        const va = m.proc.mmap({ addr: pg, size: o.pages * ps, prot: RW, flags: PRIVATE | MapFlags.FIXED, object: o.object ? objPriv : undefined, offset: o.object ? ps : undefined });
+        expect(va).toBe(pg);
+        for (let i = 0; i < o.pages; i++) {
+          const data = { bytes: o.object ? pattern(4 * ps, 13).slice((1 + i) * ps, (2 + i) * ps) : new Uint8Array(ps) };
+          m.pages.set(pg + i * ps, { data, prot: RW, shared: false, maxProt: 7 });
+        }
         break;
       }
       case 'exit': {

@@ -34,6 +34,8 @@ describe('createVm', () => {
     // A board the architecture cannot use: RAM not in whole 4 KiB pages.
     const odd = new BoardMemoryMap([{ base: 0x8000_0000, size: 0x10_0200, kind: 'ram', name: 'odd' }]);
     expect(errnoOf(() => createVm({ arch: sv39, board: odd }))).toBe('EINVAL');
+    // Too little RAM for the kernel's tables and heap.
+    expect(errnoOf(() => createVm({ arch: sv39, ramSize: 16384 }))).toBe('EINVAL');
   });
 });
 
