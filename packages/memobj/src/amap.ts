@@ -91,6 +91,13 @@ export class Amap {
     }
   }
 
+  /** Verifies the amap's own state: referenced, registered, slots naming live anons or none. */
+  check(): void {
+    invariant(this.refs > 0, 'a registered amap has no reference');
+    invariant(this.ctx.amaps.has(this), 'a referenced amap is not registered');
+    for (let i = 0; i < this.slots.length; i++) invariant(this.slots[i] >= NO_ANON, `amap slot ${i} holds ${this.slots[i]}`);
+  }
+
   /** Slots holding an anon. */
   resident(): number {
     let n = 0;

@@ -123,8 +123,9 @@ export class VmObject {
   }
 
   /**
-   * Writes the pages changed through `SHARED` mappings back to the pager (`pager.write`); without one, does
-   * nothing. A released object → `EINVAL`.
+   * Writes the pages changed through `SHARED` mappings back to the pager (`pager.write`; every page ever
+   * written, since a writable translation may still be there); without `write`, does nothing. The object dies →
+   * the same happens once more. A released object → `EINVAL`.
    */
   sync(): void {
     if (!this.alive) throw new VmError('EINVAL', `object ${this.id} (${this.name}) is gone`);
@@ -262,6 +263,8 @@ export class VmObject {
     return true;
   }
 
+  // A page stays dirty once written through a SHARED mapping: its translation may still be writable (the object
+  // cannot reach the page tables to write-protect it again), so every later sync writes it back too.
   private writeBack(): void {
     const pager = this.pager;
     if (pager === null || pager.write === undefined) return;
@@ -269,7 +272,6 @@ export class VmObject {
     const mem = this.ctx.mem;
     if (this.blockPa >= 0) {
       if (this.blockDirty) pager.write(0, mem.read(this.blockPa, this.size));
-      this.blockDirty = false;
       return;
     }
     const c = this.cache;
@@ -278,7 +280,6 @@ export class VmObject {
       if (c.dirty[i] === 0) continue;
       const off = i * ps;
       pager.write(off, mem.read(c.get(i), Math.min(ps, this.size - off)));
-      c.dirty[i] = 0;
     }
   }
 }

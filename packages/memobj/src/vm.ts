@@ -245,6 +245,7 @@ export class Vm {
       for (const pa of o.frames()) objectFrames.add(pa);
     }
     for (const o of objRefs.keys()) invariant(ctx.objects.get(o.id) === o, `a mapping holds dead object ${o.id}`);
+    for (const a of ctx.amaps) a.check();
     for (const a of ctx.amaps) invariant(a.refs === (amapRefs.get(a) ?? 0), `an amap has ${a.refs} references, ${amapRefs.get(a) ?? 0} backings hold it`);
     for (const a of amapRefs.keys()) invariant(ctx.amaps.has(a), 'a backing holds a freed amap');
     ctx.anons.check(anonRefs);

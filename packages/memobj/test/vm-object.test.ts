@@ -141,6 +141,10 @@ describe.each(ARCHS.map((a) => [a.name, a] as const))('objects through the vm on
     o.sync();
     expect(bytes[100]).toBe(0xde);
     expect(bytes[ps]).toBe(7);
+    // The page is still mapped writable: a second write (no fault) reaches the array on the next sync too.
+    a.write(va + 101, new Uint8Array([0xbe]));
+    o.sync();
+    expect(bytes[101]).toBe(0xbe);
     for (const p of [a, b, c]) p.exit();
     o.release();
     vm.check();
