@@ -17,6 +17,7 @@ export interface DeviceHandler {
  */
 export const CHUNK_SIZE = 4096;
 
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 const DIR_SHIFT = 8;
 const DIR_SPAN = 1 << DIR_SHIFT;
 
@@ -48,6 +49,9 @@ export class PhysicalMemory {
   private last: Bank;
   // pool[0] is never used so that slot value 0 can mean "unbacked".
   private readonly pool: (DataView | undefined)[] = [undefined];
+  // The same chunks as 32-bit words, for aligned word accesses on a little-endian host (every host Node runs on
+  // in practice; a big-endian one takes the DataView path).
+  private readonly words: (Uint32Array | undefined)[] = [undefined];
   private readonly freeSlots: number[] = [];
   private readonly devices: Device[] = [];
   private backedCount = 0;
@@ -111,7 +115,8 @@ export class PhysicalMemory {
     const within = off - k * CHUNK_SIZE;
     if (within > CHUNK_SIZE - 4) return (this.read16(pa) | (this.read16(pa + 2) << 16)) >>> 0;
     const s = slot(b, k);
-    return s === 0 ? 0 : this.pool[s]!.getUint32(within, true);
+    if (s === 0) return 0;
+    return LITTLE_ENDIAN && (within & 3) === 0 ? this.words[s]![within >>> 2] : this.pool[s]!.getUint32(within, true);
   }
 
   write8(pa: number, value: number): void {
@@ -152,8 +157,14 @@ export class PhysicalMemory {
       this.write16(pa + 2, v >>> 16);
       return;
     }
-    const dv = slot(b, k) === 0 ? (v === 0 ? undefined : this.back(b, k)) : this.pool[slot(b, k)];
-    dv?.setUint32(within, v, true);
+    let s = slot(b, k);
+    if (s === 0) {
+      if (v === 0) return;
+      this.back(b, k);
+      s = slot(b, k);
+    }
+    if (LITTLE_ENDIAN && (within & 3) === 0) this.words[s]![within >>> 2] = v;
+    else this.pool[s]!.setUint32(within, v, true);
   }
 
   /** A copy of `len` bytes at `pa`. The range must lie in one RAM bank or in device windows. */
@@ -303,7 +314,11 @@ export class PhysicalMemory {
     if (s === undefined) {
       s = this.pool.length;
       this.pool.push(dv);
-    } else this.pool[s] = dv;
+      this.words.push(new Uint32Array(dv.buffer));
+    } else {
+      this.pool[s] = dv;
+      this.words[s] = new Uint32Array(dv.buffer);
+    }
     let t = b.dir[k >> DIR_SHIFT];
     if (t === undefined) t = b.dir[k >> DIR_SHIFT] = new Int32Array(DIR_SPAN);
     t[k & (DIR_SPAN - 1)] = s;
@@ -314,6 +329,7 @@ export class PhysicalMemory {
   private unback(b: Bank, k: number): void {
     const s = slot(b, k);
     this.pool[s] = undefined;
+    this.words[s] = undefined;
     this.freeSlots.push(s);
     b.dir[k >> DIR_SHIFT]![k & (DIR_SPAN - 1)] = 0;
     this.backedCount--;
