@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BoardMemoryMap, boards } from '../src/index.js';
 import type { MemoryRegion } from '../src/index.js';
+import { code } from './support.js';
 
 const MiB = 1024 * 1024;
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('boards', () => {
   it('has the four presets', () => {

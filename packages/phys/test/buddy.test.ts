@@ -9,6 +9,7 @@ import {
   formatPageMap,
 } from '../src/index.js';
 import type { Frame } from '../src/index.js';
+import { code } from './support.js';
 
 const PAGE = 4096;
 const MiB = 1 << 20;
@@ -17,15 +18,6 @@ function boot(board: BoardMemoryMap, pageSize = PAGE): PageAllocator {
   const a = new PageAllocator(new PhysicalMemory(board), { pageSize });
   a.check();
   return a;
-}
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
 }
 
 // Everything observable about the allocator, to prove a refused call changed nothing.

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BoardMemoryMap, CHUNK_SIZE, PhysicalMemory, boards } from '../src/index.js';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
+import { code } from './support.js';
 
 const BASE = 0x8000_0000;
 
