@@ -82,6 +82,8 @@ export class ObjectBacking implements Backing {
   rangeKnown = true;
   // Offsets unmapped strictly inside the range, until the split that ends them (mapper: unmap, then split).
   private holes: number[] = [];
+  // The handle below that said it can absorb this one (canMerge); it takes this range if the mapper merges.
+  private absorber: ObjectBacking | null = null;
   /** @internal The amap may be shared with a fork twin: a write (or a new page) detaches it first. */
   needsCopy = false;
   /** @internal End of the offsets this mapping can ever cover (an amap made without a known range spans it). */
@@ -259,16 +261,12 @@ export class ObjectBacking implements Backing {
     return up;
   }
 
-  canMerge(other: Backing, _offsetDelta: number): boolean {
-    // Only handles without private pages merge: an amap's slots belong to exactly the range of the handle that
-    // holds references on them, and a merge would have to move that range (the original's merge bug, #1714).
+  canMerge(other: Backing, offsetDelta: number): boolean {
     if (!(other instanceof ObjectBacking) || other === this) return false;
-    const ok =
+    const alike =
       !this.released &&
       !other.released &&
       other.ctx === this.ctx &&
-      this.amap === null &&
-      other.amap === null &&
       this.block === null &&
       other.block === null &&
       this.object === other.object &&
@@ -276,13 +274,31 @@ export class ObjectBacking implements Backing {
       this.shared === other.shared &&
       this.maxProt === other.maxProt &&
       this.copyOnMap === other.copyOnMap;
-    if (ok) {
-      // Whichever survives now maps the union: its own range is no longer what it knows.
-      this.rangeKnown = false;
-      other.rangeKnown = false;
-      this.spaceEnd = other.spaceEnd = Math.max(this.spaceEnd, other.spaceEnd);
+    if (!alike) return false;
+    if (this.amap !== null || other.amap !== null) {
+      // An amap's slots belong to exactly the range of the handle holding references on them, so handles with
+      // private pages merge only with the other half of a cut of one amap, adjacent and whole (never an amap a
+      // neighbour or fork twin uses for other pages: the original's merge bug, project#1714). The mapper merges
+      // by dropping the upper entry: its range goes to this handle when it is released (see `release`).
+      const ok =
+        this.amap === other.amap &&
+        this.amapBase === other.amapBase &&
+        this.needsCopy === other.needsCopy &&
+        this.rangeKnown &&
+        other.rangeKnown &&
+        this.holes.length === 0 &&
+        other.holes.length === 0 &&
+        this.hi === other.lo &&
+        this.lo + offsetDelta === other.lo;
+      if (ok) other.absorber = this;
+      return ok;
     }
-    return ok;
+    // No private pages on either side: whichever survives maps the union, and its range is no longer what it knows
+    // (re-read from the map before a fork; an amap made meanwhile spans the whole space).
+    this.rangeKnown = false;
+    other.rangeKnown = false;
+    this.spaceEnd = other.spaceEnd = Math.max(this.spaceEnd, other.spaceEnd);
+    return true;
   }
 
   fork(_batch?: object): Backing {
@@ -342,6 +358,11 @@ export class ObjectBacking implements Backing {
   release(): void {
     if (this.released) return;
     this.released = true;
+    // Released with pages still in range: the mapper merged this entry into the one below (it unmaps an entry's
+    // pages before dropping it otherwise), whose handle now owns them.
+    const s = this.absorber;
+    if (s !== null && this.lo < this.hi && !s.released && s.amap === this.amap && s.hi === this.lo) s.hi = this.hi;
+    this.absorber = null;
     // The pages went with unmap (the mapper unmaps before it drops an entry that had any).
     if (this.amap !== null) this.amap.put();
     this.amap = null;

@@ -207,6 +207,30 @@ describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('copy-on-write on %s',
     expect(footprint(vm)).toEqual(base);
   });
 
+  it('mprotect cutting touched memory in three merges back into one entry, before and after fork', () => {
+    const vm = smallVm(arch);
+    const p = vm.spawn();
+    const va = p.mmap({ size: 4 * ps, prot: RW, flags: PRIVATE });
+    p.write(va, pattern(4 * ps, 6));
+    p.mprotect(va + ps, 2 * ps, Prot.READ);
+    expect(vm.maps(p.pid).length).toBe(3);
+    p.mprotect(va + ps, 2 * ps, RW);
+    expect(vm.maps(p.pid).length).toBe(1);
+    vm.check();
+    const c = p.fork();
+    c.mprotect(va + ps, ps, Prot.READ);
+    c.mprotect(va + ps, ps, RW);
+    expect(vm.maps(c.pid).length).toBe(1);
+    vm.check();
+    c.write(va + 2 * ps, new Uint8Array([1]));
+    expect(p.read(va + 2 * ps, 1)[0]).toBe(pattern(4 * ps, 6)[2 * ps]);
+    const g = c.fork();
+    expect(g.read(va, 4 * ps)).toEqual(c.read(va, 4 * ps));
+    vm.check();
+    for (const x of [g, c, p]) x.exit();
+    vm.check();
+  });
+
   it('mprotect back and forth after fork keeps both sides private', () => {
     const vm = smallVm(arch);
     const p = vm.spawn();

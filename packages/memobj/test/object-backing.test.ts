@@ -144,6 +144,26 @@ describe('ObjectBacking (methods called directly)', () => {
     expect(ctx.anons.live).toBe(0);
   });
 
+  it('the two halves of one amap merge back; the dropped half\'s range goes to the survivor', () => {
+    const { ctx } = bareContext();
+    const b = anon(ctx, 4);
+    for (let i = 0; i < 4; i++) page(b.fault(i * PS, W));
+    const up = b.split(2 * PS) as ObjectBacking;
+    expect(up.canMerge(b, 2 * PS)).toBe(false); // not the one below
+    expect(b.canMerge(up, 2 * PS)).toBe(true);
+    // The mapper drops the upper entry without unmapping it.
+    up.release();
+    expect([b.lo, b.hi]).toEqual([0, 4 * PS]);
+    expect(b.amap!.refs).toBe(1);
+    const child = b.fork() as ObjectBacking;
+    expect([...b.amap!.slots].map((a) => ctx.anons.refs(a))).toEqual([2, 2, 2, 2]);
+    for (const x of [b, child]) {
+      x.unmap(0, 4 * PS);
+      x.release();
+    }
+    expect(ctx.anons.live).toBe(0);
+  });
+
   it('NO_MEMORY from the fault path when frames, anons or amaps run out, nothing changed', () => {
     const { ctx, alloc } = bareContext();
     const b = anon(ctx, 2);
