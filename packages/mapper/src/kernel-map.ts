@@ -148,12 +148,6 @@ class KernelMapImpl extends MapBase implements KernelMap {
     return out;
   }
 
-  /** The kernel map's invariants, then every process map's. */
-  override check(): void {
-    super.check();
-    for (const m of this.ctx.maps) if (m !== this) m.check();
-  }
-
   /**
    * The kernel segments, wired: with an MMU the kernel image (the board's `reserved` region named `kernel`) at the
    * bottom of the kernel range; without one every `reserved` region at its own address, so that nothing else is
