@@ -1,5 +1,11 @@
 import { main } from './main.js';
 
+// `vmlayers-demo | head` closes the pipe early: stop quietly, as a Unix tool does.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 process.exitCode = main(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),

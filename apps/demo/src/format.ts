@@ -1,3 +1,6 @@
+import { MapFlags, Prot } from '@vmlayers/phys';
+import type { MapInfo, MemInfo } from '@vmlayers/memobj';
+
 /** Human figures for the narration: bytes in KiB/MiB/GiB, addresses in hex. */
 export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -27,4 +30,33 @@ export function parseSize(text: string): number {
   if (!m) return NaN;
   const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Number(m[1]) * scale;
+}
+
+/** `rwx` letters of `Prot` bits, as `/proc/<pid>/maps` prints them. */
+export function protString(prot: number): string {
+  return `${prot & Prot.READ ? 'r' : '-'}${prot & Prot.WRITE ? 'w' : '-'}${prot & Prot.EXEC ? 'x' : '-'}`;
+}
+
+/** One mapping as a `/proc/<pid>/maps` line: range, rwx and p/s, offset, object. */
+export function mapLine(m: MapInfo): string {
+  const share = m.flags & MapFlags.SHARED ? 's' : 'p';
+  return `${addr(m.start)}-${addr(m.end)} ${protString(m.prot)}${share} ${addr(m.offset)} ${m.object}`;
+}
+
+/** `meminfo` in one line, frames counted in pages of `pageSize`. */
+export function meminfoLine(i: MemInfo, pageSize: number): string {
+  const p = i.page;
+  return (
+    `meminfo: ${p.free / pageSize} of ${p.total / pageSize} frames free (${bytes(pageSize)} each), ` +
+    `${p.alloc / pageSize} allocated (${p.boot / pageSize} at boot); map entries ${i.map.entries} used, ` +
+    `${i.map.free} free; kmalloc ${bytes(i.kmalloc.used)} used, ${bytes(i.kmalloc.free)} free`
+  );
+}
+
+/** Bytes as text when they are printable (what a process read), else hex. */
+export function shown(b: Uint8Array): string {
+  const end = b.indexOf(0);
+  const text = b.subarray(0, end < 0 ? b.length : end);
+  if (text.length > 0 && text.every((c) => c >= 0x20 && c < 0x7f)) return JSON.stringify(new TextDecoder().decode(text));
+  return [...b.subarray(0, 16)].map((c) => c.toString(16).padStart(2, '0')).join(' ') + (b.length > 16 ? ' …' : '');
 }

@@ -1,17 +1,20 @@
 import { parseArgs } from 'node:util';
 import { VmError, boards, isVmError } from '@vmlayers/phys';
-import type { BoardMemoryMap } from '@vmlayers/phys';
-import { runBootScenario } from './boot.js';
-import { bytes, parseSize } from './format.js';
+import { ARCHES, ARCH_NAMES } from './arches.js';
+import { parseSize } from './format.js';
+import { jsonStep, printStep } from './print.js';
+import { runScenario } from './scenario.js';
 
 export const USAGE = `Usage: vmlayers-demo [options]
 
-Boots the vmlayers memory subsystem on a board and narrates what it does.
+Boots the vmlayers memory subsystem and narrates a scenario: two processes, anonymous memory, a program image
+shared read-only, fork and copy-on-write, a shared page, mprotect and a protection fault, exit, and every frame
+back. Without an MMU (armv7m) fork is refused with ENOSYS and the processes share a common object instead.
 
 Options:
-  --board NAME       board preset (${boards.names().join(', ')}); default riscv-virt-64m
+  --arch NAME        ${ARCH_NAMES.join(' | ')} (default sv39)
+  --board NAME       board preset (${boards.names().join(', ')}); default the architecture's
   --ram SIZE         a single RAM bank of SIZE bytes instead (e.g. 16M, 512k)
-  --page-size BYTES  page size (default 4096; 512 suits stm32-512k)
   --json             one JSON object per step instead of prose
   -h, --help         this text
 
@@ -29,9 +32,9 @@ export function main(argv: string[], io: Io): number {
     ({ values } = parseArgs({
       args: argv,
       options: {
+        arch: { type: 'string', default: 'sv39' },
         board: { type: 'string' },
         ram: { type: 'string' },
-        'page-size': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -47,37 +50,23 @@ export function main(argv: string[], io: Io): number {
     io.out(USAGE);
     return 0;
   }
-  if (values.board && values.ram) {
+  const arch = Object.prototype.hasOwnProperty.call(ARCHES, values.arch) ? ARCHES[values.arch] : undefined;
+  if (arch === undefined) {
+    io.err(`vmlayers-demo: --arch ${values.arch} is not an architecture (${ARCH_NAMES.join(', ')})`);
+    return 2;
+  }
+  if (values.board !== undefined && values.ram !== undefined) {
     io.err('vmlayers-demo: give --board or --ram, not both');
     return 2;
   }
-  const pageSize = values['page-size'] === undefined ? 4096 : parseSize(values['page-size']);
-  if (!Number.isSafeInteger(pageSize)) {
-    io.err(`vmlayers-demo: --page-size ${values['page-size']} is not a size`);
-    return 2;
-  }
   try {
-    let board: BoardMemoryMap;
+    let ramSize: number | undefined;
     if (values.ram !== undefined) {
-      const size = parseSize(values.ram);
-      if (!Number.isSafeInteger(size)) throw new VmError('EINVAL', `--ram ${values.ram} is not a size (try 64M)`);
-      board = boards.ram(size);
-    } else board = boards.get(values.board ?? 'riscv-virt-64m');
-    runBootScenario(board, pageSize, (s) => {
-      if (values.json) {
-        io.out(JSON.stringify({ step: s.step, text: s.text, meminfo: s.info, pageMap: s.pageMap }));
-        return;
-      }
-      io.out(`== ${s.step}`);
-      io.out(s.text);
-      const i = s.info;
-      io.out(
-        `meminfo: total ${bytes(i.total)}, free ${bytes(i.free)}, allocated ${bytes(i.alloc)} ` +
-          `(boot ${bytes(i.boot)}, kernel ${bytes(i.kernel)}, app ${bytes(i.app)})`,
-      );
-      io.out(s.pageMap);
-      io.out('');
-    });
+      ramSize = parseSize(values.ram);
+      if (!Number.isSafeInteger(ramSize) || ramSize <= 0) throw new VmError('EINVAL', `--ram ${values.ram} is not a size (try 64M)`);
+    }
+    const options = { arch, board: values.board, ramSize };
+    runScenario(options, (s) => (values.json ? io.out(jsonStep(s)) : printStep(s, arch, io.out)));
     return 0;
   } catch (e) {
     if (isVmError(e)) {

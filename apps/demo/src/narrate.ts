@@ -1,0 +1,139 @@
+import { Access } from '@vmlayers/phys';
+import type { VmEvent } from '@vmlayers/memobj';
+import { addr, bytes } from './format.js';
+
+/** How many page faults a step tells one by one before summing the rest up. */
+const FAULTS_TOLD = 4;
+
+function verb(access: number): string {
+  if (access & Access.WRITE) return 'writes';
+  if (access & Access.EXEC) return 'executes';
+  return 'reads';
+}
+
+/**
+ * Plain-words sentences for what the vm reported through `onEvent` during one step: page faults and how each was
+ * served (zero fill, copy-on-write with the frame copied, a page read into an object's page cache, or a page
+ * already resident), frames taken and given back, processes created, forked and ended. Only what the events say.
+ */
+export function narrate(input: readonly VmEvent[]): string[] {
+  // A shared object's page is taken before its fault is reported, a private one's after: put the fault first.
+  const events = [...input];
+  for (let k = 0; k + 1 < events.length; k++) {
+    const x = events[k];
+    const y = events[k + 1];
+    if (x.type === 'alloc' && y.type === 'fault' && x.pid === y.pid && x.va !== undefined && x.va === y.va) {
+      events[k] = y;
+      events[k + 1] = x;
+      k++;
+    }
+  }
+  const out: string[] = [];
+  let faultsTold = 0;
+  let faultsMore = 0;
+  const more = { zero: 0, cow: 0, filled: 0, resident: 0 };
+  const freed = new Map<string, { n: number; size: number }>();
+  let i = 0;
+  while (i < events.length) {
+    const e = events[i];
+    if (e.type === 'fault') {
+      // A fault and what served it: the alloc / zero-fill / cow events of the same page that follow it.
+      let j = i + 1;
+      let alloc: VmEvent | undefined;
+      let served: VmEvent | undefined;
+      while (
+        j < events.length &&
+        events[j].pid === e.pid &&
+        events[j].va === e.va &&
+        (events[j].type === 'alloc' || events[j].type === 'zero-fill' || events[j].type === 'cow')
+      ) {
+        if (events[j].type === 'alloc') alloc = events[j];
+        else served = events[j];
+        j++;
+      }
+      const how =
+        served?.type === 'cow'
+          ? `the page was shared copy-on-write, so frame ${addr(served.from!)} was copied into a new frame ${addr(served.pa!)} that only pid ${e.pid} maps`
+          : served?.type === 'zero-fill'
+            ? `nothing was there yet, so a zeroed frame ${addr(served.pa!)} became the page (zero fill)`
+            : alloc !== undefined
+              ? `frame ${addr(alloc.pa!)} became the page of ${e.object} and stays in its page cache`
+              : `the page was already in memory, so it was only mapped (no frame taken)`;
+      if (faultsTold < FAULTS_TOLD) {
+        out.push(`pid ${e.pid} ${verb(e.access ?? 0)} ${addr(e.va!)}: page fault in ${e.object}; ${how}.`);
+        faultsTold++;
+      } else {
+        faultsMore++;
+        if (served?.type === 'cow') more.cow++;
+        else if (served?.type === 'zero-fill') more.zero++;
+        else if (alloc !== undefined) more.filled++;
+        else more.resident++;
+      }
+      i = j;
+      continue;
+    }
+    switch (e.type) {
+      case 'alloc':
+        out.push(
+          `pid ${e.pid ?? '-'}: ${bytes(e.size!)} at ${addr(e.pa!)} taken for ${e.object}` +
+            (e.va === undefined ? ' at once (no MMU: a mapping is one block, populated when it is made)' : '') +
+            '.',
+        );
+        break;
+      case 'free': {
+        const f = freed.get(e.object ?? '?') ?? { n: 0, size: 0 };
+        f.n++;
+        f.size += e.size ?? 0;
+        freed.set(e.object ?? '?', f);
+        break;
+      }
+      case 'zero-fill':
+      case 'cow':
+        // Served without a fault event before it (does not happen today): still say it.
+        out.push(
+          e.type === 'cow'
+            ? `pid ${e.pid}: frame ${addr(e.from!)} copied into ${addr(e.pa!)} (copy-on-write) for ${addr(e.va!)}.`
+            : `pid ${e.pid}: zeroed frame ${addr(e.pa!)} for ${addr(e.va!)}.`,
+        );
+        break;
+      case 'spawn':
+        out.push(`pid ${e.pid} created.`);
+        break;
+      case 'fork':
+        out.push(`pid ${e.pid} forked from pid ${e.parent}.`);
+        break;
+      case 'exit':
+        out.push(`pid ${e.pid} exited.`);
+        break;
+    }
+    i++;
+  }
+  if (faultsMore > 0) {
+    const parts = [
+      more.zero && `${more.zero} zero fill`,
+      more.cow && `${more.cow} copy-on-write`,
+      more.filled && `${more.filled} read from an object`,
+      more.resident && `${more.resident} already resident`,
+    ].filter(Boolean);
+    out.push(`… and ${faultsMore} more page fault${faultsMore === 1 ? '' : 's'} (${parts.join(', ')}).`);
+  }
+  if (freed.size > 0) {
+    let n = 0;
+    let size = 0;
+    const parts: string[] = [];
+    for (const [object, f] of freed) {
+      n += f.n;
+      size += f.size;
+      parts.push(`${f.n} of ${object}`);
+    }
+    out.push(`${n} block${n === 1 ? '' : 's'} of user memory (${bytes(size)}) given back to the page allocator: ${parts.join(', ')}.`);
+  }
+  return out;
+}
+
+/** Counts of the events by type (the figures a step reports beside its prose). */
+export function eventCounts(events: readonly VmEvent[]): Record<string, number> {
+  const c: Record<string, number> = { fault: 0, 'zero-fill': 0, cow: 0, alloc: 0, free: 0 };
+  for (const e of events) c[e.type] = (c[e.type] ?? 0) + 1;
+  return c;
+}

@@ -1,0 +1,233 @@
+import { MapFlags, Prot } from '@vmlayers/phys';
+import type { Process } from '@vmlayers/memobj';
+import { addr, bytes, shown } from './format.js';
+import { Session, attempt } from './session.js';
+import type { SessionOptions } from './session.js';
+import type { Step } from './step.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const RW = Prot.READ | Prot.WRITE;
+
+/** The text of the program image the scenario maps: two pages, the first one read by both processes. */
+const PROGRAM = 'main: li a0, 42; ecall  # the program image, shared read-only';
+
+/**
+ * The narrated scenario: boot → two processes → anonymous memory touched → a program image mapped read-only by
+ * both → fork → copy-on-write in the child → a shared page written by one and read by the other → mprotect and a
+ * protection fault → exit → meminfo back at its boot figures. Without an MMU fork is refused (`ENOSYS`) and the
+ * processes share a common object instead. Every step is emitted as it ends; the session is returned for the
+ * report.
+ */
+export function runScenario(options: SessionOptions, emit: (s: Step) => void): Session {
+  const session = new Session(options, emit);
+  const { vm, arch } = session;
+  const ps = arch.pageSize;
+  const mmu = arch.capabilities.hasMmu;
+  const boot = vm.meminfo();
+
+  const regions = vm.board.regions
+    .map((r) => `  ${addr(r.base, 9)}-${addr(r.base + r.size, 9)}  ${r.kind.padEnd(8)} ${r.name} (${bytes(r.size)})`)
+    .join('\n');
+  session.step({
+    step: 'boot',
+    title: `boot ${arch.name} on ${vm.board.name}`,
+    what: [
+      `Board ${vm.board.name}, architecture ${arch.name} (${mmu ? 'MMU with page tables' : 'no MMU: one flat address space behind an MPU'}), ${bytes(ps)} pages. Its memory map:\n${regions}`,
+    ],
+    why: [
+      `Reserved regions are frames owned by BOOT (B); the kernel took ${(boot.page.alloc - boot.page.boot) / ps} frames for its ` +
+        `${mmu ? 'page tables (P) and heap (H)' : 'heap (H)'}; the rest is free (.). These figures are what exit must give back.`,
+    ],
+    figures: { arch: arch.name, board: vm.board.name, pageSize: ps, hasMmu: mmu, kernelFrames: (boot.page.alloc - boot.page.boot) / ps },
+  });
+
+  const a = vm.spawn();
+  const b = vm.spawn();
+  const afterSpawn = vm.meminfo();
+  session.step({
+    step: 'spawn',
+    title: 'spawn two processes',
+    what: [`Two processes, pid ${a.pid} and pid ${b.pid}, start with empty address spaces.`],
+    why: [
+      mmu
+        ? `Each has its own page tables; an empty one costs ${(boot.page.free - afterSpawn.page.free) / ps / 2} frame (its root table) and no memory: a process that touches nothing costs nothing.`
+        : 'Without an MMU a process is a view of the one shared map: no tables, no frames.',
+    ],
+    figures: { pids: `${a.pid},${b.pid}`, framesTaken: (boot.page.free - afterSpawn.page.free) / ps },
+  });
+
+  const heap = a.mmap({ size: 4 * ps, prot: RW, flags: MapFlags.PRIVATE });
+  const shm = a.mmap({ size: ps, prot: RW, flags: MapFlags.SHARED });
+  const beforeTouch = vm.meminfo();
+  const mmapEvents = session.recorder.pendingCount;
+  a.write(heap, enc('parent heap'));
+  a.write(heap + 2 * ps, enc('more of it'));
+  a.write(shm, enc('shared v1'));
+  const afterTouch = vm.meminfo();
+  session.step({
+    step: 'anon',
+    title: 'mmap and touch anonymous memory',
+    what: [
+      `pid ${a.pid} maps 4 private pages at ${addr(heap)} (its heap) and 1 shared page at ${addr(shm)}, then writes to heap pages 0 and 2 and to the shared page.`,
+    ],
+    why: [
+      mmu
+        ? `mmap only reserved address space (and kernel heap for the shared object); user frames came on the first touch, one per page touched (${(beforeTouch.page.free - afterTouch.page.free) / ps} frames with the page tables they needed). Heap pages 1 and 3 still cost nothing.`
+        : `Without an MMU nothing can fault in later: mmap took each mapping's whole block at once, zeroed, at its physical address (va = pa), and the writes took no frame (${(beforeTouch.page.free - afterTouch.page.free) / ps}).`,
+    ],
+    figures: (events) => ({
+      heap,
+      shm,
+      // User memory (frames or blocks for the mappings) taken by mmap, and by the writes that followed.
+      userAllocsAtMmap: events.slice(0, mmapEvents).filter((e) => e.type === 'alloc').length,
+      userAllocsAtTouch: events.slice(mmapEvents).filter((e) => e.type === 'alloc').length,
+      framesAtTouch: (beforeTouch.page.free - afterTouch.page.free) / ps,
+    }),
+  });
+
+  const program = vm.createObject(enc(PROGRAM.padEnd(2 * ps, '\0')));
+  const textA = a.mmap({ size: 2 * ps, prot: Prot.READ | Prot.EXEC, flags: MapFlags.PRIVATE, object: program });
+  const textB = b.mmap({ size: 2 * ps, prot: Prot.READ | Prot.EXEC, flags: MapFlags.PRIVATE, object: program });
+  // The mappings hold the object now; it dies with the last of them.
+  program.release();
+  const readA = a.read(textA, 4);
+  const readB = b.read(textB, 4);
+  session.step({
+    step: 'image',
+    title: 'map a program image shared read-only',
+    what: [
+      `A program image (a memory object of ${bytes(2 * ps)}) is mapped read-only and executable by pid ${a.pid} at ${addr(textA)} and by pid ${b.pid} at ${addr(textB)}; each reads its first word (${shown(readA)} and ${shown(readB)}).`,
+    ],
+    why: [
+      mmu
+        ? `The object's page cache holds each page once: the first reader's fault brought the page in, the second found it there and mapped the same frame. The second page, never read, has no frame.`
+        : `A read-only private mapping of an object is the object's own block, so ${textA === textB ? 'both processes see it at the same address' : 'each process maps it'}: nothing is copied.`,
+    ],
+    figures: { textA, textB, sameAddress: textA === textB, readA: new TextDecoder().decode(readA), readB: new TextDecoder().decode(readB) },
+  });
+
+  let child: Process | null = null;
+  const forked = attempt(() => a.fork());
+  if (forked.ok) {
+    child = forked.value;
+    session.step({
+      step: 'fork',
+      title: `fork pid ${a.pid}`,
+      what: [`pid ${a.pid} forks: pid ${child.pid} gets a copy of its address space (${vm.maps(child.pid).length} mappings).`],
+      why: [
+        `Fork copies map entries and page tables, not pages: private pages are now shared by both and write-protected in both (copy-on-write); the shared page stays shared; the image stays one frame.`,
+      ],
+      figures: { child: child.pid, parent: a.pid, mappings: vm.maps(child.pid).length },
+    });
+
+    const c = child;
+    c.write(heap, enc('child!'));
+    const parentSees = a.read(heap, 11);
+    const childSees = c.read(heap, 11);
+    session.step({
+      step: 'cow',
+      title: `pid ${c.pid} writes its heap: copy-on-write`,
+      what: [`pid ${c.pid} writes "child!" at ${addr(heap)}.`],
+      why: [
+        `pid ${a.pid} still reads ${shown(parentSees)} there and pid ${c.pid} reads ${shown(childSees)}: the copy made the page private to the writer, and only that page was copied.`,
+      ],
+      figures: (events) => {
+        const copy = events.find((e) => e.type === 'cow');
+        return {
+          copies: events.filter((e) => e.type === 'cow').length,
+          copiedFrom: copy?.from ?? null,
+          copiedTo: copy?.pa ?? null,
+          parentReads: new TextDecoder().decode(parentSees),
+          childReads: new TextDecoder().decode(childSees),
+        };
+      },
+    });
+
+    c.write(shm, enc(`written by pid ${c.pid}`));
+    const seen = a.read(shm, 16);
+    session.step({
+      step: 'share',
+      title: 'a shared mapping written by one, read by the other',
+      what: [`pid ${c.pid} writes "written by pid ${c.pid}" in the shared page at ${addr(shm)}; pid ${a.pid} reads ${shown(seen)} at the same address.`],
+      why: ['A SHARED mapping is an anonymous memory object both processes map: the write went to the one frame they share, and nothing was copied.'],
+      figures: { writer: c.pid, reader: a.pid, reads: new TextDecoder().decode(seen) },
+    });
+  } else {
+    session.step({
+      step: 'fork',
+      title: `fork pid ${a.pid}: refused`,
+      what: [`pid ${a.pid} asks to fork: ${forked.code} (${forked.message}).`],
+      why: [
+        'Fork gives the child the same addresses backed by other frames; without an MMU an address is a physical address, so there is no copy-on-write and no fork, as on the original’s no-MMU targets. Processes share memory through a common object instead.',
+      ],
+      figures: { errno: forked.code },
+      error: { code: forked.code, message: forked.message },
+    });
+
+    const common = vm.createObject(new Uint8Array(ps));
+    const ma = a.mmap({ size: ps, prot: RW, flags: MapFlags.SHARED, object: common });
+    const mb = b.mmap({ size: ps, prot: RW, flags: MapFlags.SHARED, object: common });
+    common.release();
+    b.write(mb, enc(`written by pid ${b.pid}`));
+    const seen = a.read(ma, 16);
+    session.step({
+      step: 'share',
+      title: 'sharing through a common object',
+      what: [
+        `A memory object of one page is mapped SHARED by pid ${a.pid} at ${addr(ma)} and by pid ${b.pid} at ${addr(mb)}. pid ${b.pid} writes "written by pid ${b.pid}"; pid ${a.pid} reads ${shown(seen)}.`,
+      ],
+      why: ['Both mappings are the object’s one block, at one address: what one process writes the other reads, and nothing was copied.'],
+      figures: { writer: b.pid, reader: a.pid, reads: new TextDecoder().decode(seen), sameAddress: ma === mb },
+    });
+  }
+
+  a.mprotect(heap, ps, Prot.READ);
+  const denied = attempt(() => a.write(heap, enc('overwrite')));
+  const still = a.read(heap, 11);
+  session.step({
+    step: 'protect',
+    title: `mprotect and a protection fault`,
+    what: [
+      `pid ${a.pid} makes the first heap page read-only (mprotect ${addr(heap)}, ${bytes(ps)}, r--): its heap mapping is split in two.`,
+      denied.ok ? `Its write there succeeded (unexpected).` : `Its write there is refused: ${denied.code} (${denied.message}).`,
+    ],
+    why: [
+      mmu
+        ? 'The write-protected PTE made the write fault; the fault handler found the mapping forbids writing and failed the access without calling any memory object, so no page was touched.'
+        : 'The MPU and the map’s protection check refused the write in software; nothing was touched.',
+      `The page still reads ${shown(still)}.`,
+    ],
+    figures: { errno: denied.ok ? null : denied.code, stillReads: new TextDecoder().decode(still), heapEntries: vm.maps(a.pid).filter((m) => m.start >= heap && m.end <= heap + 4 * ps).length },
+    ...(denied.ok ? {} : { error: { code: denied.code, message: denied.message } }),
+  });
+
+  const exiting = [child, a, b].filter((p): p is Process => p !== null);
+  for (const p of exiting) p.exit();
+  session.step({
+    step: 'exit',
+    title: 'exit',
+    what: [`pid ${exiting.map((p) => p.pid).join(', pid ')} exit.`],
+    why: ['Exit destroys each map: every private page, page-table frame and map entry goes back, and an object dies with its last mapping.'],
+    figures: { exited: exiting.length },
+  });
+
+  const end = vm.meminfo();
+  const same = end.page.free === boot.page.free && end.kmalloc.used === boot.kmalloc.used && end.map.entries === boot.map.entries;
+  session.step({
+    step: 'end',
+    title: 'meminfo back to the boot figures',
+    what: [
+      `Free frames ${end.page.free / ps} (boot ${boot.page.free / ps}), map entries ${end.map.entries} (boot ${boot.map.entries}), kmalloc ${bytes(end.kmalloc.used)} used (boot ${bytes(boot.kmalloc.used)}): ${same ? 'everything came back' : 'something was not given back'}.`,
+    ],
+    figures: {
+      backToBoot: same,
+      freeAtBoot: boot.page.free,
+      free: end.page.free,
+      kmallocAtBoot: boot.kmalloc.used,
+      kmalloc: end.kmalloc.used,
+      entriesAtBoot: boot.map.entries,
+      entries: end.map.entries,
+    },
+  });
+  return session;
+}

@@ -1,0 +1,142 @@
+import { formatPageMap, isVmError } from '@vmlayers/phys';
+import type { PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
+import { createVm } from '@vmlayers/memobj';
+import type { MapInfo, MemInfo, Process, Vm, VmEvent } from '@vmlayers/memobj';
+import { narrate } from './narrate.js';
+import { Recorder } from './recorder.js';
+import type { FrameOwner } from './recorder.js';
+import type { Figure, Step } from './step.js';
+
+export interface SessionOptions {
+  arch: PmapFactory;
+  /** A board preset name (default the architecture's). */
+  board?: string;
+  /** One RAM bank of this many bytes instead of a board. */
+  ramSize?: number;
+}
+
+/** The state of memory at one moment, kept for the HTML report. */
+export interface Snapshot {
+  step: number;
+  title: string;
+  pageMap: PageMapRun[];
+  owners: Map<number, FrameOwner>;
+  maps: Record<number, MapInfo[]>;
+  /** The page-table tree (MPU region table without an MMU) of the lowest live pid, if the vm lets us see it. */
+  tables: { pid: number; tables: PmapTable[] } | null;
+}
+
+/** What one step adds to the narration of its events. */
+export interface StepInput {
+  step: string;
+  title: string;
+  /** What the step did (before the events' narration). */
+  what?: string[];
+  /** Why it turned out so (after it). */
+  why?: string[];
+  /** The step's figures, or a function of its events that gives them. */
+  figures?: Record<string, Figure> | ((events: readonly VmEvent[]) => Record<string, Figure>);
+  error?: { code: string; message: string };
+}
+
+/**
+ * A booted vm with the demo's event recorder, turning what happened since the previous step into a {@link Step}:
+ * the events narrated, meminfo, the page map and every process's map (flagged when they changed), and `vm.check()`
+ * run so that every step shows a consistent subsystem. Keeps the meminfo of every step and the moment of peak
+ * allocation for the report.
+ */
+export class Session {
+  readonly vm: Vm;
+  readonly arch: PmapFactory;
+  readonly pageSize: number;
+  readonly recorder = new Recorder();
+  readonly timeline: { step: number; title: string; meminfo: MemInfo }[] = [];
+  peak: Snapshot | null = null;
+  private index = 0;
+  private prevPageMap = '';
+  private prevMaps = new Map<number, string>();
+  private readonly emit: (s: Step) => void;
+
+  constructor(options: SessionOptions, emit: (s: Step) => void) {
+    this.arch = options.arch;
+    this.pageSize = options.arch.pageSize;
+    this.vm = createVm({ arch: options.arch, board: options.board, ramSize: options.ramSize, onEvent: this.recorder.listener });
+    this.emit = emit;
+  }
+
+  /** Ends a step: checks every layer's invariants, builds the step and emits it. */
+  step(input: StepInput): Step {
+    const vm = this.vm;
+    vm.check();
+    const events = this.recorder.take();
+    const meminfo = vm.meminfo();
+    const runs = vm.pageMap();
+    const pageMap = formatPageMap(runs, this.pageSize);
+    const maps: Record<number, MapInfo[]> = {};
+    const mapsChanged: number[] = [];
+    const now = new Map<number, string>();
+    for (const p of vm.processes()) {
+      maps[p.pid] = vm.maps(p.pid);
+      const key = JSON.stringify(maps[p.pid]);
+      now.set(p.pid, key);
+      if (this.prevMaps.get(p.pid) !== key) mapsChanged.push(p.pid);
+    }
+    this.prevMaps = now;
+    const s: Step = {
+      index: ++this.index,
+      step: input.step,
+      title: input.title,
+      text: [...(input.what ?? []), ...narrate(events), ...(input.why ?? [])],
+      events,
+      meminfo,
+      pageMap,
+      pageMapChanged: pageMap !== this.prevPageMap,
+      maps,
+      mapsChanged,
+      figures: typeof input.figures === 'function' ? input.figures(events) : (input.figures ?? {}),
+    };
+    if (input.error) s.error = input.error;
+    this.prevPageMap = pageMap;
+    this.timeline.push({ step: s.index, title: s.title, meminfo });
+    if (this.peak === null || meminfo.page.alloc > this.allocAt(this.peak)) {
+      this.peak = { step: s.index, title: s.title, pageMap: runs, owners: new Map(this.recorder.owners), maps, tables: this.tablesOfFirst() };
+    }
+    this.emit(s);
+    return s;
+  }
+
+  private allocAt(snap: Snapshot): number {
+    return this.timeline[snap.step - 1].meminfo.page.alloc;
+  }
+
+  private tablesOfFirst(): Snapshot['tables'] {
+    const p = this.vm.processes()[0];
+    if (p === undefined) return null;
+    const tables = processTables(p);
+    return tables === null ? null : { pid: p.pid, tables };
+  }
+}
+
+/**
+ * The page-table tree of a process. memobj does not export it yet: this reads `Process.map.pmap.tables()`, an
+ * `@internal` path, defensively, and returns null if it is not there (the report then says so).
+ */
+export function processTables(p: Process): PmapTable[] | null {
+  try {
+    const map = (p as unknown as { map?: { pmap?: { tables?: () => PmapTable[] } } }).map;
+    const tables = map?.pmap?.tables?.();
+    return Array.isArray(tables) ? tables : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `f`; a `VmError` is returned as `{ code, message }`, anything else propagates. */
+export function attempt<T>(f: () => T): { ok: true; value: T } | { ok: false; code: string; message: string } {
+  try {
+    return { ok: true, value: f() };
+  } catch (e) {
+    if (isVmError(e)) return { ok: false, code: e.code, message: e.message };
+    throw e;
+  }
+}
