@@ -115,7 +115,8 @@ export class Vm {
         const flags = MapFlags.PRIVATE | (hasMmu ? MapFlags.FIXED : 0);
         const object = data === undefined ? null : this.imageObject(data);
         try {
-          mapInto(this.ctx, map, pid, { addr: s.vaddr, size: len, prot: s.prot | Prot.USER, flags, object, offset: 0, shared: false });
+          // Without an MMU the segment goes where its block is: the address is not even a hint.
+          mapInto(this.ctx, map, pid, { addr: hasMmu ? s.vaddr : undefined, size: len, prot: s.prot | Prot.USER, flags, object, offset: 0, shared: false });
         } finally {
           object?.put();
         }

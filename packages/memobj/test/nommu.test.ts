@@ -61,6 +61,16 @@ describe('without an MMU (armv7m)', () => {
     expect(footprint(vm)).toEqual(base);
   });
 
+  it('an image vaddr is not even a hint: unaligned and odd addresses load', () => {
+    const vm = smallVm(armv7m);
+    const p = vm.spawn({ segments: [{ vaddr: 0x1001, size: 100, prot: RW, data: pattern(100, 1) }, { vaddr: 3, size: ps, prot: Prot.READ }] });
+    const maps = vm.maps(p.pid);
+    expect(maps.length).toBe(2);
+    expect(p.read(maps.find((m) => m.prot & Prot.WRITE)!.start, 100)).toEqual(pattern(100, 1));
+    p.exit();
+    vm.check();
+  });
+
   it('a partial munmap keeps the block until the last part goes', () => {
     const vm = smallVm(armv7m);
     const base = footprint(vm);
