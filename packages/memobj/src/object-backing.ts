@@ -173,6 +173,7 @@ export class ObjectBacking implements Backing {
       }
       slot = (offset - this.amapBase) / ps;
       anon = amap.slots[slot];
+      if (anon === undefined) return FaultCode.BAD_ADDRESS;
     } else if (amap === null) {
       try {
         amap = this.createAmap();
