@@ -218,37 +218,42 @@ export class PageAllocator {
       }
     }
     const owned = [0, 0, 0];
+    // One pass over the slots, block by block; cold text (messages, addresses) only when something is wrong.
     for (const b of f.banks) {
       let i = b.first;
       const end = b.first + b.frames;
       while (i < end) {
-        const k = f.order(i);
-        invariant(k !== TAIL, `frame ${i} at ${hex(f.paOf(i))} is a tail with no head before it`);
+        const info = m[i * FRAME_WORDS + W_INFO];
+        const k = info & 0xff;
+        const flag = info >>> 8;
+        const pn = b.pnStart + (i - b.first);
+        if (k === TAIL) invariant(false, `frame ${i} at ${hex(pn * this.pageSize)} is a tail with no head before it`);
         const pages = 2 ** k;
-        const pa = f.paOf(i);
-        invariant(pa % (pages * this.pageSize) === 0, `block at ${hex(pa)} of order ${k} is not naturally aligned`);
-        invariant(i + pages <= end, `block at ${hex(pa)} of order ${k} runs past its bank`);
-        const flag = f.flags(i);
+        if (pn % pages !== 0) invariant(false, `block at ${hex(pn * this.pageSize)} of order ${k} is not naturally aligned`);
+        if (i + pages > end) invariant(false, `block at ${hex(pn * this.pageSize)} of order ${k} runs past its bank`);
+        const tail = TAIL | (flag << 8);
         for (let t = i + 1; t < i + pages; t++) {
-          invariant(f.order(t) === TAIL, `frame ${t} inside block ${hex(pa)} is marked as a head`);
-          invariant(f.flags(t) === flag, `frame ${t} inside block ${hex(pa)} has flags differing from its head`);
+          if (m[t * FRAME_WORDS + W_INFO] !== tail) {
+            invariant(f.order(t) === TAIL, `frame ${t} inside block ${hex(pn * this.pageSize)} is marked as a head`);
+            invariant(false, `frame ${t} inside block ${hex(pn * this.pageSize)} has flags differing from its head`);
+          }
         }
         if (flag & FRAME_FREE) {
-          invariant(flag === FRAME_FREE, `free block ${hex(pa)} carries owner/usage bits`);
-          invariant(onList[i] === 1, `free block ${hex(pa)} of order ${k} is on no free list`);
+          invariant(flag === FRAME_FREE, `free block ${hex(pn * this.pageSize)} carries owner/usage bits`);
+          invariant(onList[i] === 1, `free block ${hex(pn * this.pageSize)} of order ${k} is on no free list`);
           if (k < this.maxOrder) {
-            const size = pages * this.pageSize;
-            const buddyPa = (pa / size) % 2 === 0 ? pa + size : pa - size;
-            const j = f.indexOf(buddyPa);
+            const buddy = pn ^ pages;
+            const inBank = buddy >= b.pnStart && buddy + pages <= b.pnEnd;
+            const j = i + (buddy - pn);
             invariant(
-              !(j >= 0 && f.order(j) === k && f.flags(j) === FRAME_FREE),
-              `free block ${hex(pa)} and its free buddy ${hex(buddyPa)} of order ${k} were not merged`,
+              !(inBank && m[j * FRAME_WORDS + W_INFO] === (k | (FRAME_FREE << 8))),
+              `free block ${hex(pn * this.pageSize)} and its free buddy ${hex(buddy * this.pageSize)} of order ${k} were not merged`,
             );
           }
         } else {
-          invariant(onList[i] === 0, `allocated block ${hex(pa)} is on a free list`);
+          invariant(onList[i] === 0, `allocated block ${hex(pn * this.pageSize)} is on a free list`);
           const owner = (flag & OWNER_MASK) >> OWNER_SHIFT;
-          invariant(owner <= PageOwner.APP, `block ${hex(pa)} has unknown owner ${owner}`);
+          invariant(owner <= PageOwner.APP, `block ${hex(pn * this.pageSize)} has unknown owner ${owner}`);
           owned[owner] += pages;
         }
         i += pages;
@@ -266,8 +271,9 @@ export class PageAllocator {
     for (let pa = chunk; pa < chunk + CHUNK_SIZE; pa += this.pageSize) {
       const i = f.indexOf(pa);
       if (i < 0 || (f.flags(i) & FRAME_FREE) === 0) continue;
-      const bytes = this.mem.read(pa, Math.min(this.pageSize, CHUNK_SIZE));
-      invariant(bytes.every((v) => v === 0), `free frame ${hex(pa)} holds old data`);
+      for (let off = 0; off < Math.min(this.pageSize, CHUNK_SIZE); off += 4) {
+        if (this.mem.read32(pa + off) !== 0) invariant(false, `free frame ${hex(pa)} holds old data`);
+      }
     }
   }
 
