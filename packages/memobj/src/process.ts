@@ -23,7 +23,7 @@ export interface ProcessMmapOptions {
   offset?: number;
 }
 
-/** @internal What a process needs from the `Vm` that made it. */
+/** What a process needs from the `Vm` that made it (the `Vm` is the only implementation). */
 export interface ProcessHost {
   readonly ctx: MemContext;
   /** Registers a process made by fork. */
@@ -45,7 +45,7 @@ export class Process {
   private readonly host: ProcessHost;
   private vmmap: VmMap | null;
 
-  /** @internal */
+  /** Processes are made by `vm.spawn()` and `process.fork()`. */
   constructor(host: ProcessHost, pid: number, map: VmMap) {
     this.host = host;
     this.pid = pid;
