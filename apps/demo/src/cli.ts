@@ -1,4 +1,5 @@
 import { main } from './main.js';
+import { ttyProgress } from './progress.js';
 
 // `vmlayers-demo | head` closes the pipe early: stop quietly, as a Unix tool does.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -9,4 +10,5 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 process.exitCode = main(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  progress: (label) => (process.stderr.isTTY ? ttyProgress(process.stderr, label) : undefined),
 });

@@ -57,6 +57,9 @@ export function meminfoLine(i: MemInfo, pageSize: number): string {
 export function shown(b: Uint8Array): string {
   const end = b.indexOf(0);
   const text = b.subarray(0, end < 0 ? b.length : end);
-  if (text.length > 0 && text.every((c) => c >= 0x20 && c < 0x7f)) return JSON.stringify(new TextDecoder().decode(text));
+  if (text.length > 0 && text.every((c) => c >= 0x20 && c < 0x7f)) {
+    const s = new TextDecoder().decode(text.subarray(0, 48));
+    return JSON.stringify(s) + (text.length > 48 ? ` … (${b.length} bytes)` : '');
+  }
   return [...b.subarray(0, 16)].map((c) => c.toString(16).padStart(2, '0')).join(' ') + (b.length > 16 ? ' …' : '');
 }

@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { VmError, boards, isVmError } from '@vmlayers/phys';
 import { ARCHES, ARCH_NAMES } from './arches.js';
 import { parseSize } from './format.js';
 import { jsonStep, printStep } from './print.js';
+import type { Step } from './step.js';
+import { ReplayError, replayTrace } from './replay.js';
 import { runScenario } from './scenario.js';
+import { TraceError, parseTrace } from './trace.js';
 
 export const USAGE = `Usage: vmlayers-demo [options]
 
@@ -15,14 +19,19 @@ Options:
   --arch NAME        ${ARCH_NAMES.join(' | ')} (default sv39)
   --board NAME       board preset (${boards.names().join(', ')}); default the architecture's
   --ram SIZE         a single RAM bank of SIZE bytes instead (e.g. 16M, 512k)
+  --trace FILE       replay the workload in FILE instead of the scenario (format: apps/demo/README.md;
+                     samples in apps/demo/traces/); vm.check() runs after every line
   --json             one JSON object per step instead of prose
   -h, --help         this text
 
-Exit status: 0 on success, 2 on bad usage, 1 when the subsystem reports an error.`;
+Exit status: 0 on success, 2 on bad usage (a bad trace line included: FILE:LINE on stderr), 1 when the
+subsystem reports an error or a trace does not replay as written.`;
 
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /** Progress of a long replay (the CLI gives one only when stderr is a terminal). */
+  progress?: (label: string) => ((done: number, total: number) => void) | undefined;
 }
 
 /** Runs the demo CLI with `argv` (without node and script); returns the exit status. */
@@ -35,6 +44,7 @@ export function main(argv: string[], io: Io): number {
         arch: { type: 'string', default: 'sv39' },
         board: { type: 'string' },
         ram: { type: 'string' },
+        trace: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -66,9 +76,31 @@ export function main(argv: string[], io: Io): number {
       if (!Number.isSafeInteger(ramSize) || ramSize <= 0) throw new VmError('EINVAL', `--ram ${values.ram} is not a size (try 64M)`);
     }
     const options = { arch, board: values.board, ramSize };
-    runScenario(options, (s) => (values.json ? io.out(jsonStep(s)) : printStep(s, arch, io.out)));
+    const emit = (s: Step) => (values.json ? io.out(jsonStep(s)) : printStep(s, arch, io.out));
+    if (values.trace !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(values.trace, 'utf8');
+      } catch (e) {
+        io.err(`vmlayers-demo: cannot read trace ${values.trace}: ${(e as Error).message}`);
+        return 2;
+      }
+      // The whole file is parsed and checked before the vm boots: a bad line changes nothing.
+      const trace = parseTrace(text, values.trace);
+      replayTrace(trace, options, emit, io.progress?.(values.trace));
+    } else {
+      runScenario(options, emit);
+    }
     return 0;
   } catch (e) {
+    if (e instanceof ReplayError) {
+      io.err(`vmlayers-demo: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof TraceError) {
+      io.err(`vmlayers-demo: ${e.message}`);
+      return 2;
+    }
     if (isVmError(e)) {
       io.err(`vmlayers-demo: ${e.message}`);
       return 1;

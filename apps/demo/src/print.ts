@@ -4,6 +4,12 @@ import type { Step } from './step.js';
 
 /** A step as prose: title, what happened and why, meminfo, the maps and the page map where they changed. */
 export function printStep(s: Step, arch: PmapFactory, out: (line: string) => void): void {
+  if (s.step === 'line') {
+    // A trace line: what it did and its events; the figures come in the summary.
+    out(`${String(s.index).padStart(4)}  ${s.title}`);
+    for (const t of s.text) out(`        ${t}`);
+    return;
+  }
   out(`== ${s.index}. ${s.title}`);
   for (const t of s.text) out(t);
   out(meminfoLine(s.meminfo, arch.pageSize));

@@ -25,21 +25,7 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
   const mmu = arch.capabilities.hasMmu;
   const boot = vm.meminfo();
 
-  const regions = vm.board.regions
-    .map((r) => `  ${addr(r.base, 9)}-${addr(r.base + r.size, 9)}  ${r.kind.padEnd(8)} ${r.name} (${bytes(r.size)})`)
-    .join('\n');
-  session.step({
-    step: 'boot',
-    title: `boot ${arch.name} on ${vm.board.name}`,
-    what: [
-      `Board ${vm.board.name}, architecture ${arch.name} (${mmu ? 'MMU with page tables' : 'no MMU: one flat address space behind an MPU'}), ${bytes(ps)} pages. Its memory map:\n${regions}`,
-    ],
-    why: [
-      `Reserved regions are frames owned by BOOT (B); the kernel took ${(boot.page.alloc - boot.page.boot) / ps} frames for its ` +
-        `${mmu ? 'page tables (P) and heap (H)' : 'heap (H)'}; the rest is free (.). These figures are what exit must give back.`,
-    ],
-    figures: { arch: arch.name, board: vm.board.name, pageSize: ps, hasMmu: mmu, kernelFrames: (boot.page.alloc - boot.page.boot) / ps },
-  });
+  bootStep(session);
 
   const a = vm.spawn();
   const b = vm.spawn();
@@ -230,4 +216,27 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
     },
   });
   return session;
+}
+
+/** The first step of every run: the board's memory map, the page map and meminfo after boot. */
+export function bootStep(session: Session): void {
+  const { vm, arch } = session;
+  const ps = arch.pageSize;
+  const mmu = arch.capabilities.hasMmu;
+  const boot = vm.meminfo();
+  const regions = vm.board.regions
+    .map((r) => `  ${addr(r.base, 9)}-${addr(r.base + r.size, 9)}  ${r.kind.padEnd(8)} ${r.name} (${bytes(r.size)})`)
+    .join('\n');
+  session.step({
+    step: 'boot',
+    title: `boot ${arch.name} on ${vm.board.name}`,
+    what: [
+      `Board ${vm.board.name}, architecture ${arch.name} (${mmu ? 'MMU with page tables' : 'no MMU: one flat address space behind an MPU'}), ${bytes(ps)} pages. Its memory map:\n${regions}`,
+    ],
+    why: [
+      `Reserved regions are frames owned by BOOT (B); the kernel took ${(boot.page.alloc - boot.page.boot) / ps} frames for its ` +
+        `${mmu ? 'page tables (P) and heap (H)' : 'heap (H)'}; the rest is free (.). These figures are what exit must give back.`,
+    ],
+    figures: { arch: arch.name, board: vm.board.name, pageSize: ps, hasMmu: mmu, kernelFrames: (boot.page.alloc - boot.page.boot) / ps },
+  });
 }

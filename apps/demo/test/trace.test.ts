@@ -1,0 +1,117 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+import { TraceError, parseTrace } from '../src/trace.js';
+
+function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { status, out: out.join('\n'), err: err.join('\n') };
+}
+
+function file(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vmlayers-trace-'));
+  const path = join(dir, 'bad.trace');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('parseTrace', () => {
+  it('reads every operation, sizes in bytes and pages, comments and expectations', () => {
+    const t = parseTrace(
+      [
+        '# a comment',
+        'spawn a',
+        'object o 2p "hi"',
+        'mmap a r 16K rw private # trailing comment',
+        'mmap a t 2p rx private object o 1p',
+        'fork a b',
+        'expect ENOSYS on nommu',
+        'expect ENOMEM',
+        'mprotect b r 0 1p r',
+        'write b r 4096 "x y"',
+        'write b r 0 2p 0x11',
+        'read a r 0 "x"',
+        'read a r 1p 4',
+        'munmap a r 0 1p',
+        'munmap a r',
+        'release o',
+        'exit b',
+        'exit a',
+      ].join('\n'),
+      'ok.trace',
+    );
+    expect(t.ops.map((o) => o.op)).toEqual(['spawn', 'object', 'mmap', 'mmap', 'fork', 'mprotect', 'write', 'write', 'read', 'read', 'munmap', 'munmap', 'release', 'exit', 'exit']);
+    expect(t.ops[2]).toMatchObject({ line: 4, size: { n: 16384, pages: false }, prot: 3, shared: false });
+    expect(t.ops[3]).toMatchObject({ object: 'o', offset: { n: 1, pages: true }, prot: 5 });
+    expect(t.ops[4].expect).toEqual([{ errno: 'ENOSYS', on: ['nommu'] }, { errno: 'ENOMEM' }]);
+    expect(t.ops[6]).toMatchObject({ data: { text: 'x y' }, offset: { n: 4096, pages: false } });
+    expect(t.ops[7]).toMatchObject({ data: { size: { n: 2, pages: true }, byte: 0x11 } });
+    expect(t.ops[9]).toMatchObject({ data: { size: { n: 4, pages: false } } });
+  });
+
+  it.each([
+    ['spawn a\nfrobnicate a', 2, /unknown operation frobnicate/],
+    ['write a r 0 "x"', 1, /no process a here \(spawn or fork it first/],
+    ['spawn a\nspawn a', 2, /process a already exists/],
+    ['spawn a\nexit a\nwrite a r 0 "x"', 3, /no process a here/],
+    ['spawn a\nmmap a r 1p rw private\nmunmap a r\nread a r 0 1', 4, /process a has no region r here/],
+    ['spawn a\nmmap a r 1p rwz private', 2, /protection must be letters of rwx or none, got rwz/],
+    ['spawn a\nmmap a r 1p rw public', 2, /sharing must be private or shared, got public/],
+    ['spawn a\nmmap a r lots rw private', 2, /lots is not a size/],
+    ['spawn a\nmmap a r 0 rw private', 2, /a size must not be zero/],
+    ['spawn a\nmmap a r 1p rw private object nope', 2, /no object nope here/],
+    ['expect ENOMEM', 1, /expect must follow the operation/],
+    ['spawn a\n\nmmap a r 1p rw private\n# c\nexpect EBOGUS', 5, /EBOGUS is not an errno/],
+    ['spawn a\nexpect ENOMEM on vax', 2, /vax is not an architecture/],
+    ['spawn a\nexpect ENOMEM at sv39', 2, /expect takes ERRNO \[on/],
+    ['spawn a\nmmap a r 1p rw private\nwrite a r 0 "unterminated', 3, /unterminated string/],
+    ['spawn a\nmmap a r 1p rw private\nwrite a r 0 1p 300', 3, /300 is not a byte/],
+    ['spawn a\nfork a', 2, /fork takes PARENT CHILD, got a/],
+    ['spawn 9a', 1, /process name 9a must be a letter/],
+    ['release o', 1, /no object o here/],
+  ])('%j: line %i is refused', (text, line, message) => {
+    let err: unknown;
+    try {
+      parseTrace(text, 'bad.trace');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TraceError);
+    expect((err as TraceError).line).toBe(line);
+    expect((err as TraceError).message).toMatch(new RegExp(`^bad\\.trace:${line}: ${message.source}`));
+  });
+});
+
+describe('vmlayers-demo --trace', () => {
+  it('refuses a bad line naming file and line, with status 2, before booting anything', () => {
+    const path = file('spawn a\nmmap a heap 4p rw private\nwrite a heap 0 "ok"\nwrite a heap zero "bad"\nexit a\n');
+    const r = run('--trace', path);
+    expect(r.status).toBe(2);
+    expect(r.err).toBe(`vmlayers-demo: ${path}:4: zero is not a size (bytes, 16K, 1M, or pages: 3p)`);
+    // Nothing ran: not even the boot step.
+    expect(r.out).toBe('');
+  });
+
+  it('stops with status 1 at a line that does not replay as written', () => {
+    const path = file('spawn a\nmmap a heap 1p r private\nwrite a heap 0 "no"\nexit a\n');
+    const r = run('--trace', path, '--json');
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(new RegExp(`^vmlayers-demo: ${path}:3: write a heap 0 "no": EACCES: .* \\(add "expect EACCES" after it if this is intended\\)$`));
+    const expected = file('spawn a\nmmap a heap 1p r private\nwrite a heap 0 "no"\nexpect EFAULT\nexit a\n');
+    expect(run('--trace', expected).err).toMatch(/:3: write a heap 0 "no": EACCES: .*; the trace expects EFAULT on sv39$/);
+    const missing = file('spawn a\nexpect ENOMEM\n');
+    expect(run('--trace', missing).err).toMatch(/:1: spawn a: expected ENOMEM on sv39, the operation succeeded/);
+    const differs = file('spawn a\nmmap a heap 1p rw private\nread a heap 0 "x"\n');
+    expect(run('--trace', differs).err).toMatch(/:3: read a heap 0 "x": read 00, the trace expects "x"$/);
+  });
+
+  it('reports a missing file with status 2', () => {
+    const r = run('--trace', '/nonexistent/x.trace');
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/cannot read trace \/nonexistent\/x\.trace: ENOENT/);
+  });
+});
