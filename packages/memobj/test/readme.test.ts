@@ -1,19 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-
-const read = (p: string) => readFileSync(new URL(p, import.meta.url), 'utf8');
+import { captureLog, readmeShows } from '@vmlayers/testkit';
+import { describe, expect, it } from 'vitest';
 
 describe('README example', () => {
-  afterEach(() => vi.restoreAllMocks());
-
   it('is the README verbatim', () => {
-    expect(read('../README.md')).toContain('```ts\n' + read('../examples/basic.ts') + '```');
+    expect(readmeShows(new URL('../README.md', import.meta.url), new URL('../examples/basic.ts', import.meta.url))).toBe(true);
   });
 
   it('runs and prints what the README says', async () => {
-    const lines: unknown[][] = [];
-    vi.spyOn(console, 'log').mockImplementation((...args) => void lines.push(args));
-    await import('../examples/basic.js');
+    const lines = await captureLog(() => import('../examples/basic.js'));
     expect(lines[0]).toEqual(['parent heap', '|', 'child! heap', '|', 1]);
     expect(lines[1]).toEqual(['hello']);
     expect(lines[2]).toEqual(['EACCES']);
