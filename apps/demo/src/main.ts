@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { VmError, boards, isVmError } from '@vmlayers/phys';
 import { ARCHES, ARCH_NAMES } from './arches.js';
 import { parseSize } from './format.js';
+import { htmlReport } from './html-report.js';
 import { jsonStep, printStep } from './print.js';
 import type { Step } from './step.js';
 import { ReplayError, replayTrace } from './replay.js';
@@ -22,6 +23,8 @@ Options:
   --trace FILE       replay the workload in FILE instead of the scenario (format: apps/demo/README.md;
                      samples in apps/demo/traces/); vm.check() runs after every line
   --json             one JSON object per step instead of prose
+  --html FILE        also write a self-contained report page to FILE: the frame map coloured by owner, each
+                     process's map, one process's page-table tree, the meminfo timeline as a chart
   -h, --help         this text
 
 Exit status: 0 on success, 2 on bad usage (a bad trace line included: FILE:LINE on stderr), 1 when the
@@ -46,6 +49,7 @@ export function main(argv: string[], io: Io): number {
         ram: { type: 'string' },
         trace: { type: 'string' },
         json: { type: 'boolean', default: false },
+        html: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -76,7 +80,13 @@ export function main(argv: string[], io: Io): number {
       if (!Number.isSafeInteger(ramSize) || ramSize <= 0) throw new VmError('EINVAL', `--ram ${values.ram} is not a size (try 64M)`);
     }
     const options = { arch, board: values.board, ramSize };
-    const emit = (s: Step) => (values.json ? io.out(jsonStep(s)) : printStep(s, arch, io.out));
+    const steps: Step[] = [];
+    const emit = (s: Step) => {
+      if (values.html !== undefined) steps.push(s);
+      if (values.json) io.out(jsonStep(s));
+      else printStep(s, arch, io.out);
+    };
+    let session;
     if (values.trace !== undefined) {
       let text: string;
       try {
@@ -87,9 +97,19 @@ export function main(argv: string[], io: Io): number {
       }
       // The whole file is parsed and checked before the vm boots: a bad line changes nothing.
       const trace = parseTrace(text, values.trace);
-      replayTrace(trace, options, emit, io.progress?.(values.trace));
+      session = replayTrace(trace, options, emit, io.progress?.(values.trace));
     } else {
-      runScenario(options, emit);
+      session = runScenario(options, emit);
+    }
+    if (values.html !== undefined) {
+      const what = values.trace === undefined ? 'the scenario' : values.trace;
+      try {
+        writeFileSync(values.html, htmlReport(session, steps, `vmlayers: ${what} on ${arch.name}`));
+      } catch (e) {
+        io.err(`vmlayers-demo: cannot write ${values.html}: ${(e as Error).message}`);
+        return 1;
+      }
+      if (!values.json) io.out(`Report written to ${values.html}.`);
     }
     return 0;
   } catch (e) {

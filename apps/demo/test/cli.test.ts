@@ -13,7 +13,7 @@ describe('vmlayers-demo', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
     expect(r.out).toContain('Usage: vmlayers-demo');
-    for (const flag of ['--arch', '--board', '--ram', '--json', '--help']) expect(r.out).toContain(flag);
+    for (const flag of ['--arch', '--board', '--ram', '--trace', '--json', '--html', '--help']) expect(r.out).toContain(flag);
     expect(r.err).toBe('');
   });
 
