@@ -142,7 +142,7 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
     session.step({
       step: 'fork',
       title: `fork pid ${a.pid}: refused`,
-      what: [`pid ${a.pid} asks to fork: ${forked.code} (${forked.message}).`],
+      what: [`pid ${a.pid} asks to fork: ${forked.message}.`],
       why: [
         'Fork gives the child the same addresses backed by other frames; without an MMU an address is a physical address, so there is no copy-on-write and no fork, as on the original’s no-MMU targets. Processes share memory through a common object instead.',
       ],
@@ -175,7 +175,7 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
     title: `mprotect and a protection fault`,
     what: [
       `pid ${a.pid} makes the first heap page read-only (mprotect ${addr(heap)}, ${bytes(ps)}, r--): its heap mapping is split in two.`,
-      denied.ok ? `Its write there succeeded (unexpected).` : `Its write there is refused: ${denied.code} (${denied.message}).`,
+      denied.ok ? `Its write there succeeded (unexpected).` : `Its write there is refused: ${denied.message}.`,
     ],
     why: [
       mmu
