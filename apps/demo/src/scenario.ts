@@ -93,17 +93,20 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
   });
 
   let child: Process | null = null;
+  const beforeFork = vm.meminfo();
   const forked = attempt(() => a.fork());
   if (forked.ok) {
     child = forked.value;
+    const afterFork = vm.meminfo();
+    const tableFrames = (beforeFork.page.free - afterFork.page.free) / ps;
     session.step({
       step: 'fork',
       title: `fork pid ${a.pid}`,
       what: [`pid ${a.pid} forks: pid ${child.pid} gets a copy of its address space (${vm.maps(child.pid).length} mappings).`],
       why: [
-        `Fork copies map entries and page tables, not pages: private pages are now shared by both and write-protected in both (copy-on-write); the shared page stays shared; the image stays one frame.`,
+        `Fork copies map entries and page tables, not pages: it took ${tableFrames} frame${tableFrames === 1 ? '' : 's'} for the child's page tables and ${afterFork.map.entries - beforeFork.map.entries} map entries. Private pages are now shared by both and write-protected in both (copy-on-write); the shared page stays shared; the image stays one frame.`,
       ],
-      figures: { child: child.pid, parent: a.pid, mappings: vm.maps(child.pid).length },
+      figures: { child: child.pid, parent: a.pid, mappings: vm.maps(child.pid).length, framesTaken: tableFrames, entriesTaken: afterFork.map.entries - beforeFork.map.entries },
     });
 
     const c = child;

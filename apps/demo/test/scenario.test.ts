@@ -82,7 +82,11 @@ describe.each(['sv39', 'ia32'])('the scenario on %s (MMU)', (name) => {
 
   it('forks without copying a page', () => {
     const s = by(steps, 'fork');
-    expect(s.figures).toMatchObject({ child: 3, parent: 1, mappings: 3 });
+    expect(s.figures).toMatchObject({ child: 3, parent: 1, mappings: 3, entriesTaken: 3 });
+    // Only the child's page tables: no page is copied, so no user frame is taken.
+    expect(s.figures.framesTaken).toBeGreaterThan(0);
+    expect(count(s, 'alloc')).toBe(0);
+    expect(s.meminfo.page.free).toBe(by(steps, 'image').meminfo.page.free - (s.figures.framesTaken as number) * ps);
     expect(s.events).toEqual([{ type: 'fork', pid: 3, parent: 1 }]);
     expect(s.maps[3]).toEqual(s.maps[1]);
     const before = by(steps, 'image').meminfo;
