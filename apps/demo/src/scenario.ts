@@ -104,7 +104,7 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
       title: `fork pid ${a.pid}`,
       what: [`pid ${a.pid} forks: pid ${child.pid} gets a copy of its address space (${vm.maps(child.pid).length} mappings).`],
       why: [
-        `Fork copies map entries and page tables, not pages: it took ${tableFrames} frame${tableFrames === 1 ? '' : 's'} for the child's page tables and ${afterFork.map.entries - beforeFork.map.entries} map entries. Private pages are now shared by both and write-protected in both (copy-on-write); the shared page stays shared; the image stays one frame.`,
+        `Fork copies map entries, not pages and not page tables: it took ${afterFork.map.entries - beforeFork.map.entries} map entries and ${tableFrames} frame${tableFrames === 1 ? '' : 's'} for the child's page-table root; the child's translations come on its faults. Private pages are now shared by both, write-protected in the parent (copy-on-write); the shared page stays shared; the image stays one frame.`,
       ],
       figures: { child: child.pid, parent: a.pid, mappings: vm.maps(child.pid).length, framesTaken: tableFrames, entriesTaken: afterFork.map.entries - beforeFork.map.entries },
     });
