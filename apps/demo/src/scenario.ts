@@ -58,7 +58,7 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
     ],
     why: [
       mmu
-        ? `mmap only reserved address space (and kernel heap for the shared object); user frames came on the first touch, one per page touched (${(beforeTouch.page.free - afterTouch.page.free) / ps} frames with the page tables they needed). Heap pages 1 and 3 still cost nothing.`
+        ? `mmap only reserved address space (and kernel heap for the shared object); user frames came on the first touch, one per page touched (${(beforeTouch.page.free - afterTouch.page.free) / ps} frames, page tables and kernel heap included). Heap pages 1 and 3 still cost nothing.`
         : `Without an MMU nothing can fault in later: mmap took each mapping's whole block at once, zeroed, at its physical address (va = pa), and the writes took no frame (${(beforeTouch.page.free - afterTouch.page.free) / ps}).`,
     ],
     figures: (events) => ({
