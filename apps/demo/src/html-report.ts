@@ -53,7 +53,7 @@ export function htmlReport(session: Session, steps: readonly Step[], title: stri
 
   let tables: string;
   if (peak.tables === null) {
-    tables = '<p>No process was alive then, or this build of memobj does not expose page tables.</p>';
+    tables = '<p>No process was alive then.</p>';
   } else if (arch.capabilities.hasMmu) {
     const items = peak.tables.tables
       .map((t) => `<li style="margin-left:${t.level * 1.5}em"><b>level ${t.level}</b> table at ${addr(t.pa)}, first va ${addr(t.va)}, ${t.entries} valid entr${t.entries === 1 ? 'y' : 'ies'}</li>`)

@@ -112,22 +112,7 @@ export class Session {
   private tablesOfFirst(): Snapshot['tables'] {
     const p = this.vm.processes()[0];
     if (p === undefined) return null;
-    const tables = processTables(p);
-    return tables === null ? null : { pid: p.pid, tables };
-  }
-}
-
-/**
- * The page-table tree of a process. memobj does not export it yet: this reads `Process.map.pmap.tables()`, an
- * `@internal` path, defensively, and returns null if it is not there (the report then says so).
- */
-export function processTables(p: Process): PmapTable[] | null {
-  try {
-    const map = (p as unknown as { map?: { pmap?: { tables?: () => PmapTable[] } } }).map;
-    const tables = map?.pmap?.tables?.();
-    return Array.isArray(tables) ? tables : null;
-  } catch {
-    return null;
+    return { pid: p.pid, tables: this.vm.tables(p.pid) };
   }
 }
 

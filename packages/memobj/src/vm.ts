@@ -1,5 +1,5 @@
 import { BoardMemoryMap, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant } from '@vmlayers/phys';
-import type { FaultInjector, PageMapRun, PmapFactory } from '@vmlayers/phys';
+import type { FaultInjector, PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { Kmalloc } from '@vmlayers/kmalloc';
 import { createKernelMap } from '@vmlayers/mapper';
 import type { KernelMap } from '@vmlayers/mapper';
@@ -181,6 +181,16 @@ export class Vm {
     const p = this.procs.get(pid);
     if (p === undefined) throw new VmError('ENOENT', `no process with pid ${describe(pid)}`);
     return p.map.entries().map((e) => ({ start: e.start, end: e.end, prot: e.prot, flags: e.flags, offset: e.offset, object: e.backing.name }));
+  }
+
+  /**
+   * The page-table tree of process `pid`, root first (`Pmap.tables()`: level, physical address, first virtual
+   * address, valid entries; the MPU regions it holds without an MMU). Unknown pid → `ENOENT`.
+   */
+  tables(pid: number): PmapTable[] {
+    const p = this.procs.get(pid);
+    if (p === undefined) throw new VmError('ENOENT', `no process with pid ${describe(pid)}`);
+    return p.map.pmap.tables();
   }
 
   /** The physical page map, run-length encoded with the original's markers (`formatPageMap` prints it). */

@@ -210,3 +210,17 @@ describe.each(ARCHS.map((a) => [a.name, a] as const))('Vm and Process on %s', (_
     expect(vm.objects()).toEqual([]);
   });
 });
+
+describe('Vm.tables', () => {
+  it('lists a process page-table tree, root first; unknown pid → ENOENT', () => {
+    const vm = createVm({ arch: sv39 });
+    const p = vm.spawn();
+    const va = p.mmap({ size: 4096, prot: Prot.READ | Prot.WRITE, flags: MapFlags.PRIVATE });
+    p.write(va, Uint8Array.of(1));
+    const t = vm.tables(p.pid);
+    // Sv39: the root, one level-1 and one level-0 table for the touched page.
+    expect(t.map((x) => x.level)).toEqual([0, 1, 2]);
+    expect(t[0].va).toBe(0);
+    expect(() => vm.tables(999)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});
