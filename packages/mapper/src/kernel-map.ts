@@ -21,6 +21,12 @@ export interface KernelMapOptions {
   board?: BoardMemoryMap;
   /** Map entries in the pool, fixed for the kernel's life; default one per 3 free pages, as the original. */
   entries?: number;
+  /**
+   * Told of every access through an `AddressSpace` that is refused (`code`: `FaultCode.NOT_MAPPED`, `PROTECTION`,
+   * `NO_MEMORY`…), just before the `VmError` is thrown: `owner` is the process map's owner (-1 for the kernel map),
+   * `va` the address that faulted, `access` the `Access` bits. For tracing; it must not throw.
+   */
+  onAccessFault?: (owner: number, va: number, access: number, code: number) => void;
 }
 
 /**
@@ -229,6 +235,7 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
     leafSpan,
     maps: new Set(),
     nextId: 1,
+    onAccessFault: options.onAccessFault,
   };
   const kmap = new KernelMapImpl(ctx, kpmap);
   try {

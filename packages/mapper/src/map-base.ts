@@ -33,6 +33,8 @@ export interface KernelContext {
   /** Every live map, the kernel map included. */
   readonly maps: Set<MapBase>;
   nextId: number;
+  /** See `KernelMapOptions.onAccessFault`. */
+  readonly onAccessFault?: (owner: number, va: number, access: number, code: number) => void;
 }
 
 /**
@@ -726,14 +728,24 @@ export class MapBase implements AddressSpace {
 
   /** The physical address of `va` for `access` (mode bits included), faulting and retrying once. */
   pageFor(va: number, access: number): number {
-    if (!this.mmu) return flatPageFor(this.tree, this.pmap, va, access);
+    if (!this.mmu) {
+      const r = flatPageFor(this.tree, this.pmap, va, access);
+      if (r < 0) throw this.refuse(r, va, access);
+      return r;
+    }
     let pa = this.pmap.translate(va, access);
     if (pa >= 0) return pa;
     const r = this.fault(va, access);
-    if (r < 0) throw faultError(r, va);
+    if (r < 0) throw this.refuse(r, va, access);
     pa = this.pmap.translate(va, access);
-    if (pa < 0) throw faultError(pa === FaultCode.NOT_MAPPED ? FaultCode.NOT_MAPPED : FaultCode.PROTECTION, va);
+    if (pa < 0) throw this.refuse(pa === FaultCode.NOT_MAPPED ? FaultCode.NOT_MAPPED : FaultCode.PROTECTION, va, access);
     return pa;
+  }
+
+  // The error for a refused access, after telling the onAccessFault listener (if any).
+  private refuse(code: number, va: number, access: number): VmError {
+    this.ctx.onAccessFault?.(this.owner, va, access, code);
+    return faultError(code, va);
   }
 
 }

@@ -2,7 +2,7 @@ import { FaultCode } from '@vmlayers/phys';
 import type { BoardMemoryMap, Pmap } from '@vmlayers/phys';
 import type { GapTree } from './gap-tree.js';
 import { NIL } from './entry-pool.js';
-import { allows, faultError } from './internal/protection.js';
+import { allows } from './internal/protection.js';
 
 /*
  * The no-MMU side of a map (DESIGN §3, "No-MMU mode"). There is one flat address space: every process map is a view
@@ -38,14 +38,15 @@ export function grantRegion(pmap: Pmap, board: BoardMemoryMap, pa: number, len: 
 }
 
 /**
- * The address of `va` for `access` in a view: the entry must be the view's and allow the access (checked here,
- * `EFAULT`/`EACCES`), then the MPU must agree (`pmap.translate`). Without an MMU the address is `va` itself.
+ * The address of `va` for `access` in a view, or a negative `FaultCode`: the entry must be the view's and allow the
+ * access (checked here: `NOT_MAPPED`/`PROTECTION`), then the MPU must agree (`pmap.translate`). Without an MMU the
+ * address is `va` itself.
  */
 export function flatPageFor(tree: GapTree, pmap: Pmap, va: number, access: number): number {
   const e = tree.containing(va);
-  if (e === NIL) throw faultError(FaultCode.NOT_MAPPED, va);
-  if (!allows(tree.pool.prot[e], access)) throw faultError(FaultCode.PROTECTION, va);
+  if (e === NIL) return FaultCode.NOT_MAPPED;
+  if (!allows(tree.pool.prot[e], access)) return FaultCode.PROTECTION;
   const r = pmap.translate(va, access);
-  if (r < 0) throw faultError(r === FaultCode.PROTECTION ? r : FaultCode.NOT_MAPPED, va);
+  if (r < 0) return r === FaultCode.PROTECTION ? r : FaultCode.NOT_MAPPED;
   return va;
 }
