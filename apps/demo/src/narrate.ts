@@ -5,6 +5,12 @@ import { addr, bytes } from './format.js';
 /** How many page faults a step tells one by one before summing the rest up. */
 const FAULTS_TOLD = 4;
 
+const REFUSALS: Record<NonNullable<VmEvent['result']>, string> = {
+  EACCES: 'the mapping there does not allow that access',
+  EFAULT: 'nothing is mapped there',
+  ENOMEM: 'no memory was left to map the page',
+};
+
 function verb(access: number): string {
   if (access & Access.WRITE) return 'writes';
   if (access & Access.EXEC) return 'executes';
@@ -36,6 +42,12 @@ export function narrate(input: readonly VmEvent[]): string[] {
   let i = 0;
   while (i < events.length) {
     const e = events[i];
+    if (e.type === 'fault' && e.result !== undefined) {
+      // A refused access: the map answered, no memory object was asked.
+      out.push(`pid ${e.pid} ${verb(e.access ?? 0)} ${addr(e.va!)}: refused with ${e.result} — ${REFUSALS[e.result]}.`);
+      i++;
+      continue;
+    }
     if (e.type === 'fault') {
       // A fault and what served it: the alloc / zero-fill / cow events of the same page that follow it.
       let j = i + 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Prot } from '@vmlayers/phys';
+import { Access, Prot } from '@vmlayers/phys';
 import { ARCHES } from '../src/arches.js';
 import { main } from '../src/main.js';
 
@@ -117,7 +117,9 @@ describe.each(['sv39', 'ia32'])('the scenario on %s (MMU)', (name) => {
     const s = by(steps, 'protect');
     expect(s.figures).toMatchObject({ errno: 'EACCES', stillReads: 'parent heap', heapEntries: 2 });
     expect(s.error?.code).toBe('EACCES');
-    expect(s.events).toEqual([]);
+    // The refusal is narrated from its event: no memory object was asked, nothing else happened.
+    expect(s.events).toEqual([{ type: 'fault', pid: 1, va: 0x1000, access: Access.WRITE | Access.USER, result: 'EACCES' }]);
+    expect(s.text.some((l) => l.includes('refused with EACCES'))).toBe(true);
     expect(s.maps[1][0]).toMatchObject({ start: 0x1000, end: 0x1000 + ps });
     expect(s.maps[1][0].prot & Prot.WRITE).toBe(0);
   });

@@ -1,4 +1,4 @@
-import { BoardMemoryMap, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant } from '@vmlayers/phys';
+import { BoardMemoryMap, FaultCode, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant } from '@vmlayers/phys';
 import type { FaultInjector, PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { Kmalloc } from '@vmlayers/kmalloc';
 import { createKernelMap } from '@vmlayers/mapper';
@@ -75,7 +75,17 @@ export class Vm {
     // reach, too small for the kernel's tables and heap) means the architecture cannot use the board.
     try {
       this.alloc = new PageAllocator(this.mem, { pageSize: arch.pageSize });
-      this.kmap = createKernelMap({ arch, mem: this.mem, alloc: this.alloc, board: this.board, entries: options.entries });
+      this.kmap = createKernelMap({
+        arch,
+        mem: this.mem,
+        alloc: this.alloc,
+        board: this.board,
+        entries: options.entries,
+        // A refused access never reaches a memory object: the map says so, and it becomes a `fault` event.
+        onAccessFault: (owner, va, access, code) => {
+          if (owner >= 0) (this.ctx as MemContext | undefined)?.emit({ type: 'fault', pid: owner, va, access, result: refusal(code) });
+        },
+      });
       this.kmalloc = new Kmalloc(this.kmap);
     } catch (e) {
       if (e instanceof VmError) throw new VmError('EINVAL', `board ${this.board.name} cannot be used by ${arch.name}: ${e.message}`);
@@ -293,4 +303,10 @@ function resolveBoard(arch: PmapFactory, options: VmOptions): BoardMemoryMap {
   if (typeof board === 'string') return boards.get(board);
   if (board instanceof BoardMemoryMap) return board;
   throw new VmError('EINVAL', `board must be a preset name or a BoardMemoryMap, got ${describe(board)}`);
+}
+
+// The errno an AddressSpace throws for a refused access with this FaultCode.
+function refusal(code: number): 'EACCES' | 'EFAULT' | 'ENOMEM' {
+  if (code === FaultCode.PROTECTION) return 'EACCES';
+  return code === FaultCode.NO_MEMORY ? 'ENOMEM' : 'EFAULT';
 }

@@ -224,3 +224,22 @@ describe('Vm.tables', () => {
     expect(() => vm.tables(999)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });
+
+describe('refused accesses as events', () => {
+  it.each(ARCHS)('$name: a refused write and an unmapped read each emit a fault event with its errno', (arch) => {
+    const events: VmEvent[] = [];
+    const vm = createVm({ arch, onEvent: (e) => void events.push(e) });
+    const p = vm.spawn();
+    const va = p.mmap({ size: 4096, prot: Prot.READ, flags: MapFlags.PRIVATE });
+    expect(p.read(va, 4)).toEqual(new Uint8Array(4));
+    events.length = 0;
+    expect(errnoOf(() => p.write(va + 8, Uint8Array.of(1)))).toBe('EACCES');
+    expect(events).toEqual([{ type: 'fault', pid: p.pid, va: va + 8, access: 2 | 8, result: 'EACCES' }]);
+    p.munmap(va, 4096);
+    events.length = 0;
+    expect(errnoOf(() => p.read(va, 1))).toBe('EFAULT');
+    expect(events).toEqual([{ type: 'fault', pid: p.pid, va, access: 1 | 8, result: 'EFAULT' }]);
+    p.exit();
+    vm.check();
+  });
+});
