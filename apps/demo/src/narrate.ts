@@ -23,17 +23,7 @@ function verb(access: number): string {
  * already resident), frames taken and given back, processes created, forked and ended. Only what the events say.
  */
 export function narrate(input: readonly VmEvent[]): string[] {
-  // A shared object's page is taken before its fault is reported, a private one's after: put the fault first.
-  const events = [...input];
-  for (let k = 0; k + 1 < events.length; k++) {
-    const x = events[k];
-    const y = events[k + 1];
-    if (x.type === 'alloc' && y.type === 'fault' && x.pid === y.pid && x.va !== undefined && x.va === y.va) {
-      events[k] = y;
-      events[k + 1] = x;
-      k++;
-    }
-  }
+  const events = input;
   const out: string[] = [];
   let faultsTold = 0;
   let faultsMore = 0;

@@ -134,9 +134,10 @@ export class ObjectBacking implements Backing {
     const obj = this.object;
     const r = this.result;
     if (this.shared) {
+      // The fault first, then what served it (a page-cache fill emits its alloc), as on the private path.
+      this.traceFault(offset, access);
       const pa = obj!.page(offset, this.pid, this.vaOf(offset));
       if (pa < 0) return pa;
-      this.traceFault(offset, access);
       // A read maps a pager's page read-only so that the first write is seen and the page marked dirty.
       if (write) obj!.markDirty(offset);
       r.pa = pa;
