@@ -1,6 +1,7 @@
 import { VmError } from '@vmlayers/phys';
 import type { BoardMemoryMap, MemoryRegion, RegionKind } from '@vmlayers/phys';
 import { MIN_REGION_SIZE, MIN_SUBREGION_REGION_SIZE, MpuAp, SUBREGIONS, checkAp } from './encoding.js';
+import type { RasrFields } from './encoding.js';
 import { ADDRESS_SPACE_END, checkBool, checkInt, hex } from './internal/validate.js';
 
 /** One power-of-two MPU region with its subregion-disable mask. */
@@ -10,16 +11,8 @@ export interface RegionCover {
   readonly srd: number;
 }
 
-/** Access permissions and memory type the loader gives a board map's regions. */
-export interface RegionAttributes {
-  /** One of `MpuAp`. */
-  readonly ap: number;
-  readonly xn: boolean;
-  readonly tex: number;
-  readonly s: boolean;
-  readonly c: boolean;
-  readonly b: boolean;
-}
+/** Access permissions and memory type the loader gives a board map's regions: those RASR fields. */
+export type RegionAttributes = Pick<RasrFields, 'ap' | 'xn' | 'tex' | 's' | 'c' | 'b'>;
 
 /** One slot of the loader's region table: a region and the board map it belongs to. */
 export interface LayoutRegion extends RegionCover, RegionAttributes {
