@@ -83,7 +83,7 @@ export class Vm {
         entries: options.entries,
         // A refused access never reaches a memory object: the map says so, and it becomes a `fault` event.
         onAccessFault: (owner, va, access, code) => {
-          if (owner >= 0) (this.ctx as MemContext | undefined)?.emit({ type: 'fault', pid: owner, va, access, result: refusal(code) });
+          if (owner >= 0) this.ctx.emit({ type: 'fault', pid: owner, va, access, result: refusal(code) });
         },
       });
       this.kmalloc = new Kmalloc(this.kmap);

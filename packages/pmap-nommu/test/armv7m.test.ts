@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Access, BoardMemoryMap, FaultCode, PageAllocator, PageAttr, PhysicalMemory, boards, isVmError } from '@vmlayers/phys';
-import type { Errno } from '@vmlayers/phys';
+import { Access, BoardMemoryMap, FaultCode, PageAllocator, PageAttr, PhysicalMemory, boards } from '@vmlayers/phys';
 import { Armv7mFactory, MpuAp, armv7m, createArmv7m, encodeRasr } from '../src/index.js';
 import type { MpuPmap } from '../src/index.js';
+import { expectError } from './support.js';
 
 const R = Access.READ;
 const W = Access.WRITE;
@@ -15,15 +15,6 @@ const FLASH = 0x0800_0000;
 const SRAM = 0x2000_0000;
 const PERIPH = 0x4000_0000;
 
-function expectError(code: Errno, f: () => unknown): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(isVmError(caught, code), String(caught)).toBe(true);
-}
 
 function boot(arch: Armv7mFactory = armv7m, board: BoardMemoryMap = boards.get(arch.defaultBoard)) {
   const mem = new PhysicalMemory(board);

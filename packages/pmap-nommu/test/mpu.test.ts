@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Access, FaultCode, isVmError } from '@vmlayers/phys';
+import { Access, FaultCode } from '@vmlayers/phys';
 import { Mpu, MpuAp, MpuCtrl, encodeRasr } from '../src/index.js';
+import { expectError } from './support.js';
 
 const R = Access.READ;
 const W = Access.WRITE;
@@ -9,15 +10,6 @@ const U = Access.USER;
 const OK = 0;
 const PROT = FaultCode.PROTECTION;
 
-function expectError(code: string, f: () => unknown): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(isVmError(caught, code as 'EINVAL'), String(caught)).toBe(true);
-}
 
 function freshMpu(regions: 8 | 16 = 8): Mpu {
   const mpu = new Mpu({ regions });

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BoardMemoryMap, boards, isVmError } from '@vmlayers/phys';
+import { BoardMemoryMap, boards } from '@vmlayers/phys';
 import { MpuAp, computeRegions, coverRange, encodeRasr } from '../src/index.js';
 import type { RegionCover } from '../src/index.js';
+import { expectError } from './support.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -29,16 +30,6 @@ function covered(regions: readonly RegionCover[]): [number, number][] {
   return out;
 }
 
-function expectError(code: 'EINVAL', f: () => unknown, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(isVmError(caught, code), String(caught)).toBe(true);
-  if (message) expect((caught as Error).message).toMatch(message);
-}
 
 describe('coverRange', () => {
   it('covers aligned power-of-two ranges with one region', () => {

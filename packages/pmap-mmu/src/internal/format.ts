@@ -1,4 +1,4 @@
-import type { PmapCapabilities } from '@vmlayers/phys';
+import type { PmapFactory } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
 import type { WalkCache } from '../walk-cache.js';
 
@@ -7,8 +7,9 @@ import type { WalkCache } from '../walk-cache.js';
  * (allocation of tables, range operations, the TLB, the kernel half) is shared by `MmuPmap`.
  * All PTE words are handled as unsigned 32-bit halves: `lo` is bits 0–31, `hi` bits 32–63 (0 for 4-byte PTEs).
  */
-export interface PagingFormat {
-  readonly name: string;
+// The factory's own fields (name, ranges, board, capabilities) plus what the shared walker needs to know.
+export interface PagingFormat
+  extends Pick<PmapFactory, 'name' | 'userRange' | 'kernelRange' | 'defaultBoard' | 'capabilities'> {
   /** Table levels: 3 for Sv39, 2 for ia32. */
   readonly levels: number;
   /** Index bits per level (entries per table = 2^indexBits). */
@@ -18,10 +19,6 @@ export interface PagingFormat {
   readonly vaLimit: number;
   /** First physical address a leaf cannot hold. */
   readonly paLimit: number;
-  readonly userRange: readonly [number, number];
-  readonly kernelRange: readonly [number, number];
-  readonly defaultBoard: string;
-  readonly capabilities: Readonly<PmapCapabilities>;
   /** The `FaultCode` for an integer address outside `[0, vaLimit)` or a non-integer one. */
   readonly badVaCode: number;
   /** Root-table indices covering the kernel half: copied into every user root. */
