@@ -1,5 +1,5 @@
 import { VmError } from './errors.js';
-import { checkSize, checkUint, hex, MAX_ADDRESS } from './internal/validate.js';
+import { checkSize, checkUint, hex } from './validate.js';
 
 /**
  * `ram`: memory the page allocator hands out. `reserved`: memory that exists but was taken before the VM
@@ -60,7 +60,7 @@ export class BoardMemoryMap {
           `regions[${i}] (${String(r.name)}) base ${hex(r.base)} and size ${hex(r.size)} must be multiples of ${REGION_ALIGN}`,
         );
       }
-      if (r.base + r.size > MAX_ADDRESS) {
+      if (r.base + r.size > Number.MAX_SAFE_INTEGER) {
         throw new VmError('EINVAL', `regions[${i}] (${String(r.name)}) ends past 2^53`);
       }
       return Object.freeze({ base: r.base, size: r.size, kind: r.kind, name: String(r.name ?? `region${i}`) });

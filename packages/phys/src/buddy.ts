@@ -20,7 +20,7 @@ import {
   W_NEXT,
   W_PREV,
 } from './frame-table.js';
-import { checkSize, hex, log2Ceil, log2Floor } from './internal/validate.js';
+import { checkSize, hex, log2Ceil, log2Floor } from './validate.js';
 import { invariant } from './invariant.js';
 import { PAGE_MARKERS } from './page-map.js';
 import type { PageMapRun } from './page-map.js';

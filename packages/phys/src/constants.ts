@@ -77,7 +77,6 @@ export const PageUsage = {
   HEAP: 6,
 } as const;
 
-export type ProtBits = number;
 export type FaultCodeValue = (typeof FaultCode)[keyof typeof FaultCode];
 export type PageOwnerValue = (typeof PageOwner)[keyof typeof PageOwner];
 export type PageUsageValue = (typeof PageUsage)[keyof typeof PageUsage];

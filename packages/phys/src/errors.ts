@@ -1,3 +1,5 @@
+import { FaultCode } from './constants.js';
+
 /**
  * The errno names the subsystem reports. They are the POSIX names the original kernel returns (negated) from
  * its C functions.
@@ -66,4 +68,16 @@ export function isVmError(e: unknown, code?: Errno): e is VmError {
   if (!(e instanceof Error) || e.name !== 'VmError') return false;
   const c = (e as Partial<VmError>).code;
   return typeof c === 'string' && c in ERRNO_NUMBERS && (code === undefined || c === code);
+}
+
+/**
+ * The errno a refused access reports, from the `FaultCode` that refused it: `PROTECTION` → `EACCES` (the page is
+ * there, the access is not allowed), `NO_MEMORY` → `ENOMEM` (a frame or a table could not be had), anything else
+ * (`NOT_MAPPED`, `NON_CANONICAL`, `BAD_ADDRESS`, or a value that is no `FaultCode`) → `EFAULT`. The one mapping
+ * every layer uses when it turns a fault code into a `VmError`.
+ */
+export function faultErrno(code: number): 'EACCES' | 'EFAULT' | 'ENOMEM' {
+  if (code === FaultCode.PROTECTION) return 'EACCES';
+  if (code === FaultCode.NO_MEMORY) return 'ENOMEM';
+  return 'EFAULT';
 }

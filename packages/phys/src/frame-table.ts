@@ -1,6 +1,6 @@
 import type { BoardMemoryMap } from './board.js';
 import { VmError } from './errors.js';
-import { hex, isPowerOfTwo } from './internal/validate.js';
+import { hex, isPowerOfTwo } from './validate.js';
 
 /** Frame flag bits, laid out as the original's `page_t.flags`. */
 export const FRAME_FREE = 0x01;

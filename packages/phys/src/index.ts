@@ -1,4 +1,4 @@
-export { VmError, errnoCode, isVmError, ERRNO_NAMES } from './errors.js';
+export { VmError, errnoCode, isVmError, ERRNO_NAMES, faultErrno } from './errors.js';
 export type { Errno } from './errors.js';
 export {
   Prot,
@@ -23,4 +23,17 @@ export type { Frame, FrameInfo, AllocOptions, PageInfo, PageAllocatorOptions } f
 export { formatPageMap, PAGE_MARKERS } from './page-map.js';
 export type { PageMapRun } from './page-map.js';
 export { invariant } from './invariant.js';
+export {
+  hex,
+  isUint,
+  isPowerOfTwo,
+  hasOnlyBits,
+  checkUint,
+  checkSize,
+  checkAligned,
+  checkInt,
+  checkBits,
+  log2Floor,
+  log2Ceil,
+} from './validate.js';
 export type { Pmap, PmapFactory, PmapCapabilities, PmapStats, PmapTable } from './pmap.js';

@@ -1,6 +1,6 @@
 import type { BoardMemoryMap, MemoryRegion } from './board.js';
 import { VmError } from './errors.js';
-import { checkSize, checkUint, hex } from './internal/validate.js';
+import { checkSize, checkUint, hex } from './validate.js';
 
 /** Width of a device access in bytes. */
 export type AccessWidth = 1 | 2 | 4;

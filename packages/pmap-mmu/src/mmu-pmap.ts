@@ -1,9 +1,9 @@
-import { FaultCode, PageOwner, PageUsage, VmError, invariant } from '@vmlayers/phys';
+import { FaultCode, PageOwner, PageUsage, VmError, hex, invariant } from '@vmlayers/phys';
 import type { PageAllocator, PhysicalMemory, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
 import { isAccessCode } from './internal/access-mask.js';
 import { PAGE_SIZE } from './internal/format.js';
 import type { PagingFormat } from './internal/format.js';
-import { checkAddress, checkAttr, checkRange, hex } from './internal/validate.js';
+import { checkAddress, checkAttr, checkRange } from './internal/validate.js';
 import { Tlb } from './tlb.js';
 import { WalkCache } from './walk-cache.js';
 

@@ -1,5 +1,5 @@
-import { VmError } from '@vmlayers/phys';
-import { checkBool, checkInt, checkWord, hex, isPowerOfTwo } from './internal/validate.js';
+import { VmError, checkInt, hex, isPowerOfTwo } from '@vmlayers/phys';
+import { checkBool, checkWord } from './internal/validate.js';
 
 /*
  * The two per-region registers of the ARMv7-M PMSAv7 MPU (ARMv7-M ARM B3.5.9 MPU_RBAR, B3.5.10 MPU_RASR):
@@ -110,7 +110,7 @@ export function checkRegionSize(size: unknown): asserts size is number {
   if (typeof size !== 'number' || !isPowerOfTwo(size) || size < MIN_REGION_SIZE || size > MAX_REGION_SIZE) {
     throw new VmError(
       'EINVAL',
-      `region size must be a power of two from 32 B to 4 GiB, got ${typeof size === 'number' ? hex(size) : String(size)}`,
+      `region size must be a power of two from 32 B to 4 GiB, got ${hex(size)}`,
     );
   }
 }

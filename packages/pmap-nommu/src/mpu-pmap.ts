@@ -1,10 +1,10 @@
-import { Access, FaultCode, VmError, invariant } from '@vmlayers/phys';
+import { Access, FaultCode, VmError, checkInt, hex, invariant } from '@vmlayers/phys';
 import type { BoardMemoryMap, MemoryRegion, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
 import { coveredBytes } from './encoding.js';
 import { BLOCK_SIZE } from './mpu.js';
 import type { Mpu } from './mpu.js';
 import type { RegionLayout } from './regions.js';
-import { ADDRESS_SPACE_END, checkInt, hex } from './internal/validate.js';
+import { ADDRESS_SPACE_END } from './internal/validate.js';
 
 const PAGE_ATTR_ALL = 0xff;
 

@@ -1,4 +1,4 @@
-import { Access, FaultCode, VmError, invariant } from '@vmlayers/phys';
+import { Access, FaultCode, VmError, checkInt, hex, invariant } from '@vmlayers/phys';
 import {
   MpuAp,
   RASR_ENABLE,
@@ -11,7 +11,7 @@ import {
   log2,
 } from './encoding.js';
 import type { MpuRegion, RasrInit } from './encoding.js';
-import { checkBool, checkInt, checkWord, hex } from './internal/validate.js';
+import { checkBool, checkWord } from './internal/validate.js';
 
 /** MPU_CTRL bits (ARMv7-M ARM B3.5.7). */
 export const MpuCtrl = {

@@ -1,8 +1,8 @@
-import { VmError } from '@vmlayers/phys';
+import { VmError, checkInt, hex } from '@vmlayers/phys';
 import type { BoardMemoryMap, MemoryRegion, RegionKind } from '@vmlayers/phys';
 import { MIN_REGION_SIZE, MIN_SUBREGION_REGION_SIZE, MpuAp, SUBREGIONS, checkAp } from './encoding.js';
 import type { RasrFields } from './encoding.js';
-import { ADDRESS_SPACE_END, checkBool, checkInt, hex } from './internal/validate.js';
+import { ADDRESS_SPACE_END, checkBool } from './internal/validate.js';
 
 /** One power-of-two MPU region with its subregion-disable mask. */
 export interface RegionCover {
