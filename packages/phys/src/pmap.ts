@@ -12,6 +12,12 @@ export interface PmapTable {
   va: number;
   /** Valid entries in the table (bytes covered, for an MPU region). */
   entries: number;
+  /**
+   * Bytes one entry of this table maps: Sv39 root 1 GiB, middle 2 MiB, leaf 4 KiB; ia32 page directory 4 MiB,
+   * page table 4 KiB. For an MPU region an entry is a subregion: the region size / 8 for regions of 256 B or more,
+   * the region size itself for smaller ones (which have no subregions).
+   */
+  span: number;
 }
 
 /** Counters a pmap keeps about itself. */
@@ -53,9 +59,27 @@ export interface Pmap {
   activate(): void;
   /** Returns every table frame this address space owns to the allocator. The pmap is unusable afterwards. */
   destroy(): void;
-  /** The table tree, root first. */
+  /** The table tree, root first. Empty after `destroy`. */
   tables(): PmapTable[];
   stats(): PmapStats;
+  /**
+   * Verifies this address space's own invariants and throws (through `invariant`, a plain `Error`) on the first
+   * broken one. With an MMU: every TLB entry and walk-cache entry agrees with a fresh table walk; the tables
+   * reachable from the root are `stats().tableFrames` frames, each an allocated frame of usage `PTABLE` linked
+   * once; every present leaf maps RAM or a device window, and in RAM a frame that is allocated (not free) and is
+   * not a page table. Without an MMU: the region table, the address space's region mask and any verdict cache
+   * agree with the hardware model. After `destroy` it verifies that nothing is held. Cost is proportional to the
+   * tables: tests call it after every step, production code never.
+   */
+  check(): void;
+  /**
+   * Optional capability, no-MMU pmaps only: gives this address space access to the physical range
+   * `[pa, pa + len)` — the original's `pmap_addMap`: every board map holding part of the range is granted whole.
+   * A range that is not entirely inside board maps, or bad arguments → `VmError('EINVAL')` with nothing granted.
+   * Idempotent; a grant is never revoked through this interface. The mapper calls `pmap.grant?.(pa, len)` when it
+   * places an entry; an MMU pmap leaves it undefined (its page tables already say what is reachable).
+   */
+  grant?(pa: number, len: number): void;
 }
 
 /** What an architecture can do; the conformance suite branches on these, never on a name. */

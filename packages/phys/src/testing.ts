@@ -2,7 +2,7 @@
  * The pmap conformance suite (`@vmlayers/phys/testing`). The only module of phys that imports vitest, an optional
  * peer dependency: import it from test files only.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { boards } from './board.js';
 import type { BoardMemoryMap } from './board.js';
 import { PageAllocator } from './buddy.js';
@@ -56,11 +56,14 @@ function expectEinval(fn: () => unknown): void {
 /**
  * Registers a vitest suite that checks `factory` against the `Pmap`/`PmapFactory` contract (DESIGN §3): round
  * trips, protection per access kind and mode, ranges crossing table boundaries, re-enter, protect, the shared
- * kernel half, table frames returned by `destroy`, `NO_MEMORY` with nothing changed, argument validation, and a
- * `translate` that never throws. It branches only on `factory.capabilities`, never on the name:
+ * kernel half, table frames returned by `destroy`, `NO_MEMORY` with nothing changed, argument validation, a
+ * `translate` that never throws and answers junk with `BAD_ADDRESS`, `tables()` spans, `check()` catching corrupt
+ * leaves, and `grant`. After every case it calls `check()` on every pmap the case made, destroyed ones included.
+ * It branches only on `factory.capabilities`, never on the name:
  *
- * - `hasMmu`: page tables exist. Without it the pmap is one identity-mapped space: mappings use `va = pa` (RAM
- *   frames), `enter` must return 0 and allocate nothing, and the table-specific checks are skipped.
+ * - `hasMmu`: page tables exist, and `grant` must be absent. Without it the pmap is one identity-mapped space:
+ *   mappings use `va = pa` (RAM frames), `enter` must return 0 and allocate nothing, the table-specific checks are
+ *   skipped, and `grant` is tested when the pmap offers it (skipped by the runner otherwise).
  * - `execProtect`: an access with `Access.EXEC` to a page entered without `PageAttr.EXEC` faults.
  * - `supervisorReadsUser`: supervisor accesses to `USER` pages succeed (else they fault, as Sv39 without SUM).
  * - `sharedKernelHalf`: a kernel mapping is seen by every user address space, and its removal too.
@@ -80,11 +83,29 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
   const B = boundaryOf(4 * MiB);
   const G = boundaryOf(GiB) < userEnd - 64 * ps ? boundaryOf(GiB) : B;
 
+  // Every pmap a case made: afterEach runs its check(), destroyed ones included.
+  const made: Pmap[] = [];
+  function createKernel(mem: PhysicalMemory, alloc: PageAllocator, board: BoardMemoryMap): Pmap {
+    const k = factory.createKernel(mem, alloc, board);
+    made.push(k);
+    return k;
+  }
+  function createUser(kernel: Pmap): Pmap {
+    const u = factory.createUser(kernel);
+    made.push(u);
+    return u;
+  }
+  // A page-aligned physical address past every region of the board, when the 32-bit space has one: neither RAM
+  // nor a device window.
+  const board0 = options.board ?? boards.get(factory.defaultBoard);
+  const top = Math.ceil(Math.max(...board0.regions.map((x) => x.base + x.size)) / ps) * ps;
+  const offBoard = top + ps <= 2 ** 32 ? top : -1;
+
   function rig(): Rig {
     const board = options.board ?? boards.get(factory.defaultBoard);
     const mem = new PhysicalMemory(board);
     const alloc = new PageAllocator(mem, { pageSize: ps });
-    const kernel = factory.createKernel(mem, alloc, board);
+    const kernel = createKernel(mem, alloc, board);
     const frames: Frame[] = [];
     return {
       board,
@@ -120,6 +141,10 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
   }
 
   describe(options.title ?? `pmap conformance: ${factory.name}`, () => {
+    afterEach(() => {
+      for (const p of made.splice(0)) p.check();
+    });
+
     it('describes itself: page size, ranges, board, capabilities', () => {
       expect(Number.isSafeInteger(ps) && ps >= 512 && (ps & (ps - 1)) === 0).toBe(true);
       expect(userStart % ps).toBe(0);
@@ -134,7 +159,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
 
     it('enter, resolve, translate and remove round-trip', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const vas = [B - 2 * ps, B - ps, B, B + ps, G - ps, G, G + 5 * ps];
       const maps = vas.map((va) => map(r, u, va, RW | USER));
       for (const m of maps) {
@@ -161,7 +186,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
 
     it.runIf(mmu)('enforces protection per access kind and mode', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const ro = map(r, u, B, RO | USER);
       const rw = map(r, u, B + ps, RW | USER);
       const rx = map(r, u, B + 2 * ps, RX | USER);
@@ -197,7 +222,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
 
     it.runIf(mmu)('a mapping entered without PRESENT faults on every access (PROT_NONE)', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const pa = r.frame();
       expect(u.enter(pa, B, USER)).toBe(0);
       expect(u.translate(B, Access.READ | Access.USER)).toBeLessThan(0);
@@ -208,7 +233,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
 
     it.runIf(mmu)('removes ranges crossing table boundaries, and only them', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const near = [-3, -2, -1, 0, 1, 2].map((i) => map(r, u, B + i * ps, RW | USER));
       const far = [-2, -1, 0, 1].map((i) => map(r, u, G + i * ps, RW | USER));
       for (const m of [...near, ...far]) expect(u.translate(m.va, Access.READ | Access.USER)).toBe(m.pa);
@@ -232,7 +257,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
 
     it.runIf(mmu)('re-entering a page replaces the mapping, even when it was cached', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const old = map(r, u, B, RO | USER);
       expect(u.translate(B + 4, Access.READ | Access.USER)).toBe(old.pa + 4);
       const pa2 = r.frame();
@@ -247,7 +272,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
 
     it.runIf(mmu)('protect changes the rights of present pages and keeps their frames', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const a = map(r, u, B - ps, RW | USER);
       const b = map(r, u, B, RW | USER);
       expect(u.translate(a.va, Access.WRITE | Access.USER)).toBe(a.pa);
@@ -269,10 +294,10 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
     it.runIf(mmu && caps.sharedKernelHalf)('shares the kernel half with every user address space', () => {
       const r = rig();
       const kva = kernelStart + 16 * ps;
-      const u1 = factory.createUser(r.kernel);
+      const u1 = createUser(r.kernel);
       const pa = r.frame();
       expect(r.kernel.enter(pa, kva, RW)).toBe(0);
-      const u2 = factory.createUser(r.kernel);
+      const u2 = createUser(r.kernel);
       for (const s of [r.kernel, u1, u2]) {
         expect(s.resolve(kva)).toBe(pa);
         expect(s.translate(kva + 4, Access.READ)).toBe(pa + 4);
@@ -299,7 +324,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
       const r = rig();
       const frames = Array.from({ length: 24 }, () => r.frame());
       const before = r.alloc.info();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const vas = [
         ...[-2, -1, 0, 1].map((i) => B + i * ps),
         ...[-1, 0].map((i) => G + i * ps),
@@ -320,8 +345,8 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
       const mem = new PhysicalMemory(board);
       const alloc = new PageAllocator(mem, { pageSize: ps });
       const boot = alloc.info();
-      const k = factory.createKernel(mem, alloc, board);
-      const v = factory.createUser(k);
+      const k = createKernel(mem, alloc, board);
+      const v = createUser(k);
       const f = alloc.alloc(ps, { owner: PageOwner.APP })!;
       expect(v.enter(f.pa, mmu ? B : f.pa, RW | USER)).toBe(0);
       v.destroy();
@@ -334,7 +359,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
       const r = rig();
       let sawNoMemory = false;
       for (let n = 1; n <= 4; n++) {
-        const u = factory.createUser(r.kernel);
+        const u = createUser(r.kernel);
         const kept = map(r, u, B, RW | USER);
         expect(u.translate(kept.va, Access.WRITE | Access.USER)).toBe(kept.pa);
         const target = G + 8 * MiB + 3 * ps;
@@ -361,7 +386,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
 
     it.runIf(mmu)('enter returns NO_MEMORY with nothing changed when the allocator is empty', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const kept = map(r, u, B, RW | USER);
       const pa = r.frame();
       const target = G + 8 * MiB;
@@ -382,7 +407,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
 
     it.runIf(!mmu)('without an MMU, enter, remove and protect allocate nothing', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const pa = r.frame();
       const drained: Frame[] = [];
       for (let f = r.alloc.alloc(ps); f !== null; f = r.alloc.alloc(ps)) drained.push(f);
@@ -402,7 +427,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
 
     it('rejects bad arguments with EINVAL and changes nothing', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const m = map(r, u, B, RW | USER);
       const pa = r.frame();
       const va = mmu ? B + ps : pa;
@@ -425,6 +450,21 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
         () => u.remove(userEnd, userEnd + ps),
         () => u.protect(m.va + 1, m.va + ps, RO),
         () => u.protect(m.va, m.va + ps, 0x100),
+        // bits at or above 2^32, which a 32-bit AND would drop
+        () => u.enter(pa, va, 2 ** 32 + RW),
+        () => u.enter(pa, va, 2 ** 40),
+        () => u.protect(m.va, m.va + ps, 2 ** 32 + RO),
+        () => u.protect(m.va, m.va + ps, 2 ** 40),
+        // values that are not numbers, however number-like
+        () => u.enter(pa, BigInt(va) as unknown as number, RW),
+        () => u.enter(pa, String(va) as unknown as number, RW),
+        () => u.enter(String(pa) as unknown as number, va, RW),
+        () => u.enter(pa, va, BigInt(RW) as unknown as number),
+        () => u.enter(pa, va, String(RW) as unknown as number),
+        () => u.enter(pa, [va] as unknown as number, RW),
+        () => u.remove(BigInt(m.va) as unknown as number, m.va + ps),
+        () => u.remove(m.va, String(m.va + ps) as unknown as number),
+        () => u.protect(m.va, m.va + ps, null as unknown as number),
         () => r.kernel.enter(pa, kernelEnd, RW),
         () => r.kernel.enter(pa, kernelStart + 1, RW),
       ];
@@ -434,31 +474,146 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
       if (mmu) expect(u.translate(m.va, Access.WRITE | Access.USER)).toBe(m.pa);
     });
 
-    it('translate never throws and answers junk with a negative FaultCode', () => {
+    it('translate never throws: junk answers BAD_ADDRESS, even for a page the TLB holds', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const m = map(r, u, B, RW | USER);
-      const junk: Array<[unknown, unknown]> = [
-        [Number.NaN, Access.READ],
-        [-ps, Access.READ],
-        [Number.POSITIVE_INFINITY, Access.READ],
-        [2 ** 60, Access.READ],
-        ['0x1000', Access.READ],
-        [undefined, Access.READ],
-        [m.va + 0.5, Access.READ],
+      const ok = Access.READ | Access.USER;
+      // The page is cached first, so junk that looks like it (a string, a BigInt, a fraction) meets a TLB hit.
+      expect(u.translate(m.va, ok)).toBe(m.pa);
+      expect(u.translate(m.va + 4, ok)).toBe(m.pa + 4);
+      const notAnAddress: unknown[] = [
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        m.va + 0.5,
+        BigInt(m.va),
+        String(m.va),
+        '0x1000',
+        undefined,
+        null,
+        [m.va],
+        {},
       ];
-      for (const [va, access] of junk) {
-        const res = u.translate(va as number, access as number);
-        expect(typeof res, `translate(${String(va)}, ${String(access)})`).toBe('number');
-        expect(res, `translate(${String(va)}, ${String(access)})`).toBeLessThan(0);
+      const notAnAccess: unknown[] = [
+        0,
+        -1,
+        Access.USER,
+        16,
+        16 | Access.READ,
+        0xff,
+        2 ** 32 + Access.READ,
+        2 ** 40,
+        1.5,
+        Number.NaN,
+        BigInt(Access.READ),
+        String(Access.READ),
+        null,
+        undefined,
+      ];
+      const show = (v: unknown): string => (typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? `'${v}'` : String(v));
+      for (const va of notAnAddress) {
+        expect(u.translate(va as number, ok), `translate(${show(va)}, ${ok})`).toBe(FaultCode.BAD_ADDRESS);
+        expect(u.resolve(va as number), `resolve(${show(va)})`).toBe(-1);
       }
-      expect(u.resolve(Number.NaN)).toBe(-1);
+      for (const access of notAnAccess) {
+        expect(u.translate(m.va, access as number), `translate(va, ${show(access)})`).toBe(FaultCode.BAD_ADDRESS);
+      }
+      // integer addresses no space holds: some negative FaultCode
+      for (const va of [-ps, 2 ** 60, 2 ** 53]) {
+        const res = u.translate(va, ok);
+        expect(typeof res).toBe('number');
+        expect(res, `translate(${va})`).toBeLessThan(0);
+      }
       expect(u.resolve(-1)).toBe(-1);
+      // the cached translation is intact
+      expect(u.translate(m.va + 8, ok)).toBe(m.pa + 8);
+    });
+
+    it('check() holds on a fresh kernel and user space, while mapped, and after destroy', () => {
+      const r = rig();
+      r.kernel.check();
+      const u = createUser(r.kernel);
+      u.check();
+      const m = map(r, u, B, RW | USER);
+      u.translate(m.va, mmu ? Access.WRITE | Access.USER : Access.READ);
+      u.check();
+      r.kernel.check();
+      u.destroy();
+      u.check();
+    });
+
+    it.runIf(mmu)('check() catches a present leaf mapping a freed frame, and passes again once it is removed', () => {
+      const r = rig();
+      const u = createUser(r.kernel);
+      const m = map(r, u, B, RW | USER);
+      expect(u.translate(m.va, Access.READ | Access.USER)).toBe(m.pa);
+      u.check();
+      r.alloc.freePa(m.pa);
+      expect(() => u.check()).toThrow();
+      u.remove(m.va, m.va + ps);
+      u.check();
+    });
+
+    it.runIf(mmu)('check() catches a present leaf mapping a page table', () => {
+      const r = rig();
+      const u = createUser(r.kernel);
+      map(r, u, B, RW | USER);
+      const tables = u.tables();
+      const leafTable = tables[tables.length - 1].pa;
+      expect(u.enter(leafTable, B + ps, RW | USER)).toBe(0);
+      expect(() => u.check()).toThrow();
+      u.remove(B + ps, B + 2 * ps);
+      u.check();
+    });
+
+    it.runIf(mmu && offBoard >= 0)('check() catches a present leaf mapping neither RAM nor a device window', () => {
+      const r = rig();
+      const u = createUser(r.kernel);
+      expect(u.enter(offBoard, B, RW | USER)).toBe(0);
+      expect(() => u.check()).toThrow();
+      u.remove(B, B + ps);
+      u.check();
+    });
+
+    it.runIf(mmu)('an MMU pmap offers no grant: its tables say what is reachable', () => {
+      const r = rig();
+      expect(createUser(r.kernel).grant).toBeUndefined();
+      expect(r.kernel.grant).toBeUndefined();
+    });
+
+    it.runIf(!mmu)('grant gives a space a physical range, idempotently, and refuses ranges outside board maps', ({ skip }) => {
+      const r = rig();
+      const u = createUser(r.kernel);
+      // grant is optional without an MMU too: a pmap that does not offer it is skipped, not passed
+      if (u.grant === undefined) skip('this pmap offers no grant');
+      const grant = u.grant!.bind(u);
+      const pa = r.frame();
+      grant(pa, ps);
+      grant(pa, ps);
+      grant(pa + 8, 8);
+      expect(u.translate(pa + 4, Access.READ | Access.USER)).toBe(pa + 4);
+      expect(u.translate(pa + 4, Access.READ)).toBe(pa + 4);
+      const before = snapshot(r, u, [pa]);
+      const bad: Array<() => unknown> = [
+        () => grant(pa, 0),
+        () => grant(pa, -ps),
+        () => grant(Number.NaN, ps),
+        () => grant(pa + 0.5, ps),
+        () => grant(BigInt(pa) as unknown as number, ps),
+        () => grant(String(pa) as unknown as number, ps),
+        () => grant(pa, 2 ** 53),
+      ];
+      if (offBoard >= 0) bad.push(() => grant(offBoard, ps), () => grant(top - ps, 2 * ps));
+      for (const fn of bad) expectEinval(fn);
+      expect(snapshot(r, u, [pa])).toEqual(before);
+      u.destroy();
+      expectEinval(() => grant(pa, ps));
     });
 
     it('keeps counters and lists its tables', () => {
       const r = rig();
-      const u = factory.createUser(r.kernel);
+      const u = createUser(r.kernel);
       const m = map(r, u, B, RW | USER);
       const access = mmu ? Access.READ | Access.USER : Access.READ;
       u.translate(m.va, access);
@@ -473,6 +628,8 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
       for (const row of t) {
         expect(Number.isSafeInteger(row.level) && row.level >= 0).toBe(true);
         expect(Number.isSafeInteger(row.pa) && Number.isSafeInteger(row.va) && Number.isSafeInteger(row.entries)).toBe(true);
+        // span: bytes one entry maps, a power of two
+        expect(Number.isSafeInteger(row.span) && row.span > 0 && 2 ** Math.round(Math.log2(row.span)) === row.span).toBe(true);
       }
       if (mmu) {
         // a TLB serves the second access to a page
@@ -480,6 +637,12 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
         expect(s1.tableFrames).toBeGreaterThanOrEqual(2);
         expect(t[0].level).toBe(0);
         expect(t.length).toBe(s1.tableFrames);
+        // the deeper the table, the less one entry maps; a leaf-table entry maps one page
+        for (const row of t) {
+          expect(row.span).toBeGreaterThanOrEqual(ps);
+          expect(row.level === 0 || row.span < t[0].span).toBe(true);
+        }
+        expect(Math.min(...t.map((row) => row.span))).toBe(ps);
         expect(r.alloc.get(t[0].pa)?.free).toBe(false);
       } else {
         expect(s1.tableFrames).toBe(0);

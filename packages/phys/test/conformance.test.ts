@@ -7,9 +7,13 @@ import {
   Access,
   FaultCode,
   PageAttr,
-  PageOwner,
   PageUsage,
   VmError,
+  checkAligned,
+  checkBits,
+  checkSize,
+  invariant,
+  isUint,
 } from '../src/index.js';
 import type { BoardMemoryMap, PageAllocator, PhysicalMemory, Pmap, PmapFactory, PmapStats, PmapTable } from '../src/index.js';
 import { describePmapConformance } from '../src/testing.js';
@@ -33,15 +37,28 @@ interface Shared {
 }
 
 function checkPage(name: string, v: unknown, lo: number, hi: number): asserts v is number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v % PS !== 0 || v < lo || v >= hi) {
-    throw new VmError('EINVAL', `${name} bad: ${String(v)}`);
-  }
+  checkAligned(name, v, PS);
+  if (v < lo || v >= hi) throw new VmError('EINVAL', `${name} bad: ${String(v)}`);
 }
 
 function checkAttr(attr: unknown): void {
-  if (typeof attr !== 'number' || !Number.isInteger(attr) || attr < 0 || attr > 0xff) {
-    throw new VmError('EINVAL', `attr bad: ${String(attr)}`);
+  checkBits('attr', attr, 0xff);
+}
+
+/** What check() demands of a present leaf: RAM that is allocated and no page table, or a device window. */
+function checkLeaf(s: { mem: PhysicalMemory; alloc: PageAllocator }, va: number, pa: number): void {
+  if (s.mem.isRam(pa, PS)) {
+    const f = s.alloc.get(pa);
+    invariant(f !== undefined && !f.free, `page ${va} maps free frame ${pa}`);
+    invariant(f.usage !== PageUsage.PTABLE, `page ${va} maps page table ${pa}`);
+  } else {
+    const r = s.mem.board.regionAt(pa);
+    invariant(r !== undefined && r.kind === 'device' && pa + PS <= r.base + r.size, `page ${va} maps ${pa}, neither RAM nor a device`);
   }
+}
+
+function isAccess(access: unknown): boolean {
+  return typeof access === 'number' && access === (access & 15) && (access & 7) !== 0;
 }
 
 class FakeMmuPmap implements Pmap {
@@ -140,15 +157,15 @@ class FakeMmuPmap implements Pmap {
   }
 
   resolve(va: number): number {
-    if (this.dead || typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0) return -1;
+    if (this.dead || !isUint(va)) return -1;
     this.walks++;
     const p = this.tableFor(Math.floor(va / PS / GROUP))?.get(Math.floor(va / PS));
     return p && p.attr & PageAttr.PRESENT ? p.pa + (va % PS) : -1;
   }
 
   translate(va: number, access: number): number {
-    if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= 2 ** 32) return FaultCode.BAD_ADDRESS;
-    if (typeof access !== 'number' || access !== (access & 15) || (access & 7) === 0) return FaultCode.BAD_ADDRESS;
+    if (typeof va !== 'number' || !Number.isInteger(va) || !isAccess(access)) return FaultCode.BAD_ADDRESS;
+    if (va < 0 || va >= 2 ** 32) return FaultCode.NON_CANONICAL;
     if (this.dead) return FaultCode.NOT_MAPPED;
     if (this.seen !== this.s.gen) {
       this.tlb.clear();
@@ -190,14 +207,35 @@ class FakeMmuPmap implements Pmap {
   tables(): PmapTable[] {
     if (this.dead) return [];
     return [
-      { level: 0, pa: this.root, va: 0, entries: this.frames.size },
+      { level: 0, pa: this.root, va: 0, entries: this.frames.size, span: GROUP * PS },
       ...[...this.frames].map(([g, pa]) => ({
         level: 1,
         pa,
         va: g * GROUP * PS,
         entries: (this.kernel ? this.s.kernelTables : this.tables_).get(g)!.size,
+        span: PS,
       })),
     ];
+  }
+
+  check(): void {
+    if (this.dead) {
+      invariant(this.frames.size === 0 && this.tlb.size === 0, 'a destroyed pmap holds tables or translations');
+      return;
+    }
+    const own = this.kernel ? this.s.kernelTables : this.tables_;
+    invariant(own.size === this.frames.size || this.kernel, `${own.size} tables, ${this.frames.size} frames`);
+    for (const pa of [this.root, ...this.frames.values()]) {
+      const f = this.s.alloc.get(pa);
+      invariant(f !== undefined && !f.free && f.usage === PageUsage.PTABLE, `table ${pa} is not an allocated PTABLE frame`);
+    }
+    invariant(this.stats().tableFrames === 1 + this.frames.size, 'table frame count');
+    for (const t of own.values()) for (const [vpn, p] of t) if (p.attr & PageAttr.PRESENT) checkLeaf(this.s, vpn * PS, p.pa);
+    if (this.seen !== this.s.gen) return; // the whole TLB is dropped before its next use
+    for (const [vpn, e] of this.tlb) {
+      const p = this.tableFor(Math.floor(vpn / GROUP))?.get(vpn);
+      invariant(p !== undefined && p.attr & PageAttr.PRESENT && p.pa === e.pa && p.attr === e.attr, `TLB entry ${vpn} is stale`);
+    }
   }
 
   stats(): PmapStats {
@@ -236,23 +274,24 @@ const fakeMmu: PmapFactory = {
 class FakeFlatPmap implements Pmap {
   private dead = false;
   private walks = 0;
+  // Board maps granted to this space (by region base); the fake checks nothing against them.
+  private readonly granted = new Set<number>();
   constructor(private readonly mem: PhysicalMemory) {}
-  private check(va: unknown): asserts va is number {
-    if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va % 512 !== 0 || va >= 2 ** 32) {
-      throw new VmError('EINVAL', `va bad: ${String(va)}`);
-    }
+  private checkVa(va: unknown): asserts va is number {
+    checkAligned('va', va, 512);
+    if (va >= 2 ** 32) throw new VmError('EINVAL', `va bad: ${String(va)}`);
   }
   enter(pa: number, va: number, attr: number): number {
     if (this.dead) throw new VmError('EINVAL', 'dead');
-    this.check(va);
+    this.checkVa(va);
     if (pa !== va) throw new VmError('EINVAL', 'pa must equal va');
     checkAttr(attr);
     return 0;
   }
   remove(vstart: number, vend: number): void {
     if (this.dead) throw new VmError('EINVAL', 'dead');
-    this.check(vstart);
-    if (vend !== 2 ** 32) this.check(vend);
+    this.checkVa(vstart);
+    if (vend !== 2 ** 32) this.checkVa(vend);
     if (vend < vstart) throw new VmError('EINVAL', 'range');
   }
   protect(vstart: number, vend: number, attr: number): void {
@@ -260,24 +299,42 @@ class FakeFlatPmap implements Pmap {
     checkAttr(attr);
   }
   resolve(va: number): number {
-    return !this.dead && Number.isSafeInteger(va) && va >= 0 && this.mem.isRam(va) ? va : -1;
+    return !this.dead && isUint(va) && this.mem.isRam(va) ? va : -1;
   }
   translate(va: number, access: number): number {
     this.walks++;
-    if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= 2 ** 32) return FaultCode.BAD_ADDRESS;
-    if (typeof access !== 'number' || access !== (access & 15) || (access & 7) === 0) return FaultCode.BAD_ADDRESS;
+    if (typeof va !== 'number' || !Number.isInteger(va) || !isAccess(access)) return FaultCode.BAD_ADDRESS;
+    if (va < 0 || va >= 2 ** 32) return FaultCode.NON_CANONICAL;
     if (this.dead) return FaultCode.NOT_MAPPED;
     return this.mem.isRam(va) ? va : FaultCode.BAD_ADDRESS;
   }
   activate(): void {}
   destroy(): void {
     this.dead = true;
+    this.granted.clear();
   }
   tables(): PmapTable[] {
     return [];
   }
   stats(): PmapStats {
     return { tableFrames: 0, tlbHits: 0, tlbMisses: 0, tlbFlushes: 0, walks: this.walks };
+  }
+  check(): void {
+    for (const base of this.granted) invariant(this.mem.board.regionAt(base)?.base === base, `grant ${base} is no board map`);
+    invariant(!this.dead || this.granted.size === 0, 'a destroyed pmap holds grants');
+  }
+  grant(pa: number, len: number): void {
+    if (this.dead) throw new VmError('EINVAL', 'dead');
+    checkSize('len', len);
+    if (!isUint(pa) || pa + len > 2 ** 53) throw new VmError('EINVAL', `pa bad: ${String(pa)}`);
+    const bases: number[] = [];
+    for (let a = pa; a < pa + len; ) {
+      const r = this.mem.board.regionAt(a);
+      if (r === undefined) throw new VmError('EINVAL', `no board map at ${a}`);
+      bases.push(r.base);
+      a = r.base + r.size;
+    }
+    for (const b of bases) this.granted.add(b);
   }
 }
 
@@ -298,6 +355,5 @@ const fakeFlat: PmapFactory = {
   },
 };
 
-void PageOwner;
 describePmapConformance(fakeMmu);
 describePmapConformance(fakeFlat);

@@ -123,18 +123,21 @@ export class MmuPmap implements Pmap {
 
   /**
    * The hot path, shaped like v86's `translate_address`: one slot of one typed array, a compare of its page with
-   * `va`'s, a test of the access code's bit, one addition. `va & 4095` and `va >>> 12` read the low 32 bits, which
-   * hold the page offset and the slot for any integer address; a non-integer, negative or non-finite `va` gives a
-   * page address no slot can hold, and an access code outside 0–15 fails the last test, so junk always reaches
-   * {@link translateSlow}.
+   * `va`'s, a test of the access code's bit, one addition. Both arguments must be numbers first: a BigInt would
+   * throw in the first shift, and a numeric string would pass the compare and turn the addition into a
+   * concatenation. `va & 4095` and `va >>> 12` read the low 32 bits, which hold the page offset and the slot for
+   * any integer address; a non-integer, negative or non-finite `va` gives a page address no slot can hold, and an
+   * access code outside 0–15 fails the last test, so junk always reaches {@link translateSlow}.
    */
   translate(va: number, access: number): number {
-    const e = this.tlbEntries;
-    // 255 = TLB_SIZE - 1, written as a literal so the hit path reads no module-scope binding.
-    const i = ((va >>> 12) & 255) << 2;
-    if (e[i] === va - (va & 4095) && ((e[i + 1] >>> access) & 1) === 1 && access === (access & 15)) {
-      this.tlbHits++;
-      return va + e[i + 2];
+    if (typeof va === 'number' && typeof access === 'number') {
+      const e = this.tlbEntries;
+      // 255 = TLB_SIZE - 1, written as a literal so the hit path reads no module-scope binding.
+      const i = ((va >>> 12) & 255) << 2;
+      if (e[i] === va - (va & 4095) && ((e[i + 1] >>> access) & 1) === 1 && access === (access & 15)) {
+        this.tlbHits++;
+        return va + e[i + 2];
+      }
     }
     return this.translateSlow(va, access);
   }
@@ -142,9 +145,10 @@ export class MmuPmap implements Pmap {
   private translateSlow(va: number, access: number): number {
     const f = this.format;
     if (
-      !(typeof va === 'number' && va >= 0 && va < f.vaLimit && va === Math.floor(va)) ||
-      access !== (access & 15) ||
-      (access & 7) === 0 ||
+      typeof va !== 'number' ||
+      !(va >= 0 && va < f.vaLimit && va === Math.floor(va)) ||
+      typeof access !== 'number' ||
+      !isAccessCode(access) ||
       this.dead
     ) {
       return this.reject(va, access);
@@ -159,12 +163,13 @@ export class MmuPmap implements Pmap {
     return out[0] + (va - vpn * 4096);
   }
 
-  // The answer for an access the walk never sees.
-  private reject(va: number, access: number): number {
-    if (typeof va !== 'number' || va !== va || typeof access !== 'number' || !isAccessCode(access)) {
+  // The answer for an access the walk never sees: junk (not an integer address, not an access code) is
+  // BAD_ADDRESS; an integer address the format cannot translate is its `badVaCode` (Sv39: NON_CANONICAL).
+  private reject(va: unknown, access: unknown): number {
+    if (typeof va !== 'number' || !Number.isInteger(va) || typeof access !== 'number' || !isAccessCode(access)) {
       return FaultCode.BAD_ADDRESS;
     }
-    if (!Number.isInteger(va) || va < 0 || va >= this.format.vaLimit) return this.format.badVaCode;
+    if (va < 0 || va >= this.format.vaLimit) return this.format.badVaCode;
     return FaultCode.NOT_MAPPED;
   }
 
@@ -249,7 +254,7 @@ export class MmuPmap implements Pmap {
     const out: PmapTable[] = [];
     if (this.dead) return out;
     const f = this.format;
-    out.push({ level: 0, pa: this.root, va: 0, entries: this.countEntries(this.root) });
+    out.push({ level: 0, pa: this.root, va: 0, entries: this.countEntries(this.root), span: this.entrySpan(f.levels - 1) });
     this.listTables(this.root, f.levels - 1, 0, out);
     return out;
   }
@@ -280,30 +285,40 @@ export class MmuPmap implements Pmap {
   }
 
   /**
-   * Verifies the invariants: every table this space owns is an allocated `PTABLE` frame reached once, the frame
-   * count matches, no owned table below the root is empty after a `remove`, and every TLB slot agrees with a
-   * fresh walk (same frame, no access allowed that the tables refuse). Throws on the first broken one.
+   * Verifies the invariants (see `Pmap.check`): every table this space owns is an allocated `PTABLE` frame reached
+   * once and their number is `stats().tableFrames`; every present leaf (superpages written by hand included) maps
+   * a device window, or RAM frames that are allocated and are not page tables; every walk-cache slot holds the
+   * table a fresh walk finds; every TLB slot agrees with a fresh walk (same frame, no access allowed that the
+   * tables refuse). A destroyed space holds nothing. Throws on the first broken one.
    */
   check(): void {
-    if (this.dead) return;
+    if (this.dead) {
+      invariant(this.frames === 0, `a destroyed ${this.format.name} pmap still counts ${this.frames} table frames`);
+      invariant(this.tlb.occupied() === 0, `a destroyed ${this.format.name} pmap still caches translations`);
+      return;
+    }
     const f = this.format;
     const seen = new Set<number>();
-    const visit = (pa: number, level: number): void => {
+    const visit = (pa: number, level: number, base: number): void => {
       invariant(!seen.has(pa), `table ${hex(pa)} is linked twice`);
       seen.add(pa);
       const info = this.space.alloc.get(pa);
       invariant(info && !info.free && info.usage === PageUsage.PTABLE, `table ${hex(pa)} is not an allocated PTABLE frame`);
-      if (level === 0) return;
       const n = 2 ** f.indexBits;
+      const span = 2 ** (f.indexBits * level);
       const [lo0, hi0] = this.ownedRootSpan(level);
-      for (let i = 0; i < n; i++) {
-        if (level === f.levels - 1 && (i < lo0 || i >= hi0)) continue;
-        const addr = pa + i * f.pteSize;
-        const lo = this.mem.read32(addr);
-        if ((lo & 1) !== 0 && f.isPointer(lo, level)) visit(f.frameOf(lo, this.hiAt(addr)), level - 1);
+      const words = this.tableWords(pa);
+      const step = f.pteSize / 4;
+      for (let i = lo0; i < Math.min(n, hi0); i++) {
+        const lo = words[i * step];
+        if ((lo & 1) === 0) continue;
+        const hi = step === 2 ? words[i * step + 1] : 0;
+        const vpn = base + i * span;
+        if (f.isPointer(lo, level)) visit(f.frameOf(lo, hi), level - 1, vpn);
+        else this.checkLeaf(vpn, f.frameOf(lo, hi), span * PAGE_SIZE);
       }
     };
-    visit(this.root, f.levels - 1);
+    visit(this.root, f.levels - 1, 0);
     invariant(seen.size === this.frames, `${seen.size} tables reachable, ${this.frames} counted`);
     const wc = this.walkCache;
     for (let c = 0; c < wc.size; c++) {
@@ -330,6 +345,26 @@ export class MmuPmap implements Pmap {
         invariant(ok >= 0, `TLB slot ${s} allows access ${a} to ${hex(vpn * PAGE_SIZE)}, the tables do not`);
       }
     }
+  }
+
+  // A present leaf of page `vpn` maps `bytes` from `pa`: a device window, or allocated RAM frames that are no table.
+  private checkLeaf(vpn: number, pa: number, bytes: number): void {
+    const va = vpn * PAGE_SIZE;
+    if (this.mem.isRam(pa, bytes)) {
+      const alloc = this.space.alloc;
+      for (let p = pa; p < pa + bytes; ) {
+        const info = alloc.get(p);
+        invariant(info !== undefined && !info.free, `page ${hex(va)} maps frame ${hex(p)}, which is free`);
+        invariant(info.usage !== PageUsage.PTABLE, `page ${hex(va)} maps frame ${hex(p)}, a page table`);
+        p = info.pa + PAGE_SIZE * 2 ** info.order;
+      }
+      return;
+    }
+    const region = this.mem.board.regionAt(pa);
+    invariant(
+      region !== undefined && region.kind === 'device' && pa + bytes <= region.base + region.size,
+      `page ${hex(va)} maps [${hex(pa)}, ${hex(pa + bytes)}), which is neither RAM nor a device window`,
+    );
   }
 
   // --- tables -----------------------------------------------------------------------------------------------
@@ -476,9 +511,14 @@ export class MmuPmap implements Pmap {
       if ((lo & 1) === 0 || !f.isPointer(lo, level)) continue;
       const child = f.frameOf(lo, this.hiAt(addr));
       const va = (base + i * span) * PAGE_SIZE;
-      out.push({ level: depth, pa: child, va, entries: this.countEntries(child) });
+      out.push({ level: depth, pa: child, va, entries: this.countEntries(child), span: this.entrySpan(level - 1) });
       this.listTables(child, level - 1, base + i * span, out);
     }
+  }
+
+  // Bytes one entry of a table at hardware `level` maps (0 = leaf table: one page).
+  private entrySpan(level: number): number {
+    return PAGE_SIZE * 2 ** (this.format.indexBits * level);
   }
 
   // Root indices whose tables this space owns: a user space does not own the shared kernel half.

@@ -131,12 +131,14 @@ describe('Sv39 tables in RAM', () => {
     expect(user.translate(0x11000, Access.READ | Access.WRITE | Access.USER)).toBe(up);
   });
 
-  it('reports addresses outside the lower half as NON_CANONICAL', () => {
+  it('reports integer addresses outside the lower half as NON_CANONICAL, and non-addresses as BAD_ADDRESS', () => {
     const { user } = boot(sv39);
-    for (const va of [2 ** 38, 2 ** 39 - 1, 2 ** 52, -4096, 0.5, 4096.25]) {
+    for (const va of [2 ** 38, 2 ** 39 - 1, 2 ** 52, 2 ** 60, -4096]) {
       expect(user.translate(va, Access.READ)).toBe(FaultCode.NON_CANONICAL);
     }
-    expect(user.translate(Number.NaN, Access.READ)).toBe(FaultCode.BAD_ADDRESS);
+    for (const va of [0.5, 4096.25, Number.NaN, Number.POSITIVE_INFINITY, 4096n, '4096']) {
+      expect(user.translate(va as number, Access.READ)).toBe(FaultCode.BAD_ADDRESS);
+    }
     expect(user.translate(4096, 0)).toBe(FaultCode.BAD_ADDRESS);
     expect(user.translate(4096, 16)).toBe(FaultCode.BAD_ADDRESS);
   });

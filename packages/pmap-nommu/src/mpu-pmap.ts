@@ -1,10 +1,10 @@
-import { Access, FaultCode, VmError, checkInt, hex, invariant } from '@vmlayers/phys';
+import { Access, FaultCode, VmError, checkBits, checkInt, checkSize, checkUint, hex, invariant } from '@vmlayers/phys';
 import type { BoardMemoryMap, MemoryRegion, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
-import { coveredBytes } from './encoding.js';
+import { MIN_SUBREGION_REGION_SIZE, SUBREGIONS, coveredBytes } from './encoding.js';
 import { BLOCK_SIZE } from './mpu.js';
 import type { Mpu } from './mpu.js';
 import type { RegionLayout } from './regions.js';
-import { ADDRESS_SPACE_END } from './internal/validate.js';
+import { ADDRESS_SPACE_END, isAccessCode } from './internal/validate.js';
 
 const PAGE_ATTR_ALL = 0xff;
 
@@ -134,7 +134,7 @@ export class MpuPmap implements Pmap {
     this.checkLive();
     this.checkPage('va', va);
     if (pa !== va) throw new VmError('EINVAL', `pa ${hex(pa)} must equal va ${hex(va)}: armv7m has no MMU`);
-    checkInt('attr', attr, 0, PAGE_ATTR_ALL);
+    checkBits('attr', attr, PAGE_ATTR_ALL);
     if (!this.system.onBoard(va) || !this.system.onBoard(va + this.system.pageSize - 1)) {
       throw new VmError('EINVAL', `va ${hex(va)} is not inside a board map of ${this.system.board.name}`);
     }
@@ -151,7 +151,7 @@ export class MpuPmap implements Pmap {
   protect(vstart: number, vend: number, attr: number): void {
     this.checkLive();
     this.checkRange(vstart, vend);
-    checkInt('attr', attr, 0, PAGE_ATTR_ALL);
+    checkBits('attr', attr, PAGE_ATTR_ALL);
   }
 
   /** `va` itself when it lies in a board map, else -1 (and -1 after `destroy`). */
@@ -161,10 +161,11 @@ export class MpuPmap implements Pmap {
   }
 
   /**
-   * `va` when the access is allowed, else a negative `FaultCode`: the MPU's verdict (see `Mpu.permit`:
-   * `PROTECTION` for a permission fault, `NOT_MAPPED` for a background fault), then the bus's (`BAD_ADDRESS`
-   * where no board map answers). The loaded address space sees exactly the MPU's enable bits; another one is
-   * checked as if `activate()` had been called on it. Never throws; allocates nothing.
+   * `va` when the access is allowed, else a negative `FaultCode`: `BAD_ADDRESS` for junk (`va` not an integer in
+   * `[0, 2^32)`, `access` not an integer of `Access` bits with at least one of READ/WRITE/EXEC), then the MPU's
+   * verdict (see `Mpu.permit`: `PROTECTION` for a permission fault, `NOT_MAPPED` for a background fault), then the
+   * bus's (`BAD_ADDRESS` where no board map answers). The loaded address space sees exactly the MPU's enable bits;
+   * another one is checked as if `activate()` had been called on it. Never throws; allocates nothing.
    *
    * Allowed accesses are answered from a direct-mapped cache of verdicts (one typed-array tag compare and one
    * mask test); misses and faults take the region scan.
@@ -175,8 +176,15 @@ export class MpuPmap implements Pmap {
       const slot = tag & SLOT_INDEX;
       const user = (access >> 3) & 1;
       const need = ((access & 7) << (user * 3)) | (PRIV_ANY << user);
-      // `va >>> 9` wraps junk (fractions, negatives, 2^32 and up) onto some tag: the exact check confirms a hit.
-      if (this.cacheTag[slot] === tag && (this.cacheAllow[slot] & need) === need && va >>> 0 === va) {
+      // `va >>> 9` wraps junk (fractions, negatives, 2^32 and up) onto some tag, and `access >> 3` junk access
+      // codes onto a privilege: the exact checks confirm a hit.
+      if (
+        this.cacheTag[slot] === tag &&
+        (this.cacheAllow[slot] & need) === need &&
+        va >>> 0 === va &&
+        access === (access & 15) &&
+        (access & 7) !== 0
+      ) {
         this.hits++;
         return va;
       }
@@ -186,14 +194,19 @@ export class MpuPmap implements Pmap {
 
   // Everything but a cache hit: revalidation, refill, and the faults.
   private miss(va: number, access: number): number {
-    if (typeof va === 'number' && va >>> 0 === va && typeof access === 'number' && !this.destroyed) {
+    if (typeof va === 'number' && va >>> 0 === va && isAccessCode(access) && !this.destroyed) {
       if (this.cacheEpoch !== this.mpu.epoch) this.revalidate();
       const tag = va >>> BLOCK_SHIFT;
       const slot = tag & SLOT_INDEX;
       const user = (access >> 3) & 1;
       const need = ((access & 7) << (user * 3)) | (PRIV_ANY << user);
       const cached = this.cacheTag[slot] === tag;
-      if (!cached) this.refill(slot, tag, va, this.cacheMask);
+      if (!cached) {
+        this.misses++;
+        this.walks++;
+        this.cacheTag[slot] = tag;
+        this.cacheAllow[slot] = this.allowSet(tag, this.cacheMask);
+      }
       if ((this.cacheAllow[slot] & need) === need) {
         if (cached) this.hits++;
         return va;
@@ -204,6 +217,7 @@ export class MpuPmap implements Pmap {
 
   // The slow path: the MPU's region scan, then the bus. Also gives every fault its code.
   private fault(va: number, access: number): number {
+    if (typeof va !== 'number' || va >>> 0 !== va || !isAccessCode(access)) return FaultCode.BAD_ADDRESS;
     if (this.destroyed) return FaultCode.NOT_MAPPED;
     const sys = this.system;
     const mpu = sys.mpu;
@@ -213,14 +227,14 @@ export class MpuPmap implements Pmap {
     return sys.onBoard(va) ? va : FaultCode.BAD_ADDRESS;
   }
 
-  private refill(slot: number, tag: number, va: number, mask: number): void {
-    this.misses++;
-    this.walks++;
+  // The allow set of 512-byte block `tag` under region mask `mask`, what a verdict-cache slot holds.
+  private allowSet(tag: number, mask: number): number {
     const mpu = this.mpu;
+    const va = tag * BLOCK_SIZE;
     let allow = 0;
     // Outside mixed blocks verdicts are uniform, so any address of the block stands for the whole; a mixed block
     // keeps an empty allow set and every access to it takes the scan.
-    if (this.system.onBoard(va) && !mpu.isMixed(tag * BLOCK_SIZE, mask)) {
+    if (this.system.onBoard(va) && !mpu.isMixed(va, mask)) {
       if (mpu.permit(va, 0, mask) === 0) allow |= PRIV_ANY;
       if (mpu.permit(va, Access.USER, mask) === 0) allow |= UNPRIV_ANY;
       for (let k = 0; k < 3; k++) {
@@ -228,14 +242,19 @@ export class MpuPmap implements Pmap {
         if (mpu.permit(va, (1 << k) | Access.USER, mask) === 0) allow |= 8 << k;
       }
     }
-    this.cacheTag[slot] = tag;
-    this.cacheAllow[slot] = allow;
+    return allow;
+  }
+
+  // The region mask this address space is checked with now: the MPU's enable bits when it is loaded.
+  private effectiveMask(): number {
+    const mpu = this.mpu;
+    return this.system.active === this ? mpu.enabledMask : this.mask & mpu.programmedMask;
   }
 
   // Something changed on the MPU (or this mask): keep the cache if the (mask, generation) it holds still stands.
   private revalidate(): void {
     const mpu = this.mpu;
-    const mask = this.system.active === this ? mpu.enabledMask : this.mask & mpu.programmedMask;
+    const mask = this.effectiveMask();
     if (mask !== this.cacheMask || mpu.generation !== this.cacheGen) {
       this.cacheTag.fill(-1);
       this.cacheMask = mask;
@@ -267,7 +286,8 @@ export class MpuPmap implements Pmap {
 
   /**
    * The regions this address space holds that are programmed, slot order: level 0, `pa` = `va` = region base,
-   * `entries` = bytes covered by the enabled subregions.
+   * `entries` = bytes covered by the enabled subregions, `span` = bytes of one subregion (region size / 8) for a
+   * region of 256 B or more, the region size for a smaller one (it has no subregions).
    */
   tables(): PmapTable[] {
     const out: PmapTable[] = [];
@@ -277,7 +297,13 @@ export class MpuPmap implements Pmap {
       if (((m >>> n) & 1) === 0) continue;
       const r = mpu.region(n);
       if (r === undefined) continue;
-      out.push({ level: 0, pa: r.base, va: r.base, entries: coveredBytes(r.size, r.srd) });
+      out.push({
+        level: 0,
+        pa: r.base,
+        va: r.base,
+        entries: coveredBytes(r.size, r.srd),
+        span: r.size >= MIN_SUBREGION_REGION_SIZE ? r.size / SUBREGIONS : r.size,
+      });
     }
     return out;
   }
@@ -341,15 +367,82 @@ export class MpuPmap implements Pmap {
     return ((this.system.layout.maps.get(r.name) ?? 0) & this.mask) !== 0;
   }
 
-  /** Verifies the MPU and this address space's mask. Throws on a broken invariant. */
+  /**
+   * The `Pmap.grant` capability, the original's `pmap_addMap` by address: grants every board map holding part of
+   * `[pa, pa + len)` (each whole, through {@link addMap}); a range already allowed ({@link isAllowed}) changes
+   * nothing. Bad arguments, a range reaching past 4 GiB or into no board map → `EINVAL` with nothing granted; a
+   * destroyed address space → `EINVAL`. Grants are never revoked here ({@link removeMap} does that explicitly).
+   */
+  grant(pa: number, len: number): void {
+    this.checkLive();
+    checkUint('pa', pa);
+    checkSize('len', len);
+    if (pa + len > ADDRESS_SPACE_END) {
+      throw new VmError('EINVAL', `range [${hex(pa)}, ${hex(pa + len)}) reaches past the 32-bit address space`);
+    }
+    if (this.isAllowed(pa, len)) return;
+    const names: string[] = [];
+    for (let a = pa; a < pa + len; ) {
+      const r = this.system.mapAt(a);
+      if (r === undefined) {
+        throw new VmError('EINVAL', `range [${hex(pa)}, ${hex(pa + len)}) is not inside board maps of ${this.system.board.name}: nothing at ${hex(a)}`);
+      }
+      names.push(r.name);
+      a = r.base + r.size;
+    }
+    for (const name of names) this.addMap(name);
+  }
+
+  /**
+   * Verifies the invariants (see `Pmap.check`): the MPU's own (`Mpu.check`); the loader's region table still
+   * programmed in its slots (RBAR and RASR as the layout says, ENABLE aside); this address space's mask within the
+   * MPU's slots and holding the kernel code slots; and every verdict-cache slot that would be used without a
+   * flush holding the allow set a fresh region scan computes. A destroyed space holds no slots, caches nothing and
+   * is not loaded. Throws on the first broken one.
+   */
   check(): void {
-    this.system.mpu.check();
-    const all = 2 ** this.system.mpu.regionCount - 1;
-    invariant((this.mask & ~all) === 0, `mask ${hex(this.mask)} names slots past the MPU's ${this.system.mpu.regionCount}`);
-    if (!this.destroyed) invariant((this.mask & this.system.codeMask) === this.system.codeMask, 'kernel code slots missing');
+    const sys = this.system;
+    const mpu = sys.mpu;
+    mpu.check();
+    for (const r of this.layout.regions) {
+      const now = mpu.region(r.slot);
+      invariant(
+        now !== undefined &&
+          now.base === r.base &&
+          now.size === r.size &&
+          now.srd === r.srd &&
+          now.ap === r.ap &&
+          now.xn === r.xn &&
+          now.tex === r.tex &&
+          now.s === r.s &&
+          now.c === r.c &&
+          now.b === r.b,
+        `MPU slot ${r.slot} no longer holds the region of map ${r.map} the loader put there`,
+      );
+    }
+    const all = 2 ** mpu.regionCount - 1;
+    invariant((this.mask & ~all) === 0, `mask ${hex(this.mask)} names slots past the MPU's ${mpu.regionCount}`);
+    if (this.destroyed) {
+      invariant(this.mask === 0, `a destroyed address space holds slots ${hex(this.mask)}`);
+      invariant(sys.active !== this, 'a destroyed address space is loaded');
+      invariant(this.cacheTag.every((t) => t === -1), 'a destroyed address space caches verdicts');
+      return;
+    }
+    invariant((this.mask & sys.codeMask) === sys.codeMask, 'kernel code slots missing');
     // The loaded address space's enable bits may differ from its mask: a direct `mpu.setEnabled` or an enabled
     // `mpu.program` is what the hardware sees until the next activate(), and translate sees the same.
-    invariant(this.system.active !== this || !this.destroyed, 'a destroyed address space is loaded');
+    // The cache is used as it is once revalidate() keeps it: when its (mask, generation) still stand.
+    if (this.cacheMask !== this.effectiveMask() || this.cacheGen !== mpu.generation) return;
+    for (let slot = 0; slot < VERDICT_CACHE_SLOTS; slot++) {
+      const tag = this.cacheTag[slot];
+      if (tag === -1) continue;
+      invariant((tag & SLOT_INDEX) === slot, `verdict cache slot ${slot} holds block ${hex(tag * BLOCK_SIZE)} of another slot`);
+      const want = this.allowSet(tag, this.cacheMask);
+      invariant(
+        this.cacheAllow[slot] === want,
+        `verdict cache slot ${slot} allows ${hex(this.cacheAllow[slot])} at ${hex(tag * BLOCK_SIZE)}, the MPU ${hex(want)}`,
+      );
+    }
   }
 
   private setMask(mask: number): void {

@@ -109,6 +109,8 @@ export class Mpu {
   private ctrlWord = 0;
   private gen = 0;
   private stamp = 0;
+  // Bit i set: region i has an edge (its own, or a subregion's where SRD is non-zero) that is not a multiple of
+  // BLOCK_SIZE, so a block it overlaps may hold more than one verdict.
   private fine = 0;
 
   constructor(options: MpuOptions = {}) {
@@ -130,14 +132,6 @@ export class Mpu {
    */
   get generation(): number {
     return this.gen;
-  }
-
-  /**
-   * Bit i set: region i has an edge (its own, or a subregion's where SRD is non-zero) that is not a multiple of
-   * {@link BLOCK_SIZE}, so a block it overlaps may hold more than one verdict.
-   */
-  get fineMask(): number {
-    return this.fine;
   }
 
   /**

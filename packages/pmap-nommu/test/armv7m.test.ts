@@ -164,6 +164,7 @@ describe('armv7m translate', () => {
             p.activate();
             expect(kernel.mpu.enabledMask).toBe(p.regionMask);
             const live = accesses.map(([va, a]) => {
+              if ((a & 7) === 0) return FaultCode.BAD_ADDRESS; // no READ/WRITE/EXEC: not an access
               const m = kernel.mpu.permit(va, a);
               return m !== 0 ? m : p.resolve(va) === va ? va : FaultCode.BAD_ADDRESS;
             });
@@ -313,14 +314,21 @@ describe('armv7m enter / remove / protect / tables / destroy', () => {
   it('reports the regions it holds as level-0 tables with the bytes they cover', () => {
     const { kernel } = boot();
     const user = armv7m.createUser(kernel);
-    expect(kernel.tables()).toEqual([{ level: 0, pa: FLASH, va: FLASH, entries: 1024 * KiB }]);
+    // span: one entry is a subregion, size / 8
+    expect(kernel.tables()).toEqual([{ level: 0, pa: FLASH, va: FLASH, entries: 1024 * KiB, span: 128 * KiB }]);
     expect(user.tables()).toEqual([
-      { level: 0, pa: FLASH, va: FLASH, entries: 1024 * KiB },
-      { level: 0, pa: SRAM, va: SRAM, entries: 512 * KiB },
+      { level: 0, pa: FLASH, va: FLASH, entries: 1024 * KiB, span: 128 * KiB },
+      { level: 0, pa: SRAM, va: SRAM, entries: 512 * KiB, span: 64 * KiB },
     ]);
+    // 384 KiB: a 512 KiB region with its top two subregions disabled
     const board = new BoardMemoryMap([{ base: SRAM, size: 384 * KiB, kind: 'ram', name: 'sram' }]);
     const { kernel: k2 } = boot(armv7m, board);
-    expect(armv7m.createUser(k2).tables()).toEqual([{ level: 0, pa: SRAM, va: SRAM, entries: 384 * KiB }]);
+    expect(armv7m.createUser(k2).tables()).toEqual([{ level: 0, pa: SRAM, va: SRAM, entries: 384 * KiB, span: 64 * KiB }]);
+    // a region below 256 B has no subregions: an entry is the whole region
+    user.activate();
+    kernel.mpu.program(6, { base: SRAM + 0x1000, size: 128, ap: MpuAp.NO_ACCESS });
+    user.addRegion(6);
+    expect(user.tables()[2]).toEqual({ level: 0, pa: SRAM + 0x1000, va: SRAM + 0x1000, entries: 128, span: 128 });
   });
 
   it('counts verdict-cache hits, misses and flushes, and region scans as walks', () => {

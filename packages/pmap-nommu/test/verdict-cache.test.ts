@@ -17,6 +17,8 @@ const maps = ['sram0', 'sram1', 'odd', 'uart'];
 
 /** What translate must answer, computed without any cache: the MPU's verdict with the right mask, then the bus. */
 function reference(p: MpuPmap, va: number, access: number): number {
+  // An access code needs at least one of READ/WRITE/EXEC: 0 and USER alone are junk, whatever the MPU says.
+  if ((access & 7) === 0) return FaultCode.BAD_ADDRESS;
   if (p.isDestroyed) return FaultCode.NOT_MAPPED;
   const mpu = p.mpu;
   const mask = p.isActive ? mpu.enabledMask : p.regionMask & mpu.programmedMask;
@@ -121,9 +123,9 @@ describe('verdict cache', () => {
               mpu.setCtrl(o.ctrl);
               break;
           }
+          for (const p of spaces) p.check();
         }
         mpu.check();
-        for (const p of spaces) p.check();
         // And a sweep over every granule of SRAM in every mode, for each address space.
         const wrong: string[] = [];
         spaces.forEach((p, i) => {

@@ -12,3 +12,8 @@ export function checkWord(name: string, v: unknown): asserts v is number {
 export function checkBool(name: string, v: unknown): asserts v is boolean {
   if (typeof v !== 'boolean') throw new VmError('EINVAL', `${name} must be a boolean, got ${hex(v)}`);
 }
+
+/** True when `access` is an access code: an integer of `Access` bits (0–15) with at least one of READ/WRITE/EXEC. */
+export function isAccessCode(access: unknown): access is number {
+  return typeof access === 'number' && access === (access & 15) && (access & 7) !== 0;
+}
