@@ -1,4 +1,10 @@
 export { checkLayering, LAYER_RULES } from './layering.js';
 export type { Violation } from './layering.js';
-export { errnoOf } from './errors.js';
+export { errnoOf, expectErrno, expectUnchanged, outcomeOf } from './errors.js';
+export { NOT_UINTS, WIDE_UINTS } from './hostile.js';
+export type { HostileValue } from './hostile.js';
+export { ARCHS } from './archs.js';
+export type { ArchUnderTest } from './archs.js';
+export { identityKernel } from './identity-kernel.js';
+export type { IdentityKernel } from './identity-kernel.js';
 export { readmeShows, captureLog } from './readme.js';

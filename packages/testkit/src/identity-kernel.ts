@@ -1,0 +1,48 @@
+import { PageOwner, PageUsage, VmError, checkSize, hex } from '@vmlayers/phys';
+import type { PageAllocator, PhysicalMemory } from '@vmlayers/phys';
+
+/**
+ * Kernel memory without a kernel map: what kmalloc needs (`@vmlayers/kmalloc`'s `KernelMemory`, which a mapper
+ * `KernelMap` also is), with pages identity-mapped (virtual address = physical address).
+ */
+export interface IdentityKernel {
+  readonly pageSize: number;
+  readonly alloc: PageAllocator;
+  readonly mem: PhysicalMemory;
+  /** `n` zeroed pages (kernel heap frames); bad `n` → `EINVAL`; out of frames → `VmError('ENOMEM')`, nothing allocated. */
+  allocPages(n: number): number;
+  /** Frees pages from `allocPages` (anything else → `EINVAL`, from the allocator). */
+  freePages(vaddr: number): void;
+  read(va: number, len: number): Uint8Array;
+  write(va: number, bytes: Uint8Array): void;
+  read32(va: number): number;
+  write32(va: number, value: number): void;
+}
+
+/**
+ * The "identity kernel" of unit tests below the mapper: `allocPages` takes a block straight from `alloc` (owner
+ * `KERNEL`, usage `HEAP`) and returns its physical address as the virtual one; bytes go straight to `mem`. So
+ * kmalloc, zones and memory objects can be tested without booting a kernel map; their contract tests also run over
+ * the real `KernelMap` of every architecture.
+ */
+export function identityKernel(alloc: PageAllocator, mem: PhysicalMemory = alloc.mem): IdentityKernel {
+  const pageSize = alloc.pageSize;
+  return {
+    pageSize,
+    alloc,
+    mem,
+    allocPages(n: number): number {
+      checkSize('n', n);
+      const pa = alloc.allocPa(n * pageSize, { owner: PageOwner.KERNEL, usage: PageUsage.HEAP });
+      if (pa < 0) throw new VmError('ENOMEM', `no block of ${hex(n)} free pages`);
+      return pa;
+    },
+    freePages(vaddr: number): void {
+      alloc.freePa(vaddr);
+    },
+    read: (va, len) => mem.read(va, len),
+    write: (va, bytes) => mem.write(va, bytes),
+    read32: (va) => mem.read32(va),
+    write32: (va, value) => mem.write32(va, value),
+  };
+}
