@@ -5,8 +5,8 @@
 import { MemPool } from '@thi.ng/malloc';
 import { Bench } from 'tinybench';
 import { Kmalloc } from '../src/index.js';
+import { ARCHS } from '@vmlayers/testkit';
 import { bootKernelMap } from '../test/kernels.js';
-import { sv39 } from '@vmlayers/pmap-mmu';
 
 const LIVE = 4096;
 const OPS = 1 << 16;
@@ -48,7 +48,7 @@ function setup(a: Allocator) {
 }
 
 // kmalloc on the real kernel map of a RISC-V Sv39 board: zone pages are mapped through page tables in RAM.
-const kernel = bootKernelMap(sv39);
+const kernel = bootKernelMap(ARCHS.find((a) => a.name === 'sv39')!);
 const km = new Kmalloc(kernel);
 const kmA: Allocator = { malloc: (n) => km.kmalloc(n), free: (p) => km.kfree(p) };
 const pool = new MemPool({ size: 64 << 20 });

@@ -1,3 +1,4 @@
+import { VmError, hex, isPowerOfTwo } from '@vmlayers/phys';
 import type { PageAllocator } from '@vmlayers/phys';
 
 /**
@@ -17,4 +18,22 @@ export interface KernelMemory {
   write(va: number, bytes: Uint8Array): void;
   read32(va: number): number;
   write32(va: number, value: number): void;
+}
+
+const METHODS = ['allocPages', 'freePages', 'read', 'write', 'read32', 'write32'] as const;
+
+/**
+ * Throws `VmError('EINVAL')` unless `kmap` has what {@link KernelMemory} promises: a power-of-two `pageSize`, an
+ * allocator with a fault injector, and the page and byte methods. Checked once at construction, so a wrong
+ * argument is refused by name instead of surfacing later as a `TypeError` half-way through an allocation.
+ */
+export function checkKernelMemory(name: string, kmap: unknown): asserts kmap is KernelMemory {
+  if (kmap === null || typeof kmap !== 'object') throw new VmError('EINVAL', `${name} must be a KernelMemory (a KernelMap), got ${hex(kmap)}`);
+  const k = kmap as Record<string, unknown>;
+  if (!isPowerOfTwo(k.pageSize)) throw new VmError('EINVAL', `${name}.pageSize must be a power of two, got ${hex(k.pageSize)}`);
+  const faults = (k.alloc as { faults?: { hit?: unknown } } | null | undefined)?.faults;
+  if (typeof faults?.hit !== 'function') throw new VmError('EINVAL', `${name}.alloc must be a PageAllocator, got ${hex(k.alloc)}`);
+  for (const m of METHODS) {
+    if (typeof k[m] !== 'function') throw new VmError('EINVAL', `${name}.${m} must be a function, got ${hex(k[m])}`);
+  }
 }

@@ -1,4 +1,5 @@
-import { VmError, invariant } from '@vmlayers/phys';
+import { VmError, checkSize, hex, invariant, isUint, log2Ceil, log2Floor } from '@vmlayers/phys';
+import { checkKernelMemory } from './kernel-memory.js';
 import type { KernelMemory } from './kernel-memory.js';
 import { Zone } from './zone.js';
 
@@ -16,7 +17,7 @@ export const ZONE_HEADER_SIZE = 64;
 /** Header zones hold at least this many descriptors (the original's `zonehdrs`). */
 export const ZONE_HEADERS = 16;
 
-const HDR = Math.log2(ZONE_HEADER_SIZE);
+const HDR = log2Floor(ZONE_HEADER_SIZE);
 const MAX_SIZE = 2 ** KMALLOC_MAX_SHIFT;
 
 /** Figures of one size class. */
@@ -77,9 +78,12 @@ export class Kmalloc {
   private readonly first: ZoneRec;
   private allocated = 0;
   private headerFree = 0;
+  // Addresses of the descriptor blocks in use: kmalloc's own blocks of the descriptor class, which kfree refuses.
+  private readonly descriptors = new Set<number>();
 
-  /** Creates the first descriptor zone (never released). No memory for it → `ENOMEM`. */
+  /** Creates the first descriptor zone (never released). `kmap` no `KernelMemory` → `EINVAL`; no memory → `ENOMEM`. */
   constructor(kmap: KernelMemory) {
+    checkKernelMemory('kmap', kmap);
     this.kmap = kmap;
     const zone = new Zone(kmap, ZONE_HEADER_SIZE, Math.max(ZONE_HEADERS, kmap.pageSize / ZONE_HEADER_SIZE));
     this.first = { zone, cls: HDR, header: -1, prev: null, next: null, onList: false };
@@ -89,16 +93,13 @@ export class Kmalloc {
   }
 
   /**
-   * `size` bytes (rounded up to a power of two ≥ 16) of kernel memory. Bad size → `EINVAL`; larger than 8 MiB, no
-   * memory, or the fault injector at `kmalloc` → `ENOMEM`.
+   * `size` bytes (rounded up to a power of two ≥ 16) of kernel memory. `size` not a positive integer below 2^53
+   * (0, negative, NaN, ±Infinity, a fraction, a BigInt, a string…) → `EINVAL`; a valid size larger than 8 MiB, no
+   * memory, or the fault injector at `kmalloc` → `ENOMEM`. Nothing changes on error.
    */
   kmalloc(size: number): number {
-    if (!Number.isSafeInteger(size) || size <= 0) {
-      throw new VmError('EINVAL', `size must be a positive integer, got ${String(size)}`);
-    }
-    if (size > MAX_SIZE) throw new VmError('ENOMEM', `size ${size} is larger than the largest class (8 MiB)`);
-    if (this.kmap.alloc.faults.hit('kmalloc')) throw new VmError('ENOMEM', `kmalloc(${size}) failed (injected)`);
-    const cls = size <= 16 ? KMALLOC_MIN_SHIFT : 32 - Math.clz32(size - 1);
+    const cls = classOf(size);
+    if (this.kmap.alloc.faults.hit('kmalloc')) throw new VmError('ENOMEM', `kmalloc(${hex(size)}) failed (injected)`);
     let spare: ZoneRec | null = null;
     // The last free descriptor may only describe a new descriptor zone: take it now, before anything needs one.
     if (this.headerFree === 1) spare = this.addZone(HDR);
@@ -113,19 +114,23 @@ export class Kmalloc {
     return this.take(cls);
   }
 
-  /** Frees a block from `kmalloc`. Not one (or already free) → `EINVAL`, nothing changed. */
+  /**
+   * Frees a block from `kmalloc`. Not one — no address at all (NaN, a BigInt, a string…), inside a block, a zone
+   * descriptor's block, or already free — → `EINVAL`, nothing changed.
+   */
   kfree(vaddr: number): void {
-    const rec = this.find(vaddr);
+    const rec = isUint(vaddr) ? this.find(vaddr) : undefined;
     const i = rec ? rec.zone.indexOf(vaddr) : -1;
-    if (!rec || i < 0 || !rec.zone.isUsed(i)) {
-      throw new VmError('EINVAL', `vaddr ${String(vaddr)} is ${rec && i >= 0 ? 'already free (double free)' : 'not a kmalloc block'}`);
+    if (!rec || i < 0 || !rec.zone.isUsed(i) || (rec.cls === HDR && this.descriptors.has(vaddr))) {
+      const why = rec && i >= 0 ? (rec.zone.isUsed(i) ? 'a zone descriptor' : 'already free (double free)') : 'not a kmalloc block';
+      throw new VmError('EINVAL', `vaddr ${hex(vaddr)} is ${why}`);
     }
     this.put(rec, i);
   }
 
-  /** The class size `kmalloc(size)` hands out, without allocating. */
+  /** The class size `kmalloc(size)` hands out, without allocating; the errors of `kmalloc` for sizes it refuses. */
   static sizeOf(size: number): number {
-    return size <= 16 ? 16 : 2 ** (32 - Math.clz32(size - 1));
+    return 2 ** classOf(size);
   }
 
   stats(): KmallocStats {
@@ -169,18 +174,18 @@ export class Kmalloc {
       r.zone.check();
       if (k > 0) {
         const p = this.byAddr[k - 1].zone;
-        invariant(p.vaddr + p.blocks * p.blockSize <= r.zone.vaddr, `zones at 0x${p.vaddr.toString(16)} and 0x${r.zone.vaddr.toString(16)} overlap or are unsorted`);
+        invariant(p.vaddr + p.blocks * p.blockSize <= r.zone.vaddr, `zones at ${hex(p.vaddr)} and ${hex(r.zone.vaddr)} overlap or are unsorted`);
       }
       invariant(r.zone.blockSize === 2 ** r.cls, `zone of class ${r.cls} has ${r.zone.blockSize}-byte blocks`);
-      invariant(r.onList === !r.zone.full, `zone at 0x${r.zone.vaddr.toString(16)}: on partial list ${r.onList}, full ${r.zone.full}`);
-      invariant(r === this.first || r.zone.used > 0, `empty zone at 0x${r.zone.vaddr.toString(16)} was not released`);
+      invariant(r.onList === !r.zone.full, `zone at ${hex(r.zone.vaddr)}: on partial list ${r.onList}, full ${r.zone.full}`);
+      invariant(r === this.first || r.zone.used > 0, `empty zone at ${hex(r.zone.vaddr)} was not released`);
       used += r.zone.used * r.zone.blockSize;
       if (r.cls === HDR) hdrFree += r.zone.blocks - r.zone.used;
       if (r !== this.first) {
         const owner = this.find(r.header);
         const i = owner ? owner.zone.indexOf(r.header) : -1;
-        invariant(owner?.cls === HDR && i >= 0 && owner.zone.isUsed(i), `zone at 0x${r.zone.vaddr.toString(16)} has no live descriptor`);
-        invariant(!headers.has(r.header), `two zones share descriptor 0x${r.header.toString(16)}`);
+        invariant(owner?.cls === HDR && i >= 0 && owner.zone.isUsed(i), `zone at ${hex(r.zone.vaddr)} has no live descriptor`);
+        invariant(!headers.has(r.header), `two zones share descriptor ${hex(r.header)}`);
         headers.add(r.header);
       }
     }
@@ -193,6 +198,7 @@ export class Kmalloc {
       }
     }
     invariant(used === this.allocated, `kmalloc counts ${this.allocated} bytes in use, zones say ${used}`);
+    invariant(headers.size === this.descriptors.size && [...headers].every((h) => this.descriptors.has(h)), 'the descriptor set differs from the zones\' descriptors');
     invariant(hdrFree === this.headerFree, `kmalloc counts ${this.headerFree} free descriptors, zones say ${hdrFree}`);
     invariant(this.headerFree >= 1, 'no spare zone descriptor left');
   }
@@ -213,6 +219,7 @@ export class Kmalloc {
     const rec: ZoneRec = { zone, cls, header, prev: null, next: null, onList: false };
     this.link(rec);
     this.byAddr.splice(this.lowerBound(zone.vaddr), 0, rec);
+    this.descriptors.add(header);
     if (cls === HDR) this.headerFree += zone.blocks;
     return rec;
   }
@@ -223,6 +230,7 @@ export class Kmalloc {
     this.byAddr.splice(this.byAddr.indexOf(rec), 1);
     if (rec.cls === HDR) this.headerFree -= rec.zone.blocks;
     rec.zone.release();
+    this.descriptors.delete(rec.header);
     this.giveBack(rec.header);
   }
 
@@ -259,6 +267,7 @@ export class Kmalloc {
       this.byAddr.splice(this.byAddr.indexOf(rec), 1);
       if (rec.cls === HDR) this.headerFree -= zone.blocks;
       zone.release();
+      this.descriptors.delete(rec.header);
       const owner = this.find(rec.header)!;
       i = owner.zone.indexOf(rec.header);
       rec = owner;
@@ -299,6 +308,13 @@ export class Kmalloc {
     rec.prev = rec.next = null;
     rec.onList = false;
   }
+}
+
+// The class (log2 of the block size) serving `size` bytes; the errors of kmalloc for a size it refuses.
+function classOf(size: number): number {
+  checkSize('size', size);
+  if (size > MAX_SIZE) throw new VmError('ENOMEM', `size ${hex(size)} is larger than the largest class (8 MiB)`);
+  return size <= 16 ? KMALLOC_MIN_SHIFT : log2Ceil(size);
 }
 
 // Little-endian { magic 'ZONE', vaddr low, vaddr high, blockSize, blocks, pages } — 24 of the descriptor's 64 bytes.

@@ -1,5 +1,11 @@
-import { VmError, invariant } from '@vmlayers/phys';
+import { VmError, checkInt, hex, invariant, isPowerOfTwo, isUint } from '@vmlayers/phys';
+import { checkKernelMemory } from './kernel-memory.js';
 import type { KernelMemory } from './kernel-memory.js';
+
+/** Largest block size a zone takes: 2^30, far past kmalloc's largest class (8 MiB). */
+const MAX_BLOCK = 2 ** 30;
+/** Most blocks one zone holds (its free stack and bitmap are typed arrays of this length). */
+const MAX_BLOCKS = 2 ** 24;
 
 /** A zone's figures. */
 export interface ZoneStats {
@@ -32,15 +38,18 @@ export class Zone {
   private released = false;
 
   /**
-   * Maps `ceil(blockSize × blocks / pageSize)` kernel pages. `blockSize` must be a power of two ≥ 8 and `blocks`
-   * a positive integer (`EINVAL`); no memory for the pages → `ENOMEM`, nothing allocated.
+   * Maps `ceil(blockSize × blocks / pageSize)` kernel pages. `kmap` must be a {@link KernelMemory}, `blockSize` a
+   * power of two from 8 to 2^30 and `blocks` an integer from 1 to 2^24 — any other value (NaN, a fraction, a BigInt,
+   * a string…) → `EINVAL`; no memory for the pages → `ENOMEM`, nothing allocated.
    */
   constructor(kmap: KernelMemory, blockSize: number, blocks: number) {
-    if (!Number.isSafeInteger(blockSize) || blockSize < 8 || (blockSize & (blockSize - 1)) !== 0 || blockSize > 2 ** 30) {
-      throw new VmError('EINVAL', `blockSize must be a power of two from 8 to 2^30, got ${String(blockSize)}`);
+    checkKernelMemory('kmap', kmap);
+    if (!isPowerOfTwo(blockSize) || blockSize < 8 || blockSize > MAX_BLOCK) {
+      throw new VmError('EINVAL', `blockSize must be a power of two from 8 to 2^30, got ${hex(blockSize)}`);
     }
-    if (!Number.isSafeInteger(blocks) || blocks < 1 || blocks > 2 ** 24) {
-      throw new VmError('EINVAL', `blocks must be an integer from 1 to 2^24, got ${String(blocks)}`);
+    checkInt('blocks', blocks, 1, MAX_BLOCKS);
+    if (!Number.isSafeInteger(blockSize * blocks)) {
+      throw new VmError('EINVAL', `${hex(blocks)} blocks of ${hex(blockSize)} bytes pass 2^53 bytes`);
     }
     this.kmap = kmap;
     this.blockSize = blockSize;
@@ -64,9 +73,9 @@ export class Zone {
     return this.top === 0;
   }
 
-  /** True when `va` lies inside the zone's blocks. */
+  /** True when `va` is an address inside the zone's blocks (false for anything that is no address). */
   contains(va: number): boolean {
-    return va >= this.vaddr && va < this.vaddr + this.blocks * this.blockSize;
+    return isUint(va) && va >= this.vaddr && va < this.vaddr + this.blocks * this.blockSize;
   }
 
   /** A free block's kernel virtual address; a full zone (or the fault injector at `zone`) → `ENOMEM`. */
@@ -74,16 +83,19 @@ export class Zone {
     this.assertLive();
     if (this.kmap.alloc.faults.hit('zone')) throw new VmError('ENOMEM', `zone of ${this.blockSize}-byte blocks: allocation failed (injected)`);
     const va = this.take();
-    if (va < 0) throw new VmError('ENOMEM', `zone of ${this.blockSize}-byte blocks at 0x${this.vaddr.toString(16)} is full`);
+    if (va < 0) throw new VmError('ENOMEM', `zone of ${this.blockSize}-byte blocks at ${hex(this.vaddr)} is full`);
     return va;
   }
 
-  /** Gives block `va` back. Not a block of this zone, or already free → `EINVAL`, zone unchanged. */
+  /**
+   * Gives block `va` back. Not a block of this zone (no address at all included: NaN, a BigInt, a string…), or
+   * already free → `EINVAL`, zone unchanged.
+   */
   free(va: number): void {
     this.assertLive();
     const i = this.indexOf(va);
     if (i < 0 || this.inUse[i] === 0) {
-      throw new VmError('EINVAL', `vaddr ${String(va)} is ${i < 0 ? 'not a block of this zone' : 'already free (double free)'}`);
+      throw new VmError('EINVAL', `vaddr ${hex(va)} is ${i < 0 ? 'not a block of this zone' : 'already free (double free)'}`);
     }
     this.put(i);
   }
@@ -91,7 +103,7 @@ export class Zone {
   /** Unmaps the zone's pages. Blocks still in use → `EBUSY`. The zone is unusable afterwards. */
   release(): void {
     this.assertLive();
-    if (this.used !== 0) throw new VmError('EBUSY', `zone at 0x${this.vaddr.toString(16)} still has ${this.used} blocks in use`);
+    if (this.used !== 0) throw new VmError('EBUSY', `zone at ${hex(this.vaddr)} still has ${this.used} blocks in use`);
     this.kmap.freePages(this.vaddr);
     this.released = true;
   }
@@ -102,7 +114,7 @@ export class Zone {
 
   /** Verifies the free stack and the used bitmap agree. */
   check(): void {
-    invariant(!this.released, `zone at 0x${this.vaddr.toString(16)} was released`);
+    invariant(!this.released, `zone at ${hex(this.vaddr)} was released`);
     const seen = new Uint8Array(this.blocks);
     for (let k = 0; k < this.top; k++) {
       const i = this.freeStack[k];
@@ -118,6 +130,7 @@ export class Zone {
 
   /** @internal The block for `va`, or -1 when `va` is not the start of one of this zone's blocks. */
   indexOf(va: number): number {
+    if (!isUint(va)) return -1;
     const off = va - this.vaddr;
     if (!(off >= 0 && off < this.blocks * this.blockSize) || off % this.blockSize !== 0) return -1;
     return off / this.blockSize;
@@ -143,6 +156,6 @@ export class Zone {
   }
 
   private assertLive(): void {
-    if (this.released) throw new VmError('EINVAL', `zone at 0x${this.vaddr.toString(16)} was released`);
+    if (this.released) throw new VmError('EINVAL', `zone at ${hex(this.vaddr)} was released`);
   }
 }

@@ -1,12 +1,13 @@
-import { errnoOf } from '@vmlayers/testkit';
+import { ARCHS, errnoOf } from '@vmlayers/testkit';
 import { describe, expect, it } from 'vitest';
 import { Kmalloc, Zone } from '../src/index.js';
-import { ARCHS, bootKernelMap } from './kernels.js';
+import { bootKernelMap } from './kernels.js';
 
 // The contract on the real kernel map of every architecture: bytes live in mapped kernel pages.
-describe.each(ARCHS)('kmalloc over the kernel map: $name', (arch) => {
+describe.each(ARCHS)('kmalloc over the kernel map: $name', (at) => {
+  const { arch } = at;
   it('writes through kernel virtual addresses land in frames the kernel map translates to', () => {
-    const kmap = bootKernelMap(arch);
+    const kmap = bootKernelMap(at);
     const km = new Kmalloc(kmap);
     const va = km.kmalloc(300);
     expect(va >= arch.kernelRange[0] && va < arch.kernelRange[1]).toBe(true);
@@ -20,13 +21,13 @@ describe.each(ARCHS)('kmalloc over the kernel map: $name', (arch) => {
   });
 
   it('every class on this architecture, then back to the boot figures exactly', () => {
-    const kmap = bootKernelMap(arch);
+    const kmap = bootKernelMap(at);
     const km = new Kmalloc(kmap);
     const frames = kmap.alloc.info();
     const entries = kmap.info();
     const boot = km.stats();
     // armv7m boards have 512 KiB of RAM: stop the classes at what fits.
-    const top = arch.capabilities.hasMmu ? 23 : 16;
+    const top = at.mmu ? 23 : 16;
     const vas: number[] = [];
     for (let shift = 4; shift <= top; shift++) {
       const va = km.kmalloc(2 ** shift);
@@ -45,7 +46,7 @@ describe.each(ARCHS)('kmalloc over the kernel map: $name', (arch) => {
   });
 
   it('a zone stands alone on the kernel map and gives its pages back', () => {
-    const kmap = bootKernelMap(arch);
+    const kmap = bootKernelMap(at);
     const frames = kmap.alloc.info();
     const z = new Zone(kmap, 128, 40);
     const a = z.alloc();
@@ -59,7 +60,7 @@ describe.each(ARCHS)('kmalloc over the kernel map: $name', (arch) => {
 
   it('no map entry or no frame for a new zone → ENOMEM, kmalloc and the kernel map as they were', () => {
     for (const site of ['map-entry', 'frame', 'ptable'] as const) {
-      const kmap = bootKernelMap(arch);
+      const kmap = bootKernelMap(at);
       const km = new Kmalloc(kmap);
       km.kmalloc(64);
       const frames = kmap.alloc.info();

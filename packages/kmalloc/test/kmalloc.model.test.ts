@@ -1,8 +1,9 @@
+import { ARCHS } from '@vmlayers/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Kmalloc, ZONE_HEADER_SIZE } from '../src/index.js';
 import type { KernelMemory } from '../src/index.js';
-import { ARCHS, IdentityKernel, bootKernelMap } from './kernels.js';
+import { bootKernelMap, identity } from './kernels.js';
 
 type Op =
   | { kind: 'kmalloc'; size: number }
@@ -86,6 +87,6 @@ function modelTest(name: string, make: () => KernelMemory): void {
   });
 }
 
-modelTest('identity-mapped kernel pages, 4 KiB', () => new IdentityKernel(32 << 20));
-modelTest('identity-mapped kernel pages, 512 B', () => new IdentityKernel(4 << 20, 512));
+modelTest('identity-mapped kernel pages, 4 KiB', () => identity(32 << 20));
+modelTest('identity-mapped kernel pages, 512 B', () => identity(4 << 20, 512));
 for (const arch of ARCHS) modelTest(`kernel map on ${arch.name}`, () => bootKernelMap(arch));

@@ -1,12 +1,13 @@
-import { errnoOf } from '@vmlayers/testkit';
+import type { Errno } from '@vmlayers/phys';
+import { expectErrno } from '@vmlayers/testkit';
 import { describe, expect, it } from 'vitest';
 import { Kmalloc, ZONE_HEADER_SIZE } from '../src/index.js';
-import { IdentityKernel } from './kernels.js';
+import { identity } from './kernels.js';
 
 const PAGE = 4096;
 
 function boot(ram = 64 << 20, pageSize = PAGE) {
-  const k = new IdentityKernel(ram, pageSize);
+  const k = identity(ram, pageSize);
   const km = new Kmalloc(k);
   km.check();
   return { k, km, frames: k.alloc.info(), stats: km.stats() };
@@ -91,7 +92,7 @@ describe('Kmalloc', () => {
     expect(km.stats().zones).toBe(1);
   });
 
-  it.each<[string, number, string]>([
+  it.each<[string, number, Errno]>([
     ['0 bytes', 0, 'EINVAL'],
     ['negative', -16, 'EINVAL'],
     ['NaN', NaN, 'EINVAL'],
@@ -100,7 +101,7 @@ describe('Kmalloc', () => {
     ['2^53', 2 ** 53, 'EINVAL'],
   ])('kmalloc(%s) → %s, nothing changed', (_what, size, errno) => {
     const { k, km, frames, stats } = boot();
-    expect(errnoOf(() => km.kmalloc(size))).toBe(errno);
+    expectErrno(() => km.kmalloc(size), errno);
     expect(km.stats()).toEqual(stats);
     expect(k.alloc.info()).toEqual(frames);
   });
@@ -111,11 +112,11 @@ describe('Kmalloc', () => {
     km.kmalloc(100);
     const before = km.stats();
     for (const bad of [a + 1, a + 128 * 5, 0, -1, NaN, a - 4096 * 16]) {
-      expect(errnoOf(() => km.kfree(bad))).toBe('EINVAL');
+      expectErrno(() => km.kfree(bad), 'EINVAL');
       expect(km.stats()).toEqual(before);
     }
     km.kfree(a);
-    expect(errnoOf(() => km.kfree(a))).toBe('EINVAL');
+    expectErrno(() => km.kfree(a), 'EINVAL');
     km.check();
   });
 
@@ -169,7 +170,7 @@ describe('Kmalloc', () => {
     expect(k.alloc.faults.counts().kmalloc).toBe(1);
     k.alloc.faults.failAt('kmalloc', 1);
     const before = km.stats();
-    expect(errnoOf(() => km.kmalloc(16))).toBe('ENOMEM');
+    expectErrno(() => km.kmalloc(16), 'ENOMEM');
     expect(km.stats()).toEqual(before);
     expect(before).not.toEqual(stats);
   });

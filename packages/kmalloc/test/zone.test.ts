@@ -1,11 +1,11 @@
-import { errnoOf } from '@vmlayers/testkit';
+import { expectErrno } from '@vmlayers/testkit';
 import { describe, expect, it } from 'vitest';
 import { Zone } from '../src/index.js';
-import { IdentityKernel } from './kernels.js';
+import { identity } from './kernels.js';
 
 describe('Zone', () => {
   it('carves blocks from kernel pages and hands them out in address order', () => {
-    const k = new IdentityKernel();
+    const k = identity();
     const before = k.alloc.info().kernel;
     const z = new Zone(k, 64, 100);
     expect(z.pages).toBe(2);
@@ -14,12 +14,12 @@ describe('Zone', () => {
     z.check();
     expect(vas).toEqual(Array.from({ length: 100 }, (_, i) => z.vaddr + 64 * i));
     expect(z.full).toBe(true);
-    expect(errnoOf(() => z.alloc())).toBe('ENOMEM');
+    expectErrno(() => z.alloc(), 'ENOMEM');
     expect(z.stats()).toEqual({ blockSize: 64, blocks: 100, used: 100, bytes: 8192 });
   });
 
   it('has real bytes behind each block', () => {
-    const k = new IdentityKernel();
+    const k = identity();
     const z = new Zone(k, 32, 8);
     const a = z.alloc();
     const b = z.alloc();
@@ -31,7 +31,7 @@ describe('Zone', () => {
   });
 
   it('reuses freed blocks first (LIFO) and keeps alloc/free O(1)', () => {
-    const k = new IdentityKernel();
+    const k = identity();
     const z = new Zone(k, 16, 4);
     const [a, b, c] = [z.alloc(), z.alloc(), z.alloc()];
     z.free(b);
@@ -50,15 +50,15 @@ describe('Zone', () => {
     ['a block never allocated', (z) => z.free(z.vaddr + 48)],
     ['NaN', (z) => z.free(NaN)],
   ])('free of %s → EINVAL, zone unchanged', (_what, call) => {
-    const k = new IdentityKernel();
+    const k = identity();
     const z = new Zone(k, 16, 4);
     const a = z.alloc();
     z.alloc();
-    expect(errnoOf(() => call(z))).toBe('EINVAL');
+    expectErrno(() => call(z), 'EINVAL');
     expect(z.used).toBe(2);
     z.check();
     z.free(a);
-    expect(errnoOf(() => z.free(a))).toBe('EINVAL');
+    expectErrno(() => z.free(a), 'EINVAL');
     expect(z.used).toBe(1);
     z.check();
   });
@@ -73,43 +73,43 @@ describe('Zone', () => {
     [16, 1.5],
     [NaN, 4],
   ])('new Zone(kmap, %d, %d) → EINVAL, nothing allocated', (size, blocks) => {
-    const k = new IdentityKernel();
+    const k = identity();
     const before = k.alloc.info();
-    expect(errnoOf(() => new Zone(k, size, blocks))).toBe('EINVAL');
+    expectErrno(() => new Zone(k, size, blocks), 'EINVAL');
     expect(k.alloc.info()).toEqual(before);
   });
 
   it('no memory for its pages → ENOMEM, nothing allocated', () => {
-    const k = new IdentityKernel(64 * 1024);
+    const k = identity(64 * 1024);
     const before = k.alloc.info();
-    expect(errnoOf(() => new Zone(k, 4096, 32))).toBe('ENOMEM');
+    expectErrno(() => new Zone(k, 4096, 32), 'ENOMEM');
     k.alloc.faults.failAt('frame', 1);
-    expect(errnoOf(() => new Zone(k, 16, 4))).toBe('ENOMEM');
+    expectErrno(() => new Zone(k, 16, 4), 'ENOMEM');
     expect(k.alloc.info()).toEqual(before);
   });
 
   it('counts block allocations at fault site zone; an injected failure changes nothing', () => {
-    const k = new IdentityKernel();
+    const k = identity();
     const z = new Zone(k, 16, 4);
     z.alloc();
     expect(k.alloc.faults.counts().zone).toBe(1);
     k.alloc.faults.failAt('zone', 1);
-    expect(errnoOf(() => z.alloc())).toBe('ENOMEM');
+    expectErrno(() => z.alloc(), 'ENOMEM');
     expect(z.used).toBe(1);
     z.check();
     expect(z.alloc()).toBe(z.vaddr + 16);
   });
 
   it('release gives the pages back; busy → EBUSY; use after release → EINVAL', () => {
-    const k = new IdentityKernel();
+    const k = identity();
     const before = k.alloc.info();
     const z = new Zone(k, 128, 64);
     const a = z.alloc();
-    expect(errnoOf(() => z.release())).toBe('EBUSY');
+    expectErrno(() => z.release(), 'EBUSY');
     z.free(a);
     z.release();
     expect(k.alloc.info()).toEqual(before);
-    expect(errnoOf(() => z.alloc())).toBe('EINVAL');
-    expect(errnoOf(() => z.release())).toBe('EINVAL');
+    expectErrno(() => z.alloc(), 'EINVAL');
+    expectErrno(() => z.release(), 'EINVAL');
   });
 });
