@@ -91,9 +91,20 @@ export class PageAllocator {
   // Page number of frame 0 when RAM is one bank (the common case: frame ↔ address without a bank search), else -1.
   private readonly pn0: number;
 
+  /**
+   * Boots the allocator over `mem`'s board. `options.pageSize` must be a power of two ≥ 512 and every RAM region
+   * page-aligned (`EINVAL`); RAM ending above 2^31 pages → `EINVAL`; more than `MAX_FRAMES` frames of RAM
+   * (8 GiB of 4 KiB pages) → `ENOMEM`, before any host memory is taken for the frame table.
+   */
   constructor(mem: PhysicalMemory, options: PageAllocatorOptions) {
+    if (mem === null || typeof mem !== 'object' || mem.board === null || typeof mem.board !== 'object') {
+      throw new VmError('EINVAL', `mem must be a PhysicalMemory, got ${hex(mem)}`);
+    }
+    if (options === null || typeof options !== 'object') {
+      throw new VmError('EINVAL', `options must be { pageSize }, got ${hex(options)}`);
+    }
     this.mem = mem;
-    this.frames = new FrameTable(mem.board, options?.pageSize);
+    this.frames = new FrameTable(mem.board, options.pageSize);
     this.meta = this.frames.meta;
     this.pageSize = this.frames.pageSize;
     let largest = 1;
@@ -106,7 +117,8 @@ export class PageAllocator {
 
   /**
    * A block of at least `size` bytes (rounded up to a power-of-two number of pages), zeroed, or `null` when no
-   * block that large is free or the fault injector says so. Bad `size` or options → `EINVAL`.
+   * block that large is free or the fault injector says so. Bad `size` (not a positive integer number below 2^53),
+   * options that are not an object, or a bad `owner`/`usage` → `EINVAL`, before the fault injector counts anything.
    */
   alloc(size: number, options?: AllocOptions): Frame | null {
     const i = this.take(size, options);
@@ -129,8 +141,13 @@ export class PageAllocator {
    * address outside RAM → `EINVAL`, nothing changed.
    */
   free(frame: Frame): void {
-    if (frame === null || typeof frame !== 'object') throw new VmError('EINVAL', `frame must be { pa, order }, got ${String(frame)}`);
-    this.release(frame.pa, frame.order);
+    if (frame === null || typeof frame !== 'object') throw new VmError('EINVAL', `frame must be { pa, order }, got ${hex(frame)}`);
+    const { pa, order } = frame;
+    // -1 is release()'s "any order": a caller's order must be a real one.
+    if (typeof order !== 'number' || order >>> 0 !== order) {
+      throw new VmError('EINVAL', `frame.order must be a block order (an integer ≥ 0), got ${hex(order)}`);
+    }
+    this.release(pa, order);
   }
 
   /** Frees the block whose head is at `pa`, whatever its order (the rules of {@link free} otherwise). */
@@ -138,7 +155,7 @@ export class PageAllocator {
     this.release(pa, -1);
   }
 
-  /** The block (allocated or free) containing `pa`, or undefined when `pa` is not RAM. */
+  /** The block (allocated or free) containing `pa`, or undefined when `pa` is not RAM (or not an address at all). */
   get(pa: number): FrameInfo | undefined {
     if (!Number.isSafeInteger(pa) || pa < 0) return undefined;
     const f = this.frames;
@@ -279,6 +296,9 @@ export class PageAllocator {
 
   // The frame number of a fresh block for `size` bytes, or -1.
   private take(size: number, options: AllocOptions | undefined): number {
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new VmError('EINVAL', `options must be { owner?, usage? }, got ${hex(options)}`);
+    }
     const owner = options?.owner ?? PageOwner.KERNEL;
     const usage = options?.usage ?? PageUsage.NONE;
     let k = 0;
@@ -311,8 +331,10 @@ export class PageAllocator {
     return i;
   }
 
-  // Frees the allocated block headed at pa (of the given order, unless order is -1) and merges it.
+  // Frees the allocated block headed at pa (of the given order, unless order is -1) and merges it. `pa` is checked
+  // to be a number first: '0', null, [] and false would divide to page 0, and a BigInt would throw a TypeError.
   private release(pa: number, order: number): void {
+    if (typeof pa !== 'number') this.badFree(pa, order, -1);
     const f = this.frames;
     const m = this.meta;
     const pn = pa / this.pageSize;
@@ -397,12 +419,12 @@ export class PageAllocator {
   private badFree(pa: number, order: number, i: number): never {
     const f = this.frames;
     if (!Number.isSafeInteger(pa) || pa < 0 || pa % this.pageSize !== 0) {
-      throw new VmError('EINVAL', `pa must be a page-aligned address, got ${String(pa)}`);
+      throw new VmError('EINVAL', `pa must be a page-aligned address, got ${hex(pa)}`);
     }
     if (i < 0) throw new VmError('EINVAL', `pa ${hex(pa)} is outside RAM`);
     if (f.order(i) === TAIL) throw new VmError('EINVAL', `pa ${hex(pa)} is not the head of a block`);
     if (f.flags(i) & FRAME_FREE) throw new VmError('EINVAL', `pa ${hex(pa)} is already free (double free)`);
-    throw new VmError('EINVAL', `order ${String(order)} does not match the block at ${hex(pa)} (order ${f.order(i)})`);
+    throw new VmError('EINVAL', `order ${hex(order)} does not match the block at ${hex(pa)} (order ${f.order(i)})`);
   }
 
   // The head of the block containing frame i (at page address pa).
@@ -438,10 +460,10 @@ export class PageAllocator {
 
 function checkOwnerUsage(owner: number, usage: number): void {
   if (owner !== PageOwner.BOOT && owner !== PageOwner.KERNEL && owner !== PageOwner.APP) {
-    throw new VmError('EINVAL', `owner must be a PageOwner (0..2), got ${String(owner)}`);
+    throw new VmError('EINVAL', `owner must be a PageOwner (0..2), got ${hex(owner)}`);
   }
   if (!Number.isInteger(usage) || usage < PageUsage.NONE || usage > PageUsage.HEAP) {
-    throw new VmError('EINVAL', `usage must be a PageUsage (0..6), got ${String(usage)}`);
+    throw new VmError('EINVAL', `usage must be a PageUsage (0..6), got ${hex(usage)}`);
   }
 }
 

@@ -27,6 +27,13 @@ export interface FrameBank {
 /** Page numbers must fit in 31 bits so buddy arithmetic stays in int32 (RAM below 8 TiB with 4 KiB pages). */
 export const MAX_PAGE_NUMBER = 2 ** 31;
 
+/**
+ * The most frames a `PageAllocator` manages: 2^21, 8 GiB of 4 KiB pages (1 GiB of 512-byte pages). The frame table
+ * is 12 bytes per frame allocated at boot, so this bounds boot to 24 MiB of host memory and about 0.1 s; a board
+ * with more RAM is refused with `ENOMEM` before anything is allocated (riscv-virt-4g, 2^20 frames, fits).
+ */
+export const MAX_FRAMES = 2 ** 21;
+
 /** Words per frame in {@link FrameTable.meta}. */
 export const FRAME_WORDS = 3;
 /** Word offsets inside a frame's slot. */
@@ -55,7 +62,7 @@ export class FrameTable {
 
   constructor(board: BoardMemoryMap, pageSize: number) {
     if (!isPowerOfTwo(pageSize) || pageSize < 512) {
-      throw new VmError('EINVAL', `pageSize must be a power of two ≥ 512, got ${String(pageSize)}`);
+      throw new VmError('EINVAL', `pageSize must be a power of two ≥ 512, got ${hex(pageSize)}`);
     }
     for (const r of board.regions) {
       if (r.kind !== 'device' && (r.base % pageSize !== 0 || r.size % pageSize !== 0)) {
@@ -67,13 +74,23 @@ export class FrameTable {
     }
     this.pageSize = pageSize;
     this.pageShift = Math.log2(pageSize);
+    let total = 0;
+    for (const b of board.banks) {
+      if ((b.base + b.size) / pageSize > MAX_PAGE_NUMBER) {
+        throw new VmError('EINVAL', `RAM of board ${board.name} ends at ${hex(b.base + b.size)}, above 2^31 pages of ${pageSize} bytes`);
+      }
+      total += b.size / pageSize;
+    }
+    if (total > MAX_FRAMES) {
+      throw new VmError(
+        'ENOMEM',
+        `board ${board.name} has ${total} frames of ${pageSize} bytes; the frame table holds at most ${MAX_FRAMES} (${hex(MAX_FRAMES * pageSize)} bytes of RAM)`,
+      );
+    }
     let first = 0;
     this.banks = board.banks.map((b) => {
       const frames = b.size / pageSize;
       const pnStart = b.base / pageSize;
-      if (pnStart + frames > MAX_PAGE_NUMBER) {
-        throw new VmError('EINVAL', `RAM of board ${board.name} ends at ${hex(b.base + b.size)}, above 2^31 pages of ${pageSize} bytes`);
-      }
       // Page numbers and frame numbers are below 2^31: keep them small integers (Smis) for the JIT.
       const bank = {
         base: b.base,

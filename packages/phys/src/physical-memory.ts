@@ -1,6 +1,6 @@
 import type { BoardMemoryMap, MemoryRegion } from './board.js';
 import { VmError } from './errors.js';
-import { checkSize, checkUint, hex } from './validate.js';
+import { checkSize, checkUint, hex, isUint } from './validate.js';
 
 /** Width of a device access in bytes. */
 export type AccessWidth = 1 | 2 | 4;
@@ -20,6 +20,12 @@ export const CHUNK_SIZE = 4096;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 const DIR_SHIFT = 8;
 const DIR_SPAN = 1 << DIR_SHIFT;
+/**
+ * Directory entries (1 MiB of RAM each) a bank keeps in a plain array: up to 64 GiB per bank, 512 KiB of pointers.
+ * A larger bank keeps its directory in a `Map` of the tables written so far, so a board of any size a
+ * `BoardMemoryMap` accepts (up to 2^53) costs nothing until it is written.
+ */
+const DENSE_DIR_MAX = 1 << 16;
 
 interface Bank {
   readonly base: number;
@@ -27,8 +33,11 @@ interface Bank {
   // Base of the first chunk: banks need only be REGION_ALIGN-aligned.
   readonly chunkBase: number;
   // Chunk directory: one table of DIR_SPAN slots per DIR_SPAN chunks, made on first write. A slot is an index into
-  // `pool`, 0 when the chunk was never written (reads as zeros). Untouched RAM costs one pointer per 1 MiB.
-  readonly dir: (Int32Array | undefined)[];
+  // `pool`, 0 when the chunk was never written (reads as zeros). Untouched RAM costs one pointer per 1 MiB, in
+  // `dir` for banks up to DENSE_DIR_MAX entries (chunk numbers below 2^24, so `k >> DIR_SHIFT` is exact), in
+  // `sparse` (keyed by `Math.floor(k / DIR_SPAN)`) for larger ones; exactly one of the two is non-null.
+  readonly dir: (Int32Array | undefined)[] | null;
+  readonly sparse: Map<number, Int32Array> | null;
 }
 
 interface Device {
@@ -56,12 +65,24 @@ export class PhysicalMemory {
   private readonly devices: Device[] = [];
   private backedCount = 0;
 
+  /** Any board a `BoardMemoryMap` accepts (up to 2^53 bytes); a value that is not a board → `EINVAL`. */
   constructor(board: BoardMemoryMap) {
+    if (board === null || typeof board !== 'object' || !Array.isArray(board.banks) || board.banks.length === 0) {
+      throw new VmError('EINVAL', `board must be a BoardMemoryMap, got ${hex(board)}`);
+    }
     this.board = board;
     this.banks = board.banks.map((b) => {
       const chunkBase = b.base - (b.base % CHUNK_SIZE);
       const chunks = Math.ceil((b.base + b.size - chunkBase) / CHUNK_SIZE);
-      return { base: b.base, end: b.base + b.size, chunkBase, dir: new Array<Int32Array | undefined>(Math.ceil(chunks / DIR_SPAN)).fill(undefined) };
+      const entries = Math.ceil(chunks / DIR_SPAN);
+      const dense = entries <= DENSE_DIR_MAX;
+      return {
+        base: b.base,
+        end: b.base + b.size,
+        chunkBase,
+        dir: dense ? new Array<Int32Array | undefined>(entries).fill(undefined) : null,
+        sparse: dense ? null : new Map<number, Int32Array>(),
+      };
     });
     this.last = this.banks[0];
   }
@@ -71,16 +92,21 @@ export class PhysicalMemory {
     return this.backedCount * CHUNK_SIZE;
   }
 
-  /** True when `[pa, pa+len)` lies inside RAM (a `ram` or `reserved` region), not a device window. */
+  /**
+   * True when `[pa, pa+len)` lies inside RAM (a `ram` or `reserved` region), not a device window. A predicate:
+   * false, never an exception, for arguments that are not addresses.
+   */
   isRam(pa: number, len = 1): boolean {
+    if (!isUint(pa) || !isUint(len)) return false;
     return this.locate(pa, len) !== null;
   }
 
   /** Physical addresses of the chunks that hold host memory now, ascending. */
   *backedChunks(): IterableIterator<number> {
     for (const b of this.banks) {
-      for (let d = 0; d < b.dir.length; d++) {
-        const t = b.dir[d];
+      const tables: [number, Int32Array | undefined][] =
+        b.dir !== null ? b.dir.map((t, d) => [d, t]) : [...b.sparse!].sort((x, y) => x[0] - y[0]);
+      for (const [d, t] of tables) {
         if (t) for (let k = 0; k < DIR_SPAN; k++) if (t[k] !== 0) yield b.chunkBase + (d * DIR_SPAN + k) * CHUNK_SIZE;
       }
     }
@@ -119,7 +145,9 @@ export class PhysicalMemory {
     return LITTLE_ENDIAN && (within & 3) === 0 ? this.words[s]![within >>> 2] : this.pool[s]!.getUint32(within, true);
   }
 
+  /** Writes the low 8 bits of `value` (a number; anything else → `EINVAL`) at `pa`. */
   write8(pa: number, value: number): void {
+    if (typeof value !== 'number') throw badValue(value);
     const b = this.locate(pa, 1);
     if (b === null) return this.deviceWrite(pa, value & 0xff, 1);
     const off = pa - b.chunkBase;
@@ -129,7 +157,9 @@ export class PhysicalMemory {
     dv?.setUint8(off - k * CHUNK_SIZE, v);
   }
 
+  /** Writes the low 16 bits of `value` (a number; anything else → `EINVAL`) at `pa`, little-endian. */
   write16(pa: number, value: number): void {
+    if (typeof value !== 'number') throw badValue(value);
     const b = this.locate(pa, 2);
     if (b === null) return this.deviceWrite(pa, value & 0xffff, 2);
     const off = pa - b.chunkBase;
@@ -145,7 +175,9 @@ export class PhysicalMemory {
     dv?.setUint16(within, v, true);
   }
 
+  /** Writes the low 32 bits of `value` (a number; anything else → `EINVAL`) at `pa`, little-endian. */
   write32(pa: number, value: number): void {
+    if (typeof value !== 'number') throw badValue(value);
     const b = this.locate(pa, 4);
     if (b === null) return this.deviceWrite(pa, value >>> 0, 4);
     const off = pa - b.chunkBase;
@@ -167,14 +199,20 @@ export class PhysicalMemory {
     else this.pool[s]!.setUint32(within, v, true);
   }
 
-  /** A copy of `len` bytes at `pa`. The range must lie in one RAM bank or in device windows. */
+  /**
+   * A copy of `len` bytes at `pa`. The range must lie in one RAM bank or in device windows (`EFAULT`), and is
+   * checked before the result is allocated; a result the host cannot allocate → `ENOMEM`.
+   */
   read(pa: number, len: number): Uint8Array {
     checkUint('len', len);
-    const out = new Uint8Array(len);
-    if (len === 0) return out;
+    if (len === 0) {
+      this.locate(pa, 0);
+      return new Uint8Array(0);
+    }
     const b = this.locate(pa, len);
+    if (b === null) this.checkDeviceRange(pa, len);
+    const out = buffer(pa, len);
     if (b === null) {
-      this.checkDeviceRange(pa, len);
       for (let i = 0; i < len; i++) out[i] = this.deviceRead(pa + i, 1);
       return out;
     }
@@ -188,7 +226,10 @@ export class PhysicalMemory {
   write(pa: number, bytes: Uint8Array): void {
     if (!(bytes instanceof Uint8Array)) throw new VmError('EINVAL', 'bytes must be a Uint8Array');
     const len = bytes.length;
-    if (len === 0) return;
+    if (len === 0) {
+      this.locate(pa, 0);
+      return;
+    }
     const b = this.locate(pa, len);
     if (b === null) {
       this.checkDeviceRange(pa, len);
@@ -208,7 +249,10 @@ export class PhysicalMemory {
    */
   zero(pa: number, len: number): void {
     if (!Number.isSafeInteger(len) || len < 0) checkUint('len', len);
-    if (len === 0) return;
+    if (len === 0) {
+      this.locate(pa, 0);
+      return;
+    }
     const b = this.locate(pa, len);
     if (b === null) throw this.fault(pa, len, 'zero works on RAM only');
     if (this.backedCount === 0) return;
@@ -232,10 +276,18 @@ export class PhysicalMemory {
     }
   }
 
-  /** Copies `len` bytes from `src` to `dst` (overlapping ranges allowed, as memmove). */
+  /**
+   * Copies `len` bytes from `src` to `dst` (overlapping ranges allowed, as memmove). Both ranges are checked before
+   * anything is read or written.
+   */
   copy(dst: number, src: number, len: number): void {
     checkUint('len', len);
-    if (len === 0) return;
+    if (len === 0) {
+      this.locate(dst, 0);
+      this.locate(src, 0);
+      return;
+    }
+    if (this.locate(dst, len) === null) this.checkDeviceRange(dst, len);
     this.write(dst, this.read(src, len));
   }
 
@@ -269,14 +321,17 @@ export class PhysicalMemory {
     this.devices.splice(i, 1);
   }
 
-  // The bank holding all of [pa, pa+len), or null. Remembers the last bank: accesses cluster.
+  // The bank holding all of [pa, pa+len), or null. Remembers the last bank: accesses cluster. `len` is a checked
+  // number; `pa` may be anything until Number.isInteger says otherwise (`b.end - len` keeps a BigInt `pa` out of
+  // arithmetic, which would throw a TypeError).
   private locate(pa: number, len: number): Bank | null {
     const b = this.last;
-    if (pa >= b.base && pa + len <= b.end && Number.isInteger(pa)) return b;
+    if (pa >= b.base && pa <= b.end - len && Number.isInteger(pa)) return b;
     return this.locateSlow(pa, len);
   }
 
   private locateSlow(pa: number, len: number): Bank | null {
+    if (typeof pa !== 'number') throw new VmError('EINVAL', `physical address must be a number, got ${hex(pa)}`);
     if (!Number.isSafeInteger(pa)) {
       throw new VmError('EFAULT', `physical address ${String(pa)} is not an integer address`);
     }
@@ -319,8 +374,12 @@ export class PhysicalMemory {
       this.pool[s] = dv;
       this.words[s] = new Uint32Array(dv.buffer);
     }
-    let t = b.dir[k >> DIR_SHIFT];
-    if (t === undefined) t = b.dir[k >> DIR_SHIFT] = new Int32Array(DIR_SPAN);
+    let t = dirTable(b, k);
+    if (t === undefined) {
+      t = new Int32Array(DIR_SPAN);
+      if (b.dir !== null) b.dir[k >> DIR_SHIFT] = t;
+      else b.sparse!.set(Math.floor(k / DIR_SPAN), t);
+    }
     t[k & (DIR_SPAN - 1)] = s;
     this.backedCount++;
     return dv;
@@ -331,7 +390,7 @@ export class PhysicalMemory {
     this.pool[s] = undefined;
     this.words[s] = undefined;
     this.freeSlots.push(s);
-    b.dir[k >> DIR_SHIFT]![k & (DIR_SPAN - 1)] = 0;
+    dirTable(b, k)![k & (DIR_SPAN - 1)] = 0;
     this.backedCount--;
   }
 
@@ -347,7 +406,10 @@ export class PhysicalMemory {
   private checkDeviceRange(pa: number, len: number): void {
     for (let a = pa; a < pa + len; ) {
       const d = this.device(a, 1);
-      if (!d) throw this.fault(a, 1, 'not RAM and no device answers there');
+      if (!d) {
+        if (a === pa && len === 1) throw this.fault(a, 1, 'not RAM and no device answers there');
+        throw this.fault(pa, len, `not inside one RAM bank or device windows (nothing answers at ${hex(a)})`);
+      }
       a = d.end;
     }
   }
@@ -379,8 +441,27 @@ function isZero32(words: Uint32Array): boolean {
   return true;
 }
 
-// The pool index of chunk k of bank b (0 = never written). Chunk numbers stay below 2^31 (RAM < 8 TiB).
+// The directory table of chunk k of bank b, if made. `k & (DIR_SPAN - 1)` is exact for any chunk number below
+// 2^53 (the bit operators keep the low 32 bits); `k >> DIR_SHIFT` only below 2^31, hence the sparse directory.
+function dirTable(b: Bank, k: number): Int32Array | undefined {
+  return b.dir !== null ? b.dir[k >> DIR_SHIFT] : b.sparse!.get(Math.floor(k / DIR_SPAN));
+}
+
+// The pool index of chunk k of bank b (0 = never written).
 function slot(b: Bank, k: number): number {
-  const t = b.dir[k >> DIR_SHIFT];
+  const t = dirTable(b, k);
   return t === undefined ? 0 : t[k & (DIR_SPAN - 1)];
+}
+
+function badValue(value: unknown): VmError {
+  return new VmError('EINVAL', `value must be a number, got ${hex(value)}`);
+}
+
+// The result buffer of a bulk read: a length the host cannot allocate is ENOMEM, not a RangeError.
+function buffer(pa: number, len: number): Uint8Array {
+  try {
+    return new Uint8Array(len);
+  } catch {
+    throw new VmError('ENOMEM', `no host memory for a ${hex(len)}-byte read at ${hex(pa)}`);
+  }
 }
