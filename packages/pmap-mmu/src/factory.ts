@@ -13,7 +13,7 @@ export function makeFactory(format: PagingFormat): PmapFactory {
     defaultBoard: format.defaultBoard,
     capabilities: format.capabilities,
     createKernel(mem: PhysicalMemory, alloc: PageAllocator, board: BoardMemoryMap): Pmap {
-      return MmuPmap.createKernel(format, mem, alloc, (board ?? mem.board).ramSize);
+      return MmuPmap.createKernel(format, mem, alloc, board ?? mem.board);
     },
     createUser(kernelPmap: Pmap): Pmap {
       return MmuPmap.createUser(format, kernelPmap);

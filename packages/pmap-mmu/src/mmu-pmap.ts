@@ -1,5 +1,5 @@
 import { FaultCode, PageOwner, PageUsage, VmError, hex, invariant } from '@vmlayers/phys';
-import type { PageAllocator, PhysicalMemory, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
+import type { BoardMemoryMap, PageAllocator, PhysicalMemory, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
 import { isAccessCode } from './internal/access-mask.js';
 import { PAGE_SIZE } from './internal/format.js';
 import type { PagingFormat } from './internal/format.js';
@@ -72,12 +72,28 @@ export class MmuPmap implements Pmap {
     this.range = isKernel ? space.format.kernelRange : space.format.userRange;
   }
 
-  /** @internal Boots a kernel address space; see `PmapFactory.createKernel`. */
-  static createKernel(format: PagingFormat, mem: PhysicalMemory, alloc: PageAllocator, ramSize: number): MmuPmap {
-    if (alloc.pageSize !== PAGE_SIZE) {
-      throw new VmError('EINVAL', `${format.name} needs an allocator with pageSize ${PAGE_SIZE}, got ${String(alloc.pageSize)}`);
+  /**
+   * @internal Boots a kernel address space; see `PmapFactory.createKernel`. A board with RAM the format's leaves
+   * cannot address (ia32: at or above 4 GiB, where 32-bit PTEs end) → `EINVAL`: the allocator would hand out
+   * frames no PTE can map.
+   */
+  static createKernel(format: PagingFormat, mem: PhysicalMemory, alloc: PageAllocator, board: BoardMemoryMap): MmuPmap {
+    if (alloc === null || typeof alloc !== 'object' || alloc.pageSize !== PAGE_SIZE) {
+      throw new VmError('EINVAL', `${format.name} needs an allocator with pageSize ${PAGE_SIZE}, got ${hex(alloc?.pageSize)}`);
     }
     if (alloc.mem !== mem) throw new VmError('EINVAL', 'alloc must allocate from mem');
+    if (board === null || typeof board !== 'object' || !Array.isArray(board.banks)) {
+      throw new VmError('EINVAL', `board must be a BoardMemoryMap, got ${hex(board)}`);
+    }
+    for (const b of board.banks) {
+      if (b.base + b.size > format.paLimit) {
+        throw new VmError(
+          'EINVAL',
+          `board ${board.name} has RAM up to ${hex(b.base + b.size)}; ${format.name} page tables map physical addresses below ${hex(format.paLimit)} only`,
+        );
+      }
+    }
+    const ramSize = board.ramSize;
     const space: KernelSpace = { format, mem, alloc, users: new Set(), active: null, bootEndVpn: 0 };
     const root = allocTable(alloc);
     if (root < 0) throw new VmError('ENOMEM', `no frame for the ${format.name} kernel root table`);

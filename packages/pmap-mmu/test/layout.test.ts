@@ -204,6 +204,30 @@ describe('ia32 tables in RAM', () => {
     expect(user.translate(2 ** 32, Access.READ)).toBe(FaultCode.BAD_ADDRESS);
     expect(user.translate(-1, Access.READ)).toBe(FaultCode.BAD_ADDRESS);
   });
+
+  it('reads an EXEC-only page, as hardware does without NX, whether the TLB holds it or not', () => {
+    const { mem, user, frame } = boot(ia32);
+    const pa = frame();
+    const va = 0x20000;
+    expect(user.enter(pa, va, PRESENT | EXEC | USER)).toBe(0);
+    // The PTE has no bit for EXEC or READ: P alone, which the MMU reads as "readable and executable".
+    const pde = mem.read32(user.root + (va >>> 22) * 4);
+    expect(decode(mem.read32(((pde & 0xffff_f000) >>> 0) + ((va >>> 12) & 0x3ff) * 4))).toMatchObject({ p: 1, rw: 0, us: 1 });
+    // read first: a walk answers
+    expect(user.translate(va + 8, Access.READ | Access.USER)).toBe(pa + 8);
+    expect(user.translate(va + 8, Access.EXEC | Access.USER)).toBe(pa + 8);
+    expect(user.translate(va + 8, Access.WRITE | Access.USER)).toBe(FaultCode.PROTECTION);
+    // exec first, then the read from the TLB: the same answer
+    user.flushTlb();
+    expect(user.translate(va + 16, Access.EXEC | Access.USER)).toBe(pa + 16);
+    const misses = user.stats().tlbMisses;
+    expect(user.translate(va + 16, Access.READ | Access.USER)).toBe(pa + 16);
+    expect(user.stats().tlbMisses).toBe(misses);
+    expect(user.translate(va + 16, Access.READ | Access.EXEC | Access.USER)).toBe(pa + 16);
+    // and a supervisor read (no SMAP)
+    expect(user.translate(va + 16, Access.READ)).toBe(pa + 16);
+    user.check();
+  });
 });
 
 describe('constants the walks inline', () => {

@@ -1,4 +1,4 @@
-import { Access, FaultCode, PageAllocator, PageAttr, PageOwner, PhysicalMemory, VmError, boards } from '@vmlayers/phys';
+import { Access, BoardMemoryMap, FaultCode, PageAllocator, PageAttr, PageOwner, PhysicalMemory, VmError, boards } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import { ia32, sv39 } from '../src/index.js';
 import type { MmuPmap } from '../src/index.js';
@@ -59,6 +59,27 @@ describe('kernel address space', () => {
 
   it('ia32 cannot boot on a board smaller than its kernel tables', () => {
     expect(() => boot(ia32, boards.ram(512 * 1024))).toThrow(/ENOMEM/);
+  });
+
+  it('ia32 refuses a board with RAM at or above 4 GiB (32-bit PTEs cannot map it), before taking a frame', () => {
+    const high = new BoardMemoryMap([
+      { base: 0, size: 32 * 1024 * 1024, kind: 'ram', name: 'low' },
+      { base: 2 ** 32, size: 1024 * 1024, kind: 'ram', name: 'high' },
+    ]);
+    for (const board of [high, boards.get('riscv-virt-4g'), boards.ram(2 ** 32 + PS)]) {
+      const mem = new PhysicalMemory(board);
+      const alloc = new PageAllocator(mem, { pageSize: PS });
+      const before = alloc.info();
+      expect(() => ia32.createKernel(mem, alloc, board), board.name).toThrow(/EINVAL/);
+      expect(alloc.info()).toEqual(before);
+      // Sv39 leaves hold 44-bit frame numbers: the same boards boot there.
+      sv39.createKernel(mem, alloc, board).check();
+    }
+    // RAM ending exactly at 4 GiB is mappable: its last frame is 0xFFFFF000.
+    const { kernel, alloc } = boot(ia32, boards.ram(2 ** 32));
+    const top = alloc.get(2 ** 32 - PS)!;
+    expect(top.free).toBe(true);
+    kernel.check();
   });
 
   it('returns every frame when the kernel goes after its users, and refuses to go before them', () => {
