@@ -50,7 +50,8 @@ interface Device {
  * The board's physical address space with real bytes. Sparse and lazily backed: a chunk gets host memory the
  * first time something non-zero is written to it, and gives it back when it is zeroed whole, so a frame that was
  * never written (or was freed) costs nothing and reads as zeros. Little-endian, like every target here.
- * Accesses outside RAM and device windows throw `VmError('EFAULT')`.
+ * Accesses outside RAM and device windows (and number addresses that are no address: NaN, fractions, negatives)
+ * throw `VmError('EFAULT')`; addresses, lengths and values that are not numbers throw `VmError('EINVAL')`.
  */
 export class PhysicalMemory {
   readonly board: BoardMemoryMap;

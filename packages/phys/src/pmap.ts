@@ -41,18 +41,21 @@ export interface Pmap {
   /**
    * Maps page `va` to frame `pa` with `PageAttr` bits, replacing any mapping there. Returns 0, or
    * `FaultCode.NO_MEMORY` with nothing changed when a table frame cannot be had. Unaligned or out-of-range
-   * arguments (a kernel va outside the boot-expanded kernel range included) throw `VmError('EINVAL')`.
+   * arguments (a kernel va outside the boot-expanded kernel range included), values that are not numbers (BigInt,
+   * strings) and `attr` bits outside `PageAttr` (at or above 2^32 too) throw `VmError('EINVAL')`, nothing changed.
    */
   enter(pa: number, va: number, attr: number): number;
-  /** Removes the mappings of `[vstart, vend)`; empty user tables are freed. */
+  /** Removes the mappings of `[vstart, vend)`; empty user tables are freed. Bad arguments → `EINVAL`, nothing changed. */
   remove(vstart: number, vend: number): void;
-  /** Changes the attributes of the present mappings in `[vstart, vend)`. */
+  /** Changes the attributes of the mappings in `[vstart, vend)`. Bad arguments → `EINVAL`, nothing changed. */
   protect(vstart: number, vend: number, attr: number): void;
-  /** The physical address `va` maps to, or -1. Sets no accessed bit, consults no TLB. */
+  /** The physical address `va` maps to, or -1 (for junk too). Sets no accessed bit, consults no TLB. */
   resolve(va: number): number;
   /**
    * The physical address for an access (`Access` bits) at `va`, or a negative `FaultCode`. Never throws; on a TLB
-   * hit allocates nothing. Sets accessed/dirty bits in the tables as hardware does.
+   * hit allocates nothing. Sets accessed/dirty bits in the tables as hardware does. Junk — a `va` that is not an
+   * integer number (NaN, a fraction, a BigInt, a string), or an `access` that is not an integer 1–15 with one of
+   * READ/WRITE/EXEC — answers `FaultCode.BAD_ADDRESS`, whatever the TLB holds.
    */
   translate(va: number, access: number): number;
   /** Makes this the current address space (the `satp`/`CR3` write, or MPU enable bits). */

@@ -151,6 +151,3 @@ const format: PagingFormat = {
  * user space `[0x1000, 0xC0000000)`.
  */
 export const ia32: PmapFactory = makeFactory(format);
-
-/** @internal The ia32 format, for tests in this package. */
-export const ia32Format: PagingFormat = format;

@@ -186,6 +186,3 @@ const format: PagingFormat = {
  * table shared by every address space; user space `[0x1000, 0x3FC0000000)`.
  */
 export const sv39: PmapFactory = makeFactory(format);
-
-/** @internal The Sv39 format, for tests in this package. */
-export const sv39Format: PagingFormat = format;

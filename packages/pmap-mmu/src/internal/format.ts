@@ -19,7 +19,7 @@ export interface PagingFormat
   readonly vaLimit: number;
   /** First physical address a leaf cannot hold. */
   readonly paLimit: number;
-  /** The `FaultCode` for an integer address outside `[0, vaLimit)` or a non-integer one. */
+  /** The `FaultCode` for an integer address outside `[0, vaLimit)` (a non-integer one is always `BAD_ADDRESS`). */
   readonly badVaCode: number;
   /** Root-table indices covering the kernel half: copied into every user root. */
   readonly kernelRootFirst: number;
