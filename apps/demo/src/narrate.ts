@@ -1,11 +1,11 @@
 import { Access } from '@vmlayers/phys';
-import type { VmEvent } from '@vmlayers/memobj';
+import type { AccessRefusal, VmEvent } from '@vmlayers/memobj';
 import { addr, bytes } from './format.js';
 
 /** How many page faults a step tells one by one before summing the rest up. */
 const FAULTS_TOLD = 4;
 
-const REFUSALS: Record<NonNullable<VmEvent['result']>, string> = {
+const REFUSALS: Record<AccessRefusal, string> = {
   EACCES: 'the mapping there does not allow that access',
   EFAULT: 'nothing is mapped there',
   ENOMEM: 'no memory was left to map the page',
@@ -34,35 +34,32 @@ export function narrate(input: readonly VmEvent[]): string[] {
     const e = events[i];
     if (e.type === 'fault' && e.result !== undefined) {
       // A refused access: the map answered, no memory object was asked.
-      out.push(`pid ${e.pid} ${verb(e.access ?? 0)} ${addr(e.va!)}: refused with ${e.result} — ${REFUSALS[e.result]}.`);
+      out.push(`pid ${e.pid} ${verb(e.access)} ${addr(e.va)}: refused with ${e.result} — ${REFUSALS[e.result]}.`);
       i++;
       continue;
     }
     if (e.type === 'fault') {
       // A fault and what served it: the alloc / zero-fill / cow events of the same page that follow it.
       let j = i + 1;
-      let alloc: VmEvent | undefined;
-      let served: VmEvent | undefined;
-      while (
-        j < events.length &&
-        events[j].pid === e.pid &&
-        events[j].va === e.va &&
-        (events[j].type === 'alloc' || events[j].type === 'zero-fill' || events[j].type === 'cow')
-      ) {
-        if (events[j].type === 'alloc') alloc = events[j];
-        else served = events[j];
-        j++;
+      let alloc: Extract<VmEvent, { type: 'alloc' }> | undefined;
+      let served: Extract<VmEvent, { type: 'zero-fill' | 'cow' }> | undefined;
+      for (; j < events.length; j++) {
+        const f = events[j];
+        if (f.type !== 'alloc' && f.type !== 'zero-fill' && f.type !== 'cow') break;
+        if (f.pid !== e.pid || f.va !== e.va) break;
+        if (f.type === 'alloc') alloc = f;
+        else served = f;
       }
       const how =
         served?.type === 'cow'
-          ? `the page was shared copy-on-write, so frame ${addr(served.from!)} was copied into a new frame ${addr(served.pa!)} that only pid ${e.pid} maps`
+          ? `the page was shared copy-on-write, so frame ${addr(served.from)} was copied into a new frame ${addr(served.pa)} that only pid ${e.pid} maps`
           : served?.type === 'zero-fill'
-            ? `nothing was there yet, so a zeroed frame ${addr(served.pa!)} became the page (zero fill)`
+            ? `nothing was there yet, so a zeroed frame ${addr(served.pa)} became the page (zero fill)`
             : alloc !== undefined
-              ? `frame ${addr(alloc.pa!)} became the page of ${e.object} and stays in its page cache`
+              ? `frame ${addr(alloc.pa)} became the page of ${e.object} and stays in its page cache`
               : `the page was already in memory, so it was only mapped (no frame taken)`;
       if (faultsTold < FAULTS_TOLD) {
-        out.push(`pid ${e.pid} ${verb(e.access ?? 0)} ${addr(e.va!)}: page fault in ${e.object}; ${how}.`);
+        out.push(`pid ${e.pid} ${verb(e.access)} ${addr(e.va)}: page fault in ${e.object}; ${how}.`);
         faultsTold++;
       } else {
         faultsMore++;
@@ -77,26 +74,24 @@ export function narrate(input: readonly VmEvent[]): string[] {
     switch (e.type) {
       case 'alloc':
         out.push(
-          `pid ${e.pid ?? '-'}: ${bytes(e.size!)} at ${addr(e.pa!)} taken for ${e.object}` +
+          `pid ${e.pid ?? '-'}: ${bytes(e.size)} at ${addr(e.pa)} taken for ${e.object}` +
             (e.va === undefined ? ' at once (no MMU: a mapping is one block, populated when it is made)' : '') +
             '.',
         );
         break;
       case 'free': {
-        const f = freed.get(e.object ?? '?') ?? { n: 0, size: 0 };
+        const f = freed.get(e.object) ?? { n: 0, size: 0 };
         f.n++;
-        f.size += e.size ?? 0;
-        freed.set(e.object ?? '?', f);
+        f.size += e.size;
+        freed.set(e.object, f);
         break;
       }
+      // Served without a fault event before it (does not happen today): still say it.
       case 'zero-fill':
+        out.push(`pid ${e.pid}: zeroed frame ${addr(e.pa)} for ${addr(e.va)}.`);
+        break;
       case 'cow':
-        // Served without a fault event before it (does not happen today): still say it.
-        out.push(
-          e.type === 'cow'
-            ? `pid ${e.pid}: frame ${addr(e.from!)} copied into ${addr(e.pa!)} (copy-on-write) for ${addr(e.va!)}.`
-            : `pid ${e.pid}: zeroed frame ${addr(e.pa!)} for ${addr(e.va!)}.`,
-        );
+        out.push(`pid ${e.pid}: frame ${addr(e.from)} copied into ${addr(e.pa)} (copy-on-write) for ${addr(e.va)}.`);
         break;
       case 'spawn':
         out.push(`pid ${e.pid} created.`);

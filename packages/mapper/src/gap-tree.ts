@@ -1,7 +1,6 @@
-import { invariant } from '@vmlayers/phys';
+import { invariant, hex } from '@vmlayers/phys';
 import { NIL } from './entry-pool.js';
 import type { EntryPool } from './entry-pool.js';
-import { hex } from './internal/validate.js';
 
 /**
  * The entries of one map in an AVL tree keyed by start address, augmented with the largest free gap per subtree

@@ -1,10 +1,12 @@
-import { Access, PageOwner, Prot, VmError } from '@vmlayers/phys';
+import { Access, PageOwner, Prot, VmError, isVmError, hex } from '@vmlayers/phys';
 import type { BoardMemoryMap, PageAllocator, PhysicalMemory, Pmap, PmapFactory } from '@vmlayers/phys';
 import { EntryPool, NIL } from './entry-pool.js';
 import { FixedBacking } from './internal/fixed-backing.js';
-import { hex } from './internal/validate.js';
-import { MapBase, WIRED } from './map-base.js';
-import type { KernelContext } from './map-base.js';
+import { place, unmapRange } from './entry-clip.js';
+import { MapBase } from './map-base.js';
+import { WIRED } from './map-context.js';
+import type { KernelContext } from './map-context.js';
+import { mmapContiguous } from './nommu-map.js';
 import type { EntryPoolInfo } from './map-entry.js';
 import { UserMap } from './vm-map.js';
 import type { MemoryMap, VmMap } from './vm-map.js';
@@ -91,44 +93,43 @@ class KernelMapImpl extends MapBase implements KernelMap {
     const [lo, hi] = this.ctx.arch.userRange;
     const pmap = this.ctx.arch.createUser(this.pmap);
     // Page 0 is never mapped, as the original's process maps start at VADDR_MIN + SIZE_PAGE.
-    return new UserMap(this.ctx, this, pmap, Math.max(lo, this.ps), hi, owner);
+    return new UserMap(this.ctx, this, pmap, Math.max(lo, this.pageSize), hi, owner);
   }
 
   allocPages(n: number): number {
     this.live('allocPages');
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0 || !Number.isSafeInteger(n * this.ps)) {
+    const ps = this.pageSize;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0 || !Number.isSafeInteger(n * ps)) {
       throw new VmError('EINVAL', `n must be a positive number of pages, got ${hex(n)}`);
     }
-    const len = n * this.ps;
-    const backing = new ZeroFillBacking(this.ctx.alloc, { owner: PageOwner.KERNEL, name: '[kmem]' });
+    const len = n * ps;
     const prot = Prot.READ | Prot.WRITE;
-    if (!this.mmu) {
-      try {
-        return this.mmapContiguous(len, prot, WIRED, backing, 0, false);
-      } catch (e) {
-        backing.release();
-        throw e;
-      }
-    }
+    if (!this.mmu) return mmapContiguous(this, len, prot, WIRED, new ZeroFillBacking(this.ctx.alloc, { owner: PageOwner.KERNEL, name: '[kmem]' }), 0, false);
     const a = this.tree.findFree(len, this.tree.lo);
-    if (a < 0) {
-      backing.release();
-      throw new VmError('ENOMEM', `no free kernel range of ${n} pages`);
-    }
+    if (a < 0) throw new VmError('ENOMEM', `no free kernel range of ${n} pages`);
+    const backing = new ZeroFillBacking(this.ctx.alloc, { owner: PageOwner.KERNEL, name: '[kmem]' });
     try {
-      this.place(a, len, prot, WIRED, backing, 0, false);
+      place(this, a, len, prot, WIRED, backing, 0, false);
     } catch (e) {
       backing.release();
       throw e;
     }
+    // Wired: every page is there before the caller sees the address. Whatever stops that (no frame, no table, a
+    // frame the pmap refuses, or a bug) takes back all of it before it propagates.
     const attr = this.attrOf(prot, 0);
-    for (let off = 0; off < len; off += this.ps) {
-      const r = backing.fault(off, Access.WRITE);
-      const rc = typeof r === 'number' ? r : this.pmap.enter(r.pa, a + off, attr);
-      if (rc < 0) {
-        this.unmapRange(a, a + len);
-        throw new VmError('ENOMEM', `no frame or page table for kernel page ${hex(a + off)} of ${n}`);
+    let failure: unknown = null;
+    for (let off = 0; off < len && failure === null; off += ps) {
+      try {
+        const r = backing.fault(off, Access.WRITE);
+        const rc = typeof r === 'number' ? r : this.pmap.enter(r.pa, a + off, attr);
+        if (rc < 0) failure = new VmError('ENOMEM', `no frame or page table for kernel page ${hex(a + off)} of ${n}`);
+      } catch (e) {
+        failure = e;
       }
+    }
+    if (failure !== null) {
+      unmapRange(this, a, a + len);
+      throw isVmError(failure) && failure.code !== 'ENOMEM' ? new VmError('ENOMEM', `kernel page of ${n} refused: ${failure.message}`) : failure;
     }
     return a;
   }
@@ -140,7 +141,7 @@ class KernelMapImpl extends MapBase implements KernelMap {
     if (e === NIL || P.start[e] !== vaddr || (P.flags[e] & WIRED) === 0 || !(P.backing[e] instanceof ZeroFillBacking)) {
       throw new VmError('EINVAL', `vaddr ${hex(vaddr)} is not memory from allocPages`);
     }
-    this.unmapRange(P.start[e], P.end[e]);
+    unmapRange(this, P.start[e], P.end[e]);
   }
 
   info(): EntryPoolInfo {
@@ -161,22 +162,23 @@ class KernelMapImpl extends MapBase implements KernelMap {
    */
   wireSegments(): void {
     const rx = Prot.READ | Prot.EXEC;
+    const ps = this.pageSize;
     if (!this.mmu) {
       for (const r of this.ctx.board.regions) {
         if (r.kind !== 'reserved') continue;
-        const a = r.base - (r.base % this.ps);
-        const len = Math.ceil((r.base + r.size - a) / this.ps) * this.ps;
-        this.place(a, len, rx, WIRED, new FixedBacking(a, r.name), 0, false);
+        const a = r.base - (r.base % ps);
+        const len = Math.ceil((r.base + r.size - a) / ps) * ps;
+        place(this, a, len, rx, WIRED, new FixedBacking(a, r.name), 0, false);
       }
       return;
     }
     const image = this.ctx.board.regions.find((r) => r.kind === 'reserved' && r.name === 'kernel');
     if (image === undefined) return;
-    const len = Math.ceil(image.size / this.ps) * this.ps;
+    const len = Math.ceil(image.size / ps) * ps;
     const a = this.tree.lo;
-    this.place(a, len, rx | Prot.WRITE, WIRED, new FixedBacking(image.base, '[kernel]'), 0, false);
+    place(this, a, len, rx | Prot.WRITE, WIRED, new FixedBacking(image.base, '[kernel]'), 0, false);
     const attr = this.attrOf(rx | Prot.WRITE, 0);
-    for (let off = 0; off < len; off += this.ps) {
+    for (let off = 0; off < len; off += ps) {
       if (this.pmap.enter(image.base + off, a + off, attr) < 0) {
         throw new VmError('ENOMEM', `no page table for the kernel image at ${hex(a + off)}`);
       }
@@ -210,18 +212,6 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
   }
   const kpmap = arch.createKernel(mem, alloc, board);
   const limit = options.entries ?? Math.min(2 ** 31 - 2, Math.max(1, Math.floor(alloc.info().free / (3 * ps))));
-  // The tables the kernel pmap was booted with tell the leaf level and, being consecutive, how much one maps.
-  let leafDepth = -1;
-  let leafSpan = 0;
-  if (arch.capabilities.hasMmu) {
-    const tables = kpmap.tables();
-    for (const t of tables) leafDepth = Math.max(leafDepth, t.level);
-    const vas = tables.filter((t) => t.level === leafDepth).map((t) => t.va).sort((x, y) => x - y);
-    for (let i = 1; i < vas.length; i++) {
-      const d = vas[i] - vas[i - 1];
-      if (d > 0 && (leafSpan === 0 || d < leafSpan)) leafSpan = d;
-    }
-  }
   const ctx: KernelContext = {
     arch,
     mem,
@@ -230,10 +220,9 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
     pool: new EntryPool(limit, alloc.faults),
     pageSize: ps,
     hasMmu: arch.capabilities.hasMmu,
-    kernelPmap: kpmap,
-    leafDepth,
-    leafSpan,
+    execProtect: arch.capabilities.execProtect,
     maps: new Set(),
+    held: new WeakSet(),
     nextId: 1,
     onAccessFault: options.onAccessFault,
   };

@@ -1,12 +1,10 @@
 import { MapFlags, Prot, VmError } from '@vmlayers/phys';
 import type { Pmap } from '@vmlayers/phys';
 import type { AddressSpace } from './address-space.js';
-import type { Backing } from './backing.js';
 import { NIL } from './entry-pool.js';
 import { MapBase } from './map-base.js';
-import type { KernelContext } from './map-base.js';
+import type { KernelContext } from './map-context.js';
 import type { MapEntry, MmapOptions } from './map-entry.js';
-import { ZeroFillBacking } from './zero-fill.js';
 
 /** What the kernel map and process maps have in common. */
 export interface MemoryMap extends AddressSpace {
@@ -45,8 +43,10 @@ export interface MemoryMap extends AddressSpace {
   entries(): MapEntry[];
   /**
    * Serves a page fault at `va` for an access of `Access` bits (`Access.USER` for user mode): finds the entry,
-   * checks its protection, asks its backing for the frame and enters it. Returns 0 or a negative `FaultCode`
-   * (`NOT_MAPPED` outside any entry, `PROTECTION`, `NO_MEMORY` with nothing entered). Never throws.
+   * checks its protection, gives a needs-copy entry its private state (`Backing.copy`), asks its backing for the
+   * frame and enters it. Returns 0 or a negative `FaultCode` (`NOT_MAPPED` outside any entry, `PROTECTION`,
+   * `NO_MEMORY` with nothing entered, `BAD_ADDRESS` for junk arguments). Never throws a `VmError`; an exception that
+   * is not one (a bug in a backing, a throwing listener) propagates unchanged.
    */
   fault(va: number, access: number): number;
   /** Verifies every invariant of the map, its tree, the entry pool and the translations; throws on a broken one. */
@@ -62,10 +62,10 @@ export interface VmMap extends MemoryMap {
   /** True after `destroy()`. */
   readonly destroyed: boolean;
   /**
-   * Fork: a new map for `childOwner` with a copy of every entry but `NOINHERIT` ones; private entries whose
-   * backing allows writing are marked `NEEDSCOPY` in both maps (the parent's pages become read-only until the next
-   * write fault) and every backing is forked. `ENOMEM` anywhere → the partial child is destroyed and the parent is
-   * as it was. Without an MMU → `ENOSYS`.
+   * Fork: a new map for `childOwner` with a copy of every entry but `NOINHERIT` ones, each backing forked over the
+   * entry's range; a private entry whose backing then shares something with its twin is marked `NEEDSCOPY` (in
+   * the parent its pages become read-only until the next write fault). `ENOMEM` anywhere → the partial child is
+   * destroyed and the parent is as it was. Without an MMU → `ENOSYS`.
    */
   copy(childOwner: number): VmMap;
   /** Gives back every frame, table page and entry. Using the map afterwards → `EINVAL`. */
@@ -91,39 +91,34 @@ export class UserMap extends MapBase implements VmMap {
     if (!this.mmu) throw new VmError('ENOSYS', `fork of owner ${this.owner}: no MMU, no copy (as the original's no-MMU targets)`);
     const child = this.parent.createUserMap(childOwner) as UserMap;
     const P = this.ctx.pool;
-    const batch = {};
     const marked: number[] = [];
     try {
       for (let e = this.tree.first(); e !== NIL; e = this.tree.next(e)) {
         if (P.flags[e] & MapFlags.NOINHERIT) continue;
         child.reserve(1);
+        const len = P.end[e] - P.start[e];
+        const bk = P.backing[e]!;
+        const fb = bk.fork(P.offset[e], len);
         const c = child.takeReserved();
-        let fb: Backing;
-        try {
-          fb = P.backing[e]!.fork(batch);
-        } catch (err) {
-          P.put(c);
-          throw err;
-        }
-        // Private memory that may be written is copy-on-write from now on, decided by what the backing allows
-        // rather than the current prot: a page made read-only by mprotect can be made writable again (PR #608).
-        const cow = (P.flags[e] & (MapFlags.SHARED | MapFlags.DEVICE)) === 0 && (P.backing[e]!.maxProt & Prot.WRITE) !== 0;
+        // Private memory is needs-copy on each side whose backing now shares something with the other.
+        const priv = (P.flags[e] & (MapFlags.SHARED | MapFlags.DEVICE)) === 0;
         P.start[c] = P.start[e];
         P.end[c] = P.end[e];
         P.prot[c] = P.prot[e];
-        P.flags[c] = P.flags[e] | (cow ? MapFlags.NEEDSCOPY : 0);
+        P.flags[c] = (P.flags[e] & ~MapFlags.NEEDSCOPY) | (priv && fb.shared() ? MapFlags.NEEDSCOPY : 0);
         P.offset[c] = P.offset[e];
         child.attach(c, fb);
-        if (fb instanceof ZeroFillBacking && P.backing[e] instanceof ZeroFillBacking && (P.backing[e] as ZeroFillBacking).store.mapTag === this.id) {
-          fb.store.mapTag = child.id;
-        }
         child.tree.insert(c);
-        if (cow) marked.push(e);
+        if (priv && bk.shared()) marked.push(e);
       }
     } catch (err) {
+      child.releaseReserved();
       child.destroy();
       throw err;
     }
+    // Only now, with the child complete, does the parent change: its writable pages become read-only, so that
+    // the next write faults and copies (decided by what the backing shares, not the current prot: a page made
+    // read-only by mprotect can be made writable again, PR #608).
     for (const e of marked) {
       P.flags[e] |= MapFlags.NEEDSCOPY;
       const prot = P.prot[e];
@@ -136,11 +131,8 @@ export class UserMap extends MapBase implements VmMap {
     this.live('destroy');
     const P = this.ctx.pool;
     for (let e = this.tree.first(); e !== NIL; e = this.tree.first()) {
-      const b = P.backing[e]!;
-      this.tree.remove(e);
-      b.unmap(P.offset[e], P.end[e] - P.start[e]);
-      b.release();
-      P.put(e);
+      P.backing[e]!.unmap(P.offset[e], P.end[e] - P.start[e]);
+      this.drop(e);
     }
     this.pmap.destroy();
     this.dead = true;

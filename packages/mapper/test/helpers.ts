@@ -115,8 +115,13 @@ export class TestBacking {
   canMerge(other: unknown): boolean {
     return other instanceof TestBacking && other.obj === this.obj;
   }
+  merge(): void {}
   fork(): TestBacking {
     return new TestBacking(this.obj, this.maxProt, this.writable);
+  }
+  copy(): void {}
+  shared(): boolean {
+    return false;
   }
   unmap(offset: number, size: number): void {
     this.unmapped.push([offset, size]);

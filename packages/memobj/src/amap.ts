@@ -10,16 +10,23 @@ export const AMAP_SLOT_SIZE = 4;
 export const NO_ANON = -1;
 
 /**
+ * Who holds a reference on an amap. The parts split from one entry share a holder (they own disjoint slots); a
+ * fork twin is another holder (it owns the same slots). UVM keeps per-page reference counts (`ppref`) to tell the
+ * two apart; a holder per lineage says the same thing for what the mapper asks: is a slot shared with a twin?
+ */
+export type AmapHolder = object;
+
+/**
  * An anonymous map (the original's `amap_t`, after UVM): the private pages of one or more map entries, one slot per
  * page holding an anon index ({@link NO_ANON} when the page has none). `refs` is the number of backings (map
- * entries) pointing at it: split halves of one entry, and fork twins until one of them writes.
+ * entries) pointing at it: split parts of one entry, and fork twins until each has copied its slots out.
  *
  * Slots are an `Int32Array`; the amap itself is one object per mapping, never per page.
  */
 export class Amap {
   readonly slots: Int32Array;
-  /** Backings pointing at this amap. */
-  refs = 1;
+  private readonly holders = new Map<AmapHolder, number>();
+  private count = 0;
   private readonly ctx: MemContext;
   private readonly kva: number;
   private readonly bytes: number;
@@ -35,13 +42,24 @@ export class Amap {
    * A new amap of `n` empty slots with one reference, charged to kmalloc at fault site `amap`. Throws
    * `VmError('ENOMEM')` (nothing allocated) when the heap or the fault injector says no.
    */
-  static create(ctx: MemContext, n: number): Amap {
+  static create(ctx: MemContext, n: number, holder: AmapHolder): Amap {
     if (!Number.isSafeInteger(n) || n <= 0) throw new VmError('EINVAL', `amap slots must be a positive integer, got ${String(n)}`);
     const bytes = AMAP_HEADER_SIZE + AMAP_SLOT_SIZE * n;
     const kva = ctx.charge('amap', bytes);
     const a = new Amap(ctx, new Int32Array(n).fill(NO_ANON), kva, bytes);
+    a.ref(holder);
     ctx.amaps.add(a);
     return a;
+  }
+
+  /** Backings pointing at this amap. */
+  get refs(): number {
+    return this.count;
+  }
+
+  /** True when backings of more than one lineage (fork twins) point here: their slots are shared. */
+  get twinned(): boolean {
+    return this.holders.size > 1;
   }
 
   /**
@@ -49,22 +67,26 @@ export class Amap {
    * one, the anons moved without touching their counts (the caller's reference goes with it), and this amap's
    * count dropped. Throws `ENOMEM` with nothing changed.
    */
-  detach(from: number, to: number): Amap {
-    const a = Amap.create(this.ctx, to - from);
+  detach(from: number, to: number, holder: AmapHolder): Amap {
+    const a = Amap.create(this.ctx, to - from, holder);
     a.slots.set(this.slots.subarray(from, to));
-    this.put();
+    this.put(holder);
     return a;
   }
 
-  /** One more backing points here. */
-  ref(): void {
-    this.refs++;
+  /** One more backing of `holder`'s lineage points here. */
+  ref(holder: AmapHolder): void {
+    this.holders.set(holder, (this.holders.get(holder) ?? 0) + 1);
+    this.count++;
   }
 
-  /** One backing fewer; the last one frees the amap (its anons were put by then). */
-  put(): void {
-    invariant(this.refs > 0, 'amap put with no reference');
-    if (--this.refs > 0) return;
+  /** One backing of `holder`'s lineage fewer; the last one frees the amap (its anons were put by then). */
+  put(holder: AmapHolder): void {
+    const n = this.holders.get(holder) ?? 0;
+    invariant(n > 0 && this.count > 0, 'amap put by a holder with no reference');
+    if (n === 1) this.holders.delete(holder);
+    else this.holders.set(holder, n - 1);
+    if (--this.count > 0) return;
     this.ctx.uncharge(this.kva, this.bytes);
     this.ctx.amaps.delete(this);
   }

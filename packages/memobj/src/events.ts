@@ -1,37 +1,39 @@
-/** What happened, for `createVm({ onEvent })`: the demo narrates these and a trace records them. */
-export type VmEventType = 'fault' | 'cow' | 'zero-fill' | 'alloc' | 'free' | 'spawn' | 'fork' | 'exit';
+/** Why a process's access was refused (the errno its call throws). */
+export type AccessRefusal = 'EACCES' | 'EFAULT' | 'ENOMEM';
 
 /**
- * One event. `pid` is the process concerned (absent for frames freed when an object dies), `va` the page's virtual
- * address, `pa` the frame's physical address.
- *
- * - `fault`: a page fault reached a memory object (`access` = the `Access` bits); or, with `result`, an access the
- *   process was refused (`EACCES` forbidden, `EFAULT` nothing mapped, `ENOMEM` no memory to map it), emitted just
- *   before the call throws that `VmError`.
- * - `zero-fill`: a fresh zeroed frame became an anonymous page.
- * - `cow`: a page shared copy-on-write was copied for a write (`from` = the frame copied).
- * - `alloc` / `free`: a frame for user memory (anonymous page, page-cache page, no-MMU block) was taken / given back
- *   (`size` in bytes).
- * - `spawn` / `fork` / `exit`: process life (`parent` on fork).
+ * What happened, for `createVm({ onEvent })`: the demo narrates these and a trace records them. A union
+ * discriminated on `type`; every variant carries the fields it always has. `pid` is the process concerned, `va` the
+ * page's virtual address, `pa` the frame's physical address.
  */
-export interface VmEvent {
-  type: VmEventType;
-  pid?: number;
-  va?: number;
-  pa?: number;
-  /** `Access` bits of a `fault`. */
-  access?: number;
-  /** The frame a `cow` copied from. */
-  from?: number;
-  /** Bytes of an `alloc`/`free`. */
-  size?: number;
-  /** The parent of a `fork`. */
-  parent?: number;
-  /** The memory object concerned, by name (`fault`, `alloc`, `free`). */
-  object?: string;
-  /** The errno a refused access failed with (`fault` only; absent when the fault was served). */
-  result?: 'EACCES' | 'EFAULT' | 'ENOMEM';
-}
+export type VmEvent =
+  /**
+   * A page fault reached a memory object (`access` = the `Access` bits, `object` its name); or, with `result`, an
+   * access the process was refused (`EACCES` forbidden, `EFAULT` nothing mapped, `ENOMEM` no memory to map it).
+   */
+  | { type: 'fault'; pid: number; va: number; access: number; object?: string; result?: AccessRefusal }
+  /** A page shared copy-on-write was copied for a write: `from` is the frame copied, `pa` the copy. */
+  | { type: 'cow'; pid: number; va: number; pa: number; from: number }
+  /** A fresh zeroed frame became an anonymous page. */
+  | { type: 'zero-fill'; pid: number; va: number; pa: number }
+  /**
+   * A frame for user memory (anonymous page, page-cache page, no-MMU block) was taken (`size` bytes); `pid` and
+   * `va` when a process's fault or mapping took it.
+   */
+  | { type: 'alloc'; pid?: number; va?: number; pa: number; size: number; object: string }
+  /** A frame for user memory was given back. */
+  | { type: 'free'; pa: number; size: number; object: string }
+  | { type: 'spawn'; pid: number }
+  | { type: 'fork'; pid: number; parent: number }
+  | { type: 'exit'; pid: number };
 
-/** Receives every {@link VmEvent}; must not throw (an exception propagates out of the operation that emitted). */
+/** The `type` of a {@link VmEvent}. */
+export type VmEventType = VmEvent['type'];
+
+/**
+ * Receives every {@link VmEvent}. Events are delivered in order when the operation that caused them has finished
+ * changing state (just before it returns or throws), so a listener sees a consistent subsystem. A listener that
+ * throws stops the delivery of that operation's remaining events, and its exception propagates out of the
+ * operation — whose changes are complete, never half-done.
+ */
 export type VmEventListener = (event: VmEvent) => void;

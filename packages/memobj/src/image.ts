@@ -1,5 +1,4 @@
-import { Prot, VmError } from '@vmlayers/phys';
-import { describe } from './internal/format.js';
+import { Prot, VmError, hasOnlyBits, hex } from '@vmlayers/phys';
 
 /** One loadable segment of a program image. */
 export interface ImageSegment {
@@ -24,31 +23,35 @@ export interface Image {
 /** Validates an image before anything is mapped; bad input → `EINVAL` naming the field. */
 export function checkImage(image: unknown, pageSize: number, hasMmu: boolean): ImageSegment[] {
   if (image === null || typeof image !== 'object' || !Array.isArray((image as Image).segments)) {
-    throw new VmError('EINVAL', `image must be { segments: [...] }, got ${describe(image)}`);
+    throw new VmError('EINVAL', `image must be { segments: [...] }, got ${hex(image)}`);
   }
-  const segs = (image as Image).segments;
-  segs.forEach((s, i) => {
+  const given = (image as Image).segments;
+  const segs: ImageSegment[] = [];
+  // An index loop, not forEach: a sparse array's holes are bad segments, not absent ones.
+  for (let i = 0; i < given.length; i++) {
+    const s = given[i];
     const at = `image.segments[${i}]`;
-    if (s === null || typeof s !== 'object') throw new VmError('EINVAL', `${at} must be an object, got ${describe(s)}`);
+    if (s === null || typeof s !== 'object') throw new VmError('EINVAL', `${at} must be an object, got ${hex(s)}`);
     const { vaddr, size, prot, data } = s;
     if (typeof vaddr !== 'number' || !Number.isSafeInteger(vaddr) || vaddr < 0 || (hasMmu && vaddr % pageSize !== 0)) {
-      throw new VmError('EINVAL', `${at}.vaddr must be a ${pageSize}-byte-aligned address, got ${describe(vaddr)}`);
+      throw new VmError('EINVAL', `${at}.vaddr must be a ${pageSize}-byte-aligned address, got ${hex(vaddr)}`);
     }
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
-      throw new VmError('EINVAL', `${at}.size must be a positive integer, got ${describe(size)}`);
+      throw new VmError('EINVAL', `${at}.size must be a positive integer, got ${hex(size)}`);
     }
-    if (typeof prot !== 'number' || !Number.isInteger(prot) || prot < 0 || prot & ~(Prot.READ | Prot.WRITE | Prot.EXEC)) {
-      throw new VmError('EINVAL', `${at}.prot must be Prot.READ/WRITE/EXEC bits, got ${describe(prot)}`);
+    if (!hasOnlyBits(prot, Prot.READ | Prot.WRITE | Prot.EXEC)) {
+      throw new VmError('EINVAL', `${at}.prot must be Prot.READ/WRITE/EXEC bits, got ${hex(prot)}`);
     }
-    if (data !== undefined && !(data instanceof Uint8Array)) throw new VmError('EINVAL', `${at}.data must be a Uint8Array, got ${describe(data)}`);
+    if (data !== undefined && !(data instanceof Uint8Array)) throw new VmError('EINVAL', `${at}.data must be a Uint8Array, got ${hex(data)}`);
     if (data !== undefined && data.length > size) {
       throw new VmError('EINVAL', `${at}.data has ${data.length} bytes, more than its size ${size}`);
     }
-  });
+    segs.push(s);
+  }
   if (hasMmu) {
     const sorted = segs.map((s) => [s.vaddr, s.vaddr + Math.ceil(s.size / pageSize) * pageSize]).sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < sorted.length; i++) {
-      if (sorted[i][0] < sorted[i - 1][1]) throw new VmError('EINVAL', `image segments overlap at ${describe(sorted[i][0])}`);
+      if (sorted[i][0] < sorted[i - 1][1]) throw new VmError('EINVAL', `image segments overlap at ${hex(sorted[i][0])}`);
     }
   }
   return segs;

@@ -1,5 +1,4 @@
-import { VmError } from '@vmlayers/phys';
-import { describe } from './internal/format.js';
+import { VmError, hex } from '@vmlayers/phys';
 
 /**
  * Where a memory object's data comes from: a program image, a file, anything addressable by byte offset. The
@@ -29,7 +28,7 @@ export class BytesPager implements Pager {
   readonly bytes: Uint8Array;
 
   constructor(bytes: Uint8Array) {
-    if (!(bytes instanceof Uint8Array)) throw new VmError('EINVAL', `bytes must be a Uint8Array, got ${describe(bytes)}`);
+    if (!(bytes instanceof Uint8Array)) throw new VmError('EINVAL', `bytes must be a Uint8Array, got ${hex(bytes)}`);
     this.bytes = bytes;
   }
 

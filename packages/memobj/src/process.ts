@@ -1,8 +1,9 @@
-import { MAP_FLAGS_ALL, MapFlags, Prot, VmError } from '@vmlayers/phys';
+import { MAP_FLAGS_ALL, MapFlags, Prot, VmError, hasOnlyBits, hex } from '@vmlayers/phys';
 import type { VmMap } from '@vmlayers/mapper';
 import type { MemContext } from './internal/context.js';
-import { describe } from './internal/format.js';
-import { ObjectBacking } from './object-backing.js';
+import { AmapBacking } from './amap-backing.js';
+import { BlockBacking } from './block-backing.js';
+import { ObjectMapping } from './object-mapping.js';
 import { VmObject } from './vm-object.js';
 
 const RWX = Prot.READ | Prot.WRITE | Prot.EXEC;
@@ -76,53 +77,49 @@ export class Process {
    */
   mmap(options: ProcessMmapOptions): number {
     const map = this.map;
-    if (options === null || typeof options !== 'object') throw new VmError('EINVAL', `options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object') throw new VmError('EINVAL', `options must be an object, got ${hex(options)}`);
     const { flags, prot, object } = options;
     const ctx = this.host.ctx;
     const ps = ctx.pageSize;
-    if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags & ~MAP_FLAGS_ALL) {
-      throw new VmError('EINVAL', `flags must be MapFlags bits, got ${describe(flags)}`);
-    }
+    if (!hasOnlyBits(flags, MAP_FLAGS_ALL)) throw new VmError('EINVAL', `flags must be MapFlags bits (${hex(MAP_FLAGS_ALL)}), got ${hex(flags)}`);
     if (flags & (MapFlags.PHYSMEM | MapFlags.DEVICE)) {
-      throw new VmError('EPERM', `flags ${describe(flags)}: PHYSMEM and DEVICE are privileged (use vm.createPhysObject)`);
+      throw new VmError('EPERM', `flags ${hex(flags)}: PHYSMEM and DEVICE are privileged (use vm.createPhysObject)`);
     }
-    if (flags & MapFlags.NEEDSCOPY) throw new VmError('EINVAL', `flags ${describe(flags)}: NEEDSCOPY is set by fork, never by mmap`);
-    if (flags & MapFlags.CONTIGUOUS) throw new VmError('EINVAL', `flags ${describe(flags)}: CONTIGUOUS is not supported by Process.mmap`);
+    if (flags & MapFlags.NEEDSCOPY) throw new VmError('EINVAL', `flags ${hex(flags)}: NEEDSCOPY is set by fork, never by mmap`);
+    if (flags & MapFlags.CONTIGUOUS) throw new VmError('EINVAL', `flags ${hex(flags)}: CONTIGUOUS is not supported by Process.mmap`);
     const sharing = flags & (MapFlags.SHARED | MapFlags.PRIVATE);
     if (sharing !== MapFlags.SHARED && sharing !== MapFlags.PRIVATE) {
-      throw new VmError('EINVAL', `flags ${describe(flags)}: exactly one of MapFlags.SHARED and MapFlags.PRIVATE is needed`);
+      throw new VmError('EINVAL', `flags ${hex(flags)}: exactly one of MapFlags.SHARED and MapFlags.PRIVATE is needed`);
     }
     const shared = sharing === MapFlags.SHARED;
-    if (typeof prot !== 'number' || !Number.isInteger(prot) || prot < 0 || prot > 0xf) {
-      throw new VmError('EINVAL', `prot must be Prot bits (0..0xf), got ${describe(prot)}`);
-    }
+    if (!hasOnlyBits(prot, 0xf)) throw new VmError('EINVAL', `prot must be Prot bits (0..0xf), got ${hex(prot)}`);
     const size = options.size;
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(Math.ceil(size / ps) * ps)) {
-      throw new VmError('EINVAL', `size must be a positive integer below 2^53, got ${describe(size)}`);
+      throw new VmError('EINVAL', `size must be a positive integer below 2^53, got ${hex(size)}`);
     }
     const len = Math.ceil(size / ps) * ps;
     const offset = options.offset ?? 0;
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset % ps !== 0) {
-      throw new VmError('EINVAL', `offset must be a ${ps}-byte-aligned non-negative integer, got ${describe(offset)}`);
+      throw new VmError('EINVAL', `offset must be a ${ps}-byte-aligned non-negative integer, got ${hex(offset)}`);
     }
     let mapFlags = flags;
     if (object !== undefined) {
-      if (flags & MapFlags.ANONYMOUS) throw new VmError('EINVAL', `flags ${describe(flags)}: ANONYMOUS with an object`);
+      if (flags & MapFlags.ANONYMOUS) throw new VmError('EINVAL', `flags ${hex(flags)}: ANONYMOUS with an object`);
       if (!(object instanceof VmObject) || !ctx.objects.has(object.id) || ctx.objects.get(object.id) !== object) {
-        throw new VmError('EINVAL', `object must be a live VmObject of this vm, got ${describe(object)}`);
+        throw new VmError('EINVAL', `object must be a live VmObject of this vm, got ${hex(object)}`);
       }
       if (!object.held) throw new VmError('EINVAL', `object ${object.id} (${object.name}) was released by its creator`);
       if (offset + len > object.pageCount * ps) {
-        throw new VmError('EINVAL', `offset ${describe(offset)} + size ${describe(len)} passes the end of object ${object.id} (${object.pageCount * ps} bytes)`);
+        throw new VmError('EINVAL', `offset ${hex(offset)} + size ${hex(len)} passes the end of object ${object.id} (${object.pageCount * ps} bytes)`);
       }
       if (object.kind === 'device') {
         if (!shared) throw new VmError('EINVAL', `device object ${object.id} can only be mapped SHARED`);
         mapFlags |= MapFlags.DEVICE;
       }
     } else if (options.offset !== undefined && offset !== 0) {
-      throw new VmError('EINVAL', `offset ${describe(offset)} without an object`);
+      throw new VmError('EINVAL', `offset ${hex(offset)} without an object`);
     }
-    return mapInto(ctx, map, this.pid, {
+    return ctx.run(() => mapInto(ctx, map, this.pid, {
       addr: options.addr,
       size: len,
       prot: prot | Prot.USER,
@@ -130,12 +127,13 @@ export class Process {
       object: object ?? null,
       offset: object === undefined ? 0 : offset,
       shared,
-    });
+    }));
   }
 
   /** Unmaps `[vaddr, vaddr + size)`; unmapping nothing is not an error. Bad arguments → `EINVAL`. */
   munmap(vaddr: number, size: number): void {
-    this.map.munmap(vaddr, size);
+    const map = this.map;
+    this.host.ctx.run(() => map.munmap(vaddr, size));
   }
 
   /**
@@ -144,20 +142,20 @@ export class Process {
    */
   mprotect(vaddr: number, size: number, prot: number): void {
     const map = this.map;
-    if (typeof prot !== 'number' || !Number.isInteger(prot) || prot < 0 || prot > 0xf) {
-      throw new VmError('EINVAL', `prot must be Prot bits (0..0xf), got ${describe(prot)}`);
-    }
-    map.mprotect(vaddr, size, prot | Prot.USER);
+    if (!hasOnlyBits(prot, 0xf)) throw new VmError('EINVAL', `prot must be Prot bits (0..0xf), got ${hex(prot)}`);
+    this.host.ctx.run(() => map.mprotect(vaddr, size, prot | Prot.USER));
   }
 
   /** `length` bytes at `vaddr`, as the process reads them. */
   read(vaddr: number, length: number): Uint8Array {
-    return this.map.read(vaddr, length);
+    const map = this.map;
+    return this.host.ctx.run(() => map.read(vaddr, length));
   }
 
   /** Writes `bytes` at `vaddr` as the process would; a failure on any page writes nothing. */
   write(vaddr: number, bytes: Uint8Array): void {
-    this.map.write(vaddr, bytes);
+    const map = this.map;
+    this.host.ctx.run(() => map.write(vaddr, bytes));
   }
 
   /**
@@ -169,25 +167,28 @@ export class Process {
     const map = this.map;
     const ctx = this.host.ctx;
     if (!ctx.hasMmu) throw new VmError('ENOSYS', `fork of process ${this.pid}: no MMU`);
-    // Which anons a backing holds references on follows its entry's range: make every backing sure of it.
-    for (const e of map.entries()) (e.backing as ObjectBacking).syncRange(e.offset, e.end - e.start, e.start);
-    const pid = this.host.peekPid();
-    const childMap = map.copy(pid);
-    this.host.takePid();
-    for (const e of childMap.entries()) (e.backing as ObjectBacking).pid = pid;
-    const child = new Process(this.host, pid, childMap);
-    this.host.adopt(child);
-    ctx.emit({ type: 'fork', pid, parent: this.pid });
-    return child;
+    return ctx.run(() => {
+      const pid = this.host.peekPid();
+      const childMap = map.copy(pid);
+      this.host.takePid();
+      for (const e of childMap.entries()) if (e.backing instanceof ObjectMapping) e.backing.pid = pid;
+      const child = new Process(this.host, pid, childMap);
+      this.host.adopt(child);
+      ctx.emit({ type: 'fork', pid, parent: this.pid });
+      return child;
+    });
   }
 
   /** Ends the process: its map is destroyed, every frame and object reference it held is given back. */
   exit(): void {
     const map = this.map;
-    map.destroy();
-    this.vmmap = null;
-    this.host.forget(this.pid);
-    this.host.ctx.emit({ type: 'exit', pid: this.pid });
+    const ctx = this.host.ctx;
+    ctx.run(() => {
+      map.destroy();
+      this.vmmap = null;
+      this.host.forget(this.pid);
+      ctx.emit({ type: 'exit', pid: this.pid });
+    });
   }
 }
 
@@ -213,21 +214,17 @@ export function mapInto(ctx: MemContext, map: VmMap, pid: number, req: MapReques
     made = VmObject.create(ctx, { kind: 'anonymous', size: req.size, name: '[shared anon]', user: false });
     object = made;
   }
-  const writable = (req.prot & Prot.WRITE) !== 0;
-  // Without an MMU nothing can be copied later: a private writable mapping (or one longer than its object) gets
-  // its own copy now, and a private read-only one shares the object's block and may never become writable.
-  const copyOnMap = !ctx.hasMmu && !req.shared && (writable || (object !== null && req.offset + req.size > object.pageCount * ctx.pageSize));
-  const sharesBlock = !ctx.hasMmu && !req.shared && !copyOnMap && object !== null;
-  const b = new ObjectBacking(ctx, {
-    object,
-    space: object === null ? { size: req.size } : undefined,
-    shared: req.shared,
-    offset: req.offset,
-    size: req.size,
-    maxProt: sharesBlock ? RWX & ~Prot.WRITE : RWX,
-    pid,
-    copyOnMap,
-  });
+  const spec = { object, shared: req.shared, maxProt: RWX, pid };
+  let b: AmapBacking | BlockBacking;
+  if (ctx.hasMmu) b = new AmapBacking(ctx, spec);
+  else {
+    // Without an MMU nothing can be copied later: a private writable mapping (or one longer than its object) gets
+    // its own copy now, and a private read-only one shares the object's block and may never become writable.
+    const writable = (req.prot & Prot.WRITE) !== 0;
+    const copyOnMap = !req.shared && (writable || (object !== null && req.offset + req.size > object.pageCount * ctx.pageSize));
+    const sharesBlock = !req.shared && !copyOnMap && object !== null;
+    b = new BlockBacking(ctx, { ...spec, maxProt: sharesBlock ? RWX & ~Prot.WRITE : RWX, copyOnMap });
+  }
   made?.put();
   let va: number;
   try {
@@ -236,6 +233,6 @@ export function mapInto(ctx: MemContext, map: VmMap, pid: number, req: MapReques
     b.release();
     throw e;
   }
-  b.vaBias = va - req.offset;
+  if (b instanceof AmapBacking) b.vaBias = va - req.offset;
   return va;
 }

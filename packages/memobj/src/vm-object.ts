@@ -1,6 +1,5 @@
-import { FaultCode, PageOwner, VmError, invariant } from '@vmlayers/phys';
+import { FaultCode, PageOwner, VmError, invariant, hex } from '@vmlayers/phys';
 import type { MemContext } from './internal/context.js';
-import { describe } from './internal/format.js';
 import { NOT_CACHED, PageCache } from './page-cache.js';
 import type { Pager } from './pager.js';
 
@@ -119,7 +118,7 @@ export class VmObject {
       throw new VmError('EINVAL', `object ${this.id} (${this.name}) holds no creator reference to release${this.alive ? '' : ': it is gone'}`);
     }
     this.userRefs--;
-    this.put();
+    this.ctx.run(() => this.put());
   }
 
   /**
@@ -129,7 +128,7 @@ export class VmObject {
    */
   sync(): void {
     if (!this.alive) throw new VmError('EINVAL', `object ${this.id} (${this.name}) is gone`);
-    this.writeBack();
+    this.ctx.run(() => this.writeBack());
   }
 
   /** @internal One more reference (a mapping). */
@@ -169,13 +168,19 @@ export class VmObject {
     if (this.base >= 0) return this.base + offset;
     if (this.blockPa >= 0) return this.blockPa + offset;
     const c = this.cache!;
-    const i = offset / this.ctx.pageSize;
+    const ps = this.ctx.pageSize;
+    const i = offset / ps;
     const cached = c.get(i);
     if (cached !== NOT_CACHED) return cached;
-    const pa = this.ctx.frame(this.ctx.pageSize, pid, va, this.name);
+    const pa = this.ctx.frame(ps);
     if (pa < 0) return FaultCode.NO_MEMORY;
-    if (!this.fill(pa, offset, this.ctx.pageSize)) return FaultCode.BAD_ADDRESS;
+    if (!this.fill(pa, offset, ps)) {
+      // The pager failed (an I/O error): the frame was never part of anything, it goes back unannounced.
+      this.ctx.alloc.freePa(pa);
+      return FaultCode.BAD_ADDRESS;
+    }
     c.set(i, pa);
+    this.ctx.allocated(pa, ps, this.name, pid, va);
     return pa;
   }
 
@@ -193,10 +198,14 @@ export class VmObject {
     if (this.base >= 0) return this.base;
     if (this.blockPa >= 0) return this.blockPa;
     const bytes = this.pages * this.ctx.pageSize;
-    const pa = this.ctx.frame(bytes, pid, undefined, this.name);
+    const pa = this.ctx.frame(bytes);
     if (pa < 0) return FaultCode.NO_MEMORY;
-    if (!this.fill(pa, 0, bytes)) return FaultCode.BAD_ADDRESS;
+    if (!this.fill(pa, 0, bytes)) {
+      this.ctx.alloc.freePa(pa);
+      return FaultCode.BAD_ADDRESS;
+    }
     this.blockPa = pa;
+    this.ctx.allocated(pa, bytes, this.name, pid);
     return pa;
   }
 
@@ -292,16 +301,16 @@ function hasCache(ctx: MemContext, kind: ObjectKind): boolean {
 export function checkPhysRange(ctx: MemContext, pa: unknown, size: unknown, device: boolean): void {
   const ps = ctx.pageSize;
   if (typeof pa !== 'number' || !Number.isSafeInteger(pa) || pa < 0 || pa % ps !== 0) {
-    throw new VmError('EINVAL', `pa must be a ${ps}-byte-aligned physical address, got ${describe(pa)}`);
+    throw new VmError('EINVAL', `pa must be a ${ps}-byte-aligned physical address, got ${hex(pa)}`);
   }
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(pa + size)) {
-    throw new VmError('EINVAL', `size must be a positive integer, got ${describe(size)}`);
+    throw new VmError('EINVAL', `size must be a positive integer, got ${hex(size)}`);
   }
   const board = ctx.mem.board;
   const end = pa + Math.ceil(size / ps) * ps;
   for (let p = pa; p < end; p += ps) {
     const r = board.regionAt(p);
-    if (r === undefined) throw new VmError('EINVAL', `pa 0x${p.toString(16)} (in range at ${describe(pa)}) is not in the board's memory map`);
+    if (r === undefined) throw new VmError('EINVAL', `pa 0x${p.toString(16)} (in range at ${hex(pa)}) is not in the board's memory map`);
     if (device && r.kind !== 'device') {
       throw new VmError('EINVAL', `a device range must lie in a device region; 0x${p.toString(16)} is ${r.kind} (${r.name})`);
     }

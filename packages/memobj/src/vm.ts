@@ -1,4 +1,4 @@
-import { BoardMemoryMap, FaultCode, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant } from '@vmlayers/phys';
+import { BoardMemoryMap, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant, faultErrno, hex } from '@vmlayers/phys';
 import type { FaultInjector, PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { Kmalloc } from '@vmlayers/kmalloc';
 import { createKernelMap } from '@vmlayers/mapper';
@@ -8,9 +8,9 @@ import type { VmEventListener } from './events.js';
 import { checkImage } from './image.js';
 import type { Image } from './image.js';
 import { MemContext } from './internal/context.js';
-import { describe } from './internal/format.js';
 import type { MapInfo, MemInfo } from './meminfo.js';
-import { ObjectBacking } from './object-backing.js';
+import { AmapBacking } from './amap-backing.js';
+import { ObjectMapping } from './object-mapping.js';
 import { BytesPager, isPager } from './pager.js';
 import type { Pager } from './pager.js';
 import { Process, mapInto } from './process.js';
@@ -60,13 +60,13 @@ export class Vm {
   private readonly host: ProcessHost;
 
   constructor(options: VmOptions) {
-    if (options === null || typeof options !== 'object') throw new VmError('EINVAL', `options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object') throw new VmError('EINVAL', `options must be an object, got ${hex(options)}`);
     const arch = options.arch;
     if (arch === null || typeof arch !== 'object' || typeof arch.createKernel !== 'function' || typeof arch.pageSize !== 'number') {
-      throw new VmError('EINVAL', `arch must be a PmapFactory, got ${describe(arch)}`);
+      throw new VmError('EINVAL', `arch must be a PmapFactory, got ${hex(arch)}`);
     }
     if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
-      throw new VmError('EINVAL', `onEvent must be a function, got ${describe(options.onEvent)}`);
+      throw new VmError('EINVAL', `onEvent must be a function, got ${hex(options.onEvent)}`);
     }
     this.arch = arch;
     this.board = resolveBoard(arch, options);
@@ -83,7 +83,7 @@ export class Vm {
         entries: options.entries,
         // A refused access never reaches a memory object: the map says so, and it becomes a `fault` event.
         onAccessFault: (owner, va, access, code) => {
-          if (owner >= 0) this.ctx.emit({ type: 'fault', pid: owner, va, access, result: refusal(code) });
+          if (owner >= 0) this.ctx.emit({ type: 'fault', pid: owner, va, access, result: faultErrno(code) });
         },
       });
       this.kmalloc = new Kmalloc(this.kmap);
@@ -113,6 +113,11 @@ export class Vm {
    * Bad image → `EINVAL`; no memory → `ENOMEM`; nothing is left behind on error.
    */
   spawn(image?: Image): Process {
+    return this.ctx.run(() => this.load(image));
+  }
+
+  // spawn, inside one operation.
+  private load(image: Image | undefined): Process {
     const ps = this.arch.pageSize;
     const hasMmu = this.ctx.hasMmu;
     const segs = image === undefined ? [] : checkImage(image, ps, hasMmu);
@@ -148,10 +153,10 @@ export class Vm {
    */
   createObject(source: Pager | Uint8Array): VmObject {
     const pager = source instanceof Uint8Array ? new BytesPager(source) : source;
-    if (!isPager(pager)) throw new VmError('EINVAL', `source must be a Pager or a Uint8Array, got ${describe(source)}`);
+    if (!isPager(pager)) throw new VmError('EINVAL', `source must be a Pager or a Uint8Array, got ${hex(source)}`);
     const size = pager.size();
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
-      throw new VmError('EINVAL', `pager.size() must be a positive integer, got ${describe(size)}`);
+      throw new VmError('EINVAL', `pager.size() must be a positive integer, got ${hex(size)}`);
     }
     return VmObject.create(this.ctx, { kind: 'pager', size, pager, name: source instanceof Uint8Array ? '[bytes]' : '[pager]', user: true });
   }
@@ -189,7 +194,7 @@ export class Vm {
   /** The mappings of process `pid` in address order. Unknown pid → `ENOENT`. */
   maps(pid: number): MapInfo[] {
     const p = this.procs.get(pid);
-    if (p === undefined) throw new VmError('ENOENT', `no process with pid ${describe(pid)}`);
+    if (p === undefined) throw new VmError('ENOENT', `no process with pid ${hex(pid)}`);
     return p.map.entries().map((e) => ({ start: e.start, end: e.end, prot: e.prot, flags: e.flags, offset: e.offset, object: e.backing.name }));
   }
 
@@ -199,7 +204,7 @@ export class Vm {
    */
   tables(pid: number): PmapTable[] {
     const p = this.procs.get(pid);
-    if (p === undefined) throw new VmError('ENOENT', `no process with pid ${describe(pid)}`);
+    if (p === undefined) throw new VmError('ENOENT', `no process with pid ${hex(pid)}`);
     return p.map.pmap.tables();
   }
 
@@ -235,26 +240,23 @@ export class Vm {
     for (const p of this.procs.values()) {
       for (const e of p.map.entries()) {
         const b = e.backing;
-        invariant(b instanceof ObjectBacking && b.ctx === ctx, `process ${p.pid}: entry at 0x${e.start.toString(16)} has a foreign backing ${b.name}`);
-        invariant(!b.isReleased, `process ${p.pid}: entry at 0x${e.start.toString(16)} holds a released backing`);
-        const lo = e.offset;
-        const hi = e.offset + (e.end - e.start);
-        if (b.rangeKnown) {
-          invariant(b.lo === lo && b.hi === hi && b.holeCount === 0, `process ${p.pid}: backing of [0x${e.start.toString(16)}, 0x${e.end.toString(16)}) believes it maps offsets [0x${b.lo.toString(16)}, 0x${b.hi.toString(16)}) with ${b.holeCount} holes, the entry maps [0x${lo.toString(16)}, 0x${hi.toString(16)})`);
-        }
+        const at = `process ${p.pid}: entry [0x${e.start.toString(16)}, 0x${e.end.toString(16)})`;
+        invariant(b instanceof ObjectMapping && b.ctx === ctx, `${at} has a foreign backing ${b.name}`);
+        invariant(!b.isReleased, `${at} holds a released backing`);
         if (b.object !== null) objRefs.set(b.object, (objRefs.get(b.object) ?? 0) + 1);
+        if (!(b instanceof AmapBacking) || b.amap === null) continue;
         const amap = b.amap;
-        if (amap !== null) {
-          amapRefs.set(amap, (amapRefs.get(amap) ?? 0) + 1);
-          b.forEachOwnedSlot(
-            (from, to) => {
-              for (let i = from; i < to; i++) {
-                const a = amap.slots[i];
-                if (a >= 0) anonRefs.set(a, (anonRefs.get(a) ?? 0) + 1);
-              }
-            },
-            { lo, hi },
-          );
+        amapRefs.set(amap, (amapRefs.get(amap) ?? 0) + 1);
+        // The entry's range, not the backing, says which slots it owns.
+        const size = e.end - e.start;
+        const [from, to] = b.slotRange(e.offset, size);
+        invariant(
+          e.offset >= b.amapBase && e.offset + size <= b.amapBase + amap.slots.length * ctx.pageSize,
+          `${at} maps offsets [0x${e.offset.toString(16)}, 0x${(e.offset + size).toString(16)}) outside its amap`,
+        );
+        for (let i = from; i < to; i++) {
+          const a = amap.slots[i];
+          if (a >= 0) anonRefs.set(a, (anonRefs.get(a) ?? 0) + 1);
         }
       }
     }
@@ -292,7 +294,7 @@ function resolveBoard(arch: PmapFactory, options: VmOptions): BoardMemoryMap {
   if (ramSize !== undefined) {
     if (board !== undefined) throw new VmError('EINVAL', 'give board or ramSize, not both');
     if (typeof ramSize !== 'number' || !Number.isSafeInteger(ramSize) || ramSize <= 0) {
-      throw new VmError('EINVAL', `ramSize must be a positive integer, got ${describe(ramSize)}`);
+      throw new VmError('EINVAL', `ramSize must be a positive integer, got ${hex(ramSize)}`);
     }
     const def = boards.get(arch.defaultBoard);
     const ram = def.regions.filter((r) => r.kind === 'ram').sort((a, b) => a.base - b.base)[0];
@@ -302,11 +304,5 @@ function resolveBoard(arch: PmapFactory, options: VmOptions): BoardMemoryMap {
   if (board === undefined) return boards.get(arch.defaultBoard);
   if (typeof board === 'string') return boards.get(board);
   if (board instanceof BoardMemoryMap) return board;
-  throw new VmError('EINVAL', `board must be a preset name or a BoardMemoryMap, got ${describe(board)}`);
-}
-
-// The errno an AddressSpace throws for a refused access with this FaultCode.
-function refusal(code: number): 'EACCES' | 'EFAULT' | 'ENOMEM' {
-  if (code === FaultCode.PROTECTION) return 'EACCES';
-  return code === FaultCode.NO_MEMORY ? 'ENOMEM' : 'EFAULT';
+  throw new VmError('EINVAL', `board must be a preset name or a BoardMemoryMap, got ${hex(board)}`);
 }

@@ -155,7 +155,9 @@ describe.each(ARCHS.map((a) => [a.name, a] as const))('exhaustion on %s', (_n, a
             continue;
           }
           expect(code, `${op.name}, ${site} #${n}`).toBe('ENOMEM');
-          expect(w.procs.map((p) => w.vm.maps(p.pid)), `${op.name}: maps changed`).toEqual(maps);
+          // An operation that may stop half-way may have given a needs-copy entry its amap before it stopped.
+          const layout = (m: ReturnType<Vm['maps']>) => (op.atomic ? m : m.map((e) => ({ ...e, flags: e.flags & ~MapFlags.NEEDSCOPY })));
+          expect(w.procs.map((p) => layout(w.vm.maps(p.pid))), `${op.name}: maps changed`).toEqual(maps.map(layout));
           if (op.atomic) expect(footprint(w.vm), `${op.name}, ${site} #${n}: memory not given back`).toEqual(before);
           verify(w);
           // And the system still works: the same operation succeeds now.

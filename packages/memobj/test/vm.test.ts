@@ -55,11 +55,11 @@ describe.each(ARCHS.map((a) => [a.name, a] as const))('Vm and Process on %s', (_
       const c = p.fork();
       c.write(va, new Uint8Array([2]));
       expect(events.find((e) => e.type === 'fork')).toEqual({ type: 'fork', pid: c.pid, parent: p.pid });
-      const cow = events.filter((e) => e.type === 'cow' && e.pid === c.pid);
+      const cow = events.flatMap((e) => (e.type === 'cow' && e.pid === c.pid ? [e] : []));
       expect(cow.length).toBe(1);
       expect(cow[0].va).toBe(va);
       c.exit();
-      expect(events.filter((e) => e.type === 'zero-fill').map((e) => [e.pid, e.va])).toEqual([[p.pid, va]]);
+      expect(events.flatMap((e) => (e.type === 'zero-fill' ? [[e.pid, e.va]] : []))).toEqual([[p.pid, va]]);
       expect(events.some((e) => e.type === 'fault' && e.pid === p.pid && e.va === va && e.access !== undefined)).toBe(true);
     }
     p.exit();

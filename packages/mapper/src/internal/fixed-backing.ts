@@ -29,8 +29,18 @@ export class FixedBacking implements Backing {
     return false;
   }
 
+  merge(): void {
+    throw new VmError('EINVAL', `${this.name} memory never merges`);
+  }
+
   fork(): Backing {
     throw new VmError('EINVAL', `${this.name} memory is the kernel's and is never forked`);
+  }
+
+  copy(): void {}
+
+  shared(): boolean {
+    return false;
   }
 
   unmap(): void {}

@@ -21,15 +21,10 @@ export class PageStore {
   resident = 0;
   /** Handles alive on this store. */
   handles = 0;
-  /** The map whose anonymous memory this is (neighbouring mmaps of that map may extend it), 0 for none. */
-  mapTag = 0;
   /** No-MMU block: address, first offset it serves, bytes. */
   blockPa = -1;
   blockOffset = 0;
   blockBytes = 0;
-  // The child store made by the last fork, and the batch it was made for.
-  forkBatch: object | null = null;
-  forkChild: PageStore | null = null;
 
   constructor(alloc: PageAllocator, owner: PageOwnerValue) {
     this.alloc = alloc;
@@ -46,11 +41,8 @@ export class PageStore {
 
   /** The frame of page number `pn`, allocated (zeroed) on first touch; -1 when none can be had. */
   touch(pn: number): number {
-    let i = pn - this.base;
-    if (i < 0 || i >= this.pages.length) {
-      this.cover(pn);
-      i = pn - this.base;
-    } else if (this.pages[i] >= 0) return this.pages[i];
+    const i = this.coverIndex(pn);
+    if (this.pages[i] >= 0) return this.pages[i];
     const pa = this.alloc.allocPa(this.pageSize, { owner: this.owner, usage: this.usage });
     if (pa < 0) return -1;
     this.pages[i] = pa;
@@ -97,9 +89,12 @@ export class PageStore {
     return pa;
   }
 
-  /** An eager copy: every resident page (or the block) copied into fresh frames. Throws `ENOMEM`, nothing kept. */
-  copy(owner: PageOwnerValue): PageStore {
-    const child = new PageStore(this.alloc, owner);
+  /**
+   * An eager copy of the pages in page numbers `[from, to)` (or of the block, when the store is one) into a new
+   * store. Throws `ENOMEM` with nothing kept.
+   */
+  copyRange(from: number, to: number): PageStore {
+    const child = new PageStore(this.alloc, this.owner);
     const mem = this.alloc.mem;
     try {
       if (this.blockPa >= 0) {
@@ -107,7 +102,9 @@ export class PageStore {
         if (pa < 0) throw new VmError('ENOMEM', `no block of ${this.blockBytes} bytes for the fork copy`);
         mem.copy(pa, this.blockPa, this.blockBytes);
       }
-      for (let i = 0; i < this.pages.length; i++) {
+      const lo = Math.max(from - this.base, 0);
+      const hi = Math.min(to - this.base, this.pages.length);
+      for (let i = lo; i < hi; i++) {
         const src = this.pages[i];
         if (src < 0) continue;
         const dst = child.touch(this.base + i);
@@ -121,9 +118,30 @@ export class PageStore {
     return child;
   }
 
+  /**
+   * Takes every page of `other` (same allocator and owner, no block, no page number held by both): `other` is
+   * left empty. Grows this store's window (host memory only): cannot fail.
+   */
+  adopt(other: PageStore): void {
+    for (const [pn, pa] of other.residentPages()) {
+      const i = this.coverIndex(pn);
+      this.pages[i] = pa;
+      this.resident++;
+    }
+    other.pages = NO_PAGES;
+    other.base = 0;
+    other.resident = 0;
+  }
+
   /** Resident pages as [page number, frame] pairs, for checks and tests. */
   *residentPages(): IterableIterator<[number, number]> {
     for (let i = 0; i < this.pages.length; i++) if (this.pages[i] >= 0) yield [this.base + i, this.pages[i]];
+  }
+
+  // The window index of page number pn, widening the window first when needed.
+  private coverIndex(pn: number): number {
+    if (pn < this.base || pn >= this.base + this.pages.length) this.cover(pn);
+    return pn - this.base;
   }
 
   // Widens the window to hold page number pn, with room to grow in the same direction.

@@ -1,9 +1,4 @@
-import { VmError } from '@vmlayers/phys';
-
-/** `0x…` for a non-negative integer, the value as written otherwise (NaN, -1, 1.5, a string). */
-export function hex(v: unknown): string {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? `0x${v.toString(16)}` : String(v);
-}
+import { VmError, checkBits, hex } from '@vmlayers/phys';
 
 /** Throws `EINVAL` unless `v` is a page-aligned exact integer in [0, 2^53). */
 export function checkAddr(name: string, v: unknown, pageSize: number): asserts v is number {
@@ -32,9 +27,7 @@ export function checkInside(addr: number, len: number, lo: number, hi: number, w
 
 /** Throws `EINVAL` unless `prot` is a combination of `Prot` bits. */
 export function checkProt(prot: unknown): asserts prot is number {
-  if (typeof prot !== 'number' || !Number.isInteger(prot) || prot < 0 || prot > 0xf) {
-    throw new VmError('EINVAL', `prot must be Prot bits (0..0xf), got ${hex(prot)}`);
-  }
+  checkBits('prot', prot, 0xf);
 }
 
 /** True for an object that has every method and property a `Backing` needs. */
@@ -45,7 +38,10 @@ export function isBacking(b: unknown): boolean {
     typeof o.fault === 'function' &&
     typeof o.split === 'function' &&
     typeof o.canMerge === 'function' &&
+    typeof o.merge === 'function' &&
     typeof o.fork === 'function' &&
+    typeof o.copy === 'function' &&
+    typeof o.shared === 'function' &&
     typeof o.unmap === 'function' &&
     typeof o.release === 'function' &&
     typeof o.contiguous === 'function' &&

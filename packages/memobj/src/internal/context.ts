@@ -31,6 +31,9 @@ export class MemContext {
   /** Bytes requested from the heap by live objects, amaps and anons (before kmalloc rounds them). */
   charged = 0;
   private nextId = 1;
+  // Events of the operation under way, and how deep operations are nested.
+  private queue: VmEvent[] = [];
+  private depth = 0;
 
   constructor(alloc: PageAllocator, heap: KernelHeap, hasMmu: boolean, listener: VmEventListener | null = null) {
     this.alloc = alloc;
@@ -64,11 +67,14 @@ export class MemContext {
     this.charged -= bytes;
   }
 
-  /** A zeroed user frame of `size` bytes (a page, or a no-MMU block), or -1. */
-  frame(size: number, pid: number | undefined, va: number | undefined, object: string): number {
-    const pa = this.alloc.allocPa(size, { owner: PageOwner.APP, usage: PageUsage.NONE });
-    if (pa >= 0 && this.listener !== null) this.emit({ type: 'alloc', pid, va, pa, size, object });
-    return pa;
+  /** A zeroed user frame of `size` bytes (a page, or a no-MMU block), or -1. Tell {@link allocated} once it is used. */
+  frame(size: number): number {
+    return this.alloc.allocPa(size, { owner: PageOwner.APP, usage: PageUsage.NONE });
+  }
+
+  /** The event for a frame from {@link frame}, once the structure holding it is complete. */
+  allocated(pa: number, size: number, object: string, pid?: number, va?: number): void {
+    if (this.listener !== null) this.emit({ type: 'alloc', pid, va, pa, size, object });
   }
 
   /** Gives back a frame from {@link frame}. */
@@ -77,11 +83,32 @@ export class MemContext {
     if (this.listener !== null) this.emit({ type: 'free', pa, size, object });
   }
 
-  emit(e: VmEvent): void {
-    if (this.listener !== null) {
-      // Undefined fields are noise in a trace.
-      for (const k of Object.keys(e) as (keyof VmEvent)[]) if (e[k] === undefined) delete e[k];
-      this.listener(e);
+  /**
+   * Runs one public operation: the events it emits are delivered when it has finished (returned or thrown), so a
+   * throwing listener never interrupts a change half-way. Nested operations deliver with the outermost.
+   */
+  run<T>(op: () => T): T {
+    this.depth++;
+    try {
+      return op();
+    } finally {
+      if (--this.depth === 0 && this.queue.length > 0) this.flush();
     }
+  }
+
+  /** Queues an event for the listener (delivered at once outside any operation). */
+  emit(e: VmEvent): void {
+    if (this.listener === null) return;
+    // Undefined fields are noise in a trace.
+    const rec = e as unknown as Record<string, unknown>;
+    for (const k of Object.keys(rec)) if (rec[k] === undefined) delete rec[k];
+    this.queue.push(e);
+    if (this.depth === 0) this.flush();
+  }
+
+  private flush(): void {
+    const events = this.queue;
+    this.queue = [];
+    for (const e of events) this.listener!(e);
   }
 }

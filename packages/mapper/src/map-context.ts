@@ -1,0 +1,27 @@
+import type { BoardMemoryMap, PageAllocator, PhysicalMemory, PmapFactory } from '@vmlayers/phys';
+import type { Backing } from './backing.js';
+import type { EntryPool } from './entry-pool.js';
+import type { MapBase } from './map-base.js';
+
+/** Internal entry flag (above every `MapFlags` bit): kernel memory only `freePages` (or nothing) removes. */
+export const WIRED = 0x400;
+
+/** What every map of one kernel shares. */
+export interface KernelContext {
+  readonly arch: PmapFactory;
+  readonly mem: PhysicalMemory;
+  readonly alloc: PageAllocator;
+  readonly board: BoardMemoryMap;
+  readonly pool: EntryPool;
+  readonly pageSize: number;
+  readonly hasMmu: boolean;
+  /** Pages can be made non-executable; without it (ia32) an executable page is readable, as in hardware. */
+  readonly execProtect: boolean;
+  /** Every live map, the kernel map included. */
+  readonly maps: Set<MapBase>;
+  /** Backing handles an entry holds now: a handle maps one range of one map at a time. */
+  readonly held: WeakSet<Backing>;
+  nextId: number;
+  /** See `KernelMapOptions.onAccessFault`. */
+  readonly onAccessFault?: (owner: number, va: number, access: number, code: number) => void;
+}
