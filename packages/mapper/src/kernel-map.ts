@@ -1,5 +1,5 @@
-import { Access, PageOwner, Prot, VmError, isVmError, hex } from '@vmlayers/phys';
-import type { BoardMemoryMap, PageAllocator, PhysicalMemory, Pmap, PmapFactory } from '@vmlayers/phys';
+import { Access, BoardMemoryMap, PageOwner, Prot, VmError, isVmError, hex } from '@vmlayers/phys';
+import type { PageAllocator, PhysicalMemory, Pmap, PmapFactory } from '@vmlayers/phys';
 import { EntryPool, NIL } from './entry-pool.js';
 import { FixedBacking } from './internal/fixed-backing.js';
 import { place, unmapRange } from './entry-clip.js';
@@ -202,7 +202,8 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
   if (alloc.pageSize !== arch.pageSize) {
     throw new VmError('EINVAL', `alloc.pageSize ${alloc.pageSize} differs from ${arch.name}'s page size ${arch.pageSize}`);
   }
-  const board = options.board ?? mem.board;
+  const board = options.board === undefined ? mem.board : options.board;
+  if (!(board instanceof BoardMemoryMap)) throw new VmError('EINVAL', `board must be a BoardMemoryMap, got ${hex(board)}`);
   const ps = arch.pageSize;
   if (options.entries !== undefined) {
     const n = options.entries;

@@ -84,7 +84,7 @@ export class MapBase implements AddressSpace {
     const prot = options.prot;
     if (this.isKernel && prot & Prot.USER) throw new VmError('EINVAL', `prot ${hex(prot)}: kernel memory cannot be Prot.USER`);
     const flags = this.checkFlags(options.flags);
-    const offset = options.offset ?? 0;
+    const offset = options.offset === undefined ? 0 : options.offset;
     checkAddr('offset', offset, ps);
     if (!Number.isSafeInteger(offset + len)) throw new VmError('EINVAL', `offset ${hex(offset)} + size passes 2^53`);
     const backing = options.backing;

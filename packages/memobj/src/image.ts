@@ -39,6 +39,9 @@ export function checkImage(image: unknown, pageSize: number, hasMmu: boolean): I
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
       throw new VmError('EINVAL', `${at}.size must be a positive integer, got ${hex(size)}`);
     }
+    if (!Number.isSafeInteger(vaddr + Math.ceil(size / pageSize) * pageSize)) {
+      throw new VmError('EINVAL', `${at}: vaddr ${hex(vaddr)} + size ${hex(size)} passes 2^53`);
+    }
     if (!hasOnlyBits(prot, Prot.READ | Prot.WRITE | Prot.EXEC)) {
       throw new VmError('EINVAL', `${at}.prot must be Prot.READ/WRITE/EXEC bits, got ${hex(prot)}`);
     }

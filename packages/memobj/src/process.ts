@@ -98,7 +98,7 @@ export class Process {
       throw new VmError('EINVAL', `size must be a positive integer below 2^53, got ${hex(size)}`);
     }
     const len = Math.ceil(size / ps) * ps;
-    const offset = options.offset ?? 0;
+    const offset = options.offset === undefined ? 0 : options.offset;
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset % ps !== 0) {
       throw new VmError('EINVAL', `offset must be a ${ps}-byte-aligned non-negative integer, got ${hex(offset)}`);
     }

@@ -193,8 +193,7 @@ export class Vm {
 
   /** The mappings of process `pid` in address order. Unknown pid → `ENOENT`. */
   maps(pid: number): MapInfo[] {
-    const p = this.procs.get(pid);
-    if (p === undefined) throw new VmError('ENOENT', `no process with pid ${hex(pid)}`);
+    const p = this.process(pid);
     return p.map.entries().map((e) => ({ start: e.start, end: e.end, prot: e.prot, flags: e.flags, offset: e.offset, object: e.backing.name }));
   }
 
@@ -203,8 +202,7 @@ export class Vm {
    * address, valid entries; the MPU regions it holds without an MMU). Unknown pid → `ENOENT`.
    */
   tables(pid: number): PmapTable[] {
-    const p = this.procs.get(pid);
-    if (p === undefined) throw new VmError('ENOENT', `no process with pid ${hex(pid)}`);
+    const p = this.process(pid);
     return p.map.pmap.tables();
   }
 
@@ -274,6 +272,14 @@ export class Vm {
     ctx.anons.check(anonRefs);
     for (const pa of ctx.anons.frames()) invariant(!objectFrames.has(pa), `frame 0x${pa.toString(16)} is both an anon's and an object's`);
     invariant(ctx.charged <= this.kmalloc.stats().used, `objects, amaps and anons hold ${ctx.charged} heap bytes, kmalloc has ${this.kmalloc.stats().used} in use`);
+  }
+
+  // The live process `pid`: a pid that is no pid → EINVAL, one with no process → ENOENT.
+  private process(pid: unknown): Process {
+    if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 0) throw new VmError('EINVAL', `pid must be a non-negative integer, got ${hex(pid)}`);
+    const p = this.procs.get(pid);
+    if (p === undefined) throw new VmError('ENOENT', `no process with pid ${hex(pid)}`);
+    return p;
   }
 
   // The shared read-only object for an image segment's data, made on first use.

@@ -561,17 +561,6 @@ const KNOWN_DEFECTS: readonly KnownDefect[] = [
   { entry: 'FaultInjector.failAt', titles: /^failAt\('(constructor|__proto__|toString)', 1\)$/, owner: 'phys', defect: 'an Object.prototype key is accepted as a site (returns, arms nothing)' },
   // TODO(phys): BoardMemoryMap maps the regions with Array.map, which skips a hole; the sort then reads undefined.
   { entry: 'BoardMemoryMap', titles: /^new BoardMemoryMap\(\[, region\]\)$/, owner: 'phys', defect: 'a sparse regions array is a TypeError (reading base of undefined)' },
-  // TODO(lead): createKernelMap takes `options.board ?? mem.board`, so board: null boots a kernel map on mem's board.
-  { entry: 'createKernelMap', titles: /^createKernelMap\(\{ board: null \}\)$/, owner: 'mapper', defect: 'board: null is taken as the default board' },
-  // TODO(lead): MapBase.mmap takes `options.offset ?? 0`, so offset: null maps at 0 (addr: null is EINVAL).
-  { entry: 'KernelMap.mmap', titles: /^mmap\(\{ offset: null \}\)$/, owner: 'mapper', defect: 'offset: null is taken as 0 (addr: null is EINVAL)' },
-  // TODO(lead): Process.mmap takes `options.offset ?? 0` likewise.
-  { entry: 'Process.mmap', titles: /^mmap\(\{ offset: null, object \}\)$/, owner: 'memobj', defect: 'offset: null is taken as 0' },
-  // TODO(lead): Vm.maps/tables answer ENOENT for any pid they do not find, junk included.
-  { entry: 'Vm.maps', titles: /^maps\((?!exited)[^)]*\)$/, owner: 'memobj', defect: 'a pid that is no integer is ENOENT, not EINVAL' },
-  { entry: 'Vm.tables', titles: /^tables\((?!exited)[^)]*\)$/, owner: 'memobj', defect: 'a pid that is no integer is ENOENT, not EINVAL' },
-  // TODO(lead): without an MMU spawn drops a segment's vaddr before checking vaddr + size stays below 2^53.
-  { archs: ['armv7m'], entry: 'Vm.spawn', titles: /\(wraps\)$/, owner: 'memobj', defect: 'a segment range passing 2^53 is accepted (the hint is dropped unchecked)' },
 ];
 
 function defectOf(at: ArchUnderTest, c: Case): KnownDefect | undefined {
