@@ -1,7 +1,7 @@
 import { Access, FaultCode, PageAllocator, PhysicalMemory, boards } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import { createKernelMap } from '../src/index.js';
-import { ARCHS, PRIV, RO, RW, expectCode } from './helpers.js';
+import { ARCHS, PRIV, RO, RW, expectErrno } from './helpers.js';
 
 const U = Access.USER;
 
@@ -19,10 +19,10 @@ describe.each(ARCHS)('onAccessFault on $name', (a) => {
     m.write(rw, Uint8Array.of(1, 2, 3));
     expect(m.read(ro, 4)).toEqual(new Uint8Array(4));
     expect(heard).toEqual([]);
-    expectCode(() => m.write(ro + 5, Uint8Array.of(1)), 'EACCES');
+    expectErrno(() => m.write(ro + 5, Uint8Array.of(1)), 'EACCES');
     expect(heard).toEqual([[7, ro + 5, Access.WRITE | U, FaultCode.PROTECTION]]);
     m.munmap(rw + ps, ps);
-    expectCode(() => m.read(rw + ps - 2, 4), 'EFAULT');
+    expectErrno(() => m.read(rw + ps - 2, 4), 'EFAULT');
     expect(heard[1]).toEqual([7, rw + ps, Access.READ | U, FaultCode.NOT_MAPPED]);
     // The refused write left the byte as it was.
     expect(m.read(rw, 3)).toEqual(Uint8Array.of(1, 2, 3));

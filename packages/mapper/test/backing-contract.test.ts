@@ -1,7 +1,7 @@
 import { Access, FaultCode, MapFlags, Prot, VmError } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import type { Backing, BackingPage } from '../src/index.js';
-import { ARCHS, PRIV, RW, TestObject, boot, expectCode, user } from './helpers.js';
+import { ARCHS, PRIV, RW, TestObject, boot, expectErrno, user } from './helpers.js';
 import type { Booted } from './helpers.js';
 
 /**
@@ -99,7 +99,7 @@ describe.each(ARCHS.filter((a) => a.mmu))('the Backing contract as the mapper ca
     const va = m.mmap({ size: b.ps, prot: RW, flags: PRIV, backing: bk });
     bk.failCopy = true;
     expect(m.fault(va, Access.WRITE | Access.USER)).toBe(FaultCode.NO_MEMORY);
-    expectCode(() => m.write32(va, 1), 'ENOMEM');
+    expectErrno(() => m.write32(va, 1), 'ENOMEM');
     expect(m.find(va)!.flags & MapFlags.NEEDSCOPY).toBe(MapFlags.NEEDSCOPY);
     bk.failCopy = false;
     m.write32(va, 1);
@@ -140,7 +140,7 @@ describe.each(ARCHS.filter((a) => a.mmu))('the Backing contract as the mapper ca
     // A FIXED mapping over the hole needs one entry; none left → ENOMEM, and no merge happened.
     b.alloc.faults.failAt('map-entry', 1);
     const fresh = new RecordingBacking(obj, bk.calls);
-    expectCode(() => m.mmap({ addr: va + ps, size: ps, prot: RW, flags: MapFlags.SHARED | MapFlags.FIXED, backing: fresh, offset: 5 * ps }), 'ENOMEM');
+    expectErrno(() => m.mmap({ addr: va + ps, size: ps, prot: RW, flags: MapFlags.SHARED | MapFlags.FIXED, backing: fresh, offset: 5 * ps }), 'ENOMEM');
     expect(bk.calls.some((c) => c.startsWith('merge'))).toBe(false);
     fresh.release();
     bk.calls.length = 0;

@@ -1,6 +1,6 @@
 import { Access, FaultCode, MapFlags, PageOwner, Prot } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
-import { ARCHS, PRIV, RO, RW, TestBacking, TestObject, boot, expectCode, user } from './helpers.js';
+import { ARCHS, PRIV, RO, RW, TestBacking, TestObject, boot, expectErrno, user } from './helpers.js';
 
 const U = Access.USER;
 
@@ -32,9 +32,9 @@ describe.each(ARCHS)('faults on $name', (a) => {
     expect(m.fault(ro, Access.READ | U)).toBe(0);
     expect(m.fault(none, Access.READ | U)).toBe(FaultCode.PROTECTION);
     expect(m.fault(none + 16 * b.ps, Access.READ | U)).toBe(FaultCode.NOT_MAPPED);
-    expectCode(() => m.write32(ro, 1), 'EACCES');
-    expectCode(() => m.read32(none), 'EACCES');
-    expectCode(() => m.read32(none + 16 * b.ps), 'EFAULT');
+    expectErrno(() => m.write32(ro, 1), 'EACCES');
+    expectErrno(() => m.read32(none), 'EACCES');
+    expectErrno(() => m.read32(none + 16 * b.ps), 'EFAULT');
     m.check();
   });
 
@@ -43,7 +43,7 @@ describe.each(ARCHS)('faults on $name', (a) => {
     const m = user(b);
     const va = m.mmap({ size: b.ps, prot: Prot.READ | Prot.WRITE, flags: PRIV });
     expect(m.fault(va, Access.READ | U)).toBe(FaultCode.PROTECTION);
-    expectCode(() => m.read32(va), 'EACCES');
+    expectErrno(() => m.read32(va), 'EACCES');
     m.check();
   });
 
@@ -84,7 +84,7 @@ describe.each(ARCHS.filter((x) => x.mmu))('fault exhaustion on $name', (a) => {
     expect(m.format()).toBe(before);
     m.check();
     b.alloc.faults.failAt('frame', 1);
-    expectCode(() => m.write32(va + b.ps, 1), 'ENOMEM');
+    expectErrno(() => m.write32(va + b.ps, 1), 'ENOMEM');
     expect(m.fault(va, Access.WRITE | U)).toBe(0);
     m.check();
   });
@@ -110,13 +110,13 @@ describe.each(ARCHS)('process memory access on $name', (a) => {
     const va = m.mmap({ size: 2 * b.ps, prot: RW, flags: PRIV });
     m.mprotect(va + b.ps, b.ps, RO);
     m.write32(va + b.ps - 4, 0x11111111);
-    expectCode(() => m.write(va + b.ps - 4, new Uint8Array(8).fill(0xee)), 'EACCES');
+    expectErrno(() => m.write(va + b.ps - 4, new Uint8Array(8).fill(0xee)), 'EACCES');
     expect(m.read32(va + b.ps - 4)).toBe(0x11111111);
-    expectCode(() => m.read(va, 3 * b.ps), 'EFAULT');
-    expectCode(() => m.read(-1, 4), 'EINVAL');
-    expectCode(() => m.read(va, -4), 'EINVAL');
-    expectCode(() => m.write(va, [1, 2] as never), 'EINVAL');
-    expectCode(() => m.write32(va, NaN), 'EINVAL');
+    expectErrno(() => m.read(va, 3 * b.ps), 'EFAULT');
+    expectErrno(() => m.read(-1, 4), 'EINVAL');
+    expectErrno(() => m.read(va, -4), 'EINVAL');
+    expectErrno(() => m.write(va, [1, 2] as never), 'EINVAL');
+    expectErrno(() => m.write32(va, NaN), 'EINVAL');
     expect(m.read(va, 0)).toEqual(new Uint8Array(0));
     m.check();
   });

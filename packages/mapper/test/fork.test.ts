@@ -1,6 +1,6 @@
 import { Access, MapFlags, Prot } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
-import { ARCHS, PRIV, RO, RW, TestBacking, TestObject, boot, expectCode, state, user } from './helpers.js';
+import { ARCHS, PRIV, RO, RW, TestBacking, TestObject, boot, expectErrno, state, user } from './helpers.js';
 
 const U = Access.USER;
 
@@ -113,7 +113,7 @@ describe('copy without an MMU', () => {
     const b = boot(ARCHS[2]);
     const m = user(b);
     m.mmap({ size: b.ps, prot: RW, flags: PRIV });
-    expectCode(() => m.copy(2), 'ENOSYS');
+    expectErrno(() => m.copy(2), 'ENOSYS');
     m.check();
   });
 });

@@ -1,24 +1,14 @@
-import { MapFlags, PageAllocator, PhysicalMemory, Prot, boards, isVmError } from '@vmlayers/phys';
-import type { Errno, PmapFactory } from '@vmlayers/phys';
-import { ia32, sv39 } from '@vmlayers/pmap-mmu';
-import { armv7m } from '@vmlayers/pmap-nommu';
+import { MapFlags, PageAllocator, PhysicalMemory, Prot, boards } from '@vmlayers/phys';
+import type { Errno } from '@vmlayers/phys';
+import { ARCHS, expectErrno } from '@vmlayers/testkit';
+import type { ArchUnderTest } from '@vmlayers/testkit';
 import { expect } from 'vitest';
 import { createKernelMap } from '../src/index.js';
 import type { KernelMap, MemoryMap, VmMap } from '../src/index.js';
 
-export interface Arch {
-  name: string;
-  arch: PmapFactory;
-  board: string;
-  mmu: boolean;
-}
-
-/** Every architecture, on its default board. */
-export const ARCHS: Arch[] = [
-  { name: 'sv39', arch: sv39, board: 'riscv-virt-64m', mmu: true },
-  { name: 'ia32', arch: ia32, board: 'ia32-pc-32m', mmu: true },
-  { name: 'armv7m', arch: armv7m, board: 'stm32-512k', mmu: false },
-];
+/** An architecture under test with its default board (testkit's list, one home for every layer's tests). */
+export type Arch = ArchUnderTest;
+export { ARCHS, expectErrno };
 
 export const RW = Prot.READ | Prot.WRITE | Prot.USER;
 export const RO = Prot.READ | Prot.USER;
@@ -39,18 +29,6 @@ export function boot(a: Arch, entries?: number): Booted {
   return { mem, alloc, kmap, ps: a.arch.pageSize };
 }
 
-/** Asserts that `fn` throws a VmError with `code`. */
-export function expectCode(fn: () => unknown, code: Errno): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isVmError(err), `expected VmError ${code}, got ${String(err)}`).toBe(true);
-  expect((err as { code: string }).code).toBe(code);
-}
-
 /** What a map looks like from outside, to compare before and after a refused call. */
 export function state(m: MemoryMap): { entries: unknown[]; format: string } {
   return { entries: m.entries().map((e) => ({ ...e, backing: e.backing.name })), format: m.format() };
@@ -60,7 +38,7 @@ export function state(m: MemoryMap): { entries: unknown[]; format: string } {
 export function expectRefused(m: MemoryMap, alloc: PageAllocator, fn: () => unknown, code: Errno): void {
   const before = state(m);
   const info = alloc.info();
-  expectCode(fn, code);
+  expectErrno(fn, code);
   expect(state(m)).toEqual(before);
   expect(alloc.info()).toEqual(info);
   m.check();

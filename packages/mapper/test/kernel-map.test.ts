@@ -2,7 +2,7 @@ import { PageAllocator, PageOwner, PageUsage, PhysicalMemory, Prot, boards } fro
 import { sv39 } from '@vmlayers/pmap-mmu';
 import { describe, expect, it } from 'vitest';
 import { createKernelMap } from '../src/index.js';
-import { ARCHS, PRIV, RW, boot, expectCode, expectRefused, user } from './helpers.js';
+import { ARCHS, PRIV, RW, boot, expectErrno, expectRefused, user } from './helpers.js';
 
 describe.each(ARCHS)('kernel map on $name', (a) => {
   it('boots with the entry pool sized as the original: one entry per 3 free pages', () => {
@@ -73,11 +73,11 @@ describe.each(ARCHS)('kernel map on $name', (a) => {
     const kva = b.kmap.allocPages(1);
     b.kmap.write32(kva, 7);
     if (a.mmu) {
-      expectCode(() => m.read32(kva), 'EFAULT');
+      expectErrno(() => m.read32(kva), 'EFAULT');
       expect(m.fault(kva, 1 | 8)).toBeLessThan(0);
     } else {
       // One flat space: the kernel page is not the process's, so its view refuses it.
-      expectCode(() => m.read32(kva), 'EFAULT');
+      expectErrno(() => m.read32(kva), 'EFAULT');
     }
     if (a.mmu) expectRefused(m, b.alloc, () => m.munmap(kva, b.ps), 'EINVAL');
     else {
@@ -89,10 +89,10 @@ describe.each(ARCHS)('kernel map on $name', (a) => {
 
   it('createUserMap refuses a bad owner', () => {
     const b = boot(a);
-    for (const o of [-1, 1.5, NaN]) expectCode(() => b.kmap.createUserMap(o), 'EINVAL');
+    for (const o of [-1, 1.5, NaN]) expectErrno(() => b.kmap.createUserMap(o), 'EINVAL');
     if (!a.mmu) {
       b.kmap.createUserMap(4);
-      expectCode(() => b.kmap.createUserMap(4), 'EEXIST');
+      expectErrno(() => b.kmap.createUserMap(4), 'EEXIST');
     }
   });
 
@@ -111,8 +111,8 @@ describe.each(ARCHS)('kernel map on $name', (a) => {
     expect(b.alloc.info()).toEqual(before);
     expect(b.kmap.info()).toEqual(poolBefore);
     expect(m.destroyed).toBe(true);
-    expectCode(() => m.mmap({ size: b.ps, prot: RW, flags: PRIV }), 'EINVAL');
-    expectCode(() => m.destroy(), 'EINVAL');
+    expectErrno(() => m.mmap({ size: b.ps, prot: RW, flags: PRIV }), 'EINVAL');
+    expectErrno(() => m.destroy(), 'EINVAL');
     expect(m.entries()).toEqual([]);
     b.kmap.check();
   });
@@ -130,7 +130,7 @@ describe('createKernelMap arguments', () => {
     ['entries 0', { arch: sv39, mem, alloc, entries: 0 }],
     ['entries fractional', { arch: sv39, mem, alloc, entries: 2.5 }],
   ])('refuses %s', (_n, o) => {
-    expectCode(() => createKernelMap(o as never), 'EINVAL');
+    expectErrno(() => createKernelMap(o as never), 'EINVAL');
   });
 
   it('a pool of a given size runs dry with ENOMEM and the map unchanged', () => {

@@ -1,7 +1,7 @@
 import { Access, MapFlags, Prot } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import { ZeroFillBacking } from '../src/index.js';
-import { ARCHS, PRIV, RO, RW, TestBacking, TestObject, boot, expectCode, expectRefused, user } from './helpers.js';
+import { ARCHS, PRIV, RO, RW, TestBacking, TestObject, boot, expectErrno, expectRefused, user } from './helpers.js';
 
 describe.each(ARCHS)('mmap on $name', (a) => {
   it('rounds the size up to pages and places the first mapping at the bottom', () => {
@@ -224,6 +224,6 @@ describe('mmap argument errors are codes', () => {
   it('exposes the code of a refused call', () => {
     const b = boot(ARCHS[0]);
     const m = user(b);
-    expectCode(() => m.mmap({ size: 0, prot: RW, flags: PRIV }), 'EINVAL');
+    expectErrno(() => m.mmap({ size: 0, prot: RW, flags: PRIV }), 'EINVAL');
   });
 });

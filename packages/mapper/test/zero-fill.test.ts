@@ -3,7 +3,7 @@ import { createArmv7m } from '@vmlayers/pmap-nommu';
 import { describe, expect, it } from 'vitest';
 import { ZeroFillBacking, createKernelMap, formatMaps, formatPerms } from '../src/index.js';
 import type { BackingPage } from '../src/index.js';
-import { ARCHS, PRIV, RW, boot, expectCode, expectRefused, user } from './helpers.js';
+import { ARCHS, PRIV, RW, boot, expectErrno, expectRefused, user } from './helpers.js';
 
 function setup() {
   const mem = new PhysicalMemory(boards.get('riscv-virt-64m'));
@@ -61,7 +61,7 @@ describe('ZeroFillBacking', () => {
     expect(alloc.info().free).toBe(free0 - 4096);
     u.release();
     expect(alloc.info().free).toBe(free0);
-    expectCode(() => u.release(), 'EINVAL');
+    expectErrno(() => u.release(), 'EINVAL');
     expect(u.fault(0, Access.READ)).toBe(FaultCode.NOT_MAPPED);
   });
 
@@ -86,7 +86,7 @@ describe('ZeroFillBacking', () => {
     expect(c1.shared()).toBe(false);
     alloc.faults.failAt('frame', 1);
     const free = alloc.info().free;
-    expectCode(() => z.fork(0, 8192), 'ENOMEM');
+    expectErrno(() => z.fork(0, 8192), 'ENOMEM');
     expect(alloc.info().free).toBe(free);
     for (const b of [z, u, c1, c2]) b.release();
     alloc.check();
@@ -110,8 +110,8 @@ describe('ZeroFillBacking', () => {
 
   it('refuses a bad allocator or owner', () => {
     const { alloc } = setup();
-    expectCode(() => new ZeroFillBacking(null as never), 'EINVAL');
-    expectCode(() => new ZeroFillBacking(alloc, { owner: PageOwner.BOOT }), 'EINVAL');
+    expectErrno(() => new ZeroFillBacking(null as never), 'EINVAL');
+    expectErrno(() => new ZeroFillBacking(alloc, { owner: PageOwner.BOOT }), 'EINVAL');
   });
 });
 
@@ -130,7 +130,7 @@ describe.each(ARCHS)('maps with ZeroFillBacking handles on $name', (a) => {
     const b = boot(a);
     const info = b.alloc.info();
     b.alloc.faults.failAt('ptable', 1);
-    expectCode(() => b.kmap.createUserMap(1), 'ENOMEM');
+    expectErrno(() => b.kmap.createUserMap(1), 'ENOMEM');
     expect(b.alloc.info()).toEqual(info);
     expect(b.kmap.userMaps()).toHaveLength(0);
     b.kmap.check();

@@ -1,18 +1,17 @@
-import { ia32, sv39 } from '@vmlayers/pmap-mmu';
-import { armv7m } from '@vmlayers/pmap-nommu';
 import { MapFlags, PageAllocator, PhysicalMemory, Prot, boards } from '@vmlayers/phys';
 import type { PmapFactory } from '@vmlayers/phys';
 import { Kmalloc } from '@vmlayers/kmalloc';
+import { ARCHS as UNDER_TEST, identityKernel } from '@vmlayers/testkit';
 import { createVm } from '../src/index.js';
 import type { Vm, VmEvent } from '../src/index.js';
 import { MemContext } from '../src/internal/context.js';
 
 export { errnoOf } from '@vmlayers/testkit';
 
-/** Every architecture. */
-export const ARCHS: PmapFactory[] = [sv39, ia32, armv7m];
+/** Every architecture under test (testkit's list). */
+export const ARCHS: PmapFactory[] = UNDER_TEST.map((a) => a.arch);
 /** The ones that can fork. */
-export const MMU_ARCHS: PmapFactory[] = [sv39, ia32];
+export const MMU_ARCHS: PmapFactory[] = UNDER_TEST.filter((a) => a.mmu).map((a) => a.arch);
 
 export const RW = Prot.READ | Prot.WRITE;
 export const PRIVATE = MapFlags.PRIVATE;
@@ -41,22 +40,7 @@ export function footprint(vm: Vm): { free: number; kmalloc: number } {
 export function bareContext(pageSize = 4096, hasMmu = true): { ctx: MemContext; alloc: PageAllocator; kmalloc: Kmalloc } {
   const mem = new PhysicalMemory(boards.ram(8 << 20, 0x1000_0000));
   const alloc = new PageAllocator(mem, { pageSize });
-  const kernel = {
-    pageSize,
-    alloc,
-    allocPages(n: number): number {
-      const pa = alloc.allocPa(n * pageSize, {});
-      if (pa < 0) throw Object.assign(new Error('ENOMEM'), { code: 'ENOMEM' });
-      return pa;
-    },
-    freePages(va: number): void {
-      alloc.freePa(va);
-    },
-    read: (va: number, len: number) => mem.read(va, len),
-    write: (va: number, b: Uint8Array) => mem.write(va, b),
-    read32: (va: number) => mem.read32(va),
-    write32: (va: number, v: number) => mem.write32(va, v),
-  };
+  const kernel = identityKernel(alloc);
   const kmalloc = new Kmalloc(kernel);
   return { ctx: new MemContext(alloc, kmalloc, hasMmu), alloc, kmalloc };
 }
