@@ -105,10 +105,15 @@ export class PhysicalMemory {
   /** Physical addresses of the chunks that hold host memory now, ascending. */
   *backedChunks(): IterableIterator<number> {
     for (const b of this.banks) {
-      const tables: [number, Int32Array | undefined][] =
-        b.dir !== null ? b.dir.map((t, d) => [d, t]) : [...b.sparse!].sort((x, y) => x[0] - y[0]);
-      for (const [d, t] of tables) {
-        if (t) for (let k = 0; k < DIR_SPAN; k++) if (t[k] !== 0) yield b.chunkBase + (d * DIR_SPAN + k) * CHUNK_SIZE;
+      if (b.dir !== null) {
+        for (let d = 0; d < b.dir.length; d++) {
+          const t = b.dir[d];
+          if (t) for (let k = 0; k < DIR_SPAN; k++) if (t[k] !== 0) yield b.chunkBase + (d * DIR_SPAN + k) * CHUNK_SIZE;
+        }
+        continue;
+      }
+      for (const [d, t] of [...b.sparse!].sort((x, y) => x[0] - y[0])) {
+        for (let k = 0; k < DIR_SPAN; k++) if (t[k] !== 0) yield b.chunkBase + (d * DIR_SPAN + k) * CHUNK_SIZE;
       }
     }
   }

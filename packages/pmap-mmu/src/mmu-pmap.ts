@@ -1,4 +1,4 @@
-import { FaultCode, PageOwner, PageUsage, VmError, hex, invariant } from '@vmlayers/phys';
+import { CHUNK_SIZE, FaultCode, PageOwner, PageUsage, VmError, hex, invariant } from '@vmlayers/phys';
 import type { BoardMemoryMap, PageAllocator, PhysicalMemory, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
 import { isAccessCode } from './internal/access-mask.js';
 import { PAGE_SIZE } from './internal/format.js';
@@ -315,11 +315,18 @@ export class MmuPmap implements Pmap {
     }
     const f = this.format;
     const seen = new Set<number>();
+    // A table in chunks that never held data reads as zeros: nothing to scan (most of ia32's 256 kernel tables).
+    const backed = new Set<number>(this.mem.backedChunks());
+    const holdsData = (pa: number): boolean => {
+      for (let c = pa - (pa % CHUNK_SIZE); c < pa + PAGE_SIZE; c += CHUNK_SIZE) if (backed.has(c)) return true;
+      return false;
+    };
     const visit = (pa: number, level: number, base: number): void => {
       invariant(!seen.has(pa), `table ${hex(pa)} is linked twice`);
       seen.add(pa);
       const info = this.space.alloc.get(pa);
       invariant(info && !info.free && info.usage === PageUsage.PTABLE, `table ${hex(pa)} is not an allocated PTABLE frame`);
+      if (!holdsData(pa)) return;
       const n = 2 ** f.indexBits;
       const span = 2 ** (f.indexBits * level);
       const [lo0, hi0] = this.ownedRootSpan(level);
