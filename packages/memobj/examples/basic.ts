@@ -4,7 +4,7 @@ import { createVm } from '@vmlayers/memobj';
 
 // The whole subsystem on a QEMU riscv64 `virt` board: RAM, page tables, kernel map, kmalloc, memory objects.
 const copies: number[] = [];
-const vm = createVm({ arch: sv39, onEvent: (e) => void (e.type === 'cow' && copies.push(e.va!)) });
+const vm = createVm({ arch: sv39, onEvent: (e) => void (e.type === 'cow' && copies.push(e.va)) });
 const boot = vm.meminfo();
 
 // A program image: text shared by every process spawned from it, data copied page by page on first write.
