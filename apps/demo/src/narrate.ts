@@ -127,10 +127,3 @@ export function narrate(input: readonly VmEvent[]): string[] {
   }
   return out;
 }
-
-/** Counts of the events by type (the figures a step reports beside its prose). */
-export function eventCounts(events: readonly VmEvent[]): Record<string, number> {
-  const c: Record<string, number> = { fault: 0, 'zero-fill': 0, cow: 0, alloc: 0, free: 0 };
-  for (const e of events) c[e.type] = (c[e.type] ?? 0) + 1;
-  return c;
-}

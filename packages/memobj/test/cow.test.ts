@@ -66,7 +66,8 @@ describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('copy-on-write on %s',
     expect(events.filter((e) => e.type === 'cow' || e.type === 'alloc')).toEqual([]);
     p.write(va + 1, new Uint8Array([3]));
     expect(events.some((e) => e.type === 'zero-fill' || e.type === 'cow')).toBe(false);
-    expect(pa).toBeDefined();
+    // The frame the page was zero-filled into is the one it is written in now.
+    expect(p.map.pmap.resolve(va)).toBe(pa);
     vm.check();
   });
 
@@ -158,14 +159,20 @@ describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('copy-on-write on %s',
     const p = vm.spawn();
     const va = p.mmap({ size: 3 * ps, prot: RW, flags: PRIVATE, object: o });
     expect(p.read(va, 3 * ps)).toEqual(data);
+    const objectFrame = p.map.pmap.resolve(va + ps);
     events.length = 0;
     p.write(va + ps, new Uint8Array([0]));
-    const cow = events.filter((e) => e.type === 'cow');
+    const cow = events.flatMap((e) => (e.type === 'cow' ? [e] : []));
     expect(cow.length).toBe(1);
     expect(cow[0].va).toBe(va + ps);
+    // The copy came from the object's frame, and the writer now maps another one.
+    expect(cow[0].from).toBe(objectFrame);
+    expect(p.map.pmap.resolve(va + ps)).toBe(cow[0].pa);
     const q = vm.spawn();
     const vq = q.mmap({ size: 3 * ps, prot: Prot.READ, flags: PRIVATE, object: o });
     expect(q.read(vq + ps, 1)[0]).toBe(data[ps]);
+    // A second reader maps the object's own frame: one frame however many processes read it.
+    expect(q.map.pmap.resolve(vq + ps)).toBe(objectFrame);
     expect(data[ps]).toBe(pattern(3 * ps, 9)[ps]);
     const c = p.fork();
     expect(c.read(va + ps, 1)[0]).toBe(0);
