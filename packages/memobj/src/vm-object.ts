@@ -79,6 +79,9 @@ export class VmObject {
     const charge = OBJECT_HEADER_SIZE + (hasCache(ctx, spec.kind) ? OBJECT_PAGE_SLOT_SIZE * pages : 0);
     const kva = ctx.charge('object', charge);
     const o = new VmObject(ctx, spec, kva, charge);
+    // RAM under a physical object stays allocated while the object lives: its frames cannot be freed (and handed
+    // to someone else, perhaps as a page table) while a process maps them. checkPhysRange refused free frames.
+    if (spec.kind === 'physical') for (const p of o.ramPages()) ctx.alloc.pin(p, ctx.pageSize);
     ctx.objects.set(o.id, o);
     return o;
   }
@@ -153,6 +156,7 @@ export class VmObject {
       if (this.cache !== null) this.cache.drain((pa) => ctx.freeFrame(pa, ctx.pageSize, this.name));
       if (this.blockPa >= 0) ctx.freeFrame(this.blockPa, this.pages * ctx.pageSize, this.name);
       this.blockPa = -1;
+      if (this.kind === 'physical') for (const p of this.ramPages()) ctx.alloc.unpin(p, ctx.pageSize);
       ctx.uncharge(this.kva, this.charge);
       ctx.objects.delete(this.id);
     }
@@ -254,6 +258,14 @@ export class VmObject {
     const out: number[] = [];
     if (this.blockPa >= 0) out.push(this.blockPa);
     if (this.cache !== null) for (const pa of this.cache.frames) if (pa !== NOT_CACHED) out.push(pa);
+    return out;
+  }
+
+  // The RAM pages of a physical object's range (a range may also cover reserved regions, which are not frames).
+  private ramPages(): number[] {
+    const out: number[] = [];
+    const ps = this.ctx.pageSize;
+    for (let p = this.base; p < this.base + this.pages * ps; p += ps) if (this.ctx.alloc.get(p) !== undefined) out.push(p);
     return out;
   }
 

@@ -164,8 +164,9 @@ export class Vm {
   /**
    * Privileged: an object over physical memory `[pa, pa + size)` — a RAM range that is reserved or allocated (a
    * frame buffer), or with `device: true` a device range (mapped uncached, always shared, never copied on fork).
-   * The caller holds one reference. Unaligned, outside the board, the wrong kind of region, or free frames →
-   * `EINVAL`.
+   * Its RAM frames are pinned while the object lives (`PageAllocator.pin`: freeing them is `EBUSY`), so they are
+   * never handed to anyone else while mapped. The caller holds one reference. Unaligned, outside the board, the
+   * wrong kind of region, or free frames → `EINVAL`.
    */
   createPhysObject(pa: number, size: number, options: { device?: boolean } = {}): VmObject {
     const device = options?.device === true;

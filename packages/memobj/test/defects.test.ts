@@ -124,6 +124,39 @@ describe('4: after a split and a merge back, the first private write builds an a
   });
 });
 
+describe('5: a physical object over frames that are freed later', () => {
+  it.each(MMU_ARCHS.map((a) => [a.name, a] as const))('%s: the frames are pinned while the object lives', (_n, arch) => {
+    const vm = createVm({ arch, ramSize: 8 << 20 });
+    const ps = arch.pageSize;
+    const pa = vm.alloc.allocPa(2 * ps);
+    const o = vm.createPhysObject(pa, 2 * ps);
+    const p = vm.spawn();
+    const va = p.mmap({ size: 2 * ps, prot: RW, flags: SHARED, object: o });
+    p.write(va, new Uint8Array([7]));
+    expect(errnoOf(() => vm.alloc.freePa(pa))).toBe('EBUSY');
+    vm.check();
+    p.exit();
+    o.release();
+    vm.alloc.freePa(pa);
+    vm.check();
+  });
+
+  it.each(MMU_ARCHS.map((a) => [a.name, a] as const))('%s: vm.check() catches a user PTE to a frame the allocator says is free', (_n, arch) => {
+    const vm = createVm({ arch, ramSize: 8 << 20 });
+    const ps = arch.pageSize;
+    const pa = vm.alloc.allocPa(ps);
+    const o = vm.createPhysObject(pa, ps);
+    const p = vm.spawn();
+    const va = p.mmap({ size: ps, prot: RW, flags: SHARED, object: o });
+    p.write(va, new Uint8Array([7]));
+    vm.check();
+    // Going around the pin, as a buggy embedder could: the mapping now points at a free frame.
+    vm.alloc.unpin(pa, ps);
+    vm.alloc.freePa(pa);
+    expect(() => vm.check()).toThrow(/free|invariant/);
+  });
+});
+
 describe('6 and 9: the allocator and memory given non-numbers', () => {
   it('free/freePa/read/zero refuse strings, null, arrays and BigInt with EINVAL; nothing changes, frame 0 stays', () => {
     const mem = new PhysicalMemory(boards.get('riscv-virt-64m'));

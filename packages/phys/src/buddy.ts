@@ -20,7 +20,7 @@ import {
   W_NEXT,
   W_PREV,
 } from './frame-table.js';
-import { checkSize, hex, log2Ceil, log2Floor } from './validate.js';
+import { checkAligned, checkSize, hex, log2Ceil, log2Floor } from './validate.js';
 import { invariant } from './invariant.js';
 import { PAGE_MARKERS } from './page-map.js';
 import type { PageMapRun } from './page-map.js';
@@ -82,6 +82,8 @@ export class PageAllocator {
   /** Largest block order this RAM can hold. */
   readonly maxOrder: number;
   private readonly frames: FrameTable;
+  // Pinned frames by index, with their pin counts: rare (physical objects), so a Map beside the typed arrays.
+  private readonly pins = new Map<number, number>();
   // The frame slots (FRAME_WORDS words each), the hot data of every call.
   private readonly meta: Int32Array;
   // Free-list heads per order (frame numbers, -1 = empty).
@@ -155,6 +157,38 @@ export class PageAllocator {
     this.release(pa, -1);
   }
 
+  /**
+   * Pins the allocated frames of `[pa, pa + size)` (whole pages): a block holding a pinned frame cannot be freed
+   * (`EBUSY`) until every pin is undone with {@link unpin}. For memory that something maps without owning it — a
+   * physical memory object over a frame buffer — so that the frames cannot be handed to someone else while mapped.
+   * Pins count. Bad arguments, a range outside RAM or holding a free frame → `EINVAL`, nothing pinned.
+   */
+  pin(pa: number, size: number): void {
+    const pages = this.pinRange(pa, size);
+    for (const i of pages) {
+      invariant(!(this.frames.flags(this.headOf(i, this.frames.paOf(i))) & FRAME_FREE), 'pinRange let a free frame through');
+    }
+    for (const i of pages) this.pins.set(i, (this.pins.get(i) ?? 0) + 1);
+  }
+
+  /** Undoes one {@link pin} of `[pa, pa + size)`. A frame that is not pinned → `EINVAL`, nothing changed. */
+  unpin(pa: number, size: number): void {
+    const pages = this.pinRange(pa, size);
+    for (const i of pages) if (!this.pins.has(i)) throw new VmError('EINVAL', `frame ${hex(this.frames.paOf(i))} is not pinned`);
+    for (const i of pages) {
+      const n = this.pins.get(i)!;
+      if (n === 1) this.pins.delete(i);
+      else this.pins.set(i, n - 1);
+    }
+  }
+
+  /** True when the frame holding `pa` is pinned. */
+  pinned(pa: number): boolean {
+    if (!Number.isSafeInteger(pa) || pa < 0) return false;
+    const i = this.frames.indexOf(pa - (pa % this.pageSize));
+    return i >= 0 && this.pins.has(i);
+  }
+
   /** The block (allocated or free) containing `pa`, or undefined when `pa` is not RAM (or not an address at all). */
   get(pa: number): FrameInfo | undefined {
     if (!Number.isSafeInteger(pa) || pa < 0) return undefined;
@@ -220,6 +254,10 @@ export class PageAllocator {
   check(): void {
     const f = this.frames;
     const m = this.meta;
+    for (const [i, n] of this.pins) {
+      invariant(n > 0 && i >= 0 && i < f.count, `frame ${i} has ${n} pins`);
+      invariant(!(f.flags(this.headOf(i, f.paOf(i))) & FRAME_FREE), `pinned frame ${hex(f.paOf(i))} is free`);
+    }
     const onList = new Uint8Array(f.count);
     for (let k = 0; k <= this.maxOrder; k++) {
       let prev = -1;
@@ -346,6 +384,7 @@ export class PageAllocator {
     const flag = info >>> 8;
     if (k === TAIL || flag & FRAME_FREE || (order !== -1 && order !== k)) this.badFree(pa, order, i);
     const pages = 1 << k;
+    if (this.pins.size !== 0) this.checkUnpinned(i, pages, pa);
     this.owned[(flag & OWNER_MASK) >> OWNER_SHIFT] -= pages;
     // Nothing to drop while no page holds data (zero() would be a no-op).
     if (this.mem.backedBytes !== 0) this.mem.zero(pa, pages * this.pageSize);
@@ -413,6 +452,31 @@ export class PageAllocator {
     }
     m[i * FRAME_WORDS + W_INFO] = k | (FRAME_FREE << 8);
     this.push(i, k);
+  }
+
+  // The frame indices of the pages of [pa, pa + size), every one allocated RAM; EINVAL otherwise.
+  private pinRange(pa: number, size: number): number[] {
+    checkAligned('pa', pa, this.pageSize);
+    checkSize('size', size);
+    const end = pa + Math.ceil(size / this.pageSize) * this.pageSize;
+    if (!Number.isSafeInteger(end) || (end - pa) / this.pageSize > this.frames.count) {
+      throw new VmError('EINVAL', `[${hex(pa)}, +${hex(size)}) is larger than RAM`);
+    }
+    const out: number[] = [];
+    for (let p = pa; p < end; p += this.pageSize) {
+      const i = this.frames.indexOf(p);
+      if (i < 0) throw new VmError('EINVAL', `pa ${hex(p)} is outside RAM`);
+      if (this.frames.flags(this.headOf(i, p)) & FRAME_FREE) throw new VmError('EINVAL', `pa ${hex(p)} is a free frame: only allocated frames are pinned`);
+      out.push(i);
+    }
+    return out;
+  }
+
+  // EBUSY when a page of block i (of `pages` pages) is pinned.
+  private checkUnpinned(i: number, pages: number, pa: number): void {
+    for (let t = i; t < i + pages; t++) {
+      if (this.pins.has(t)) throw new VmError('EBUSY', `the block at ${hex(pa)} holds pinned frame ${hex(this.frames.paOf(t))}`);
+    }
   }
 
   // Cold path: says precisely why a free was refused.

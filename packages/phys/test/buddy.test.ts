@@ -204,6 +204,32 @@ describe('PageAllocator: bad input changes nothing', () => {
   });
 });
 
+describe('PageAllocator: pins', () => {
+  it('a pinned frame cannot be freed until every pin is undone; free frames and bad ranges cannot be pinned', () => {
+    const mem = new PhysicalMemory(boards.get('riscv-virt-64m'));
+    const alloc = new PageAllocator(mem, { pageSize: 4096 });
+    const pa = alloc.allocPa(4 * 4096);
+    alloc.pin(pa + 4096, 4096);
+    alloc.pin(pa + 4096, 8192);
+    expect(alloc.pinned(pa + 4096)).toBe(true);
+    expect(alloc.pinned(pa)).toBe(false);
+    const info = alloc.info();
+    expect(code(() => alloc.freePa(pa))).toBe('EBUSY');
+    expect(alloc.info()).toEqual(info);
+    alloc.check();
+    alloc.unpin(pa + 4096, 4096);
+    expect(code(() => alloc.freePa(pa))).toBe('EBUSY');
+    alloc.unpin(pa + 4096, 8192);
+    expect(code(() => alloc.unpin(pa + 4096, 4096))).toBe('EINVAL');
+    alloc.freePa(pa);
+    for (const [a, n] of [[pa, 4096], [pa + 1, 4096], [pa, 0], [0, 4096], ['x', 4096], [pa, 2 ** 60]] as const) {
+      expect(code(() => alloc.pin(a as number, n as number))).toBe('EINVAL');
+    }
+    alloc.check();
+    expect(alloc.info().free).toBe(info.free + 4 * 4096);
+  });
+});
+
 describe('PageAllocator: get, pageMap, markers', () => {
   it('get(pa) reports the block containing any address', () => {
     const a = boot(boards.ram(1 * MiB));
