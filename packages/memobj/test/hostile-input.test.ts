@@ -555,12 +555,6 @@ interface KnownDefect {
   defect: string;
 }
 const KNOWN_DEFECTS: readonly KnownDefect[] = [
-  // TODO(phys): boards.get refuses a name that is not a string with ENOENT, as if it were an unknown preset.
-  { entry: 'boards.get', titles: /^boards\.get\((?!')/, owner: 'phys', defect: 'a non-string name is ENOENT, not EINVAL' },
-  // TODO(phys): failAt looks the site up in a plain object, so Object.prototype keys pass as sites and arm nothing.
-  { entry: 'FaultInjector.failAt', titles: /^failAt\('(constructor|__proto__|toString)', 1\)$/, owner: 'phys', defect: 'an Object.prototype key is accepted as a site (returns, arms nothing)' },
-  // TODO(phys): BoardMemoryMap maps the regions with Array.map, which skips a hole; the sort then reads undefined.
-  { entry: 'BoardMemoryMap', titles: /^new BoardMemoryMap\(\[, region\]\)$/, owner: 'phys', defect: 'a sparse regions array is a TypeError (reading base of undefined)' },
 ];
 
 function defectOf(at: ArchUnderTest, c: Case): KnownDefect | undefined {

@@ -47,7 +47,8 @@ export class BoardMemoryMap {
     if (!Array.isArray(regions) || regions.length === 0) {
       throw new VmError('EINVAL', 'regions must be a non-empty array of { base, size, kind, name }');
     }
-    const copy: MemoryRegion[] = regions.map((r, i) => {
+    // Array.from, not map: a sparse array's holes are bad regions (map would skip them).
+    const copy: MemoryRegion[] = Array.from(regions, (r, i) => {
       if (r === null || typeof r !== 'object') throw new VmError('EINVAL', `regions[${i}] must be an object`);
       checkUint(`regions[${i}].base`, r.base);
       checkSize(`regions[${i}].size`, r.size);
@@ -147,6 +148,7 @@ export const boards = {
   },
   /** A preset: `riscv-virt-64m`, `riscv-virt-4g`, `ia32-pc-32m`, `stm32-512k`. Unknown name → `ENOENT`. */
   get(name: string): BoardMemoryMap {
+    if (typeof name !== 'string') throw new VmError('EINVAL', `name must be a preset name (a string), got ${hex(name)}`);
     const make = Object.prototype.hasOwnProperty.call(PRESETS, name) ? PRESETS[name] : undefined;
     if (!make) throw new VmError('ENOENT', `board ${String(name)} is not a preset (${Object.keys(PRESETS).join(', ')})`);
     return new BoardMemoryMap(make(), name);

@@ -43,7 +43,8 @@ export class FaultInjector {
 
   /** The `n`-th allocation at `site` from now fails (n ≥ 1); the ones before and after it succeed. */
   failAt(site: FaultSite, n: number): void {
-    const i = SITE_INDEX[site];
+    // Own keys only: 'constructor' or '__proto__' must not pass for a site through the prototype chain.
+    const i = typeof site === 'string' && Object.prototype.hasOwnProperty.call(SITE_INDEX, site) ? SITE_INDEX[site] : undefined;
     if (i === undefined) throw new VmError('EINVAL', `site must be one of ${FAULT_SITES.join(', ')}, got ${String(site)}`);
     if (!Number.isSafeInteger(n) || n < 1) throw new VmError('EINVAL', `n must be an integer ≥ 1, got ${String(n)}`);
     if (this.countdown[i] === 0) this.armedSites++;
