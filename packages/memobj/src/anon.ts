@@ -1,4 +1,4 @@
-import { PageOwner, invariant } from '@vmlayers/phys';
+import { PageOwner, invariant, isVmError } from '@vmlayers/phys';
 import type { MemContext } from './internal/context.js';
 
 /** Bytes of kernel heap charged per anon (the original's `anon_t`: lock, refs, page pointer). */
@@ -37,7 +37,9 @@ export class AnonTable {
     let kva: number;
     try {
       kva = this.ctx.charge('anon', ANON_SIZE);
-    } catch {
+    } catch (e) {
+      // Only exhaustion is an answer; anything else is a bug that must propagate.
+      if (!isVmError(e, 'ENOMEM')) throw e;
       return -1;
     }
     let i: number;

@@ -145,12 +145,11 @@ export class VmObject {
     invariant(this.refCount > 0, `object ${this.id} put with no reference`);
     if (--this.refCount > 0) return;
     try {
-      // A pager failing now cannot be reported to anyone (the last mapping went away): the write-back is dropped.
-      try {
-        this.writeBack();
-      } catch {
-        /* dropped, see above */
-      }
+      this.writeBack();
+    } catch (e) {
+      // The pager failed writing back: the object still dies whole, and the error reaches the caller of the
+      // operation once it has finished (an exit or munmap is not left half-done).
+      this.ctx.fail(e);
     } finally {
       const ctx = this.ctx;
       if (this.cache !== null) this.cache.drain((pa) => ctx.freeFrame(pa, ctx.pageSize, this.name));

@@ -317,3 +317,63 @@ describe('16: armv7m mprotect there and back', () => {
     vm.check();
   });
 });
+
+describe('no catch-alls: exceptions that are not VmErrors propagate, and leave nothing half-done', () => {
+  it.each(ARCHS.map((a) => [a.name, a] as const))('%s: a listener that throws on an event', (_n, arch) => {
+    let armed = false;
+    const boom = new Error('listener bug');
+    const vm = createVm({
+      arch,
+      ramSize: arch.capabilities.hasMmu ? 8 << 20 : undefined,
+      onEvent: (e) => {
+        if (armed && e.type === 'alloc') throw boom;
+      },
+    });
+    const base = footprint(vm);
+    const p = vm.spawn();
+    armed = true;
+    let va = -1;
+    let thrown: unknown;
+    try {
+      va = p.mmap({ size: 4 * arch.pageSize, prot: RW, flags: PRIVATE });
+      p.write(va, pattern(4 * arch.pageSize, 3));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBe(boom);
+    armed = false;
+    // The change the event told of is complete and consistent: the subsystem works on.
+    vm.check();
+    if (va >= 0) {
+      p.write(va, pattern(4 * arch.pageSize, 3));
+      expect(p.read(va, 4 * arch.pageSize)).toEqual(pattern(4 * arch.pageSize, 3));
+    }
+    p.exit();
+    vm.check();
+    expect(footprint(vm)).toEqual(base);
+  });
+
+  it.each(MMU_ARCHS.map((a) => [a.name, a] as const))('%s: a pager whose write() throws when its object dies', (_n, arch) => {
+    const ps = arch.pageSize;
+    const vm = createVm({ arch, ramSize: 8 << 20 });
+    const boom = new Error('disk full');
+    const pager: Pager = {
+      size: () => 2 * ps,
+      read: (_o, into) => into.fill(1),
+      write: () => {
+        throw boom;
+      },
+    };
+    const before = footprint(vm);
+    const o = vm.createObject(pager);
+    const p = vm.spawn();
+    const va = p.mmap({ size: 2 * ps, prot: RW, flags: SHARED, object: o });
+    p.write(va, new Uint8Array([5]));
+    o.release();
+    // The last mapping goes with the process: the object dies whole, then the pager's error reaches the caller.
+    expect(() => p.exit()).toThrow(boom);
+    expect(p.exited).toBe(true);
+    vm.check();
+    expect(footprint(vm)).toEqual(before);
+  });
+});

@@ -34,6 +34,7 @@ export class MemContext {
   // Events of the operation under way, and how deep operations are nested.
   private queue: VmEvent[] = [];
   private depth = 0;
+  private deferred: { error: unknown } | null = null;
 
   constructor(alloc: PageAllocator, heap: KernelHeap, hasMmu: boolean, listener: VmEventListener | null = null) {
     this.alloc = alloc;
@@ -89,11 +90,32 @@ export class MemContext {
    */
   run<T>(op: () => T): T {
     this.depth++;
+    let result: T;
     try {
-      return op();
+      result = op();
     } finally {
-      if (--this.depth === 0 && this.queue.length > 0) this.flush();
+      if (--this.depth === 0) {
+        if (this.queue.length > 0) this.flush();
+        this.throwDeferred();
+      }
     }
+    return result;
+  }
+
+  /**
+   * An error that must not stop the change under way (a pager failing to write back while its object dies): thrown
+   * when the outermost operation has finished, or at once outside any. Only the first of an operation is kept.
+   */
+  fail(e: unknown): void {
+    if (this.deferred === null) this.deferred = { error: e };
+    if (this.depth === 0) this.throwDeferred();
+  }
+
+  private throwDeferred(): void {
+    const d = this.deferred;
+    if (d === null) return;
+    this.deferred = null;
+    throw d.error;
   }
 
   /** Queues an event for the listener (delivered at once outside any operation). */
