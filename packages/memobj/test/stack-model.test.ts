@@ -1,0 +1,90 @@
+import { ia32, sv39 } from '@vmlayers/pmap-mmu';
+import { armv7m } from '@vmlayers/pmap-nommu';
+import type { PmapFactory } from '@vmlayers/phys';
+import { describe, expect, it } from 'vitest';
+import { StackDriver, boardsFor } from './stack-model/driver.js';
+import type { BoardConfig, DriverStats } from './stack-model/driver.js';
+
+// Issue 12 §4: the whole stack — spawn, fork, mmap of every kind, munmap/mprotect of arbitrary ranges, multi-page
+// reads and writes, exit, objects made and released, injected allocation failures — driven at random through the
+// public Vm API against a shadow model of every mapped byte and page (./stack-model/driver.ts), with vm.check(),
+// vm.maps() and sampled reads compared after every step, and conservation of free frames and kmalloc bytes at the
+// end of every epoch. The soak (soak/run.ts, `npm run soak`) runs the same driver for millions of steps.
+//
+// A failure names the architecture, board, seed, whether faults were injected and the step, with the last
+// operations; `new StackDriver({ arch, board, seed, faults })` and as many `step()`s replay it exactly. Another
+// base seed: STACK_MODEL_SEED=n.
+//
+// TODO(lead): longer runs than these (the soak) find kmalloc's spare descriptor zone left empty — vm.check()
+// fails with "empty zone … was not released" and a page and 64 B of kmalloc leak; these seeds and lengths do not
+// reach it. See the soak's report.
+
+const BASE_SEED = Number(process.env.STACK_MODEL_SEED ?? 1);
+
+// Steps per epoch, sized so the file takes about half a minute on a 2-core machine: vm.check() after every step
+// is most of the cost (ia32's walks the 1 MiB of tables of its kernel half).
+const STEPS: Record<string, { normal: number; tiny: number; faults: number }> = {
+  sv39: { normal: 800, tiny: 1500, faults: 700 },
+  ia32: { normal: 600, tiny: 500, faults: 450 },
+  armv7m: { normal: 2500, tiny: 3000, faults: 2500 },
+};
+const EPOCHS = 2;
+
+/** Sites a workload reaches through the Vm (without an MMU there are no page tables, amaps or anons). */
+function reachableSites(arch: PmapFactory): string[] {
+  return arch.capabilities.hasMmu ? ['frame', 'ptable', 'map-entry', 'kmalloc', 'object', 'amap', 'anon'] : ['frame', 'map-entry', 'kmalloc', 'object'];
+}
+
+/** `EPOCHS` epochs of `steps` steps on one vm, conservation checked after each; the stats of the run. */
+function run(arch: PmapFactory, board: BoardConfig, seed: number, faults: boolean, steps: number): DriverStats {
+  const d = new StackDriver({ arch, board, seed, faults, checkEvery: 1, samples: 2 });
+  for (let e = 0; e < EPOCHS; e++) {
+    for (let i = 0; i < steps; i++) d.step();
+    const leaks = d.drain();
+    if (leaks.length > 0) d.fail(`conservation after epoch ${e}: ${leaks.join('; ')}`);
+  }
+  return d.stats;
+}
+
+function sum(all: DriverStats[]): { refused: Record<string, number>; firedBy: Record<string, number>; outOfMemory: number; fired: number; spawned: number; forked: number } {
+  const out = { refused: {} as Record<string, number>, firedBy: {} as Record<string, number>, outOfMemory: 0, fired: 0, spawned: 0, forked: 0 };
+  for (const s of all) {
+    for (const [k, v] of Object.entries(s.refused)) out.refused[k] = (out.refused[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(s.firedBy)) out.firedBy[k] = (out.firedBy[k] ?? 0) + v;
+    out.outOfMemory += s.outOfMemory;
+    out.fired += s.injectedFired;
+    out.spawned += s.spawned;
+    out.forked += s.forked;
+  }
+  return out;
+}
+
+describe.each([sv39, ia32, armv7m].map((a) => [a.name, a] as const))('whole-stack model on %s', (name, arch) => {
+  const [normal, ...tiny] = boardsFor(arch);
+  const steps = STEPS[name];
+  const mmu = arch.capabilities.hasMmu;
+
+  it(`default board: every operation against the model, check() after every step, all memory back`, () => {
+    const s = sum([run(arch, normal, BASE_SEED, false, steps.normal), run(arch, normal, BASE_SEED + 1, false, steps.normal)]);
+    expect(s.spawned).toBeGreaterThan(0);
+    if (mmu) expect(s.forked).toBeGreaterThan(0);
+    else expect(s.refused.ENOSYS).toBeGreaterThan(0);
+    // Refusals the model predicted, each with its errno; memory never runs out on this board.
+    for (const code of ['EFAULT', 'EACCES', 'EINVAL', 'EPERM']) expect(s.refused[code], code).toBeGreaterThan(0);
+    expect(s.outOfMemory).toBe(0);
+  });
+
+  it(`tiny boards (${tiny.map((b) => b.label).join(', ')}): memory runs out by itself, state intact, all memory back`, () => {
+    const s = sum(tiny.map((b, i) => run(arch, b, BASE_SEED + 10 + i, false, steps.tiny)));
+    expect(s.outOfMemory).toBeGreaterThan(0);
+  });
+
+  it('injected failures (failAt at every site in turn, failAfter) interleaved, on the default and tiny boards', () => {
+    const s = sum([normal, ...tiny].map((b, i) => run(arch, b, BASE_SEED + 20 + i, true, steps.faults)));
+    expect(s.fired).toBeGreaterThan(0);
+    // Every site the stack reaches failed at least once (`zone` is never reached through the Vm: kmalloc takes
+    // its blocks with Zone.take, and a new zone's pages count at `frame`).
+    for (const site of reachableSites(arch)) expect(s.firedBy[site] ?? 0, site).toBeGreaterThan(0);
+    expect(s.firedBy.failAfter ?? 0).toBeGreaterThan(0);
+  });
+});
