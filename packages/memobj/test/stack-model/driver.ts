@@ -183,6 +183,8 @@ export class StackDriver {
   private held: HeldObject[] = [];
   private releasedObjs: VmObject[] = [];
   private phys: { pa: number; bytes: Uint8Array } | null = null;
+  // No MMU: where each object's block is (object ids are never reused).
+  private readonly blocks = new Map<number, number>();
   private touched = new Set<ProcModel>();
   // Copy-on-write events of the operation under way.
   private cows: { pid: number; va: number }[] = [];
@@ -275,6 +277,7 @@ export class StackDriver {
     }
     this.held = [];
     this.releasedObjs = [];
+    this.blocks.clear();
     if (this.phys !== null) {
       this.vm.alloc.freePa(this.phys.pa);
       this.log(`vm.alloc.freePa(${hex(this.phys.pa)})`);
@@ -584,8 +587,11 @@ export class StackDriver {
     this.log(`  → ${hex(va)}`);
     if (va % ps !== 0) this.fail(`${desc} returned unaligned ${hex(va)}`);
     if (fixed && va !== opts.addr) this.fail(`${desc}: FIXED mapping placed at ${hex(va)}`);
-    if (!this.mmu && h !== undefined && h.kind === 'phys' && sharesBlock && va !== h.pa + offPage * ps) {
-      this.fail(`${desc}: a physical object's block is its range, mapped at ${hex(va)} instead of ${hex(h.pa + offPage * ps)}`);
+    if (sharesBlock) {
+      // Without an MMU every process maps an object's one block: a physical object's is its range.
+      const base = h!.kind === 'phys' ? h!.pa : (this.blocks.get(h!.handle.id) ?? va - offPage * ps);
+      if (va !== base + offPage * ps) this.fail(`${desc}: object block at ${hex(base)}, mapped at ${hex(va)} for offset ${hex(offPage * ps)}`);
+      this.blocks.set(h!.handle.id, base);
     }
     for (let a = va; a < va + len; a += ps) {
       if (fixed) m.pages.delete(a);
