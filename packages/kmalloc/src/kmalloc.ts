@@ -101,8 +101,10 @@ export class Kmalloc {
     const cls = classOf(size);
     if (this.kmap.alloc.faults.hit('kmalloc')) throw new VmError('ENOMEM', `kmalloc(${hex(size)}) failed (injected)`);
     let spare: ZoneRec | null = null;
-    // The last free descriptor may only describe a new descriptor zone: take it now, before anything needs one.
-    if (this.headerFree === 1) spare = this.addZone(HDR);
+    // The last free descriptor may only describe a new descriptor zone: make that zone now, when this call is about
+    // to take a descriptor-sized block (a new zone's descriptor, or a block of the descriptors' own class). Made in
+    // any other case it would stay empty, a zone never released (a page and a descriptor lost).
+    if (this.headerFree === 1 && (cls === HDR || this.partial[cls] === null)) spare = this.addZone(HDR);
     if (this.partial[cls] === null) {
       try {
         this.addZone(cls);

@@ -82,4 +82,27 @@ describe.each(ARCHS)('kmalloc over the kernel map: $name', (at) => {
       kmap.check();
     }
   });
+
+  it('the spare descriptor zone is made only when a descriptor is about to be taken (never left empty)', () => {
+    // Found by the whole-stack soak: with the last descriptor free, a kmalloc that needed no new zone made the spare
+    // descriptor zone anyway; it stayed empty for ever (check() failed, a page and a descriptor leaked).
+    const kmap = bootKernelMap(at);
+    const km = new Kmalloc(kmap);
+    const frames = kmap.alloc.info();
+    const boot = km.stats();
+    const vas = [km.kmalloc(16)];
+    for (let i = 0; i < 62 && kmap.alloc.info().free > 8 * kmap.pageSize; i++) {
+      vas.push(km.kmalloc(kmap.pageSize));
+      km.check();
+    }
+    vas.push(km.kmalloc(16));
+    km.check();
+    // A block of the descriptors' own class takes a descriptor too.
+    vas.push(km.kmalloc(64));
+    km.check();
+    for (const va of vas) km.kfree(va);
+    km.check();
+    expect(km.stats()).toEqual(boot);
+    expect(kmap.alloc.info()).toEqual(frames);
+  });
 });
