@@ -1,4 +1,4 @@
-import { MAP_FLAGS_ALL, MapFlags, Prot, VmError, hasOnlyBits, hex } from '@vmlayers/phys';
+import { MAP_FLAGS_ALL, MapFlags, Prot, VmError, hasOnlyBits, hex, isUint } from '@vmlayers/phys';
 import type { VmMap } from '@vmlayers/mapper';
 import type { MemContext } from './internal/context.js';
 import { AmapBacking } from './amap-backing.js';
@@ -101,6 +101,19 @@ export class Process {
     const offset = options.offset === undefined ? 0 : options.offset;
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset % ps !== 0) {
       throw new VmError('EINVAL', `offset must be a ${ps}-byte-aligned non-negative integer, got ${hex(offset)}`);
+    }
+    // Placement is checked before anything is made for the mapping (a shared anonymous object takes kernel heap):
+    // a bad address is EINVAL whatever memory is left.
+    const addr = options.addr;
+    const fixed = (flags & MapFlags.FIXED) !== 0;
+    if (addr !== undefined) {
+      if (!isUint(addr) || addr % ps !== 0) throw new VmError('EINVAL', `addr must be a ${ps}-byte-aligned address, got ${hex(addr)}`);
+      if (addr < map.start || addr + (fixed ? len : ps) > map.end) {
+        throw new VmError('EINVAL', `addr ${hex(addr)} (+${hex(fixed ? len : ps)}) is outside the user range [${hex(map.start)}, ${hex(map.end)})`);
+      }
+    }
+    if (fixed && (addr === undefined || !ctx.hasMmu)) {
+      throw new VmError('EINVAL', ctx.hasMmu ? 'MapFlags.FIXED needs addr' : 'MapFlags.FIXED: without an MMU a mapping goes where its memory is');
     }
     let mapFlags = flags;
     if (object !== undefined) {
