@@ -63,6 +63,8 @@ export interface DriverOptions {
   samples?: number;
   /** Operations kept for the failure report. */
   traceLength?: number;
+  /** The operation mix (`mixed`, `forks`, `churn`); default by seed. */
+  profile?: string;
 }
 
 /** What a run did, summed over epochs. */
@@ -139,22 +141,15 @@ const OPS = [
   'exited',
 ] as const;
 type OpName = (typeof OPS)[number];
-const WEIGHTS: Record<OpName, number> = {
-  spawn: 3,
-  fork: 3,
-  exit: 2,
-  mmap: 14,
-  munmap: 7,
-  mprotect: 7,
-  write: 16,
-  read: 10,
-  createObject: 2,
-  release: 1.5,
-  sync: 0.5,
-  createPhys: 1,
-  exited: 0.3,
+/** Operation mixes: the driver takes one by its seed (`seed % 3`) unless told. */
+const PROFILES: Record<string, Record<OpName, number>> = {
+  mixed: { spawn: 3, fork: 3, exit: 2, mmap: 14, munmap: 7, mprotect: 7, write: 16, read: 10, createObject: 2, release: 1.5, sync: 0.5, createPhys: 1, exited: 0.3 },
+  // Deep fork trees with copy-on-write traffic.
+  forks: { spawn: 1.5, fork: 7, exit: 4, mmap: 8, munmap: 3, mprotect: 4, write: 22, read: 12, createObject: 1, release: 0.7, sync: 0.3, createPhys: 0.5, exited: 0.2 },
+  // Entries cut, merged, replaced and protected; objects come and go.
+  churn: { spawn: 2, fork: 2, exit: 1.5, mmap: 20, munmap: 14, mprotect: 14, write: 9, read: 6, createObject: 4, release: 3, sync: 1, createPhys: 2, exited: 0.3 },
 };
-const WEIGHT_LIST = OPS.map((o) => WEIGHTS[o]);
+export const PROFILE_NAMES = Object.keys(PROFILES);
 
 /** Pages of the physical range the driver allocates (with `vm.alloc`) for physical objects. */
 const PHYS_PAGES = 4;
@@ -167,6 +162,7 @@ export class StackDriver {
   readonly opts: Required<DriverOptions>;
   readonly stats: DriverStats;
   private readonly rng: Rng;
+  private readonly weights: number[];
   private readonly ps: number;
   private readonly mmu: boolean;
   private readonly execProtect: boolean;
@@ -200,7 +196,7 @@ export class StackDriver {
   private siteCursor = 0;
 
   constructor(options: DriverOptions) {
-    this.opts = { checkEvery: 1, samples: 2, traceLength: 64, ...options };
+    this.opts = { checkEvery: 1, samples: 2, traceLength: 64, profile: PROFILE_NAMES[options.seed % PROFILE_NAMES.length], ...options };
     const { arch, board } = this.opts;
     this.arch = arch;
     const where = board.ramSize !== undefined ? { ramSize: board.ramSize } : board.board !== undefined ? { board: board.board } : {};
@@ -209,6 +205,9 @@ export class StackDriver {
     this.vm = createVm({ arch, ...where, onEvent: (e) => void (e.type === 'cow' && this.cows.push(e)) });
     this.baseline = this.footprint();
     this.rng = new Rng(options.seed);
+    const mix = PROFILES[this.opts.profile];
+    if (mix === undefined) throw new Error(`profile must be one of ${PROFILE_NAMES.join(', ')}, got ${this.opts.profile}`);
+    this.weights = OPS.map((o) => mix[o]);
     this.ps = arch.pageSize;
     this.mmu = arch.capabilities.hasMmu;
     this.execProtect = arch.capabilities.execProtect;
@@ -248,7 +247,7 @@ export class StackDriver {
     this.stats.ops++;
     this.touched.clear();
     this.armFaults();
-    const op = OPS[this.rng.weighted(WEIGHT_LIST)];
+    const op = OPS[this.rng.weighted(this.weights)];
     this.stats.byOp[op]++;
     this[op]();
     this.verify(i % this.opts.checkEvery === 0);
@@ -985,7 +984,7 @@ export class StackDriver {
   fail(message: string): never {
     const o = this.opts;
     throw new ModelFailure(
-      `[stack model: ${this.arch.name}, board ${o.board.label}, seed ${o.seed}, faults ${o.faults}, step ${this.step0}] ${message}\n` +
+      `[stack model: ${this.arch.name}, board ${o.board.label}, seed ${o.seed}, profile ${o.profile}, faults ${o.faults}, step ${this.step0}] ${message}\n` +
         `last operations:\n  ${this.recentOps().join('\n  ')}`,
     );
   }
