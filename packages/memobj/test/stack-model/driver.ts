@@ -532,8 +532,6 @@ export class StackDriver {
       if (offPage !== 0 || rng.chance(0.5)) opts.offset = offPage * ps;
     }
     let want: string | undefined;
-    // An address the mapper refuses (EINVAL), found only after memobj has made the mapping's backing.
-    let badAddr = false;
     let fixed = false;
     const where = rng.int(10);
     if (where < 3) {
@@ -543,7 +541,6 @@ export class StackDriver {
       opts.addr = this.mmu ? this.anchor(m) : this.ramBase + rng.int(this.ramPages) * ps;
       if (!this.mmu) want = 'EINVAL';
       else if (opts.addr < this.lo || opts.addr + pages * ps > this.hi) want = 'EINVAL';
-      badAddr = want !== undefined;
     } else if (where < 5) {
       opts.addr = this.mmu ? this.lo + rng.int(WINDOW) * ps : this.ramBase + rng.int(this.ramPages) * ps;
     }
@@ -564,7 +561,7 @@ export class StackDriver {
       else if (bad === 7 && h !== undefined) [opts.flags, want] = [opts.flags | MapFlags.ANONYMOUS, 'EINVAL'];
       else if (bad === 8 && h !== undefined) [opts.offset, want] = [(h.model.pages - pages + 1) * ps, 'EINVAL'];
       else if (bad === 8) [opts.offset, want] = [ps, 'EINVAL'];
-      else if (bad === 9) [opts.addr, want, badAddr] = [(opts.addr ?? this.ramBase + ps) + 8, 'EINVAL', true];
+      else if (bad === 9) [opts.addr, want] = [(opts.addr ?? this.ramBase + ps) + 8, 'EINVAL'];
       else if (bad === 10) [opts.prot, want] = [0x10, 'EINVAL'];
     }
     const len = pages * ps;
@@ -577,10 +574,6 @@ export class StackDriver {
     }
     const desc = `p${m.pid}.mmap(${this.formatOpts(opts)})`;
     const r = this.attempt(desc, () => m.proc.mmap(opts));
-    // TODO(lead): Process.mmap of SHARED anonymous memory makes its anonymous object (kmalloc, fault site `object`)
-    // before the mapper validates addr (alignment, range, FIXED without an MMU), so such a bad call fails ENOMEM
-    // instead of EINVAL when the kernel heap is short. Accepted here until src validates first.
-    if (badAddr && h === undefined && shared && r.code === 'ENOMEM' && this.mayRunOut(r, true)) return void this.count('ENOMEM', true);
     if (!this.expect(desc, r, want, true)) return;
     const va = r.value!;
     this.log(`  → ${hex(va)}`);
