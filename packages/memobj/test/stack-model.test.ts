@@ -1,7 +1,6 @@
-import { ia32, sv39 } from '@vmlayers/pmap-mmu';
-import { armv7m } from '@vmlayers/pmap-nommu';
 import type { PmapFactory } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
+import { ARCHS } from './helpers.js';
 import { StackDriver, boardsFor } from './stack-model/driver.js';
 import type { BoardConfig, DriverStats } from './stack-model/driver.js';
 
@@ -55,7 +54,7 @@ function sum(all: DriverStats[]): { refused: Record<string, number>; firedBy: Re
   return out;
 }
 
-describe.each([sv39, ia32, armv7m].map((a) => [a.name, a] as const))('whole-stack model on %s', (name, arch) => {
+describe.each(ARCHS.map((a) => [a.name, a] as const))('whole-stack model on %s', (name, arch) => {
   const [normal, ...tiny] = boardsFor(arch);
   const steps = STEPS[name];
   const mmu = arch.capabilities.hasMmu;
