@@ -8,3 +8,37 @@ export type { ArchUnderTest } from './archs.js';
 export { identityKernel } from './identity-kernel.js';
 export type { IdentityKernel } from './identity-kernel.js';
 export { readmeShows, captureLog } from './readme.js';
+export {
+  BENCH_JSONL_ENV,
+  BenchCollector,
+  DEFAULT_BENCH_OPTIONS,
+  benchSink,
+  compileLoop,
+  figureResult,
+  formatHeader,
+  formatRow,
+  formatTable,
+  formatTarget,
+  measureRow,
+  median,
+  quantile,
+  ratioOf,
+  runSuite,
+  spreadOf,
+  verdictOf,
+} from './bench/index.js';
+export type {
+  BenchFigure,
+  BenchItem,
+  BenchLoop,
+  BenchOp,
+  BenchOptions,
+  BenchResult,
+  BenchRound,
+  BenchRow,
+  BenchSuite,
+  BenchTarget,
+  CollectedResult,
+  Spread,
+  Verdict,
+} from './bench/index.js';
