@@ -1,4 +1,4 @@
-import { Access, FaultCode } from '@vmlayers/phys';
+import { Access, FaultCode, isVmError } from '@vmlayers/phys';
 import type { Backing, BackingPage } from '@vmlayers/mapper';
 import { Amap, NO_ANON } from './amap.js';
 import type { AmapHolder } from './amap.js';
@@ -62,9 +62,9 @@ export class AmapBacking extends ObjectMapping implements Backing {
     // The mapper gives a private entry its amap (copy) before its first fault.
     if (amap === null) return FaultCode.BAD_ADDRESS;
     const slot = (offset - this.amapBase) / ps;
-    if (!(slot >= 0 && slot < amap.slots.length)) return FaultCode.BAD_ADDRESS;
+    if (!(slot >= 0 && slot < amap.length)) return FaultCode.BAD_ADDRESS;
     const anons = ctx.anons;
-    const anon = amap.slots[slot];
+    const anon = amap.get(slot);
     // Private pages past the object's end (a segment's bss) are anonymous memory.
     const src0 = obj !== null && offset < obj.pageCount * ps ? obj : null;
     if (anon !== NO_ANON) {
@@ -93,15 +93,26 @@ export class AmapBacking extends ObjectMapping implements Backing {
       src = src0.page(offset, this.pid, va);
       if (src < 0) return src;
     }
+    // The slot's chunk first: nothing is taken yet if the kernel heap says no.
+    try {
+      amap.reserve(slot);
+    } catch (e) {
+      if (!isVmError(e, 'ENOMEM')) throw e;
+      return FaultCode.NO_MEMORY;
+    }
     const pa = ctx.frame(ps);
-    if (pa < 0) return FaultCode.NO_MEMORY;
+    if (pa < 0) {
+      amap.unreserve(slot);
+      return FaultCode.NO_MEMORY;
+    }
     const fresh = anons.create(pa);
     if (fresh < 0) {
       ctx.alloc.freePa(pa);
+      amap.unreserve(slot);
       return FaultCode.NO_MEMORY;
     }
     if (src >= 0) ctx.mem.copy(pa, src, ps);
-    amap.slots[slot] = fresh;
+    amap.set(slot, fresh);
     // The shared anon keeps its other owners; this entry's reference is the one being replaced.
     if (anon !== NO_ANON) anons.unref(anon);
     if (ctx.listener !== null) {
@@ -201,7 +212,7 @@ export class AmapBacking extends ObjectMapping implements Backing {
     if (amap === null) return [0, 0];
     const ps = this.ctx.pageSize;
     const from = Math.max(0, (offset - this.amapBase) / ps);
-    const to = Math.min(amap.slots.length, (offset + size - this.amapBase) / ps);
+    const to = Math.min(amap.length, (offset + size - this.amapBase) / ps);
     return from < to ? [from, to] : [0, 0];
   }
 }

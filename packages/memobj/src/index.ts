@@ -6,7 +6,7 @@ export { VmObject, OBJECT_HEADER_SIZE, OBJECT_PAGE_SLOT_SIZE } from './vm-object
 export type { ObjectKind } from './vm-object.js';
 export { BytesPager } from './pager.js';
 export type { Pager } from './pager.js';
-export { AMAP_HEADER_SIZE, AMAP_SLOT_SIZE } from './amap.js';
+export { AMAP_HEADER_SIZE, AMAP_SLOT_SIZE, AMAP_CHUNK_SLOTS } from './amap.js';
 export { ANON_SIZE } from './anon.js';
 export type { AmapBacking } from './amap-backing.js';
 export type { BlockBacking } from './block-backing.js';

@@ -250,13 +250,10 @@ export class Vm {
         const size = e.end - e.start;
         const [from, to] = b.slotRange(e.offset, size);
         invariant(
-          e.offset >= b.amapBase && e.offset + size <= b.amapBase + amap.slots.length * ctx.pageSize,
+          e.offset >= b.amapBase && e.offset + size <= b.amapBase + amap.length * ctx.pageSize,
           `${at} maps offsets [0x${e.offset.toString(16)}, 0x${(e.offset + size).toString(16)}) outside its amap`,
         );
-        for (let i = from; i < to; i++) {
-          const a = amap.slots[i];
-          if (a >= 0) anonRefs.set(a, (anonRefs.get(a) ?? 0) + 1);
-        }
+        amap.forEach(from, to, (_i, a) => anonRefs.set(a, (anonRefs.get(a) ?? 0) + 1));
       }
     }
     const objectFrames = new Set<number>();

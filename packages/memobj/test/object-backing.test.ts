@@ -42,7 +42,7 @@ describe('AmapBacking (the contract called directly, as the mapper calls it)', (
     // Before copy there is nowhere to put a private page.
     expect(b.fault(0, R)).toBe(FaultCode.BAD_ADDRESS);
     b.copy(8 * PS, 4 * PS);
-    expect(b.amap!.slots.length).toBe(4);
+    expect(b.amap!.length).toBe(4);
     expect(b.amapBase).toBe(8 * PS);
     const r = page(b.fault(9 * PS, R));
     expect(r.writable).toBe(true);
@@ -84,7 +84,7 @@ describe('AmapBacking (the contract called directly, as the mapper calls it)', (
     expect(parent.amap).toBe(child.amap);
     expect(parent.amap!.refs).toBe(2);
     expect(parent.shared() && child.shared()).toBe(true);
-    const a = parent.amap!.slots[0];
+    const a = parent.amap!.get(0);
     expect(ctx.anons.refs(a)).toBe(2);
     // The mapper: needs-copy, so copy() before the child's first fault.
     child.copy(0, 2 * PS);
@@ -114,8 +114,8 @@ describe('AmapBacking (the contract called directly, as the mapper calls it)', (
     const shared = parent.amap!;
     child.copy(0, 2 * PS);
     page(child.fault(PS, R));
-    expect(shared.slots[1]).toBe(NO_ANON);
-    expect(child.amap!.slots[1]).not.toBe(NO_ANON);
+    expect(shared.get(1)).toBe(NO_ANON);
+    expect(child.amap!.get(1)).not.toBe(NO_ANON);
     for (const b of [parent, child]) drop(b, 0, 2 * PS);
     expect(ctx.anons.live).toBe(0);
   });
@@ -132,8 +132,8 @@ describe('AmapBacking (the contract called directly, as the mapper calls it)', (
     expect(ctx.anons.live).toBe(4);
     // A fork of the lower part references only its own anons.
     const child = b.fork(0, 2 * PS) as AmapBacking;
-    const slots = b.amap!.slots;
-    expect([0, 1, 4, 5].map((i) => ctx.anons.refs(slots[i]))).toEqual([2, 2, 1, 1]);
+    const amap = b.amap!;
+    expect([0, 1, 4, 5].map((i) => ctx.anons.refs(amap.get(i)))).toEqual([2, 2, 1, 1]);
     drop(b, 0, 2 * PS);
     drop(up, 4 * PS, 2 * PS);
     drop(child, 0, 2 * PS);
@@ -177,7 +177,7 @@ describe('AmapBacking (the contract called directly, as the mapper calls it)', (
     lo.merge(hi, PS);
     hi.release();
     lo.copy(100 * PS, 2 * PS);
-    expect(lo.amap!.slots.length).toBe(2);
+    expect(lo.amap!.length).toBe(2);
     expect(lo.amapBase).toBe(100 * PS);
     page(lo.fault(101 * PS, W));
     drop(lo, 100 * PS, 2 * PS);

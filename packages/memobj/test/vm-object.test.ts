@@ -103,12 +103,12 @@ describe.each(ARCHS.map((a) => [a.name, a] as const))('objects through the vm on
     const ps = arch.pageSize;
     const data = pattern(4 * ps, 1);
     const o = vm.createObject(data);
-    const before = vm.meminfo().page.free;
+    const before = vm.alloc.info().app;
     const procs = [0, 1, 2, 3, 4].map(() => vm.spawn());
     const vas = procs.map((p) => p.mmap({ size: 4 * ps, prot: 1, flags: PRIVATE, object: o }));
     for (let i = 0; i < procs.length; i++) expect(procs[i].read(vas[i], 4 * ps)).toEqual(data);
-    // One copy of the data in frames, however many readers.
-    expect(before - vm.meminfo().page.free).toBeLessThanOrEqual(4 * ps + (arch.capabilities.hasMmu ? 5 * 3 * ps : 0));
+    // One copy of the data in application frames, however many readers (page tables and heap are the kernel's).
+    expect(vm.alloc.info().app - before).toBe(4 * ps);
     expect(o.residentPages).toBe(4);
     expect(o.refs).toBe(6);
     vm.check();
