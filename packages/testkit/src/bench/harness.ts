@@ -17,6 +17,12 @@ export interface BenchRow {
   readonly target?: BenchTarget;
   /** Rounds, warm-up rounds and CPU time per side and round, overriding the run's options. */
   readonly options?: Partial<BenchOptions>;
+  /**
+   * Untimed set-up run before every timed run of a side (a fresh process to fault in, say), for workloads that
+   * use something up; with `maxOps`, the most iterations one run may do before it needs that set-up again.
+   */
+  readonly prepare?: { readonly candidate?: () => void; readonly baseline?: () => void };
+  readonly maxOps?: number;
 }
 
 /** A single measured value that is not a timed ratio (bytes per frame, kernel heap bytes). */
@@ -37,8 +43,8 @@ export interface BenchOptions {
   roundMs: number;
 }
 
-/** Defaults: 11 rounds after 2 warm-up rounds, about 25 ms of CPU time per side and round. */
-export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = { rounds: 11, warmup: 2, roundMs: 25 };
+/** Defaults: 11 rounds after 3 warm-up rounds, about 25 ms of CPU time per side and round. */
+export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = { rounds: 11, warmup: 3, roundMs: 25 };
 
 /** One measured round: process CPU nanoseconds per operation on each side, and the round's ratio. */
 export interface BenchRound {
@@ -102,22 +108,32 @@ function cpuMicros(): number {
 }
 
 /** Process CPU nanoseconds per operation of `n` iterations of `loop(op)`. */
-function timeLoop(loop: BenchLoop, op: BenchOp, n: number): number {
+function timeLoop(loop: BenchLoop, op: BenchOp, n: number, prepare: (() => void) | undefined): number {
+  prepare?.();
   const t0 = cpuMicros();
   sinkValue ^= loop(op, n);
   return ((cpuMicros() - t0) * 1000) / n;
 }
 
-/** Iterations of `loop(op)` taking about `ms` of CPU time: doubled until a run takes ≥ 2 ms, then scaled. */
-function calibrate(loop: BenchLoop, op: BenchOp, ms: number): number {
+/**
+ * Iterations of `loop(op)` taking about `ms` of CPU time: doubled until a run takes a fifth of `ms` (so the loop
+ * is past the interpreter), then scaled; warm-up rounds scale it again from their own timing.
+ */
+function calibrate(loop: BenchLoop, op: BenchOp, ms: number, prepare: (() => void) | undefined, maxOps: number): number {
   let n = 1;
   for (;;) {
+    prepare?.();
     const t0 = cpuMicros();
     sinkValue ^= loop(op, n);
     const us = cpuMicros() - t0;
-    if (us >= 2000 || n >= 2 ** 30) return Math.max(1, Math.min(2 ** 30, Math.round((n * ms * 1000) / Math.max(us, 1))));
-    n *= 2;
+    if (us * 5 >= ms * 1000 || n >= maxOps) return Math.min(maxOps, Math.max(1, Math.round((n * ms * 1000) / Math.max(us, 1))));
+    n = Math.min(maxOps, n * 2);
   }
+}
+
+/** Iterations taking `ms` of CPU time at `ns` per iteration, at most `maxOps`. */
+function perRound(ns: number, ms: number, maxOps: number): number {
+  return Math.max(1, Math.min(maxOps, Math.round((ms * 1e6) / Math.max(ns, 0.01))));
 }
 
 function options(row: BenchRow, run: Partial<BenchOptions> | undefined): BenchOptions {
@@ -130,7 +146,7 @@ function options(row: BenchRow, run: Partial<BenchOptions> | undefined): BenchOp
 
 /**
  * Measures `row`: compiles a loop of its own for each side, calibrates each to about `roundMs` of CPU time, runs
- * `warmup` interleaved rounds, then `rounds` measured rounds, baseline and candidate alternating which goes first
+ * `warmup` interleaved rounds (each re-sizing the rounds from its timing), then `rounds` measured rounds, baseline and candidate alternating which goes first
  * (so a drifting host favours neither), each round giving one ratio. The result is the median ratio and its spread.
  */
 export function measureRow(row: BenchRow, run?: Partial<BenchOptions>): BenchResult {
@@ -138,20 +154,29 @@ export function measureRow(row: BenchRow, run?: Partial<BenchOptions>): BenchRes
   const measure = row.measure ?? 'speed';
   const candLoop = compileLoop(`candidate ${row.name}`);
   const baseLoop = compileLoop(`baseline ${row.name}`);
-  const candOps = calibrate(candLoop, row.candidate, o.roundMs);
-  const baseOps = calibrate(baseLoop, row.baseline, o.roundMs);
+  const maxOps = row.maxOps ?? 2 ** 30;
+  if (!Number.isInteger(maxOps) || maxOps < 1) throw new RangeError(`maxOps: ${maxOps} is not a positive integer`);
+  const prepC = row.prepare?.candidate;
+  const prepB = row.prepare?.baseline;
+  let candOps = calibrate(candLoop, row.candidate, o.roundMs, prepC, maxOps);
+  let baseOps = calibrate(baseLoop, row.baseline, o.roundMs, prepB, maxOps);
   const rounds: BenchRound[] = [];
   for (let r = -o.warmup; r < o.rounds; r++) {
     let c: number;
     let b: number;
     if (r & 1) {
-      c = timeLoop(candLoop, row.candidate, candOps);
-      b = timeLoop(baseLoop, row.baseline, baseOps);
+      c = timeLoop(candLoop, row.candidate, candOps, prepC);
+      b = timeLoop(baseLoop, row.baseline, baseOps, prepB);
     } else {
-      b = timeLoop(baseLoop, row.baseline, baseOps);
-      c = timeLoop(candLoop, row.candidate, candOps);
+      b = timeLoop(baseLoop, row.baseline, baseOps, prepB);
+      c = timeLoop(candLoop, row.candidate, candOps, prepC);
     }
     if (r >= 0) rounds.push({ candidateNs: c, baselineNs: b, ratio: ratioOf(c, b, measure) });
+    else {
+      // Optimised code runs faster than the calibration saw: size the measured rounds from the warm-up's timing.
+      candOps = perRound(c, o.roundMs, maxOps);
+      baseOps = perRound(b, o.roundMs, maxOps);
+    }
   }
   const ratios = rounds.map((x) => x.ratio);
   const ratio = median(ratios);

@@ -24,7 +24,7 @@ function num(x: number): string {
 
 function ns(x: number): string {
   if (!Number.isFinite(x)) return '';
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} ms` : x >= 1e4 ? `${(x / 1e3).toFixed(1)} µs` : `${x.toFixed(1)} ns`;
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} ms` : x >= 1e3 ? `${(x / 1e3).toFixed(2)} µs` : `${x.toFixed(1)} ns`;
 }
 
 /** The table header printed above the rows of {@link formatRow}. */

@@ -1,0 +1,221 @@
+/*
+ * phys benchmarks (DESIGN §5): page alloc+free with 50 % of RAM live and fragmented, against a bare typed-array
+ * stack and against the floor (the stack plus one read-modify-write of the freed frame's state), on riscv-virt-64m
+ * and riscv-virt-4g; bursty and mixed-order rows; boot host memory and host memory per touched frame.
+ * Run by testkit's harness (`npm run bench`): this module yields rows, the harness times them. It cannot import
+ * the harness (testkit depends on phys), so the rows are plain objects of the harness's `BenchRow` shape.
+ */
+import { PageAllocator, PhysicalMemory, boards } from '../src/index.js';
+import type { Frame } from '../src/index.js';
+
+export const title = 'page allocator (1-page rows: 50 % of RAM live, fragmented)';
+
+const PAGE = 4096;
+const STATE_FREE = 0x8000;
+
+// A fixed pseudo-random sequence, stepped inline in every loop so the allocator and its baselines choose alike.
+const A = 1664525;
+const C = 1013904223;
+
+function fragmented(boardName: string) {
+  const board = boards.get(boardName);
+  const alloc = new PageAllocator(new PhysicalMemory(board), { pageSize: PAGE });
+  const all: Frame[] = [];
+  for (let f = alloc.alloc(PAGE); f; f = alloc.alloc(PAGE)) all.push(f);
+  // Free every other page in a shuffled order: half of RAM stays live, and no two free pages are buddies.
+  let s = 7;
+  const live: Frame[] = [];
+  const dead: Frame[] = [];
+  all.forEach((f, i) => (i % 2 === 0 ? live : dead).push(f));
+  for (let i = dead.length - 1; i > 0; i--) {
+    s = (Math.imul(s, A) + C) >>> 0;
+    const j = s % (i + 1);
+    [dead[i], dead[j]] = [dead[j], dead[i]];
+  }
+  for (const f of dead) alloc.free(f);
+  alloc.check();
+  const base = all.reduce((m, f) => Math.min(m, f.pa), Infinity);
+  const frameNo = (pa: number) => (pa - base) / PAGE;
+  return { alloc, live, dead, frames: all.length, frameNo };
+}
+
+/** The bare baseline: live frame numbers in an Int32Array, free ones on a typed-array stack. */
+function stackState(f: ReturnType<typeof fragmented>) {
+  const stack = new Int32Array(f.frames);
+  let top = 0;
+  // The stack hands out frames in the order the allocator's free lists would: the shuffled dead pages.
+  for (let i = f.dead.length - 1; i >= 0; i--) stack[top++] = f.frameNo(f.dead[i].pa);
+  const live = Int32Array.from(f.live, (x) => f.frameNo(x.pa));
+  return { stack, top, live };
+}
+
+function* allocFree(boardName: string, stackTarget: number): Generator<object> {
+  const f = fragmented(boardName);
+  const n = f.live.length;
+  const { alloc } = f;
+  const pas = Float64Array.from(f.live, (x) => x.pa);
+  let sa = 1;
+  const candidate = () => {
+    sa = (Math.imul(sa, A) + C) >>> 0;
+    const pa = alloc.allocPa(PAGE);
+    const k = sa % n;
+    alloc.freePa(pas[k]);
+    pas[k] = pa;
+    return pa;
+  };
+  const b = stackState(f);
+  const { stack, live } = b;
+  let top = b.top;
+  let sb = 1;
+  const stackOp = () => {
+    sb = (Math.imul(sb, A) + C) >>> 0;
+    const i = stack[--top];
+    const k = sb % n;
+    stack[top++] = live[k];
+    live[k] = i;
+    return i;
+  };
+  const fl = stackState(f);
+  const fStack = fl.stack;
+  const fLive = fl.live;
+  let fTop = fl.top;
+  const state = new Uint16Array(f.frames);
+  let sf = 1;
+  const floorOp = () => {
+    sf = (Math.imul(sf, A) + C) >>> 0;
+    const i = fStack[--fTop];
+    const k = sf % n;
+    const freed = fLive[k];
+    // The one access to per-frame state that a free cannot avoid: mark the freed frame free (a random frame).
+    state[freed] = state[freed] ^ STATE_FREE;
+    fStack[fTop++] = freed;
+    fLive[k] = i;
+    return i;
+  };
+  yield { name: `allocPa+freePa vs stack, ${boardName}`, candidate, baseline: stackOp, target: { atLeast: stackTarget } };
+  yield { name: `allocPa+freePa vs floor, ${boardName}`, candidate, baseline: floorOp, target: { atLeast: 0.5 } };
+  alloc.check();
+  // The same workload through Frame values, on its own identically fragmented allocator.
+  const g = fragmented(boardName);
+  const frames = g.live;
+  let sc = 1;
+  const byFrame = () => {
+    sc = (Math.imul(sc, A) + C) >>> 0;
+    const x = g.alloc.alloc(PAGE)!;
+    const k = sc % n;
+    g.alloc.free(frames[k]);
+    frames[k] = x;
+    return x.pa;
+  };
+  yield { name: `alloc+free (Frame values) vs stack, ${boardName}`, candidate: byFrame, baseline: stackOp };
+  g.alloc.check();
+}
+
+function* bursty(burst: number): Generator<object> {
+  const f = fragmented('riscv-virt-64m');
+  const { alloc } = f;
+  const held = new Float64Array(burst);
+  // Each op is one allocation (first half of a cycle) or one free (second half, in allocation order).
+  const candidate = (i: number) => {
+    const j = i % burst;
+    if (((i / burst) | 0) & 1) {
+      alloc.freePa(held[j]);
+      return j;
+    }
+    return (held[j] = alloc.allocPa(PAGE));
+  };
+  const b = stackState(f);
+  const { stack } = b;
+  let top = b.top;
+  const heldB = new Int32Array(burst);
+  const baseline = (i: number) => {
+    const j = i % burst;
+    if (((i / burst) | 0) & 1) {
+      stack[top++] = heldB[j];
+      return j;
+    }
+    return (heldB[j] = stack[--top]);
+  };
+  yield { name: `bursts of ${burst} allocPa then ${burst} freePa vs stack, 64m`, candidate, baseline };
+  alloc.check();
+}
+
+function* mixedOrders(): Generator<object> {
+  // 2048 live blocks of 1..16 pages: about 12 000 pages, 3/4 of a 64 MiB board.
+  const LIVE = 2048;
+  const alloc = new PageAllocator(new PhysicalMemory(boards.get('riscv-virt-64m')), { pageSize: PAGE });
+  let s = 3;
+  const live = new Float64Array(LIVE);
+  for (let i = 0; i < LIVE; i++) {
+    s = (Math.imul(s, A) + C) >>> 0;
+    live[i] = alloc.allocPa(PAGE << (s % 5));
+  }
+  const SLOTS = 1 << 16;
+  const stacks = new Int32Array(5 * SLOTS);
+  const tops = new Int32Array(5);
+  const stackLive = new Int32Array(LIVE);
+  const stackOrder = new Uint8Array(LIVE);
+  for (let o = 0; o < 5; o++) for (let i = 0; i < 8192; i++) stacks[o * SLOTS + tops[o]++] = o * 100000 + i;
+  for (let i = 0; i < LIVE; i++) {
+    s = (Math.imul(s, A) + C) >>> 0;
+    const o = s % 5;
+    stackOrder[i] = o;
+    stackLive[i] = stacks[o * SLOTS + --tops[o]];
+  }
+  let sa = 4;
+  const candidate = () => {
+    sa = (Math.imul(sa, A) + C) >>> 0;
+    const k = sa % LIVE;
+    alloc.freePa(live[k]);
+    return (live[k] = alloc.allocPa(PAGE << ((sa >>> 12) % 5)));
+  };
+  let sb = 4;
+  const baseline = () => {
+    sb = (Math.imul(sb, A) + C) >>> 0;
+    const k = sb % LIVE;
+    const o = (sb >>> 12) % 5;
+    const old = stackOrder[k];
+    stacks[old * SLOTS + tops[old]++] = stackLive[k];
+    stackOrder[k] = o;
+    return (stackLive[k] = stacks[o * SLOTS + --tops[o]]);
+  };
+  yield { name: 'mixed orders 0–4 allocPa+freePa vs per-order stacks, 64m', candidate, baseline, target: { atLeast: 0.25 } };
+  alloc.check();
+}
+
+function* hostMemory(): Generator<object | string> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) {
+    yield 'host memory: run with node --expose-gc to measure';
+    return;
+  }
+  const board = boards.get('riscv-virt-4g');
+  const pas = new Float64Array((4 * 2 ** 30) / PAGE); // room for every frame of the 4 GiB board
+  gc();
+  const m0 = process.memoryUsage();
+  const t0 = performance.now();
+  const mem = new PhysicalMemory(board);
+  const alloc = new PageAllocator(mem, { pageSize: PAGE });
+  const ms = performance.now() - t0;
+  gc();
+  const m1 = process.memoryUsage();
+  const boot = m1.heapUsed + m1.arrayBuffers - (m0.heapUsed + m0.arrayBuffers);
+  let n = 0;
+  for (let pa = alloc.allocPa(PAGE); pa >= 0; pa = alloc.allocPa(PAGE)) pas[n++] = pa;
+  gc();
+  const m2 = process.memoryUsage();
+  const touched = m2.heapUsed + m2.arrayBuffers - (m0.heapUsed + m0.arrayBuffers);
+  yield `riscv-virt-4g: ${n} frames, boot ${ms.toFixed(1)} ms`;
+  yield { name: 'boot host memory, riscv-virt-4g', value: boot / 2 ** 20, unit: 'MiB', target: { atMost: 1 } };
+  yield { name: 'host memory per touched frame, riscv-virt-4g', value: touched / n, unit: 'B/frame', target: { atMost: 10 } };
+  if (alloc.info().total === 0) yield String(mem.backedBytes);
+}
+
+export default function* suite(): Generator<object | string> {
+  yield* hostMemory();
+  yield* allocFree('riscv-virt-64m', 0.4);
+  yield* allocFree('riscv-virt-4g', 0.33);
+  yield* bursty(64);
+  yield* bursty(1024);
+  yield* mixedOrders();
+}

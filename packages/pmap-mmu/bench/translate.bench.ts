@@ -1,0 +1,129 @@
+/*
+ * pmap-mmu benchmarks (DESIGN §5): translation of random pages from a TLB-hit set and a TLB-miss set. A hit is
+ * compared with a `Uint32Array` read at the same indices (a flat array spanning the same memory), a miss with a
+ * hit, all in the same run; enter+remove with tables kept vs built and freed.
+ * Run by testkit's harness (`npm run bench`): this module yields rows, the harness times them. It cannot import
+ * the harness (testkit depends on pmap-mmu), so the rows are plain objects of the harness's `BenchRow` shape.
+ */
+import { Access, PageAllocator, PageAttr, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
+import type { PmapFactory } from '@vmlayers/phys';
+import { TLB_SIZE, ia32, sv39 } from '../src/index.js';
+import type { MmuPmap } from '../src/index.js';
+
+export const title = 'translation (random accesses; TLB-hit set 64 pages, TLB-miss set 16384 pages)';
+
+const PS = 4096;
+const N = 4096; // accesses per set, cycled
+const MASK = N - 1;
+const HIT_PAGES = 64; // consecutive pages: distinct TLB slots, so after warm-up every access hits
+const MISS_PAGES = 16384; // 64 MiB of virtual space over a 256-slot TLB: ~98 % of accesses miss
+const BASE = 0x40_0000;
+const RWU = PageAttr.PRESENT | PageAttr.READ | PageAttr.WRITE | PageAttr.USER;
+const ACCESS = Access.READ | Access.USER;
+
+function setup(factory: PmapFactory, pages: number) {
+  const board = boards.get(factory.defaultBoard);
+  const mem = new PhysicalMemory(board);
+  const alloc = new PageAllocator(mem, { pageSize: PS });
+  const kernel = factory.createKernel(mem, alloc, board);
+  const user = factory.createUser(kernel) as MmuPmap;
+  const frames: number[] = [];
+  for (let i = 0; i < Math.min(pages, 2048); i++) frames.push(alloc.alloc(PS, { owner: PageOwner.APP })!.pa);
+  for (let p = 0; p < pages; p++) {
+    if (user.enter(frames[p % frames.length], BASE + p * PS, RWU) !== 0) throw new Error('enter failed');
+  }
+  return { alloc, user };
+}
+
+// Random (page, word) pairs: the virtual addresses to translate and the matching Uint32Array indices.
+function workload(pages: number, seed: number) {
+  let s = seed >>> 0;
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+  const vas = new Float64Array(N);
+  const flat = new Int32Array(N); // word index into a flat array of the same span
+  const byPage = new Int32Array(N); // page index into a one-word-per-page array
+  for (let i = 0; i < N; i++) {
+    // high bits: the low bits of an LCG cycle with a short period
+    const page = (next() >>> 10) % pages;
+    const word = (next() >>> 12) % 1024;
+    vas[i] = BASE + page * PS + word * 4;
+    flat[i] = page * 1024 + word;
+    byPage[i] = page;
+  }
+  return { vas, flat, byPage };
+}
+
+function translateOp(user: MmuPmap, vas: Float64Array) {
+  return (i: number) => user.translate(vas[i & MASK], ACCESS);
+}
+
+function* translation(factory: PmapFactory, hitTarget: number): Generator<object | string> {
+  const hit = setup(factory, HIT_PAGES);
+  const hw = workload(HIT_PAGES, 11);
+  const miss = setup(factory, MISS_PAGES);
+  const mw = workload(MISS_PAGES, 13);
+  const flatArray = new Uint32Array(HIT_PAGES * 1024).fill(1);
+  const pageArray = new Uint32Array(HIT_PAGES).fill(1);
+  const { flat, byPage } = hw;
+  const hitOp = translateOp(hit.user, hw.vas);
+  const h0 = hit.user.stats();
+  const m0 = miss.user.stats();
+  yield {
+    name: `${factory.name} translate TLB hit vs Uint32Array read`,
+    candidate: hitOp,
+    baseline: (i: number) => flatArray[flat[i & MASK]],
+    measure: 'time',
+    target: { atMost: hitTarget },
+  };
+  yield {
+    name: `${factory.name} translate TLB hit vs one-word-per-page read`,
+    candidate: hitOp,
+    baseline: (i: number) => pageArray[byPage[i & MASK]],
+    measure: 'time',
+  };
+  yield {
+    name: `${factory.name} translate TLB miss vs TLB hit`,
+    candidate: translateOp(miss.user, mw.vas),
+    baseline: hitOp,
+    measure: 'time',
+    target: { atMost: 6 },
+  };
+  const h1 = hit.user.stats();
+  const m1 = miss.user.stats();
+  const rate = (a: typeof h0, b: typeof h0) => {
+    const hits = b.tlbHits - a.tlbHits;
+    const misses = b.tlbMisses - a.tlbMisses;
+    return `${((100 * hits) / (hits + misses)).toFixed(1)} %`;
+  };
+  yield `${factory.name}: TLB ${TLB_SIZE} slots; measured hit rate ${rate(h0, h1)} (hit set), ${rate(m0, m1)} (miss set)`;
+}
+
+function* enterRemove(factory: PmapFactory): Generator<object> {
+  const { user, alloc } = setup(factory, 0);
+  const frame = alloc.alloc(PS, { owner: PageOwner.APP })!.pa;
+  const PAGES = 1024;
+  // A page kept mapped at the far end of the same tables: the remove below empties no table.
+  const kept = BASE + 4 * 1024 * 1024 - PS;
+  yield {
+    name: `${factory.name} enter+remove 1024 pages, tables built vs kept`,
+    candidate: () => {
+      user.remove(kept, kept + PS);
+      for (let p = 0; p < PAGES; p++) user.enter(frame, BASE + p * PS, RWU);
+      user.remove(BASE, BASE + PAGES * PS);
+    },
+    baseline: () => {
+      user.enter(frame, kept, RWU);
+      for (let p = 0; p < PAGES; p++) user.enter(frame, BASE + p * PS, RWU);
+      user.remove(BASE, BASE + PAGES * PS);
+    },
+    measure: 'time',
+  };
+}
+
+export default function* suite(): Generator<object | string> {
+  yield* translation(sv39, 4);
+  yield* translation(ia32, 3);
+  yield 'exported inline fast path (≤ 2.5× a Uint32Array read): not in @vmlayers/pmap-mmu yet, no row';
+  yield* enterRemove(sv39);
+  yield* enterRemove(ia32);
+}
