@@ -10,3 +10,6 @@ export {
 } from './kmalloc.js';
 export type { KmallocStats, KmallocClassStats } from './kmalloc.js';
 export type { KernelMemory } from './kernel-memory.js';
+export type { KmallocOptions } from './kmalloc.js';
+export { createBufferHeap } from './buffer-heap.js';
+export type { BufferHeap, BufferHeapOptions, BufferHeapStats, TypedArrayConstructor } from './buffer-heap.js';

@@ -1,7 +1,10 @@
-import { VmError, checkSize, hex, invariant, isUint, log2Ceil, log2Floor } from '@vmlayers/phys';
+import { FAULT_SITES, VmError, checkSize, hex, invariant } from '@vmlayers/phys';
+import type { FaultInjector } from '@vmlayers/phys';
 import { checkKernelMemory } from './kernel-memory.js';
 import type { KernelMemory } from './kernel-memory.js';
-import { Zone } from './zone.js';
+import { PageIndex } from './internal/page-index.js';
+import { classIndex, sizeClasses } from './internal/size-classes.js';
+import type { SizeClasses } from './internal/size-classes.js';
 
 /** Smallest class: 2^4 = 16 bytes, as the original. */
 export const KMALLOC_MIN_SHIFT = 4;
@@ -17,8 +20,13 @@ export const ZONE_HEADER_SIZE = 64;
 /** Header zones hold at least this many descriptors (the original's `zonehdrs`). */
 export const ZONE_HEADERS = 16;
 
-const HDR = log2Floor(ZONE_HEADER_SIZE);
 const MAX_SIZE = 2 ** KMALLOC_MAX_SHIFT;
+const SITE_KMALLOC = FAULT_SITES.indexOf('kmalloc');
+const NONE = -1;
+// Block states in the per-block byte: free, handed to a caller, a zone descriptor (kmalloc's own).
+const FREE = 0;
+const USED = 1;
+const DESCRIPTOR = 2;
 
 /** Figures of one size class. */
 export interface KmallocClassStats {
@@ -49,15 +57,18 @@ export interface KmallocStats {
   headerBlocks: number;
 }
 
-// A zone as kmalloc keeps it: its class, its descriptor block, its place on the class's partial list.
-interface ZoneRec {
-  readonly zone: Zone;
-  readonly cls: number;
-  /** Kernel address of the descriptor block (-1 for the first zone, which describes itself). */
-  readonly header: number;
-  prev: ZoneRec | null;
-  next: ZoneRec | null;
-  onList: boolean;
+export interface KmallocOptions {
+  /**
+   * 1 (default): the original's power-of-two classes, 16 B … 8 MiB. 4: four classes per octave (16, 20, 24, 28,
+   * 32, 40 … 8 MiB), less memory lost to rounding at the price of more zones.
+   */
+  classesPerOctave?: 1 | 4;
+  /**
+   * Emptied zones each class keeps instead of releasing them at once (default 0: the original's rule, a zone goes
+   * back to the kernel map the moment it is empty, so freed memory is conserved exactly). Kept zones are reused
+   * before a new zone is made, given back by {@link Kmalloc.trim}, and given back before any `ENOMEM`.
+   */
+  keepEmptyZones?: number;
 }
 
 /**
@@ -68,52 +79,108 @@ interface ZoneRec {
  *
  * `kmalloc` returns a kernel virtual address whose bytes are real: read and write them through the kernel map.
  * Exhaustion anywhere (no frame, no map entry, the fault injector) → `VmError('ENOMEM')`, every structure as it was.
+ *
+ * Zones are rows of typed arrays (zone ids recycled per class with their block-state rows), found from a block's
+ * address through a page-number hash; see the README's design decisions for why.
  */
 export class Kmalloc {
   readonly kmap: KernelMemory;
-  // Zones with a free block, per class (doubly linked through ZoneRec).
-  private readonly partial: (ZoneRec | null)[] = new Array(KMALLOC_SLOTS).fill(null);
-  // Every zone, sorted by address, to find a block's zone on kfree.
-  private readonly byAddr: ZoneRec[] = [];
-  private readonly first: ZoneRec;
+  /** Classes per octave of this instance (1: the original's powers of two). */
+  readonly classesPerOctave: 1 | 4;
+  /** Emptied zones each class keeps (0: released at once). */
+  readonly keepEmptyZones: number;
+  private readonly faults: Pick<FaultInjector, 'hitIndex'>;
+  private readonly pageSize: number;
+  private readonly invPage: number;
+  private readonly cls: SizeClasses;
+  // The class table's columns, one load away on the hot paths; log2 of the size, -1 when not a power of two.
+  private readonly clsSize: Float64Array;
+  private readonly clsBlocks: Int32Array;
+  private readonly clsShift: Int8Array;
+  private readonly hdr: number;
+  // Per class: head of the list of zones with a free block and at least one used (the first zone also when empty).
+  private readonly partial: Int32Array;
+  // Per class: kept empty zones (keepEmptyZones > 0), singly linked through zNext, and their count.
+  private readonly emptyHead: Int32Array;
+  private readonly emptyCount: Int32Array;
+  // Per class: released zone ids, whose rows of block state can serve the next zone of the class.
+  private readonly spareIds: number[][];
+  // Zone rows.
+  private zVa = new Float64Array(64);
+  private zHeader = new Float64Array(64);
+  private zCls = new Int32Array(64);
+  private zUsed = new Int32Array(64);
+  private zTop = new Int32Array(64);
+  private zFresh = new Int32Array(64);
+  private zBase = new Int32Array(64);
+  private zPrev = new Int32Array(64);
+  private zNext = new Int32Array(64);
+  /** 1 while the zone id holds a live zone. */
+  private zLive = new Uint8Array(64);
+  private zones = 0;
+  private liveZones = 0;
+  // Block rows: a zone's free stack (block numbers) and block states, `blocks` entries from zBase.
+  private stack = new Int32Array(1024);
+  private state = new Uint8Array(1024);
+  private rows = 0;
+  private readonly index = new PageIndex();
   private allocated = 0;
   private headerFree = 0;
-  // Addresses of the descriptor blocks in use: kmalloc's own blocks of the descriptor class, which kfree refuses.
-  private readonly descriptors = new Set<number>();
+  private readonly scratch = new Uint8Array(24);
+  // keepEmptyZones, or 0 while trim() runs.
+  private keep: number;
 
-  /** Creates the first descriptor zone (never released). `kmap` no `KernelMemory` → `EINVAL`; no memory → `ENOMEM`. */
-  constructor(kmap: KernelMemory) {
+  /**
+   * Creates the first descriptor zone (never released). `kmap` no `KernelMemory`, or bad options → `EINVAL`; no
+   * memory → `ENOMEM`.
+   */
+  constructor(kmap: KernelMemory, options?: KmallocOptions) {
     checkKernelMemory('kmap', kmap);
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new VmError('EINVAL', `options must be { classesPerOctave?, keepEmptyZones? }, got ${hex(options)}`);
+    }
+    const perOctave = options?.classesPerOctave ?? 1;
+    if (perOctave !== 1 && perOctave !== 4) throw new VmError('EINVAL', `options.classesPerOctave must be 1 or 4, got ${hex(perOctave)}`);
+    const keep = options?.keepEmptyZones ?? 0;
+    if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 0 || keep > 2 ** 20) {
+      throw new VmError('EINVAL', `options.keepEmptyZones must be an integer from 0 to 2^20, got ${hex(keep)}`);
+    }
     this.kmap = kmap;
-    const zone = new Zone(kmap, ZONE_HEADER_SIZE, Math.max(ZONE_HEADERS, kmap.pageSize / ZONE_HEADER_SIZE));
-    this.first = { zone, cls: HDR, header: -1, prev: null, next: null, onList: false };
-    this.link(this.first);
-    this.byAddr.push(this.first);
-    this.headerFree = zone.blocks;
+    this.classesPerOctave = perOctave;
+    this.keepEmptyZones = keep;
+    this.keep = keep;
+    const faults = kmap.alloc.faults;
+    // A KernelMemory's injector may have only hit(site): the index form is the allocators' hot-path variant.
+    this.faults = typeof faults.hitIndex === 'function' ? faults : { hitIndex: (i: number) => faults.hit(FAULT_SITES[i]) };
+    this.pageSize = kmap.pageSize;
+    this.invPage = 1 / kmap.pageSize;
+    this.cls = sizeClasses(perOctave, kmap.pageSize, ZONE_HEADER_SIZE, ZONE_HEADERS);
+    this.hdr = classIndex(perOctave, ZONE_HEADER_SIZE);
+    this.clsSize = this.cls.size;
+    this.clsBlocks = this.cls.blocks;
+    this.clsShift = Int8Array.from(this.cls.size, (s) => ((s & (s - 1)) === 0 ? Math.log2(s) : -1));
+    const n = this.cls.size.length;
+    this.partial = new Int32Array(n).fill(NONE);
+    this.emptyHead = new Int32Array(n).fill(NONE);
+    this.emptyCount = new Int32Array(n);
+    this.spareIds = Array.from({ length: n }, () => []);
+    const z = this.makeZone(this.hdr, NONE);
+    this.link(z);
+    this.headerFree = this.cls.blocks[this.hdr];
   }
 
   /**
-   * `size` bytes (rounded up to a power of two ≥ 16) of kernel memory. `size` not a positive integer below 2^53
-   * (0, negative, NaN, ±Infinity, a fraction, a BigInt, a string…) → `EINVAL`; a valid size larger than 8 MiB, no
-   * memory, or the fault injector at `kmalloc` → `ENOMEM`. Nothing changes on error.
+   * `size` bytes (rounded up to its class: a power of two ≥ 16 by default) of kernel memory. `size` not a positive
+   * integer below 2^53 (0, negative, NaN, ±Infinity, a fraction, a BigInt, a string…) → `EINVAL`; a valid size
+   * larger than 8 MiB, no memory, or the fault injector at `kmalloc` → `ENOMEM`. Nothing changes on error.
    */
   kmalloc(size: number): number {
-    const cls = classOf(size);
-    if (this.kmap.alloc.faults.hit('kmalloc')) throw new VmError('ENOMEM', `kmalloc(${hex(size)}) failed (injected)`);
-    let spare: ZoneRec | null = null;
-    // The last free descriptor may only describe a new descriptor zone: make that zone now, when this call is about
-    // to take a descriptor-sized block (a new zone's descriptor, or a block of the descriptors' own class). Made in
-    // any other case it would stay empty, a zone never released (a page and a descriptor lost).
-    if (this.headerFree === 1 && (cls === HDR || this.partial[cls] === null)) spare = this.addZone(HDR);
-    if (this.partial[cls] === null) {
-      try {
-        this.addZone(cls);
-      } catch (e) {
-        if (spare) this.dropZone(spare);
-        throw e;
-      }
-    }
-    return this.take(cls);
+    if (typeof size !== 'number' || !(size >= 1 && size <= MAX_SIZE) || (size | 0) !== size) refuseSize(size);
+    const c = classIndex(this.classesPerOctave, size);
+    if (this.faults.hitIndex(SITE_KMALLOC)) throw new VmError('ENOMEM', `kmalloc(${hex(size)}) failed (injected)`);
+    if (this.partial[c] === NONE) this.refill(c);
+    else if (this.headerFree === 1 && c === this.hdr) this.refill(c);
+    return this.take(c, USED);
   }
 
   /**
@@ -121,213 +188,444 @@ export class Kmalloc {
    * descriptor's block, or already free — → `EINVAL`, nothing changed.
    */
   kfree(vaddr: number): void {
-    const rec = isUint(vaddr) ? this.find(vaddr) : undefined;
-    const i = rec ? rec.zone.indexOf(vaddr) : -1;
-    if (!rec || i < 0 || !rec.zone.isUsed(i) || (rec.cls === HDR && this.descriptors.has(vaddr))) {
-      const why = rec && i >= 0 ? (rec.zone.isUsed(i) ? 'a zone descriptor' : 'already free (double free)') : 'not a kmalloc block';
-      throw new VmError('EINVAL', `vaddr ${hex(vaddr)} is ${why}`);
-    }
-    this.put(rec, i);
+    if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) this.refuseFree(vaddr);
+    const z = this.index.get(Math.floor(vaddr * this.invPage));
+    if (z === NONE) this.refuseFree(vaddr);
+    const c = this.zCls[z];
+    const size = this.clsSize[c];
+    const off = vaddr - this.zVa[z];
+    // A zone spans at most 2^31 bytes: the block number by shift for power-of-two classes, by division otherwise.
+    const shift = this.clsShift[c];
+    const i = shift >= 0 ? off >>> shift : Math.floor(off / size);
+    if (i * size !== off || i >= this.clsBlocks[c] || this.state[this.zBase[z] + i] !== USED) this.refuseFree(vaddr);
+    this.put(z, i);
   }
 
-  /** The class size `kmalloc(size)` hands out, without allocating; the errors of `kmalloc` for sizes it refuses. */
+  /** The class size `kmalloc(size)` hands out with the default classes, without allocating; its errors otherwise. */
   static sizeOf(size: number): number {
-    return 2 ** classOf(size);
+    if (typeof size !== 'number' || !(size >= 1 && size <= MAX_SIZE) || size % 1 !== 0) refuseSize(size);
+    return size <= 16 ? 16 : 2 ** (32 - Math.clz32(size - 1));
+  }
+
+  /** The class size this instance hands out for `size` (its classes per octave); the errors of `kmalloc`. */
+  classSize(size: number): number {
+    if (typeof size !== 'number' || !(size >= 1 && size <= MAX_SIZE) || size % 1 !== 0) refuseSize(size);
+    return this.cls.size[classIndex(this.classesPerOctave, size)];
+  }
+
+  /** The block size of the live block at `vaddr`, or -1 when `vaddr` is not one (for adapters; no error). */
+  blockSize(vaddr: number): number {
+    if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) return -1;
+    const z = this.index.get(Math.floor(vaddr * this.invPage));
+    if (z === NONE) return -1;
+    const c = this.zCls[z];
+    const size = this.cls.size[c];
+    const off = vaddr - this.zVa[z];
+    const i = Math.floor(off / size);
+    return i * size === off && i < this.cls.blocks[c] && this.state[this.zBase[z] + i] === USED ? size : -1;
+  }
+
+  /** Releases every kept empty zone (with `keepEmptyZones`; a no-op otherwise). Returns the zones released. */
+  trim(): number {
+    let n = 0;
+    const keep = this.keep;
+    // Releasing a zone frees its descriptor, which can empty a descriptor zone: nothing is kept meanwhile.
+    this.keep = 0;
+    for (let c = 0; c < this.emptyHead.length; c++) {
+      while (this.emptyHead[c] !== NONE) {
+        const z = this.emptyHead[c];
+        this.emptyHead[c] = this.zNext[z];
+        this.emptyCount[c]--;
+        this.release(z);
+        n++;
+      }
+    }
+    this.keep = keep;
+    return n;
   }
 
   stats(): KmallocStats {
     const classes = new Map<number, KmallocClassStats>();
     let free = 0;
     let bytes = 0;
-    for (const r of this.byAddr) {
-      const z = r.zone;
-      let c = classes.get(r.cls);
-      if (!c) classes.set(r.cls, (c = { size: z.blockSize, zones: 0, used: 0, free: 0, bytes: 0, waste: 0 }));
-      const zb = z.pages * this.kmap.pageSize;
+    for (let z = 0; z < this.zones; z++) {
+      if (this.zLive[z] === 0) continue;
+      const k = this.zCls[z];
+      const size = this.cls.size[k];
+      const blocks = this.cls.blocks[k];
+      let c = classes.get(k);
+      if (!c) classes.set(k, (c = { size, zones: 0, used: 0, free: 0, bytes: 0, waste: 0 }));
+      const zb = this.cls.pages[k] * this.pageSize;
       c.zones++;
-      c.used += z.used;
-      c.free += z.blocks - z.used;
+      c.used += this.zUsed[z];
+      c.free += blocks - this.zUsed[z];
       c.bytes += zb;
-      c.waste += zb - z.blocks * z.blockSize;
-      free += (z.blocks - z.used) * z.blockSize;
+      c.waste += zb - blocks * size;
+      free += (blocks - this.zUsed[z]) * size;
       bytes += zb;
     }
     return {
       classes: [...classes.values()].sort((a, b) => a.size - b.size),
       used: this.allocated,
       free,
-      zones: this.byAddr.length,
+      zones: this.liveZones,
       bytes,
       headerBlocks: this.headerFree,
     };
   }
 
   /**
-   * Verifies every invariant: zones sorted without overlap, each zone's own state, partial lists hold exactly the
-   * zones with free blocks, byte and descriptor accounting, every zone but the first described by a live
-   * descriptor block, and the spare-descriptor rule.
+   * Verifies every invariant: zones without overlap, each zone's free stack and block states, the page index maps
+   * exactly the zones' pages, partial lists hold exactly the zones with a free block and a used one (kept empty
+   * zones on their own lists, within the limit), byte and descriptor accounting, every zone but the first described
+   * by a live descriptor block that says what it describes, and the spare-descriptor rule.
    */
   check(): void {
+    const { size: sizes, blocks: nBlocks, pages: nPages } = this.cls;
     let used = 0;
     let hdrFree = 0;
+    let live = 0;
+    let pagesHeld = 0;
     const headers = new Set<number>();
-    for (let k = 0; k < this.byAddr.length; k++) {
-      const r = this.byAddr[k];
-      r.zone.check();
-      if (k > 0) {
-        const p = this.byAddr[k - 1].zone;
-        invariant(p.vaddr + p.blocks * p.blockSize <= r.zone.vaddr, `zones at ${hex(p.vaddr)} and ${hex(r.zone.vaddr)} overlap or are unsorted`);
+    const order: number[] = [];
+    for (let z = 0; z < this.zones; z++) {
+      if (this.zLive[z] === 0) continue;
+      live++;
+      order.push(z);
+      const c = this.zCls[z];
+      const blocks = nBlocks[c];
+      const base = this.zBase[z];
+      const fresh = this.zFresh[z];
+      const top = this.zTop[z];
+      invariant(fresh >= 0 && fresh <= blocks && top >= 0 && top <= fresh, `zone ${z}: fresh ${fresh}, free stack ${top} of ${blocks} blocks`);
+      const seen = new Uint8Array(blocks);
+      for (let k = 0; k < top; k++) {
+        const i = this.stack[base + k];
+        invariant(i >= 0 && i < fresh && seen[i] === 0 && this.state[base + i] === FREE, `zone ${z}: free stack holds block ${i} badly`);
+        seen[i] = 1;
       }
-      invariant(r.zone.blockSize === 2 ** r.cls, `zone of class ${r.cls} has ${r.zone.blockSize}-byte blocks`);
-      invariant(r.onList === !r.zone.full, `zone at ${hex(r.zone.vaddr)}: on partial list ${r.onList}, full ${r.zone.full}`);
-      invariant(r === this.first || r.zone.used > 0, `empty zone at ${hex(r.zone.vaddr)} was not released`);
-      used += r.zone.used * r.zone.blockSize;
-      if (r.cls === HDR) hdrFree += r.zone.blocks - r.zone.used;
-      if (r !== this.first) {
-        const owner = this.find(r.header);
-        const i = owner ? owner.zone.indexOf(r.header) : -1;
-        invariant(owner?.cls === HDR && i >= 0 && owner.zone.isUsed(i), `zone at ${hex(r.zone.vaddr)} has no live descriptor`);
-        invariant(!headers.has(r.header), `two zones share descriptor ${hex(r.header)}`);
-        headers.add(r.header);
+      let inUse = 0;
+      for (let i = 0; i < blocks; i++) {
+        const s = this.state[base + i];
+        invariant(i < fresh || s === FREE, `zone ${z}: block ${i} past the fresh mark is not free`);
+        invariant(s !== FREE || i >= fresh || seen[i] === 1, `zone ${z}: free block ${i} is not on the free stack`);
+        if (s !== FREE) inUse++;
+        if (s === DESCRIPTOR) invariant(c === this.hdr, `zone ${z}: a descriptor in class ${sizes[c]}`);
+      }
+      invariant(inUse === this.zUsed[z], `zone ${z} counts ${this.zUsed[z]} blocks in use, states say ${inUse}`);
+      used += inUse * sizes[c];
+      if (c === this.hdr) hdrFree += blocks - inUse;
+      for (let p = 0; p < nPages[c]; p++) {
+        invariant(this.index.get(Math.floor(this.zVa[z] * this.invPage) + p) === z, `page ${p} of zone ${z} is not indexed to it`);
+      }
+      pagesHeld += nPages[c];
+      if (z !== 0) {
+        const h = this.zHeader[z];
+        const hz = this.index.get(Math.floor(h * this.invPage));
+        const hi = hz === NONE ? -1 : (h - this.zVa[hz]) / sizes[this.zCls[hz]];
+        invariant(hz !== NONE && this.zCls[hz] === this.hdr && this.state[this.zBase[hz] + hi] === DESCRIPTOR, `zone at ${hex(this.zVa[z])} has no live descriptor`);
+        invariant(!headers.has(h), `two zones share descriptor ${hex(h)}`);
+        headers.add(h);
+        invariant(this.kmap.read32(h) === 0x454e4f5a && this.kmap.read32(h + 4) === this.zVa[z] >>> 0, `descriptor ${hex(h)} does not describe zone ${hex(this.zVa[z])}`);
+      } else {
+        invariant(c === this.hdr, 'the first zone is not a descriptor zone');
       }
     }
-    for (let cls = 0; cls < KMALLOC_SLOTS; cls++) {
-      let prev: ZoneRec | null = null;
-      for (let r = this.partial[cls]; r; r = r.next) {
-        invariant(r.cls === cls && r.onList && r.prev === prev, `partial list ${cls} is inconsistent`);
-        invariant(this.byAddr.includes(r), `partial list ${cls} holds a released zone`);
-        prev = r;
+    invariant(live === this.liveZones, `kmalloc counts ${this.liveZones} zones, ${live} are live`);
+    invariant(this.index.entries === pagesHeld, `the page index holds ${this.index.entries} pages, zones ${pagesHeld}`);
+    order.sort((a, b) => this.zVa[a] - this.zVa[b]);
+    for (let k = 1; k < order.length; k++) {
+      const p = order[k - 1];
+      invariant(this.zVa[p] + nPages[this.zCls[p]] * this.pageSize <= this.zVa[order[k]], `zones at ${hex(this.zVa[p])} and ${hex(this.zVa[order[k]])} overlap`);
+    }
+    const listed = new Uint8Array(this.zones);
+    for (let c = 0; c < this.partial.length; c++) {
+      let prev = NONE;
+      for (let z = this.partial[c]; z !== NONE; z = this.zNext[z]) {
+        invariant(this.zLive[z] === 1 && this.zCls[z] === c && this.zPrev[z] === prev && listed[z] === 0, `partial list ${sizes[c]} is inconsistent`);
+        invariant(this.zUsed[z] < nBlocks[c] && (this.zUsed[z] > 0 || z === 0), `zone ${z} on partial list ${sizes[c]} is full or empty`);
+        listed[z] = 1;
+        prev = z;
       }
+      let kept = 0;
+      for (let z = this.emptyHead[c]; z !== NONE; z = this.zNext[z]) {
+        invariant(this.zLive[z] === 1 && this.zCls[z] === c && this.zUsed[z] === 0 && listed[z] === 0 && z !== 0, `kept-empty list ${sizes[c]} is inconsistent`);
+        listed[z] = 2;
+        kept++;
+      }
+      invariant(kept === this.emptyCount[c] && kept <= this.keepEmptyZones, `class ${sizes[c]} keeps ${kept} empty zones (counted ${this.emptyCount[c]}, limit ${this.keepEmptyZones})`);
+    }
+    for (const z of order) {
+      const c = this.zCls[z];
+      const full = this.zUsed[z] === nBlocks[c];
+      invariant(full === (listed[z] === 0), `zone at ${hex(this.zVa[z])}: on a list ${listed[z] !== 0}, full ${full}`);
+      invariant(z === 0 || this.zUsed[z] > 0 || listed[z] === 2, `empty zone at ${hex(this.zVa[z])} was not released`);
     }
     invariant(used === this.allocated, `kmalloc counts ${this.allocated} bytes in use, zones say ${used}`);
-    invariant(headers.size === this.descriptors.size && [...headers].every((h) => this.descriptors.has(h)), 'the descriptor set differs from the zones\' descriptors');
     invariant(hdrFree === this.headerFree, `kmalloc counts ${this.headerFree} free descriptors, zones say ${hdrFree}`);
     invariant(this.headerFree >= 1, 'no spare zone descriptor left');
   }
 
-  // A new zone for class cls, described by a descriptor block; on failure nothing is left behind.
-  private addZone(cls: number): ZoneRec {
-    const header = this.take(HDR);
-    let zone: Zone;
+  // Makes sure class c has a zone with a free block, applying the spare-descriptor rule of the original: the last
+  // free descriptor may only describe a new descriptor zone, so that zone is made now when this call is about to
+  // take a descriptor-sized block (a new zone's descriptor, or a block of the descriptors' own class). Made in any
+  // other case it would stay empty, a zone never released. A failure leaves nothing behind.
+  private refill(c: number): void {
+    const needZone = this.partial[c] === NONE && this.emptyHead[c] === NONE;
+    let spare = NONE;
+    if (this.headerFree === 1 && (c === this.hdr || needZone)) spare = this.addZone(this.hdr);
+    if (this.partial[c] === NONE) {
+      if (this.emptyHead[c] !== NONE) {
+        this.revive(c);
+        return;
+      }
+      try {
+        this.addZone(c);
+      } catch (e) {
+        if (spare !== NONE) this.dropZone(spare);
+        throw e;
+      }
+    }
+  }
+
+  // A new zone for class c, described by a descriptor block; on failure nothing is left behind (kept empty zones
+  // are given back first and the zone tried again before ENOMEM is let through).
+  private addZone(c: number): number {
+    // The free descriptors may all sit in kept empty descriptor zones.
+    let revived = NONE;
+    if (this.partial[this.hdr] === NONE) {
+      revived = this.emptyHead[this.hdr];
+      this.revive(this.hdr);
+    }
+    const header = this.take(this.hdr, DESCRIPTOR);
+    let z: number;
     try {
-      const size = 2 ** cls;
-      zone = new Zone(this.kmap, size, Math.max(cls === HDR ? ZONE_HEADERS : 1, Math.floor(this.kmap.pageSize / size)));
+      z = this.makeZone(c, header);
     } catch (e) {
-      this.giveBack(header);
-      throw e;
+      if (this.emptyTotal() === 0 || !(e instanceof VmError) || e.code !== 'ENOMEM') {
+        this.undoDescriptor(header, revived);
+        throw e;
+      }
+      this.trim();
+      try {
+        z = this.makeZone(c, header);
+      } catch (e2) {
+        this.undoDescriptor(header, revived);
+        throw e2;
+      }
     }
-    // The descriptor's bytes say what it describes, as the original's vm_zone_t would in a memory dump.
-    this.kmap.write(header, describe(zone));
-    const rec: ZoneRec = { zone, cls, header, prev: null, next: null, onList: false };
-    this.link(rec);
-    this.byAddr.splice(this.lowerBound(zone.vaddr), 0, rec);
-    this.descriptors.add(header);
-    if (cls === HDR) this.headerFree += zone.blocks;
-    return rec;
+    this.link(z);
+    if (c === this.hdr) this.headerFree += this.cls.blocks[c];
+    return z;
   }
 
-  // Releases an empty zone and returns its descriptor (used to undo addZone).
-  private dropZone(rec: ZoneRec): void {
-    this.unlink(rec);
-    this.byAddr.splice(this.byAddr.indexOf(rec), 1);
-    if (rec.cls === HDR) this.headerFree -= rec.zone.blocks;
-    rec.zone.release();
-    this.descriptors.delete(rec.header);
-    this.giveBack(rec.header);
+  // Moves a kept empty zone of class c back to its partial list.
+  private revive(c: number): void {
+    const z = this.emptyHead[c];
+    this.emptyHead[c] = this.zNext[z];
+    this.emptyCount[c]--;
+    this.link(z);
   }
 
-  // Returns a descriptor block that addZone took, without releasing its zone when it empties (undo path only).
-  private giveBack(header: number): void {
-    const owner = this.find(header)!;
-    const wasFull = owner.zone.full;
-    owner.zone.put(owner.zone.indexOf(header));
-    this.allocated -= ZONE_HEADER_SIZE;
-    this.headerFree++;
-    if (wasFull) this.link(owner);
+  private emptyTotal(): number {
+    let n = 0;
+    for (let c = 0; c < this.emptyCount.length; c++) n += this.emptyCount[c];
+    return n;
   }
 
-  private take(cls: number): number {
-    const rec = this.partial[cls]!;
-    const va = rec.zone.take();
-    this.allocated += rec.zone.blockSize;
-    if (cls === HDR) this.headerFree--;
-    if (rec.zone.full) this.unlink(rec);
-    return va;
+  // Maps the zone's pages and gives it a row (a released id of the class when there is one); not linked anywhere.
+  private makeZone(c: number, header: number): number {
+    const pages = this.cls.pages[c];
+    const va = this.kmap.allocPages(pages);
+    let z: number;
+    const ids = this.spareIds[c];
+    if (ids.length > 0) z = ids.pop()!;
+    else z = this.newRow(this.cls.blocks[c]);
+    this.zVa[z] = va;
+    this.zHeader[z] = header;
+    this.zCls[z] = c;
+    this.zUsed[z] = 0;
+    this.zTop[z] = 0;
+    this.zFresh[z] = 0;
+    this.zPrev[z] = this.zNext[z] = NONE;
+    this.zLive[z] = 1;
+    this.liveZones++;
+    const pn = Math.floor(va * this.invPage);
+    for (let p = 0; p < pages; p++) this.index.set(pn + p, z);
+    if (header !== NONE) {
+      // The descriptor's bytes say what it describes, as the original's vm_zone_t would in a memory dump:
+      // little-endian { magic 'ZONE', vaddr low, vaddr high, blockSize, blocks, pages }.
+      const b = this.scratch;
+      put32(b, 0, 0x454e4f5a);
+      put32(b, 4, va >>> 0);
+      put32(b, 8, Math.floor(va / 2 ** 32));
+      put32(b, 12, this.cls.size[c]);
+      put32(b, 16, this.cls.blocks[c]);
+      put32(b, 20, pages);
+      this.kmap.write(header, b);
+    }
+    return z;
   }
 
-  // Frees block i of rec's zone; an emptied zone is released and its descriptor freed in turn.
-  private put(rec: ZoneRec, i: number): void {
-    for (;;) {
-      const zone = rec.zone;
-      const wasFull = zone.full;
-      zone.put(i);
-      this.allocated -= zone.blockSize;
-      if (rec.cls === HDR) this.headerFree++;
-      if (wasFull) this.link(rec);
-      if (zone.used !== 0 || rec === this.first) return;
-      this.unlink(rec);
-      this.byAddr.splice(this.byAddr.indexOf(rec), 1);
-      if (rec.cls === HDR) this.headerFree -= zone.blocks;
-      zone.release();
-      this.descriptors.delete(rec.header);
-      const owner = this.find(rec.header)!;
-      i = owner.zone.indexOf(rec.header);
-      rec = owner;
+  private newRow(blocks: number): number {
+    const z = this.zones++;
+    if (z === this.zVa.length) {
+      const n = z * 2;
+      this.zVa = grow(this.zVa, n);
+      this.zHeader = grow(this.zHeader, n);
+      this.zCls = grow(this.zCls, n);
+      this.zUsed = grow(this.zUsed, n);
+      this.zTop = grow(this.zTop, n);
+      this.zFresh = grow(this.zFresh, n);
+      this.zBase = grow(this.zBase, n);
+      this.zPrev = grow(this.zPrev, n);
+      this.zNext = grow(this.zNext, n);
+      this.zLive = grow(this.zLive, n);
+    }
+    if (this.rows + blocks > this.stack.length) {
+      const n = Math.max(this.stack.length * 2, this.rows + blocks);
+      this.stack = grow(this.stack, n);
+      this.state = grow(this.state, n);
+    }
+    this.zBase[z] = this.rows;
+    this.rows += blocks;
+    return z;
+  }
+
+  // Releases an empty zone made by this call (undo path) and returns its descriptor.
+  private dropZone(z: number): void {
+    this.unlink(z);
+    this.release(z);
+  }
+
+  // Unmaps an empty zone that is on no list, frees its row and its descriptor (which may empty a descriptor zone).
+  private release(z: number): void {
+    const c = this.zCls[z];
+    const pages = this.cls.pages[c];
+    if (c === this.hdr) this.headerFree -= this.cls.blocks[c];
+    this.kmap.freePages(this.zVa[z]);
+    const pn = Math.floor(this.zVa[z] * this.invPage);
+    for (let p = 0; p < pages; p++) this.index.delete(pn + p);
+    this.zLive[z] = 0;
+    this.liveZones--;
+    this.spareIds[c].push(z);
+    this.putDescriptor(this.zHeader[z]);
+  }
+
+  // Gives back a descriptor addZone took, leaving its zone where it was: an empty spare zone made by the same call
+  // stays for the caller to drop, a kept empty zone revived for it goes back to its list.
+  private undoDescriptor(header: number, revived: number): void {
+    const hz = this.index.get(Math.floor(header * this.invPage));
+    this.put(hz, (header - this.zVa[hz]) / ZONE_HEADER_SIZE, false);
+    if (hz === revived && this.zUsed[hz] === 0) {
+      this.unlink(hz);
+      this.zNext[hz] = this.emptyHead[this.hdr];
+      this.emptyHead[this.hdr] = hz;
+      this.emptyCount[this.hdr]++;
     }
   }
 
-  private find(va: number): ZoneRec | undefined {
-    const k = this.lowerBound(va + 1) - 1;
-    const r = this.byAddr[k];
-    return r && r.zone.contains(va) ? r : undefined;
+  private putDescriptor(header: number): void {
+    const hz = this.index.get(Math.floor(header * this.invPage));
+    this.put(hz, (header - this.zVa[hz]) / ZONE_HEADER_SIZE);
   }
 
-  // First index whose zone starts at or after va.
-  private lowerBound(va: number): number {
-    let lo = 0;
-    let hi = this.byAddr.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.byAddr[mid].zone.vaddr < va) lo = mid + 1;
-      else hi = mid;
+  // Hands out a block of the head zone of class c's partial list (the caller made sure there is one).
+  private take(c: number, as: number): number {
+    const z = this.partial[c];
+    const base = this.zBase[z];
+    const top = this.zTop[z];
+    let i: number;
+    if (top > 0) {
+      i = this.stack[base + top - 1];
+      this.zTop[z] = top - 1;
+    } else {
+      i = this.zFresh[z]++;
     }
-    return lo;
+    this.state[base + i] = as;
+    const size = this.clsSize[c];
+    this.allocated += size;
+    if (c === this.hdr) this.headerFree--;
+    if (++this.zUsed[z] === this.clsBlocks[c]) this.unlink(z);
+    return this.zVa[z] + i * size;
   }
 
-  private link(rec: ZoneRec): void {
-    const head = this.partial[rec.cls];
-    rec.prev = null;
-    rec.next = head;
-    if (head) head.prev = rec;
-    this.partial[rec.cls] = rec;
-    rec.onList = true;
+  // Frees block i of zone z; an emptied zone is kept or released, and its descriptor freed in turn.
+  private put(z: number, i: number, release = true): void {
+    const c = this.zCls[z];
+    const base = this.zBase[z];
+    this.state[base + i] = FREE;
+    this.stack[base + this.zTop[z]++] = i;
+    this.allocated -= this.clsSize[c];
+    if (c === this.hdr) this.headerFree++;
+    const used = --this.zUsed[z];
+    if (used === this.clsBlocks[c] - 1) this.link(z);
+    if (used === 0 && z !== 0 && release) this.emptied(z, c);
   }
 
-  private unlink(rec: ZoneRec): void {
-    if (rec.prev) rec.prev.next = rec.next;
-    else this.partial[rec.cls] = rec.next;
-    if (rec.next) rec.next.prev = rec.prev;
-    rec.prev = rec.next = null;
-    rec.onList = false;
+  private emptied(z: number, c: number): void {
+    this.unlink(z);
+    if (this.emptyCount[c] < this.keep) {
+      this.zNext[z] = this.emptyHead[c];
+      this.emptyHead[c] = z;
+      this.emptyCount[c]++;
+    } else {
+      this.release(z);
+    }
+  }
+
+  private link(z: number): void {
+    const c = this.zCls[z];
+    const head = this.partial[c];
+    this.zPrev[z] = NONE;
+    this.zNext[z] = head;
+    if (head !== NONE) this.zPrev[head] = z;
+    this.partial[c] = z;
+  }
+
+  private unlink(z: number): void {
+    const prev = this.zPrev[z];
+    const next = this.zNext[z];
+    if (prev !== NONE) this.zNext[prev] = next;
+    else this.partial[this.zCls[z]] = next;
+    if (next !== NONE) this.zPrev[next] = prev;
+    this.zPrev[z] = this.zNext[z] = NONE;
+  }
+
+  // The error for an address kfree refuses, with the reason the old code gave.
+  private refuseFree(vaddr: unknown): never {
+    let why = 'not a kmalloc block';
+    if (typeof vaddr === 'number' && Number.isSafeInteger(vaddr) && vaddr >= 0) {
+      const z = this.index.get(Math.floor(vaddr * this.invPage));
+      if (z !== NONE) {
+        const c = this.zCls[z];
+        const off = vaddr - this.zVa[z];
+        const i = off / this.cls.size[c];
+        if (Number.isInteger(i) && i < this.cls.blocks[c]) {
+          const s = this.state[this.zBase[z] + i];
+          why = s === FREE ? 'already free (double free)' : 'a zone descriptor';
+        }
+      }
+    }
+    throw new VmError('EINVAL', `vaddr ${hex(vaddr)} is ${why}`);
   }
 }
 
-// The class (log2 of the block size) serving `size` bytes; the errors of kmalloc for a size it refuses.
-function classOf(size: number): number {
+// The error for a size kmalloc refuses: EINVAL unless a valid size, then ENOMEM (larger than the largest class).
+function refuseSize(size: unknown): never {
   checkSize('size', size);
-  if (size > MAX_SIZE) throw new VmError('ENOMEM', `size ${hex(size)} is larger than the largest class (8 MiB)`);
-  return size <= 16 ? KMALLOC_MIN_SHIFT : log2Ceil(size);
+  throw new VmError('ENOMEM', `size ${hex(size)} is larger than the largest class (8 MiB)`);
 }
 
-// Little-endian { magic 'ZONE', vaddr low, vaddr high, blockSize, blocks, pages } — 24 of the descriptor's 64 bytes.
-function describe(zone: Zone): Uint8Array {
-  const b = new Uint8Array(24);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, 0x454e4f5a, true);
-  dv.setUint32(4, zone.vaddr >>> 0, true);
-  dv.setUint32(8, Math.floor(zone.vaddr / 2 ** 32), true);
-  dv.setUint32(12, zone.blockSize, true);
-  dv.setUint32(16, zone.blocks, true);
-  dv.setUint32(20, zone.pages, true);
+function put32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
+}
+
+function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
   return b;
 }

@@ -1,0 +1,166 @@
+import { PageAllocator, PageOwner, PageUsage, PhysicalMemory, VmError, boards, checkSize, hex, isPowerOfTwo } from '@vmlayers/phys';
+import type { KernelMemory } from './kernel-memory.js';
+import { Kmalloc } from './kmalloc.js';
+import type { KmallocOptions, KmallocStats } from './kmalloc.js';
+
+export interface BufferHeapOptions extends KmallocOptions {
+  /** Bytes per page of the heap: a power of two from 512 to 2^20 (default 4096). */
+  pageSize?: number;
+}
+
+export interface BufferHeapStats extends KmallocStats {
+  /** Bytes of the buffer the heap manages (whole pages). */
+  capacity: number;
+  /** Bytes of pages no zone holds. */
+  available: number;
+}
+
+/** A typed-array constructor that `view` accepts. */
+export type TypedArrayConstructor<T> = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+};
+
+/**
+ * `Kmalloc` over a caller's `ArrayBuffer` or `SharedArrayBuffer`: pointers are byte offsets into the buffer (never
+ * 0: page 0 holds the first zone of descriptors). Bad input → `VmError('EINVAL')`, exhaustion → `ENOMEM`; either
+ * way every live block and its bytes are as they were. Single-threaded: only one thread may call the heap, though
+ * any may read and write the blocks of a `SharedArrayBuffer`.
+ */
+export interface BufferHeap {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly pageSize: number;
+  /** The allocator underneath (its stats, check, trim). */
+  readonly kmalloc: Kmalloc;
+  /** `size` bytes (1 … 8 MiB), rounded up to the heap's class; not zeroed. */
+  malloc(size: number): number;
+  /** `n × size` zeroed bytes. */
+  calloc(n: number, size: number): number;
+  /**
+   * The block at `ptr` resized to `size`: the same pointer while `size` is served by the same class, else a new
+   * block holding the old bytes (up to `size`) and the old one freed. `ptr` 0 → `malloc(size)`. On `ENOMEM` the
+   * old block is untouched.
+   */
+  realloc(ptr: number, size: number): number;
+  /** Frees the block at `ptr`; `free(0)` does nothing, as C's `free(NULL)`. */
+  free(ptr: number): void;
+  /** Bytes the block at `ptr` may use (its class size). */
+  usableSize(ptr: number): number;
+  /** The block's bytes: `length` (default its usable size, at most that) bytes from `ptr`. */
+  u8(ptr: number, length?: number): Uint8Array;
+  /** A typed array over the block (`ptr` aligned to the element size; `length` elements, default as many as fit). */
+  view<T>(type: TypedArrayConstructor<T>, ptr: number, length?: number): T;
+  stats(): BufferHeapStats;
+  /** Every invariant of the allocator and of the page allocator below it. */
+  check(): void;
+}
+
+const KERNEL_HEAP = { owner: PageOwner.KERNEL, usage: PageUsage.HEAP };
+
+/**
+ * A heap over `buffer` (its whole pages; at least two). The pages are handed out by phys's buddy `PageAllocator`
+ * over a board the size of the buffer (it keeps only page numbers: no copy of the buffer), zones and classes are
+ * kmalloc's. By default a buffer heap keeps up to 8 emptied zones per class (`keepEmptyZones`), given back before
+ * any `ENOMEM`. Bad buffer or options → `EINVAL`.
+ */
+export function createBufferHeap(buffer: ArrayBuffer | SharedArrayBuffer, options?: BufferHeapOptions): BufferHeap {
+  const isBuffer =
+    buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer);
+  if (!isBuffer) throw new VmError('EINVAL', `buffer must be an ArrayBuffer or SharedArrayBuffer, got ${hex(buffer)}`);
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new VmError('EINVAL', `options must be { pageSize?, classesPerOctave?, keepEmptyZones? }, got ${hex(options)}`);
+  }
+  const pageSize = options?.pageSize ?? 4096;
+  if (!isPowerOfTwo(pageSize) || pageSize < 512 || pageSize > 2 ** 20) {
+    throw new VmError('EINVAL', `options.pageSize must be a power of two from 512 to 2^20, got ${hex(pageSize)}`);
+  }
+  const pages = Math.floor(buffer.byteLength / pageSize);
+  if (pages < 2) throw new VmError('EINVAL', `buffer of ${hex(buffer.byteLength)} bytes holds fewer than 2 pages of ${pageSize}`);
+  const bytes = pages * pageSize;
+  const mem = new PhysicalMemory(boards.ram(bytes, 0));
+  const alloc = new PageAllocator(mem, { pageSize });
+  const u8 = new Uint8Array(buffer, 0, bytes);
+  const dv = new DataView(buffer, 0, bytes);
+  const kmem: KernelMemory = {
+    pageSize,
+    alloc,
+    allocPages(n: number): number {
+      const pa = alloc.allocPa(n * pageSize, KERNEL_HEAP);
+      if (pa < 0) throw new VmError('ENOMEM', `no run of ${n} free pages in the buffer`);
+      u8.fill(0, pa, pa + n * pageSize);
+      return pa;
+    },
+    freePages: (va) => alloc.freePa(va),
+    read: (va, len) => u8.slice(va, va + len),
+    write: (va, b) => u8.set(b, va),
+    read32: (va) => dv.getUint32(va, true),
+    write32: (va, v) => dv.setUint32(va, v, true),
+  };
+  const km = new Kmalloc(kmem, { classesPerOctave: options?.classesPerOctave, keepEmptyZones: options?.keepEmptyZones ?? 8 });
+
+  const sizeOfLive = (ptr: number): number => {
+    const size = km.blockSize(ptr);
+    if (size < 0) throw new VmError('EINVAL', `ptr ${hex(ptr)} is not a live block of this heap`);
+    return size;
+  };
+  const malloc = (size: number): number => km.kmalloc(size);
+  const free = (ptr: number): void => {
+    if (ptr !== 0) km.kfree(ptr);
+  };
+
+  return {
+    buffer,
+    pageSize,
+    kmalloc: km,
+    malloc,
+    free,
+    calloc(n: number, size: number): number {
+      checkSize('n', n);
+      checkSize('size', size);
+      const total = n * size;
+      if (total > 2 ** 23) throw new VmError('ENOMEM', `calloc(${hex(n)}, ${hex(size)}) is larger than the largest class (8 MiB)`);
+      const p = km.kmalloc(total);
+      u8.fill(0, p, p + total);
+      return p;
+    },
+    realloc(ptr: number, size: number): number {
+      const want = km.classSize(size);
+      if (ptr === 0) return km.kmalloc(size);
+      const have = sizeOfLive(ptr);
+      if (want === have) return ptr;
+      const q = km.kmalloc(size);
+      u8.copyWithin(q, ptr, ptr + Math.min(have, size));
+      km.kfree(ptr);
+      return q;
+    },
+    usableSize: sizeOfLive,
+    u8(ptr: number, length?: number): Uint8Array {
+      const size = sizeOfLive(ptr);
+      const n = length ?? size;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > size) {
+        throw new VmError('EINVAL', `length must be an integer from 0 to ${size} (the block's size), got ${hex(n)}`);
+      }
+      return new Uint8Array(buffer, ptr, n);
+    },
+    view<T>(type: TypedArrayConstructor<T>, ptr: number, length?: number): T {
+      const size = sizeOfLive(ptr);
+      const bpe = (type as { BYTES_PER_ELEMENT?: unknown } | null)?.BYTES_PER_ELEMENT;
+      if (typeof type !== 'function' || typeof bpe !== 'number' || !isPowerOfTwo(bpe)) {
+        throw new VmError('EINVAL', `type must be a typed-array constructor, got ${hex(type)}`);
+      }
+      if (ptr % bpe !== 0) throw new VmError('EINVAL', `ptr ${hex(ptr)} is not aligned to ${bpe} bytes for ${type.name}`);
+      const n = length ?? Math.floor(size / bpe);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n * bpe > size) {
+        throw new VmError('EINVAL', `length must be an integer from 0 to ${Math.floor(size / bpe)} elements, got ${hex(n)}`);
+      }
+      return new type(buffer, ptr, n);
+    },
+    stats(): BufferHeapStats {
+      return { ...km.stats(), capacity: bytes, available: alloc.info().free };
+    },
+    check(): void {
+      km.check();
+      alloc.check();
+    },
+  };
+}
