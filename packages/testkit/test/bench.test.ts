@@ -83,6 +83,33 @@ describe('bench harness', () => {
     expect(formatRow(r)).toMatch(/four times the work .*× time .*≤ 100\.00× +OK$/);
   });
 
+  it('runs the untimed set-up before every run of its side and caps the operations per run', () => {
+    let used = 0;
+    let prepared = 0;
+    const r = measureRow(
+      {
+        name: 'capped',
+        candidate: () => {
+          if (++used > 50) throw new Error('ran past maxOps without set-up');
+          let s = 0;
+          for (let j = 0; j < 2000; j++) s = (s + j) | 0;
+          return s;
+        },
+        baseline: () => 1,
+        prepare: {
+          candidate: () => {
+            used = 0;
+            prepared++;
+          },
+        },
+        maxOps: 50,
+      },
+      { rounds: 11, warmup: 1, roundMs: 2 },
+    );
+    expect(r.candidateOps).toBeLessThanOrEqual(50);
+    expect(prepared).toBeGreaterThanOrEqual(12);
+  });
+
   it('rejects fewer than one round', () => {
     expect(() => measureRow({ name: 'x', candidate: () => 1, baseline: () => 1 }, { rounds: 0 })).toThrow(RangeError);
   });
