@@ -9,7 +9,7 @@ export interface BufferHeapOptions extends KmallocOptions {
 }
 
 export interface BufferHeapStats extends KmallocStats {
-  /** Bytes of the buffer the heap manages (whole pages). */
+  /** Bytes of the buffer the heap manages (whole pages, less page 0). */
   capacity: number;
   /** Bytes of pages no zone holds. */
   available: number;
@@ -23,7 +23,7 @@ export type TypedArrayConstructor<T> = {
 
 /**
  * `Kmalloc` over a caller's `ArrayBuffer` or `SharedArrayBuffer`: pointers are byte offsets into the buffer (never
- * 0: page 0 holds the first zone of descriptors). Bad input → `VmError('EINVAL')`, exhaustion → `ENOMEM`; either
+ * 0: the buffer's first page is left unused, as a C heap never hands out NULL). Bad input → `VmError('EINVAL')`, exhaustion → `ENOMEM`; either
  * way every live block and its bytes are as they were. Single-threaded: only one thread may call the heap, though
  * any may read and write the blocks of a `SharedArrayBuffer`.
  */
@@ -58,7 +58,7 @@ export interface BufferHeap {
 const KERNEL_HEAP = { owner: PageOwner.KERNEL, usage: PageUsage.HEAP };
 
 /**
- * A heap over `buffer` (its whole pages; at least two). The pages are handed out by phys's buddy `PageAllocator`
+ * A heap over `buffer` (its whole pages but the first; at least three). The pages are handed out by phys's buddy `PageAllocator`
  * over a board the size of the buffer (it keeps only page numbers: no copy of the buffer), zones and classes are
  * kmalloc's. By default a buffer heap keeps up to 8 emptied zones per class (`keepEmptyZones`), given back before
  * any `ENOMEM`. Bad buffer or options → `EINVAL`.
@@ -75,9 +75,10 @@ export function createBufferHeap(buffer: ArrayBuffer | SharedArrayBuffer, option
     throw new VmError('EINVAL', `options.pageSize must be a power of two from 512 to 2^20, got ${hex(pageSize)}`);
   }
   const pages = Math.floor(buffer.byteLength / pageSize);
-  if (pages < 2) throw new VmError('EINVAL', `buffer of ${hex(buffer.byteLength)} bytes holds fewer than 2 pages of ${pageSize}`);
+  if (pages < 3) throw new VmError('EINVAL', `buffer of ${hex(buffer.byteLength)} bytes holds fewer than 3 pages of ${pageSize}`);
   const bytes = pages * pageSize;
-  const mem = new PhysicalMemory(boards.ram(bytes, 0));
+  // Page 0 is never handed out, so no pointer is 0 (C's NULL): the page allocator's RAM starts at the second page.
+  const mem = new PhysicalMemory(boards.ram(bytes - pageSize, pageSize));
   const alloc = new PageAllocator(mem, { pageSize });
   const u8 = new Uint8Array(buffer, 0, bytes);
   const dv = new DataView(buffer, 0, bytes);
@@ -156,7 +157,7 @@ export function createBufferHeap(buffer: ArrayBuffer | SharedArrayBuffer, option
       return new type(buffer, ptr, n);
     },
     stats(): BufferHeapStats {
-      return { ...km.stats(), capacity: bytes, available: alloc.info().free };
+      return { ...km.stats(), capacity: bytes - pageSize, available: alloc.info().free };
     },
     check(): void {
       km.check();

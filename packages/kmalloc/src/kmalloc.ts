@@ -21,6 +21,18 @@ export const ZONE_HEADER_SIZE = 64;
 export const ZONE_HEADERS = 16;
 
 const MAX_SIZE = 2 ** KMALLOC_MAX_SHIFT;
+// A zone's int fields, ZW per zone in one Int32Array: a zone's state is one cache line, one array load away.
+const ZW = 8;
+const Z_USED = 0;
+const Z_TOP = 1;
+const Z_FRESH = 2;
+const Z_BASE = 3;
+const Z_PREV = 4;
+const Z_NEXT = 5;
+const Z_CLS = 6;
+const Z_LIVE = 7;
+const Z_VA = 0;
+const Z_HEADER = 1;
 const SITE_KMALLOC = FAULT_SITES.indexOf('kmalloc');
 const NONE = -1;
 // Block states in the per-block byte: free, handed to a caller, a zone descriptor (kmalloc's own).
@@ -105,18 +117,9 @@ export class Kmalloc {
   private readonly emptyCount: Int32Array;
   // Per class: released zone ids, whose rows of block state can serve the next zone of the class.
   private readonly spareIds: number[][];
-  // Zone rows.
-  private zVa = new Float64Array(64);
-  private zHeader = new Float64Array(64);
-  private zCls = new Int32Array(64);
-  private zUsed = new Int32Array(64);
-  private zTop = new Int32Array(64);
-  private zFresh = new Int32Array(64);
-  private zBase = new Int32Array(64);
-  private zPrev = new Int32Array(64);
-  private zNext = new Int32Array(64);
-  /** 1 while the zone id holds a live zone. */
-  private zLive = new Uint8Array(64);
+  // Zone rows: ZW int32 fields each (see Z_*), and the two addresses in a Float64Array (kernel addresses pass 2^32).
+  private zi = new Int32Array(64 * ZW);
+  private zf = new Float64Array(64 * 2);
   private zones = 0;
   private liveZones = 0;
   // Block rows: a zone's free stack (block numbers) and block states, `blocks` entries from zBase.
@@ -177,7 +180,7 @@ export class Kmalloc {
   kmalloc(size: number): number {
     if (typeof size !== 'number' || !(size >= 1 && size <= MAX_SIZE) || (size | 0) !== size) refuseSize(size);
     const c = classIndex(this.classesPerOctave, size);
-    if (this.faults.hitIndex(SITE_KMALLOC)) throw new VmError('ENOMEM', `kmalloc(${hex(size)}) failed (injected)`);
+    if (this.faults.hitIndex(SITE_KMALLOC)) refuseInjected(size);
     if (this.partial[c] === NONE) this.refill(c);
     else if (this.headerFree === 1 && c === this.hdr) this.refill(c);
     return this.take(c, USED);
@@ -191,13 +194,13 @@ export class Kmalloc {
     if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) this.refuseFree(vaddr);
     const z = this.index.get(Math.floor(vaddr * this.invPage));
     if (z === NONE) this.refuseFree(vaddr);
-    const c = this.zCls[z];
+    const c = this.zi[z * ZW + Z_CLS];
     const size = this.clsSize[c];
-    const off = vaddr - this.zVa[z];
+    const off = vaddr - this.zf[z * 2 + Z_VA];
     // A zone spans at most 2^31 bytes: the block number by shift for power-of-two classes, by division otherwise.
     const shift = this.clsShift[c];
     const i = shift >= 0 ? off >>> shift : Math.floor(off / size);
-    if (i * size !== off || i >= this.clsBlocks[c] || this.state[this.zBase[z] + i] !== USED) this.refuseFree(vaddr);
+    if (i * size !== off || i >= this.clsBlocks[c] || this.state[this.zi[z * ZW + Z_BASE] + i] !== USED) this.refuseFree(vaddr);
     this.put(z, i);
   }
 
@@ -218,11 +221,11 @@ export class Kmalloc {
     if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) return -1;
     const z = this.index.get(Math.floor(vaddr * this.invPage));
     if (z === NONE) return -1;
-    const c = this.zCls[z];
+    const c = this.zi[z * ZW + Z_CLS];
     const size = this.cls.size[c];
-    const off = vaddr - this.zVa[z];
+    const off = vaddr - this.zf[z * 2 + Z_VA];
     const i = Math.floor(off / size);
-    return i * size === off && i < this.cls.blocks[c] && this.state[this.zBase[z] + i] === USED ? size : -1;
+    return i * size === off && i < this.cls.blocks[c] && this.state[this.zi[z * ZW + Z_BASE] + i] === USED ? size : -1;
   }
 
   /** Releases every kept empty zone (with `keepEmptyZones`; a no-op otherwise). Returns the zones released. */
@@ -234,7 +237,7 @@ export class Kmalloc {
     for (let c = 0; c < this.emptyHead.length; c++) {
       while (this.emptyHead[c] !== NONE) {
         const z = this.emptyHead[c];
-        this.emptyHead[c] = this.zNext[z];
+        this.emptyHead[c] = this.zi[z * ZW + Z_NEXT];
         this.emptyCount[c]--;
         this.release(z);
         n++;
@@ -249,19 +252,19 @@ export class Kmalloc {
     let free = 0;
     let bytes = 0;
     for (let z = 0; z < this.zones; z++) {
-      if (this.zLive[z] === 0) continue;
-      const k = this.zCls[z];
+      if (this.zi[z * ZW + Z_LIVE] === 0) continue;
+      const k = this.zi[z * ZW + Z_CLS];
       const size = this.cls.size[k];
       const blocks = this.cls.blocks[k];
       let c = classes.get(k);
       if (!c) classes.set(k, (c = { size, zones: 0, used: 0, free: 0, bytes: 0, waste: 0 }));
       const zb = this.cls.pages[k] * this.pageSize;
       c.zones++;
-      c.used += this.zUsed[z];
-      c.free += blocks - this.zUsed[z];
+      c.used += this.zi[z * ZW + Z_USED];
+      c.free += blocks - this.zi[z * ZW + Z_USED];
       c.bytes += zb;
       c.waste += zb - blocks * size;
-      free += (blocks - this.zUsed[z]) * size;
+      free += (blocks - this.zi[z * ZW + Z_USED]) * size;
       bytes += zb;
     }
     return {
@@ -289,14 +292,14 @@ export class Kmalloc {
     const headers = new Set<number>();
     const order: number[] = [];
     for (let z = 0; z < this.zones; z++) {
-      if (this.zLive[z] === 0) continue;
+      if (this.zi[z * ZW + Z_LIVE] === 0) continue;
       live++;
       order.push(z);
-      const c = this.zCls[z];
+      const c = this.zi[z * ZW + Z_CLS];
       const blocks = nBlocks[c];
-      const base = this.zBase[z];
-      const fresh = this.zFresh[z];
-      const top = this.zTop[z];
+      const base = this.zi[z * ZW + Z_BASE];
+      const fresh = this.zi[z * ZW + Z_FRESH];
+      const top = this.zi[z * ZW + Z_TOP];
       invariant(fresh >= 0 && fresh <= blocks && top >= 0 && top <= fresh, `zone ${z}: fresh ${fresh}, free stack ${top} of ${blocks} blocks`);
       const seen = new Uint8Array(blocks);
       for (let k = 0; k < top; k++) {
@@ -312,54 +315,54 @@ export class Kmalloc {
         if (s !== FREE) inUse++;
         if (s === DESCRIPTOR) invariant(c === this.hdr, `zone ${z}: a descriptor in class ${sizes[c]}`);
       }
-      invariant(inUse === this.zUsed[z], `zone ${z} counts ${this.zUsed[z]} blocks in use, states say ${inUse}`);
+      invariant(inUse === this.zi[z * ZW + Z_USED], `zone ${z} counts ${this.zi[z * ZW + Z_USED]} blocks in use, states say ${inUse}`);
       used += inUse * sizes[c];
       if (c === this.hdr) hdrFree += blocks - inUse;
       for (let p = 0; p < nPages[c]; p++) {
-        invariant(this.index.get(Math.floor(this.zVa[z] * this.invPage) + p) === z, `page ${p} of zone ${z} is not indexed to it`);
+        invariant(this.index.get(Math.floor(this.zf[z * 2 + Z_VA] * this.invPage) + p) === z, `page ${p} of zone ${z} is not indexed to it`);
       }
       pagesHeld += nPages[c];
       if (z !== 0) {
-        const h = this.zHeader[z];
+        const h = this.zf[z * 2 + Z_HEADER];
         const hz = this.index.get(Math.floor(h * this.invPage));
-        const hi = hz === NONE ? -1 : (h - this.zVa[hz]) / sizes[this.zCls[hz]];
-        invariant(hz !== NONE && this.zCls[hz] === this.hdr && this.state[this.zBase[hz] + hi] === DESCRIPTOR, `zone at ${hex(this.zVa[z])} has no live descriptor`);
+        const hi = hz === NONE ? -1 : (h - this.zf[hz * 2 + Z_VA]) / sizes[this.zi[hz * ZW + Z_CLS]];
+        invariant(hz !== NONE && this.zi[hz * ZW + Z_CLS] === this.hdr && this.state[this.zi[hz * ZW + Z_BASE] + hi] === DESCRIPTOR, `zone at ${hex(this.zf[z * 2 + Z_VA])} has no live descriptor`);
         invariant(!headers.has(h), `two zones share descriptor ${hex(h)}`);
         headers.add(h);
-        invariant(this.kmap.read32(h) === 0x454e4f5a && this.kmap.read32(h + 4) === this.zVa[z] >>> 0, `descriptor ${hex(h)} does not describe zone ${hex(this.zVa[z])}`);
+        invariant(this.kmap.read32(h) === 0x454e4f5a && this.kmap.read32(h + 4) === this.zf[z * 2 + Z_VA] >>> 0, `descriptor ${hex(h)} does not describe zone ${hex(this.zf[z * 2 + Z_VA])}`);
       } else {
         invariant(c === this.hdr, 'the first zone is not a descriptor zone');
       }
     }
     invariant(live === this.liveZones, `kmalloc counts ${this.liveZones} zones, ${live} are live`);
     invariant(this.index.entries === pagesHeld, `the page index holds ${this.index.entries} pages, zones ${pagesHeld}`);
-    order.sort((a, b) => this.zVa[a] - this.zVa[b]);
+    order.sort((a, b) => this.zf[a * 2 + Z_VA] - this.zf[b * 2 + Z_VA]);
     for (let k = 1; k < order.length; k++) {
       const p = order[k - 1];
-      invariant(this.zVa[p] + nPages[this.zCls[p]] * this.pageSize <= this.zVa[order[k]], `zones at ${hex(this.zVa[p])} and ${hex(this.zVa[order[k]])} overlap`);
+      invariant(this.zf[p * 2 + Z_VA] + nPages[this.zi[p * ZW + Z_CLS]] * this.pageSize <= this.zf[order[k] * 2 + Z_VA], `zones at ${hex(this.zf[p * 2 + Z_VA])} and ${hex(this.zf[order[k] * 2 + Z_VA])} overlap`);
     }
     const listed = new Uint8Array(this.zones);
     for (let c = 0; c < this.partial.length; c++) {
       let prev = NONE;
-      for (let z = this.partial[c]; z !== NONE; z = this.zNext[z]) {
-        invariant(this.zLive[z] === 1 && this.zCls[z] === c && this.zPrev[z] === prev && listed[z] === 0, `partial list ${sizes[c]} is inconsistent`);
-        invariant(this.zUsed[z] < nBlocks[c] && (this.zUsed[z] > 0 || z === 0), `zone ${z} on partial list ${sizes[c]} is full or empty`);
+      for (let z = this.partial[c]; z !== NONE; z = this.zi[z * ZW + Z_NEXT]) {
+        invariant(this.zi[z * ZW + Z_LIVE] === 1 && this.zi[z * ZW + Z_CLS] === c && this.zi[z * ZW + Z_PREV] === prev && listed[z] === 0, `partial list ${sizes[c]} is inconsistent`);
+        invariant(this.zi[z * ZW + Z_USED] < nBlocks[c] && (this.zi[z * ZW + Z_USED] > 0 || z === 0), `zone ${z} on partial list ${sizes[c]} is full or empty`);
         listed[z] = 1;
         prev = z;
       }
       let kept = 0;
-      for (let z = this.emptyHead[c]; z !== NONE; z = this.zNext[z]) {
-        invariant(this.zLive[z] === 1 && this.zCls[z] === c && this.zUsed[z] === 0 && listed[z] === 0 && z !== 0, `kept-empty list ${sizes[c]} is inconsistent`);
+      for (let z = this.emptyHead[c]; z !== NONE; z = this.zi[z * ZW + Z_NEXT]) {
+        invariant(this.zi[z * ZW + Z_LIVE] === 1 && this.zi[z * ZW + Z_CLS] === c && this.zi[z * ZW + Z_USED] === 0 && listed[z] === 0 && z !== 0, `kept-empty list ${sizes[c]} is inconsistent`);
         listed[z] = 2;
         kept++;
       }
       invariant(kept === this.emptyCount[c] && kept <= this.keepEmptyZones, `class ${sizes[c]} keeps ${kept} empty zones (counted ${this.emptyCount[c]}, limit ${this.keepEmptyZones})`);
     }
     for (const z of order) {
-      const c = this.zCls[z];
-      const full = this.zUsed[z] === nBlocks[c];
-      invariant(full === (listed[z] === 0), `zone at ${hex(this.zVa[z])}: on a list ${listed[z] !== 0}, full ${full}`);
-      invariant(z === 0 || this.zUsed[z] > 0 || listed[z] === 2, `empty zone at ${hex(this.zVa[z])} was not released`);
+      const c = this.zi[z * ZW + Z_CLS];
+      const full = this.zi[z * ZW + Z_USED] === nBlocks[c];
+      invariant(full === (listed[z] === 0), `zone at ${hex(this.zf[z * 2 + Z_VA])}: on a list ${listed[z] !== 0}, full ${full}`);
+      invariant(z === 0 || this.zi[z * ZW + Z_USED] > 0 || listed[z] === 2, `empty zone at ${hex(this.zf[z * 2 + Z_VA])} was not released`);
     }
     invariant(used === this.allocated, `kmalloc counts ${this.allocated} bytes in use, zones say ${used}`);
     invariant(hdrFree === this.headerFree, `kmalloc counts ${this.headerFree} free descriptors, zones say ${hdrFree}`);
@@ -422,7 +425,7 @@ export class Kmalloc {
   // Moves a kept empty zone of class c back to its partial list.
   private revive(c: number): void {
     const z = this.emptyHead[c];
-    this.emptyHead[c] = this.zNext[z];
+    this.emptyHead[c] = this.zi[z * ZW + Z_NEXT];
     this.emptyCount[c]--;
     this.link(z);
   }
@@ -441,14 +444,14 @@ export class Kmalloc {
     const ids = this.spareIds[c];
     if (ids.length > 0) z = ids.pop()!;
     else z = this.newRow(this.cls.blocks[c]);
-    this.zVa[z] = va;
-    this.zHeader[z] = header;
-    this.zCls[z] = c;
-    this.zUsed[z] = 0;
-    this.zTop[z] = 0;
-    this.zFresh[z] = 0;
-    this.zPrev[z] = this.zNext[z] = NONE;
-    this.zLive[z] = 1;
+    this.zf[z * 2 + Z_VA] = va;
+    this.zf[z * 2 + Z_HEADER] = header;
+    this.zi[z * ZW + Z_CLS] = c;
+    this.zi[z * ZW + Z_USED] = 0;
+    this.zi[z * ZW + Z_TOP] = 0;
+    this.zi[z * ZW + Z_FRESH] = 0;
+    this.zi[z * ZW + Z_PREV] = this.zi[z * ZW + Z_NEXT] = NONE;
+    this.zi[z * ZW + Z_LIVE] = 1;
     this.liveZones++;
     const pn = Math.floor(va * this.invPage);
     for (let p = 0; p < pages; p++) this.index.set(pn + p, z);
@@ -469,25 +472,16 @@ export class Kmalloc {
 
   private newRow(blocks: number): number {
     const z = this.zones++;
-    if (z === this.zVa.length) {
-      const n = z * 2;
-      this.zVa = grow(this.zVa, n);
-      this.zHeader = grow(this.zHeader, n);
-      this.zCls = grow(this.zCls, n);
-      this.zUsed = grow(this.zUsed, n);
-      this.zTop = grow(this.zTop, n);
-      this.zFresh = grow(this.zFresh, n);
-      this.zBase = grow(this.zBase, n);
-      this.zPrev = grow(this.zPrev, n);
-      this.zNext = grow(this.zNext, n);
-      this.zLive = grow(this.zLive, n);
+    if (z * ZW === this.zi.length) {
+      this.zi = grow(this.zi, z * 2 * ZW);
+      this.zf = grow(this.zf, z * 2 * 2);
     }
     if (this.rows + blocks > this.stack.length) {
       const n = Math.max(this.stack.length * 2, this.rows + blocks);
       this.stack = grow(this.stack, n);
       this.state = grow(this.state, n);
     }
-    this.zBase[z] = this.rows;
+    this.zi[z * ZW + Z_BASE] = this.rows;
     this.rows += blocks;
     return z;
   }
@@ -500,26 +494,26 @@ export class Kmalloc {
 
   // Unmaps an empty zone that is on no list, frees its row and its descriptor (which may empty a descriptor zone).
   private release(z: number): void {
-    const c = this.zCls[z];
+    const c = this.zi[z * ZW + Z_CLS];
     const pages = this.cls.pages[c];
     if (c === this.hdr) this.headerFree -= this.cls.blocks[c];
-    this.kmap.freePages(this.zVa[z]);
-    const pn = Math.floor(this.zVa[z] * this.invPage);
+    this.kmap.freePages(this.zf[z * 2 + Z_VA]);
+    const pn = Math.floor(this.zf[z * 2 + Z_VA] * this.invPage);
     for (let p = 0; p < pages; p++) this.index.delete(pn + p);
-    this.zLive[z] = 0;
+    this.zi[z * ZW + Z_LIVE] = 0;
     this.liveZones--;
     this.spareIds[c].push(z);
-    this.putDescriptor(this.zHeader[z]);
+    this.putDescriptor(this.zf[z * 2 + Z_HEADER]);
   }
 
   // Gives back a descriptor addZone took, leaving its zone where it was: an empty spare zone made by the same call
   // stays for the caller to drop, a kept empty zone revived for it goes back to its list.
   private undoDescriptor(header: number, revived: number): void {
     const hz = this.index.get(Math.floor(header * this.invPage));
-    this.put(hz, (header - this.zVa[hz]) / ZONE_HEADER_SIZE, false);
-    if (hz === revived && this.zUsed[hz] === 0) {
+    this.put(hz, (header - this.zf[hz * 2 + Z_VA]) / ZONE_HEADER_SIZE, false);
+    if (hz === revived && this.zi[hz * ZW + Z_USED] === 0) {
       this.unlink(hz);
-      this.zNext[hz] = this.emptyHead[this.hdr];
+      this.zi[hz * ZW + Z_NEXT] = this.emptyHead[this.hdr];
       this.emptyHead[this.hdr] = hz;
       this.emptyCount[this.hdr]++;
     }
@@ -527,38 +521,38 @@ export class Kmalloc {
 
   private putDescriptor(header: number): void {
     const hz = this.index.get(Math.floor(header * this.invPage));
-    this.put(hz, (header - this.zVa[hz]) / ZONE_HEADER_SIZE);
+    this.put(hz, (header - this.zf[hz * 2 + Z_VA]) / ZONE_HEADER_SIZE);
   }
 
   // Hands out a block of the head zone of class c's partial list (the caller made sure there is one).
   private take(c: number, as: number): number {
     const z = this.partial[c];
-    const base = this.zBase[z];
-    const top = this.zTop[z];
+    const base = this.zi[z * ZW + Z_BASE];
+    const top = this.zi[z * ZW + Z_TOP];
     let i: number;
     if (top > 0) {
       i = this.stack[base + top - 1];
-      this.zTop[z] = top - 1;
+      this.zi[z * ZW + Z_TOP] = top - 1;
     } else {
-      i = this.zFresh[z]++;
+      i = this.zi[z * ZW + Z_FRESH]++;
     }
     this.state[base + i] = as;
     const size = this.clsSize[c];
     this.allocated += size;
     if (c === this.hdr) this.headerFree--;
-    if (++this.zUsed[z] === this.clsBlocks[c]) this.unlink(z);
-    return this.zVa[z] + i * size;
+    if (++this.zi[z * ZW + Z_USED] === this.clsBlocks[c]) this.unlink(z);
+    return this.zf[z * 2 + Z_VA] + i * size;
   }
 
   // Frees block i of zone z; an emptied zone is kept or released, and its descriptor freed in turn.
   private put(z: number, i: number, release = true): void {
-    const c = this.zCls[z];
-    const base = this.zBase[z];
+    const c = this.zi[z * ZW + Z_CLS];
+    const base = this.zi[z * ZW + Z_BASE];
     this.state[base + i] = FREE;
-    this.stack[base + this.zTop[z]++] = i;
+    this.stack[base + this.zi[z * ZW + Z_TOP]++] = i;
     this.allocated -= this.clsSize[c];
     if (c === this.hdr) this.headerFree++;
-    const used = --this.zUsed[z];
+    const used = --this.zi[z * ZW + Z_USED];
     if (used === this.clsBlocks[c] - 1) this.link(z);
     if (used === 0 && z !== 0 && release) this.emptied(z, c);
   }
@@ -566,7 +560,7 @@ export class Kmalloc {
   private emptied(z: number, c: number): void {
     this.unlink(z);
     if (this.emptyCount[c] < this.keep) {
-      this.zNext[z] = this.emptyHead[c];
+      this.zi[z * ZW + Z_NEXT] = this.emptyHead[c];
       this.emptyHead[c] = z;
       this.emptyCount[c]++;
     } else {
@@ -575,21 +569,21 @@ export class Kmalloc {
   }
 
   private link(z: number): void {
-    const c = this.zCls[z];
+    const c = this.zi[z * ZW + Z_CLS];
     const head = this.partial[c];
-    this.zPrev[z] = NONE;
-    this.zNext[z] = head;
-    if (head !== NONE) this.zPrev[head] = z;
+    this.zi[z * ZW + Z_PREV] = NONE;
+    this.zi[z * ZW + Z_NEXT] = head;
+    if (head !== NONE) this.zi[head * ZW + Z_PREV] = z;
     this.partial[c] = z;
   }
 
   private unlink(z: number): void {
-    const prev = this.zPrev[z];
-    const next = this.zNext[z];
-    if (prev !== NONE) this.zNext[prev] = next;
-    else this.partial[this.zCls[z]] = next;
-    if (next !== NONE) this.zPrev[next] = prev;
-    this.zPrev[z] = this.zNext[z] = NONE;
+    const prev = this.zi[z * ZW + Z_PREV];
+    const next = this.zi[z * ZW + Z_NEXT];
+    if (prev !== NONE) this.zi[prev * ZW + Z_NEXT] = next;
+    else this.partial[this.zi[z * ZW + Z_CLS]] = next;
+    if (next !== NONE) this.zi[next * ZW + Z_PREV] = prev;
+    this.zi[z * ZW + Z_PREV] = this.zi[z * ZW + Z_NEXT] = NONE;
   }
 
   // The error for an address kfree refuses, with the reason the old code gave.
@@ -598,11 +592,11 @@ export class Kmalloc {
     if (typeof vaddr === 'number' && Number.isSafeInteger(vaddr) && vaddr >= 0) {
       const z = this.index.get(Math.floor(vaddr * this.invPage));
       if (z !== NONE) {
-        const c = this.zCls[z];
-        const off = vaddr - this.zVa[z];
+        const c = this.zi[z * ZW + Z_CLS];
+        const off = vaddr - this.zf[z * 2 + Z_VA];
         const i = off / this.cls.size[c];
         if (Number.isInteger(i) && i < this.cls.blocks[c]) {
-          const s = this.state[this.zBase[z] + i];
+          const s = this.state[this.zi[z * ZW + Z_BASE] + i];
           why = s === FREE ? 'already free (double free)' : 'a zone descriptor';
         }
       }
@@ -615,6 +609,10 @@ export class Kmalloc {
 function refuseSize(size: unknown): never {
   checkSize('size', size);
   throw new VmError('ENOMEM', `size ${hex(size)} is larger than the largest class (8 MiB)`);
+}
+
+function refuseInjected(size: number): never {
+  throw new VmError('ENOMEM', `kmalloc(${hex(size)}) failed (injected)`);
 }
 
 function put32(b: Uint8Array, at: number, v: number): void {
