@@ -27,7 +27,7 @@ export function narrate(input: readonly VmEvent[]): string[] {
   const out: string[] = [];
   let faultsTold = 0;
   let faultsMore = 0;
-  const more = { zero: 0, cow: 0, filled: 0, resident: 0 };
+  const more = { zero: 0, zeroPage: 0, cow: 0, filled: 0, resident: 0 };
   const freed = new Map<string, { n: number; size: number }>();
   let i = 0;
   while (i < events.length) {
@@ -42,10 +42,10 @@ export function narrate(input: readonly VmEvent[]): string[] {
       // A fault and what served it: the alloc / zero-fill / cow events of the same page that follow it.
       let j = i + 1;
       let alloc: Extract<VmEvent, { type: 'alloc' }> | undefined;
-      let served: Extract<VmEvent, { type: 'zero-fill' | 'cow' }> | undefined;
+      let served: Extract<VmEvent, { type: 'zero-fill' | 'cow' | 'zero-page' }> | undefined;
       for (; j < events.length; j++) {
         const f = events[j];
-        if (f.type !== 'alloc' && f.type !== 'zero-fill' && f.type !== 'cow') break;
+        if (f.type !== 'alloc' && f.type !== 'zero-fill' && f.type !== 'cow' && f.type !== 'zero-page') break;
         if (f.pid !== e.pid || f.va !== e.va) break;
         if (f.type === 'alloc') alloc = f;
         else served = f;
@@ -55,6 +55,8 @@ export function narrate(input: readonly VmEvent[]): string[] {
           ? `the page was shared copy-on-write, so frame ${addr(served.from)} was copied into a new frame ${addr(served.pa)} that only pid ${e.pid} maps`
           : served?.type === 'zero-fill'
             ? `nothing was there yet, so a zeroed frame ${addr(served.pa)} became the page (zero fill)`
+            : served?.type === 'zero-page'
+              ? `nothing was written there yet, so the shared zero page ${addr(served.pa)} was mapped read-only (no frame taken; a write will get a page of its own)`
             : alloc !== undefined
               ? `frame ${addr(alloc.pa)} became the page of ${e.object} and stays in its page cache`
               : `the page was already in memory, so it was only mapped (no frame taken)`;
@@ -65,6 +67,7 @@ export function narrate(input: readonly VmEvent[]): string[] {
         faultsMore++;
         if (served?.type === 'cow') more.cow++;
         else if (served?.type === 'zero-fill') more.zero++;
+        else if (served?.type === 'zero-page') more.zeroPage++;
         else if (alloc !== undefined) more.filled++;
         else more.resident++;
       }
@@ -90,6 +93,9 @@ export function narrate(input: readonly VmEvent[]): string[] {
       case 'zero-fill':
         out.push(`pid ${e.pid}: zeroed frame ${addr(e.pa)} for ${addr(e.va)}.`);
         break;
+      case 'zero-page':
+        out.push(`pid ${e.pid}: the zero page ${addr(e.pa)} mapped read-only at ${addr(e.va)}.`);
+        break;
       case 'cow':
         out.push(`pid ${e.pid}: frame ${addr(e.from)} copied into ${addr(e.pa)} (copy-on-write) for ${addr(e.va)}.`);
         break;
@@ -108,6 +114,7 @@ export function narrate(input: readonly VmEvent[]): string[] {
   if (faultsMore > 0) {
     const parts = [
       more.zero && `${more.zero} zero fill`,
+      more.zeroPage && `${more.zeroPage} zero page`,
       more.cow && `${more.cow} copy-on-write`,
       more.filled && `${more.filled} read from an object`,
       more.resident && `${more.resident} already resident`,

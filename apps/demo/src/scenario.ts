@@ -238,7 +238,8 @@ export function bootStep(session: Session): void {
     ],
     why: [
       `Reserved regions are frames owned by BOOT (B); the kernel took ${(boot.page.alloc - boot.page.boot) / ps} frames for its ` +
-        `${mmu ? 'page tables (P) and heap (H)' : 'heap (H)'}; the rest is free (.). These figures are what exit must give back.`,
+        `${mmu ? 'page tables (P), heap (H) and the zero page (K: what reads of never-written memory map, read-only)' : 'heap (H)'}; ` +
+        'the rest is free (.). These figures are what exit must give back.',
     ],
     figures: { arch: arch.name, board: vm.board.name, pageSize: ps, hasMmu: mmu, kernelFrames: (boot.page.alloc - boot.page.boot) / ps },
   });

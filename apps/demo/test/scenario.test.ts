@@ -187,7 +187,7 @@ describe('the scenario in prose', () => {
     const sections = text.split(/\n(?=== )/);
     expect(sections).toHaveLength(10);
     expect(sections[0]).toMatch(/^== 1\. boot sv39 on riscv-virt-64m/);
-    expect(sections[0]).toContain('meminfo: 15605 of 16384 frames free (4 KiB each), 779 allocated (768 at boot)');
+    expect(sections[0]).toContain('meminfo: 15604 of 16384 frames free (4 KiB each), 780 allocated (768 at boot)');
     // Sharing changes no map and no frame.
     expect(sections[6]).not.toContain('maps of pid');
     expect(sections[6]).not.toContain('vm: ');

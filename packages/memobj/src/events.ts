@@ -16,6 +16,8 @@ export type VmEvent =
   | { type: 'cow'; pid: number; va: number; pa: number; from: number }
   /** A fresh zeroed frame became an anonymous page. */
   | { type: 'zero-fill'; pid: number; va: number; pa: number }
+  /** A read of never-written anonymous memory mapped the shared zero page `pa`, read-only (no frame taken). */
+  | { type: 'zero-page'; pid: number; va: number; pa: number }
   /**
    * A frame for user memory (anonymous page, page-cache page, no-MMU block) was taken (`size` bytes); `pid` and
    * `va` when a process's fault or mapping took it.

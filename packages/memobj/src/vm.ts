@@ -1,4 +1,4 @@
-import { BoardMemoryMap, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant, faultErrno, hex } from '@vmlayers/phys';
+import { BoardMemoryMap, PageOwner, PageUsage, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant, faultErrno, hex } from '@vmlayers/phys';
 import type { FaultInjector, PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { Kmalloc } from '@vmlayers/kmalloc';
 import { createKernelMap } from '@vmlayers/mapper';
@@ -92,6 +92,11 @@ export class Vm {
       throw e;
     }
     this.ctx = new MemContext(this.alloc, this.kmalloc, arch.capabilities.hasMmu, options.onEvent ?? null);
+    if (arch.capabilities.hasMmu) {
+      const zero = this.alloc.allocPa(arch.pageSize, { owner: PageOwner.KERNEL, usage: PageUsage.NONE });
+      if (zero < 0) throw new VmError('EINVAL', `board ${this.board.name} has no frame left for the zero page after boot`);
+      this.ctx.zeroPage = zero;
+    }
     const self = this;
     this.host = {
       ctx: this.ctx,
@@ -268,7 +273,17 @@ export class Vm {
     for (const a of ctx.amaps) invariant(a.refs === (amapRefs.get(a) ?? 0), `an amap has ${a.refs} references, ${amapRefs.get(a) ?? 0} backings hold it`);
     for (const a of amapRefs.keys()) invariant(ctx.amaps.has(a), 'a backing holds a freed amap');
     ctx.anons.check(anonRefs);
-    for (const pa of ctx.anons.frames()) invariant(!objectFrames.has(pa), `frame 0x${pa.toString(16)} is both an anon's and an object's`);
+    const anonFrames = ctx.anons.frames();
+    for (const pa of anonFrames) invariant(!objectFrames.has(pa), `frame 0x${pa.toString(16)} is both an anon's and an object's`);
+    if (ctx.zeroPage >= 0) {
+      const z = this.alloc.get(ctx.zeroPage);
+      invariant(z !== undefined && !z.free && z.owner === PageOwner.KERNEL, `the zero page 0x${ctx.zeroPage.toString(16)} is not an allocated kernel frame`);
+      invariant(
+        this.mem.read(ctx.zeroPage, this.arch.pageSize).every((b) => b === 0),
+        `the zero page 0x${ctx.zeroPage.toString(16)} holds data`,
+      );
+      invariant(!anonFrames.has(ctx.zeroPage) && !objectFrames.has(ctx.zeroPage), 'the zero page is an anon\'s or an object\'s');
+    }
     invariant(ctx.charged <= this.kmalloc.stats().used, `objects, amaps and anons hold ${ctx.charged} heap bytes, kmalloc has ${this.kmalloc.stats().used} in use`);
   }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AMAP_CHUNK_SLOTS, AMAP_HEADER_SIZE, AMAP_SLOT_SIZE, Amap, NO_ANON } from '../src/amap.js';
 import { ANON_SIZE } from '../src/anon.js';
 import { createVm } from '../src/index.js';
+import type { VmEvent } from '../src/index.js';
 import { bareContext, errnoOf } from './helpers.js';
 
 describe('AnonTable', () => {
@@ -188,5 +189,33 @@ describe('sparse amaps on a whole vm', () => {
     vm.check();
     p.exit();
     expect(vm.meminfo().kmalloc.used).toBe(k0);
+  });
+});
+
+describe('the shared zero page', () => {
+  it('reading 48 MiB of never-written memory takes no application frame; a write gets a page of its own', () => {
+    const events: VmEvent[] = [];
+    const vm = createVm({ arch: sv39, onEvent: (e) => events.push(e) });
+    const p = vm.spawn();
+    const app = vm.alloc.info().app;
+    const size = 48 << 20;
+    const va = p.mmap({ size, prot: Prot.READ | Prot.WRITE, flags: MapFlags.PRIVATE });
+    expect(p.read(va, size).every((b) => b === 0)).toBe(true);
+    expect(vm.alloc.info().app).toBe(app);
+    const zero = events.flatMap((e) => (e.type === 'zero-page' ? [e.pa] : []));
+    expect(zero.length).toBe(size / 4096);
+    expect(new Set(zero).size).toBe(1);
+    p.write(va + 4096, new Uint8Array([9]));
+    expect(vm.alloc.info().app).toBe(app + 4096);
+    expect(p.read(va + 4096, 2)).toEqual(new Uint8Array([9, 0]));
+    const c = p.fork();
+    expect(c.read(va, 1)[0]).toBe(0);
+    c.write(va, new Uint8Array([5]));
+    expect([p.read(va, 1)[0], c.read(va, 1)[0], c.read(va + 4096, 1)[0]]).toEqual([0, 5, 9]);
+    vm.check();
+    c.exit();
+    p.exit();
+    vm.check();
+    expect(vm.alloc.info().app).toBe(app);
   });
 });

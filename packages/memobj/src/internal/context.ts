@@ -28,6 +28,11 @@ export class MemContext {
   /** Live amaps, for `check()`. */
   readonly amaps = new Set<Amap>();
   listener: VmEventListener | null;
+  /**
+   * The shared zero page (with an MMU, allocated at boot): what a read of never-written anonymous memory maps,
+   * read-only, so that reading untouched memory takes no frame; -1 when there is none.
+   */
+  zeroPage = -1;
   /** Bytes requested from the heap by live objects, amaps and anons (before kmalloc rounds them). */
   charged = 0;
   private nextId = 1;
