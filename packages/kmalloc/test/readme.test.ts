@@ -15,3 +15,17 @@ describe('README example', () => {
     expect(lines[2]).toEqual([1, 0]);
   });
 });
+
+describe('README example: a heap over an ArrayBuffer', () => {
+  it('is the README verbatim', () => {
+    expect(readmeShows(new URL('../README.md', import.meta.url), new URL('../examples/buffer-heap.ts', import.meta.url))).toBe(true);
+  });
+
+  it('runs and prints what the README says', async () => {
+    const lines = await captureLog(() => import('../examples/buffer-heap.js'));
+    expect(lines).toEqual([
+      [true, 'hello', 1024, 4],
+      [1, 0],
+    ]);
+  });
+});
