@@ -115,10 +115,14 @@ function* bursty(burst: number): Generator<object> {
   const f = fragmented('riscv-virt-64m');
   const { alloc } = f;
   const held = new Float64Array(burst);
-  // Each op is one allocation (first half of a cycle) or one free (second half, in allocation order).
-  const candidate = (i: number) => {
+  // Each op is one allocation (first half of a cycle) or one free (second half, in allocation order); the op
+  // count runs on across the harness's runs, so a run may end mid-burst.
+  let ia = 0;
+  const candidate = () => {
+    const i = ia;
+    ia = i + 1 === 2 * burst ? 0 : i + 1;
     const j = i % burst;
-    if (((i / burst) | 0) & 1) {
+    if (i >= burst) {
       alloc.freePa(held[j]);
       return j;
     }
@@ -128,9 +132,12 @@ function* bursty(burst: number): Generator<object> {
   const { stack } = b;
   let top = b.top;
   const heldB = new Int32Array(burst);
-  const baseline = (i: number) => {
+  let ib = 0;
+  const baseline = () => {
+    const i = ib;
+    ib = i + 1 === 2 * burst ? 0 : i + 1;
     const j = i % burst;
-    if (((i / burst) | 0) & 1) {
+    if (i >= burst) {
       stack[top++] = heldB[j];
       return j;
     }
