@@ -89,6 +89,8 @@ export class PageIndex {
     win.set(this.win, this.lo - newLo);
     this.win = win;
     this.lo = newLo;
+    // No hashed page can fall inside: a page went to the hash because the window's span with it passed
+    // MAX_WINDOW, and the window only ever grows to spans below that.
     return true;
   }
 
