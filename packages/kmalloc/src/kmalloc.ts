@@ -85,7 +85,8 @@ export interface KmallocOptions {
 
 /**
  * The fine-grained kernel allocator of the original `vm/kmalloc.c`: power-of-two classes from 16 B to 8 MiB on
- * zones, zones made on demand and released as soon as they are empty, zone descriptors kept in zones of their own
+ * zones (four per octave as an option), zones made on demand and released as soon as they are empty (or a few kept,
+ * as an option), zone descriptors kept in zones of their own
  * class with the original's rule that one descriptor is always spare — so a new descriptor zone can always be
  * described. A zone is one page for classes up to a page, one block for larger classes.
  *
@@ -93,7 +94,7 @@ export interface KmallocOptions {
  * Exhaustion anywhere (no frame, no map entry, the fault injector) → `VmError('ENOMEM')`, every structure as it was.
  *
  * Zones are rows of typed arrays (zone ids recycled per class with their block-state rows), found from a block's
- * address through a page-number hash; see the README's design decisions for why.
+ * address through a page index; see the README's design decisions for why.
  */
 export class Kmalloc {
   readonly kmap: KernelMemory;
@@ -112,7 +113,7 @@ export class Kmalloc {
   private readonly hdr: number;
   // Per class: head of the list of zones with a free block and at least one used (the first zone also when empty).
   private readonly partial: Int32Array;
-  // Per class: kept empty zones (keepEmptyZones > 0), singly linked through zNext, and their count.
+  // Per class: kept empty zones (keepEmptyZones > 0), singly linked through Z_NEXT, and their count.
   private readonly emptyHead: Int32Array;
   private readonly emptyCount: Int32Array;
   // Per class: released zone ids, whose rows of block state can serve the next zone of the class.
@@ -122,7 +123,7 @@ export class Kmalloc {
   private zf = new Float64Array(64 * 2);
   private zones = 0;
   private liveZones = 0;
-  // Block rows: a zone's free stack (block numbers) and block states, `blocks` entries from zBase.
+  // Block rows: a zone's free stack (block numbers) and block states, `blocks` entries from its Z_BASE.
   private stack = new Int32Array(1024);
   private state = new Uint8Array(1024);
   private rows = 0;
