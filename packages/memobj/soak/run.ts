@@ -16,7 +16,7 @@
 import { ia32, sv39 } from '@vmlayers/pmap-mmu';
 import { armv7m } from '@vmlayers/pmap-nommu';
 import type { PmapFactory } from '@vmlayers/phys';
-import { ModelFailure, StackDriver, boardsFor } from '../test/stack-model/driver.js';
+import { ModelFailure, StackDriver, addStats, boardsFor, emptyStats } from '../test/stack-model/driver.js';
 import type { BoardConfig, DriverStats } from '../test/stack-model/driver.js';
 
 const ARCHS: Record<string, PmapFactory> = { sv39, ia32, armv7m };
@@ -56,34 +56,9 @@ interface Finding {
   message: string;
 }
 
-interface Tally {
-  ops: number;
-  refused: Record<string, number>;
-  outOfMemory: number;
-  fired: number;
-  firedBy: Record<string, number>;
-  spawned: number;
-  forked: number;
-  exited: number;
-  partialWrites: number;
-  epochs: number;
-  checks: number;
+interface Tally extends DriverStats {
   leaks: Finding[];
   defects: Finding[];
-}
-
-function add(t: Tally, s: DriverStats): void {
-  t.ops += s.ops;
-  for (const [k, v] of Object.entries(s.refused)) t.refused[k] = (t.refused[k] ?? 0) + v;
-  for (const [k, v] of Object.entries(s.firedBy)) t.firedBy[k] = (t.firedBy[k] ?? 0) + v;
-  t.outOfMemory += s.outOfMemory;
-  t.fired += s.injectedFired;
-  t.spawned += s.spawned;
-  t.forked += s.forked;
-  t.exited += s.exited;
-  t.partialWrites += s.partialWrites;
-  t.epochs += s.epochs;
-  t.checks += s.checks;
 }
 
 /** `ops` steps on `board`, in epochs; after a finding the rest runs on a fresh vm with the next seed. */
@@ -106,7 +81,7 @@ function soakRun(arch: PmapFactory, board: BoardConfig, faults: boolean, seed: n
       t.defects.push({ where, message: e instanceof ModelFailure ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e) });
     }
     done += d.stats.ops;
-    add(t, d.stats);
+    addStats(t, d.stats);
   }
 }
 
@@ -118,7 +93,7 @@ function report(arch: PmapFactory, t: Tally, seconds: number, runs: string[]): v
   line('refused by errno', refused.map(([k, v]) => `${k} ${fmt(v)}`).join(', ') + ` (total ${fmt(refused.reduce((a, [, v]) => a + v, 0))})`);
   line('  of which out of memory', `${fmt(t.outOfMemory)} ENOMEM where memory ran out (natural or injected)`);
   const by = Object.entries(t.firedBy).sort((a, b) => b[1] - a[1]);
-  line('injected faults survived', `${fmt(t.fired)} (${by.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})`);
+  line('injected faults survived', `${fmt(t.injectedFired)} (${by.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})`);
   line('processes', `${fmt(t.spawned)} spawned, ${fmt(t.forked)} forked, ${fmt(t.exited)} exited before an epoch's end`);
   line('partial writes', `${fmt(t.partialWrites)} multi-page writes kept pages after ENOMEM`);
   line('checks', `${fmt(t.checks)} vm.check() + full maps comparisons, ${fmt(t.epochs)} epochs`);
@@ -142,7 +117,7 @@ let bad = 0;
 const t0 = performance.now();
 for (const arch of archs) {
   const configs: [BoardConfig, boolean][] = boardsFor(arch).flatMap((b) => [[b, false], [b, true]] as [BoardConfig, boolean][]);
-  const t: Tally = { ops: 0, refused: {}, outOfMemory: 0, fired: 0, firedBy: {}, spawned: 0, forked: 0, exited: 0, partialWrites: 0, epochs: 0, checks: 0, leaks: [], defects: [] };
+  const t: Tally = { ...emptyStats(), leaks: [], defects: [] };
   const start = performance.now();
   const runs: string[] = [];
   configs.forEach(([board, faults], i) => {

@@ -87,6 +87,17 @@ export interface DriverStats {
   epochs: number;
 }
 
+/** Zeroed {@link DriverStats}, to add runs into. */
+export function emptyStats(): DriverStats {
+  return { ops: 0, byOp: {}, refused: {}, outOfMemory: 0, injectedFired: 0, firedBy: {}, spawned: 0, forked: 0, exited: 0, partialWrites: 0, checks: 0, epochs: 0 };
+}
+
+/** Adds the stats of one run into `total`: counts summed, per-key records merged. */
+export function addStats(total: DriverStats, s: DriverStats): void {
+  for (const k of ['ops', 'outOfMemory', 'injectedFired', 'spawned', 'forked', 'exited', 'partialWrites', 'checks', 'epochs'] as const) total[k] += s[k];
+  for (const k of ['byOp', 'refused', 'firedBy'] as const) for (const [key, v] of Object.entries(s[k])) total[k][key] = (total[k][key] ?? 0) + v;
+}
+
 /** A defect or a model mismatch, with the seed and the last operations. */
 export class ModelFailure extends Error {
   override name = 'ModelFailure';
