@@ -1,4 +1,5 @@
-import { MAP_FLAGS_ALL, MapFlags, Prot, invariant, hex } from '@vmlayers/phys';
+import { MAP_FLAGS_ALL, MapFlags, Prot, hex, invariant } from '@vmlayers/phys';
+import { NIL } from './entry-pool.js';
 import type { MapBase } from './map-base.js';
 import { WIRED } from './map-context.js';
 import { ZeroFillBacking, checkZeroFill } from './zero-fill.js';
@@ -77,7 +78,7 @@ function checkTranslations(m: MapBase, ids: number[]): void {
     // Only pages under an existing leaf table can be translated: a huge, untouched entry costs nothing here.
     if (cover > 0) {
       const end = t.va + cover;
-      for (let e = m.tree.firstEndingAfter(t.va); e !== 0 && P.start[e] < end; e = m.tree.next(e)) {
+      for (let e = m.tree.firstEndingAfter(t.va); e !== NIL && P.start[e] < end; e = m.tree.next(e)) {
         resolveIn(e, Math.max(P.start[e], t.va), Math.min(P.end[e], end));
       }
     }

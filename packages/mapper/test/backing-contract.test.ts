@@ -144,7 +144,7 @@ describe.each(ARCHS.filter((a) => a.mmu))('the Backing contract as the mapper ca
     expect(bk.calls.some((c) => c.startsWith('merge'))).toBe(false);
     fresh.release();
     bk.calls.length = 0;
-    const c = (m as unknown as { copy(o: number): typeof m }).copy(2);
+    const c = m.copy(2);
     expect(bk.calls).toEqual([`fork 0 ${ps}`, `fork ${2 * ps} ${2 * ps}`]);
     c.check();
     m.check();
@@ -158,7 +158,7 @@ describe.each(ARCHS.filter((a) => a.mmu))('the Backing contract as the mapper ca
     const va = m.mmap({ size: 2 * ps, prot: RW, flags: PRIV, backing: bk });
     m.write32(va, 1);
     expect(m.entries().map((e) => e.flags & MapFlags.NEEDSCOPY)).toEqual([0]);
-    const child = (m as unknown as { copy(o: number): typeof m & { destroy(): void } }).copy(2);
+    const child = m.copy(2);
     expect(child.entries().map((e) => e.flags & MapFlags.NEEDSCOPY)).toEqual([MapFlags.NEEDSCOPY]);
     expect(m.entries().map((e) => e.flags & MapFlags.NEEDSCOPY)).toEqual([MapFlags.NEEDSCOPY]);
     // The parent's present page became read-only.

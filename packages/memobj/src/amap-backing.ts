@@ -78,17 +78,15 @@ export class AmapBacking extends ObjectMapping implements Backing {
         r.writable = false;
         return r;
       }
-    } else if (!write) {
+    } else if (!write && (src0 !== null || ctx.zeroPage >= 0)) {
       // Reads never copy: the object's own page while no private copy exists, or — nothing behind the page — the
       // shared zero page, read-only, as Linux's ZERO_PAGE: the first write faults again and gets a page of its own.
       const pa = src0 !== null ? src0.page(offset, this.pid, va) : ctx.zeroPage;
-      if (pa >= 0 || src0 !== null) {
-        if (pa < 0) return pa;
-        if (src0 === null && ctx.listener !== null) ctx.emit({ type: 'zero-page', pid: this.pid, va, pa });
-        r.pa = pa;
-        r.writable = false;
-        return r;
-      }
+      if (pa < 0) return pa;
+      if (src0 === null && ctx.listener !== null) ctx.emit({ type: 'zero-page', pid: this.pid, va, pa });
+      r.pa = pa;
+      r.writable = false;
+      return r;
     }
     // A new private page: a copy of the shared anon, of the object's page, or zeros.
     let src = -1;

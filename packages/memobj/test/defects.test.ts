@@ -38,12 +38,13 @@ describe('1: memory running out on a small board, during copy-on-write faults', 
     const c = p.fork();
     vm.check();
     const big = c.mmap({ size: pages * ps, prot: RW, flags: PRIVATE });
-    touchUntilFull(c, big, pages, ps, 5);
+    // The child fills memory again: its copy-on-write faults below run on an empty board.
+    expect(touchUntilFull(c, big, pages, ps, 5)).toBeLessThan(pages);
     vm.check();
-    expect(touchUntilFull(c, va, 64, ps, 2)).toBeLessThanOrEqual(64);
+    touchUntilFull(c, va, 64, ps, 2);
     vm.check();
-    expect(touchUntilFull(p, va, 64, ps, 3)).toBeLessThanOrEqual(64);
-    expect(errnoOf(() => c.write(0x10000, pattern(8 * ps, 9)))).toMatch(/^(ENOMEM)?$/);
+    touchUntilFull(p, va, 64, ps, 3);
+    expect([undefined, 'ENOMEM']).toContain(errnoOf(() => c.write(0x10000, pattern(8 * ps, 9))));
     vm.check();
     c.exit();
     vm.check();
@@ -350,22 +351,23 @@ describe('no catch-alls: exceptions that are not VmErrors propagate, and leave n
     const base = footprint(vm);
     const p = vm.spawn();
     armed = true;
-    let va = -1;
     let thrown: unknown;
     try {
-      va = p.mmap({ size: 4 * arch.pageSize, prot: RW, flags: PRIVATE });
+      // With an MMU the write's first zero fill throws; without one the mmap's block does (after the mapping).
+      const va = p.mmap({ size: 4 * arch.pageSize, prot: RW, flags: PRIVATE });
       p.write(va, pattern(4 * arch.pageSize, 3));
     } catch (e) {
       thrown = e;
     }
     expect(thrown).toBe(boom);
     armed = false;
-    // The change the event told of is complete and consistent: the subsystem works on.
+    // The change the event told of is complete and consistent: the mapping is there, and the subsystem works on.
     vm.check();
-    if (va >= 0) {
-      p.write(va, pattern(4 * arch.pageSize, 3));
-      expect(p.read(va, 4 * arch.pageSize)).toEqual(pattern(4 * arch.pageSize, 3));
-    }
+    const maps = vm.maps(p.pid);
+    expect(maps).toHaveLength(1);
+    const va = maps[0].start;
+    p.write(va, pattern(4 * arch.pageSize, 3));
+    expect(p.read(va, 4 * arch.pageSize)).toEqual(pattern(4 * arch.pageSize, 3));
     p.exit();
     vm.check();
     expect(footprint(vm)).toEqual(base);
