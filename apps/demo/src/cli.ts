@@ -1,7 +1,7 @@
 import { main } from './main.js';
 import { ttyProgress } from './progress.js';
 
-// `vmlayers-demo | head` closes the pipe early: stop quietly, as a Unix tool does.
+// `vmlayers | head` closes the pipe early: stop quietly, as a Unix tool does.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;

@@ -9,8 +9,9 @@ import type { Step } from './step.js';
 import { ReplayError, replayTrace } from './replay.js';
 import { runScenario } from './scenario.js';
 import { TraceError, parseTrace } from './trace.js';
+import { VERSION } from './version.js';
 
-export const USAGE = `Usage: vmlayers-demo [options]
+export const USAGE = `Usage: vmlayers [options]   (npx @vmlayers/demo [options])
 
 Boots the vmlayers memory subsystem and narrates a scenario: two processes, anonymous memory, a program image
 shared read-only, fork and copy-on-write, a shared page, mprotect and a protection fault, exit, and every frame
@@ -25,6 +26,7 @@ Options:
   --json             one JSON object per step instead of prose
   --html FILE        also write a self-contained report page to FILE: the frame map coloured by owner, each
                      process's map, one process's page-table tree, the meminfo timeline as a chart
+  -V, --version      the version of @vmlayers/demo
   -h, --help         this text
 
 Exit status: 0 on success, 2 on bad usage (a bad trace line included: FILE:LINE on stderr), 1 when the
@@ -51,12 +53,13 @@ export function main(argv: string[], io: Io): number {
         json: { type: 'boolean', default: false },
         html: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'V', default: false },
       },
       strict: true,
       allowPositionals: false,
     }));
   } catch (e) {
-    io.err(`vmlayers-demo: ${(e as Error).message}`);
+    io.err(`vmlayers: ${(e as Error).message}`);
     io.err('Try --help.');
     return 2;
   }
@@ -64,13 +67,17 @@ export function main(argv: string[], io: Io): number {
     io.out(USAGE);
     return 0;
   }
+  if (values.version) {
+    io.out(`vmlayers ${VERSION}`);
+    return 0;
+  }
   const arch = Object.prototype.hasOwnProperty.call(ARCHES, values.arch) ? ARCHES[values.arch] : undefined;
   if (arch === undefined) {
-    io.err(`vmlayers-demo: --arch ${values.arch} is not an architecture (${ARCH_NAMES.join(', ')})`);
+    io.err(`vmlayers: --arch ${values.arch} is not an architecture (${ARCH_NAMES.join(', ')})`);
     return 2;
   }
   if (values.board !== undefined && values.ram !== undefined) {
-    io.err('vmlayers-demo: give --board or --ram, not both');
+    io.err('vmlayers: give --board or --ram, not both');
     return 2;
   }
   try {
@@ -92,7 +99,7 @@ export function main(argv: string[], io: Io): number {
       try {
         text = readFileSync(values.trace, 'utf8');
       } catch (e) {
-        io.err(`vmlayers-demo: cannot read trace ${values.trace}: ${(e as Error).message}`);
+        io.err(`vmlayers: cannot read trace ${values.trace}: ${(e as Error).message}`);
         return 2;
       }
       // The whole file is parsed and checked before the vm boots: a bad line changes nothing.
@@ -106,7 +113,7 @@ export function main(argv: string[], io: Io): number {
       try {
         writeFileSync(values.html, htmlReport(session, steps, `vmlayers: ${what} on ${arch.name}`));
       } catch (e) {
-        io.err(`vmlayers-demo: cannot write ${values.html}: ${(e as Error).message}`);
+        io.err(`vmlayers: cannot write ${values.html}: ${(e as Error).message}`);
         return 1;
       }
       if (!values.json) io.out(`Report written to ${values.html}.`);
@@ -114,15 +121,15 @@ export function main(argv: string[], io: Io): number {
     return 0;
   } catch (e) {
     if (e instanceof ReplayError) {
-      io.err(`vmlayers-demo: ${e.message}`);
+      io.err(`vmlayers: ${e.message}`);
       return 1;
     }
     if (e instanceof TraceError) {
-      io.err(`vmlayers-demo: ${e.message}`);
+      io.err(`vmlayers: ${e.message}`);
       return 2;
     }
     if (isVmError(e)) {
-      io.err(`vmlayers-demo: ${e.message}`);
+      io.err(`vmlayers: ${e.message}`);
       return 1;
     }
     throw e;

@@ -3,7 +3,7 @@ import type { Errno } from '@vmlayers/phys';
 import { ARCH_NAMES } from './arches.js';
 
 /**
- * A workload as text, one operation a line, replayed by `vmlayers-demo --trace FILE`. Processes, regions and
+ * A workload as text, one operation a line, replayed by `vmlayers --trace FILE`. Processes, regions and
  * objects have names, not addresses or pids, so one trace replays on every architecture; sizes may be given in
  * pages. The whole file is parsed and checked before anything runs.
  *

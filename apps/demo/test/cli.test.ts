@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 
@@ -8,13 +9,24 @@ function run(...argv: string[]) {
   return { status, out: out.join('\n'), err: err.join('\n') };
 }
 
-describe('vmlayers-demo', () => {
+describe('vmlayers', () => {
   it('answers --help on stdout with status 0, listing only what it implements', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
-    expect(r.out).toContain('Usage: vmlayers-demo');
+    expect(r.out).toContain('Usage: vmlayers');
     for (const flag of ['--arch', '--board', '--ram', '--trace', '--json', '--html', '--help']) expect(r.out).toContain(flag);
     expect(r.err).toBe('');
+  });
+
+  it('answers --version (and -V) with the package version', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; bin: Record<string, string> };
+    for (const flag of ['--version', '-V']) {
+      const r = run(flag);
+      expect(r.status).toBe(0);
+      expect(r.out).toBe(`vmlayers ${pkg.version}`);
+      expect(r.err).toBe('');
+    }
+    expect(pkg.bin).toEqual({ vmlayers: './dist/cli.js' });
   });
 
   it.each([

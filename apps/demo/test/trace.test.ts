@@ -86,12 +86,12 @@ describe('parseTrace', () => {
   });
 });
 
-describe('vmlayers-demo --trace', () => {
+describe('vmlayers --trace', () => {
   it('refuses a bad line naming file and line, with status 2, before booting anything', () => {
     const path = file('spawn a\nmmap a heap 4p rw private\nwrite a heap 0 "ok"\nwrite a heap zero "bad"\nexit a\n');
     const r = run('--trace', path);
     expect(r.status).toBe(2);
-    expect(r.err).toBe(`vmlayers-demo: ${path}:4: zero is not a size (bytes, 16K, 1M, or pages: 3p)`);
+    expect(r.err).toBe(`vmlayers: ${path}:4: zero is not a size (bytes, 16K, 1M, or pages: 3p)`);
     // Nothing ran: not even the boot step.
     expect(r.out).toBe('');
   });
@@ -100,7 +100,7 @@ describe('vmlayers-demo --trace', () => {
     const path = file('spawn a\nmmap a heap 1p r private\nwrite a heap 0 "no"\nexit a\n');
     const r = run('--trace', path, '--json');
     expect(r.status).toBe(1);
-    expect(r.err).toMatch(new RegExp(`^vmlayers-demo: ${path}:3: write a heap 0 "no": EACCES: .* \\(add "expect EACCES" after it if this is intended\\)$`));
+    expect(r.err).toMatch(new RegExp(`^vmlayers: ${path}:3: write a heap 0 "no": EACCES: .* \\(add "expect EACCES" after it if this is intended\\)$`));
     const expected = file('spawn a\nmmap a heap 1p r private\nwrite a heap 0 "no"\nexpect EFAULT\nexit a\n');
     expect(run('--trace', expected).err).toMatch(/:3: write a heap 0 "no": EACCES: .*; the trace expects EFAULT on sv39$/);
     const missing = file('spawn a\nexpect ENOMEM\n');
