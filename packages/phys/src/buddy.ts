@@ -1,24 +1,30 @@
 import { FaultInjector } from './fault-injector.js';
-
-// Positions of the sites in FAULT_SITES.
-const SITE_FRAME = 0;
-const SITE_PTABLE = 1;
 import { PageOwner, PageUsage } from './constants.js';
 import type { PageOwnerValue, PageUsageValue } from './constants.js';
 import { VmError } from './errors.js';
 import {
+  FLAGS_MASK,
   FRAME_FREE,
-  FRAME_WORDS,
+  FREE_HEAD,
+  FREE_TAIL,
   FrameTable,
   type FrameBank,
+  ORDER_MASK,
+  ORDER_SHIFT,
   OWNER_MASK,
   OWNER_SHIFT,
-  TAIL,
+  PCP_FRAME,
+  SECTION_FRAMES,
+  SECTION_MASK,
+  SECTION_SHIFT,
+  SEC_LIVE,
+  SEC_NONE,
+  SEC_UNTOUCHED,
+  S_HEAD,
+  S_PCP,
+  S_RAM,
   USAGE_MASK,
   USAGE_SHIFT,
-  W_INFO,
-  W_NEXT,
-  W_PREV,
 } from './frame-table.js';
 import { checkAligned, checkSize, hex, log2Ceil, log2Floor } from './validate.js';
 import { invariant } from './invariant.js';
@@ -26,6 +32,25 @@ import { PAGE_MARKERS } from './page-map.js';
 import type { PageMapRun } from './page-map.js';
 import { CHUNK_SIZE } from './physical-memory.js';
 import type { PhysicalMemory } from './physical-memory.js';
+
+// Positions of the sites in FAULT_SITES.
+const SITE_FRAME = 0;
+const SITE_PTABLE = 1;
+
+/**
+ * Frames moved between the per-CPU list and the buddy at a time. Linux sizes `pcp->batch` from the zone (about
+ * zone pages / 1024 / 4, clamped to 2^n - 1), which gives 3 on a 64 MiB board — too few to amortise a refill;
+ * 63 is Linux's value for a zone of 1 GiB and up, and a power of two minus one as Linux keeps it.
+ */
+export const PCP_BATCH = 63;
+/** Frames the per-CPU list may hold: above this a free drains it back down to {@link PCP_BATCH}. Linux's 6 × batch. */
+export const PCP_HIGH = 6 * PCP_BATCH;
+
+/** An allocated order-0 frame's state word without owner/usage bits. */
+const ALLOC_HEAD = S_RAM | S_HEAD;
+/** What the fast free path accepts: an allocated (not free) order-0 head. */
+const FAST_MASK = S_RAM | S_HEAD | ORDER_MASK | FRAME_FREE;
+const KERNEL_FRAME = ALLOC_HEAD | (PageOwner.KERNEL << OWNER_SHIFT);
 
 /** A block of frames handed out by {@link PageAllocator.alloc}: `2^order` pages from `pa`. A value, not a handle. */
 export interface Frame {
@@ -72,6 +97,14 @@ export interface PageAllocatorOptions {
  * banks are never swallowed into a block (the original's array arithmetic does swallow them). `reserved` board
  * regions become frames owned by `BOOT`; everything else starts free in maximal naturally aligned blocks.
  *
+ * In front of the buddy sits a per-CPU page list (Linux's pcp lists): a LIFO of free order-0 frames, refilled from
+ * and drained to the buddy {@link PCP_BATCH} frames at a time, so a steady alloc/free of single pages never
+ * reaches the free lists. Frames on it are free for every report (`info`, `get`, `pageMap`); `freeBlocks` drains
+ * it first, and no allocation is refused before it has been drained whole, so the buddy's merging stays exact.
+ *
+ * Frame metadata is allocated per section of 2^15 frames when the section is first needed (Linux's SPARSEMEM): a
+ * section no one has touched is one free block of the largest order, with no metadata and on no free list.
+ *
  * Frames handed out read as zeros: a freed block's bytes are dropped from `PhysicalMemory` on free.
  */
 export class PageAllocator {
@@ -79,24 +112,29 @@ export class PageAllocator {
   readonly pageSize: number;
   /** The fault-injection hook every layer above allocates through. */
   readonly faults = new FaultInjector();
-  /** Largest block order this RAM can hold. */
+  /** Largest block order this RAM can hold (at most 15, a section). */
   readonly maxOrder: number;
   private readonly frames: FrameTable;
-  // Pinned frames by index, with their pin counts: rare (physical objects), so a Map beside the typed arrays.
+  // Pinned frames by page number, with their pin counts: rare (physical objects), so a Map beside the typed arrays.
   private readonly pins = new Map<number, number>();
-  // The frame slots (FRAME_WORDS words each), the hot data of every call.
-  private readonly meta: Int32Array;
-  // Free-list heads per order (frame numbers, -1 = empty).
+  // The frame table's per-section state words and links, and the section number of entry 0.
+  private readonly st: Uint16Array[];
+  private readonly ln: Int32Array[];
+  private readonly secBase: number;
+  // Free-list heads per order (page numbers, -1 = empty).
   private readonly heads: Int32Array;
+  // The per-CPU list: page numbers, the hot end at pcpCount - 1.
+  private readonly pcp = new Int32Array(PCP_HIGH + 1);
+  private pcpCount = 0;
   // Allocated pages by owner (BOOT, KERNEL, APP).
-  private readonly owned = new Float64Array(3);
-  // Page number of frame 0 when RAM is one bank (the common case: frame ↔ address without a bank search), else -1.
-  private readonly pn0: number;
+  private bootPages = 0;
+  private kernelPages = 0;
+  private appPages = 0;
 
   /**
    * Boots the allocator over `mem`'s board. `options.pageSize` must be a power of two ≥ 512 and every RAM region
-   * page-aligned (`EINVAL`); RAM ending above 2^31 pages → `EINVAL`; more than `MAX_FRAMES` frames of RAM
-   * (8 GiB of 4 KiB pages) → `ENOMEM`, before any host memory is taken for the frame table.
+   * page-aligned (`EINVAL`); RAM ending above 2^31 pages → `EINVAL`. Boot costs the same for any RAM size: only
+   * the sections holding reserved memory or a bank's ragged end get metadata.
    */
   constructor(mem: PhysicalMemory, options: PageAllocatorOptions) {
     if (mem === null || typeof mem !== 'object' || mem.board === null || typeof mem.board !== 'object') {
@@ -107,13 +145,14 @@ export class PageAllocator {
     }
     this.mem = mem;
     this.frames = new FrameTable(mem.board, options.pageSize);
-    this.meta = this.frames.meta;
+    this.st = this.frames.state;
+    this.ln = this.frames.links;
+    this.secBase = this.frames.secBase;
     this.pageSize = this.frames.pageSize;
     let largest = 1;
     for (const b of this.frames.banks) largest = Math.max(largest, b.frames);
-    this.maxOrder = Math.min(log2Floor(largest), 30);
+    this.maxOrder = Math.min(log2Floor(largest), SECTION_SHIFT);
     this.heads = new Int32Array(this.maxOrder + 1).fill(-1);
-    this.pn0 = this.frames.banks.length === 1 ? this.frames.banks[0].pnStart : -1;
     this.boot();
   }
 
@@ -123,8 +162,8 @@ export class PageAllocator {
    * options that are not an object, or a bad `owner`/`usage` → `EINVAL`, before the fault injector counts anything.
    */
   alloc(size: number, options?: AllocOptions): Frame | null {
-    const i = this.take(size, options);
-    return i < 0 ? null : { pa: this.frames.paOf(i), order: this.frames.order(i) };
+    const pn = this.take(size, options);
+    return pn < 0 ? null : { pa: pn * this.pageSize, order: (this.stateOf(pn) & ORDER_MASK) >> ORDER_SHIFT };
   }
 
   /**
@@ -132,9 +171,17 @@ export class PageAllocator {
    * addresses in typed arrays (page tables, page caches); free it with {@link freePa}.
    */
   allocPa(size: number, options?: AllocOptions): number {
-    const i = this.take(size, options);
-    if (i < 0) return -1;
-    return this.pn0 >= 0 ? (this.pn0 + i) * this.pageSize : this.frames.paOf(i);
+    // One kernel page with no options: straight off the per-CPU list.
+    if (options === undefined && typeof size === 'number' && size > 0 && size <= this.pageSize && (size | 0) === size) {
+      if (this.faults.hitIndex(SITE_FRAME)) return -1;
+      if (this.pcpCount === 0 && !this.refill()) return -1;
+      const pn = this.pcp[--this.pcpCount];
+      this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME;
+      this.kernelPages++;
+      return pn * this.pageSize;
+    }
+    const pn = this.take(size, options);
+    return pn < 0 ? -1 : pn * this.pageSize;
   }
 
   /**
@@ -165,45 +212,44 @@ export class PageAllocator {
    */
   pin(pa: number, size: number): void {
     const pages = this.pinRange(pa, size);
-    for (const i of pages) {
-      invariant(!(this.frames.flags(this.headOf(i, this.frames.paOf(i))) & FRAME_FREE), 'pinRange let a free frame through');
-    }
-    for (const i of pages) this.pins.set(i, (this.pins.get(i) ?? 0) + 1);
+    for (const pn of pages) this.pins.set(pn, (this.pins.get(pn) ?? 0) + 1);
   }
 
   /** Undoes one {@link pin} of `[pa, pa + size)`. A frame that is not pinned → `EINVAL`, nothing changed. */
   unpin(pa: number, size: number): void {
     const pages = this.pinRange(pa, size);
-    for (const i of pages) if (!this.pins.has(i)) throw new VmError('EINVAL', `frame ${hex(this.frames.paOf(i))} is not pinned`);
-    for (const i of pages) {
-      const n = this.pins.get(i)!;
-      if (n === 1) this.pins.delete(i);
-      else this.pins.set(i, n - 1);
+    for (const pn of pages) if (!this.pins.has(pn)) throw new VmError('EINVAL', `frame ${hex(pn * this.pageSize)} is not pinned`);
+    for (const pn of pages) {
+      const n = this.pins.get(pn)!;
+      if (n === 1) this.pins.delete(pn);
+      else this.pins.set(pn, n - 1);
     }
   }
 
   /** True when the frame holding `pa` is pinned. */
   pinned(pa: number): boolean {
     if (!Number.isSafeInteger(pa) || pa < 0) return false;
-    const i = this.frames.indexOf(pa - (pa % this.pageSize));
-    return i >= 0 && this.pins.has(i);
+    return this.pins.has(Math.floor(pa / this.pageSize));
   }
 
-  /** The block (allocated or free) containing `pa`, or undefined when `pa` is not RAM (or not an address at all). */
+  /**
+   * The block (allocated or free) containing `pa`, or undefined when `pa` is not RAM (or not an address at all).
+   * A frame on the per-CPU list is a free block of order 0.
+   */
   get(pa: number): FrameInfo | undefined {
     if (!Number.isSafeInteger(pa) || pa < 0) return undefined;
-    const f = this.frames;
-    const page = pa - (pa % this.pageSize);
-    const i = f.indexOf(page);
-    if (i < 0) return undefined;
-    const head = this.headOf(i, page);
-    const flag = f.flags(head);
+    const pn = Math.floor(pa / this.pageSize);
+    const s = this.stateOf(pn);
+    if (s === 0) return undefined;
+    if (s < 0) return { pa: (pn - (pn & SECTION_MASK)) * this.pageSize, order: SECTION_SHIFT, owner: PageOwner.BOOT, usage: PageUsage.NONE, free: true };
+    const head = this.headOf(pn);
+    const hs = this.stateOf(head);
     return {
-      pa: f.paOf(head),
-      order: f.order(head),
-      owner: ((flag & OWNER_MASK) >> OWNER_SHIFT) as PageOwnerValue,
-      usage: ((flag & USAGE_MASK) >> USAGE_SHIFT) as PageUsageValue,
-      free: (flag & FRAME_FREE) !== 0,
+      pa: head * this.pageSize,
+      order: (hs & ORDER_MASK) >> ORDER_SHIFT,
+      owner: ((hs & OWNER_MASK) >> OWNER_SHIFT) as PageOwnerValue,
+      usage: ((hs & USAGE_MASK) >> USAGE_SHIFT) as PageUsageValue,
+      free: (hs & FRAME_FREE) !== 0,
     };
   }
 
@@ -211,21 +257,26 @@ export class PageAllocator {
   info(): PageInfo {
     const ps = this.pageSize;
     const total = this.frames.count * ps;
-    const boot = this.owned[PageOwner.BOOT] * ps;
-    const kernel = this.owned[PageOwner.KERNEL] * ps;
-    const app = this.owned[PageOwner.APP] * ps;
+    const boot = this.bootPages * ps;
+    const kernel = this.kernelPages * ps;
+    const app = this.appPages * ps;
     const alloc = boot + kernel + app;
     return { total, free: total - alloc, alloc, boot, kernel, app };
   }
 
-  /** Free blocks per order (index = order), e.g. to compare fragmentation before and after. */
+  /**
+   * Free blocks per order (index = order), e.g. to compare fragmentation before and after. Drains the per-CPU
+   * list first, so the figures are the buddy's own: what they were before the list existed.
+   */
   freeBlocks(): number[] {
+    this.drain(this.pcpCount);
     const out: number[] = [];
     for (let k = 0; k <= this.maxOrder; k++) {
       let n = 0;
-      for (let i = this.heads[k]; i >= 0; i = this.meta[i * FRAME_WORDS + W_NEXT]) n++;
+      for (let pn = this.heads[k]; pn >= 0; pn = this.link(pn)) n++;
       out.push(n);
     }
+    if (this.frames.untouched > 0) out[this.maxOrder] += this.frames.untouched;
     return out;
   }
 
@@ -235,104 +286,163 @@ export class PageAllocator {
     const runs: PageMapRun[] = [];
     for (const b of f.banks) {
       let run: PageMapRun | undefined;
-      for (let i = b.first; i < b.first + b.frames; i++) {
-        const m = marker(f.flags(i));
-        if (run && run.marker === m) run.count++;
+      for (let pn = b.pnStart; pn < b.pnEnd; ) {
+        const s = this.stateOf(pn);
+        const m = s < 0 ? PAGE_MARKERS.free : marker(s & FLAGS_MASK);
+        // An untouched section is a section's worth of free frames at once.
+        const n = s < 0 ? SECTION_FRAMES : 1;
+        if (run && run.marker === m) run.count += n;
         else {
-          run = { count: 1, marker: m, addr: b.base + (i - b.first) * this.pageSize };
+          run = { count: n, marker: m, addr: pn * this.pageSize };
           runs.push(run);
         }
+        pn += n;
       }
     }
     return runs;
   }
 
   /**
-   * Verifies every invariant of the frame database and free lists; throws on the first broken one. Cost is
-   * linear in the number of frames: tests call it after every step, production code never.
+   * Verifies every invariant of the frame database, the free lists, the per-CPU list and the sections; throws on
+   * the first broken one. Cost is linear in the number of touched frames: tests call it after every step,
+   * production code never.
    */
   check(): void {
     const f = this.frames;
-    const m = this.meta;
-    for (const [i, n] of this.pins) {
-      invariant(n > 0 && i >= 0 && i < f.count, `frame ${i} has ${n} pins`);
-      invariant(!(f.flags(this.headOf(i, f.paOf(i))) & FRAME_FREE), `pinned frame ${hex(f.paOf(i))} is free`);
+    const ps = this.pageSize;
+    for (const [pn, n] of this.pins) {
+      invariant(n > 0, `frame ${hex(pn * ps)} has ${n} pins`);
+      const s = this.stateOf(pn);
+      invariant(s > 0 && !(this.stateOf(this.headOf(pn)) & FRAME_FREE), `pinned frame ${hex(pn * ps)} is free or no frame`);
     }
-    const onList = new Uint8Array(f.count);
+    // Sections: kinds agree with the arrays and the board; the cursor has no untouched section below it.
+    let untouched = 0;
+    for (let d = 0; d < f.kind.length; d++) {
+      const k = f.kind[d];
+      const start = (f.secBase + d) * SECTION_FRAMES;
+      const live = this.st[d].length > 0;
+      invariant(live === (k === SEC_LIVE) && live === this.ln[d].length > 0, `section ${hex(start * ps)} of kind ${k} has metadata ${live}`);
+      if (k === SEC_LIVE) invariant(this.st[d].length === this.ln[d].length && this.st[d].length % 2 === 0, `section ${hex(start * ps)} arrays`);
+      if (k === SEC_UNTOUCHED) {
+        untouched++;
+        invariant(d >= f.cursor, `untouched section ${hex(start * ps)} below the cursor`);
+        invariant(
+          f.banks.some((b) => b.pnStart <= start && start + SECTION_FRAMES <= b.pnEnd),
+          `untouched section ${hex(start * ps)} is not wholly RAM`,
+        );
+        for (const r of this.mem.board.regions) {
+          if (r.kind === 'reserved') invariant(r.base + r.size <= start * ps || r.base >= (start + SECTION_FRAMES) * ps, `untouched section ${hex(start * ps)} holds reserved memory`);
+        }
+      }
+      if (k === SEC_NONE) invariant(!f.banks.some((b) => b.pnStart < start + SECTION_FRAMES && b.pnEnd > start), `section ${hex(start * ps)} has RAM but no kind`);
+    }
+    invariant(untouched === f.untouched, `${f.untouched} sections counted untouched, ${untouched} are`);
+    // Marks of frames on a list (1) or on the per-CPU list (2), per live section.
+    const marks = new Map<number, Uint8Array>();
+    const mark = (pn: number, v: number, what: string) => {
+      const d = (pn >>> SECTION_SHIFT) - f.secBase;
+      invariant(pn >= 0 && d >= 0 && d < f.kind.length && f.kind[d] === SEC_LIVE, `${what} holds page ${pn}, in no live section`);
+      let m = marks.get(d);
+      if (!m) marks.set(d, (m = new Uint8Array(this.st[d].length)));
+      const i = pn & SECTION_MASK;
+      invariant(i < m.length, `${what} holds page ${pn}, past its section's frames`);
+      invariant(m[i] === 0, `frame ${hex(pn * ps)} is on the free lists twice`);
+      m[i] = v;
+    };
     for (let k = 0; k <= this.maxOrder; k++) {
       let prev = -1;
-      for (let i = this.heads[k], steps = 0; i >= 0; i = m[i * FRAME_WORDS + W_NEXT], steps++) {
-        invariant(steps < f.count, `free list ${k} has a cycle`);
-        const p = m[i * FRAME_WORDS + W_PREV];
-        invariant(p === prev, `free list ${k}: frame ${i} has prev ${p}, expected ${prev}`);
-        invariant(f.order(i) === k, `free list ${k} holds frame ${i} of order ${f.order(i)}`);
-        invariant(f.flags(i) === FRAME_FREE, `free list ${k} holds frame ${i} with flags ${hex(f.flags(i))}`);
-        invariant(onList[i] === 0, `frame ${i} is on the free lists twice`);
-        onList[i] = 1;
-        prev = i;
+      for (let pn = this.heads[k], steps = 0; pn >= 0; pn = this.link(pn), steps++) {
+        invariant(steps <= f.count, `free list ${k} has a cycle`);
+        mark(pn, 1, `free list ${k}`);
+        const p = this.link(pn ^ 1);
+        invariant(p === prev, `free list ${k}: frame ${hex(pn * ps)} has prev ${p}, expected ${prev}`);
+        const s = this.stateOf(pn);
+        invariant(s === (FREE_HEAD | (k << ORDER_SHIFT)), `free list ${k} holds frame ${hex(pn * ps)} with state ${hex(s)}`);
+        prev = pn;
       }
+    }
+    invariant(this.pcpCount >= 0 && this.pcpCount <= PCP_HIGH, `the per-CPU list holds ${this.pcpCount} frames (high ${PCP_HIGH})`);
+    for (let j = 0; j < this.pcpCount; j++) {
+      const pn = this.pcp[j];
+      mark(pn, 2, 'the per-CPU list');
+      invariant(this.stateOf(pn) === PCP_FRAME, `per-CPU frame ${hex(pn * ps)} has state ${hex(this.stateOf(pn))}`);
     }
     const owned = [0, 0, 0];
-    // One pass over the slots, block by block; cold text (messages, addresses) only when something is wrong.
-    for (const b of f.banks) {
-      let i = b.first;
-      const end = b.first + b.frames;
-      while (i < end) {
-        const info = m[i * FRAME_WORDS + W_INFO];
-        const k = info & 0xff;
-        const flag = info >>> 8;
-        const pn = b.pnStart + (i - b.first);
-        if (k === TAIL) invariant(false, `frame ${i} at ${hex(pn * this.pageSize)} is a tail with no head before it`);
-        const pages = 2 ** k;
-        if (pn % pages !== 0) invariant(false, `block at ${hex(pn * this.pageSize)} of order ${k} is not naturally aligned`);
-        if (i + pages > end) invariant(false, `block at ${hex(pn * this.pageSize)} of order ${k} runs past its bank`);
-        const tail = TAIL | (flag << 8);
-        for (let t = i + 1; t < i + pages; t++) {
-          if (m[t * FRAME_WORDS + W_INFO] !== tail) {
-            invariant(f.order(t) === TAIL, `frame ${t} inside block ${hex(pn * this.pageSize)} is marked as a head`);
-            invariant(false, `frame ${t} inside block ${hex(pn * this.pageSize)} has flags differing from its head`);
+    let pcpFrames = 0;
+    // One pass over the live sections' frames, block by block; cold text only when something is wrong.
+    for (let d = 0; d < f.kind.length; d++) {
+      if (f.kind[d] !== SEC_LIVE) continue;
+      const st = this.st[d];
+      const m = marks.get(d);
+      const start = (f.secBase + d) * SECTION_FRAMES;
+      let i = 0;
+      for (const b of f.banks) {
+        const lo = Math.max(b.pnStart, start) - start;
+        const hi = Math.min(b.pnEnd, start + SECTION_FRAMES) - start;
+        if (lo >= hi) continue;
+        for (let h = i; h < lo; h++) if (st[h] !== 0) invariant(false, `hole frame ${hex((start + h) * ps)} has state ${hex(st[h])}`);
+        i = lo;
+        while (i < hi) {
+          const s = st[i];
+          const pn = start + i;
+          if (!(s & S_RAM) || s & 0x8000) invariant(false, `frame ${hex(pn * ps)} has state ${hex(s)}`);
+          if (!(s & S_HEAD)) invariant(false, `frame ${hex(pn * ps)} is a tail with no head before it`);
+          const k = (s & ORDER_MASK) >> ORDER_SHIFT;
+          const pages = 2 ** k;
+          const flag = s & FLAGS_MASK;
+          if (k > this.maxOrder || pn % pages !== 0) invariant(false, `block at ${hex(pn * ps)} of order ${k} is not naturally aligned`);
+          if (i + pages > hi) invariant(false, `block at ${hex(pn * ps)} of order ${k} runs past its bank`);
+          const tail = S_RAM | flag;
+          for (let t = i + 1; t < i + pages; t++) {
+            if (st[t] !== tail) {
+              invariant(!(st[t] & S_HEAD), `frame ${hex((start + t) * ps)} inside block ${hex(pn * ps)} is marked as a head`);
+              invariant(false, `frame ${hex((start + t) * ps)} inside block ${hex(pn * ps)} has flags differing from its head`);
+            }
           }
-        }
-        if (flag & FRAME_FREE) {
-          invariant(flag === FRAME_FREE, `free block ${hex(pn * this.pageSize)} carries owner/usage bits`);
-          invariant(onList[i] === 1, `free block ${hex(pn * this.pageSize)} of order ${k} is on no free list`);
-          if (k < this.maxOrder) {
-            const buddy = pn ^ pages;
-            const inBank = buddy >= b.pnStart && buddy + pages <= b.pnEnd;
-            const j = i + (buddy - pn);
-            invariant(
-              !(inBank && m[j * FRAME_WORDS + W_INFO] === (k | (FRAME_FREE << 8))),
-              `free block ${hex(pn * this.pageSize)} and its free buddy ${hex(buddy * this.pageSize)} of order ${k} were not merged`,
-            );
+          const listed = m ? m[i] : 0;
+          if (s & S_PCP) {
+            if (s !== PCP_FRAME) invariant(false, `per-CPU frame ${hex(pn * ps)} has state ${hex(s)}`);
+            if (listed !== 2) invariant(false, `per-CPU frame ${hex(pn * ps)} is not on the per-CPU list`);
+            pcpFrames++;
+          } else if (flag & FRAME_FREE) {
+            if (flag !== FRAME_FREE) invariant(false, `free block ${hex(pn * ps)} carries owner/usage bits`);
+            if (listed !== 1) invariant(false, `free block ${hex(pn * ps)} of order ${k} is on no free list`);
+            if (k < this.maxOrder) {
+              const buddy = i ^ pages;
+              invariant(
+                !(buddy < st.length && st[buddy] === (FREE_HEAD | (k << ORDER_SHIFT))),
+                `free block ${hex(pn * ps)} and its free buddy ${hex((start + buddy) * ps)} of order ${k} were not merged`,
+              );
+            }
+          } else {
+            if (listed !== 0) invariant(false, `allocated block ${hex(pn * ps)} is on a free list`);
+            const owner = (flag & OWNER_MASK) >> OWNER_SHIFT;
+            if (owner > PageOwner.APP) invariant(false, `block ${hex(pn * ps)} has unknown owner ${owner}`);
+            owned[owner] += pages;
           }
-        } else {
-          invariant(onList[i] === 0, `allocated block ${hex(pn * this.pageSize)} is on a free list`);
-          const owner = (flag & OWNER_MASK) >> OWNER_SHIFT;
-          invariant(owner <= PageOwner.APP, `block ${hex(pn * this.pageSize)} has unknown owner ${owner}`);
-          owned[owner] += pages;
+          i += pages;
         }
-        i += pages;
       }
+      for (let h = i; h < st.length; h++) if (st[h] !== 0) invariant(false, `hole frame ${hex((start + h) * ps)} has state ${hex(st[h])}`);
     }
-    for (let o = 0; o < 3; o++) {
-      invariant(owned[o] === this.owned[o], `owner ${o} accounts ${this.owned[o]} pages, frames say ${owned[o]}`);
-    }
+    invariant(pcpFrames === this.pcpCount, `${pcpFrames} frames are marked per-CPU, the list holds ${this.pcpCount}`);
+    const counted = [this.bootPages, this.kernelPages, this.appPages];
+    for (let o = 0; o < 3; o++) invariant(owned[o] === counted[o], `owner ${o} accounts ${counted[o]} pages, frames say ${owned[o]}`);
     for (const chunk of this.mem.backedChunks()) this.checkFreeZero(chunk);
   }
 
   // Freed frames must never show old data: every byte of a free frame that still has host memory is zero.
   private checkFreeZero(chunk: number): void {
-    const f = this.frames;
     for (let pa = chunk; pa < chunk + CHUNK_SIZE; pa += this.pageSize) {
-      const i = f.indexOf(pa);
-      if (i < 0 || (f.flags(i) & FRAME_FREE) === 0) continue;
+      const s = this.stateOf(Math.floor(pa / this.pageSize));
+      if (s === 0 || (s > 0 && (s & FRAME_FREE) === 0)) continue;
       for (let off = 0; off < Math.min(this.pageSize, CHUNK_SIZE); off += 4) {
         if (this.mem.read32(pa + off) !== 0) invariant(false, `free frame ${hex(pa)} holds old data`);
       }
     }
   }
 
-  // The frame number of a fresh block for `size` bytes, or -1.
+  // The page number of a fresh block for `size` bytes, or -1.
   private take(size: number, options: AllocOptions | undefined): number {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new VmError('EINVAL', `options must be { owner?, usage? }, got ${hex(options)}`);
@@ -347,114 +457,196 @@ export class PageAllocator {
     if (owner !== PageOwner.KERNEL || usage !== PageUsage.NONE) checkOwnerUsage(owner, usage);
     if (this.faults.hitIndex(usage === PageUsage.PTABLE ? SITE_PTABLE : SITE_FRAME)) return -1;
     if (k > this.maxOrder) return -1;
-    let j = k;
-    const heads = this.heads;
-    while (heads[j] < 0) if (++j > this.maxOrder) return -1;
-    const m = this.meta;
-    const i = heads[j];
-    // i heads its list: popping it needs no prev link.
-    const next = m[i * FRAME_WORDS + W_NEXT];
-    heads[j] = next;
-    if (next >= 0) m[next * FRAME_WORDS + W_PREV] = -1;
-    while (j > k) {
-      j--;
-      const upper = i + (1 << j);
-      m[upper * FRAME_WORDS + W_INFO] = j | (FRAME_FREE << 8);
-      this.push(upper, j);
+    let pn: number;
+    if (k === 0) {
+      if (this.pcpCount === 0 && !this.refill()) return -1;
+      pn = this.pcp[--this.pcpCount];
+    } else {
+      pn = this.takeBlock(k);
+      // No request is refused while the per-CPU list holds frames that might merge into a block that fits.
+      if (pn < 0 && this.pcpCount > 0) {
+        this.drain(this.pcpCount);
+        pn = this.takeBlock(k);
+      }
+      if (pn < 0) return -1;
     }
     const flag = (owner << OWNER_SHIFT) | (usage << USAGE_SHIFT);
-    m[i * FRAME_WORDS + W_INFO] = k | (flag << 8);
-    if (k > 0) this.setTails(i, 1 << k, flag);
-    this.owned[owner] += 1 << k;
-    return i;
+    const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
+    const i = pn & SECTION_MASK;
+    st[i] = ALLOC_HEAD | (k << ORDER_SHIFT) | flag;
+    if (k > 0) st.fill(S_RAM | flag, i + 1, i + (1 << k));
+    this.count(owner, 1 << k);
+    return pn;
+  }
+
+  private count(owner: number, pages: number): void {
+    if (owner === PageOwner.KERNEL) this.kernelPages += pages;
+    else if (owner === PageOwner.APP) this.appPages += pages;
+    else this.bootPages += pages;
   }
 
   // Frees the allocated block headed at pa (of the given order, unless order is -1) and merges it. `pa` is checked
   // to be a number first: '0', null, [] and false would divide to page 0, and a BigInt would throw a TypeError.
   private release(pa: number, order: number): void {
-    if (typeof pa !== 'number') this.badFree(pa, order, -1);
-    const f = this.frames;
-    const m = this.meta;
+    if (typeof pa !== 'number') this.badFree(pa, order);
     const pn = pa / this.pageSize;
-    const bi = this.pn0 >= 0 ? 0 : f.bankOfPn(pn);
-    const bank = f.banks[bi];
-    const i = bi < 0 || (pn | 0) !== pn || pn < bank.pnStart || pn >= bank.pnEnd ? -1 : bank.first + (pn - bank.pnStart);
-    const info = i < 0 ? TAIL : m[i * FRAME_WORDS + W_INFO];
-    const k = info & 0xff;
-    const flag = info >>> 8;
-    if (k === TAIL || flag & FRAME_FREE || (order !== -1 && order !== k)) this.badFree(pa, order, i);
+    const d = (pn >>> SECTION_SHIFT) - this.secBase;
+    // pn >>> 0 === pn: an integer in [0, 2^32); d in range: a section of this board; then the bounds of its array.
+    if (pn >>> 0 !== pn || pn >= 0x8000_0000 || d >>> 0 >= this.st.length) this.badFree(pa, order);
+    const st = this.st[d];
+    const i = pn & SECTION_MASK;
+    const s = i < st.length ? st[i] : 0;
+    if ((s & (S_RAM | S_HEAD | FRAME_FREE)) !== (S_RAM | S_HEAD)) this.badFree(pa, order);
+    const k = (s & ORDER_MASK) >> ORDER_SHIFT;
+    if (order !== -1 && order !== k) this.badFree(pa, order);
     const pages = 1 << k;
-    if (this.pins.size !== 0) this.checkUnpinned(i, pages, pa);
-    this.owned[(flag & OWNER_MASK) >> OWNER_SHIFT] -= pages;
+    if (this.pins.size !== 0) this.checkUnpinned(pn, pages, pa);
+    this.count((s & OWNER_MASK) >> OWNER_SHIFT, -pages);
     // Nothing to drop while no page holds data (zero() would be a no-op).
     if (this.mem.backedBytes !== 0) this.mem.zero(pa, pages * this.pageSize);
-    if (k > 0) this.setTails(i, pages, FRAME_FREE);
-    this.merge(i, k, pn | 0, bank);
+    if ((s & FAST_MASK) === ALLOC_HEAD) {
+      st[i] = PCP_FRAME;
+      this.pcp[this.pcpCount++] = pn;
+      if (this.pcpCount > PCP_HIGH) this.drain(this.pcpCount - PCP_BATCH);
+      return;
+    }
+    st.fill(FREE_TAIL, i + 1, i + pages);
+    this.merge(pn, k);
   }
 
-  // Sets the flags of the tail frames of block i (order bits stay TAIL).
-  private setTails(i: number, pages: number, flag: number): void {
-    const m = this.meta;
-    const info = TAIL | (flag << 8);
-    for (let t = i + 1; t < i + pages; t++) m[t * FRAME_WORDS + W_INFO] = info;
+  // Moves up to PCP_BATCH order-0 frames from the buddy to the empty per-CPU list, the first taken on top (so a
+  // run of single-page allocations gets ascending addresses, as from the buddy). False when none was free.
+  private refill(): boolean {
+    const pcp = this.pcp;
+    let n = 0;
+    while (n < PCP_BATCH) {
+      const pn = this.takeBlock(0);
+      if (pn < 0) break;
+      this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = PCP_FRAME;
+      pcp[n++] = pn;
+    }
+    for (let a = 0, z = n - 1; a < z; a++, z--) {
+      const t = pcp[a];
+      pcp[a] = pcp[z];
+      pcp[z] = t;
+    }
+    this.pcpCount = n;
+    return n > 0;
+  }
+
+  // Gives the n coldest frames of the per-CPU list back to the buddy.
+  private drain(n: number): void {
+    if (n <= 0) return;
+    const pcp = this.pcp;
+    for (let j = 0; j < n; j++) this.merge(pcp[j], 0);
+    pcp.copyWithin(0, n, this.pcpCount);
+    this.pcpCount -= n;
+  }
+
+  // A free block of order k off the free lists (split from a larger one, or from an untouched section), its head
+  // state not yet set; -1 when there is none.
+  private takeBlock(k: number): number {
+    const heads = this.heads;
+    let j = k;
+    while (heads[j] < 0) {
+      if (++j > this.maxOrder) {
+        if (!this.touch()) return -1;
+        j = this.maxOrder;
+      }
+    }
+    const pn = heads[j];
+    // pn heads its list: popping it needs no prev link.
+    const next = this.link(pn);
+    heads[j] = next;
+    if (next >= 0) this.setLink(next ^ 1, -1);
+    if (j > k) {
+      const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
+      const i = pn & SECTION_MASK;
+      while (j > k) {
+        j--;
+        st[i + (1 << j)] = FREE_HEAD | (j << ORDER_SHIFT);
+        this.push(pn + (1 << j), j);
+      }
+    }
+    return pn;
+  }
+
+  // Gives the lowest untouched section metadata and puts it on the largest order's list as one free block.
+  private touch(): boolean {
+    const f = this.frames;
+    const d = f.nextUntouched();
+    if (d < 0) return false;
+    f.allocate(d);
+    const st = this.st[d];
+    st.fill(FREE_TAIL);
+    st[0] = FREE_HEAD | (SECTION_SHIFT << ORDER_SHIFT);
+    f.kind[d] = SEC_LIVE;
+    f.untouched--;
+    this.push((f.secBase + d) * SECTION_FRAMES, SECTION_SHIFT);
+    return true;
   }
 
   private boot(): void {
     const f = this.frames;
-    const m = this.meta;
-    const board = this.mem.board;
-    for (let i = 0; i < f.count; i++) m[i * FRAME_WORDS + W_INFO] = TAIL;
-    for (const r of board.regions) {
-      if (r.kind !== 'reserved') continue;
-      const first = f.indexOf(r.base);
-      const n = r.size / this.pageSize;
-      // Each boot frame is its own order-0 block, so a kernel may give boot memory back page by page.
-      const info = 0 | (((PageOwner.BOOT << OWNER_SHIFT) | (PageUsage.NONE << USAGE_SHIFT)) << 8);
-      for (let i = first; i < first + n; i++) m[i * FRAME_WORDS + W_INFO] = info;
-      this.owned[PageOwner.BOOT] += n;
-    }
-    for (const r of board.regions) {
-      if (r.kind !== 'ram') continue;
-      let i = f.indexOf(r.base);
-      let pn = r.base / this.pageSize;
-      const end = pn + r.size / this.pageSize;
-      while (pn < end) {
-        // Largest block that is naturally aligned at pn and fits in what is left of the region.
-        let k = Math.min(this.maxOrder, log2Floor(end - pn));
-        while (k > 0 && (pn & ((1 << k) - 1)) !== 0) k--;
-        const pages = 1 << k;
-        this.setTails(i, pages, FRAME_FREE);
-        this.merge(i, k, pn, f.bankOf(i));
-        i += pages;
-        pn += pages;
+    const ps = this.pageSize;
+    const regions = this.mem.board.regions;
+    // Reserved frames first (each its own order-0 BOOT block, so a kernel may give boot memory back page by page),
+    // then RAM in maximal naturally aligned blocks, merged with what is already free — only in live sections.
+    for (const pass of ['reserved', 'ram'] as const) {
+      for (const r of regions) {
+        if (r.kind !== pass) continue;
+        const a = r.base / ps;
+        const z = a + r.size / ps;
+        for (let sec = a >>> SECTION_SHIFT; sec <= (z - 1) >>> SECTION_SHIFT; sec++) {
+          const d = sec - f.secBase;
+          if (f.kind[d] !== SEC_LIVE) continue;
+          if (this.st[d].length === 0) f.allocate(d);
+          const st = this.st[d];
+          const start = sec * SECTION_FRAMES;
+          let pn = Math.max(a, start);
+          const end = Math.min(z, start + SECTION_FRAMES);
+          if (pass === 'reserved') {
+            st.fill(ALLOC_HEAD | (PageOwner.BOOT << OWNER_SHIFT), pn - start, end - start);
+            this.bootPages += end - pn;
+            continue;
+          }
+          while (pn < end) {
+            // Largest block that is naturally aligned at pn and fits in what is left of the region.
+            let k = Math.min(this.maxOrder, log2Floor(end - pn));
+            while (k > 0 && (pn & ((1 << k) - 1)) !== 0) k--;
+            const pages = 1 << k;
+            st.fill(FREE_TAIL, pn - start, pn - start + pages);
+            this.merge(pn, k);
+            pn += pages;
+          }
+        }
       }
     }
   }
 
-  // Merges free block (i, k) at page number pn with free buddies of equal order and puts the result on its list.
-  private merge(i: number, k: number, pn: number, bank: FrameBank): void {
-    const m = this.meta;
+  // Merges free block (pn, k) with free buddies of equal order and puts the result on its list. A buddy of order
+  // below maxOrder (≤ the section order) lies in the same section.
+  private merge(pn: number, k: number): void {
+    const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
+    const base = pn - (pn & SECTION_MASK);
+    let i = pn & SECTION_MASK;
     while (k < this.maxOrder) {
-      const pages = 1 << k;
-      const buddy = pn ^ pages;
-      // A buddy is merged only when it is memory: one that falls in a hole after or before the bank has no frame.
-      if (buddy < bank.pnStart || buddy + pages > bank.pnEnd) break;
-      const j = i + (buddy - pn);
-      if (m[j * FRAME_WORDS + W_INFO] !== (k | (FRAME_FREE << 8))) break;
-      this.unlink(j, k);
-      if (buddy > pn) m[j * FRAME_WORDS + W_INFO] = TAIL | (FRAME_FREE << 8);
+      const b = i ^ (1 << k);
+      // A buddy in a hole (or past the section's last frame) is no frame: state 0, or no slot at all.
+      if (b >= st.length || st[b] !== (FREE_HEAD | (k << ORDER_SHIFT))) break;
+      this.unlink(base + b, k);
+      if (b > i) st[b] = FREE_TAIL;
       else {
-        m[i * FRAME_WORDS + W_INFO] = TAIL | (FRAME_FREE << 8);
-        i = j;
-        pn = buddy;
+        st[i] = FREE_TAIL;
+        i = b;
       }
       k++;
     }
-    m[i * FRAME_WORDS + W_INFO] = k | (FRAME_FREE << 8);
-    this.push(i, k);
+    st[i] = FREE_HEAD | (k << ORDER_SHIFT);
+    this.push(base + i, k);
   }
 
-  // The frame indices of the pages of [pa, pa + size), every one allocated RAM; EINVAL otherwise.
+  // The page numbers of [pa, pa + size), every one allocated RAM; EINVAL otherwise.
   private pinRange(pa: number, size: number): number[] {
     checkAligned('pa', pa, this.pageSize);
     checkSize('size', size);
@@ -464,61 +656,77 @@ export class PageAllocator {
     }
     const out: number[] = [];
     for (let p = pa; p < end; p += this.pageSize) {
-      const i = this.frames.indexOf(p);
-      if (i < 0) throw new VmError('EINVAL', `pa ${hex(p)} is outside RAM`);
-      if (this.frames.flags(this.headOf(i, p)) & FRAME_FREE) throw new VmError('EINVAL', `pa ${hex(p)} is a free frame: only allocated frames are pinned`);
-      out.push(i);
+      const pn = p / this.pageSize;
+      const s = this.stateOf(pn);
+      if (s === 0) throw new VmError('EINVAL', `pa ${hex(p)} is outside RAM`);
+      if (s < 0 || this.stateOf(this.headOf(pn)) & FRAME_FREE) throw new VmError('EINVAL', `pa ${hex(p)} is a free frame: only allocated frames are pinned`);
+      out.push(pn);
     }
     return out;
   }
 
-  // EBUSY when a page of block i (of `pages` pages) is pinned.
-  private checkUnpinned(i: number, pages: number, pa: number): void {
-    for (let t = i; t < i + pages; t++) {
-      if (this.pins.has(t)) throw new VmError('EBUSY', `the block at ${hex(pa)} holds pinned frame ${hex(this.frames.paOf(t))}`);
+  // EBUSY when a page of block pn (of `pages` pages) is pinned.
+  private checkUnpinned(pn: number, pages: number, pa: number): void {
+    for (let t = pn; t < pn + pages; t++) {
+      if (this.pins.has(t)) throw new VmError('EBUSY', `the block at ${hex(pa)} holds pinned frame ${hex(t * this.pageSize)}`);
     }
   }
 
   // Cold path: says precisely why a free was refused.
-  private badFree(pa: number, order: number, i: number): never {
-    const f = this.frames;
+  private badFree(pa: number, order: number): never {
     if (!Number.isSafeInteger(pa) || pa < 0 || pa % this.pageSize !== 0) {
       throw new VmError('EINVAL', `pa must be a page-aligned address, got ${hex(pa)}`);
     }
-    if (i < 0) throw new VmError('EINVAL', `pa ${hex(pa)} is outside RAM`);
-    if (f.order(i) === TAIL) throw new VmError('EINVAL', `pa ${hex(pa)} is not the head of a block`);
-    if (f.flags(i) & FRAME_FREE) throw new VmError('EINVAL', `pa ${hex(pa)} is already free (double free)`);
-    throw new VmError('EINVAL', `order ${hex(order)} does not match the block at ${hex(pa)} (order ${f.order(i)})`);
+    const s = this.stateOf(pa / this.pageSize);
+    if (s === 0) throw new VmError('EINVAL', `pa ${hex(pa)} is outside RAM`);
+    if (s < 0 || s & FRAME_FREE) throw new VmError('EINVAL', `pa ${hex(pa)} is already free (double free)`);
+    if (!(s & S_HEAD)) throw new VmError('EINVAL', `pa ${hex(pa)} is not the head of a block`);
+    throw new VmError('EINVAL', `order ${hex(order)} does not match the block at ${hex(pa)} (order ${(s & ORDER_MASK) >> ORDER_SHIFT})`);
   }
 
-  // The head of the block containing frame i (at page address pa).
-  private headOf(i: number, pa: number): number {
-    const f = this.frames;
-    if (f.order(i) !== TAIL) return i;
+  // The state word of page pn (0: no frame; -1: an untouched section).
+  private stateOf(pn: number): number {
+    return this.frames.stateOf(pn);
+  }
+
+  // The head of the block containing frame pn (a frame of a live section).
+  private headOf(pn: number): number {
+    if (this.stateOf(pn) & S_HEAD) return pn;
     for (let k = 1; k <= this.maxOrder; k++) {
-      const size = this.pageSize * 2 ** k;
-      const h = i - (pa % size) / this.pageSize;
-      if (f.order(h) === k) return h;
+      const h = pn - (pn & ((1 << k) - 1));
+      const s = this.stateOf(h);
+      if (s & S_HEAD && (s & ORDER_MASK) >> ORDER_SHIFT === k) return h;
     }
-    throw new Error(`frame ${i} has no head`);
+    throw new Error(`frame ${hex(pn * this.pageSize)} has no head`);
   }
 
-  private push(i: number, k: number): void {
-    const m = this.meta;
+  private link(pn: number): number {
+    return this.ln[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK];
+  }
+
+  private setLink(pn: number, v: number): void {
+    this.ln[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = v;
+  }
+
+  // Free-list links: next in link[pn], prev in link[pn ^ 1] (a tail, or the order-0 block's busy buddy).
+  private push(pn: number, k: number): void {
     const h = this.heads[k];
-    m[i * FRAME_WORDS + W_NEXT] = h;
-    m[i * FRAME_WORDS + W_PREV] = -1;
-    if (h >= 0) m[h * FRAME_WORDS + W_PREV] = i;
-    this.heads[k] = i;
+    const ln = this.ln[(pn >>> SECTION_SHIFT) - this.secBase];
+    const i = pn & SECTION_MASK;
+    ln[i] = h;
+    ln[i ^ 1] = -1;
+    if (h >= 0) this.setLink(h ^ 1, pn);
+    this.heads[k] = pn;
   }
 
-  private unlink(i: number, k: number): void {
-    const m = this.meta;
-    const n = m[i * FRAME_WORDS + W_NEXT];
-    const p = m[i * FRAME_WORDS + W_PREV];
-    if (p >= 0) m[p * FRAME_WORDS + W_NEXT] = n;
+  private unlink(pn: number, k: number): void {
+    const ln = this.ln[(pn >>> SECTION_SHIFT) - this.secBase];
+    const i = pn & SECTION_MASK;
+    const n = ln[i];
+    const p = ln[i ^ 1];
+    if (p >= 0) this.setLink(p, n);
     else this.heads[k] = n;
-    if (n >= 0) m[n * FRAME_WORDS + W_PREV] = p;
+    if (n >= 0) this.setLink(n ^ 1, p);
   }
 }
 

@@ -2,25 +2,62 @@ import type { BoardMemoryMap } from './board.js';
 import { VmError } from './errors.js';
 import { hex, isPowerOfTwo } from './validate.js';
 
-/** Frame flag bits, laid out as the original's `page_t.flags`. */
-export const FRAME_FREE = 0x01;
+/*
+ * The state word: one Uint16 per frame. The low byte is the original's `page_t.flags` (free bit, owner bits 1–3,
+ * usage bits 4–7); the high byte says where the frame stands in the buddy system.
+ *
+ *   bit  0      FREE   free (in the buddy, or on the per-CPU list)
+ *   bits 1–3    owner  PageOwner
+ *   bits 4–7    usage  PageUsage
+ *   bits 8–11   order  block order, on a block's head frame (0–15)
+ *   bit  12     HEAD   the frame heads a block (allocated or free)
+ *   bit  13     PCP    a free order-0 frame on the per-CPU list, not on a buddy free list
+ *   bit  14     RAM    the frame exists; 0 in a hole between banks (and in every slot past a bank's end)
+ *
+ * A hole is the word 0, which is also what an out-of-bounds typed-array read turns into after `& mask`, so no
+ * check on the hot path can mistake a hole or a stray index for a frame.
+ */
+export const FRAME_FREE = 0x0001;
 export const OWNER_SHIFT = 1;
-export const OWNER_MASK = 0x0e;
+export const OWNER_MASK = 0x000e;
 export const USAGE_SHIFT = 4;
-export const USAGE_MASK = 0xf0;
-/** `order` value of a frame that is not the head of a block. */
-export const TAIL = 0xff;
+export const USAGE_MASK = 0x00f0;
+export const FLAGS_MASK = 0x00ff;
+export const ORDER_SHIFT = 8;
+export const ORDER_MASK = 0x0f00;
+export const S_HEAD = 0x1000;
+export const S_PCP = 0x2000;
+export const S_RAM = 0x4000;
+/** A free block's head of order 0 (add `order << ORDER_SHIFT`), and the tails of a free block. */
+export const FREE_HEAD = S_RAM | S_HEAD | FRAME_FREE;
+export const FREE_TAIL = S_RAM | FRAME_FREE;
+/** A free order-0 frame parked on the per-CPU list. */
+export const PCP_FRAME = S_RAM | S_HEAD | S_PCP | FRAME_FREE;
 
 /**
- * A bank of frames: `frames` page frames from `base`, numbered from `first` in the frame table. `pnStart`/`pnEnd`
- * are page numbers (address ÷ page size), small integers the buddy arithmetic can use bitwise.
+ * Frames per section: 2^15 (128 MiB of 4 KiB pages, 16 MiB of 512-byte pages), the unit in which frame metadata is
+ * allocated — Linux's SPARSEMEM section (also 128 MiB on x86-64). A section is 192 KiB of metadata (6 bytes per
+ * frame), so the one a board's firmware and kernel image sit in fits the 1 MiB boot budget; it is also the largest
+ * block order, so a section no one has touched is exactly one free block of the largest order and needs no
+ * metadata at all.
  */
+export const SECTION_SHIFT = 15;
+export const SECTION_FRAMES = 1 << SECTION_SHIFT;
+export const SECTION_MASK = SECTION_FRAMES - 1;
+
+/** Section kinds in {@link FrameTable.kind}. */
+export const SEC_NONE = 0;
+/** Every frame is RAM and free: one free block of order {@link SECTION_SHIFT}, no metadata, on no free list. */
+export const SEC_UNTOUCHED = 1;
+/** Metadata allocated: the section's frames are in the state and link arrays. */
+export const SEC_LIVE = 2;
+
+/** A bank of RAM: page numbers `[pnStart, pnEnd)` (address ÷ page size), below 2^31. */
 export interface FrameBank {
   readonly base: number;
   readonly end: number;
   readonly pnStart: number;
   readonly pnEnd: number;
-  readonly first: number;
   readonly frames: number;
 }
 
@@ -28,37 +65,41 @@ export interface FrameBank {
 export const MAX_PAGE_NUMBER = 2 ** 31;
 
 /**
- * The most frames a `PageAllocator` manages: 2^21, 8 GiB of 4 KiB pages (1 GiB of 512-byte pages). The frame table
- * is 12 bytes per frame allocated at boot, so this bounds boot to 24 MiB of host memory and about 0.1 s; a board
- * with more RAM is refused with `ENOMEM` before anything is allocated (riscv-virt-4g, 2^20 frames, fits).
+ * The most frames a `PageAllocator` manages: 2^31, as many as there are page numbers. Frame metadata is allocated
+ * per touched section, so RAM size costs nothing at boot; what bounds a board is that page numbers fit in 31 bits.
  */
-export const MAX_FRAMES = 2 ** 21;
+export const MAX_FRAMES = MAX_PAGE_NUMBER;
 
-/** Words per frame in {@link FrameTable.meta}. */
-export const FRAME_WORDS = 3;
-/** Word offsets inside a frame's slot. */
-export const W_NEXT = 0;
-export const W_PREV = 1;
-/** `order | flags << 8`: the block order on a head ({@link TAIL} elsewhere) and the frame flags. */
-export const W_INFO = 2;
+const EMPTY_STATE = new Uint16Array(0);
+const EMPTY_LINKS = new Int32Array(0);
 
 /**
- * The page-frame database: one 12-byte slot per frame of RAM in a single `Int32Array`, numbered in address order
- * across banks — the original's `page_t` array without the address (derived from the bank). A frame's links,
- * order and flags share a cache line, which is what makes a free of a random frame cheap. Holes between banks
- * have no slots, so a frame's number and its address are related through its bank, never by array arithmetic
- * across a hole (the original's `_page_initSizes` bug).
+ * The page-frame database, allocated lazily per section of {@link SECTION_FRAMES} frames and indexed by page
+ * number, so a frame's metadata is found without a bank search and a hole between banks has no entry unless it
+ * shares a section with RAM (its state word is then 0).
+ *
+ * Per frame: a 2-byte state word (above) and one Int32 link. A free block on a free list at head `h` keeps its
+ * `next` in `link[h]` and its `prev` in `link[h ^ 1]`: for a block of order ≥ 1 that is its first tail, for an
+ * order-0 block its buddy — which is allocated, on the per-CPU list or a hole (a free buddy would have been
+ * merged), so its own slot is unused. 6 bytes per touched frame; the original's `page_t` is 24 or more.
  */
 export class FrameTable {
   readonly pageSize: number;
   readonly pageShift: number;
+  /** Frames of RAM (`ram` and `reserved`). */
   readonly count: number;
   readonly banks: readonly FrameBank[];
-  /**
-   * {@link FRAME_WORDS} words per frame: free-list links (frame numbers, -1 = none; meaningful on free block
-   * heads only) and {@link W_INFO}.
-   */
-  readonly meta: Int32Array;
+  /** Section number of directory entry 0. */
+  readonly secBase: number;
+  /** Per directory entry: {@link SEC_NONE}, {@link SEC_UNTOUCHED} or {@link SEC_LIVE}. */
+  readonly kind: Uint8Array;
+  /** State words per section (a shared empty array for sections that are not live). */
+  readonly state: Uint16Array[];
+  /** Links per section (a shared empty array for sections that are not live). */
+  readonly links: Int32Array[];
+  /** Sections not live yet, and the lowest directory index that may be one. */
+  untouched = 0;
+  cursor = 0;
 
   constructor(board: BoardMemoryMap, pageSize: number) {
     if (!isPowerOfTwo(pageSize) || pageSize < 512) {
@@ -81,40 +122,72 @@ export class FrameTable {
       }
       total += b.size / pageSize;
     }
-    if (total > MAX_FRAMES) {
-      throw new VmError(
-        'ENOMEM',
-        `board ${board.name} has ${total} frames of ${pageSize} bytes; the frame table holds at most ${MAX_FRAMES} (${hex(MAX_FRAMES * pageSize)} bytes of RAM)`,
-      );
-    }
-    let first = 0;
     this.banks = board.banks.map((b) => {
-      const frames = b.size / pageSize;
       const pnStart = b.base / pageSize;
-      // Page numbers and frame numbers are below 2^31: keep them small integers (Smis) for the JIT.
-      const bank = {
-        base: b.base,
-        end: b.base + b.size,
-        pnStart: pnStart | 0,
-        pnEnd: (pnStart + frames) | 0,
-        first: first | 0,
-        frames: frames | 0,
-      };
-      first += frames;
-      return bank;
+      return { base: b.base, end: b.base + b.size, pnStart, pnEnd: pnStart + b.size / pageSize, frames: b.size / pageSize };
     });
-    this.count = first;
-    this.meta = new Int32Array(first * FRAME_WORDS);
+    this.count = total;
+    const first = this.banks[0].pnStart >>> SECTION_SHIFT;
+    const last = (this.banks[this.banks.length - 1].pnEnd - 1) >>> SECTION_SHIFT;
+    this.secBase = first;
+    const n = last - first + 1;
+    this.kind = new Uint8Array(n);
+    this.state = new Array<Uint16Array>(n).fill(EMPTY_STATE);
+    this.links = new Array<Int32Array>(n).fill(EMPTY_LINKS);
+    // Sections wholly inside a bank start untouched; any other section with RAM is made live by the allocator.
+    for (const b of this.banks) {
+      const lo = Math.ceil(b.pnStart / SECTION_FRAMES);
+      const hi = Math.floor(b.pnEnd / SECTION_FRAMES);
+      for (let s = lo; s < hi; s++) this.kind[s - first] = SEC_UNTOUCHED;
+      if (hi > lo) this.untouched += hi - lo;
+      for (let s = b.pnStart >>> SECTION_SHIFT; s <= (b.pnEnd - 1) >>> SECTION_SHIFT; s++) {
+        if (this.kind[s - first] === SEC_NONE) this.kind[s - first] = SEC_LIVE;
+      }
+    }
+    for (const r of board.regions) {
+      if (r.kind !== 'reserved') continue;
+      const a = r.base / pageSize;
+      const z = (r.base + r.size) / pageSize;
+      for (let s = a >>> SECTION_SHIFT; s <= (z - 1) >>> SECTION_SHIFT; s++) {
+        if (this.kind[s - first] === SEC_UNTOUCHED) this.untouched--;
+        this.kind[s - first] = SEC_LIVE;
+      }
+    }
   }
 
-  /** Block order of frame `i` ({@link TAIL} when it is not a head). */
-  order(i: number): number {
-    return this.meta[i * FRAME_WORDS + W_INFO] & 0xff;
+  /** Host memory of the live sections' metadata, in bytes. */
+  get metadataBytes(): number {
+    let n = 0;
+    for (let d = 0; d < this.state.length; d++) n += this.state[d].byteLength + this.links[d].byteLength;
+    return n;
   }
 
-  /** Flags of frame `i`. */
-  flags(i: number): number {
-    return this.meta[i * FRAME_WORDS + W_INFO] >>> 8;
+  /** Allocates directory entry `d`'s metadata: every frame a hole (state 0) until the caller says otherwise. */
+  allocate(d: number): void {
+    const start = (this.secBase + d) * SECTION_FRAMES;
+    let end = start;
+    for (const b of this.banks) if (b.pnStart < start + SECTION_FRAMES && b.pnEnd > start) end = Math.min(b.pnEnd, start + SECTION_FRAMES);
+    // Up to the last frame of RAM, rounded to even so that every frame's buddy (h ^ 1) has a slot.
+    const len = (end - start + 1) & ~1;
+    this.state[d] = new Uint16Array(len);
+    this.links[d] = new Int32Array(len);
+  }
+
+  /** The next untouched section's directory index at or after the cursor, or -1. */
+  nextUntouched(): number {
+    const kind = this.kind;
+    while (this.cursor < kind.length && kind[this.cursor] !== SEC_UNTOUCHED) this.cursor++;
+    return this.cursor < kind.length ? this.cursor : -1;
+  }
+
+  /** The state word of page number `pn`; 0 (a hole) when no frame is there, or `-1` in an untouched section. */
+  stateOf(pn: number): number {
+    const d = (pn >>> SECTION_SHIFT) - this.secBase;
+    if (!Number.isInteger(pn) || pn < 0 || pn >= MAX_PAGE_NUMBER || d < 0 || d >= this.kind.length) return 0;
+    if (this.kind[d] === SEC_UNTOUCHED) return -1;
+    const st = this.state[d];
+    const i = pn & SECTION_MASK;
+    return i < st.length ? st[i] : 0;
   }
 
   /** The bank holding page number `pn` (an index into {@link banks}), or -1. */
@@ -122,42 +195,5 @@ export class FrameTable {
     const banks = this.banks;
     for (let b = 0; b < banks.length; b++) if (pn >= banks[b].pnStart && pn < banks[b].pnEnd) return b;
     return -1;
-  }
-
-  /** The frame number of page-aligned `pa`, or -1 when no frame is there. */
-  indexOf(pa: number): number {
-    return this.indexOfPn(pa / this.pageSize);
-  }
-
-  /** The frame number of page number `pn`, or -1 when no frame is there (or `pn` is not an integer). */
-  indexOfPn(pn: number): number {
-    const banks = this.banks;
-    for (let i = 0; i < banks.length; i++) {
-      const b = banks[i];
-      if (pn >= b.pnStart && pn < b.pnEnd) return Number.isInteger(pn) ? (b.first + (pn - b.pnStart)) | 0 : -1;
-    }
-    return -1;
-  }
-
-  /** The page number of frame `i`. */
-  pnOf(i: number): number {
-    const banks = this.banks;
-    for (let k = 0; k < banks.length; k++) {
-      const b = banks[k];
-      if (i < b.first + b.frames) return (b.pnStart + (i - b.first)) | 0;
-    }
-    return -1;
-  }
-
-  /** The physical address of frame `i`. */
-  paOf(i: number): number {
-    return this.pnOf(i) * this.pageSize;
-  }
-
-  /** The bank frame `i` lies in. */
-  bankOf(i: number): FrameBank {
-    const banks = this.banks;
-    for (let k = 0; k < banks.length; k++) if (i < banks[k].first + banks[k].frames) return banks[k];
-    throw new RangeError(`frame ${i} outside the table`);
   }
 }
