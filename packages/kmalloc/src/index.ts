@@ -7,6 +7,7 @@ export {
   KMALLOC_SLOTS,
   ZONE_HEADER_SIZE,
   ZONE_HEADERS,
+  KEEP_EMPTY_PER,
 } from './kmalloc.js';
 export type { KmallocStats, KmallocClassStats } from './kmalloc.js';
 export type { KernelMemory } from './kernel-memory.js';

@@ -24,7 +24,7 @@ const MAX_SIZE = 2 ** KMALLOC_MAX_SHIFT;
 // A zone's int fields, ZW per zone in one Int32Array: a zone's state is one cache line, one array load away.
 const ZW = 8;
 const Z_USED = 0;
-const Z_TOP = 1;
+const Z_HEAD = 1;
 const Z_FRESH = 2;
 const Z_BASE = 3;
 const Z_PREV = 4;
@@ -35,10 +35,12 @@ const Z_VA = 0;
 const Z_HEADER = 1;
 const SITE_KMALLOC = FAULT_SITES.indexOf('kmalloc');
 const NONE = -1;
-// Block states in the per-block byte: free, handed to a caller, a zone descriptor (kmalloc's own).
-const FREE = 0;
-const USED = 1;
-const DESCRIPTOR = 2;
+// A block's word in the link array: a free block holds the next free block of its zone (END: none), a block in
+// use says whose it is (the caller's, or a zone descriptor: kmalloc's own). One word per block, so freeing checks
+// and links a block with one load and one store.
+const END = -1;
+const USED = -2;
+const DESCRIPTOR = -3;
 
 /** Figures of one size class. */
 export interface KmallocClassStats {
@@ -81,7 +83,18 @@ export interface KmallocOptions {
    * before a new zone is made, given back by {@link Kmalloc.trim}, and given back before any `ENOMEM`.
    */
   keepEmptyZones?: number;
+  /**
+   * The hysteresis on zone release (default 8): a class may also keep one emptied zone per `keepEmptyPer` of its
+   * zones in use, so a class with fewer than that many zones in use releases every emptied zone at once, as the
+   * original, and every kept zone is released as the class shrinks back. 0 turns it off. Kept zones cost at most
+   * 1/`keepEmptyPer` of the class's pages in use; they are reused first, given back by {@link Kmalloc.trim} and
+   * before any `ENOMEM`.
+   */
+  keepEmptyPer?: number;
 }
+
+/** Default {@link KmallocOptions.keepEmptyPer}: one emptied zone kept per 8 zones in use in its class. */
+export const KEEP_EMPTY_PER = 8;
 
 /**
  * The fine-grained kernel allocator of the original `vm/kmalloc.c`: power-of-two classes from 16 B to 8 MiB on
@@ -102,6 +115,8 @@ export class Kmalloc {
   readonly classesPerOctave: 1 | 4;
   /** Emptied zones each class keeps (0: released at once). */
   readonly keepEmptyZones: number;
+  /** One emptied zone kept per this many zones in use in its class (0: none). */
+  readonly keepEmptyPer: number;
   private readonly faults: Pick<FaultInjector, 'hitIndex'>;
   private readonly pageSize: number;
   private readonly invPage: number;
@@ -116,6 +131,8 @@ export class Kmalloc {
   // Per class: kept empty zones (keepEmptyZones > 0), singly linked through Z_NEXT, and their count.
   private readonly emptyHead: Int32Array;
   private readonly emptyCount: Int32Array;
+  // Per class: zones with a block in use (the hysteresis' measure of the class's size).
+  private readonly inUse: Int32Array;
   // Per class: released zone ids, whose rows of block state can serve the next zone of the class.
   private readonly spareIds: number[][];
   // Zone rows: ZW int32 fields each (see Z_*), and the two addresses in a Float64Array (kernel addresses pass 2^32).
@@ -123,16 +140,16 @@ export class Kmalloc {
   private zf = new Float64Array(64 * 2);
   private zones = 0;
   private liveZones = 0;
-  // Block rows: a zone's free stack (block numbers) and block states, `blocks` entries from its Z_BASE.
-  private stack = new Int32Array(1024);
-  private state = new Uint8Array(1024);
+  // Block rows: a zone's blocks' words (see END/USED/DESCRIPTOR), `blocks` entries from its Z_BASE.
+  private links = new Int32Array(1024);
   private rows = 0;
   private readonly index = new PageIndex();
   private allocated = 0;
   private headerFree = 0;
   private readonly scratch = new Uint8Array(24);
-  // keepEmptyZones, or 0 while trim() runs.
+  // keepEmptyZones and keepEmptyPer, or 0 while trim() runs.
   private keep: number;
+  private keepPer: number;
 
   /**
    * Creates the first descriptor zone (never released). `kmap` no `KernelMemory`, or bad options → `EINVAL`; no
@@ -141,7 +158,7 @@ export class Kmalloc {
   constructor(kmap: KernelMemory, options?: KmallocOptions) {
     checkKernelMemory('kmap', kmap);
     if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw new VmError('EINVAL', `options must be { classesPerOctave?, keepEmptyZones? }, got ${hex(options)}`);
+      throw new VmError('EINVAL', `options must be { classesPerOctave?, keepEmptyZones?, keepEmptyPer? }, got ${hex(options)}`);
     }
     const perOctave = options?.classesPerOctave ?? 1;
     if (perOctave !== 1 && perOctave !== 4) throw new VmError('EINVAL', `options.classesPerOctave must be 1 or 4, got ${hex(perOctave)}`);
@@ -149,10 +166,16 @@ export class Kmalloc {
     if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 0 || keep > 2 ** 20) {
       throw new VmError('EINVAL', `options.keepEmptyZones must be an integer from 0 to 2^20, got ${hex(keep)}`);
     }
+    const per = options?.keepEmptyPer ?? KEEP_EMPTY_PER;
+    if (typeof per !== 'number' || !Number.isInteger(per) || per < 0 || per > 2 ** 20) {
+      throw new VmError('EINVAL', `options.keepEmptyPer must be an integer from 0 to 2^20, got ${hex(per)}`);
+    }
     this.kmap = kmap;
     this.classesPerOctave = perOctave;
     this.keepEmptyZones = keep;
     this.keep = keep;
+    this.keepEmptyPer = per;
+    this.keepPer = per;
     const faults = kmap.alloc.faults;
     // A KernelMemory's injector may have only hit(site): the index form is the allocators' hot-path variant.
     this.faults = typeof faults.hitIndex === 'function' ? faults : { hitIndex: (i: number) => faults.hit(FAULT_SITES[i]) };
@@ -167,6 +190,7 @@ export class Kmalloc {
     this.partial = new Int32Array(n).fill(NONE);
     this.emptyHead = new Int32Array(n).fill(NONE);
     this.emptyCount = new Int32Array(n);
+    this.inUse = new Int32Array(n);
     this.spareIds = Array.from({ length: n }, () => []);
     const z = this.makeZone(this.hdr, NONE);
     this.link(z);
@@ -180,10 +204,31 @@ export class Kmalloc {
    */
   kmalloc(size: number): number {
     if (typeof size !== 'number' || !(size >= 1 && size <= MAX_SIZE) || (size | 0) !== size) refuseSize(size);
-    const c = classIndex(this.classesPerOctave, size);
+    const c = this.classesPerOctave === 1 ? (size <= 16 ? 0 : 28 - Math.clz32(size - 1)) : classIndex(4, size);
     if (this.faults.hitIndex(SITE_KMALLOC)) refuseInjected(size);
-    if (this.partial[c] === NONE) this.refill(c);
-    else if (this.headerFree === 1 && c === this.hdr) this.refill(c);
+    const z = this.partial[c];
+    if (z === NONE || (c === this.hdr && this.headerFree === 1)) return this.kmallocSlow(c);
+    // take(c, USED) by hand: the fast path is one function for the JIT to inline.
+    const zi = this.zi;
+    const links = this.links;
+    const o = z * ZW;
+    const base = zi[o + Z_BASE];
+    let i = zi[o + Z_HEAD];
+    if (i !== END) zi[o + Z_HEAD] = links[base + i];
+    else i = zi[o + Z_FRESH]++;
+    links[base + i] = USED;
+    const bytes = this.clsSize[c];
+    this.allocated += bytes;
+    if (c === this.hdr) this.headerFree--;
+    const used = ++zi[o + Z_USED];
+    if (used === 1) this.inUse[c]++;
+    if (used === this.clsBlocks[c]) this.partial[c] = zi[o + Z_NEXT];
+    return this.zf[z * 2 + Z_VA] + i * bytes;
+  }
+
+  // A zone has to be made, revived, or the spare-descriptor rule applies first.
+  private kmallocSlow(c: number): number {
+    this.refill(c);
     return this.take(c, USED);
   }
 
@@ -195,14 +240,26 @@ export class Kmalloc {
     if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) this.refuseFree(vaddr);
     const z = this.index.get(Math.floor(vaddr * this.invPage));
     if (z === NONE) this.refuseFree(vaddr);
-    const c = this.zi[z * ZW + Z_CLS];
+    const zi = this.zi;
+    const o = z * ZW;
+    const c = zi[o + Z_CLS];
     const size = this.clsSize[c];
     const off = vaddr - this.zf[z * 2 + Z_VA];
     // A zone spans at most 2^31 bytes: the block number by shift for power-of-two classes, by division otherwise.
     const shift = this.clsShift[c];
     const i = shift >= 0 ? off >>> shift : Math.floor(off / size);
-    if (i * size !== off || i >= this.clsBlocks[c] || this.state[this.zi[z * ZW + Z_BASE] + i] !== USED) this.refuseFree(vaddr);
-    this.put(z, i);
+    const links = this.links;
+    const at = zi[o + Z_BASE] + i;
+    const blocks = this.clsBlocks[c];
+    if (i * size !== off || i >= blocks || links[at] !== USED) this.refuseFree(vaddr);
+    // put(z, i) by hand, its common case inline.
+    links[at] = zi[o + Z_HEAD];
+    zi[o + Z_HEAD] = i;
+    this.allocated -= size;
+    if (c === this.hdr) this.headerFree++;
+    const used = --zi[o + Z_USED];
+    if (used === 0) this.emptiedSlow(z, c, true);
+    else if (used === blocks - 1) this.link(z);
   }
 
   /** The class size `kmalloc(size)` hands out with the default classes, without allocating; its errors otherwise. */
@@ -226,15 +283,17 @@ export class Kmalloc {
     const size = this.cls.size[c];
     const off = vaddr - this.zf[z * 2 + Z_VA];
     const i = Math.floor(off / size);
-    return i * size === off && i < this.cls.blocks[c] && this.state[this.zi[z * ZW + Z_BASE] + i] === USED ? size : -1;
+    return i * size === off && i < this.cls.blocks[c] && this.links[this.zi[z * ZW + Z_BASE] + i] === USED ? size : -1;
   }
 
   /** Releases every kept empty zone (with `keepEmptyZones`; a no-op otherwise). Returns the zones released. */
   trim(): number {
     let n = 0;
     const keep = this.keep;
+    const per = this.keepPer;
     // Releasing a zone frees its descriptor, which can empty a descriptor zone: nothing is kept meanwhile.
     this.keep = 0;
+    this.keepPer = 0;
     for (let c = 0; c < this.emptyHead.length; c++) {
       while (this.emptyHead[c] !== NONE) {
         const z = this.emptyHead[c];
@@ -245,6 +304,7 @@ export class Kmalloc {
       }
     }
     this.keep = keep;
+    this.keepPer = per;
     return n;
   }
 
@@ -292,6 +352,7 @@ export class Kmalloc {
     let pagesHeld = 0;
     const headers = new Set<number>();
     const order: number[] = [];
+    const zonesInUse = new Int32Array(this.inUse.length);
     for (let z = 0; z < this.zones; z++) {
       if (this.zi[z * ZW + Z_LIVE] === 0) continue;
       live++;
@@ -300,24 +361,28 @@ export class Kmalloc {
       const blocks = nBlocks[c];
       const base = this.zi[z * ZW + Z_BASE];
       const fresh = this.zi[z * ZW + Z_FRESH];
-      const top = this.zi[z * ZW + Z_TOP];
-      invariant(fresh >= 0 && fresh <= blocks && top >= 0 && top <= fresh, `zone ${z}: fresh ${fresh}, free stack ${top} of ${blocks} blocks`);
+      invariant(fresh >= 0 && fresh <= blocks, `zone ${z}: fresh mark ${fresh} of ${blocks} blocks`);
       const seen = new Uint8Array(blocks);
-      for (let k = 0; k < top; k++) {
-        const i = this.stack[base + k];
-        invariant(i >= 0 && i < fresh && seen[i] === 0 && this.state[base + i] === FREE, `zone ${z}: free stack holds block ${i} badly`);
+      let onList = 0;
+      for (let i = this.zi[z * ZW + Z_HEAD]; i !== END; i = this.links[base + i]) {
+        invariant(i >= 0 && i < fresh && seen[i] === 0, `zone ${z}: free list holds block ${i} badly`);
         seen[i] = 1;
+        onList++;
       }
       let inUse = 0;
       for (let i = 0; i < blocks; i++) {
-        const s = this.state[base + i];
-        invariant(i < fresh || s === FREE, `zone ${z}: block ${i} past the fresh mark is not free`);
-        invariant(s !== FREE || i >= fresh || seen[i] === 1, `zone ${z}: free block ${i} is not on the free stack`);
-        if (s !== FREE) inUse++;
+        const s = this.links[base + i];
+        const taken = s === USED || s === DESCRIPTOR;
+        invariant(i < fresh || !taken, `zone ${z}: block ${i} past the fresh mark is in use`);
+        invariant(taken || i >= fresh || seen[i] === 1, `zone ${z}: free block ${i} is not on the free list`);
+        invariant(!taken || seen[i] === 0, `zone ${z}: block ${i} in use is on the free list`);
+        if (taken) inUse++;
         if (s === DESCRIPTOR) invariant(c === this.hdr, `zone ${z}: a descriptor in class ${sizes[c]}`);
       }
+      invariant(onList + inUse === fresh, `zone ${z}: ${onList} listed free and ${inUse} in use below the fresh mark ${fresh}`);
       invariant(inUse === this.zi[z * ZW + Z_USED], `zone ${z} counts ${this.zi[z * ZW + Z_USED]} blocks in use, states say ${inUse}`);
       used += inUse * sizes[c];
+      if (inUse > 0) zonesInUse[c]++;
       if (c === this.hdr) hdrFree += blocks - inUse;
       for (let p = 0; p < nPages[c]; p++) {
         invariant(this.index.get(Math.floor(this.zf[z * 2 + Z_VA] * this.invPage) + p) === z, `page ${p} of zone ${z} is not indexed to it`);
@@ -327,7 +392,7 @@ export class Kmalloc {
         const h = this.zf[z * 2 + Z_HEADER];
         const hz = this.index.get(Math.floor(h * this.invPage));
         const hi = hz === NONE ? -1 : (h - this.zf[hz * 2 + Z_VA]) / sizes[this.zi[hz * ZW + Z_CLS]];
-        invariant(hz !== NONE && this.zi[hz * ZW + Z_CLS] === this.hdr && this.state[this.zi[hz * ZW + Z_BASE] + hi] === DESCRIPTOR, `zone at ${hex(this.zf[z * 2 + Z_VA])} has no live descriptor`);
+        invariant(hz !== NONE && this.zi[hz * ZW + Z_CLS] === this.hdr && this.links[this.zi[hz * ZW + Z_BASE] + hi] === DESCRIPTOR, `zone at ${hex(this.zf[z * 2 + Z_VA])} has no live descriptor`);
         invariant(!headers.has(h), `two zones share descriptor ${hex(h)}`);
         headers.add(h);
         invariant(this.kmap.read32(h) === 0x454e4f5a && this.kmap.read32(h + 4) === this.zf[z * 2 + Z_VA] >>> 0, `descriptor ${hex(h)} does not describe zone ${hex(this.zf[z * 2 + Z_VA])}`);
@@ -346,7 +411,7 @@ export class Kmalloc {
     for (let c = 0; c < this.partial.length; c++) {
       let prev = NONE;
       for (let z = this.partial[c]; z !== NONE; z = this.zi[z * ZW + Z_NEXT]) {
-        invariant(this.zi[z * ZW + Z_LIVE] === 1 && this.zi[z * ZW + Z_CLS] === c && this.zi[z * ZW + Z_PREV] === prev && listed[z] === 0, `partial list ${sizes[c]} is inconsistent`);
+        invariant(this.zi[z * ZW + Z_LIVE] === 1 && this.zi[z * ZW + Z_CLS] === c && (prev === NONE || this.zi[z * ZW + Z_PREV] === prev) && listed[z] === 0, `partial list ${sizes[c]} is inconsistent`);
         invariant(this.zi[z * ZW + Z_USED] < nBlocks[c] && (this.zi[z * ZW + Z_USED] > 0 || z === 0), `zone ${z} on partial list ${sizes[c]} is full or empty`);
         listed[z] = 1;
         prev = z;
@@ -357,7 +422,8 @@ export class Kmalloc {
         listed[z] = 2;
         kept++;
       }
-      invariant(kept === this.emptyCount[c] && kept <= this.keepEmptyZones, `class ${sizes[c]} keeps ${kept} empty zones (counted ${this.emptyCount[c]}, limit ${this.keepEmptyZones})`);
+      invariant(zonesInUse[c] === this.inUse[c], `class ${sizes[c]} counts ${this.inUse[c]} zones in use, ${zonesInUse[c]} are`);
+      invariant(kept === this.emptyCount[c] && kept <= this.keepLimit(c), `class ${sizes[c]} keeps ${kept} empty zones (counted ${this.emptyCount[c]}, limit ${this.keepLimit(c)})`);
     }
     for (const z of order) {
       const c = this.zi[z * ZW + Z_CLS];
@@ -449,7 +515,7 @@ export class Kmalloc {
     this.zf[z * 2 + Z_HEADER] = header;
     this.zi[z * ZW + Z_CLS] = c;
     this.zi[z * ZW + Z_USED] = 0;
-    this.zi[z * ZW + Z_TOP] = 0;
+    this.zi[z * ZW + Z_HEAD] = END;
     this.zi[z * ZW + Z_FRESH] = 0;
     this.zi[z * ZW + Z_PREV] = this.zi[z * ZW + Z_NEXT] = NONE;
     this.zi[z * ZW + Z_LIVE] = 1;
@@ -477,11 +543,7 @@ export class Kmalloc {
       this.zi = grow(this.zi, z * 2 * ZW);
       this.zf = grow(this.zf, z * 2 * 2);
     }
-    if (this.rows + blocks > this.stack.length) {
-      const n = Math.max(this.stack.length * 2, this.rows + blocks);
-      this.stack = grow(this.stack, n);
-      this.state = grow(this.state, n);
-    }
+    if (this.rows + blocks > this.links.length) this.links = grow(this.links, Math.max(this.links.length * 2, this.rows + blocks));
     this.zi[z * ZW + Z_BASE] = this.rows;
     this.rows += blocks;
     return z;
@@ -528,63 +590,93 @@ export class Kmalloc {
   // Hands out a block of the head zone of class c's partial list (the caller made sure there is one).
   private take(c: number, as: number): number {
     const z = this.partial[c];
-    const base = this.zi[z * ZW + Z_BASE];
-    const top = this.zi[z * ZW + Z_TOP];
-    let i: number;
-    if (top > 0) {
-      i = this.stack[base + top - 1];
-      this.zi[z * ZW + Z_TOP] = top - 1;
-    } else {
-      i = this.zi[z * ZW + Z_FRESH]++;
-    }
-    this.state[base + i] = as;
+    const zi = this.zi;
+    const links = this.links;
+    const base = zi[z * ZW + Z_BASE];
+    let i = zi[z * ZW + Z_HEAD];
+    // Blocks never handed out are taken from the fresh mark: a new zone's free list is never written.
+    if (i !== END) zi[z * ZW + Z_HEAD] = links[base + i];
+    else i = zi[z * ZW + Z_FRESH]++;
+    links[base + i] = as;
     const size = this.clsSize[c];
     this.allocated += size;
     if (c === this.hdr) this.headerFree--;
-    if (++this.zi[z * ZW + Z_USED] === this.clsBlocks[c]) this.unlink(z);
+    const used = ++zi[z * ZW + Z_USED];
+    if (used === 1) this.inUse[c]++;
+    // Only the head zone is taken from: when full it leaves the list from the head.
+    if (used === this.clsBlocks[c]) this.partial[c] = zi[z * ZW + Z_NEXT];
     return this.zf[z * 2 + Z_VA] + i * size;
   }
 
   // Frees block i of zone z; an emptied zone is kept or released, and its descriptor freed in turn.
   private put(z: number, i: number, release = true): void {
     const c = this.zi[z * ZW + Z_CLS];
-    const base = this.zi[z * ZW + Z_BASE];
-    this.state[base + i] = FREE;
-    this.stack[base + this.zi[z * ZW + Z_TOP]++] = i;
+    const zi = this.zi;
+    this.links[zi[z * ZW + Z_BASE] + i] = zi[z * ZW + Z_HEAD];
+    zi[z * ZW + Z_HEAD] = i;
     this.allocated -= this.clsSize[c];
     if (c === this.hdr) this.headerFree++;
-    const used = --this.zi[z * ZW + Z_USED];
-    if (used === this.clsBlocks[c] - 1) this.link(z);
-    if (used === 0 && z !== 0 && release) this.emptied(z, c);
+    const used = --zi[z * ZW + Z_USED];
+    if (used === 0) this.emptiedSlow(z, c, release);
+    else if (used === this.clsBlocks[c] - 1) this.link(z);
   }
 
+  // The last block of zone z was freed: a one-block zone comes back on its list, and the zone is kept or released.
+  private emptiedSlow(z: number, c: number, release: boolean): void {
+    if (this.clsBlocks[c] === 1) this.link(z);
+    this.inUse[c]--;
+    if (z !== 0 && release) this.emptied(z, c);
+  }
+
+  // How many emptied zones class c may keep now.
+  private keepLimit(c: number): number {
+    const per = this.keepPer;
+    const proportional = per === 0 ? 0 : Math.floor(this.inUse[c] / per);
+    return proportional > this.keep ? proportional : this.keep;
+  }
+
+  // An emptied zone is kept while the class's limit allows it, else released; the limit falls as the class
+  // shrinks, so a kept zone beyond it is released too (the hysteresis never outlives the class's use).
   private emptied(z: number, c: number): void {
     this.unlink(z);
-    if (this.emptyCount[c] < this.keep) {
+    const limit = this.keepLimit(c);
+    if (this.emptyCount[c] < limit) {
       this.zi[z * ZW + Z_NEXT] = this.emptyHead[c];
       this.emptyHead[c] = z;
       this.emptyCount[c]++;
     } else {
       this.release(z);
     }
+    while (this.emptyCount[c] > this.keepLimit(c)) {
+      const k = this.emptyHead[c];
+      this.emptyHead[c] = this.zi[k * ZW + Z_NEXT];
+      this.emptyCount[c]--;
+      this.release(k);
+    }
   }
 
+  // Partial lists are doubly linked except at the head: the head's Z_PREV is not kept (the head is known from
+  // `partial`), so taking the head zone off when it fills — every other kmalloc in a steady churn — is one store.
   private link(z: number): void {
-    const c = this.zi[z * ZW + Z_CLS];
+    const zi = this.zi;
+    const c = zi[z * ZW + Z_CLS];
     const head = this.partial[c];
-    this.zi[z * ZW + Z_PREV] = NONE;
-    this.zi[z * ZW + Z_NEXT] = head;
-    if (head !== NONE) this.zi[head * ZW + Z_PREV] = z;
+    zi[z * ZW + Z_NEXT] = head;
+    if (head !== NONE) zi[head * ZW + Z_PREV] = z;
     this.partial[c] = z;
   }
 
   private unlink(z: number): void {
-    const prev = this.zi[z * ZW + Z_PREV];
-    const next = this.zi[z * ZW + Z_NEXT];
-    if (prev !== NONE) this.zi[prev * ZW + Z_NEXT] = next;
-    else this.partial[this.zi[z * ZW + Z_CLS]] = next;
-    if (next !== NONE) this.zi[next * ZW + Z_PREV] = prev;
-    this.zi[z * ZW + Z_PREV] = this.zi[z * ZW + Z_NEXT] = NONE;
+    const zi = this.zi;
+    const c = zi[z * ZW + Z_CLS];
+    const next = zi[z * ZW + Z_NEXT];
+    if (this.partial[c] === z) {
+      this.partial[c] = next;
+    } else {
+      const prev = zi[z * ZW + Z_PREV];
+      zi[prev * ZW + Z_NEXT] = next;
+      if (next !== NONE) zi[next * ZW + Z_PREV] = prev;
+    }
   }
 
   // The error for an address kfree refuses, with the reason the old code gave.
@@ -597,8 +689,8 @@ export class Kmalloc {
         const off = vaddr - this.zf[z * 2 + Z_VA];
         const i = off / this.cls.size[c];
         if (Number.isInteger(i) && i < this.cls.blocks[c]) {
-          const s = this.state[this.zi[z * ZW + Z_BASE] + i];
-          why = s === FREE ? 'already free (double free)' : 'a zone descriptor';
+          const s = this.links[this.zi[z * ZW + Z_BASE] + i];
+          why = s === DESCRIPTOR ? 'a zone descriptor' : 'already free (double free)';
         }
       }
     }
