@@ -17,9 +17,6 @@ import {
   SECTION_FRAMES,
   SECTION_MASK,
   SECTION_SHIFT,
-  SEC_LIVE,
-  SEC_NONE,
-  SEC_UNTOUCHED,
   S_HEAD,
   S_PCP,
   S_RAM,
@@ -315,33 +312,32 @@ export class PageAllocator {
       const s = this.stateOf(pn);
       invariant(s > 0 && !(this.stateOf(this.headOf(pn)) & FRAME_FREE), `pinned frame ${hex(pn * ps)} is free or no frame`);
     }
-    // Sections: kinds agree with the arrays and the board; the cursor has no untouched section below it.
+    // Sections: live ones have both arrays; every other section with RAM is untouched, none below the cursor.
     let untouched = 0;
-    for (let d = 0; d < f.kind.length; d++) {
-      const k = f.kind[d];
+    const lastSec = Math.floor((f.banks[f.banks.length - 1].pnEnd - 1) / SECTION_FRAMES);
+    for (let d = 0; d <= lastSec - f.secBase; d++) {
       const start = (f.secBase + d) * SECTION_FRAMES;
-      const live = this.st[d].length > 0;
-      invariant(live === (k === SEC_LIVE) && live === this.ln[d].length > 0, `section ${hex(start * ps)} of kind ${k} has metadata ${live}`);
-      if (k === SEC_LIVE) invariant(this.st[d].length === this.ln[d].length && this.st[d].length % 2 === 0, `section ${hex(start * ps)} arrays`);
-      if (k === SEC_UNTOUCHED) {
+      if (d < this.st.length) {
+        const n = this.st[d].length;
+        invariant(this.ln[d].length === n && n % 2 === 0, `section ${hex(start * ps)} has ${n} state words and ${this.ln[d].length} links`);
+      }
+      if (f.isLive(d)) continue;
+      if (f.isUntouched(d)) {
         untouched++;
         invariant(d >= f.cursor, `untouched section ${hex(start * ps)} below the cursor`);
+      } else {
         invariant(
-          f.banks.some((b) => b.pnStart <= start && start + SECTION_FRAMES <= b.pnEnd),
-          `untouched section ${hex(start * ps)} is not wholly RAM`,
+          !f.banks.some((b) => b.pnStart < start + SECTION_FRAMES && b.pnEnd > start),
+          `section ${hex(start * ps)} holds RAM but neither metadata nor a whole free block`,
         );
-        for (const r of this.mem.board.regions) {
-          if (r.kind === 'reserved') invariant(r.base + r.size <= start * ps || r.base >= (start + SECTION_FRAMES) * ps, `untouched section ${hex(start * ps)} holds reserved memory`);
-        }
       }
-      if (k === SEC_NONE) invariant(!f.banks.some((b) => b.pnStart < start + SECTION_FRAMES && b.pnEnd > start), `section ${hex(start * ps)} has RAM but no kind`);
     }
     invariant(untouched === f.untouched, `${f.untouched} sections counted untouched, ${untouched} are`);
     // Marks of frames on a list (1) or on the per-CPU list (2), per live section.
     const marks = new Map<number, Uint8Array>();
     const mark = (pn: number, v: number, what: string) => {
       const d = (pn >>> SECTION_SHIFT) - f.secBase;
-      invariant(pn >= 0 && d >= 0 && d < f.kind.length && f.kind[d] === SEC_LIVE, `${what} holds page ${pn}, in no live section`);
+      invariant(pn >= 0 && f.isLive(d), `${what} holds page ${pn}, in no live section`);
       let m = marks.get(d);
       if (!m) marks.set(d, (m = new Uint8Array(this.st[d].length)));
       const i = pn & SECTION_MASK;
@@ -370,8 +366,8 @@ export class PageAllocator {
     const owned = [0, 0, 0];
     let pcpFrames = 0;
     // One pass over the live sections' frames, block by block; cold text only when something is wrong.
-    for (let d = 0; d < f.kind.length; d++) {
-      if (f.kind[d] !== SEC_LIVE) continue;
+    for (let d = 0; d < this.st.length; d++) {
+      if (!f.isLive(d)) continue;
       const st = this.st[d];
       const m = marks.get(d);
       const start = (f.secBase + d) * SECTION_FRAMES;
@@ -580,7 +576,6 @@ export class PageAllocator {
     const st = this.st[d];
     st.fill(FREE_TAIL);
     st[0] = FREE_HEAD | (SECTION_SHIFT << ORDER_SHIFT);
-    f.kind[d] = SEC_LIVE;
     f.untouched--;
     this.push((f.secBase + d) * SECTION_FRAMES, SECTION_SHIFT);
     return true;
@@ -590,29 +585,35 @@ export class PageAllocator {
     const f = this.frames;
     const ps = this.pageSize;
     const regions = this.mem.board.regions;
-    // Reserved frames first (each its own order-0 BOOT block, so a kernel may give boot memory back page by page),
-    // then RAM in maximal naturally aligned blocks, merged with what is already free — only in live sections.
-    for (const pass of ['reserved', 'ram'] as const) {
-      for (const r of regions) {
-        if (r.kind !== pass) continue;
-        const a = r.base / ps;
-        const z = a + r.size / ps;
-        for (let sec = a >>> SECTION_SHIFT; sec <= (z - 1) >>> SECTION_SHIFT; sec++) {
-          const d = sec - f.secBase;
-          if (f.kind[d] !== SEC_LIVE) continue;
-          if (this.st[d].length === 0) f.allocate(d);
-          const st = this.st[d];
-          const start = sec * SECTION_FRAMES;
-          let pn = Math.max(a, start);
-          const end = Math.min(z, start + SECTION_FRAMES);
+    // Live from boot: sections holding reserved frames, and the ragged sections at a bank's ends. The rest of RAM
+    // is untouched sections, which cost nothing here.
+    const live = new Set<number>();
+    for (const r of f.reserved) for (let sec = Math.floor(r.a / SECTION_FRAMES); sec * SECTION_FRAMES < r.z; sec++) live.add(sec);
+    for (const b of f.banks) {
+      for (const sec of [Math.floor(b.pnStart / SECTION_FRAMES), Math.floor((b.pnEnd - 1) / SECTION_FRAMES)]) if (!f.wholeRam(sec)) live.add(sec);
+    }
+    for (const sec of [...live].sort((x, y) => x - y)) {
+      const d = sec - f.secBase;
+      f.allocate(d);
+      const st = this.st[d];
+      const start = sec * SECTION_FRAMES;
+      const end = start + SECTION_FRAMES;
+      // Reserved frames first (each its own order-0 BOOT block, so a kernel may give boot memory back page by
+      // page), then RAM in maximal naturally aligned blocks, merged with what is already free.
+      for (const pass of ['reserved', 'ram'] as const) {
+        for (const r of regions) {
+          if (r.kind !== pass) continue;
+          let pn = Math.max(r.base / ps, start);
+          const z = Math.min((r.base + r.size) / ps, end);
+          if (pn >= z) continue;
           if (pass === 'reserved') {
-            st.fill(ALLOC_HEAD | (PageOwner.BOOT << OWNER_SHIFT), pn - start, end - start);
-            this.bootPages += end - pn;
+            st.fill(ALLOC_HEAD | (PageOwner.BOOT << OWNER_SHIFT), pn - start, z - start);
+            this.bootPages += z - pn;
             continue;
           }
-          while (pn < end) {
+          while (pn < z) {
             // Largest block that is naturally aligned at pn and fits in what is left of the region.
-            let k = Math.min(this.maxOrder, log2Floor(end - pn));
+            let k = Math.min(this.maxOrder, log2Floor(z - pn));
             while (k > 0 && (pn & ((1 << k) - 1)) !== 0) k--;
             const pages = 1 << k;
             st.fill(FREE_TAIL, pn - start, pn - start + pages);

@@ -45,13 +45,6 @@ export const SECTION_SHIFT = 15;
 export const SECTION_FRAMES = 1 << SECTION_SHIFT;
 export const SECTION_MASK = SECTION_FRAMES - 1;
 
-/** Section kinds in {@link FrameTable.kind}. */
-export const SEC_NONE = 0;
-/** Every frame is RAM and free: one free block of order {@link SECTION_SHIFT}, no metadata, on no free list. */
-export const SEC_UNTOUCHED = 1;
-/** Metadata allocated: the section's frames are in the state and link arrays. */
-export const SEC_LIVE = 2;
-
 /** A bank of RAM: page numbers `[pnStart, pnEnd)` (address ÷ page size), below 2^31. */
 export interface FrameBank {
   readonly base: number;
@@ -89,15 +82,19 @@ export class FrameTable {
   /** Frames of RAM (`ram` and `reserved`). */
   readonly count: number;
   readonly banks: readonly FrameBank[];
-  /** Section number of directory entry 0. */
+  /** Reserved ranges as page numbers `[a, z)`. */
+  readonly reserved: readonly { readonly a: number; readonly z: number }[];
+  /** Section number of directory entry 0 (the lowest section holding RAM). */
   readonly secBase: number;
-  /** Per directory entry: {@link SEC_NONE}, {@link SEC_UNTOUCHED} or {@link SEC_LIVE}. */
-  readonly kind: Uint8Array;
-  /** State words per section (a shared empty array for sections that are not live). */
-  readonly state: Uint16Array[];
-  /** Links per section (a shared empty array for sections that are not live). */
-  readonly links: Int32Array[];
-  /** Sections not live yet, and the lowest directory index that may be one. */
+  /**
+   * State words per section, from entry 0 up to the highest live section (a shared empty array for a section
+   * that is not live). Sections past the end are not live either; the directory grows when one becomes live, so a
+   * board's boot costs nothing per section.
+   */
+  readonly state: Uint16Array[] = [];
+  /** Links per section, as {@link state}. */
+  readonly links: Int32Array[] = [];
+  /** Sections that are still untouched, and the lowest directory index that may be one. */
   untouched = 0;
   cursor = 0;
 
@@ -126,33 +123,46 @@ export class FrameTable {
       const pnStart = b.base / pageSize;
       return { base: b.base, end: b.base + b.size, pnStart, pnEnd: pnStart + b.size / pageSize, frames: b.size / pageSize };
     });
+    this.reserved = board.regions.filter((r) => r.kind === 'reserved').map((r) => ({ a: r.base / pageSize, z: (r.base + r.size) / pageSize }));
     this.count = total;
-    const first = this.banks[0].pnStart >>> SECTION_SHIFT;
-    const last = (this.banks[this.banks.length - 1].pnEnd - 1) >>> SECTION_SHIFT;
-    this.secBase = first;
-    const n = last - first + 1;
-    this.kind = new Uint8Array(n);
-    this.state = new Array<Uint16Array>(n).fill(EMPTY_STATE);
-    this.links = new Array<Int32Array>(n).fill(EMPTY_LINKS);
-    // Sections wholly inside a bank start untouched; any other section with RAM is made live by the allocator.
-    for (const b of this.banks) {
-      const lo = Math.ceil(b.pnStart / SECTION_FRAMES);
-      const hi = Math.floor(b.pnEnd / SECTION_FRAMES);
-      for (let s = lo; s < hi; s++) this.kind[s - first] = SEC_UNTOUCHED;
-      if (hi > lo) this.untouched += hi - lo;
-      for (let s = b.pnStart >>> SECTION_SHIFT; s <= (b.pnEnd - 1) >>> SECTION_SHIFT; s++) {
-        if (this.kind[s - first] === SEC_NONE) this.kind[s - first] = SEC_LIVE;
+    this.secBase = Math.floor(this.banks[0].pnStart / SECTION_FRAMES);
+    // Sections wholly inside a bank, less those holding reserved frames (counted once each).
+    for (const b of this.banks) this.untouched += Math.max(0, Math.floor(b.pnEnd / SECTION_FRAMES) - Math.ceil(b.pnStart / SECTION_FRAMES));
+    let last = -1;
+    for (const r of this.reserved) {
+      for (let sec = Math.max(last + 1, Math.floor(r.a / SECTION_FRAMES)); sec <= Math.floor((r.z - 1) / SECTION_FRAMES); sec++) {
+        if (this.wholeRam(sec)) this.untouched--;
+        last = sec;
       }
     }
-    for (const r of board.regions) {
-      if (r.kind !== 'reserved') continue;
-      const a = r.base / pageSize;
-      const z = (r.base + r.size) / pageSize;
-      for (let s = a >>> SECTION_SHIFT; s <= (z - 1) >>> SECTION_SHIFT; s++) {
-        if (this.kind[s - first] === SEC_UNTOUCHED) this.untouched--;
-        this.kind[s - first] = SEC_LIVE;
-      }
-    }
+  }
+
+  /** True when section `sec` (a section number) lies wholly inside one bank. */
+  wholeRam(sec: number): boolean {
+    const start = sec * SECTION_FRAMES;
+    for (const b of this.banks) if (b.pnStart <= start && start + SECTION_FRAMES <= b.pnEnd) return true;
+    return false;
+  }
+
+  /** True when section `sec` holds a reserved frame. */
+  holdsReserved(sec: number): boolean {
+    const start = sec * SECTION_FRAMES;
+    for (const r of this.reserved) if (r.a < start + SECTION_FRAMES && r.z > start) return true;
+    return false;
+  }
+
+  /** True when directory entry `d` has metadata. */
+  isLive(d: number): boolean {
+    return d >= 0 && d < this.state.length && this.state[d].length > 0;
+  }
+
+  /**
+   * True when directory entry `d` is untouched: wholly RAM, no reserved frame, no metadata yet — one free block of
+   * order {@link SECTION_SHIFT} on no list. Any other section with RAM is live from boot on.
+   */
+  isUntouched(d: number): boolean {
+    const sec = this.secBase + d;
+    return d >= 0 && !this.isLive(d) && this.wholeRam(sec) && !this.holdsReserved(sec);
   }
 
   /** Host memory of the live sections' metadata, in bytes. */
@@ -169,22 +179,36 @@ export class FrameTable {
     for (const b of this.banks) if (b.pnStart < start + SECTION_FRAMES && b.pnEnd > start) end = Math.min(b.pnEnd, start + SECTION_FRAMES);
     // Up to the last frame of RAM, rounded to even so that every frame's buddy (h ^ 1) has a slot.
     const len = (end - start + 1) & ~1;
+    while (this.state.length <= d) {
+      this.state.push(EMPTY_STATE);
+      this.links.push(EMPTY_LINKS);
+    }
     this.state[d] = new Uint16Array(len);
     this.links[d] = new Int32Array(len);
   }
 
-  /** The next untouched section's directory index at or after the cursor, or -1. */
+  /** The lowest untouched section's directory index, or -1. */
   nextUntouched(): number {
-    const kind = this.kind;
-    while (this.cursor < kind.length && kind[this.cursor] !== SEC_UNTOUCHED) this.cursor++;
-    return this.cursor < kind.length ? this.cursor : -1;
+    if (this.untouched === 0) return -1;
+    for (;;) {
+      const sec = this.secBase + this.cursor;
+      if (this.isUntouched(this.cursor)) return this.cursor;
+      // Skip to the next section boundary inside a bank at or after this one.
+      let next = Infinity;
+      for (const b of this.banks) {
+        const first = Math.max(sec + 1, Math.ceil(b.pnStart / SECTION_FRAMES));
+        if (first * SECTION_FRAMES + SECTION_FRAMES <= b.pnEnd) next = Math.min(next, first);
+      }
+      if (next === Infinity) return -1;
+      this.cursor = next - this.secBase;
+    }
   }
 
   /** The state word of page number `pn`; 0 (a hole) when no frame is there, or `-1` in an untouched section. */
   stateOf(pn: number): number {
-    const d = (pn >>> SECTION_SHIFT) - this.secBase;
-    if (!Number.isInteger(pn) || pn < 0 || pn >= MAX_PAGE_NUMBER || d < 0 || d >= this.kind.length) return 0;
-    if (this.kind[d] === SEC_UNTOUCHED) return -1;
+    if (!Number.isInteger(pn) || pn < 0 || pn >= MAX_PAGE_NUMBER) return 0;
+    const d = Math.floor(pn / SECTION_FRAMES) - this.secBase;
+    if (!this.isLive(d)) return this.isUntouched(d) && this.bankOfPn(pn) >= 0 ? -1 : 0;
     const st = this.state[d];
     const i = pn & SECTION_MASK;
     return i < st.length ? st[i] : 0;
