@@ -126,10 +126,10 @@ export class Kmalloc {
   private readonly clsBlocks: Int32Array;
   private readonly clsShift: Int8Array;
   private readonly hdr: number;
-  // Per class: head of the list of zones with a free block and at least one used (the first zone also when empty).
+  // Per class: head and tail of its list of zones with a free block (see link()).
   private readonly partial: Int32Array;
-  // Per class: kept empty zones (keepEmptyZones > 0), singly linked through Z_NEXT, and their count.
-  private readonly emptyHead: Int32Array;
+  private readonly partialTail: Int32Array;
+  // Per class: kept empty zones (the first zone never counts), all at the tail of its list.
   private readonly emptyCount: Int32Array;
   // Per class: zones with a block in use (the hysteresis' measure of the class's size).
   private readonly inUse: Int32Array;
@@ -188,7 +188,7 @@ export class Kmalloc {
     this.clsShift = Int8Array.from(this.cls.size, (s) => ((s & (s - 1)) === 0 ? Math.log2(s) : -1));
     const n = this.cls.size.length;
     this.partial = new Int32Array(n).fill(NONE);
-    this.emptyHead = new Int32Array(n).fill(NONE);
+    this.partialTail = new Int32Array(n).fill(NONE);
     this.emptyCount = new Int32Array(n);
     this.inUse = new Int32Array(n);
     this.spareIds = Array.from({ length: n }, () => []);
@@ -206,29 +206,7 @@ export class Kmalloc {
     if (typeof size !== 'number' || !(size >= 1 && size <= MAX_SIZE) || (size | 0) !== size) refuseSize(size);
     const c = this.classesPerOctave === 1 ? (size <= 16 ? 0 : 28 - Math.clz32(size - 1)) : classIndex(4, size);
     if (this.faults.hitIndex(SITE_KMALLOC)) refuseInjected(size);
-    const z = this.partial[c];
-    if (z === NONE || (c === this.hdr && this.headerFree === 1)) return this.kmallocSlow(c);
-    // take(c, USED) by hand: the fast path is one function for the JIT to inline.
-    const zi = this.zi;
-    const links = this.links;
-    const o = z * ZW;
-    const base = zi[o + Z_BASE];
-    let i = zi[o + Z_HEAD];
-    if (i !== END) zi[o + Z_HEAD] = links[base + i];
-    else i = zi[o + Z_FRESH]++;
-    links[base + i] = USED;
-    const bytes = this.clsSize[c];
-    this.allocated += bytes;
-    if (c === this.hdr) this.headerFree--;
-    const used = ++zi[o + Z_USED];
-    if (used === 1) this.inUse[c]++;
-    if (used === this.clsBlocks[c]) this.partial[c] = zi[o + Z_NEXT];
-    return this.zf[z * 2 + Z_VA] + i * bytes;
-  }
-
-  // A zone has to be made, revived, or the spare-descriptor rule applies first.
-  private kmallocSlow(c: number): number {
-    this.refill(c);
+    if (this.partial[c] === NONE || (c === this.hdr && this.headerFree === 1)) this.refill(c);
     return this.take(c, USED);
   }
 
@@ -258,7 +236,7 @@ export class Kmalloc {
     this.allocated -= size;
     if (c === this.hdr) this.headerFree++;
     const used = --zi[o + Z_USED];
-    if (used === 0) this.emptiedSlow(z, c, true);
+    if (used === 0) this.emptied(z, c, true);
     else if (used === blocks - 1) this.link(z);
   }
 
@@ -286,7 +264,10 @@ export class Kmalloc {
     return i * size === off && i < this.cls.blocks[c] && this.links[this.zi[z * ZW + Z_BASE] + i] === USED ? size : -1;
   }
 
-  /** Releases every kept empty zone (with `keepEmptyZones`; a no-op otherwise). Returns the zones released. */
+  /**
+   * Releases every kept empty zone (the hysteresis' and `keepEmptyZones`'), so that every page of a zone with no
+   * block in use goes back to the kernel map at once. Returns the zones released.
+   */
   trim(): number {
     let n = 0;
     const keep = this.keep;
@@ -294,10 +275,10 @@ export class Kmalloc {
     // Releasing a zone frees its descriptor, which can empty a descriptor zone: nothing is kept meanwhile.
     this.keep = 0;
     this.keepPer = 0;
-    for (let c = 0; c < this.emptyHead.length; c++) {
-      while (this.emptyHead[c] !== NONE) {
-        const z = this.emptyHead[c];
-        this.emptyHead[c] = this.zi[z * ZW + Z_NEXT];
+    for (let c = 0; c < this.emptyCount.length; c++) {
+      while (this.emptyCount[c] > 0) {
+        const z = this.partialTail[c];
+        this.unlink(z);
         this.emptyCount[c]--;
         this.release(z);
         n++;
@@ -407,21 +388,23 @@ export class Kmalloc {
       const p = order[k - 1];
       invariant(this.zf[p * 2 + Z_VA] + nPages[this.zi[p * ZW + Z_CLS]] * this.pageSize <= this.zf[order[k] * 2 + Z_VA], `zones at ${hex(this.zf[p * 2 + Z_VA])} and ${hex(this.zf[order[k] * 2 + Z_VA])} overlap`);
     }
+    // 1: on its list in use (or the first zone), 2: on its list kept empty.
     const listed = new Uint8Array(this.zones);
     for (let c = 0; c < this.partial.length; c++) {
       let prev = NONE;
+      let kept = 0;
       for (let z = this.partial[c]; z !== NONE; z = this.zi[z * ZW + Z_NEXT]) {
-        invariant(this.zi[z * ZW + Z_LIVE] === 1 && this.zi[z * ZW + Z_CLS] === c && (prev === NONE || this.zi[z * ZW + Z_PREV] === prev) && listed[z] === 0, `partial list ${sizes[c]} is inconsistent`);
-        invariant(this.zi[z * ZW + Z_USED] < nBlocks[c] && (this.zi[z * ZW + Z_USED] > 0 || z === 0), `zone ${z} on partial list ${sizes[c]} is full or empty`);
-        listed[z] = 1;
+        invariant(this.zi[z * ZW + Z_LIVE] === 1 && this.zi[z * ZW + Z_CLS] === c && (prev === NONE || this.zi[z * ZW + Z_PREV] === prev) && listed[z] === 0, `list ${sizes[c]} is inconsistent`);
+        const used = this.zi[z * ZW + Z_USED];
+        invariant(used < nBlocks[c], `zone ${z} on list ${sizes[c]} is full`);
+        const empty = used === 0 && z !== 0;
+        // Kept zones after every zone in use: the head is in use when the class has one, the tail kept if any is.
+        invariant(empty || kept === 0, `zone ${z} in use after a kept empty zone on list ${sizes[c]}`);
+        if (empty) kept++;
+        listed[z] = empty ? 2 : 1;
         prev = z;
       }
-      let kept = 0;
-      for (let z = this.emptyHead[c]; z !== NONE; z = this.zi[z * ZW + Z_NEXT]) {
-        invariant(this.zi[z * ZW + Z_LIVE] === 1 && this.zi[z * ZW + Z_CLS] === c && this.zi[z * ZW + Z_USED] === 0 && listed[z] === 0 && z !== 0, `kept-empty list ${sizes[c]} is inconsistent`);
-        listed[z] = 2;
-        kept++;
-      }
+      invariant(this.partialTail[c] === prev, `list ${sizes[c]} ends at ${prev}, its tail says ${this.partialTail[c]}`);
       invariant(zonesInUse[c] === this.inUse[c], `class ${sizes[c]} counts ${this.inUse[c]} zones in use, ${zonesInUse[c]} are`);
       invariant(kept === this.emptyCount[c] && kept <= this.keepLimit(c), `class ${sizes[c]} keeps ${kept} empty zones (counted ${this.emptyCount[c]}, limit ${this.keepLimit(c)})`);
     }
@@ -441,14 +424,10 @@ export class Kmalloc {
   // take a descriptor-sized block (a new zone's descriptor, or a block of the descriptors' own class). Made in any
   // other case it would stay empty, a zone never released. A failure leaves nothing behind.
   private refill(c: number): void {
-    const needZone = this.partial[c] === NONE && this.emptyHead[c] === NONE;
+    const needZone = this.partial[c] === NONE;
     let spare = NONE;
     if (this.headerFree === 1 && (c === this.hdr || needZone)) spare = this.addZone(this.hdr);
     if (this.partial[c] === NONE) {
-      if (this.emptyHead[c] !== NONE) {
-        this.revive(c);
-        return;
-      }
       try {
         this.addZone(c);
       } catch (e) {
@@ -458,43 +437,32 @@ export class Kmalloc {
     }
   }
 
-  // A new zone for class c, described by a descriptor block; on failure nothing is left behind (kept empty zones
-  // are given back first and the zone tried again before ENOMEM is let through).
+  // A new zone for class c at the head of its list (counted as kept until its first block is taken), described by
+  // a descriptor block; on failure nothing is left behind (kept empty zones are given back first and the zone
+  // tried again before ENOMEM is let through).
   private addZone(c: number): number {
-    // The free descriptors may all sit in kept empty descriptor zones.
-    let revived = NONE;
-    if (this.partial[this.hdr] === NONE) {
-      revived = this.emptyHead[this.hdr];
-      this.revive(this.hdr);
-    }
+    // Kept empty descriptor zones are on the descriptor list like any other: the descriptor comes from one of them.
     const header = this.take(this.hdr, DESCRIPTOR);
     let z: number;
     try {
       z = this.makeZone(c, header);
     } catch (e) {
       if (this.emptyTotal() === 0 || !(e instanceof VmError) || e.code !== 'ENOMEM') {
-        this.undoDescriptor(header, revived);
+        this.undoDescriptor(header);
         throw e;
       }
       this.trim();
       try {
         z = this.makeZone(c, header);
       } catch (e2) {
-        this.undoDescriptor(header, revived);
+        this.undoDescriptor(header);
         throw e2;
       }
     }
     this.link(z);
+    this.emptyCount[c]++;
     if (c === this.hdr) this.headerFree += this.cls.blocks[c];
     return z;
-  }
-
-  // Moves a kept empty zone of class c back to its partial list.
-  private revive(c: number): void {
-    const z = this.emptyHead[c];
-    this.emptyHead[c] = this.zi[z * ZW + Z_NEXT];
-    this.emptyCount[c]--;
-    this.link(z);
   }
 
   private emptyTotal(): number {
@@ -552,6 +520,7 @@ export class Kmalloc {
   // Releases an empty zone made by this call (undo path) and returns its descriptor.
   private dropZone(z: number): void {
     this.unlink(z);
+    this.emptyCount[this.zi[z * ZW + Z_CLS]]--;
     this.release(z);
   }
 
@@ -569,114 +538,138 @@ export class Kmalloc {
     this.putDescriptor(this.zf[z * 2 + Z_HEADER]);
   }
 
-  // Gives back a descriptor addZone took, leaving its zone where it was: an empty spare zone made by the same call
-  // stays for the caller to drop, a kept empty zone revived for it goes back to its list.
-  private undoDescriptor(header: number, revived: number): void {
+  // Gives back a descriptor addZone took, leaving its zone as it was: a zone it emptied again goes back to the tail
+  // of its list, counted as kept (an empty spare zone made by the same call is then dropped by the caller).
+  private undoDescriptor(header: number): void {
     const hz = this.index.get(Math.floor(header * this.invPage));
     this.put(hz, (header - this.zf[hz * 2 + Z_VA]) / ZONE_HEADER_SIZE, false);
-    if (hz === revived && this.zi[hz * ZW + Z_USED] === 0) {
-      this.unlink(hz);
-      this.zi[hz * ZW + Z_NEXT] = this.emptyHead[this.hdr];
-      this.emptyHead[this.hdr] = hz;
-      this.emptyCount[this.hdr]++;
-    }
   }
 
   private putDescriptor(header: number): void {
     const hz = this.index.get(Math.floor(header * this.invPage));
-    this.put(hz, (header - this.zf[hz * 2 + Z_VA]) / ZONE_HEADER_SIZE);
+    this.put(hz, (header - this.zf[hz * 2 + Z_VA]) / ZONE_HEADER_SIZE, true);
   }
 
-  // Hands out a block of the head zone of class c's partial list (the caller made sure there is one).
+  // Hands out a block of the head zone of class c's list (the caller made sure there is one).
   private take(c: number, as: number): number {
     const z = this.partial[c];
     const zi = this.zi;
     const links = this.links;
-    const base = zi[z * ZW + Z_BASE];
-    let i = zi[z * ZW + Z_HEAD];
+    const o = z * ZW;
+    const base = zi[o + Z_BASE];
+    let i = zi[o + Z_HEAD];
     // Blocks never handed out are taken from the fresh mark: a new zone's free list is never written.
-    if (i !== END) zi[z * ZW + Z_HEAD] = links[base + i];
-    else i = zi[z * ZW + Z_FRESH]++;
+    if (i !== END) zi[o + Z_HEAD] = links[base + i];
+    else i = zi[o + Z_FRESH]++;
     links[base + i] = as;
     const size = this.clsSize[c];
     this.allocated += size;
     if (c === this.hdr) this.headerFree--;
-    const used = ++zi[z * ZW + Z_USED];
-    if (used === 1) this.inUse[c]++;
-    // Only the head zone is taken from: when full it leaves the list from the head.
-    if (used === this.clsBlocks[c]) this.partial[c] = zi[z * ZW + Z_NEXT];
+    const used = ++zi[o + Z_USED];
+    if (used === 1) {
+      // A kept (or new) empty zone is in use again.
+      this.inUse[c]++;
+      if (z !== 0) this.emptyCount[c]--;
+    }
+    if (used === this.clsBlocks[c]) {
+      // Only the head is taken from, so a zone fills at the head and leaves its list from there.
+      const next = zi[o + Z_NEXT];
+      this.partial[c] = next;
+      if (next === NONE) this.partialTail[c] = NONE;
+    }
     return this.zf[z * 2 + Z_VA] + i * size;
   }
 
-  // Frees block i of zone z; an emptied zone is kept or released, and its descriptor freed in turn.
-  private put(z: number, i: number, release = true): void {
-    const c = this.zi[z * ZW + Z_CLS];
+  // Frees block i of zone z (the caller checked it is in use); an emptied zone is kept or released, and its
+  // descriptor freed in turn (`release` false: kept whatever the limit, for undoDescriptor).
+  private put(z: number, i: number, release: boolean): void {
     const zi = this.zi;
-    this.links[zi[z * ZW + Z_BASE] + i] = zi[z * ZW + Z_HEAD];
-    zi[z * ZW + Z_HEAD] = i;
+    const o = z * ZW;
+    const c = zi[o + Z_CLS];
+    this.links[zi[o + Z_BASE] + i] = zi[o + Z_HEAD];
+    zi[o + Z_HEAD] = i;
     this.allocated -= this.clsSize[c];
     if (c === this.hdr) this.headerFree++;
-    const used = --zi[z * ZW + Z_USED];
-    if (used === 0) this.emptiedSlow(z, c, release);
+    const used = --zi[o + Z_USED];
+    if (used === 0) this.emptied(z, c, release);
     else if (used === this.clsBlocks[c] - 1) this.link(z);
   }
 
-  // The last block of zone z was freed: a one-block zone comes back on its list, and the zone is kept or released.
-  private emptiedSlow(z: number, c: number, release: boolean): void {
-    if (this.clsBlocks[c] === 1) this.link(z);
+  // The last block of zone z was freed. The first zone stays where it is; any other goes to the tail of its list as
+  // a kept zone, and the class then gives back kept zones beyond its limit.
+  private emptied(z: number, c: number, release: boolean): void {
     this.inUse[c]--;
-    if (z !== 0 && release) this.emptied(z, c);
+    if (z === 0) return;
+    // A one-block zone was full, on no list; a larger one was on it, among the zones in use.
+    if (this.clsBlocks[c] !== 1) this.unlink(z);
+    this.append(z);
+    this.emptyCount[c]++;
+    if (release) this.shrink(c);
   }
 
-  // How many emptied zones class c may keep now.
+  // Releases kept zones of class c, from the tail, while there are more than the hysteresis allows: more than
+  // keepEmptyZones and more than one per keepEmptyPer zones in use (E > ⌊U/per⌋ ⇔ E·per > U). The limit falls with
+  // the zones in use, so the last kept zone goes when the class is back to its zones in use of before.
+  private shrink(c: number): void {
+    for (;;) {
+      const kept = this.emptyCount[c];
+      if (kept <= this.keep || (this.keepPer !== 0 && kept * this.keepPer <= this.inUse[c])) return;
+      const z = this.partialTail[c];
+      this.unlink(z);
+      this.emptyCount[c]--;
+      this.release(z);
+    }
+  }
+
+  // How many emptied zones class c may keep now (for check()).
   private keepLimit(c: number): number {
     const per = this.keepPer;
     const proportional = per === 0 ? 0 : Math.floor(this.inUse[c] / per);
     return proportional > this.keep ? proportional : this.keep;
   }
 
-  // An emptied zone is kept while the class's limit allows it, else released; the limit falls as the class
-  // shrinks, so a kept zone beyond it is released too (the hysteresis never outlives the class's use).
-  private emptied(z: number, c: number): void {
-    this.unlink(z);
-    const limit = this.keepLimit(c);
-    if (this.emptyCount[c] < limit) {
-      this.zi[z * ZW + Z_NEXT] = this.emptyHead[c];
-      this.emptyHead[c] = z;
-      this.emptyCount[c]++;
-    } else {
-      this.release(z);
-    }
-    while (this.emptyCount[c] > this.keepLimit(c)) {
-      const k = this.emptyHead[c];
-      this.emptyHead[c] = this.zi[k * ZW + Z_NEXT];
-      this.emptyCount[c]--;
-      this.release(k);
-    }
-  }
-
-  // Partial lists are doubly linked except at the head: the head's Z_PREV is not kept (the head is known from
-  // `partial`), so taking the head zone off when it fills — every other kmalloc in a steady churn — is one store.
+  // A class's list: zones with a free block, taken from the head. Zones in use are linked at the head, emptied ones
+  // appended at the tail, so the head is a zone in use whenever the class has one, and the tail is a kept zone
+  // whenever the class keeps one. Doubly linked except at the head: the head's Z_PREV is not kept (`partial` says
+  // which zone is the head), so a zone filling at the head leaves the list with one store.
   private link(z: number): void {
     const zi = this.zi;
     const c = zi[z * ZW + Z_CLS];
     const head = this.partial[c];
     zi[z * ZW + Z_NEXT] = head;
     if (head !== NONE) zi[head * ZW + Z_PREV] = z;
+    else this.partialTail[c] = z;
     this.partial[c] = z;
+  }
+
+  private append(z: number): void {
+    const zi = this.zi;
+    const c = zi[z * ZW + Z_CLS];
+    const tail = this.partialTail[c];
+    zi[z * ZW + Z_NEXT] = NONE;
+    if (tail === NONE) {
+      this.partial[c] = z;
+    } else {
+      zi[tail * ZW + Z_NEXT] = z;
+      zi[z * ZW + Z_PREV] = tail;
+    }
+    this.partialTail[c] = z;
   }
 
   private unlink(z: number): void {
     const zi = this.zi;
     const c = zi[z * ZW + Z_CLS];
     const next = zi[z * ZW + Z_NEXT];
+    let prev = NONE;
     if (this.partial[c] === z) {
       this.partial[c] = next;
     } else {
-      const prev = zi[z * ZW + Z_PREV];
+      prev = zi[z * ZW + Z_PREV];
       zi[prev * ZW + Z_NEXT] = next;
-      if (next !== NONE) zi[next * ZW + Z_PREV] = prev;
     }
+    // A zone after the head keeps its Z_PREV; a new head's is not kept.
+    if (next === NONE) this.partialTail[c] = prev;
+    else if (prev !== NONE) zi[next * ZW + Z_PREV] = prev;
   }
 
   // The error for an address kfree refuses, with the reason the old code gave.
