@@ -6,4 +6,5 @@ export type { Backing, BackingPage } from './backing.js';
 export type { MapEntry, MmapOptions, EntryPoolInfo } from './map-entry.js';
 export { ZeroFillBacking } from './zero-fill.js';
 export type { ZeroFillOptions } from './zero-fill.js';
-export { formatMaps, formatPerms } from './format.js';
+export { formatMapLine, formatMaps, formatPerms } from './format.js';
+export type { MapLine } from './format.js';

@@ -1,7 +1,7 @@
 import { Access, FaultCode, MapFlags, PageAllocator, PageOwner, PhysicalMemory, Prot, boards } from '@vmlayers/phys';
 import { createArmv7m } from '@vmlayers/pmap-nommu';
 import { describe, expect, it } from 'vitest';
-import { ZeroFillBacking, createKernelMap, formatMaps, formatPerms } from '../src/index.js';
+import { ZeroFillBacking, createKernelMap, formatMapLine, formatMaps, formatPerms } from '../src/index.js';
 import type { BackingPage } from '../src/index.js';
 import { ARCHS, PRIV, RW, boot, expectErrno, expectRefused, user } from './helpers.js';
 
@@ -142,9 +142,16 @@ describe('listing', () => {
     expect(formatPerms(Prot.READ | Prot.EXEC, MapFlags.SHARED)).toBe('r-xs');
     expect(formatPerms(Prot.NONE, 0)).toBe('---p');
     const backing = { name: '/bin/sh' } as never;
-    expect(formatMaps([{ start: 0x1000, end: 0x3000, prot: 5, flags: MapFlags.PRIVATE, offset: 0x2000, backing }], 2 ** 32)).toBe(
-      '00001000-00003000 r-xp 00002000 /bin/sh\n',
+    const entry = { start: 0x1000, end: 0x3000, prot: 5, flags: MapFlags.PRIVATE, offset: 0x2000, backing };
+    // Column positions as Linux prints them: the name at column 50 on a 32-bit space, 74 on a 64-bit one.
+    const line32 = '00001000-00003000 r-xp 00002000 00:00 0';
+    expect(formatMaps([entry], 2 ** 32)).toBe(`${line32}${' '.repeat(49 - line32.length)}/bin/sh\n`);
+    expect(formatMaps([entry], 2 ** 38)).toBe(`${line32}${' '.repeat(73 - line32.length)}/bin/sh\n`);
+    expect(formatMapLine({ ...entry, name: '/bin/sh', inode: 7 }, 2 ** 32).indexOf('/bin/sh')).toBe(49);
+    expect(formatMapLine({ ...entry, start: 2 ** 38, end: 2 ** 38 + 0x1000, name: '[x]', inode: 123456789 }, 2 ** 32)).toBe(
+      '4000000000-4000001000 r-xp 00002000 00:00 123456789  [x]',
     );
+    expect(formatMapLine({ ...entry, name: '' }, 2 ** 32)).toBe(line32);
   });
 });
 

@@ -14,3 +14,8 @@ export type { ObjectMapping, MappingSpec } from './object-mapping.js';
 export type { Image, ImageSegment } from './image.js';
 export type { MemInfo, MapInfo } from './meminfo.js';
 export type { VmEvent, VmEventType, VmEventListener, AccessRefusal } from './events.js';
+export { formatMaps } from './inspect/proc-maps.js';
+export { formatMeminfo } from './inspect/proc-meminfo.js';
+export { smaps, formatSmaps } from './inspect/smaps.js';
+export type { Smaps } from './inspect/smaps.js';
+export { hexdump } from './inspect/hexdump.js';

@@ -33,4 +33,6 @@ export interface MapInfo {
   flags: number;
   offset: number;
   object: string;
+  /** The mapped memory object's id (`VmObject.id`); 0 for anonymous memory, as Linux shows inode 0. */
+  objectId: number;
 }

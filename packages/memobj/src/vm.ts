@@ -200,7 +200,15 @@ export class Vm {
   /** The mappings of process `pid` in address order. Unknown pid → `ENOENT`. */
   maps(pid: number): MapInfo[] {
     const p = this.process(pid);
-    return p.map.entries().map((e) => ({ start: e.start, end: e.end, prot: e.prot, flags: e.flags, offset: e.offset, object: e.backing.name }));
+    return p.map.entries().map((e) => ({
+      start: e.start,
+      end: e.end,
+      prot: e.prot,
+      flags: e.flags,
+      offset: e.offset,
+      object: e.backing.name,
+      objectId: e.backing instanceof ObjectMapping ? (e.backing.object?.id ?? 0) : 0,
+    }));
   }
 
   /**
@@ -215,6 +223,14 @@ export class Vm {
   /** The physical page map, run-length encoded with the original's markers (`formatPageMap` prints it). */
   pageMap(): PageMapRun[] {
     return this.alloc.pageMap();
+  }
+
+  /**
+   * The physical address of the shared zero page, the one read-only frame that reads of never-written anonymous
+   * memory map (copy-on-write on the first write); -1 without an MMU, where no page can be shared that way.
+   */
+  get zeroPage(): number {
+    return this.ctx.zeroPage;
   }
 
   /** The live processes, by pid. */

@@ -1,0 +1,163 @@
+import { Prot } from '@vmlayers/phys';
+import { sv39 } from '@vmlayers/pmap-mmu';
+import { describe, expect, it } from 'vitest';
+import { formatMaps, formatMeminfo, formatSmaps, hexdump, smaps } from '../src/index.js';
+import type { Vm } from '../src/index.js';
+import { ARCHS, MMU_ARCHS, PRIVATE, RW, SHARED, errnoOf, smallVm } from './helpers.js';
+
+/** `/proc/meminfo` text back into numbers (kB or counts). */
+function meminfoFields(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of text.trimEnd().split('\n')) {
+    const m = /^([A-Za-z]+):\s+([\d.]+)( kB)?$/.exec(l);
+    expect(m, l).not.toBeNull();
+    out[m![1]] = Number(m![2]);
+  }
+  return out;
+}
+
+/** Sum of every process's PSS: the RAM their mappings use, each frame counted once. */
+function totalPss(vm: Vm): number {
+  let pss = 0;
+  for (const p of vm.processes()) for (const s of smaps(vm, p.pid)) pss += s.pss;
+  return pss;
+}
+
+describe('formatMaps', () => {
+  it('prints Linux /proc/<pid>/maps lines: name at column 74 on sv39, inode = object id', () => {
+    const vm = smallVm(sv39);
+    const p = vm.spawn();
+    const heap = p.mmap({ size: 0x4000, prot: RW, flags: PRIVATE });
+    const obj = vm.createObject(new Uint8Array(8192));
+    const text = p.mmap({ size: 8192, prot: Prot.READ | Prot.EXEC, flags: PRIVATE, object: obj });
+    const lines = formatMaps(vm, p.pid).split('\n');
+    expect(lines.pop()).toBe('');
+    const hex = (v: number) => v.toString(16).padStart(8, '0');
+    expect(lines[0]).toBe(`${hex(heap)}-${hex(heap + 0x4000)} rw-p 00000000 00:00 0`.padEnd(73, ' ') + '[anon]');
+    expect(lines[1]).toBe(`${hex(text)}-${hex(text + 8192)} r-xp 00000000 00:00 ${obj.id}`.padEnd(73, ' ') + obj.name);
+    vm.check();
+  });
+
+  it.each(ARCHS.map((a) => [a.name, a] as const))('on %s: one line per vm.maps() entry, name at the 32/64-bit column', (_, arch) => {
+    const vm = smallVm(arch);
+    const p = vm.spawn();
+    p.mmap({ size: arch.pageSize * 3, prot: RW, flags: PRIVATE });
+    p.mmap({ size: arch.pageSize, prot: Prot.READ, flags: SHARED });
+    const lines = formatMaps(vm, p.pid).trimEnd().split('\n');
+    const maps = vm.maps(p.pid);
+    expect(lines).toHaveLength(maps.length);
+    const column = arch.userRange[1] > 2 ** 32 ? 73 : 49;
+    lines.forEach((l, i) => {
+      expect(l.slice(column)).toBe(maps[i].object);
+      expect(l.slice(0, 8)).toBe(maps[i].start.toString(16).padStart(8, '0'));
+    });
+    expect(lines.filter((l) => / r--s /.test(l))).toHaveLength(1);
+    expect(errnoOf(() => formatMaps(vm, 99))).toBe('ENOENT');
+  });
+});
+
+describe('smaps', () => {
+  it.each(MMU_ARCHS.map((a) => [a.name, a] as const))('on %s: fork shares touched pages, a write makes one private', (_, arch) => {
+    const vm = smallVm(arch);
+    const ps = arch.pageSize;
+    const parent = vm.spawn();
+    const heap = parent.mmap({ size: 4 * ps, prot: RW, flags: PRIVATE });
+    parent.write(heap, new Uint8Array([1]));
+    parent.write(heap + 2 * ps, new Uint8Array([2]));
+    parent.read(heap + 3 * ps, 1); // the zero page: reads as zeros, no RAM of its own
+    let [s] = smaps(vm, parent.pid);
+    expect(s).toMatchObject({ size: 4 * ps, rss: 2 * ps, pss: 2 * ps, shared: 0, private: 2 * ps, zero: ps });
+
+    const child = parent.fork();
+    child.read(heap, 1);
+    child.read(heap + 2 * ps, 1);
+    [s] = smaps(vm, parent.pid);
+    const [c] = smaps(vm, child.pid);
+    expect(s).toMatchObject({ rss: 2 * ps, pss: ps, shared: 2 * ps, private: 0 });
+    expect(c).toMatchObject({ rss: 2 * ps, pss: ps, shared: 2 * ps, private: 0 });
+
+    child.write(heap, new Uint8Array([9])); // copy-on-write: page 0 now has a frame per process
+    [s] = smaps(vm, parent.pid);
+    const [c2] = smaps(vm, child.pid);
+    expect(s).toMatchObject({ rss: 2 * ps, pss: 1.5 * ps, shared: ps, private: ps });
+    expect(c2).toMatchObject({ rss: 2 * ps, pss: 1.5 * ps, shared: ps, private: ps });
+    expect(totalPss(vm)).toBe(3 * ps);
+    const text = formatSmaps(vm, child.pid);
+    expect(text).toContain(`Pss:            ${`${(1.5 * ps) / 1024}`.padStart(8)} kB\n`);
+    expect(text.split('\n')[0]).toBe(formatMaps(vm, child.pid).split('\n')[0]);
+    vm.check();
+    expect(errnoOf(() => smaps(vm, 99))).toBe('ENOENT');
+  });
+
+  it('without an MMU a mapping is resident whole from mmap on, and shared memory is counted once', () => {
+    const arch = ARCHS.find((a) => !a.capabilities.hasMmu)!;
+    const vm = smallVm(arch);
+    const ps = arch.pageSize;
+    const a = vm.spawn();
+    const b = vm.spawn();
+    a.mmap({ size: 3 * ps, prot: RW, flags: PRIVATE });
+    const obj = vm.createObject(new Uint8Array(2 * ps));
+    a.mmap({ size: 2 * ps, prot: RW, flags: SHARED, object: obj });
+    b.mmap({ size: 2 * ps, prot: RW, flags: SHARED, object: obj });
+    const priv = smaps(vm, a.pid).find((m) => m.objectId === 0)!;
+    const sh = smaps(vm, a.pid).find((m) => m.objectId === obj.id)!;
+    expect(priv).toMatchObject({ rss: 3 * ps, pss: 3 * ps, private: 3 * ps, shared: 0, zero: 0 });
+    expect(sh).toMatchObject({ rss: 2 * ps, pss: ps, shared: 2 * ps, private: 0 });
+    expect(totalPss(vm)).toBe(5 * ps);
+    vm.check();
+  });
+});
+
+describe('formatMeminfo', () => {
+  it.each(ARCHS.map((a) => [a.name, a] as const))('on %s: /proc/meminfo layout with the vm figures', (_, arch) => {
+    const vm = smallVm(arch);
+    const text = formatMeminfo(vm);
+    for (const l of text.trimEnd().split('\n')) expect(l.length === 24 || l.length === 27, l).toBe(true);
+    const before = meminfoFields(text);
+    const m = vm.meminfo();
+    expect(before).toMatchObject({
+      MemTotal: m.page.total / 1024,
+      MemFree: m.page.free / 1024,
+      MemBoot: m.page.boot / 1024,
+      Slab: (m.kmalloc.used + m.kmalloc.free) / 1024,
+      KmallocUsed: m.kmalloc.used / 1024,
+      MapEntries: m.map.entries,
+      MapEntriesFree: m.map.free,
+    });
+    expect(before.PageTables > 0).toBe(arch.capabilities.hasMmu);
+    const p = vm.spawn();
+    p.write(p.mmap({ size: arch.pageSize, prot: RW, flags: PRIVATE }), new Uint8Array([1]));
+    const after = meminfoFields(formatMeminfo(vm));
+    expect(after.PageTables > before.PageTables).toBe(arch.capabilities.hasMmu);
+    expect(after.MemFree).toBeLessThan(before.MemFree);
+    p.exit();
+    expect(meminfoFields(formatMeminfo(vm))).toEqual(before);
+  });
+});
+
+describe('hexdump', () => {
+  it('prints hexdump -C lines, collapses repeats with *, ends with the end address', () => {
+    const b = new Uint8Array(64);
+    b.set(new TextEncoder().encode('parent heap'), 0);
+    b[63] = 0xff;
+    expect(hexdump(b, 0x1000)).toBe(
+      '00001000  70 61 72 65 6e 74 20 68  65 61 70 00 00 00 00 00  |parent heap.....|\n' +
+        '00001010  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n' +
+        '*\n' +
+        '00001030  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 ff  |................|\n' +
+        '00001040\n',
+    );
+    expect(hexdump(new Uint8Array([0x41, 0x0a]), 2 ** 38)).toBe('4000000000  41 0a                                             |A.|\n4000000002\n');
+    expect(hexdump(new Uint8Array(0))).toBe('00000000\n');
+  });
+
+  it('dumps what a process reads', () => {
+    const vm = smallVm(sv39);
+    const p = vm.spawn();
+    const va = p.mmap({ size: 4096, prot: RW, flags: PRIVATE });
+    p.write(va + 16, new TextEncoder().encode('vmlayers'));
+    expect(hexdump(p.read(va + 16, 8), va + 16)).toBe(
+      `${(va + 16).toString(16).padStart(8, '0')}  76 6d 6c 61 79 65 72 73                           |vmlayers|\n${(va + 24).toString(16).padStart(8, '0')}\n`,
+    );
+  });
+});
