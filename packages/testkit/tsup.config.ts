@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/layering-cli.ts', 'src/consumer-cli.ts'],
+  entry: ['src/index.ts', 'src/layering-cli.ts', 'src/consumer-cli.ts', 'src/test-summary-cli.ts'],
   format: ['esm', 'cjs'],
   dts: { entry: 'src/index.ts' },
   clean: true,
