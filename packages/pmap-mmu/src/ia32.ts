@@ -2,6 +2,7 @@ import { FaultCode, PageAttr } from '@vmlayers/phys';
 import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
 import { accessMask } from './internal/access-mask.js';
 import type { PagingFormat } from './internal/format.js';
+import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
 
@@ -42,6 +43,37 @@ const VA_LIMIT = 2 ** 32;
 // The whole kernel half is built at boot (256 page tables): the original's page directories copy the kernel
 // PDEs by value, so a kernel page table added later would be missing from every existing address space.
 const KERNEL_SIZE = VA_LIMIT - KERNEL_BASE;
+
+/**
+ * The access codes a present page allows, by the flag byte of its PTE ANDed with its PDE (P RW US …): read and
+ * execute always (no NX), write with RW (CR0.WP=1: in supervisor mode too), user mode with US; the supervisor may
+ * touch user pages (no SMEP/SMAP). Entries with P clear never get here.
+ */
+const LEAF_PERM = new Int32Array(256);
+for (let b = 0; b < 256; b++) {
+  const kinds = Kind.READ | Kind.EXEC | (b & Pte.RW ? Kind.WRITE : 0);
+  LEAF_PERM[b] = b & Pte.P ? accessMask(kinds, b & Pte.US ? kinds : 0) : 0;
+}
+/** The access codes with the WRITE bit (2, 3, 6, 7 and their USER forms): left out while D is clear. */
+const WRITE_CODES = 0xcccc;
+
+/**
+ * The PTE at index `i` of a page table's words (a live view of RAM) under a PDE with bits `pde`: the walk's answer
+ * for it, with A/D written straight into the view.
+ */
+function leafIn(words: Uint32Array, i: number, pde: number, access: number, out: Float64Array): number {
+  const pte = words[i];
+  if ((pte & Pte.P) === 0) return Fault.NOT_MAPPED;
+  out[0] = (pte & 0xffff_f000) >>> 0;
+  if (access === 0) return 0;
+  // Every PDE here is P: the AND keeps P from the PTE, and RW/US from both levels.
+  const full = LEAF_PERM[pte & pde & 0xff];
+  if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+  const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
+  if ((pte & need) !== need) words[i] = pte | need;
+  out[1] = (pte | need) & Pte.D ? full : full & ~WRITE_CODES;
+  return 0;
+}
 
 const format: PagingFormat = {
   name: 'ia32',
@@ -105,34 +137,42 @@ const format: PagingFormat = {
   walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
     const key = vpn >>> 10;
     let pde: number;
+    let table: number;
     const c = cache === null ? 0 : key & (cache.size - 1);
     if (cache !== null && cache.key[c] === key) {
       pde = cache.bits[c];
+      let words = cache.words[c];
+      // A table whose frame held no host memory when cached may have been written since.
+      if (words === null) words = cache.words[c] = frameWords(mem, cache.table[c]);
+      if (words !== null) return leafIn(words, vpn & 1023, pde, access, out);
+      table = cache.table[c];
     } else {
       const pdeAddr = root + key * 4;
       pde = mem.read32(pdeAddr);
       if ((pde & Pte.P) === 0) return Fault.NOT_MAPPED;
+      table = (pde & 0xffff_f000) >>> 0;
       // Only a directory edited by hand points outside RAM; the bus would fault there.
-      if (!mem.isRam((pde & 0xffff_f000) >>> 0, 4096)) return Fault.BAD_ADDRESS;
+      if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
       if (access !== 0) {
         // The processor sets A in every paging-structure entry it uses, whatever the outcome of the access.
         if ((pde & Pte.A) === 0) mem.write32(pdeAddr, (pde | Pte.A) >>> 0);
-        if (cache !== null) cache.fill(key, 0, pde | Pte.A);
+        if (cache !== null) {
+          const words = frameWords(mem, table);
+          cache.fill(key, table, pde | Pte.A, words);
+          if (words !== null) return leafIn(words, vpn & 1023, pde, access, out);
+        }
       }
     }
-    const pteAddr = ((pde & 0xffff_f000) >>> 0) + (vpn & 1023) * 4;
+    const pteAddr = table + (vpn & 1023) * 4;
     const pte = mem.read32(pteAddr);
     if ((pte & Pte.P) === 0) return Fault.NOT_MAPPED;
     out[0] = (pte & 0xffff_f000) >>> 0;
     if (access === 0) return 0;
-    const rw = pde & pte & Pte.RW ? Kind.WRITE : 0;
-    const kinds = Kind.READ | Kind.EXEC | rw;
-    const full = accessMask(kinds, pde & pte & Pte.US ? kinds : 0);
+    const full = LEAF_PERM[pte & pde & 0xff];
     if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
     const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
     if ((pte & need) !== need) mem.write32(pteAddr, (pte | need) >>> 0);
-    if ((pte | need) & Pte.D) out[1] = full;
-    else out[1] = accessMask(kinds & ~Kind.WRITE, pde & pte & Pte.US ? kinds & ~Kind.WRITE : 0);
+    out[1] = (pte | need) & Pte.D ? full : full & ~WRITE_CODES;
     return 0;
   },
 

@@ -2,3 +2,4 @@ export { sv39 } from './sv39.js';
 export { ia32 } from './ia32.js';
 export { MmuPmap, TLB_SIZE } from './mmu-pmap.js';
 export { Tlb } from './tlb.js';
+export type { TlbView } from './tlb.js';

@@ -1,10 +1,12 @@
 import { CHUNK_SIZE, FaultCode, PageOwner, PageUsage, VmError, hex, invariant } from '@vmlayers/phys';
 import type { BoardMemoryMap, PageAllocator, PhysicalMemory, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
 import { isAccessCode } from './internal/access-mask.js';
+import { frameWords } from './internal/frame-words.js';
 import { PAGE_SIZE } from './internal/format.js';
 import type { PagingFormat } from './internal/format.js';
 import { checkAddress, checkAttr, checkRange } from './internal/validate.js';
 import { Tlb } from './tlb.js';
+import type { TlbView } from './tlb.js';
 import { WalkCache } from './walk-cache.js';
 
 /** TLB slots per address space (direct-mapped). */
@@ -53,7 +55,8 @@ export class MmuPmap implements Pmap {
   private readonly walkCache = new WalkCache(WALK_CACHE_SIZE);
   // The TLB's array, held directly so the hit path is one load of it. Fields are initialised here or `declare`d
   // and set in the constructor, so each is defined once with its final type.
-  private readonly tlbEntries: Float64Array = this.tlb.entries;
+  private readonly tlbEntries: Int32Array = this.tlb.entries;
+  private readonly view: TlbView = Object.freeze({ entries: this.tlb.entries, mask: TLB_MASK, pageShift: 12 });
   private readonly out = new Float64Array(2);
   private tlbHits = 0;
   private tlbMisses = 0;
@@ -138,24 +141,43 @@ export class MmuPmap implements Pmap {
   }
 
   /**
-   * The hot path, shaped like v86's `translate_address`: one slot of one typed array, a compare of its page with
-   * `va`'s, a test of the access code's bit, one addition. Both arguments must be numbers first: a BigInt would
-   * throw in the first shift, and a numeric string would pass the compare and turn the addition into a
-   * concatenation. `va & 4095` and `va >>> 12` read the low 32 bits, which hold the page offset and the slot for
-   * any integer address; a non-integer, negative or non-finite `va` gives a page address no slot can hold, and an
-   * access code outside 0–15 fails the last test, so junk always reaches {@link translateSlow}.
+   * The hot path, shaped like v86's `translate_address`: one slot of one `Int32Array`, a compare of its page number
+   * with `va`'s, a test of the access code's bit, an OR of the page offset. Both arguments must be numbers first: a
+   * BigInt would throw in the first shift, and a numeric string would pass the compare. `va & 4095` and
+   * `(va >> 10) & 1020` (the slot's first word, `((va >>> 12) & 255) << 2`) read the low 32 bits, which hold the page
+   * offset and the slot for any integer address; `(va - off) / 4096` is the page number, and is not an integer (so
+   * equals no tag) when `va` is not, while a negative `va` meets at most an empty slot (tag -1, no access allowed),
+   * and an access code outside 1–15 fails the last test: junk always reaches {@link translateSlow}. A hit below
+   * 4 GiB is a uint32 made with integer operations, which V8 keeps in an integer register.
    */
   translate(va: number, access: number): number {
     if (typeof va === 'number' && typeof access === 'number') {
       const e = this.tlbEntries;
-      // 255 = TLB_SIZE - 1, written as a literal so the hit path reads no module-scope binding.
-      const i = ((va >>> 12) & 255) << 2;
-      if (e[i] === va - (va & 4095) && ((e[i + 1] >>> access) & 1) === 1 && access === (access & 15)) {
+      const off = va & 4095;
+      // 1020 = (TLB_SIZE - 1) << 2, written as a literal so the hit path reads no module-scope binding.
+      const k = (va >> 10) & 1020;
+      const info = e[k + 1];
+      if (e[k] === (va - off) / 4096 && ((info >>> access) & 1) === 1 && access === (access & 15)) {
         this.tlbHits++;
-        return va + e[i + 2];
+        const low = (e[k + 2] | off) >>> 0;
+        return info >>> 16 === 0 ? low : (info >>> 16) * 4294967296 + low;
       }
     }
-    return this.translateSlow(va, access);
+    const r = this.translateSlow(va, access);
+    // The same number, written so V8 types it as an integer within ±2^52 (a fault code, or an address below 2^52,
+    // which translateSlow guarantees): merged with the hit's uint32, the result then stays an integer in a caller
+    // that folds it into an int, instead of costing an int→double→int round trip per access.
+    return r < 0 ? r | 0 : ((r / 4294967296) & 0xf_ffff) * 4294967296 + (r >>> 0);
+  }
+
+  /**
+   * The TLB's own arrays, for an emulator that inlines the hit test in its loop, as v86's memory functions read
+   * `tlb_data` (see {@link TlbView} for the rule). The view is the same object, over the same arrays, for the life
+   * of this address space: invalidation, `protect`, `remove`, re-`enter`, kernel shootdowns, `flushTlb` and
+   * `destroy` clear slots in place. Hits served through it are not counted in `stats().tlbHits`.
+   */
+  tlbView(): TlbView {
+    return this.view;
   }
 
   private translateSlow(va: number, access: number): number {
@@ -175,6 +197,8 @@ export class MmuPmap implements Pmap {
     const out = this.out;
     const r = f.walk(this.mem, this.root, vpn, access, out, this.walkCache);
     if (r < 0) return r;
+    // Only a leaf written by hand reaches 2^52 (4 PiB; `enter` refuses such frames): the bus would fault there.
+    if (out[0] >= 2 ** 52) return FaultCode.BAD_ADDRESS;
     this.tlb.fill(vpn, out[0], out[1]);
     return out[0] + (va - vpn * 4096);
   }
@@ -348,14 +372,23 @@ export class MmuPmap implements Pmap {
       const key = wc.key[c];
       if (key < 0) continue;
       const r = f.leafTable(this.mem, this.root, key * 2 ** f.indexBits, this.out);
-      const same = f.pteSize === 8 ? this.out[0] === wc.table[c] : (this.out[1] | 0x20) === wc.bits[c];
+      const same = this.out[0] === wc.table[c] && (f.pteSize === 8 || (this.out[1] | 0x20) === wc.bits[c]);
       invariant(r === 0 && same, `walk cache slot ${c} holds a stale table for region ${hex(key)}`);
+      // A view must be the table frame's live storage: one left over from a freed frame would read old bytes.
+      const words = wc.words[c];
+      invariant(
+        words === null || words === frameWords(this.mem, wc.table[c]),
+        `walk cache slot ${c} holds a stale view of table ${hex(wc.table[c])}`,
+      );
     }
     const tlb = this.tlb;
     for (let s = 0; s < TLB_SIZE; s++) {
       const page = tlb.page(s);
-      if (page < 0) continue;
       const perm = tlb.perm(s);
+      if (page < 0) {
+        invariant(perm === 0, `empty TLB slot ${s} allows access codes ${hex(perm)}`);
+        continue;
+      }
       const vpn = page / PAGE_SIZE;
       invariant(Number.isInteger(vpn) && (vpn & TLB_MASK) === s, `TLB slot ${s} holds page ${hex(page)}`);
       invariant((perm & 0x101) === 0 && perm >>> 16 === 0, `TLB slot ${s} allows junk access codes ${hex(perm)}`);

@@ -2,6 +2,7 @@ import { FaultCode, PageAttr } from '@vmlayers/phys';
 import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
 import { accessMask } from './internal/access-mask.js';
 import type { PagingFormat } from './internal/format.js';
+import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
 
@@ -55,13 +56,49 @@ function ppnWords(pa: number): number {
   return (pa / 4096) % PPN_LO;
 }
 
+/**
+ * The access codes a leaf allows, by its flag byte (V R W X U G A D): an `accessMask` set, or the fault of an entry
+ * that maps nothing (V clear: `NOT_MAPPED`) or is reserved (W without R, or R=W=X=0 where only a leaf may be:
+ * `BAD_ADDRESS`). Supervisor access to a U page faults (sstatus.SUM=0), and so does a user access to a non-U page;
+ * a read of an execute-only page faults too (sstatus.MXR=0): R is required.
+ */
+const LEAF_PERM = new Int32Array(256);
+for (let b = 0; b < 256; b++) {
+  const kinds = (b >>> 1) & 7;
+  if ((b & Pte.V) === 0) LEAF_PERM[b] = Fault.NOT_MAPPED;
+  else if (kinds === 0 || (b & (Pte.R | Pte.W)) === Pte.W) LEAF_PERM[b] = Fault.BAD_ADDRESS;
+  else LEAF_PERM[b] = b & Pte.U ? accessMask(0, kinds) : accessMask(kinds, 0);
+}
+/** The access codes with the WRITE bit (2, 3, 6, 7 and their USER forms): left out while D is clear. */
+const WRITE_CODES = 0xcccc;
+
+/**
+ * The level-0 leaf at word `i` of a leaf table's words (a live view of RAM): the walk's answer for it, with A/D
+ * written straight into the view.
+ */
+function leafIn(words: Uint32Array, i: number, access: number, out: Float64Array): number {
+  const lo = words[i];
+  const full = LEAF_PERM[lo & 0xff];
+  if (full === Fault.NOT_MAPPED) return full;
+  const hi = words[i + 1];
+  if (hi >>> 22 !== 0 || full < 0) return Fault.BAD_ADDRESS;
+  out[0] = ((lo >>> 10) + hi * PPN_LO) * 4096;
+  if (access === 0) return 0;
+  if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+  const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
+  if ((lo & need) !== need) words[i] = lo | need;
+  out[1] = (lo | need) & Pte.D ? full : full & ~WRITE_CODES;
+  return 0;
+}
+
 const format: PagingFormat = {
   name: 'sv39',
   levels: 3,
   indexBits: 9,
   pteSize: 8,
   vaLimit: VA_LIMIT,
-  paLimit: 2 ** 53,
+  // Physical addresses below 2^52 (4 PiB): translate's result is an integer within ±2^52 (see MmuPmap.translate).
+  paLimit: 2 ** 52,
   userRange: [4096, KERNEL_BASE],
   kernelRange: [KERNEL_BASE, VA_LIMIT],
   defaultBoard: 'riscv-virt-64m',
@@ -121,6 +158,10 @@ const format: PagingFormat = {
     if (cache !== null) {
       const c = key & (cache.size - 1);
       if (cache.key[c] === key) {
+        let words = cache.words[c];
+        // A table whose frame held no host memory when cached may have been written since.
+        if (words === null) words = cache.words[c] = frameWords(mem, cache.table[c]);
+        if (words !== null) return leafIn(words, (vpn & 511) << 1, access, out);
         table = cache.table[c];
         level = 0;
       }
@@ -135,10 +176,15 @@ const format: PagingFormat = {
         table = frameOf(lo, hi);
         // Only a table edited by hand points outside RAM; the bus would fault there.
         if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
-        if (level === 1 && cache !== null) cache.fill(key, table, 0);
+        if (level === 1 && cache !== null) {
+          const words = frameWords(mem, table);
+          cache.fill(key, table, 0, words);
+          if (words !== null) return leafIn(words, (vpn & 511) << 1, access, out);
+        }
         continue;
       }
-      if ((lo & (Pte.R | Pte.W)) === Pte.W) return Fault.BAD_ADDRESS;
+      const full = LEAF_PERM[lo & 0xff];
+      if (full < 0) return Fault.BAD_ADDRESS;
       let ppn = (lo >>> 10) + hi * PPN_LO;
       if (level > 0) {
         // A superpage leaf: its PPN must be aligned to the superpage, else the spec raises a page fault.
@@ -148,17 +194,11 @@ const format: PagingFormat = {
       }
       out[0] = ppn * 4096;
       if (access === 0) return level;
-      const kinds = (lo >>> 1) & 7;
-      // Supervisor access to a U page faults (sstatus.SUM=0), and so does a user access to a non-U page.
-      // A read of an execute-only page faults too (sstatus.MXR=0): R is required, as `kinds` says.
-      const sup = lo & Pte.U ? 0 : kinds;
-      const usr = lo & Pte.U ? kinds : 0;
-      const full = accessMask(sup, usr);
       if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
       // Hardware A/D update (Svadu): A on any access, D on a store.
       const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
       if ((lo & need) !== need) mem.write32(addr, (lo | need) >>> 0);
-      out[1] = (lo | need) & Pte.D ? full : accessMask(sup & ~Kind.WRITE, usr & ~Kind.WRITE);
+      out[1] = (lo | need) & Pte.D ? full : full & ~WRITE_CODES;
       return level;
     }
     // A pointer where only a leaf may be.
