@@ -160,7 +160,9 @@ export class PageAllocator {
    */
   alloc(size: number, options?: AllocOptions): Frame | null {
     const pn = this.take(size, options);
-    return pn < 0 ? null : { pa: pn * this.pageSize, order: (this.stateOf(pn) & ORDER_MASK) >> ORDER_SHIFT };
+    if (pn < 0) return null;
+    const s = this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK];
+    return { pa: pn * this.pageSize, order: (s & ORDER_MASK) >> ORDER_SHIFT };
   }
 
   /**
@@ -198,6 +200,24 @@ export class PageAllocator {
 
   /** Frees the block whose head is at `pa`, whatever its order (the rules of {@link free} otherwise). */
   freePa(pa: number): void {
+    // One page with no pins and no data to drop: straight onto the per-CPU list. Anything else, including every
+    // bad argument, takes the checked path.
+    if (typeof pa === 'number' && this.pins.size === 0 && this.mem.backedBytes === 0) {
+      const pn = pa / this.pageSize;
+      const d = (pn >>> SECTION_SHIFT) - this.secBase;
+      if (pn >>> 0 === pn && d >>> 0 < this.st.length) {
+        const st = this.st[d];
+        const i = pn & SECTION_MASK;
+        const s = i < st.length ? st[i] : 0;
+        if ((s & FAST_MASK) === ALLOC_HEAD) {
+          this.count((s & OWNER_MASK) >> OWNER_SHIFT, -1);
+          st[i] = PCP_FRAME;
+          this.pcp[this.pcpCount++] = pn;
+          if (this.pcpCount > PCP_HIGH) this.drain(this.pcpCount - PCP_BATCH);
+          return;
+        }
+      }
+    }
     this.release(pa, -1);
   }
 
