@@ -45,11 +45,17 @@ export function createVm(options: VmOptions): Vm {
 
 /** See {@link createVm}. */
 export class Vm {
+  /** The architecture ({@link VmOptions.arch}): its page size, address ranges and whether it has an MMU. */
   readonly arch: PmapFactory;
+  /** The board booted: the `board` option, a one-bank board of `ramSize` bytes, or `arch.defaultBoard`. */
   readonly board: BoardMemoryMap;
+  /** The board's physical memory: the bytes every frame of every process and of the kernel lives in. */
   readonly mem: PhysicalMemory;
+  /** The page allocator over `mem`, with the architecture's page size; `faults` is its fault injector. */
   readonly alloc: PageAllocator;
+  /** The kernel's memory map: owner of the map-entry pool and maker of every process's map. */
   readonly kmap: KernelMap;
+  /** The kernel heap, on `kmap`'s wired pages: memory objects, amaps and anons are charged to it. */
   readonly kmalloc: Kmalloc;
   private readonly ctx: MemContext;
   private readonly procs = new Map<number, Process>();
@@ -88,7 +94,8 @@ export class Vm {
       });
       this.kmalloc = new Kmalloc(this.kmap);
     } catch (e) {
-      if (e instanceof VmError) throw new VmError('EINVAL', `board ${this.board.name} cannot be used by ${arch.name}: ${e.message}`);
+      // The cause keeps its own errno in the text (ENOMEM: too small; EINVAL: RAM out of reach), without repeating it.
+      if (e instanceof VmError) throw new VmError('EINVAL', `board ${this.board.name} cannot be used by ${arch.name}: ${e.message.replace(/^EINVAL: /, '')}`);
       throw e;
     }
     this.ctx = new MemContext(this.alloc, this.kmalloc, arch.capabilities.hasMmu, options.onEvent ?? null);
