@@ -35,6 +35,11 @@ const SITE_FRAME = 0;
 const SITE_PTABLE = 1;
 
 /**
+ * Orders with a per-CPU list: 0–3, Linux's `PAGE_ALLOC_COSTLY_ORDER` boundary (blocks of up to 8 pages are asked
+ * for often enough to keep at hand; larger ones go to the buddy every time).
+ */
+export const PCP_ORDERS = 4;
+/**
  * Frames moved between the per-CPU list and the buddy at a time. Linux sizes `pcp->batch` from the zone (about
  * zone pages / 1024 / 4, clamped to 2^n - 1), which gives 3 on a 64 MiB board — too few to amortise a refill;
  * 63 is Linux's value for a zone of 1 GiB and up, and a power of two minus one as Linux keeps it.
@@ -42,6 +47,9 @@ const SITE_PTABLE = 1;
 export const PCP_BATCH = 63;
 /** Frames the per-CPU list may hold: above this a free drains it back down to {@link PCP_BATCH}. Linux's 6 × batch. */
 export const PCP_HIGH = 6 * PCP_BATCH;
+/** Blocks of order k moved at a time: the same number of pages as an order-0 batch (at least one block). */
+const pcpBatch = (k: number) => Math.max(1, PCP_BATCH >> k);
+const pcpHigh = (k: number) => 6 * pcpBatch(k);
 
 /** An allocated order-0 frame's state word without owner/usage bits. */
 const ALLOC_HEAD = S_RAM | S_HEAD;
@@ -120,9 +128,12 @@ export class PageAllocator {
   private readonly secBase: number;
   // Free-list heads per order (page numbers, -1 = empty).
   private readonly heads: Int32Array;
-  // The per-CPU list: page numbers, the hot end at pcpCount - 1.
+  // The per-CPU list of order-0 frames: page numbers, the hot end at pcpCount - 1.
   private readonly pcp = new Int32Array(PCP_HIGH + 1);
   private pcpCount = 0;
+  // The per-CPU lists of orders 1 to PCP_ORDERS - 1 (entry 0 unused), and their lengths.
+  private readonly pcpHi: Int32Array[] = Array.from({ length: PCP_ORDERS }, (_, k) => new Int32Array(k === 0 ? 0 : pcpHigh(k) + 1));
+  private readonly pcpHiCount = new Int32Array(PCP_ORDERS);
   // Allocated pages by owner (BOOT, KERNEL, APP).
   private bootPages = 0;
   private kernelPages = 0;
@@ -173,7 +184,7 @@ export class PageAllocator {
     // One kernel page with no options: straight off the per-CPU list.
     if (options === undefined && typeof size === 'number' && size > 0 && size <= this.pageSize && (size | 0) === size) {
       if (this.faults.hitIndex(SITE_FRAME)) return -1;
-      if (this.pcpCount === 0 && !this.refill()) return -1;
+      if (this.pcpCount === 0 && !this.refill(0)) return -1;
       const pn = this.pcp[--this.pcpCount];
       this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME;
       this.kernelPages++;
@@ -213,7 +224,7 @@ export class PageAllocator {
           this.count((s & OWNER_MASK) >> OWNER_SHIFT, -1);
           st[i] = PCP_FRAME;
           this.pcp[this.pcpCount++] = pn;
-          if (this.pcpCount > PCP_HIGH) this.drain(this.pcpCount - PCP_BATCH);
+          if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
           return;
         }
       }
@@ -286,7 +297,7 @@ export class PageAllocator {
    * list first, so the figures are the buddy's own: what they were before the list existed.
    */
   freeBlocks(): number[] {
-    this.drain(this.pcpCount);
+    this.drainAll();
     const out: number[] = [];
     for (let k = 0; k <= this.maxOrder; k++) {
       let n = 0;
@@ -377,14 +388,19 @@ export class PageAllocator {
         prev = pn;
       }
     }
-    invariant(this.pcpCount >= 0 && this.pcpCount <= PCP_HIGH, `the per-CPU list holds ${this.pcpCount} frames (high ${PCP_HIGH})`);
-    for (let j = 0; j < this.pcpCount; j++) {
-      const pn = this.pcp[j];
-      mark(pn, 2, 'the per-CPU list');
-      invariant(this.stateOf(pn) === PCP_FRAME, `per-CPU frame ${hex(pn * ps)} has state ${hex(this.stateOf(pn))}`);
+    for (let k = 0; k < PCP_ORDERS; k++) {
+      const list = k === 0 ? this.pcp : this.pcpHi[k];
+      const n = k === 0 ? this.pcpCount : this.pcpHiCount[k];
+      invariant(n >= 0 && n <= pcpHigh(k), `the per-CPU list of order ${k} holds ${n} blocks (high ${pcpHigh(k)})`);
+      for (let j = 0; j < n; j++) {
+        const pn = list[j];
+        mark(pn, 2, `the per-CPU list of order ${k}`);
+        const s = this.stateOf(pn);
+        if (s !== (PCP_FRAME | (k << ORDER_SHIFT))) invariant(false, `per-CPU block ${hex(pn * ps)} of order ${k} has state ${hex(s)}`);
+      }
     }
+    const pcpBlocks = [0, 0, 0, 0];
     const owned = [0, 0, 0];
-    let pcpFrames = 0;
     // One pass over the live sections' frames, block by block; cold text only when something is wrong.
     for (let d = 0; d < this.st.length; d++) {
       if (!f.isLive(d)) continue;
@@ -417,9 +433,9 @@ export class PageAllocator {
           }
           const listed = m ? m[i] : 0;
           if (s & S_PCP) {
-            if (s !== PCP_FRAME) invariant(false, `per-CPU frame ${hex(pn * ps)} has state ${hex(s)}`);
-            if (listed !== 2) invariant(false, `per-CPU frame ${hex(pn * ps)} is not on the per-CPU list`);
-            pcpFrames++;
+            if (k >= PCP_ORDERS || s !== (PCP_FRAME | (k << ORDER_SHIFT))) invariant(false, `per-CPU block ${hex(pn * ps)} has state ${hex(s)}`);
+            if (listed !== 2) invariant(false, `per-CPU block ${hex(pn * ps)} is not on the per-CPU list`);
+            pcpBlocks[k]++;
           } else if (flag & FRAME_FREE) {
             if (flag !== FRAME_FREE) invariant(false, `free block ${hex(pn * ps)} carries owner/usage bits`);
             if (listed !== 1) invariant(false, `free block ${hex(pn * ps)} of order ${k} is on no free list`);
@@ -441,7 +457,10 @@ export class PageAllocator {
       }
       for (let h = i; h < st.length; h++) if (st[h] !== 0) invariant(false, `hole frame ${hex((start + h) * ps)} has state ${hex(st[h])}`);
     }
-    invariant(pcpFrames === this.pcpCount, `${pcpFrames} frames are marked per-CPU, the list holds ${this.pcpCount}`);
+    for (let k = 0; k < PCP_ORDERS; k++) {
+      const n = k === 0 ? this.pcpCount : this.pcpHiCount[k];
+      invariant(pcpBlocks[k] === n, `${pcpBlocks[k]} blocks of order ${k} are marked per-CPU, the list holds ${n}`);
+    }
     const counted = [this.bootPages, this.kernelPages, this.appPages];
     for (let o = 0; o < 3; o++) invariant(owned[o] === counted[o], `owner ${o} accounts ${counted[o]} pages, frames say ${owned[o]}`);
     for (const chunk of this.mem.backedChunks()) this.checkFreeZero(chunk);
@@ -468,29 +487,30 @@ export class PageAllocator {
     let k = 0;
     if (size > this.pageSize || !(size > 0) || !Number.isSafeInteger(size)) {
       checkSize('size', size);
-      k = log2Ceil(Math.ceil(size / this.pageSize));
+      const pages = Math.ceil(size / this.pageSize);
+      k = pages <= 0x4000_0000 ? 32 - Math.clz32(pages - 1) : log2Ceil(pages);
     }
     if (owner !== PageOwner.KERNEL || usage !== PageUsage.NONE) checkOwnerUsage(owner, usage);
     if (this.faults.hitIndex(usage === PageUsage.PTABLE ? SITE_PTABLE : SITE_FRAME)) return -1;
     if (k > this.maxOrder) return -1;
     let pn: number;
     if (k === 0) {
-      if (this.pcpCount === 0 && !this.refill()) return -1;
+      if (this.pcpCount === 0 && !this.refill(0)) return -1;
       pn = this.pcp[--this.pcpCount];
+    } else if (k < PCP_ORDERS) {
+      if (this.pcpHiCount[k] === 0 && !this.refill(k)) return -1;
+      pn = this.pcpHi[k][--this.pcpHiCount[k]];
     } else {
       pn = this.takeBlock(k);
-      // No request is refused while the per-CPU list holds frames that might merge into a block that fits.
-      if (pn < 0 && this.pcpCount > 0) {
-        this.drain(this.pcpCount);
-        pn = this.takeBlock(k);
-      }
+      // No request is refused while a per-CPU list holds blocks that might merge into one that fits.
+      if (pn < 0 && this.drainAll()) pn = this.takeBlock(k);
       if (pn < 0) return -1;
     }
     const flag = (owner << OWNER_SHIFT) | (usage << USAGE_SHIFT);
     const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
     const i = pn & SECTION_MASK;
     st[i] = ALLOC_HEAD | (k << ORDER_SHIFT) | flag;
-    if (k > 0) st.fill(S_RAM | flag, i + 1, i + (1 << k));
+    if (k > 0) setTails(st, i, 1 << k, S_RAM | flag);
     this.count(owner, 1 << k);
     return pn;
   }
@@ -523,40 +543,66 @@ export class PageAllocator {
     if ((s & FAST_MASK) === ALLOC_HEAD) {
       st[i] = PCP_FRAME;
       this.pcp[this.pcpCount++] = pn;
-      if (this.pcpCount > PCP_HIGH) this.drain(this.pcpCount - PCP_BATCH);
+      if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
       return;
     }
-    st.fill(FREE_TAIL, i + 1, i + pages);
+    setTails(st, i, pages, FREE_TAIL);
+    if (k < PCP_ORDERS) {
+      st[i] = PCP_FRAME | (k << ORDER_SHIFT);
+      const n = this.pcpHiCount[k];
+      this.pcpHi[k][n] = pn;
+      this.pcpHiCount[k] = n + 1;
+      if (n + 1 > pcpHigh(k)) this.drain(k, n + 1 - pcpBatch(k));
+      return;
+    }
     this.merge(pn, k);
   }
 
-  // Moves up to PCP_BATCH order-0 frames from the buddy to the empty per-CPU list, the first taken on top (so a
-  // run of single-page allocations gets ascending addresses, as from the buddy). False when none was free.
-  private refill(): boolean {
-    const pcp = this.pcp;
+  // Moves up to a batch of order-k blocks from the buddy to the empty per-CPU list of order k, the first taken on
+  // top (so a run of allocations gets ascending addresses, as from the buddy). When the buddy has none, every
+  // per-CPU list is drained (its blocks may merge into one that splits) and the buddy asked again. False when
+  // nothing was free.
+  private refill(k: number): boolean {
+    const list = k === 0 ? this.pcp : this.pcpHi[k];
+    const batch = pcpBatch(k);
     let n = 0;
-    while (n < PCP_BATCH) {
-      const pn = this.takeBlock(0);
+    while (n < batch) {
+      let pn = this.takeBlock(k);
+      if (pn < 0 && n === 0 && this.drainAll()) pn = this.takeBlock(k);
       if (pn < 0) break;
-      this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = PCP_FRAME;
-      pcp[n++] = pn;
+      this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = PCP_FRAME | (k << ORDER_SHIFT);
+      list[n++] = pn;
     }
     for (let a = 0, z = n - 1; a < z; a++, z--) {
-      const t = pcp[a];
-      pcp[a] = pcp[z];
-      pcp[z] = t;
+      const t = list[a];
+      list[a] = list[z];
+      list[z] = t;
     }
-    this.pcpCount = n;
+    if (k === 0) this.pcpCount = n;
+    else this.pcpHiCount[k] = n;
     return n > 0;
   }
 
-  // Gives the n coldest frames of the per-CPU list back to the buddy.
-  private drain(n: number): void {
+  // Gives the n coldest blocks of the per-CPU list of order k back to the buddy.
+  private drain(k: number, n: number): void {
     if (n <= 0) return;
-    const pcp = this.pcp;
-    for (let j = 0; j < n; j++) this.merge(pcp[j], 0);
-    pcp.copyWithin(0, n, this.pcpCount);
-    this.pcpCount -= n;
+    const list = k === 0 ? this.pcp : this.pcpHi[k];
+    const count = k === 0 ? this.pcpCount : this.pcpHiCount[k];
+    for (let j = 0; j < n; j++) this.merge(list[j], k);
+    list.copyWithin(0, n, count);
+    if (k === 0) this.pcpCount = count - n;
+    else this.pcpHiCount[k] = count - n;
+  }
+
+  // Drains every per-CPU list whole; false when they were all empty.
+  private drainAll(): boolean {
+    let any = this.pcpCount > 0;
+    this.drain(0, this.pcpCount);
+    for (let k = 1; k < PCP_ORDERS; k++) {
+      if (this.pcpHiCount[k] > 0) any = true;
+      this.drain(k, this.pcpHiCount[k]);
+    }
+    return any;
   }
 
   // A free block of order k off the free lists (split from a larger one, or from an untouched section), its head
@@ -749,6 +795,13 @@ export class PageAllocator {
     else this.heads[k] = n;
     if (n >= 0) this.setLink(n ^ 1, p);
   }
+}
+
+// Sets the state of the tail frames of the block of `pages` frames at index i of a section's states. A loop for
+// small blocks: TypedArray.prototype.fill is a runtime call that costs more than a few stores.
+function setTails(st: Uint16Array, i: number, pages: number, state: number): void {
+  if (pages > 64) st.fill(state, i + 1, i + pages);
+  else for (let t = i + 1; t < i + pages; t++) st[t] = state;
 }
 
 function checkOwnerUsage(owner: number, usage: number): void {

@@ -35,11 +35,11 @@ describe('PageAllocator.check catches a broken invariant', () => {
     ['owner accounting off by one page', (s) => (s.inner.kernelPages += 1), /accounts/],
     ['a free block dropped from its list', (s) => (s.heads[s.listed()] = s.ln[s.heads[s.listed()]]), /on no free list|prev/],
     ['old data in a free frame', (s) => s.alloc.mem.write32(0x80000 + 12, 7), /holds old data/],
-    ['a free list cycle', (s) => (s.ln[s.heads[3]] = s.heads[3]), /cycle|twice|prev/],
+    ['a free list cycle', (s) => (s.ln[s.heads[s.listed()]] = s.heads[s.listed()]), /cycle|twice|prev/],
     ['a per-CPU frame listed twice', (s) => (s.inner.pcp[0] = s.inner.pcp[1]), /twice|not on the per-CPU list/],
     ['a per-CPU frame lost from the list', (s) => s.inner.pcpCount--, /not on the per-CPU list|marked per-CPU/],
-    ['an allocated frame on the per-CPU list', (s) => (s.inner.pcp[0] = s.block.pa / PAGE), /per-CPU frame .* has state|on a free list/],
-    ['a per-CPU frame that is a buddy head', (s) => (s.st[s.inner.pcp[0]] = FREE_HEAD), /per-CPU frame .* has state/],
+    ['an allocated frame on the per-CPU list', (s) => (s.inner.pcp[0] = s.block.pa / PAGE), /per-CPU (frame|block) .* has state|on a free list/],
+    ['a per-CPU frame that is a buddy head', (s) => (s.st[s.inner.pcp[0]] = FREE_HEAD), /per-CPU (frame|block) .* has state/],
     ['old data in a per-CPU frame', (s) => s.alloc.mem.write32(s.inner.pcp[0] * PAGE + 8, 1), /holds old data/],
   ])('%s', (_what, corrupt, message) => {
     const s = setup();
