@@ -20,27 +20,40 @@ export const ZONE_HEADER_SIZE = 64;
 /** Header zones hold at least this many descriptors (the original's `zonehdrs`). */
 export const ZONE_HEADERS = 16;
 
-const MAX_SIZE = 2 ** KMALLOC_MAX_SHIFT;
-// A zone's int fields, ZW per zone in one Int32Array: a zone's state is one cache line, one array load away.
-const ZW = 8;
-const Z_USED = 0;
-const Z_HEAD = 1;
-const Z_FRESH = 2;
-const Z_BASE = 3;
-const Z_PREV = 4;
-const Z_NEXT = 5;
-const Z_CLS = 6;
-const Z_LIVE = 7;
-const Z_VA = 0;
-const Z_HEADER = 1;
-const SITE_KMALLOC = FAULT_SITES.indexOf('kmalloc');
-const NONE = -1;
+// Constants as const enums: esbuild inlines their values, where a module-level `const` becomes a `var` that the
+// JIT loads from the module context at every use (and cannot fold into `z * ZW + Z_BASE`).
+const enum K {
+  /** 8 MiB, the largest class. */
+  MAX_SIZE = 8388608,
+  /** FAULT_SITES.indexOf('kmalloc'), checked at construction. */
+  SITE_KMALLOC = 4,
+  NONE = -1,
+}
+// A zone's int fields, Z.W per zone in one Int32Array: a zone's state, its class's figures included, is one cache
+// line, one array load away.
+const enum Z {
+  W = 16,
+  USED = 0,
+  HEAD = 1,
+  FRESH = 2,
+  BASE = 3,
+  PREV = 4,
+  NEXT = 5,
+  CLS = 6,
+  LIVE = 7,
+  SIZE = 8,
+  BLOCKS = 9,
+  /** log2 of the block size, -1 when not a power of two. */
+  SHIFT = 10,
+}
 // A block's word in the link array: a free block holds the next free block of its zone (END: none), a block in
 // use says whose it is (the caller's, or a zone descriptor: kmalloc's own). One word per block, so freeing checks
 // and links a block with one load and one store.
-const END = -1;
-const USED = -2;
-const DESCRIPTOR = -3;
+const enum B {
+  END = -1,
+  USED = -2,
+  DESCRIPTOR = -3,
+}
 
 /** Figures of one size class. */
 export interface KmallocClassStats {
@@ -121,11 +134,10 @@ export class Kmalloc {
   private readonly pageSize: number;
   private readonly invPage: number;
   private readonly cls: SizeClasses;
-  // The class table's columns, one load away on the hot paths; log2 of the size, -1 when not a power of two.
-  private readonly clsSize: Float64Array;
-  private readonly clsBlocks: Int32Array;
-  private readonly clsShift: Int8Array;
   private readonly hdr: number;
+  // Per class: free blocks in its zones (the descriptor class's: the original's `hdrblocks`), and its zones.
+  private readonly clsFree: Int32Array;
+  private readonly clsZones: Int32Array;
   // Per class: head and tail of its list of zones with a free block (see link()).
   private readonly partial: Int32Array;
   private readonly partialTail: Int32Array;
@@ -135,17 +147,17 @@ export class Kmalloc {
   private readonly inUse: Int32Array;
   // Per class: released zone ids, whose rows of block state can serve the next zone of the class.
   private readonly spareIds: number[][];
-  // Zone rows: ZW int32 fields each (see Z_*), and the two addresses in a Float64Array (kernel addresses pass 2^32).
-  private zi = new Int32Array(64 * ZW);
-  private zf = new Float64Array(64 * 2);
+  // Zone rows: Z.W int32 fields each (see Z_*); the zone's address and its descriptor's in Float64Arrays (kernel
+  // addresses pass 2^32).
+  private zi = new Int32Array(64 * Z.W);
+  private zva = new Float64Array(64);
+  private zhdr = new Float64Array(64);
   private zones = 0;
   private liveZones = 0;
-  // Block rows: a zone's blocks' words (see END/USED/DESCRIPTOR), `blocks` entries from its Z_BASE.
+  // Block rows: a zone's blocks' words (see B.END/B.USED/B.DESCRIPTOR), `blocks` entries from its Z.BASE.
   private links = new Int32Array(1024);
   private rows = 0;
   private readonly index = new PageIndex();
-  private allocated = 0;
-  private headerFree = 0;
   private readonly scratch = new Uint8Array(24);
   // keepEmptyZones and keepEmptyPer, or 0 while trim() runs.
   private keep: number;
@@ -176,6 +188,7 @@ export class Kmalloc {
     this.keep = keep;
     this.keepEmptyPer = per;
     this.keepPer = per;
+    invariant(FAULT_SITES[K.SITE_KMALLOC] === 'kmalloc', 'fault site kmalloc moved');
     const faults = kmap.alloc.faults;
     // A KernelMemory's injector may have only hit(site): the index form is the allocators' hot-path variant.
     this.faults = typeof faults.hitIndex === 'function' ? faults : { hitIndex: (i: number) => faults.hit(FAULT_SITES[i]) };
@@ -183,18 +196,16 @@ export class Kmalloc {
     this.invPage = 1 / kmap.pageSize;
     this.cls = sizeClasses(perOctave, kmap.pageSize, ZONE_HEADER_SIZE, ZONE_HEADERS);
     this.hdr = classIndex(perOctave, ZONE_HEADER_SIZE);
-    this.clsSize = this.cls.size;
-    this.clsBlocks = this.cls.blocks;
-    this.clsShift = Int8Array.from(this.cls.size, (s) => ((s & (s - 1)) === 0 ? Math.log2(s) : -1));
     const n = this.cls.size.length;
-    this.partial = new Int32Array(n).fill(NONE);
-    this.partialTail = new Int32Array(n).fill(NONE);
+    this.clsFree = new Int32Array(n);
+    this.clsZones = new Int32Array(n);
+    this.partial = new Int32Array(n).fill(K.NONE);
+    this.partialTail = new Int32Array(n).fill(K.NONE);
     this.emptyCount = new Int32Array(n);
     this.inUse = new Int32Array(n);
     this.spareIds = Array.from({ length: n }, () => []);
-    const z = this.makeZone(this.hdr, NONE);
+    const z = this.makeZone(this.hdr, K.NONE);
     this.link(z);
-    this.headerFree = this.cls.blocks[this.hdr];
   }
 
   /**
@@ -203,11 +214,39 @@ export class Kmalloc {
    * larger than 8 MiB, no memory, or the fault injector at `kmalloc` → `ENOMEM`. Nothing changes on error.
    */
   kmalloc(size: number): number {
-    if (typeof size !== 'number' || !(size >= 1 && size <= MAX_SIZE) || (size | 0) !== size) refuseSize(size);
+    if (typeof size !== 'number' || !(size >= 1 && size <= K.MAX_SIZE) || (size | 0) !== size) refuseSize(size);
     const c = this.classesPerOctave === 1 ? (size <= 16 ? 0 : 28 - Math.clz32(size - 1)) : classIndex(4, size);
-    if (this.faults.hitIndex(SITE_KMALLOC)) refuseInjected(size);
-    if (this.partial[c] === NONE || (c === this.hdr && this.headerFree === 1)) this.refill(c);
-    return this.take(c, USED);
+    if (this.faults.hitIndex(K.SITE_KMALLOC)) refuseInjected(size);
+    // No free block means no zone on the list; one free descriptor is the spare the original keeps.
+    const free = this.clsFree[c];
+    if (free <= 1 && (free === 0 || c === this.hdr)) return this.kmallocSlow(c);
+    // take(c, B.USED), inline: the hot paths are kept small enough for the JIT to inline both into their caller.
+    this.clsFree[c] = free - 1;
+    const z = this.partial[c];
+    const zi = this.zi;
+    const links = this.links;
+    const o = z * Z.W;
+    const base = zi[o + Z.BASE];
+    let i = zi[o + Z.HEAD];
+    if (i !== B.END) {
+      zi[o + Z.HEAD] = links[base + i];
+    } else {
+      i = zi[o + Z.FRESH];
+      zi[o + Z.FRESH] = i + 1;
+    }
+    links[base + i] = B.USED;
+    const used = zi[o + Z.USED] + 1;
+    zi[o + Z.USED] = used;
+    // Only the head is taken from, so a zone fills at the head and leaves its list there (see link()).
+    if (used === zi[o + Z.BLOCKS]) this.partial[c] = zi[o + Z.NEXT];
+    if (used === 1) this.reused(z, c);
+    return this.zva[z] + i * zi[o + Z.SIZE];
+  }
+
+  // kmalloc when the class needs a zone, or its spare descriptor.
+  private kmallocSlow(c: number): number {
+    this.refill(c);
+    return this.take(c, B.USED);
   }
 
   /**
@@ -215,40 +254,61 @@ export class Kmalloc {
    * descriptor's block, or already free — → `EINVAL`, nothing changed.
    */
   kfree(vaddr: number): void {
-    if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) this.refuseFree(vaddr);
-    const z = this.index.get(Math.floor(vaddr * this.invPage));
-    if (z === NONE) this.refuseFree(vaddr);
+    if (typeof vaddr !== 'number') this.refuseFree(vaddr);
+    // The page index's window, inline; anything else (a far page, no page, a bad address) goes the long way.
+    const index = this.index;
+    const z = index.win[Math.floor(vaddr * this.invPage) - index.lo];
+    if (!(z >= 0)) return this.kfreeSlow(vaddr);
     const zi = this.zi;
-    const o = z * ZW;
-    const c = zi[o + Z_CLS];
-    const size = this.clsSize[c];
-    const off = vaddr - this.zf[z * 2 + Z_VA];
+    const o = z * Z.W;
+    const off = vaddr - this.zva[z];
+    const size = zi[o + Z.SIZE];
     // A zone spans at most 2^31 bytes: the block number by shift for power-of-two classes, by division otherwise.
-    const shift = this.clsShift[c];
-    const i = shift >= 0 ? off >>> shift : Math.floor(off / size);
+    // The block number by shift; classes that are not powers of two (classesPerOctave 4) go the long way.
+    const shift = zi[o + Z.SHIFT];
+    if (shift < 0) return this.kfreeSlow(vaddr);
+    const i = off >>> shift;
     const links = this.links;
-    const at = zi[o + Z_BASE] + i;
-    const blocks = this.clsBlocks[c];
-    if (i * size !== off || i >= blocks || links[at] !== USED) this.refuseFree(vaddr);
-    // put(z, i) by hand, its common case inline.
-    links[at] = zi[o + Z_HEAD];
-    zi[o + Z_HEAD] = i;
-    this.allocated -= size;
-    if (c === this.hdr) this.headerFree++;
-    const used = --zi[o + Z_USED];
+    const at = zi[o + Z.BASE] + i;
+    if (i * size !== off || i >= zi[o + Z.BLOCKS] || links[at] !== B.USED) this.refuseFree(vaddr);
+    // put(z, i, true), inline.
+    links[at] = zi[o + Z.HEAD];
+    zi[o + Z.HEAD] = i;
+    const c = zi[o + Z.CLS];
+    this.clsFree[c] += 1;
+    const used = zi[o + Z.USED] - 1;
+    zi[o + Z.USED] = used;
     if (used === 0) this.emptied(z, c, true);
-    else if (used === blocks - 1) this.link(z);
+    else if (used === zi[o + Z.BLOCKS] - 1) this.link(z);
+  }
+
+  // kfree of an address outside the page index's window (or not a number of the window at all).
+  private kfreeSlow(vaddr: number): void {
+    if (!(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) this.refuseFree(vaddr);
+    const z = this.index.get(Math.floor(vaddr * this.invPage));
+    if (z === K.NONE) this.refuseFree(vaddr);
+    const i = this.blockOf(z, vaddr);
+    if (i < 0 || this.links[this.zi[z * Z.W + Z.BASE] + i] !== B.USED) this.refuseFree(vaddr);
+    this.put(z, i, true);
+  }
+
+  // The block of zone z starting at vaddr, or -1.
+  private blockOf(z: number, vaddr: number): number {
+    const size = this.zi[z * Z.W + Z.SIZE];
+    const off = vaddr - this.zva[z];
+    const i = Math.floor(off / size);
+    return i * size === off && i >= 0 && i < this.zi[z * Z.W + Z.BLOCKS] ? i : -1;
   }
 
   /** The class size `kmalloc(size)` hands out with the default classes, without allocating; its errors otherwise. */
   static sizeOf(size: number): number {
-    if (typeof size !== 'number' || !(size >= 1 && size <= MAX_SIZE) || size % 1 !== 0) refuseSize(size);
+    if (typeof size !== 'number' || !(size >= 1 && size <= K.MAX_SIZE) || size % 1 !== 0) refuseSize(size);
     return size <= 16 ? 16 : 2 ** (32 - Math.clz32(size - 1));
   }
 
   /** The class size this instance hands out for `size` (its classes per octave); the errors of `kmalloc`. */
   classSize(size: number): number {
-    if (typeof size !== 'number' || !(size >= 1 && size <= MAX_SIZE) || size % 1 !== 0) refuseSize(size);
+    if (typeof size !== 'number' || !(size >= 1 && size <= K.MAX_SIZE) || size % 1 !== 0) refuseSize(size);
     return this.cls.size[classIndex(this.classesPerOctave, size)];
   }
 
@@ -256,12 +316,9 @@ export class Kmalloc {
   blockSize(vaddr: number): number {
     if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) return -1;
     const z = this.index.get(Math.floor(vaddr * this.invPage));
-    if (z === NONE) return -1;
-    const c = this.zi[z * ZW + Z_CLS];
-    const size = this.cls.size[c];
-    const off = vaddr - this.zf[z * 2 + Z_VA];
-    const i = Math.floor(off / size);
-    return i * size === off && i < this.cls.blocks[c] && this.links[this.zi[z * ZW + Z_BASE] + i] === USED ? size : -1;
+    if (z === K.NONE) return -1;
+    const i = this.blockOf(z, vaddr);
+    return i >= 0 && this.links[this.zi[z * Z.W + Z.BASE] + i] === B.USED ? this.zi[z * Z.W + Z.SIZE] : -1;
   }
 
   /**
@@ -294,28 +351,30 @@ export class Kmalloc {
     let free = 0;
     let bytes = 0;
     for (let z = 0; z < this.zones; z++) {
-      if (this.zi[z * ZW + Z_LIVE] === 0) continue;
-      const k = this.zi[z * ZW + Z_CLS];
+      if (this.zi[z * Z.W + Z.LIVE] === 0) continue;
+      const k = this.zi[z * Z.W + Z.CLS];
       const size = this.cls.size[k];
       const blocks = this.cls.blocks[k];
       let c = classes.get(k);
       if (!c) classes.set(k, (c = { size, zones: 0, used: 0, free: 0, bytes: 0, waste: 0 }));
       const zb = this.cls.pages[k] * this.pageSize;
       c.zones++;
-      c.used += this.zi[z * ZW + Z_USED];
-      c.free += blocks - this.zi[z * ZW + Z_USED];
+      c.used += this.zi[z * Z.W + Z.USED];
+      c.free += blocks - this.zi[z * Z.W + Z.USED];
       c.bytes += zb;
       c.waste += zb - blocks * size;
-      free += (blocks - this.zi[z * ZW + Z_USED]) * size;
+      free += (blocks - this.zi[z * Z.W + Z.USED]) * size;
       bytes += zb;
     }
+    let used = 0;
+    for (const c of classes.values()) used += c.used * c.size;
     return {
       classes: [...classes.values()].sort((a, b) => a.size - b.size),
-      used: this.allocated,
+      used,
       free,
       zones: this.liveZones,
       bytes,
-      headerBlocks: this.headerFree,
+      headerBlocks: this.clsFree[this.hdr],
     };
   }
 
@@ -327,25 +386,25 @@ export class Kmalloc {
    */
   check(): void {
     const { size: sizes, blocks: nBlocks, pages: nPages } = this.cls;
-    let used = 0;
-    let hdrFree = 0;
     let live = 0;
     let pagesHeld = 0;
     const headers = new Set<number>();
     const order: number[] = [];
     const zonesInUse = new Int32Array(this.inUse.length);
+    const clsFree = new Int32Array(this.clsFree.length);
+    const clsZones = new Int32Array(this.clsFree.length);
     for (let z = 0; z < this.zones; z++) {
-      if (this.zi[z * ZW + Z_LIVE] === 0) continue;
+      if (this.zi[z * Z.W + Z.LIVE] === 0) continue;
       live++;
       order.push(z);
-      const c = this.zi[z * ZW + Z_CLS];
+      const c = this.zi[z * Z.W + Z.CLS];
       const blocks = nBlocks[c];
-      const base = this.zi[z * ZW + Z_BASE];
-      const fresh = this.zi[z * ZW + Z_FRESH];
+      const base = this.zi[z * Z.W + Z.BASE];
+      const fresh = this.zi[z * Z.W + Z.FRESH];
       invariant(fresh >= 0 && fresh <= blocks, `zone ${z}: fresh mark ${fresh} of ${blocks} blocks`);
       const seen = new Uint8Array(blocks);
       let onList = 0;
-      for (let i = this.zi[z * ZW + Z_HEAD]; i !== END; i = this.links[base + i]) {
+      for (let i = this.zi[z * Z.W + Z.HEAD]; i !== B.END; i = this.links[base + i]) {
         invariant(i >= 0 && i < fresh && seen[i] === 0, `zone ${z}: free list holds block ${i} badly`);
         seen[i] = 1;
         onList++;
@@ -353,49 +412,50 @@ export class Kmalloc {
       let inUse = 0;
       for (let i = 0; i < blocks; i++) {
         const s = this.links[base + i];
-        const taken = s === USED || s === DESCRIPTOR;
+        const taken = s === B.USED || s === B.DESCRIPTOR;
         invariant(i < fresh || !taken, `zone ${z}: block ${i} past the fresh mark is in use`);
         invariant(taken || i >= fresh || seen[i] === 1, `zone ${z}: free block ${i} is not on the free list`);
         invariant(!taken || seen[i] === 0, `zone ${z}: block ${i} in use is on the free list`);
         if (taken) inUse++;
-        if (s === DESCRIPTOR) invariant(c === this.hdr, `zone ${z}: a descriptor in class ${sizes[c]}`);
+        if (s === B.DESCRIPTOR) invariant(c === this.hdr, `zone ${z}: a descriptor in class ${sizes[c]}`);
       }
       invariant(onList + inUse === fresh, `zone ${z}: ${onList} listed free and ${inUse} in use below the fresh mark ${fresh}`);
-      invariant(inUse === this.zi[z * ZW + Z_USED], `zone ${z} counts ${this.zi[z * ZW + Z_USED]} blocks in use, states say ${inUse}`);
-      used += inUse * sizes[c];
+      invariant(inUse === this.zi[z * Z.W + Z.USED], `zone ${z} counts ${this.zi[z * Z.W + Z.USED]} blocks in use, states say ${inUse}`);
       if (inUse > 0) zonesInUse[c]++;
-      if (c === this.hdr) hdrFree += blocks - inUse;
+      clsFree[c] += blocks - inUse;
+      clsZones[c]++;
+      invariant(this.zi[z * Z.W + Z.SIZE] === sizes[c] && this.zi[z * Z.W + Z.BLOCKS] === blocks, `zone ${z}: class figures ${this.zi[z * Z.W + Z.SIZE]} × ${this.zi[z * Z.W + Z.BLOCKS]}, class ${sizes[c]} × ${blocks}`);
       for (let p = 0; p < nPages[c]; p++) {
-        invariant(this.index.get(Math.floor(this.zf[z * 2 + Z_VA] * this.invPage) + p) === z, `page ${p} of zone ${z} is not indexed to it`);
+        invariant(this.index.get(Math.floor(this.zva[z] * this.invPage) + p) === z, `page ${p} of zone ${z} is not indexed to it`);
       }
       pagesHeld += nPages[c];
       if (z !== 0) {
-        const h = this.zf[z * 2 + Z_HEADER];
+        const h = this.zhdr[z];
         const hz = this.index.get(Math.floor(h * this.invPage));
-        const hi = hz === NONE ? -1 : (h - this.zf[hz * 2 + Z_VA]) / sizes[this.zi[hz * ZW + Z_CLS]];
-        invariant(hz !== NONE && this.zi[hz * ZW + Z_CLS] === this.hdr && this.links[this.zi[hz * ZW + Z_BASE] + hi] === DESCRIPTOR, `zone at ${hex(this.zf[z * 2 + Z_VA])} has no live descriptor`);
+        const hi = hz === K.NONE ? -1 : (h - this.zva[hz]) / sizes[this.zi[hz * Z.W + Z.CLS]];
+        invariant(hz !== K.NONE && this.zi[hz * Z.W + Z.CLS] === this.hdr && this.links[this.zi[hz * Z.W + Z.BASE] + hi] === B.DESCRIPTOR, `zone at ${hex(this.zva[z])} has no live descriptor`);
         invariant(!headers.has(h), `two zones share descriptor ${hex(h)}`);
         headers.add(h);
-        invariant(this.kmap.read32(h) === 0x454e4f5a && this.kmap.read32(h + 4) === this.zf[z * 2 + Z_VA] >>> 0, `descriptor ${hex(h)} does not describe zone ${hex(this.zf[z * 2 + Z_VA])}`);
+        invariant(this.kmap.read32(h) === 0x454e4f5a && this.kmap.read32(h + 4) === this.zva[z] >>> 0, `descriptor ${hex(h)} does not describe zone ${hex(this.zva[z])}`);
       } else {
         invariant(c === this.hdr, 'the first zone is not a descriptor zone');
       }
     }
     invariant(live === this.liveZones, `kmalloc counts ${this.liveZones} zones, ${live} are live`);
     invariant(this.index.entries === pagesHeld, `the page index holds ${this.index.entries} pages, zones ${pagesHeld}`);
-    order.sort((a, b) => this.zf[a * 2 + Z_VA] - this.zf[b * 2 + Z_VA]);
+    order.sort((a, b) => this.zva[a] - this.zva[b]);
     for (let k = 1; k < order.length; k++) {
       const p = order[k - 1];
-      invariant(this.zf[p * 2 + Z_VA] + nPages[this.zi[p * ZW + Z_CLS]] * this.pageSize <= this.zf[order[k] * 2 + Z_VA], `zones at ${hex(this.zf[p * 2 + Z_VA])} and ${hex(this.zf[order[k] * 2 + Z_VA])} overlap`);
+      invariant(this.zva[p] + nPages[this.zi[p * Z.W + Z.CLS]] * this.pageSize <= this.zva[order[k]], `zones at ${hex(this.zva[p])} and ${hex(this.zva[order[k]])} overlap`);
     }
     // 1: on its list in use (or the first zone), 2: on its list kept empty.
     const listed = new Uint8Array(this.zones);
     for (let c = 0; c < this.partial.length; c++) {
-      let prev = NONE;
+      let prev = K.NONE;
       let kept = 0;
-      for (let z = this.partial[c]; z !== NONE; z = this.zi[z * ZW + Z_NEXT]) {
-        invariant(this.zi[z * ZW + Z_LIVE] === 1 && this.zi[z * ZW + Z_CLS] === c && (prev === NONE || this.zi[z * ZW + Z_PREV] === prev) && listed[z] === 0, `list ${sizes[c]} is inconsistent`);
-        const used = this.zi[z * ZW + Z_USED];
+      for (let z = this.partial[c]; z !== K.NONE; z = this.zi[z * Z.W + Z.NEXT]) {
+        invariant(this.zi[z * Z.W + Z.LIVE] === 1 && this.zi[z * Z.W + Z.CLS] === c && (prev === K.NONE || this.zi[z * Z.W + Z.PREV] === prev) && listed[z] === 0, `list ${sizes[c]} is inconsistent`);
+        const used = this.zi[z * Z.W + Z.USED];
         invariant(used < nBlocks[c], `zone ${z} on list ${sizes[c]} is full`);
         const empty = used === 0 && z !== 0;
         // Kept zones after every zone in use: the head is in use when the class has one, the tail kept if any is.
@@ -404,19 +464,20 @@ export class Kmalloc {
         listed[z] = empty ? 2 : 1;
         prev = z;
       }
-      invariant(this.partialTail[c] === prev, `list ${sizes[c]} ends at ${prev}, its tail says ${this.partialTail[c]}`);
+      invariant(prev === K.NONE || this.partialTail[c] === prev, `list ${sizes[c]} ends at ${prev}, its tail says ${this.partialTail[c]}`);
       invariant(zonesInUse[c] === this.inUse[c], `class ${sizes[c]} counts ${this.inUse[c]} zones in use, ${zonesInUse[c]} are`);
       invariant(kept === this.emptyCount[c] && kept <= this.keepLimit(c), `class ${sizes[c]} keeps ${kept} empty zones (counted ${this.emptyCount[c]}, limit ${this.keepLimit(c)})`);
     }
     for (const z of order) {
-      const c = this.zi[z * ZW + Z_CLS];
-      const full = this.zi[z * ZW + Z_USED] === nBlocks[c];
-      invariant(full === (listed[z] === 0), `zone at ${hex(this.zf[z * 2 + Z_VA])}: on a list ${listed[z] !== 0}, full ${full}`);
-      invariant(z === 0 || this.zi[z * ZW + Z_USED] > 0 || listed[z] === 2, `empty zone at ${hex(this.zf[z * 2 + Z_VA])} was not released`);
+      const c = this.zi[z * Z.W + Z.CLS];
+      const full = this.zi[z * Z.W + Z.USED] === nBlocks[c];
+      invariant(full === (listed[z] === 0), `zone at ${hex(this.zva[z])}: on a list ${listed[z] !== 0}, full ${full}`);
+      invariant(z === 0 || this.zi[z * Z.W + Z.USED] > 0 || listed[z] === 2, `empty zone at ${hex(this.zva[z])} was not released`);
     }
-    invariant(used === this.allocated, `kmalloc counts ${this.allocated} bytes in use, zones say ${used}`);
-    invariant(hdrFree === this.headerFree, `kmalloc counts ${this.headerFree} free descriptors, zones say ${hdrFree}`);
-    invariant(this.headerFree >= 1, 'no spare zone descriptor left');
+    for (let c = 0; c < this.clsFree.length; c++) {
+      invariant(this.clsFree[c] === clsFree[c] && this.clsZones[c] === clsZones[c], `class ${sizes[c]} counts ${this.clsFree[c]} free blocks in ${this.clsZones[c]} zones, zones say ${clsFree[c]} in ${clsZones[c]}`);
+    }
+    invariant(this.clsFree[this.hdr] >= 1, 'no spare zone descriptor left');
   }
 
   // Makes sure class c has a zone with a free block, applying the spare-descriptor rule of the original: the last
@@ -424,14 +485,14 @@ export class Kmalloc {
   // take a descriptor-sized block (a new zone's descriptor, or a block of the descriptors' own class). Made in any
   // other case it would stay empty, a zone never released. A failure leaves nothing behind.
   private refill(c: number): void {
-    const needZone = this.partial[c] === NONE;
-    let spare = NONE;
-    if (this.headerFree === 1 && (c === this.hdr || needZone)) spare = this.addZone(this.hdr);
-    if (this.partial[c] === NONE) {
+    const needZone = this.partial[c] === K.NONE;
+    let spare = K.NONE;
+    if (this.clsFree[this.hdr] === 1 && (c === this.hdr || needZone)) spare = this.addZone(this.hdr);
+    if (this.partial[c] === K.NONE) {
       try {
         this.addZone(c);
       } catch (e) {
-        if (spare !== NONE) this.dropZone(spare);
+        if (spare !== K.NONE) this.dropZone(spare);
         throw e;
       }
     }
@@ -442,7 +503,7 @@ export class Kmalloc {
   // tried again before ENOMEM is let through).
   private addZone(c: number): number {
     // Kept empty descriptor zones are on the descriptor list like any other: the descriptor comes from one of them.
-    const header = this.take(this.hdr, DESCRIPTOR);
+    const header = this.take(this.hdr, B.DESCRIPTOR);
     let z: number;
     try {
       z = this.makeZone(c, header);
@@ -461,7 +522,6 @@ export class Kmalloc {
     }
     this.link(z);
     this.emptyCount[c]++;
-    if (c === this.hdr) this.headerFree += this.cls.blocks[c];
     return z;
   }
 
@@ -479,18 +539,24 @@ export class Kmalloc {
     const ids = this.spareIds[c];
     if (ids.length > 0) z = ids.pop()!;
     else z = this.newRow(this.cls.blocks[c]);
-    this.zf[z * 2 + Z_VA] = va;
-    this.zf[z * 2 + Z_HEADER] = header;
-    this.zi[z * ZW + Z_CLS] = c;
-    this.zi[z * ZW + Z_USED] = 0;
-    this.zi[z * ZW + Z_HEAD] = END;
-    this.zi[z * ZW + Z_FRESH] = 0;
-    this.zi[z * ZW + Z_PREV] = this.zi[z * ZW + Z_NEXT] = NONE;
-    this.zi[z * ZW + Z_LIVE] = 1;
+    this.zva[z] = va;
+    this.zhdr[z] = header;
+    this.zi[z * Z.W + Z.CLS] = c;
+    this.zi[z * Z.W + Z.USED] = 0;
+    this.zi[z * Z.W + Z.HEAD] = B.END;
+    this.zi[z * Z.W + Z.FRESH] = 0;
+    this.zi[z * Z.W + Z.PREV] = this.zi[z * Z.W + Z.NEXT] = K.NONE;
+    this.zi[z * Z.W + Z.LIVE] = 1;
+    const size = this.cls.size[c];
+    this.zi[z * Z.W + Z.SIZE] = size;
+    this.zi[z * Z.W + Z.BLOCKS] = this.cls.blocks[c];
+    this.zi[z * Z.W + Z.SHIFT] = (size & (size - 1)) === 0 ? 31 - Math.clz32(size) : -1;
+    this.clsFree[c] += this.cls.blocks[c];
+    this.clsZones[c]++;
     this.liveZones++;
     const pn = Math.floor(va * this.invPage);
     for (let p = 0; p < pages; p++) this.index.set(pn + p, z);
-    if (header !== NONE) {
+    if (header !== K.NONE) {
       // The descriptor's bytes say what it describes, as the original's vm_zone_t would in a memory dump:
       // little-endian { magic 'ZONE', vaddr low, vaddr high, blockSize, blocks, pages }.
       const b = this.scratch;
@@ -507,12 +573,13 @@ export class Kmalloc {
 
   private newRow(blocks: number): number {
     const z = this.zones++;
-    if (z * ZW === this.zi.length) {
-      this.zi = grow(this.zi, z * 2 * ZW);
-      this.zf = grow(this.zf, z * 2 * 2);
+    if (z * Z.W === this.zi.length) {
+      this.zi = grow(this.zi, z * 2 * Z.W);
+      this.zva = grow(this.zva, z * 2);
+      this.zhdr = grow(this.zhdr, z * 2);
     }
     if (this.rows + blocks > this.links.length) this.links = grow(this.links, Math.max(this.links.length * 2, this.rows + blocks));
-    this.zi[z * ZW + Z_BASE] = this.rows;
+    this.zi[z * Z.W + Z.BASE] = this.rows;
     this.rows += blocks;
     return z;
   }
@@ -520,34 +587,35 @@ export class Kmalloc {
   // Releases an empty zone made by this call (undo path) and returns its descriptor.
   private dropZone(z: number): void {
     this.unlink(z);
-    this.emptyCount[this.zi[z * ZW + Z_CLS]]--;
+    this.emptyCount[this.zi[z * Z.W + Z.CLS]]--;
     this.release(z);
   }
 
   // Unmaps an empty zone that is on no list, frees its row and its descriptor (which may empty a descriptor zone).
   private release(z: number): void {
-    const c = this.zi[z * ZW + Z_CLS];
+    const c = this.zi[z * Z.W + Z.CLS];
     const pages = this.cls.pages[c];
-    if (c === this.hdr) this.headerFree -= this.cls.blocks[c];
-    this.kmap.freePages(this.zf[z * 2 + Z_VA]);
-    const pn = Math.floor(this.zf[z * 2 + Z_VA] * this.invPage);
+    this.clsFree[c] -= this.cls.blocks[c];
+    this.clsZones[c]--;
+    this.kmap.freePages(this.zva[z]);
+    const pn = Math.floor(this.zva[z] * this.invPage);
     for (let p = 0; p < pages; p++) this.index.delete(pn + p);
-    this.zi[z * ZW + Z_LIVE] = 0;
+    this.zi[z * Z.W + Z.LIVE] = 0;
     this.liveZones--;
     this.spareIds[c].push(z);
-    this.putDescriptor(this.zf[z * 2 + Z_HEADER]);
+    this.putDescriptor(this.zhdr[z]);
   }
 
   // Gives back a descriptor addZone took, leaving its zone as it was: a zone it emptied again goes back to the tail
   // of its list, counted as kept (an empty spare zone made by the same call is then dropped by the caller).
   private undoDescriptor(header: number): void {
     const hz = this.index.get(Math.floor(header * this.invPage));
-    this.put(hz, (header - this.zf[hz * 2 + Z_VA]) / ZONE_HEADER_SIZE, false);
+    this.put(hz, (header - this.zva[hz]) / ZONE_HEADER_SIZE, false);
   }
 
   private putDescriptor(header: number): void {
     const hz = this.index.get(Math.floor(header * this.invPage));
-    this.put(hz, (header - this.zf[hz * 2 + Z_VA]) / ZONE_HEADER_SIZE, true);
+    this.put(hz, (header - this.zva[hz]) / ZONE_HEADER_SIZE, true);
   }
 
   // Hands out a block of the head zone of class c's list (the caller made sure there is one).
@@ -555,56 +623,55 @@ export class Kmalloc {
     const z = this.partial[c];
     const zi = this.zi;
     const links = this.links;
-    const o = z * ZW;
-    const base = zi[o + Z_BASE];
-    let i = zi[o + Z_HEAD];
+    const o = z * Z.W;
+    const base = zi[o + Z.BASE];
+    let i = zi[o + Z.HEAD];
     // Blocks never handed out are taken from the fresh mark: a new zone's free list is never written.
-    if (i !== END) zi[o + Z_HEAD] = links[base + i];
-    else i = zi[o + Z_FRESH]++;
+    if (i !== B.END) zi[o + Z.HEAD] = links[base + i];
+    else i = zi[o + Z.FRESH]++;
     links[base + i] = as;
-    const size = this.clsSize[c];
-    this.allocated += size;
-    if (c === this.hdr) this.headerFree--;
-    const used = ++zi[o + Z_USED];
-    if (used === 1) {
-      // A kept (or new) empty zone is in use again.
-      this.inUse[c]++;
-      if (z !== 0) this.emptyCount[c]--;
-    }
-    if (used === this.clsBlocks[c]) {
-      // Only the head is taken from, so a zone fills at the head and leaves its list from there.
-      const next = zi[o + Z_NEXT];
-      this.partial[c] = next;
-      if (next === NONE) this.partialTail[c] = NONE;
-    }
-    return this.zf[z * 2 + Z_VA] + i * size;
+    this.clsFree[c]--;
+    const used = ++zi[o + Z.USED];
+    if (used === zi[o + Z.BLOCKS]) this.partial[c] = zi[o + Z.NEXT];
+    if (used === 1) this.reused(z, c);
+    return this.zva[z] + i * zi[o + Z.SIZE];
+  }
+
+  // Zone z of class c has just handed out its first block: a kept (or new) empty zone is in use again.
+  private reused(z: number, c: number): void {
+    this.inUse[c]++;
+    if (z !== 0) this.emptyCount[c]--;
   }
 
   // Frees block i of zone z (the caller checked it is in use); an emptied zone is kept or released, and its
   // descriptor freed in turn (`release` false: kept whatever the limit, for undoDescriptor).
   private put(z: number, i: number, release: boolean): void {
     const zi = this.zi;
-    const o = z * ZW;
-    const c = zi[o + Z_CLS];
-    this.links[zi[o + Z_BASE] + i] = zi[o + Z_HEAD];
-    zi[o + Z_HEAD] = i;
-    this.allocated -= this.clsSize[c];
-    if (c === this.hdr) this.headerFree++;
-    const used = --zi[o + Z_USED];
-    if (used === 0) this.emptied(z, c, release);
-    else if (used === this.clsBlocks[c] - 1) this.link(z);
+    const o = z * Z.W;
+    this.links[zi[o + Z.BASE] + i] = zi[o + Z.HEAD];
+    zi[o + Z.HEAD] = i;
+    this.clsFree[zi[o + Z.CLS]]++;
+    const used = --zi[o + Z.USED];
+    if (used === 0) this.emptied(z, zi[o + Z.CLS], release);
+    else if (used === zi[o + Z.BLOCKS] - 1) this.link(z);
   }
 
   // The last block of zone z was freed. The first zone stays where it is; any other goes to the tail of its list as
   // a kept zone, and the class then gives back kept zones beyond its limit.
   private emptied(z: number, c: number, release: boolean): void {
-    this.inUse[c]--;
+    const inUse = --this.inUse[c];
     if (z === 0) return;
-    // A one-block zone was full, on no list; a larger one was on it, among the zones in use.
-    if (this.clsBlocks[c] !== 1) this.unlink(z);
-    this.append(z);
-    this.emptyCount[c]++;
-    if (release) this.shrink(c);
+    // A one-block zone was full, on no list, whose list holds kept zones only: it goes to the head, to be the next
+    // one taken (its row and pages are the ones in cache) and the last one released. A larger zone was on its list
+    // among the zones in use: it goes to the tail, behind them.
+    if (this.zi[z * Z.W + Z.BLOCKS] === 1) {
+      this.link(z);
+    } else {
+      this.unlink(z);
+      this.append(z);
+    }
+    const kept = ++this.emptyCount[c];
+    if (release && kept > this.keep && (this.keepPer === 0 || kept * this.keepPer > inUse)) this.shrink(c);
   }
 
   // Releases kept zones of class c, from the tail, while there are more than the hysteresis allows: more than
@@ -630,46 +697,45 @@ export class Kmalloc {
 
   // A class's list: zones with a free block, taken from the head. Zones in use are linked at the head, emptied ones
   // appended at the tail, so the head is a zone in use whenever the class has one, and the tail is a kept zone
-  // whenever the class keeps one. Doubly linked except at the head: the head's Z_PREV is not kept (`partial` says
-  // which zone is the head), so a zone filling at the head leaves the list with one store.
+  // whenever the class keeps one. Doubly linked, but the head's Z.PREV is not kept (`partial` says which zone is the
+  // head) and the tail is kept only while the list is not empty, so a zone filling at the head leaves the list
+  // with one store: `partial[c] = next`.
   private link(z: number): void {
     const zi = this.zi;
-    const c = zi[z * ZW + Z_CLS];
+    const c = zi[z * Z.W + Z.CLS];
     const head = this.partial[c];
-    zi[z * ZW + Z_NEXT] = head;
-    if (head !== NONE) zi[head * ZW + Z_PREV] = z;
+    zi[z * Z.W + Z.NEXT] = head;
+    if (head !== K.NONE) zi[head * Z.W + Z.PREV] = z;
     else this.partialTail[c] = z;
     this.partial[c] = z;
   }
 
   private append(z: number): void {
     const zi = this.zi;
-    const c = zi[z * ZW + Z_CLS];
-    const tail = this.partialTail[c];
-    zi[z * ZW + Z_NEXT] = NONE;
-    if (tail === NONE) {
+    const c = zi[z * Z.W + Z.CLS];
+    zi[z * Z.W + Z.NEXT] = K.NONE;
+    if (this.partial[c] === K.NONE) {
       this.partial[c] = z;
     } else {
-      zi[tail * ZW + Z_NEXT] = z;
-      zi[z * ZW + Z_PREV] = tail;
+      const tail = this.partialTail[c];
+      zi[tail * Z.W + Z.NEXT] = z;
+      zi[z * Z.W + Z.PREV] = tail;
     }
     this.partialTail[c] = z;
   }
 
   private unlink(z: number): void {
     const zi = this.zi;
-    const c = zi[z * ZW + Z_CLS];
-    const next = zi[z * ZW + Z_NEXT];
-    let prev = NONE;
+    const c = zi[z * Z.W + Z.CLS];
+    const next = zi[z * Z.W + Z.NEXT];
     if (this.partial[c] === z) {
       this.partial[c] = next;
     } else {
-      prev = zi[z * ZW + Z_PREV];
-      zi[prev * ZW + Z_NEXT] = next;
+      const prev = zi[z * Z.W + Z.PREV];
+      zi[prev * Z.W + Z.NEXT] = next;
+      if (next !== K.NONE) zi[next * Z.W + Z.PREV] = prev;
+      else this.partialTail[c] = prev;
     }
-    // A zone after the head keeps its Z_PREV; a new head's is not kept.
-    if (next === NONE) this.partialTail[c] = prev;
-    else if (prev !== NONE) zi[next * ZW + Z_PREV] = prev;
   }
 
   // The error for an address kfree refuses, with the reason the old code gave.
@@ -677,13 +743,13 @@ export class Kmalloc {
     let why = 'not a kmalloc block';
     if (typeof vaddr === 'number' && Number.isSafeInteger(vaddr) && vaddr >= 0) {
       const z = this.index.get(Math.floor(vaddr * this.invPage));
-      if (z !== NONE) {
-        const c = this.zi[z * ZW + Z_CLS];
-        const off = vaddr - this.zf[z * 2 + Z_VA];
+      if (z !== K.NONE) {
+        const c = this.zi[z * Z.W + Z.CLS];
+        const off = vaddr - this.zva[z];
         const i = off / this.cls.size[c];
         if (Number.isInteger(i) && i < this.cls.blocks[c]) {
-          const s = this.links[this.zi[z * ZW + Z_BASE] + i];
-          why = s === DESCRIPTOR ? 'a zone descriptor' : 'already free (double free)';
+          const s = this.links[this.zi[z * Z.W + Z.BASE] + i];
+          why = s === B.DESCRIPTOR ? 'a zone descriptor' : 'already free (double free)';
         }
       }
     }

@@ -10,8 +10,9 @@ const MAX_WINDOW = 1 << 20;
  * Every page of a zone has an entry (a block of a multi-page zone may start on any of its pages).
  */
 export class PageIndex {
-  private win = new Int32Array(0);
-  private lo = 0;
+  /** The direct window: `win[pn - lo]` is page pn's zone or -1 (read inline by kfree; set only here). */
+  win = new Int32Array(0);
+  lo = 0;
   private keys: Float64Array;
   private vals: Int32Array;
   private mask: number;
