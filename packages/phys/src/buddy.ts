@@ -6,7 +6,7 @@ import {
   FLAGS_MASK,
   FRAME_FREE,
   FREE_HEAD,
-  FREE_TAIL,
+  TAIL,
   FrameTable,
   type FrameBank,
   ORDER_MASK,
@@ -47,9 +47,9 @@ export const PCP_ORDERS = 4;
 export const PCP_BATCH = 63;
 /** Frames the per-CPU list may hold: above this a free drains it back down to {@link PCP_BATCH}. Linux's 6 × batch. */
 export const PCP_HIGH = 6 * PCP_BATCH;
-/** Blocks of order k moved at a time: the same number of pages as an order-0 batch (at least one block). */
-const pcpBatch = (k: number) => Math.max(1, PCP_BATCH >> k);
-const pcpHigh = (k: number) => 6 * pcpBatch(k);
+/** Blocks of order k moved at a time (63, 31, 15, 7), and held at most (378, 189, 94, 47): about as many pages. */
+const pcpBatch = (k: number) => PCP_BATCH >> k;
+const pcpHigh = (k: number) => PCP_HIGH >> k;
 
 /** An allocated order-0 frame's state word without owner/usage bits. */
 const ALLOC_HEAD = S_RAM | S_HEAD;
@@ -134,6 +134,9 @@ export class PageAllocator {
   // The per-CPU lists of orders 1 to PCP_ORDERS - 1 (entry 0 unused), and their lengths.
   private readonly pcpHi: Int32Array[] = Array.from({ length: PCP_ORDERS }, (_, k) => new Int32Array(k === 0 ? 0 : pcpHigh(k) + 1));
   private readonly pcpHiCount = new Int32Array(PCP_ORDERS);
+  // The largest request the per-CPU lists serve, in bytes (8 pages, or less on a board whose blocks are smaller).
+  private readonly pcpMaxSize: number;
+  private readonly pageShift: number;
   // Allocated pages by owner (BOOT, KERNEL, APP).
   private bootPages = 0;
   private kernelPages = 0;
@@ -161,6 +164,8 @@ export class PageAllocator {
     for (const b of this.frames.banks) largest = Math.max(largest, b.frames);
     this.maxOrder = Math.min(log2Floor(largest), SECTION_SHIFT);
     this.heads = new Int32Array(this.maxOrder + 1).fill(-1);
+    this.pageShift = this.frames.pageShift;
+    this.pcpMaxSize = this.pageSize * 2 ** Math.min(PCP_ORDERS - 1, this.maxOrder);
     this.boot();
   }
 
@@ -181,7 +186,7 @@ export class PageAllocator {
    * addresses in typed arrays (page tables, page caches); free it with {@link freePa}.
    */
   allocPa(size: number, options?: AllocOptions): number {
-    // One kernel page with no options: straight off the per-CPU list.
+    // Up to 8 kernel pages with no options: straight off a per-CPU list.
     if (options === undefined && typeof size === 'number' && size > 0 && size <= this.pageSize && (size | 0) === size) {
       if (this.faults.hitIndex(SITE_FRAME)) return -1;
       if (this.pcpCount === 0 && !this.refill(0)) return -1;
@@ -189,6 +194,9 @@ export class PageAllocator {
       this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME;
       this.kernelPages++;
       return pn * this.pageSize;
+    }
+    if (options === undefined && typeof size === 'number' && size > 0 && size <= this.pcpMaxSize && (size | 0) === size) {
+      return this.allocPcp(size);
     }
     const pn = this.take(size, options);
     return pn < 0 ? -1 : pn * this.pageSize;
@@ -225,6 +233,10 @@ export class PageAllocator {
           st[i] = PCP_FRAME;
           this.pcp[this.pcpCount++] = pn;
           if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
+          return;
+        }
+        if ((s & (S_RAM | S_HEAD | FRAME_FREE)) === (S_RAM | S_HEAD) && (s & ORDER_MASK) < PCP_ORDERS << ORDER_SHIFT) {
+          this.freePcp(st, i, pn, s);
           return;
         }
       }
@@ -315,10 +327,10 @@ export class PageAllocator {
     for (const b of f.banks) {
       let run: PageMapRun | undefined;
       for (let pn = b.pnStart; pn < b.pnEnd; ) {
+        // Block by block (a bank starts with a block's head); an untouched section is one free block.
         const s = this.stateOf(pn);
         const m = s < 0 ? PAGE_MARKERS.free : marker(s & FLAGS_MASK);
-        // An untouched section is a section's worth of free frames at once.
-        const n = s < 0 ? SECTION_FRAMES : 1;
+        const n = s < 0 ? SECTION_FRAMES : 2 ** ((s & ORDER_MASK) >> ORDER_SHIFT);
         if (run && run.marker === m) run.count += n;
         else {
           run = { count: n, marker: m, addr: pn * this.pageSize };
@@ -424,9 +436,8 @@ export class PageAllocator {
           const flag = s & FLAGS_MASK;
           if (k > this.maxOrder || pn % pages !== 0) invariant(false, `block at ${hex(pn * ps)} of order ${k} is not naturally aligned`);
           if (i + pages > hi) invariant(false, `block at ${hex(pn * ps)} of order ${k} runs past its bank`);
-          const tail = S_RAM | flag;
           for (let t = i + 1; t < i + pages; t++) {
-            if (st[t] !== tail) {
+            if (st[t] !== TAIL) {
               invariant(!(st[t] & S_HEAD), `frame ${hex((start + t) * ps)} inside block ${hex(pn * ps)} is marked as a head`);
               invariant(false, `frame ${hex((start + t) * ps)} inside block ${hex(pn * ps)} has flags differing from its head`);
             }
@@ -469,8 +480,9 @@ export class PageAllocator {
   // Freed frames must never show old data: every byte of a free frame that still has host memory is zero.
   private checkFreeZero(chunk: number): void {
     for (let pa = chunk; pa < chunk + CHUNK_SIZE; pa += this.pageSize) {
-      const s = this.stateOf(Math.floor(pa / this.pageSize));
-      if (s === 0 || (s > 0 && (s & FRAME_FREE) === 0)) continue;
+      const pn = Math.floor(pa / this.pageSize);
+      const s = this.stateOf(pn);
+      if (s === 0 || (s > 0 && (this.stateOf(this.headOf(pn)) & FRAME_FREE) === 0)) continue;
       for (let off = 0; off < Math.min(this.pageSize, CHUNK_SIZE); off += 4) {
         if (this.mem.read32(pa + off) !== 0) invariant(false, `free frame ${hex(pa)} holds old data`);
       }
@@ -510,7 +522,6 @@ export class PageAllocator {
     const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
     const i = pn & SECTION_MASK;
     st[i] = ALLOC_HEAD | (k << ORDER_SHIFT) | flag;
-    if (k > 0) setTails(st, i, 1 << k, S_RAM | flag);
     this.count(owner, 1 << k);
     return pn;
   }
@@ -546,16 +557,37 @@ export class PageAllocator {
       if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
       return;
     }
-    setTails(st, i, pages, FREE_TAIL);
-    if (k < PCP_ORDERS) {
-      st[i] = PCP_FRAME | (k << ORDER_SHIFT);
-      const n = this.pcpHiCount[k];
-      this.pcpHi[k][n] = pn;
-      this.pcpHiCount[k] = n + 1;
-      if (n + 1 > pcpHigh(k)) this.drain(k, n + 1 - pcpBatch(k));
-      return;
-    }
-    this.merge(pn, k);
+    if (k < PCP_ORDERS) this.toPcp(st, i, pn, k);
+    else this.merge(pn, k);
+  }
+
+  // allocPa's path for 2 to 8 kernel pages (size checked): a block off the per-CPU list of its order.
+  private allocPcp(size: number): number {
+    if (this.faults.hitIndex(SITE_FRAME)) return -1;
+    const k = 32 - Math.clz32((size - 1) >> this.pageShift);
+    if (this.pcpHiCount[k] === 0 && !this.refill(k)) return -1;
+    const n = this.pcpHiCount[k] - 1;
+    const pn = this.pcpHi[k][n];
+    this.pcpHiCount[k] = n;
+    this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME | (k << ORDER_SHIFT);
+    this.kernelPages += 1 << k;
+    return pn * this.pageSize;
+  }
+
+  // freePa's path for an allocated block of order 1 to PCP_ORDERS - 1 (state s, checked), no pins, no data.
+  private freePcp(st: Uint16Array, i: number, pn: number, s: number): void {
+    const k = (s & ORDER_MASK) >> ORDER_SHIFT;
+    this.count((s & OWNER_MASK) >> OWNER_SHIFT, -(1 << k));
+    this.toPcp(st, i, pn, k);
+  }
+
+  // Puts the free block of order k (1 to PCP_ORDERS - 1) at index i of section states st on its per-CPU list.
+  private toPcp(st: Uint16Array, i: number, pn: number, k: number): void {
+    st[i] = PCP_FRAME | (k << ORDER_SHIFT);
+    const n = this.pcpHiCount[k] + 1;
+    this.pcpHi[k][n - 1] = pn;
+    this.pcpHiCount[k] = n;
+    if (n > PCP_HIGH >> k) this.drain(k, n - (PCP_BATCH >> k));
   }
 
   // Moves up to a batch of order-k blocks from the buddy to the empty per-CPU list of order k, the first taken on
@@ -640,7 +672,7 @@ export class PageAllocator {
     if (d < 0) return false;
     f.allocate(d);
     const st = this.st[d];
-    st.fill(FREE_TAIL);
+    st.fill(TAIL);
     st[0] = FREE_HEAD | (SECTION_SHIFT << ORDER_SHIFT);
     f.untouched--;
     this.push((f.secBase + d) * SECTION_FRAMES, SECTION_SHIFT);
@@ -682,7 +714,7 @@ export class PageAllocator {
             let k = Math.min(this.maxOrder, log2Floor(z - pn));
             while (k > 0 && (pn & ((1 << k) - 1)) !== 0) k--;
             const pages = 1 << k;
-            st.fill(FREE_TAIL, pn - start, pn - start + pages);
+            st.fill(TAIL, pn - start, pn - start + pages);
             this.merge(pn, k);
             pn += pages;
           }
@@ -702,9 +734,9 @@ export class PageAllocator {
       // A buddy in a hole (or past the section's last frame) is no frame: state 0, or no slot at all.
       if (b >= st.length || st[b] !== (FREE_HEAD | (k << ORDER_SHIFT))) break;
       this.unlink(base + b, k);
-      if (b > i) st[b] = FREE_TAIL;
+      if (b > i) st[b] = TAIL;
       else {
-        st[i] = FREE_TAIL;
+        st[i] = TAIL;
         i = b;
       }
       k++;
@@ -746,8 +778,8 @@ export class PageAllocator {
     }
     const s = this.stateOf(pa / this.pageSize);
     if (s === 0) throw new VmError('EINVAL', `pa ${hex(pa)} is outside RAM`);
+    if (s > 0 && !(s & S_HEAD)) throw new VmError('EINVAL', `pa ${hex(pa)} is not the head of a block`);
     if (s < 0 || s & FRAME_FREE) throw new VmError('EINVAL', `pa ${hex(pa)} is already free (double free)`);
-    if (!(s & S_HEAD)) throw new VmError('EINVAL', `pa ${hex(pa)} is not the head of a block`);
     throw new VmError('EINVAL', `order ${hex(order)} does not match the block at ${hex(pa)} (order ${(s & ORDER_MASK) >> ORDER_SHIFT})`);
   }
 
@@ -795,13 +827,6 @@ export class PageAllocator {
     else this.heads[k] = n;
     if (n >= 0) this.setLink(n ^ 1, p);
   }
-}
-
-// Sets the state of the tail frames of the block of `pages` frames at index i of a section's states. A loop for
-// small blocks: TypedArray.prototype.fill is a runtime call that costs more than a few stores.
-function setTails(st: Uint16Array, i: number, pages: number, state: number): void {
-  if (pages > 64) st.fill(state, i + 1, i + pages);
-  else for (let t = i + 1; t < i + pages; t++) st[t] = state;
 }
 
 function checkOwnerUsage(owner: number, usage: number): void {

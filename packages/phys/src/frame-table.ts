@@ -14,6 +14,7 @@ import { hex, isPowerOfTwo } from './validate.js';
  *   bit  13     PCP    a free order-0 frame on the per-CPU list, not on a buddy free list
  *   bit  14     RAM    the frame exists; 0 in a hole between banks (and in every slot past a bank's end)
  *
+ * Only a block's head carries flags and order; a tail frame is {@link TAIL}, whatever its block.
  * A hole is the word 0, which is also what an out-of-bounds typed-array read turns into after `& mask`, so no
  * check on the hot path can mistake a hole or a stray index for a frame.
  */
@@ -28,9 +29,13 @@ export const ORDER_MASK = 0x0f00;
 export const S_HEAD = 0x1000;
 export const S_PCP = 0x2000;
 export const S_RAM = 0x4000;
-/** A free block's head of order 0 (add `order << ORDER_SHIFT`), and the tails of a free block. */
+/** A free block's head of order 0 (add `order << ORDER_SHIFT`). */
 export const FREE_HEAD = S_RAM | S_HEAD | FRAME_FREE;
-export const FREE_TAIL = S_RAM | FRAME_FREE;
+/**
+ * Every tail frame, free or allocated: a block's owner, usage and freedom are its head's (as a Linux compound
+ * page's tails defer to `compound_head`), so allocating or freeing a block writes one state word, not 2^order.
+ */
+export const TAIL = S_RAM;
 /** A free order-0 frame parked on the per-CPU list. */
 export const PCP_FRAME = S_RAM | S_HEAD | S_PCP | FRAME_FREE;
 
