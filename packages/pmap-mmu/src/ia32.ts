@@ -176,6 +176,10 @@ const format: PagingFormat = {
     return 0;
   },
 
+  leafIn(words: Uint32Array, vpn: number, bits: number, access: number, out: Float64Array): number {
+    return leafIn(words, vpn & 1023, bits, access, out);
+  },
+
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
     const pde = mem.read32(root + (vpn >>> 10) * 4);
     if ((pde & Pte.P) === 0 || !mem.isRam((pde & 0xffff_f000) >>> 0, 4096)) return -1;

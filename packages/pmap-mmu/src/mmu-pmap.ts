@@ -186,7 +186,9 @@ export class MmuPmap implements Pmap {
       typeof va !== 'number' ||
       !(va >= 0 && va < f.vaLimit && va === Math.floor(va)) ||
       typeof access !== 'number' ||
-      !isAccessCode(access) ||
+      // isAccessCode, written out: the miss path calls nothing it does not have to.
+      access !== (access & 15) ||
+      (access & 7) === 0 ||
       this.dead
     ) {
       return this.reject(va, access);
@@ -195,7 +197,14 @@ export class MmuPmap implements Pmap {
     this.tlbMisses++;
     this.walks++;
     const out = this.out;
-    const r = f.walk(this.mem, this.root, vpn, access, out, this.walkCache);
+    // The walk cache's leaf table first, here rather than in the walk: the usual miss then passes no double (the
+    // root's address) to a call, which would box it.
+    const wc = this.walkCache;
+    const key = vpn >>> f.indexBits;
+    const c = key & (WALK_CACHE_SIZE - 1);
+    const words = wc.key[c] === key ? wc.words[c] : null;
+    const r =
+      words !== null ? f.leafIn(words, vpn, wc.bits[c], access, out) : f.walk(this.mem, this.root, vpn, access, out, wc);
     if (r < 0) return r;
     // Only a leaf written by hand reaches 2^52 (4 PiB; `enter` refuses such frames): the bus would fault there.
     if (out[0] >= 2 ** 52) return FaultCode.BAD_ADDRESS;

@@ -205,6 +205,10 @@ const format: PagingFormat = {
     return Fault.BAD_ADDRESS;
   },
 
+  leafIn(words: Uint32Array, vpn: number, _bits: number, access: number, out: Float64Array): number {
+    return leafIn(words, (vpn & 511) << 1, access, out);
+  },
+
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
     let table = root;
     for (let level = 2; level >= 1; level--) {

@@ -42,13 +42,14 @@ export class Tlb {
    * the frame number of `pa` does not fit an int32 slot.
    */
   fill(vpn: number, pa: number, perm: number): boolean {
-    const high = Math.floor(pa / 2 ** 32);
+    const high = Math.floor(pa / 4294967296);
     if (high > 0xffff) return false;
     const e = this.entries;
     const i = (vpn & this.mask) << 2;
     e[i] = vpn;
     e[i + 1] = perm | (high << 16);
-    e[i + 2] = pa % 2 ** 32;
+    // An Int32Array store keeps the low 32 bits (ToInt32), exactly the page address below 4 GiB.
+    e[i + 2] = pa;
     return true;
   }
 

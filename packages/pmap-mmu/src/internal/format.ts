@@ -47,6 +47,12 @@ export interface PagingFormat
    */
   walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number;
   /**
+   * The last step of a walk whose leaf table the {@link WalkCache} holds: the leaf of page `vpn` read from the
+   * table's `words` (a live view of RAM) under pointer bits `bits`, the access checked, A/D written straight into
+   * the view. Same results as `walk` (0 = a 4 KiB page, or a negative `FaultCode`; `out` as `walk` fills it).
+   */
+  leafIn(words: Uint32Array, vpn: number, bits: number, access: number, out: Float64Array): number;
+  /**
    * The leaf table of page `vpn`'s region by a full walk: its address in `out[0]` and the pointer bits a
    * {@link WalkCache} keeps in `out[1]`. Returns 0, or -1 when the region has no leaf table.
    */
