@@ -43,7 +43,7 @@ const enum Z {
   LIVE = 7,
   SIZE = 8,
   BLOCKS = 9,
-  /** log2 of the block size, -1 when not a power of two. */
+  /** log2 of the block size, 31 when not a power of two (see kfree). */
   SHIFT = 10,
 }
 // A block's word in the link array: a free block holds the next free block of its zone (END: none), a block in
@@ -217,9 +217,10 @@ export class Kmalloc {
     if (typeof size !== 'number' || !(size >= 1 && size <= K.MAX_SIZE) || (size | 0) !== size) refuseSize(size);
     const c = this.classesPerOctave === 1 ? (size <= 16 ? 0 : 28 - Math.clz32(size - 1)) : classIndex(4, size);
     if (this.faults.hitIndex(K.SITE_KMALLOC)) refuseInjected(size);
-    // No free block means no zone on the list; one free descriptor is the spare the original keeps.
+    // No free block means no zone on the list; one free descriptor is the spare the original keeps: the last free
+    // block of any class goes the long way, which applies that rule.
     const free = this.clsFree[c];
-    if (free <= 1 && (free === 0 || c === this.hdr)) return this.kmallocSlow(c);
+    if (free <= 1) return this.kmallocSlow(c);
     // take(c, B.USED), inline: the hot paths are kept small enough for the JIT to inline both into their caller.
     this.clsFree[c] = free - 1;
     const z = this.partial[c];
@@ -254,7 +255,7 @@ export class Kmalloc {
    * descriptor's block, or already free — → `EINVAL`, nothing changed.
    */
   kfree(vaddr: number): void {
-    if (typeof vaddr !== 'number') this.refuseFree(vaddr);
+    if (typeof vaddr !== 'number') return this.kfreeSlow(vaddr);
     // The page index's window, inline; anything else (a far page, no page, a bad address) goes the long way.
     const index = this.index;
     const z = index.win[Math.floor(vaddr * this.invPage) - index.lo];
@@ -264,13 +265,12 @@ export class Kmalloc {
     const off = vaddr - this.zva[z];
     const size = zi[o + Z.SIZE];
     // A zone spans at most 2^31 bytes: the block number by shift for power-of-two classes, by division otherwise.
-    // The block number by shift; classes that are not powers of two (classesPerOctave 4) go the long way.
-    const shift = zi[o + Z.SHIFT];
-    if (shift < 0) return this.kfreeSlow(vaddr);
-    const i = off >>> shift;
+    // The block number by shift. A class that is not a power of two (classesPerOctave 4) has shift 31: its block 0
+    // is found here, any other block the long way (by division), as any address this does not check out.
+    const i = off >>> zi[o + Z.SHIFT];
     const links = this.links;
     const at = zi[o + Z.BASE] + i;
-    if (i * size !== off || i >= zi[o + Z.BLOCKS] || links[at] !== B.USED) this.refuseFree(vaddr);
+    if (i * size !== off || i >= zi[o + Z.BLOCKS] || links[at] !== B.USED) return this.kfreeSlow(vaddr);
     // put(z, i, true), inline.
     links[at] = zi[o + Z.HEAD];
     zi[o + Z.HEAD] = i;
@@ -282,9 +282,10 @@ export class Kmalloc {
     else if (used === zi[o + Z.BLOCKS] - 1) this.link(z);
   }
 
-  // kfree of an address outside the page index's window (or not a number of the window at all).
+  // kfree of anything the inline path did not free: a far page, a block of a class that is not a power of two, or
+  // no live block at all (EINVAL).
   private kfreeSlow(vaddr: number): void {
-    if (!(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) this.refuseFree(vaddr);
+    if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= Number.MAX_SAFE_INTEGER)) this.refuseFree(vaddr);
     const z = this.index.get(Math.floor(vaddr * this.invPage));
     if (z === K.NONE) this.refuseFree(vaddr);
     const i = this.blockOf(z, vaddr);
@@ -550,7 +551,7 @@ export class Kmalloc {
     const size = this.cls.size[c];
     this.zi[z * Z.W + Z.SIZE] = size;
     this.zi[z * Z.W + Z.BLOCKS] = this.cls.blocks[c];
-    this.zi[z * Z.W + Z.SHIFT] = (size & (size - 1)) === 0 ? 31 - Math.clz32(size) : -1;
+    this.zi[z * Z.W + Z.SHIFT] = (size & (size - 1)) === 0 ? 31 - Math.clz32(size) : 31;
     this.clsFree[c] += this.cls.blocks[c];
     this.clsZones[c]++;
     this.liveZones++;
