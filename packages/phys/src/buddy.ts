@@ -137,6 +137,8 @@ export class PageAllocator {
   // The largest request the per-CPU lists serve, in bytes (8 pages, or less on a board whose blocks are smaller).
   private readonly pcpMaxSize: number;
   private readonly pageShift: number;
+  // 1 / pageSize: a power of two, so multiplying by it divides exactly.
+  private readonly perPage: number;
   // Allocated pages by owner (BOOT, KERNEL, APP).
   private bootPages = 0;
   private kernelPages = 0;
@@ -165,6 +167,7 @@ export class PageAllocator {
     this.maxOrder = Math.min(log2Floor(largest), SECTION_SHIFT);
     this.heads = new Int32Array(this.maxOrder + 1).fill(-1);
     this.pageShift = this.frames.pageShift;
+    this.perPage = 1 / this.pageSize;
     this.pcpMaxSize = this.pageSize * 2 ** Math.min(PCP_ORDERS - 1, this.maxOrder);
     this.boot();
   }
@@ -222,7 +225,8 @@ export class PageAllocator {
     // One page with no pins and no data to drop: straight onto the per-CPU list. Anything else, including every
     // bad argument, takes the checked path.
     if (typeof pa === 'number' && this.pins.size === 0 && this.mem.backedBytes === 0) {
-      const pn = pa / this.pageSize;
+      // Exact: the page size is a power of two.
+      const pn = pa * this.perPage;
       const d = (pn >>> SECTION_SHIFT) - this.secBase;
       if (pn >>> 0 === pn && d >>> 0 < this.st.length) {
         const st = this.st[d];
@@ -536,7 +540,7 @@ export class PageAllocator {
   // to be a number first: '0', null, [] and false would divide to page 0, and a BigInt would throw a TypeError.
   private release(pa: number, order: number): void {
     if (typeof pa !== 'number') this.badFree(pa, order);
-    const pn = pa / this.pageSize;
+    const pn = pa * this.perPage;
     const d = (pn >>> SECTION_SHIFT) - this.secBase;
     // pn >>> 0 === pn: an integer in [0, 2^32); d in range: a section of this board; then the bounds of its array.
     if (pn >>> 0 !== pn || pn >= 0x8000_0000 || d >>> 0 >= this.st.length) this.badFree(pa, order);
@@ -597,12 +601,24 @@ export class PageAllocator {
   private refill(k: number): boolean {
     const list = k === 0 ? this.pcp : this.pcpHi[k];
     const batch = pcpBatch(k);
+    const tag = PCP_FRAME | (k << ORDER_SHIFT);
     let n = 0;
+    // Straight off the free list of order k first: one link read and one state write per block.
+    let pn = this.heads[k];
+    while (n < batch && pn >= 0) {
+      const d = (pn >>> SECTION_SHIFT) - this.secBase;
+      const i = pn & SECTION_MASK;
+      this.st[d][i] = tag;
+      list[n++] = pn;
+      pn = this.ln[d][i];
+    }
+    this.heads[k] = pn;
+    if (pn >= 0) this.setLink(pn ^ 1, -1);
     while (n < batch) {
       let pn = this.takeBlock(k);
       if (pn < 0 && n === 0 && this.drainAll()) pn = this.takeBlock(k);
       if (pn < 0) break;
-      this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = PCP_FRAME | (k << ORDER_SHIFT);
+      this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = tag;
       list[n++] = pn;
     }
     for (let a = 0, z = n - 1; a < z; a++, z--) {
@@ -726,7 +742,8 @@ export class PageAllocator {
   // Merges free block (pn, k) with free buddies of equal order and puts the result on its list. A buddy of order
   // below maxOrder (≤ the section order) lies in the same section.
   private merge(pn: number, k: number): void {
-    const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
+    const d = (pn >>> SECTION_SHIFT) - this.secBase;
+    const st = this.st[d];
     const base = pn - (pn & SECTION_MASK);
     let i = pn & SECTION_MASK;
     while (k < this.maxOrder) {
@@ -742,7 +759,13 @@ export class PageAllocator {
       k++;
     }
     st[i] = FREE_HEAD | (k << ORDER_SHIFT);
-    this.push(base + i, k);
+    // push(base + i, k), with this section's links at hand.
+    const ln = this.ln[d];
+    const h = this.heads[k];
+    ln[i] = h;
+    ln[i ^ 1] = -1;
+    if (h >= 0) this.setLink(h ^ 1, base + i);
+    this.heads[k] = base + i;
   }
 
   // The page numbers of [pa, pa + size), every one allocated RAM; EINVAL otherwise.
