@@ -167,7 +167,7 @@ export class MmuPmap implements Pmap {
     // The same number, written so V8 types it as an integer within ±2^52 (a fault code, or an address below 2^52,
     // which translateSlow guarantees): merged with the hit's uint32, the result then stays an integer in a caller
     // that folds it into an int, instead of costing an int→double→int round trip per access.
-    return r < 0 ? r | 0 : ((r / 4294967296) & 0xf_ffff) * 4294967296 + (r >>> 0);
+    return r < 0 ? r | 0 : r < 4294967296 ? r >>> 0 : ((r / 4294967296) & 0xf_ffff) * 4294967296 + (r >>> 0);
   }
 
   /**

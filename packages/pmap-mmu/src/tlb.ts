@@ -42,7 +42,7 @@ export class Tlb {
    * the frame number of `pa` does not fit an int32 slot.
    */
   fill(vpn: number, pa: number, perm: number): boolean {
-    const high = Math.floor(pa / 4294967296);
+    const high = pa < 4294967296 ? 0 : Math.floor(pa / 4294967296);
     if (high > 0xffff) return false;
     const e = this.entries;
     const i = (vpn & this.mask) << 2;

@@ -11,6 +11,24 @@ describe('README', () => {
     expect(readme).toContain('```ts\n' + example + '```');
   });
 
+  it('shows examples/fast-path.ts verbatim', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const example = readFileSync(new URL('examples/fast-path.ts', root), 'utf8');
+    expect(readme).toContain('```ts\n' + example + '```');
+  });
+
+  it('runs the fast-path example with the results it claims', async () => {
+    const { result } = await import('../examples/fast-path.js');
+    expect(result).toEqual({
+      first: 0x10,
+      second: 0x20,
+      write: 0x30,
+      readWalks: 1,
+      afterRemove: FaultCode.NOT_MAPPED,
+      sameArrays: true,
+    });
+  });
+
   it('runs the example with the figures it claims', async () => {
     const { result } = await import('../examples/basic.js');
     expect(result.pa % 4096).toBe(4);
