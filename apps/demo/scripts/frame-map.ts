@@ -4,8 +4,9 @@ import { writeFileSync } from 'node:fs';
 import { sv39 } from '@vmlayers/pmap-mmu';
 import { peakFrameMapSvg } from '../src/html-report.js';
 import { runScenario } from '../src/scenario.js';
+import { Session } from '../src/session.js';
 
 const out = process.argv[2] ?? new URL('../../../docs/frame-map.svg', import.meta.url).pathname;
-const session = runScenario({ arch: sv39 }, () => {});
+const session = runScenario(new Session({ arch: sv39 }, () => {}));
 writeFileSync(out, peakFrameMapSvg(session, true));
 console.log(`wrote ${out}`);

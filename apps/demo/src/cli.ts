@@ -1,5 +1,5 @@
 import { main } from './main.js';
-import { ttyProgress } from './progress.js';
+import { StatusLine, ttyProgress } from './progress.js';
 
 // `vmlayers | head` closes the pipe early: stop quietly, as a Unix tool does.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -7,8 +7,17 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// Progress lives on stderr when it is a terminal. Narration on the same terminal erases it first and redraws it
+// after (TTY writes are synchronous, so the order holds); an error message erases it for good.
+const status = process.stderr.isTTY ? new StatusLine(process.stderr) : null;
+const toStdout = (line: string) => void process.stdout.write(`${line}\n`);
+
 process.exitCode = main(process.argv.slice(2), {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-  progress: (label) => (process.stderr.isTTY ? ttyProgress(process.stderr, label) : undefined),
+  out: status !== null && process.stdout.isTTY ? (line) => status.around(() => toStdout(line)) : toStdout,
+  err: (line) => {
+    status?.clear();
+    process.stderr.write(`${line}\n`);
+  },
+  progress: (label) => (status !== null ? ttyProgress(status, label) : undefined),
 });
+status?.clear();

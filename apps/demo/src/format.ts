@@ -1,5 +1,5 @@
-import { MapFlags, Prot } from '@vmlayers/phys';
-import type { MapInfo, MemInfo } from '@vmlayers/memobj';
+import type { BoardMemoryMap } from '@vmlayers/phys';
+import type { MemInfo } from '@vmlayers/memobj';
 
 /** Human figures for the narration: bytes in KiB/MiB/GiB, addresses in hex. */
 export function bytes(n: number): string {
@@ -32,24 +32,19 @@ export function parseSize(text: string): number {
   return Number(m[1]) * scale;
 }
 
-/** `rwx` letters of `Prot` bits, as `/proc/<pid>/maps` prints them. */
-export function protString(prot: number): string {
-  return `${prot & Prot.READ ? 'r' : '-'}${prot & Prot.WRITE ? 'w' : '-'}${prot & Prot.EXEC ? 'x' : '-'}`;
-}
-
-/** One mapping as a `/proc/<pid>/maps` line: range, rwx and p/s, offset, object. */
-export function mapLine(m: MapInfo): string {
-  const share = m.flags & MapFlags.SHARED ? 's' : 'p';
-  return `${addr(m.start)}-${addr(m.end)} ${protString(m.prot)}${share} ${addr(m.offset)} ${m.object}`;
-}
-
-/** `meminfo` in one line, frames counted in pages of `pageSize`. */
-export function meminfoLine(i: MemInfo, pageSize: number): string {
+/**
+ * `meminfo` in one line, the narration's summary of the figures `formatMeminfo` prints in full: RAM frames (free of
+ * all, allocated by the kernel and processes) apart from the frames the board reserved before boot (flash, firmware,
+ * the kernel image: the regions named), then map entries and the kernel heap.
+ */
+export function meminfoLine(i: MemInfo, pageSize: number, board: BoardMemoryMap): string {
   const p = i.page;
+  const reserved = board.regions.filter((r) => r.kind === 'reserved').map((r) => `${r.name} ${bytes(r.size)}`);
   return (
-    `meminfo: ${p.free / pageSize} of ${p.total / pageSize} frames free (${bytes(pageSize)} each), ` +
-    `${p.alloc / pageSize} allocated (${p.boot / pageSize} at boot); map entries ${i.map.entries} used, ` +
-    `${i.map.free} free; kmalloc ${bytes(i.kmalloc.used)} used, ${bytes(i.kmalloc.free)} free`
+    `meminfo: ${p.free / pageSize} of ${(p.total - p.boot) / pageSize} RAM frames free (${bytes(pageSize)} each), ` +
+    `${(p.alloc - p.boot) / pageSize} allocated` +
+    (p.boot > 0 ? `; ${p.boot / pageSize} more reserved by the board (${reserved.join(', ') || 'boot'})` : '') +
+    `; map entries ${i.map.entries} used, ${i.map.free} free; kmalloc ${bytes(i.kmalloc.used)} used, ${bytes(i.kmalloc.free)} free`
   );
 }
 

@@ -41,8 +41,16 @@ export interface FrameMapModel {
  * Which owner each frame has, coloured: free, boot, the kernel (page tables, heap, other), and user memory by the
  * process whose fault or mapping took it (from the vm's `alloc` events), pages of shared objects apart. Rows of
  * `columns` cells; three or more identical rows of one kind collapse into a band, holes between banks into a gap.
+ * `names`: what a trace calls each pid, shown beside it in the legend.
  */
-export function frameMapModel(runs: readonly PageMapRun[], owners: ReadonlyMap<number, FrameOwner>, pageSize: number, columns = 64, maxCells = 128 * 128): FrameMapModel {
+export function frameMapModel(
+  runs: readonly PageMapRun[],
+  owners: ReadonlyMap<number, FrameOwner>,
+  pageSize: number,
+  columns = 64,
+  maxCells = 128 * 128,
+  names: ReadonlyMap<number, string> = new Map(),
+): FrameMapModel {
   const perFrame = new Map<number, FrameOwner>();
   for (const [pa, o] of owners) for (let k = 0; k * pageSize < Math.max(o.size, pageSize); k++) perFrame.set(pa + k * pageSize, o);
   const kinds = new Map<string, FrameKind>();
@@ -107,7 +115,7 @@ export function frameMapModel(runs: readonly PageMapRun[], owners: ReadonlyMap<n
   flushRow();
 
   for (const k of ['free', 'boot', 'ptable', 'heap', 'kernel']) if (counts[k]) kinds.set(k, FIXED[k]);
-  pids.sort((x, y) => x - y).forEach((pid, i) => kinds.set(`pid:${pid}`, { key: `pid:${pid}`, label: `pid ${pid}: private pages`, color: PID_COLORS[i % PID_COLORS.length] }));
+  pids.sort((x, y) => x - y).forEach((pid, i) => kinds.set(`pid:${pid}`, { key: `pid:${pid}`, label: `pid ${pid}${names.has(pid) ? ` (${names.get(pid)})` : ''}: private pages`, color: PID_COLORS[i % PID_COLORS.length] }));
   for (const k of ['shared', 'app']) if (counts[k]) kinds.set(k, FIXED[k]);
   return { pageSize, columns, framesPerCell, rows: collapse(rows, columns, framesPerCell), kinds: [...kinds.values()], counts };
 }

@@ -1,26 +1,96 @@
 import type { PmapFactory } from '@vmlayers/phys';
 import { lineChart } from './chart.js';
-import { addr, bytes, mapLine, meminfoLine } from './format.js';
+import { addr, bytes, meminfoLine } from './format.js';
 import { frameMapModel, frameMapSvg } from './frame-map.js';
-import type { Session } from './session.js';
+import type { Session, Snapshot } from './session.js';
 import type { Step } from './step.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** Page-table levels by depth from the root, as each architecture's manual names them. */
+const LEVEL_NAMES: Readonly<Record<string, readonly string[]>> = {
+  // The RISC-V privileged spec numbers Sv39's levels from the leaf: the root is level 2.
+  sv39: ['level 2', 'level 1', 'level 0'],
+  ia32: ['page directory', 'page table'],
+};
+
+/** The name of a page-table level `depth` below the root on `arch`. */
+export function levelName(arch: string, depth: number): string {
+  return LEVEL_NAMES[arch]?.[depth] ?? `depth ${depth}`;
+}
+
+/** ARMv7-M MPU AP encodings: who may read and write (privileged / unprivileged). */
+const AP_TEXT: Readonly<Record<number, string>> = {
+  0b000: 'no access',
+  0b001: 'priv rw, user none',
+  0b010: 'priv rw, user ro',
+  0b011: 'priv rw, user rw',
+  0b101: 'priv ro, user none',
+  0b110: 'priv ro, user ro',
+  0b111: 'priv ro, user ro',
+};
+
+/** `pid 3 (child)` when a trace named the process, else `pid 3`. */
+export function pidLabel(session: Session, pid: number | string): string {
+  const name = session.names.get(Number(pid));
+  return name === undefined ? `pid ${pid}` : `pid ${pid} (${name})`;
+}
+
 /** The frame map of the moment of peak allocation, as SVG (the report's picture, and `docs/frame-map.svg`). */
 export function peakFrameMapSvg(session: Session, standalone = false): string {
   const peak = session.peak!;
-  const model = frameMapModel(peak.pageMap, peak.owners, session.pageSize);
+  const model = frameMapModel(peak.pageMap, peak.owners, session.pageSize, 64, 128 * 128, session.names);
   return frameMapSvg(model, `Physical frames on ${session.arch.name} / ${session.vm.board.name} at step ${peak.step} (${peak.title})`, standalone);
 }
 
+function tablesHtml(session: Session, peak: Snapshot): string {
+  const arch: PmapFactory = session.arch;
+  const t = peak.tables;
+  if (t === null) return '<p>No process was alive then.</p>';
+  const who = esc(pidLabel(session, t.pid));
+  if (arch.capabilities.hasMmu) {
+    const items = t.tables
+      .map((x) => `<li style="margin-left:${x.level * 1.5}em"><b>${esc(levelName(arch.name, x.level))}</b> table at ${addr(x.pa)}, first va ${addr(x.va)}, ${x.entries} valid entr${x.entries === 1 ? 'y' : 'ies'} of ${bytes(x.span)} each</li>`)
+      .join('\n');
+    return `<p>The ${arch.name} page-table tree of ${who}, root first: real tables in simulated RAM, walked by the MMU on a TLB miss.</p>\n<ul class="tree">\n${items}\n</ul>`;
+  }
+  const rows =
+    t.mpu === null || t.mpu.length === 0
+      ? t.tables.map((x) => `<tr><td></td><td>${addr(x.pa)}</td><td></td><td></td><td></td><td></td><td>${bytes(x.entries)}</td></tr>`)
+      : t.mpu.map(
+          (r) =>
+            `<tr><td>${r.slot}</td><td>${addr(r.base)}</td><td>${bytes(r.size)}</td><td>0b${r.ap.toString(2).padStart(3, '0')} (${esc(AP_TEXT[r.ap] ?? '?')})</td>` +
+            `<td>${r.xn ? '1 (no execute)' : '0'}</td><td>0x${r.srd.toString(16).padStart(2, '0')}</td><td>${bytes(covered(r.size, r.srd))}</td></tr>`,
+        );
+  return (
+    `<p>No MMU: ${who} runs in the one flat address space; its protection is the ARMv7-M MPU region table: the slots its address space enables, as programmed (RBAR base, RASR SIZE, AP, XN, SRD: bit i of SRD disables the i-th eighth of the region).</p>\n` +
+    `<table><tr><th>slot</th><th>base</th><th>size</th><th>AP</th><th>XN</th><th>SRD</th><th>bytes covered</th></tr>\n${rows.join('\n')}</table>`
+  );
+}
+
+function covered(size: number, srd: number): number {
+  if (size < 256) return size;
+  let n = 0;
+  for (let i = 0; i < 8; i++) if (((srd >>> i) & 1) === 0) n += size / 8;
+  return n;
+}
+
+/** A step's text: prose as paragraphs, a block with line breaks (the board's map) as `<pre>`. */
+function stepText(t: string): string {
+  const nl = t.indexOf('\n');
+  if (nl < 0) return esc(t);
+  return `${esc(t.slice(0, nl))}<pre>${esc(t.slice(nl + 1))}</pre>`;
+}
+
 /**
- * A self-contained HTML page (inline CSS and SVG, no script, no URL): the physical frame map coloured by owner and
- * every process's map at the moment of peak allocation, the page-table tree (MPU region table without an MMU) of
- * one process then, the meminfo timeline as a chart, and every step's narration.
+ * A self-contained HTML page (inline CSS and SVG, no script, no URL): the board's memory map, the physical frame map
+ * coloured by owner and every process's map at the moment of peak allocation, the page-table tree (MPU region table
+ * without an MMU) of one process then, the meminfo timeline as charts, and every step's narration. Processes a
+ * trace named carry their names beside their pids.
  */
 export function htmlReport(session: Session, steps: readonly Step[], title: string): string {
   const arch: PmapFactory = session.arch;
+  const board = session.vm.board;
   const ps = session.pageSize;
   const peak = session.peak!;
   const tl = session.timeline;
@@ -28,66 +98,59 @@ export function htmlReport(session: Session, steps: readonly Step[], title: stri
   const titles = tl.map((t) => t.title);
   const chartPages = lineChart(
     'Memory in use since boot',
-    'KiB',
-    [{ label: 'frames allocated since boot (KiB)', color: '#3b82f6', values: tl.map((t) => (t.meminfo.page.alloc - boot.page.alloc) / 1024) }],
+    { label: 'frames allocated since boot', title: 'KiB allocated since boot', unit: 'KiB', color: '#3b82f6', values: tl.map((t) => (t.meminfo.page.alloc - boot.page.alloc) / 1024) },
     titles,
   );
   const chartKernel = lineChart(
     'Kernel heap and map entries',
-    '',
-    [
-      { label: 'kmalloc bytes in use', color: '#b83227', values: tl.map((t) => t.meminfo.kmalloc.used) },
-      { label: 'map entries in use', color: '#22a06b', values: tl.map((t) => t.meminfo.map.entries) },
-    ],
+    { label: 'kmalloc bytes in use', title: 'kmalloc bytes in use', unit: 'B', color: '#b83227', values: tl.map((t) => t.meminfo.kmalloc.used) },
     titles,
+    { label: 'map entries in use', title: 'map entries in use', unit: '', color: '#22a06b', values: tl.map((t) => t.meminfo.map.entries) },
   );
 
-  const maps = Object.entries(peak.maps)
-    .map(([pid, list]) => {
-      const rows = list
-        .map((m) => `<tr><td>${addr(m.start)}</td><td>${addr(m.end)}</td><td>${bytes(m.end - m.start)}</td><td>${esc(mapLine(m).split(' ')[1])}</td><td>${addr(m.offset)}</td><td>${esc(m.object)}</td></tr>`)
-        .join('\n');
-      return `<h3>pid ${pid}</h3>\n${list.length === 0 ? '<p>(no mappings)</p>' : `<table><tr><th>start</th><th>end</th><th>size</th><th>prot</th><th>offset</th><th>object</th></tr>\n${rows}</table>`}`;
-    })
+  const maps = Object.entries(peak.mapsText)
+    .map(([pid, text]) => `<h3>${esc(pidLabel(session, pid))}</h3>\n${text === '' ? '<p>(no mappings)</p>' : `<pre>${esc(text)}</pre>`}`)
     .join('\n');
 
-  let tables: string;
-  if (peak.tables === null) {
-    tables = '<p>No process was alive then.</p>';
-  } else if (arch.capabilities.hasMmu) {
-    const items = peak.tables.tables
-      .map((t) => `<li style="margin-left:${t.level * 1.5}em"><b>level ${t.level}</b> table at ${addr(t.pa)}, first va ${addr(t.va)}, ${t.entries} valid entr${t.entries === 1 ? 'y' : 'ies'}</li>`)
-      .join('\n');
-    tables = `<p>The ${arch.name} page-table tree of pid ${peak.tables.pid}, root first: real tables in simulated RAM, walked by the MMU on a TLB miss.</p>\n<ul class="tree">\n${items}\n</ul>`;
-  } else {
-    const items = peak.tables.tables.map((t) => `<tr><td>${t.level}</td><td>${addr(t.pa)}</td><td>${bytes(t.entries)}</td></tr>`).join('\n');
-    tables = `<p>No MMU: pid ${peak.tables.pid} runs in the one flat address space; its protection is the ARMv7-M MPU region table.</p>\n<table><tr><th>level</th><th>base</th><th>size</th></tr>\n${items}</table>`;
-  }
+  const regions = board.regions.map((r) => `${addr(r.base, 9)}-${addr(r.base + r.size, 9)}  ${r.kind.padEnd(8)} ${r.name} (${bytes(r.size)})`).join('\n');
+  const first = steps[0];
+  const last = steps[steps.length - 1];
+  const meminfoTable =
+    first !== undefined && last !== undefined
+      ? `<table class="meminfo"><tr><th>/proc/meminfo at boot</th><th>at the end</th></tr><tr><td><pre>${esc(first.meminfoText)}</pre></td><td><pre>${esc(last.meminfoText)}</pre></td></tr></table>`
+      : '';
 
   const stepList = steps
-    .map((s) => `<li><b>${esc(s.title)}</b>${s.error ? ` <span class="err">${esc(s.error.code)}</span>` : ''}<br>${s.text.map((t) => esc(t).replace(/\n/g, '<br>')).join('<br>')}</li>`)
+    .map((s) => `<li><b>${esc(s.title)}</b>${s.error ? ` <span class="err">${esc(s.error.code)}</span>` : ''}<br>${s.text.map(stepText).join('<br>')}</li>`)
     .join('\n');
 
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
 <style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 980px; color: #1d2330; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 980px; padding: 0 1em; color: #1d2330; }
 h1 { font-size: 1.5em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font: 12px ui-monospace, Menlo, Consolas, monospace; }
-td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; }
+td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; vertical-align: top; }
+pre { font: 12px ui-monospace, Menlo, Consolas, monospace; overflow-x: auto; margin: .3em 0; }
 code, .mono, svg text { font-family: ui-monospace, Menlo, Consolas, monospace; }
+svg { max-width: 100%; height: auto; }
 ul.tree { font: 12px ui-monospace, Menlo, Consolas, monospace; list-style: none; padding-left: 0; }
 ol.steps li { margin-bottom: .6em; } .err { color: #b83227; font-weight: bold; }
 </style>
 </head>
 <body>
 <h1>${esc(title)}</h1>
-<p>Architecture <b>${esc(arch.name)}</b> (${arch.capabilities.hasMmu ? 'MMU' : 'no MMU'}), board <b>${esc(session.vm.board.name)}</b>, ${bytes(ps)} pages, ${steps.length} steps.
+<p>Architecture <b>${esc(arch.name)}</b> (${arch.capabilities.hasMmu ? 'MMU' : 'no MMU'}), board <b>${esc(board.name)}</b>, ${bytes(ps)} pages, ${steps.length} steps.
 The frame map and the process maps show step ${peak.step} (${esc(peak.title)}), the moment the most frames were allocated.</p>
-<p class="mono">${esc(meminfoLine(boot, ps))} (boot)<br>${esc(meminfoLine(tl[tl.length - 1].meminfo, ps))} (end)</p>
+<p class="mono">${esc(meminfoLine(boot, ps, board))} (boot)<br>${esc(meminfoLine(tl[tl.length - 1].meminfo, ps, board))} (end)</p>
+${meminfoTable}
+
+<h2 id="board">Board memory map</h2>
+<pre>${esc(regions)}</pre>
 
 <h2 id="frames">Physical frame map</h2>
 ${peakFrameMapSvg(session)}
@@ -95,8 +158,8 @@ ${peakFrameMapSvg(session)}
 <h2 id="maps">Process maps</h2>
 ${maps || '<p>No process was alive.</p>'}
 
-<h2 id="tables">Page tables</h2>
-${tables}
+<h2 id="tables">${arch.capabilities.hasMmu ? 'Page tables' : 'MPU regions'}</h2>
+${tablesHtml(session, peak)}
 
 <h2 id="timeline">meminfo timeline</h2>
 ${chartPages}
@@ -110,4 +173,3 @@ ${stepList}
 </html>
 `;
 }
-

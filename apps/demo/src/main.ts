@@ -1,14 +1,18 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { VmError, boards, isVmError } from '@vmlayers/phys';
+import { boards, isVmError } from '@vmlayers/phys';
 import { ARCHES, ARCH_NAMES } from './arches.js';
-import { parseSize } from './format.js';
+import { bytes, parseSize } from './format.js';
 import { htmlReport } from './html-report.js';
-import { jsonStep, printStep } from './print.js';
-import type { Step } from './step.js';
+import { jsonError, jsonHeader, jsonStep, prosePrinter } from './print.js';
+import { niceSize, ramWorks, sizeFlag, smallestRam } from './ram.js';
 import { ReplayError, replayTrace } from './replay.js';
 import { runScenario } from './scenario.js';
-import { TraceError, parseTrace } from './trace.js';
+import { Session } from './session.js';
+import type { Step } from './step.js';
+import { TraceErrors, parseTrace } from './trace.js';
+import type { Trace } from './trace.js';
 import { VERSION } from './version.js';
 
 export const USAGE = `Usage: vmlayers [options]   (npx @vmlayers/demo [options])
@@ -23,14 +27,15 @@ Options:
   --ram SIZE         a single RAM bank of SIZE bytes instead (e.g. 16M, 512k)
   --trace FILE       replay the workload in FILE instead of the scenario (format: apps/demo/README.md;
                      samples in apps/demo/traces/); vm.check() runs after every line
-  --json             one JSON object per step instead of prose
+  --json             one JSON object per line instead of prose: a header, one per step, errors too
   --html FILE        also write a self-contained report page to FILE: the frame map coloured by owner, each
                      process's map, one process's page-table tree, the meminfo timeline as a chart
   -V, --version      the version of @vmlayers/demo
   -h, --help         this text
 
-Exit status: 0 on success, 2 on bad usage (a bad trace line included: FILE:LINE on stderr), 1 when the
-subsystem reports an error or a trace does not replay as written.`;
+Exit status: 0 on success; 2 on bad usage: an unknown flag, a bad flag value (--ram too small included), a
+bad trace line (every one, FILE:LINE on stderr); 1 when the subsystem reports an error or a trace does not replay
+as written.`;
 
 export interface Io {
   out(line: string): void;
@@ -39,8 +44,28 @@ export interface Io {
   progress?: (label: string) => ((done: number, total: number) => void) | undefined;
 }
 
+/** A failure `main` reports: its `--json` code, the message, the exit status, and a trace line when there is one. */
+class Failure {
+  constructor(
+    readonly code: string,
+    readonly message: string,
+    readonly status: 1 | 2,
+    readonly where?: { file: string; line: number },
+  ) {}
+}
+
+const usage = (message: string) => new Failure('EUSAGE', message, 2);
+
 /** Runs the demo CLI with `argv` (without node and script); returns the exit status. */
 export function main(argv: string[], io: Io): number {
+  const json = argv.includes('--json');
+  const report = (failures: Failure[]): number => {
+    for (const f of failures) {
+      if (json) io.out(jsonError(f.code, f.message, f.where));
+      else io.err(`vmlayers: ${f.message}`);
+    }
+    return failures[0].status;
+  };
   let values;
   try {
     ({ values } = parseArgs({
@@ -59,9 +84,9 @@ export function main(argv: string[], io: Io): number {
       allowPositionals: false,
     }));
   } catch (e) {
-    io.err(`vmlayers: ${(e as Error).message}`);
-    io.err('Try --help.');
-    return 2;
+    const status = report([usage(`${(e as Error).message}`)]);
+    if (!json) io.err('Try --help.');
+    return status;
   }
   if (values.help) {
     io.out(USAGE);
@@ -71,67 +96,117 @@ export function main(argv: string[], io: Io): number {
     io.out(`vmlayers ${VERSION}`);
     return 0;
   }
-  const arch = Object.prototype.hasOwnProperty.call(ARCHES, values.arch) ? ARCHES[values.arch] : undefined;
-  if (arch === undefined) {
-    io.err(`vmlayers: --arch ${values.arch} is not an architecture (${ARCH_NAMES.join(', ')})`);
-    return 2;
-  }
-  if (values.board !== undefined && values.ram !== undefined) {
-    io.err('vmlayers: give --board or --ram, not both');
-    return 2;
-  }
   try {
-    let ramSize: number | undefined;
-    if (values.ram !== undefined) {
-      ramSize = parseSize(values.ram);
-      if (!Number.isSafeInteger(ramSize) || ramSize <= 0) throw new VmError('EINVAL', `--ram ${values.ram} is not a size (try 64M)`);
-    }
-    const options = { arch, board: values.board, ramSize };
+    const { session, trace } = prepare(values);
+    const arch = session.arch;
     const steps: Step[] = [];
-    const emit = (s: Step) => {
+    const print = prosePrinter(session.vm.board, arch.pageSize, io.out);
+    session.onStep((s) => {
       if (values.html !== undefined) steps.push(s);
       if (values.json) io.out(jsonStep(s));
-      else printStep(s, arch, io.out);
-    };
-    let session;
-    if (values.trace !== undefined) {
-      let text: string;
-      try {
-        text = readFileSync(values.trace, 'utf8');
-      } catch (e) {
-        io.err(`vmlayers: cannot read trace ${values.trace}: ${(e as Error).message}`);
-        return 2;
-      }
-      // The whole file is parsed and checked before the vm boots: a bad line changes nothing.
-      const trace = parseTrace(text, values.trace);
-      session = replayTrace(trace, options, emit, io.progress?.(values.trace));
-    } else {
-      session = runScenario(options, emit);
+      else print(s);
+    });
+    if (values.json) io.out(jsonHeader(VERSION, arch.name, session.vm.board.name));
+    try {
+      if (trace !== undefined) replayTrace(trace, session, io.progress?.(trace.file));
+      else runScenario(session);
+    } catch (e) {
+      if (e instanceof ReplayError) throw new Failure('EREPLAY', e.message, 1, { file: e.file, line: e.line });
+      if (isVmError(e)) throw new Failure(e.code, e.message, 1);
+      throw e;
     }
     if (values.html !== undefined) {
-      const what = values.trace === undefined ? 'the scenario' : values.trace;
+      const what = trace === undefined ? 'the scenario' : trace.file;
       try {
         writeFileSync(values.html, htmlReport(session, steps, `vmlayers: ${what} on ${arch.name}`));
       } catch (e) {
-        io.err(`vmlayers: cannot write ${values.html}: ${(e as Error).message}`);
-        return 1;
+        throw new Failure('EIO', `cannot write ${values.html}: ${(e as Error).message}`, 1);
       }
       if (!values.json) io.out(`Report written to ${values.html}.`);
     }
     return 0;
   } catch (e) {
-    if (e instanceof ReplayError) {
-      io.err(`vmlayers: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof TraceError) {
-      io.err(`vmlayers: ${e.message}`);
-      return 2;
-    }
-    if (isVmError(e)) {
-      io.err(`vmlayers: ${e.message}`);
-      return 1;
-    }
+    if (e instanceof Failure) return report([e]);
+    if (e instanceof TraceErrors) return report(e.errors.map((t) => new Failure('ETRACE', t.message, 2, { file: t.file, line: t.line })));
     throw e;
+  }
+}
+
+interface Values {
+  arch: string;
+  board?: string;
+  ram?: string;
+  trace?: string;
+  html?: string;
+}
+
+/**
+ * Every flag value checked, the trace read and parsed, and the vm booted, before anything runs or prints: a bad
+ * value is a usage error (status 2) in the flag's terms. With `--ram` the run is tried quietly first, and a size
+ * too small for it is reported with the smallest size that works, rounded up to a round figure.
+ */
+function prepare(values: Values): { session: Session; trace?: Trace } {
+  const arch = Object.prototype.hasOwnProperty.call(ARCHES, values.arch) ? ARCHES[values.arch] : undefined;
+  if (arch === undefined) throw usage(`--arch ${values.arch} is not an architecture (${ARCH_NAMES.join(', ')})`);
+  if (values.board !== undefined && values.ram !== undefined) throw usage('give --board or --ram, not both');
+  if (values.board !== undefined && !boards.names().includes(values.board)) {
+    throw usage(`--board ${values.board} is not a board (${boards.names().join(', ')})`);
+  }
+  let ramSize: number | undefined;
+  if (values.ram !== undefined) {
+    ramSize = parseSize(values.ram);
+    if (!Number.isSafeInteger(ramSize) || ramSize <= 0) throw usage(`--ram ${values.ram} is not a size (try 64M)`);
+    if (ramSize % arch.pageSize !== 0) throw usage(`--ram must be a multiple of ${bytes(arch.pageSize)} on ${arch.name}, got ${values.ram}`);
+  }
+  if (values.html !== undefined) checkWritable(values.html);
+  let trace: Trace | undefined;
+  if (values.trace !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(values.trace, 'utf8');
+    } catch (e) {
+      throw usage(`cannot read trace ${values.trace}: ${(e as Error).message}`);
+    }
+    // The whole file is parsed and checked before the vm boots: a bad line changes nothing.
+    trace = parseTrace(text, values.trace);
+  }
+  if (ramSize !== undefined) {
+    const scenario = trace === undefined;
+    const tried = ramWorks(arch, ramSize, scenario);
+    if (!tried.ok) {
+      const min = smallestRam(arch, ramSize, scenario);
+      if (min !== null) {
+        throw usage(`${bytes(ramSize)} is too small ${scenario ? 'for the scenario on' : 'to boot'} ${arch.name}; try ${sizeFlag(niceSize(min, arch.pageSize))}`);
+      }
+    }
+  }
+  try {
+    return { session: new Session({ arch, board: values.board, ramSize }), trace };
+  } catch (e) {
+    // The board exists but this architecture cannot boot on it (or --ram is refused for another reason).
+    if (isVmError(e)) throw usage(values.board !== undefined ? `--board ${values.board} with --arch ${arch.name}: ${e.message}` : e.message);
+    throw e;
+  }
+}
+
+/** `--html FILE`: its directory must exist and be writable, and FILE must not be a directory. */
+function checkWritable(file: string): void {
+  const dir = dirname(resolve(file));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw usage(`--html ${file}: directory ${dir} does not exist`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw usage(`--html ${file}: directory ${dir} is not writable`);
+  }
+  try {
+    if (statSync(file).isDirectory()) throw usage(`--html ${file} is a directory`);
+  } catch (e) {
+    if (e instanceof Failure) throw e;
   }
 }

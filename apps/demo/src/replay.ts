@@ -2,9 +2,9 @@ import { MapFlags } from '@vmlayers/phys';
 import type { Process, VmObject } from '@vmlayers/memobj';
 import { addr, bytes, meminfoLine, shown } from './format.js';
 import { bootStep } from './scenario.js';
-import { Session, attempt } from './session.js';
-import type { SessionOptions } from './session.js';
-import type { Figure, Step } from './step.js';
+import { attempt } from './session.js';
+import type { Session } from './session.js';
+import type { Figure } from './step.js';
 import { TraceError, bytesOf, expectationApplies } from './trace.js';
 import type { Data, Trace, TraceOp } from './trace.js';
 
@@ -25,13 +25,7 @@ interface Region {
  * making failed as expected are absent, and lines using them are skipped. Ends with a summary step comparing
  * meminfo with boot.
  */
-export function replayTrace(
-  trace: Trace,
-  options: SessionOptions,
-  emit: (s: Step) => void,
-  progress?: (done: number, total: number) => void,
-): Session {
-  const session = new Session(options, emit);
+export function replayTrace(trace: Trace, session: Session, progress?: (done: number, total: number) => void): Session {
   const { vm, arch } = session;
   const ps = arch.pageSize;
   const mmu = arch.capabilities.hasMmu;
@@ -74,6 +68,7 @@ export function replayTrace(
           const np = vm.spawn();
           procs.set(op.proc, np);
           regions.set(op.proc, new Map());
+          session.names.set(np.pid, op.proc);
           result = `${op.proc} is pid ${np.pid}`;
           figures.pid = np.pid;
           break;
@@ -82,6 +77,7 @@ export function replayTrace(
           const c = p!.fork();
           procs.set(op.child, c);
           regions.set(op.child, new Map(regions.get(op.proc)));
+          session.names.set(c.pid, op.child);
           result = `${op.child} is pid ${c.pid}, a copy-on-write child of pid ${p!.pid}`;
           figures.pid = c.pid;
           break;
@@ -190,7 +186,7 @@ export function replayTrace(
         ? `Still running: pid ${live.map((q) => q.pid).join(', ')}; memory comes back when they exit.`
         : same
           ? 'Every process exited: meminfo is back at its boot figures.'
-          : `Every process exited, but meminfo differs from boot (${meminfoLine(boot, ps)}).`,
+          : `Every process exited, but meminfo differs from boot (${meminfoLine(boot, ps, vm.board)}).`,
     ],
     figures: { lines: trace.ops.length, done: trace.ops.length - skipped - expected, expected, skipped, live: live.length, backToBoot: same },
   });

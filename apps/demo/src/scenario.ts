@@ -1,9 +1,9 @@
 import { MapFlags, Prot } from '@vmlayers/phys';
 import type { Process } from '@vmlayers/memobj';
 import { addr, bytes, shown } from './format.js';
-import { Session, attempt } from './session.js';
-import type { SessionOptions } from './session.js';
-import type { Step } from './step.js';
+import { markerCounts } from './page-map.js';
+import { attempt } from './session.js';
+import type { Session } from './session.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const RW = Prot.READ | Prot.WRITE;
@@ -18,8 +18,7 @@ const PROGRAM = 'main: li a0, 42; ecall  # the program image, shared read-only';
  * processes share a common object instead. Every step is emitted as it ends; the session is returned for the
  * report.
  */
-export function runScenario(options: SessionOptions, emit: (s: Step) => void): Session {
-  const session = new Session(options, emit);
+export function runScenario(session: Session): Session {
   const { vm, arch } = session;
   const ps = arch.pageSize;
   const mmu = arch.capabilities.hasMmu;
@@ -42,14 +41,18 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
     figures: { pids: `${a.pid},${b.pid}`, framesTaken: (boot.page.free - afterSpawn.page.free) / ps },
   });
 
+  // Frames counted from the page map at the last step, after mmap and after the writes: the figures meminfo prints.
+  const atSpawn = session.last!.frames;
   const heap = a.mmap({ size: 4 * ps, prot: RW, flags: MapFlags.PRIVATE });
   const shm = a.mmap({ size: ps, prot: RW, flags: MapFlags.SHARED });
-  const beforeTouch = vm.meminfo();
+  const atMmap = markerCounts(vm.pageMap(), ps);
   const mmapEvents = session.recorder.pendingCount;
   a.write(heap, enc('parent heap'));
   a.write(heap + 2 * ps, enc('more of it'));
   a.write(shm, enc('shared v1'));
-  const afterTouch = vm.meminfo();
+  const atTouch = markerCounts(vm.pageMap(), ps);
+  const byMmap = framesTaken(atSpawn, atMmap);
+  const byTouch = framesTaken(atMmap, atTouch);
   session.step({
     step: 'anon',
     title: 'mmap and touch anonymous memory',
@@ -58,8 +61,8 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
     ],
     why: [
       mmu
-        ? `mmap only reserved address space (and kernel heap for the shared object); user frames came on the first touch, one per page touched (${(beforeTouch.page.free - afterTouch.page.free) / ps} frames, page tables and kernel heap included). Heap pages 1 and 3 still cost nothing.`
-        : `Without an MMU nothing can fault in later: mmap took each mapping's whole block at once, zeroed, at its physical address (va = pa), and the writes took no frame (${(beforeTouch.page.free - afterTouch.page.free) / ps}).`,
+        ? `mmap only reserved address space: it took ${describeFrames(byMmap)}. User frames came on the first touch, one per page touched: the writes took ${describeFrames(byTouch)}. ${byMmap.total + byTouch.total} frames in all, the meminfo below. Heap pages 1 and 3 still cost nothing.`
+        : `Without an MMU nothing can fault in later: mmap took each mapping's whole block at once, zeroed, at its physical address (va = pa): ${describeFrames(byMmap)}. The writes took ${describeFrames(byTouch)}.`,
     ],
     figures: (events) => ({
       heap,
@@ -67,7 +70,8 @@ export function runScenario(options: SessionOptions, emit: (s: Step) => void): S
       // User memory (frames or blocks for the mappings) taken by mmap, and by the writes that followed.
       userAllocsAtMmap: events.slice(0, mmapEvents).filter((e) => e.type === 'alloc').length,
       userAllocsAtTouch: events.slice(mmapEvents).filter((e) => e.type === 'alloc').length,
-      framesAtTouch: (beforeTouch.page.free - afterTouch.page.free) / ps,
+      framesAtMmap: byMmap.total,
+      framesAtTouch: byTouch.total,
     }),
   });
 
@@ -237,10 +241,39 @@ export function bootStep(session: Session): void {
       `Board ${vm.board.name}, architecture ${arch.name} (${mmu ? 'MMU with page tables' : 'no MMU: one flat address space behind an MPU'}), ${bytes(ps)} pages. Its memory map:\n${regions}`,
     ],
     why: [
-      `Reserved regions are frames owned by BOOT (B); the kernel took ${(boot.page.alloc - boot.page.boot) / ps} frames for its ` +
-        `${mmu ? 'page tables (P), heap (H) and the zero page (K: what reads of never-written memory map, read-only)' : 'heap (H)'}; ` +
+      `Reserved regions are frames owned by BOOT (B); the kernel took ${describeFrames(framesTaken({}, markerCounts(vm.pageMap(), ps), true))}; ` +
         'the rest is free (.). These figures are what exit must give back.',
     ],
     figures: { arch: arch.name, board: vm.board.name, pageSize: ps, hasMmu: mmu, kernelFrames: (boot.page.alloc - boot.page.boot) / ps },
   });
+}
+
+const FRAME_KINDS: [string, string, string][] = [
+  ['A', 'user page', 'user pages'],
+  ['P', 'page-table frame', 'page-table frames'],
+  ['H', 'kernel-heap frame', 'kernel-heap frames'],
+  ['K', 'frame for the zero page', 'frames for the zero page'],
+];
+
+/** Frames of each kind taken between two page-map counts (boot frames and holes aside), and their sum. */
+function framesTaken(before: Record<string, number>, after: Record<string, number>, kernelOnly = false): Record<string, number> & { total: number } {
+  const out: Record<string, number> & { total: number } = { total: 0 };
+  for (const m of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (m === '.' || m === 'B' || m === 'x' || (kernelOnly && m === 'A')) continue;
+    const d = (after[m] ?? 0) - (before[m] ?? 0);
+    if (d === 0) continue;
+    out[m] = d;
+    out.total += d;
+  }
+  return out;
+}
+
+/** `8 frames: 3 user pages (A), 2 page-table frames (P) and 3 kernel-heap frames (H)`, or `no frame`. */
+function describeFrames(f: Record<string, number> & { total: number }): string {
+  if (f.total === 0) return 'no frame';
+  const parts: string[] = [];
+  for (const [m, one, many] of FRAME_KINDS) if (f[m]) parts.push(`${f[m]} ${f[m] === 1 ? one : many} (${m})`);
+  for (const m of Object.keys(f)) if (m !== 'total' && !FRAME_KINDS.some(([k]) => k === m)) parts.push(`${f[m]} ${m}`);
+  const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
+  return parts.length === 1 ? list : `${f.total} frames: ${list}`;
 }

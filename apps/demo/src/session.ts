@@ -1,8 +1,10 @@
-import { formatPageMap, isVmError } from '@vmlayers/phys';
+import { isVmError } from '@vmlayers/phys';
 import type { PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
-import { createVm } from '@vmlayers/memobj';
+import { createVm, formatMaps, formatMeminfo } from '@vmlayers/memobj';
+import { MpuPmap, coveredBytes } from '@vmlayers/pmap-nommu';
 import type { MapInfo, MemInfo, Process, Vm, VmEvent } from '@vmlayers/memobj';
 import { narrate } from './narrate.js';
+import { markerCounts, pageMapText } from './page-map.js';
 import { Recorder } from './recorder.js';
 import type { FrameOwner } from './recorder.js';
 import type { Figure, Step } from './step.js';
@@ -22,8 +24,25 @@ export interface Snapshot {
   pageMap: PageMapRun[];
   owners: Map<number, FrameOwner>;
   maps: Record<number, MapInfo[]>;
-  /** The page-table tree (MPU region table without an MMU) of the lowest live pid, if the vm lets us see it. */
-  tables: { pid: number; tables: PmapTable[] } | null;
+  /** `formatMaps` of every live process then. */
+  mapsText: Record<number, string>;
+  /**
+   * The page-table tree of the lowest live pid (its MPU regions without an MMU), and without an MMU the MPU slots
+   * its address space enables, as programmed.
+   */
+  tables: { pid: number; tables: PmapTable[]; mpu: MpuSlot[] | null } | null;
+}
+
+/** One MPU region an address space enables: its slot and the RBAR/RASR fields programmed there. */
+export interface MpuSlot {
+  slot: number;
+  base: number;
+  size: number;
+  /** RASR AP, one of `MpuAp`. */
+  ap: number;
+  xn: boolean;
+  /** Subregion-disable mask: bit i set disables the i-th eighth of the region. */
+  srd: number;
 }
 
 /** What one step adds to the narration of its events. */
@@ -52,15 +71,24 @@ export class Session {
   readonly recorder = new Recorder();
   readonly timeline: { step: number; title: string; meminfo: MemInfo }[] = [];
   peak: Snapshot | null = null;
+  /** The step emitted last (null before the first). */
+  last: Step | null = null;
+  /** The names a trace gives processes, by pid (the report shows them beside pids). */
+  readonly names = new Map<number, string>();
   private index = 0;
   private prevPageMap = '';
   private prevMaps = new Map<number, string>();
-  private readonly emit: (s: Step) => void;
+  private emit: (s: Step) => void;
 
-  constructor(options: SessionOptions, emit: (s: Step) => void) {
+  constructor(options: SessionOptions, emit: (s: Step) => void = () => {}) {
     this.arch = options.arch;
     this.pageSize = options.arch.pageSize;
     this.vm = createVm({ arch: options.arch, board: options.board, ramSize: options.ramSize, onEvent: this.recorder.listener });
+    this.emit = emit;
+  }
+
+  /** Where steps go from now on (in place of the constructor's `emit`). */
+  onStep(emit: (s: Step) => void): void {
     this.emit = emit;
   }
 
@@ -71,12 +99,14 @@ export class Session {
     const events = this.recorder.take();
     const meminfo = vm.meminfo();
     const runs = vm.pageMap();
-    const pageMap = formatPageMap(runs, this.pageSize);
+    const pageMap = pageMapText(runs, this.pageSize);
     const maps: Record<number, MapInfo[]> = {};
+    const mapsText: Record<number, string> = {};
     const mapsChanged: number[] = [];
     const now = new Map<number, string>();
     for (const p of vm.processes()) {
       maps[p.pid] = vm.maps(p.pid);
+      mapsText[p.pid] = formatMaps(vm, p.pid);
       const key = JSON.stringify(maps[p.pid]);
       now.set(p.pid, key);
       if (this.prevMaps.get(p.pid) !== key) mapsChanged.push(p.pid);
@@ -89,9 +119,12 @@ export class Session {
       text: [...(input.what ?? []), ...narrate(events), ...(input.why ?? [])],
       events,
       meminfo,
+      meminfoText: formatMeminfo(vm),
       pageMap,
+      frames: markerCounts(runs, this.pageSize),
       pageMapChanged: pageMap !== this.prevPageMap,
       maps,
+      mapsText,
       mapsChanged,
       figures: typeof input.figures === 'function' ? input.figures(events) : (input.figures ?? {}),
     };
@@ -99,8 +132,9 @@ export class Session {
     this.prevPageMap = pageMap;
     this.timeline.push({ step: s.index, title: s.title, meminfo });
     if (this.peak === null || meminfo.page.alloc > this.allocAt(this.peak)) {
-      this.peak = { step: s.index, title: s.title, pageMap: runs, owners: new Map(this.recorder.owners), maps, tables: this.tablesOfFirst() };
+      this.peak = { step: s.index, title: s.title, pageMap: runs, owners: new Map(this.recorder.owners), maps, mapsText, tables: this.tablesOfFirst() };
     }
+    this.last = s;
     this.emit(s);
     return s;
   }
@@ -112,7 +146,25 @@ export class Session {
   private tablesOfFirst(): Snapshot['tables'] {
     const p = this.vm.processes()[0];
     if (p === undefined) return null;
-    return { pid: p.pid, tables: this.vm.tables(p.pid) };
+    const tables = this.vm.tables(p.pid);
+    let mpu: MpuSlot[] | null = null;
+    // The process's pmap is not public: its regions are found among the one MPU's slots (reached through the
+    // kernel pmap) by base and bytes covered, the two fields `vm.tables` gives.
+    const kpmap = this.vm.kmap.pmap;
+    if (kpmap instanceof MpuPmap) {
+      mpu = [];
+      const taken = new Set<number>();
+      for (const t of tables) {
+        for (let slot = 0; slot < kpmap.mpu.regionCount; slot++) {
+          const r = kpmap.mpu.region(slot);
+          if (r === undefined || taken.has(slot) || r.base !== t.pa || coveredBytes(r.size, r.srd) !== t.entries) continue;
+          taken.add(slot);
+          mpu.push({ slot, base: r.base, size: r.size, ap: r.ap, xn: r.xn, srd: r.srd });
+          break;
+        }
+      }
+    }
+    return { pid: p.pid, tables, mpu };
   }
 }
 

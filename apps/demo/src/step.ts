@@ -15,11 +15,17 @@ export interface Step {
   /** The `onEvent` events of this step, as the vm sent them. */
   events: VmEvent[];
   meminfo: MemInfo;
-  /** The page map as the original prints it. */
+  /** `formatMeminfo(vm)`: meminfo in `/proc/meminfo`'s layout. */
+  meminfoText: string;
+  /** The page map as the original prints it, holes between banks written as their size (`pageMapText`). */
   pageMap: string;
+  /** Frames of each page-map marker (`B`, `P`, `H`, `A`, `.`, …; `x` for holes). */
+  frames: Record<string, number>;
   pageMapChanged: boolean;
   /** The map of every live process, by pid. */
   maps: Record<number, MapInfo[]>;
+  /** `formatMaps(vm, pid)` of every live process: `/proc/<pid>/maps` lines. */
+  mapsText: Record<number, string>;
   /** The pids whose map changed in this step (the prose shows those). */
   mapsChanged: number[];
   figures: Record<string, Figure>;

@@ -74,6 +74,14 @@ export class TraceError extends Error {
   }
 }
 
+/** Every bad line of a trace, found in one pass (each a {@link TraceError}, in line order). */
+export class TraceErrors extends Error {
+  constructor(readonly errors: readonly TraceError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+    this.name = 'TraceErrors';
+  }
+}
+
 const NAME = /^[A-Za-z_][\w.-]*$/;
 const PROT_LETTERS = { r: 1, w: 2, x: 4 } as const;
 
@@ -105,8 +113,9 @@ function tokenize(text: string, at: (msg: string) => TraceError): string[] {
 
 /**
  * Parses and checks a trace: syntax, sizes, protections, errno and architecture names, and that every process,
- * region and object is made before it is used and not used after it is gone. Throws {@link TraceError} naming
- * the file and line of the first problem.
+ * region and object is made before it is used and not used after it is gone. Every line is checked: throws
+ * {@link TraceErrors} with one {@link TraceError} (file, line, what is wrong) per bad line. A bad line that names a
+ * new process, region or object still makes the name, so the lines after it are not refused for its sake.
  */
 export function parseTrace(text: string, file: string): Trace {
   const ops: TraceOp[] = [];
@@ -114,11 +123,39 @@ export function parseTrace(text: string, file: string): Trace {
   const procs = new Map<string, Map<string, Amount>>();
   const objects = new Set<string>();
   const lines = text.split(/\r?\n/);
+  const errors: TraceError[] = [];
+  // The last bad operation line: its expect lines are not refused for following nothing.
+  let lastBad = 0;
   for (let n = 1; n <= lines.length; n++) {
+    let words: string[] = [];
+    try {
+      words = tokenize(lines[n - 1].trim(), (msg) => new TraceError(file, n, msg));
+      parseLine(n, words);
+    } catch (e) {
+      if (!(e instanceof TraceError)) throw e;
+      errors.push(e);
+      if (words[0] !== 'expect') lastBad = n;
+      recover(words);
+    }
+  }
+  if (errors.length > 0) throw new TraceErrors(errors);
+  return { file, ops };
+
+  // After a bad line: the names it would have made exist, so later lines are judged on their own.
+  function recover(words: string[]): void {
+    const [verb, a, b] = words;
+    const ok = (w: string | undefined): w is string => w !== undefined && NAME.test(w);
+    if (verb === 'spawn' && ok(a) && !procs.has(a)) procs.set(a, new Map());
+    if (verb === 'fork' && ok(b) && !procs.has(b)) procs.set(b, new Map(ok(a) ? procs.get(a) : undefined));
+    if (verb === 'mmap' && ok(a) && ok(b)) procs.get(a)?.set(b, { n: 1, pages: true });
+    if (verb === 'object' && ok(a)) objects.add(a);
+  }
+
+  function parseLine(n: number, words: string[]): void {
     const source = lines[n - 1].trim();
-    const bad = (msg: string) => new TraceError(file, n, msg);
-    const words = tokenize(source, bad);
-    if (words.length === 0) continue;
+    const hint = textHint(words);
+    const bad = (msg: string) => new TraceError(file, n, hint === undefined ? msg : `${msg}; hint: quote text, ${hint}`);
+    if (words.length === 0) return;
     const [verb, ...args] = words;
     const arity = (min: number, max: number, usage: string) => {
       if (args.length < min || args.length > max) throw bad(`${verb} takes ${usage}, got ${args.length === 0 ? 'nothing' : args.join(' ')}`);
@@ -145,6 +182,7 @@ export function parseTrace(text: string, file: string): Trace {
     if (verb === 'expect') {
       arity(1, 3, 'ERRNO [on ARCH,…|mmu|nommu]');
       const last = ops[ops.length - 1];
+      if (lastBad > (last?.line ?? 0) && isPrevious(lines, lastBad, n)) return;
       if (last === undefined || !isPrevious(lines, last.line, n)) throw bad('expect must follow the operation it is about (or another expect)');
       const errno = args[0] as Errno;
       if (!ERRNO_NAMES.includes(errno)) throw bad(`${args[0]} is not an errno (${ERRNO_NAMES.join(', ')})`);
@@ -157,7 +195,7 @@ export function parseTrace(text: string, file: string): Trace {
         }
       }
       last.expect.push(e);
-      continue;
+      return;
     }
     const base = { line: n, source, expect: [] as Expectation[] };
     switch (verb) {
@@ -251,7 +289,20 @@ export function parseTrace(text: string, file: string): Trace {
         throw bad(`unknown operation ${verb} (spawn, fork, exit, object, release, mmap, munmap, mprotect, write, read, expect)`);
     }
   }
-  return { file, ops };
+}
+
+/**
+ * Where a line has an unquoted word where text goes (`write P R OFFSET hello`, `object O SIZE hello`), the words
+ * from there on as the JSON string they should be; undefined when the line has none.
+ */
+function textHint(words: string[]): string | undefined {
+  const [verb] = words;
+  // write/read: the words after PROC REGION that are neither a size nor a byte; object: the one after NAME SIZE.
+  const from = verb === 'write' || verb === 'read' ? 3 : verb === 'object' ? 3 : -1;
+  if (from < 0) return undefined;
+  const at = words.findIndex((w, i) => i >= from && /^[A-Za-z_]/.test(w) && !w.startsWith('"') && !/^0x[0-9a-f]+$/i.test(w));
+  if (at < 0 || words.some((w) => w.startsWith('"'))) return undefined;
+  return JSON.stringify(words.slice(at).join(' '));
 }
 
 // True when only blank, comment or expect lines lie between the operation's line and line `n`.

@@ -1,6 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ARCHES } from '../src/arches.js';
 import { main } from '../src/main.js';
+import { niceSize, ramWorks, smallestRam } from '../src/ram.js';
+import { VERSION } from '../src/version.js';
 
 function run(...argv: string[]) {
   const out: string[] = [];
@@ -34,13 +39,96 @@ describe('vmlayers', () => {
     [['--arch', 'vax'], 2, /--arch vax is not an architecture \(sv39, ia32, armv7m\)/],
     [['--board', 'x', '--ram', '1M'], 2, /--board or --ram, not both/],
     [['stray'], 2, /Unexpected argument 'stray'/],
-    [['--board', 'vax'], 1, /ENOENT: board vax is not a preset/],
-    [['--ram', 'lots'], 1, /EINVAL: --ram lots is not a size/],
-    [['--arch', 'sv39', '--ram', '4k'], 1, /EINVAL: board ram-4096 cannot be used by sv39/],
-  ])('%j → status %i and a message on stderr', (argv, status, message) => {
+    [['--board', 'vax'], 2, /^vmlayers: --board vax is not a board \(riscv-virt-64m, .*stm32-512k.*\)$/],
+    [['--ram', 'lots'], 2, /^vmlayers: --ram lots is not a size \(try 64M\)$/],
+    [['--ram', '6000'], 2, /^vmlayers: --ram must be a multiple of 4 KiB on sv39, got 6000$/],
+    [['--arch', 'armv7m', '--ram', '1000'], 2, /^vmlayers: --ram must be a multiple of 512 B on armv7m, got 1000$/],
+    [['--arch', 'sv39', '--ram', '4k'], 2, /^vmlayers: 4 KiB is too small for the scenario on sv39; try \d+K$/],
+    [['--html', '/nonexistent/dir/r.html'], 2, /^vmlayers: --html \/nonexistent\/dir\/r\.html: directory \/nonexistent\/dir does not exist$/],
+  ])('%j → status %i and a message on stderr, before anything runs', (argv, status, message) => {
     const r = run(...(argv as string[]));
     expect(r.status).toBe(status);
     expect(r.err).toMatch(message);
     expect(r.out).toBe('');
+  });
+});
+
+describe('--ram in the user\'s terms', () => {
+  it.each([
+    ['sv39', '64K'],
+    ['ia32', '1M'],
+    ['armv7m', '4K'],
+  ])('on %s, %s is too small for the scenario: the smallest size that works is found, rounded up, and works', (arch, ram) => {
+    const r = run('--arch', arch, '--ram', ram);
+    expect(r.status).toBe(2);
+    expect(r.out).toBe('');
+    const m = new RegExp(`^vmlayers: \\d+ [KM]iB is too small for the scenario on ${arch}; try (\\d+)K$`).exec(r.err);
+    expect(m).not.toBeNull();
+    const suggested = Number(m![1]) * 1024;
+    // The real minimum, probed: it works, a page less does not; the suggestion is the next round size above it.
+    const ps = ARCHES[arch].pageSize;
+    const min = smallestRam(ARCHES[arch], 1024, true)!;
+    expect(ramWorks(ARCHES[arch], min, true).ok).toBe(true);
+    expect(ramWorks(ARCHES[arch], min - ps, true).ok).toBe(false);
+    expect(suggested).toBe(niceSize(min, ps));
+    expect(suggested).toBeGreaterThanOrEqual(min);
+    expect(suggested / 1024).toSatisfy((k: number) => Number.isInteger(Math.log2(k)) || Number.isInteger(Math.log2(k / 1.5)));
+    expect(run('--arch', arch, '--ram', m![1] + 'K').status).toBe(0);
+  });
+
+  it('rounds up to 2^k or 1.5 × 2^k KiB, a multiple of the page', () => {
+    expect([1, 1024, 1025, 168 * 1024, 200 * 1024, 1172 * 1024, 12 * 1024].map((n) => niceSize(n, 4096) / 1024)).toEqual([4, 4, 4, 192, 256, 1536, 12]);
+    expect(niceSize(12 * 1024, 512) / 1024).toBe(12);
+  });
+});
+
+describe('--html is checked before the run', () => {
+  it('refuses a directory that is not writable, and a path that is a directory, with status 2 and no output', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmlayers-html-'));
+    const ro = join(dir, 'ro');
+    mkdirSync(ro);
+    chmodSync(ro, 0o500);
+    const r = run('--html', join(ro, 'r.html'));
+    // root may write anywhere: then the run goes on.
+    if (process.getuid?.() !== 0) {
+      expect(r.status).toBe(2);
+      expect(r.err).toBe(`vmlayers: --html ${join(ro, 'r.html')}: directory ${ro} is not writable`);
+      expect(r.out).toBe('');
+    }
+    const d = run('--html', dir);
+    expect(d.status).toBe(2);
+    expect(d.err).toBe(`vmlayers: --html ${dir} is a directory`);
+    expect(d.out).toBe('');
+  });
+});
+
+describe('--json', () => {
+  it('starts with a header record: schema, the demo version, arch and board', () => {
+    const r = run('--json', '--arch', 'armv7m');
+    const first = JSON.parse(r.out.split('\n')[0]);
+    expect(first).toEqual({ type: 'header', schema: 'vmlayers-demo/1', version: VERSION, arch: 'armv7m', board: 'stm32-512k' });
+  });
+
+  it('gives map records perms beside the raw bitmasks', () => {
+    const r = run('--json');
+    const steps = r.out.split('\n').map((l) => JSON.parse(l));
+    const maps = steps.find((s) => s.step === 'protect').maps[1];
+    expect(maps[0]).toMatchObject({ start: 0x1000, perms: 'r--p' });
+    expect(maps[0].prot & 7).toBe(1);
+    expect(maps.map((m: { perms: string }) => m.perms)).toEqual(['r--p', 'rw-p', 'rw-s', 'r-xp']);
+  });
+
+  it.each([
+    [['--json', '--frobnicate'], 2, 'EUSAGE', /Unknown option '--frobnicate'/],
+    [['--json', '--ram', 'lots'], 2, 'EUSAGE', /^--ram lots is not a size/],
+    [['--json', '--arch', 'sv39', '--ram', '8k'], 2, 'EUSAGE', /^8 KiB is too small for the scenario on sv39; try \d+K$/],
+    [['--json', '--trace', '/nonexistent/x.trace'], 2, 'EUSAGE', /^cannot read trace \/nonexistent\/x\.trace: ENOENT/],
+  ])('%j: an error record on stdout instead of stderr text, status %i', (argv, status, code, message) => {
+    const r = run(...(argv as string[]));
+    expect(r.status).toBe(status);
+    expect(r.err).toBe('');
+    const rec = JSON.parse(r.out);
+    expect(rec).toMatchObject({ type: 'error', code });
+    expect(rec.message).toMatch(message);
   });
 });

@@ -7,6 +7,7 @@ import { formatPageMap } from '@vmlayers/phys';
 import { frameMapModel } from '../src/frame-map.js';
 import { main } from '../src/main.js';
 import { runScenario } from '../src/scenario.js';
+import { Session } from '../src/session.js';
 
 function report(...argv: string[]): { html: string; out: string[] } {
   const path = join(mkdtempSync(join(tmpdir(), 'vmlayers-html-')), 'report.html');
@@ -36,15 +37,48 @@ describe('--html', () => {
     }
     // Every process alive then, with its mappings.
     for (const pid of [1, 2, 3]) expect(html).toContain(`<h3>pid ${pid}</h3>`);
-    expect(html).toContain('<td>0x00001000</td><td>0x00005000</td><td>16 KiB</td><td>rw-p</td>');
-    // pid 1's Sv39 tree: a root, a level-1 and a level-2 table.
+    // The maps as formatMaps prints them.
+    expect(html).toContain('<pre>00001000-00005000 rw-p 00000000 00:00 0                                  [anon]\n');
+    // pid 1's Sv39 tree named as the RISC-V spec names its levels: the root is level 2, the leaf level 0.
     expect(html).toContain('page-table tree of pid 1');
-    for (const level of [0, 1, 2]) expect(html).toContain(`<b>level ${level}</b> table at 0x`);
-    // The meminfo timeline: one point per step.
+    const levels = [...html.matchAll(/<li style="margin-left:([\d.]+)em"><b>([^<]+)<\/b> table at 0x/g)].map((m) => [Number(m[1]), m[2]]);
+    expect(levels).toEqual([
+      [0, 'level 2'],
+      [1.5, 'level 1'],
+      [3, 'level 0'],
+    ]);
+    // The meminfo timeline: one point per step; the kernel chart's two series on their own titled axes.
     expect(html).toContain('Memory in use since boot');
     expect((html.match(/<polyline/g) ?? []).length).toBe(3);
     expect((html.match(/<circle /g) ?? []).length).toBe(30);
+    const kernel = html.slice(html.indexOf('aria-label="Kernel heap and map entries"'));
+    expect(kernel.match(/class="axis-title">([^<]+)</g)).toEqual(['class="axis-title">kmalloc bytes in use<', 'class="axis-title">map entries in use<']);
+    expect(kernel).toContain('map entries in use (right axis)');
     expect(html).toContain('<span class="err">EACCES</span>');
+    // Phones: the viewport; the board's memory map as preformatted text.
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    expect(html).toMatch(/<h2 id="board">Board memory map<\/h2>\n<pre>0x002000000-0x002010000  device   clint \(64 KiB\)\n/);
+    expect(html).toContain('<th>/proc/meminfo at boot</th>');
+  });
+
+  it('names ia32 levels page directory and page table', () => {
+    const { html } = report('--arch', 'ia32');
+    expect([...html.matchAll(/<b>([^<]+)<\/b> table at 0x/g)].map((m) => m[1])).toEqual(['page directory', 'page table']);
+  });
+
+  it('shows the MPU regions of a process on armv7m: slot, base, size, AP, XN, SRD', () => {
+    const { html } = report('--arch', 'armv7m');
+    expect(html).toContain('<h2 id="tables">MPU regions</h2>');
+    expect(html).toContain('<tr><th>slot</th><th>base</th><th>size</th><th>AP</th><th>XN</th><th>SRD</th><th>bytes covered</th></tr>');
+    const rows = [...html.matchAll(/<tr><td>(\d+)<\/td><td>(0x[0-9a-f]{8})<\/td><td>([^<]+)<\/td><td>(0b[01]{3}) \(([^)]+)\)<\/td><td>([^<]+)<\/td><td>(0x[0-9a-f]{2})<\/td>/g)];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r[5]).toMatch(/^priv r[wo], user (rw|ro|none)$/);
+  });
+
+  it('puts the names a trace gives processes beside their pids', () => {
+    const { html } = report('--trace', new URL('../traces/scenario.trace', import.meta.url).pathname);
+    expect(html).toMatch(/<h3>pid 1 \([A-Za-z_][\w.-]*\)<\/h3>/);
+    expect(html).toMatch(/pid 1 \([A-Za-z_][\w.-]*\): private pages/);
   });
 
   it('shows the MPU region table without an MMU, and works with --json and --trace', () => {
@@ -58,17 +92,19 @@ describe('--html', () => {
     expect(trace.html).toContain('⋯ no memory: 128 KiB hole from 0x000a0000');
   });
 
-  it('reports an unwritable file with status 1', () => {
+  it('refuses a file it cannot write with status 2, before the run', () => {
     const err: string[] = [];
-    expect(main(['--html', '/nonexistent/dir/r.html'], { out: () => {}, err: (l) => err.push(l) })).toBe(1);
-    expect(err[0]).toMatch(/cannot write \/nonexistent\/dir\/r\.html/);
+    const out: string[] = [];
+    expect(main(['--html', '/nonexistent/dir/r.html'], { out: (l) => out.push(l), err: (l) => err.push(l) })).toBe(2);
+    expect(err).toEqual(['vmlayers: --html /nonexistent/dir/r.html: directory /nonexistent/dir does not exist']);
+    expect(out).toEqual([]);
   });
 });
 
 describe('frame map', () => {
   it('accounts for every frame, with user frames by the process that took them', () => {
     let peakEvents = 0;
-    const session = runScenario({ arch: sv39 }, (s) => void (peakEvents += s.events.length));
+    const session = runScenario(new Session({ arch: sv39 }, (s) => void (peakEvents += s.events.length)));
     const peak = session.peak!;
     const model = frameMapModel(peak.pageMap, peak.owners, 4096);
     const total = peak.pageMap.reduce((n, r) => n + r.count, 0);

@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Vm } from '@vmlayers/memobj';
 import { ARCHES } from '../src/arches.js';
 import { main } from '../src/main.js';
-import { ttyProgress } from '../src/progress.js';
+import { StatusLine, ttyProgress } from '../src/progress.js';
 import { replayTrace } from '../src/replay.js';
+import { Session } from '../src/session.js';
 import type { Step } from '../src/step.js';
 import { parseTrace } from '../src/trace.js';
 
@@ -24,7 +25,7 @@ describe('sample traces', () => {
     it.each(Object.keys(ARCHES))('replays on %s with vm.check() after every line, and every frame comes back', (arch) => {
       const check = vi.spyOn(Vm.prototype, 'check');
       const steps: Step[] = [];
-      replayTrace(trace, { arch: ARCHES[arch] }, (s) => steps.push(s));
+      replayTrace(trace, new Session({ arch: ARCHES[arch] }, (s) => steps.push(s)));
       // The boot step, one step per operation, the summary: each ran vm.check() first.
       expect(steps).toHaveLength(trace.ops.length + 2);
       expect(check).toHaveBeenCalledTimes(trace.ops.length + 2);
@@ -39,7 +40,7 @@ describe('sample traces', () => {
     const trace = parseTrace(readFileSync(new URL('scenario.trace', dir), 'utf8'), 'scenario.trace');
     const on = (arch: string) => {
       const steps: Step[] = [];
-      replayTrace(trace, { arch: ARCHES[arch] }, (s) => steps.push(s));
+      replayTrace(trace, new Session({ arch: ARCHES[arch] }, (s) => steps.push(s)));
       return steps;
     };
     const sv39 = on('sv39');
@@ -56,7 +57,7 @@ describe('sample traces', () => {
     const trace = parseTrace(readFileSync(new URL('oom.trace', dir), 'utf8'), 'oom.trace');
     for (const arch of Object.keys(ARCHES)) {
       const steps: Step[] = [];
-      replayTrace(trace, { arch: ARCHES[arch] }, (s) => steps.push(s));
+      replayTrace(trace, new Session({ arch: ARCHES[arch] }, (s) => steps.push(s)));
       expect(steps.filter((s) => s.error?.code === 'ENOMEM')).toHaveLength(1);
       // Everything read back after ENOMEM was checked by the trace itself; these are its reads.
       expect(steps.filter((s) => s.figures.read === 'precious data')).toHaveLength(2);
@@ -66,7 +67,7 @@ describe('sample traces', () => {
   it('shell.trace: many forks and copies with an MMU', () => {
     const trace = parseTrace(readFileSync(new URL('shell.trace', dir), 'utf8'), 'shell.trace');
     const steps: Step[] = [];
-    replayTrace(trace, { arch: ARCHES.ia32 }, (s) => steps.push(s));
+    replayTrace(trace, new Session({ arch: ARCHES.ia32 }, (s) => steps.push(s)));
     const events = steps.flatMap((s) => s.events);
     expect(events.filter((e) => e.type === 'fork').length).toBeGreaterThanOrEqual(16);
     expect(events.filter((e) => e.type === 'cow').length).toBeGreaterThanOrEqual(16);
@@ -81,7 +82,8 @@ describe('sample traces', () => {
     expect(text).toContain('Every process exited: meminfo is back at its boot figures.');
     const json: string[] = [];
     expect(main(['--trace', new URL('scenario.trace', dir).pathname, '--json'], { out: (l) => json.push(l), err: () => {} })).toBe(0);
-    const steps = json.map((l) => JSON.parse(l));
+    const [header, ...steps] = json.map((l) => JSON.parse(l));
+    expect(header).toMatchObject({ type: 'header', arch: 'sv39' });
     expect(steps[0].step).toBe('boot');
     expect(steps.at(-1)).toMatchObject({ step: 'end', figures: { backToBoot: true } });
   });
@@ -91,7 +93,7 @@ describe('progress on a terminal', () => {
   it('redraws at most every interval, only for long replays, and erases itself at the end', () => {
     const written: string[] = [];
     let t = 0;
-    const p = ttyProgress({ write: (s: string) => written.push(s) }, 'x.trace', 100, () => t);
+    const p = ttyProgress(new StatusLine({ write: (s: string) => written.push(s) }), 'x.trace', 100, () => t);
     p(1, 50);
     expect(written).toEqual([]);
     p(1, 200);
@@ -101,6 +103,18 @@ describe('progress on a terminal', () => {
     p(30, 200);
     p(200, 200);
     expect(written).toEqual(['\r\x1b[Kreplaying x.trace: 1/200 lines (0 %)', '\r\x1b[Kreplaying x.trace: 30/200 lines (15 %)', '\r\x1b[K']);
+  });
+
+  it('is erased before other text and drawn again after it', () => {
+    const written: string[] = [];
+    const line = new StatusLine({ write: (s: string) => written.push(s) });
+    line.around(() => written.push('narration\n'));
+    expect(written).toEqual(['narration\n']);
+    line.show('replaying: 1/2');
+    line.around(() => written.push('narration\n'));
+    line.clear();
+    line.clear();
+    expect(written).toEqual(['narration\n', '\r\x1b[Kreplaying: 1/2', '\r\x1b[K', 'narration\n', 'replaying: 1/2', '\r\x1b[K']);
   });
 
   it('is asked for only through Io.progress, which the CLI gives only when stderr is a TTY', () => {
@@ -114,6 +128,6 @@ describe('progress on a terminal', () => {
     expect(r).toBe(0);
     expect(labels).toHaveLength(1);
     expect(calls.at(-1)).toBe(calls.length);
-    expect(readFileSync(new URL('../src/cli.ts', import.meta.url), 'utf8')).toContain('process.stderr.isTTY ? ttyProgress(');
+    expect(readFileSync(new URL('../src/cli.ts', import.meta.url), 'utf8')).toContain('process.stderr.isTTY ? new StatusLine(');
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Access, Prot } from '@vmlayers/phys';
 import { ARCHES } from '../src/arches.js';
@@ -22,7 +23,10 @@ function scenario(...argv: string[]): JsonStep[] {
   const status = main(['--json', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) });
   expect(err).toEqual([]);
   expect(status).toBe(0);
-  return out.map((l) => JSON.parse(l) as JsonStep);
+  const [header, ...steps] = out.map((l) => JSON.parse(l) as JsonStep & { type: string });
+  expect(header.type).toBe('header');
+  expect(steps.every((s) => s.type === 'step')).toBe(true);
+  return steps;
 }
 
 const by = (steps: JsonStep[], id: string) => steps.find((s) => s.step === id)!;
@@ -187,12 +191,65 @@ describe('the scenario in prose', () => {
     const sections = text.split(/\n(?=== )/);
     expect(sections).toHaveLength(10);
     expect(sections[0]).toMatch(/^== 1\. boot sv39 on riscv-virt-64m/);
-    expect(sections[0]).toContain('meminfo: 15604 of 16384 frames free (4 KiB each), 780 allocated (768 at boot)');
+    expect(sections[0]).toContain('meminfo: 15604 of 15616 RAM frames free (4 KiB each), 12 allocated; 768 more reserved by the board (opensbi 2 MiB, kernel 1 MiB)');
+    // /proc/meminfo in full at the first and the last step.
+    expect(sections[0]).toContain('/proc/meminfo:\nMemTotal:          65536 kB\n');
+    expect(sections[9]).toContain('/proc/meminfo:\nMemTotal:          65536 kB\n');
+    expect(sections[3]).not.toContain('/proc/meminfo');
     // Sharing changes no map and no frame.
-    expect(sections[6]).not.toContain('maps of pid');
+    expect(sections[6]).not.toContain('/maps');
     expect(sections[6]).not.toContain('vm: ');
-    expect(sections[7]).toContain('maps of pid 1:\n  0x00001000-0x00002000 r--p 0x00000000 [anon]\n  0x00002000-0x00005000 rw-p 0x00001000 [anon]');
+    // The maps are memobj's formatMaps lines, Linux's /proc/<pid>/maps columns.
+    expect(sections[7]).toContain(
+      '/proc/1/maps:\n' +
+        '00001000-00002000 r--p 00000000 00:00 0                                  [anon]\n' +
+        '00002000-00005000 rw-p 00001000 00:00 0                                  [anon]\n',
+    );
     expect(sections[9]).toContain('everything came back');
+    expect(readFileSync(new URL('../src/format.ts', import.meta.url), 'utf8')).not.toMatch(/mapLine|protString/);
+  });
+
+  it.each(['sv39', 'ia32', 'armv7m'])('explains every page-map marker it prints, on %s (holes as their size)', (arch) => {
+    const out: string[] = [];
+    expect(main(['--arch', arch], { out: (l) => out.push(l), err: () => {} })).toBe(0);
+    const maps = out.filter((l) => l.startsWith('vm: ')).map((l) => l.slice(4));
+    const shown = new Set<string>();
+    for (const m of maps) {
+      for (const t of m.matchAll(/\(([\d.]+ [KMG]?i?B) hole\)|\[\d+(.)\]|(.)/g)) shown.add(t[1] !== undefined ? 'hole' : (t[2] ?? t[3]));
+    }
+    expect(shown.has('x')).toBe(false);
+    expect(shown).toContain('A');
+    const legend = out.filter((l) => /^  (\S|\(… hole\)) +\S/.test(l));
+    for (const marker of shown) {
+      const key = marker === 'hole' ? '(… hole)' : marker;
+      expect(legend.some((l) => l.startsWith(`  ${key} `)), `legend for ${marker}`).toBe(true);
+    }
+    if (arch !== 'sv39') expect(shown).toContain('hole');
+  });
+
+  it('counts flash apart from SRAM on armv7m, and prints the hole between them as its size', () => {
+    const out: string[] = [];
+    expect(main(['--arch', 'armv7m'], { out: (l) => out.push(l), err: () => {} })).toBe(0);
+    const text = out.join('\n');
+    expect(text).toContain('meminfo: 1022 of 1024 RAM frames free (512 B each), 2 allocated; 2048 more reserved by the board (flash 1 MiB)');
+    expect(text).toContain('vm: [2048B](383 MiB hole)[2H][1022.]');
+  });
+
+  it.each(['sv39', 'ia32', 'armv7m'])('tells frame counts that add up to the meminfo delta, kernel heap taken at mmap included (%s)', (arch) => {
+    const steps = scenario('--arch', arch);
+    const spawn = by(steps, 'spawn');
+    const anon = by(steps, 'anon');
+    const ps = ARCHES[arch].pageSize;
+    const delta = (spawn.meminfo.page.free - anon.meminfo.page.free) / ps;
+    expect((anon.figures.framesAtMmap as number) + (anon.figures.framesAtTouch as number)).toBe(delta);
+    const why = anon.text.at(-1)!;
+    // Every "N … (X)" the sentence tells adds up to the same figure.
+    const told = [...why.matchAll(/(\d+) [a-z -]+? \(([APHK])\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(told).toBe(delta);
+    if (ARCHES[arch].capabilities.hasMmu) {
+      expect(why).toContain(`${delta} frames in all`);
+      expect(anon.figures.framesAtMmap).toBeGreaterThan(0); // kernel heap for the shared object
+    }
   });
 
   it('runs on a RAM size and a board', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
-import { TraceError, parseTrace } from '../src/trace.js';
+import { TraceError, TraceErrors, parseTrace } from '../src/trace.js';
 
 function run(...argv: string[]) {
   const out: string[] = [];
@@ -80,9 +80,65 @@ describe('parseTrace', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(TraceError);
-    expect((err as TraceError).line).toBe(line);
-    expect((err as TraceError).message).toMatch(new RegExp(`^bad\\.trace:${line}: ${message.source}`));
+    expect(err).toBeInstanceOf(TraceErrors);
+    const [first, ...rest] = (err as TraceErrors).errors;
+    expect(rest).toEqual([]);
+    expect(first).toBeInstanceOf(TraceError);
+    expect(first.line).toBe(line);
+    expect(first.message).toMatch(new RegExp(`^bad\\.trace:${line}: ${message.source}`));
+  });
+
+  it('reports every bad line in one pass, without refusing later lines for an earlier mistake', () => {
+    const text = [
+      'spawn a', // 1
+      'mmap a heap 4p rw privat', // 2: bad sharing; heap still exists after it
+      'expect ENOMEM', // 3: about the bad line: not reported again
+      'write a heap 0 "ok"', // 4: fine (heap exists)
+      'write a heap zero "x"', // 5: bad size
+      'frobnicate', // 6: unknown operation
+      'spawn 9b', // 7: bad name
+      'read a heap 0 "ok"', // 8: fine
+      'exit a', // 9
+    ].join('\n');
+    let err: unknown;
+    try {
+      parseTrace(text, 'many.trace');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TraceErrors);
+    expect((err as TraceErrors).errors.map((e) => e.line)).toEqual([2, 5, 6, 7]);
+    expect((err as TraceErrors).errors.map((e) => e.message.split(': ')[0])).toEqual(['many.trace:2', 'many.trace:5', 'many.trace:6', 'many.trace:7']);
+  });
+
+  it.each([
+    ['spawn a\nmmap a heap 1p rw private\nwrite a heap hello', 3, '"hello"'],
+    ['spawn a\nmmap a heap 1p rw private\nwrite a heap 0 hello world', 3, '"hello world"'],
+    ['spawn a\nmmap a heap 1p rw private\nread a heap 0 hello', 3, '"hello"'],
+    ['object o 1p hello', 1, '"hello"'],
+    ['write 1 heap hello', 1, '"hello"'],
+  ])('%j: an unquoted word where text goes gets a hint to quote it', (text, line, quoted) => {
+    let err: unknown;
+    try {
+      parseTrace(text, 'hint.trace');
+    } catch (e) {
+      err = e;
+    }
+    const first = (err as TraceErrors).errors[0];
+    expect(first.line).toBe(line);
+    expect(first.message).toMatch(new RegExp(`; hint: quote text, ${quoted.replace(/"/g, '"')}$`));
+  });
+
+  it('gives no hint where no text goes, or where the text is quoted', () => {
+    for (const text of ['spawn a\nmmap a heap 1p rw privat', 'spawn a\nmmap a heap 1p rw private\nwrite a heap zero "x"']) {
+      let err: unknown;
+      try {
+        parseTrace(text, 'x.trace');
+      } catch (e) {
+        err = e;
+      }
+      expect((err as TraceErrors).errors[0].message).not.toContain('hint');
+    }
   });
 });
 
@@ -98,15 +154,43 @@ describe('vmlayers --trace', () => {
 
   it('stops with status 1 at a line that does not replay as written', () => {
     const path = file('spawn a\nmmap a heap 1p r private\nwrite a heap 0 "no"\nexit a\n');
-    const r = run('--trace', path, '--json');
+    const r = run('--trace', path);
     expect(r.status).toBe(1);
     expect(r.err).toMatch(new RegExp(`^vmlayers: ${path}:3: write a heap 0 "no": EACCES: .* \\(add "expect EACCES" after it if this is intended\\)$`));
+    // With --json: the steps so far, then an error record on stdout; the same status.
+    const j = run('--trace', path, '--json');
+    expect(j.status).toBe(1);
+    expect(j.err).toBe('');
+    const last = JSON.parse(j.out.split('\n').at(-1)!);
+    expect(last).toMatchObject({ type: 'error', code: 'EREPLAY', file: path, line: 3 });
+    expect(last.message).toMatch(/^.*:3: write a heap 0 "no": EACCES: /);
     const expected = file('spawn a\nmmap a heap 1p r private\nwrite a heap 0 "no"\nexpect EFAULT\nexit a\n');
     expect(run('--trace', expected).err).toMatch(/:3: write a heap 0 "no": EACCES: .*; the trace expects EFAULT on sv39$/);
     const missing = file('spawn a\nexpect ENOMEM\n');
     expect(run('--trace', missing).err).toMatch(/:1: spawn a: expected ENOMEM on sv39, the operation succeeded/);
     const differs = file('spawn a\nmmap a heap 1p rw private\nread a heap 0 "x"\n');
     expect(run('--trace', differs).err).toMatch(/:3: read a heap 0 "x": read 00, the trace expects "x"$/);
+  });
+
+  it('reports every bad line, FILE:LINE each, with status 2 and nothing run (and as error records with --json)', () => {
+    const path = file('spawn a\nmmap a heap 4p rw privat\nwrite a heap 0 hello\nfrobnicate\nexit a\n');
+    const r = run('--trace', path);
+    expect(r.status).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n')).toEqual([
+      `vmlayers: ${path}:2: sharing must be private or shared, got privat`,
+      `vmlayers: ${path}:3: hello is not a size (bytes, 16K, 1M, or pages: 3p); hint: quote text, "hello"`,
+      `vmlayers: ${path}:4: unknown operation frobnicate (spawn, fork, exit, object, release, mmap, munmap, mprotect, write, read, expect)`,
+    ]);
+    const j = run('--trace', path, '--json');
+    expect(j.status).toBe(2);
+    expect(j.err).toBe('');
+    const records = j.out.split('\n').map((l) => JSON.parse(l));
+    expect(records.map((x) => [x.type, x.code, x.file, x.line])).toEqual([
+      ['error', 'ETRACE', path, 2],
+      ['error', 'ETRACE', path, 3],
+      ['error', 'ETRACE', path, 4],
+    ]);
   });
 
   it('reports a missing file with status 2', () => {

@@ -1,0 +1,71 @@
+import { PAGE_MARKERS, formatPageMap } from '@vmlayers/phys';
+import type { PageMapRun } from '@vmlayers/phys';
+import { bytes } from './format.js';
+
+/** What each page-map marker means: every marker phys's `PAGE_MARKERS` names, and the hole. */
+export const MARKER_MEANINGS: Readonly<Record<string, string>> = {
+  [PAGE_MARKERS.free]: 'free',
+  [PAGE_MARKERS.boot]: 'reserved by the board before boot (firmware, kernel image, flash)',
+  [PAGE_MARKERS.app]: 'user memory (pages of processes and of memory objects)',
+  K: 'kernel, other (here the zero page, which reads of never-written memory map)',
+  Y: 'kernel: the syspage',
+  C: 'kernel: per-CPU data',
+  P: 'kernel: page tables',
+  M: 'kernel: pmap structures',
+  S: 'kernel: stacks',
+  H: 'kernel: heap (kmalloc zones, map entries, objects)',
+  x: 'no memory at those addresses (a hole between banks)',
+};
+
+// A token of phys's page map: `[NX]` (N frames showing X) or one frame's marker.
+const TOKEN = /\[(\d+)(.)\]|([^[])/g;
+
+/**
+ * The page map as phys's `formatPageMap` prints it (the original's `_page_showPages`), with each hole between banks
+ * written as its size, `(383 MiB hole)`, instead of a count of frames that do not exist. Lines of at most `width`
+ * columns prefixed `vm: `.
+ */
+export function pageMapText(runs: readonly PageMapRun[], pageSize: number, width = 80): string {
+  const one = formatPageMap(runs, pageSize, Infinity).replace(/^vm: /, '');
+  const tokens: string[] = [];
+  for (const m of one.matchAll(TOKEN)) {
+    const marker = m[2] ?? m[3];
+    const n = m[1] === undefined ? 1 : Number(m[1]);
+    tokens.push(marker === 'x' ? `(${bytes(n * pageSize)} hole)` : m[0]);
+  }
+  const prefix = 'vm: ';
+  const lines: string[] = [];
+  let line = prefix;
+  for (const t of tokens) {
+    if (line.length + t.length > width && line.length > prefix.length) {
+      lines.push(line);
+      line = prefix;
+    }
+    line += t;
+  }
+  if (line.length > prefix.length) lines.push(line);
+  return lines.join('\n');
+}
+
+/** Frames of each marker in a page map, holes (`x`) counted in frames too. */
+export function markerCounts(runs: readonly PageMapRun[], pageSize: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let expected = runs.length > 0 ? runs[0].addr : 0;
+  for (const r of runs) {
+    if (r.addr > expected) out.x = (out.x ?? 0) + (r.addr - expected) / pageSize;
+    out[r.marker] = (out[r.marker] ?? 0) + r.count;
+    expected = r.addr + r.count * pageSize;
+  }
+  return out;
+}
+
+/** The markers a page map shows, in the order of {@link MARKER_MEANINGS}. */
+export function markersIn(runs: readonly PageMapRun[], pageSize: number): string[] {
+  const counts = markerCounts(runs, pageSize);
+  return Object.keys(MARKER_MEANINGS).filter((m) => counts[m]);
+}
+
+/** Legend lines for `markers`, one a line: the marker (a hole as the page map shows it) and what it means. */
+export function legendLines(markers: readonly string[]): string[] {
+  return markers.map((m) => `  ${(m === 'x' ? '(… hole)' : m).padEnd(9)}${MARKER_MEANINGS[m] ?? 'unknown'}`);
+}
