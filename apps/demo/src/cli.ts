@@ -9,7 +9,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 // Progress lives on stderr when it is a terminal. Narration on the same terminal erases it first and redraws it
 // after (TTY writes are synchronous, so the order holds); an error message erases it for good.
-const status = process.stderr.isTTY ? new StatusLine(process.stderr) : null;
+const status = process.stderr.isTTY ? new StatusLine(process.stderr, () => process.stderr.columns) : null;
 const toStdout = (line: string) => void process.stdout.write(`${line}\n`);
 
 process.exitCode = main(process.argv.slice(2), {

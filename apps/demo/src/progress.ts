@@ -16,12 +16,20 @@ const ERASE = '\r\x1b[K';
 export class StatusLine {
   private text = '';
 
-  constructor(private readonly stream: ProgressStream) {}
+  /**
+   * `columns`: the terminal's width now (it may change), when known: the line is cut to fit, since a line that
+   * wrapped would leave its first part on screen when erased.
+   */
+  constructor(
+    private readonly stream: ProgressStream,
+    private readonly columns: () => number | undefined = () => undefined,
+  ) {}
 
   /** Draws `text` in place of the line shown. */
   show(text: string): void {
-    this.text = text;
-    this.stream.write(`${ERASE}${text}`);
+    const width = this.columns();
+    this.text = width !== undefined && width > 1 && text.length >= width ? `${text.slice(0, width - 2)}…` : text;
+    this.stream.write(`${ERASE}${this.text}`);
   }
 
   /** Erases the line (it is not drawn again until the next {@link StatusLine.show}). */
