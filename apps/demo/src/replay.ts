@@ -20,10 +20,10 @@ interface Region {
 }
 
 /**
- * Replays a parsed trace on a fresh vm: one step per line, `vm.check()` after each (in `Session.step`), an error
- * a line expects reported and replay going on, any other outcome stopping it with a {@link ReplayError}. Names whose
- * making failed as expected are absent, and lines using them are skipped. Ends with a summary step comparing
- * meminfo with boot.
+ * Replays a parsed trace on the session's freshly booted vm: one step per line, `vm.check()` after each (in
+ * `Session.step`), an error a line expects reported and replay going on, any other outcome stopping it with a
+ * {@link ReplayError}. Names whose making failed as expected are absent, and lines using them are skipped. Ends with
+ * a summary step comparing meminfo with boot. Processes get the trace's names in `session.names`.
  */
 export function replayTrace(trace: Trace, session: Session, progress?: (done: number, total: number) => void): Session {
   const { vm, arch } = session;

@@ -61,7 +61,7 @@ export function runScenario(session: Session): Session {
     ],
     why: [
       mmu
-        ? `mmap only reserved address space: it took ${describeFrames(byMmap)}. User frames came on the first touch, one per page touched: the writes took ${describeFrames(byTouch)}. ${byMmap.total + byTouch.total} frames in all, the meminfo below. Heap pages 1 and 3 still cost nothing.`
+        ? `mmap only reserved address space and took ${describeFrames(byMmap)}, for the map entries and the shared object. User frames came on the first touch, one per page touched: the writes took ${describeFrames(byTouch)}. ${byMmap.total + byTouch.total} frames in all, as the meminfo line below counts. Heap pages 1 and 3 still cost nothing.`
         : `Without an MMU nothing can fault in later: mmap took each mapping's whole block at once, zeroed, at its physical address (va = pa): ${describeFrames(byMmap)}. The writes took ${describeFrames(byTouch)}.`,
     ],
     figures: (events) => ({
@@ -195,13 +195,17 @@ export function runScenario(session: Session): Session {
   });
 
   const exiting = [child, a, b].filter((p): p is Process => p !== null);
+  const beforeExit = session.last!.frames;
   for (const p of exiting) p.exit();
+  const back = framesTaken(markerCounts(vm.pageMap(), ps), beforeExit);
   session.step({
     step: 'exit',
     title: 'exit',
     what: [`pid ${exiting.map((p) => p.pid).join(', pid ')} exit.`],
-    why: ['Exit destroys each map: every private page, page-table frame and map entry goes back, and an object dies with its last mapping.'],
-    figures: { exited: exiting.length },
+    why: [
+      `Exit destroys each map: every private page, page-table frame and map entry goes back, and an object dies with its last mapping. The exits gave back ${describeFrames(back)}.`,
+    ],
+    figures: { exited: exiting.length, framesBack: back.total },
   });
 
   const end = vm.meminfo();

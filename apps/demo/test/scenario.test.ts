@@ -131,6 +131,10 @@ describe.each(['sv39', 'ia32'])('the scenario on %s (MMU)', (name) => {
   it('gives every frame back on exit, and meminfo is back at its boot figures', () => {
     const exit = by(steps, 'exit');
     expect(count(exit, 'exit')).toBe(3);
+    // The frames the narration says came back are the meminfo delta.
+    const framesBack = (exit.meminfo.page.free - by(steps, 'protect').meminfo.page.free) / ps;
+    expect(exit.figures.framesBack).toBe(framesBack);
+    expect(exit.text.at(-1)).toContain(`gave back ${framesBack} frames: `);
     // Every user frame taken is given back: allocs of the whole run = frees at exit.
     const allocs = steps.reduce((n, s) => n + count(s, 'alloc'), 0);
     expect(count(exit, 'free')).toBe(allocs);
