@@ -97,7 +97,7 @@ export interface KmallocOptions {
    */
   keepEmptyZones?: number;
   /**
-   * The hysteresis on zone release (default 8): a class may also keep one emptied zone per `keepEmptyPer` of its
+   * The hysteresis on zone release (default 4): a class may also keep one emptied zone per `keepEmptyPer` of its
    * zones in use, so a class with fewer than that many zones in use releases every emptied zone at once, as the
    * original, and every kept zone is released as the class shrinks back. 0 turns it off. Kept zones cost at most
    * 1/`keepEmptyPer` of the class's pages in use; they are reused first, given back by {@link Kmalloc.trim} and
@@ -106,8 +106,8 @@ export interface KmallocOptions {
   keepEmptyPer?: number;
 }
 
-/** Default {@link KmallocOptions.keepEmptyPer}: one emptied zone kept per 8 zones in use in its class. */
-export const KEEP_EMPTY_PER = 8;
+/** Default {@link KmallocOptions.keepEmptyPer}: one emptied zone kept per 4 zones in use in its class. */
+export const KEEP_EMPTY_PER = 4;
 
 /**
  * The fine-grained kernel allocator of the original `vm/kmalloc.c`: power-of-two classes from 16 B to 8 MiB on
@@ -467,7 +467,7 @@ export class Kmalloc {
       }
       invariant(prev === K.NONE || this.partialTail[c] === prev, `list ${sizes[c]} ends at ${prev}, its tail says ${this.partialTail[c]}`);
       invariant(zonesInUse[c] === this.inUse[c], `class ${sizes[c]} counts ${this.inUse[c]} zones in use, ${zonesInUse[c]} are`);
-      invariant(kept === this.emptyCount[c] && kept <= this.keepLimit(c), `class ${sizes[c]} keeps ${kept} empty zones (counted ${this.emptyCount[c]}, limit ${this.keepLimit(c)})`);
+      invariant(kept === this.emptyCount[c] && kept <= this.keepLimit(c, this.inUse[c]), `class ${sizes[c]} keeps ${kept} empty zones (counted ${this.emptyCount[c]}, limit ${this.keepLimit(c, this.inUse[c])})`);
     }
     for (const z of order) {
       const c = this.zi[z * Z.W + Z.CLS];
@@ -672,16 +672,14 @@ export class Kmalloc {
       this.append(z);
     }
     const kept = ++this.emptyCount[c];
-    if (release && kept > this.keep && (this.keepPer === 0 || kept * this.keepPer > inUse)) this.shrink(c);
+    if (release && kept > this.keepLimit(c, inUse)) this.shrink(c);
   }
 
-  // Releases kept zones of class c, from the tail, while there are more than the hysteresis allows: more than
-  // keepEmptyZones and more than one per keepEmptyPer zones in use (E > ⌊U/per⌋ ⇔ E·per > U). The limit falls with
-  // the zones in use, so the last kept zone goes when the class is back to its zones in use of before.
+  // Releases kept zones of class c, from the tail, while there are more than keepLimit allows. The limit falls with
+  // the zones in use, so the last kept zone goes when the class has fewer than keepEmptyPer zones in use.
   private shrink(c: number): void {
     for (;;) {
-      const kept = this.emptyCount[c];
-      if (kept <= this.keep || (this.keepPer !== 0 && kept * this.keepPer <= this.inUse[c])) return;
+      if (this.emptyCount[c] <= this.keepLimit(c, this.inUse[c])) return;
       const z = this.partialTail[c];
       this.unlink(z);
       this.emptyCount[c]--;
@@ -689,10 +687,12 @@ export class Kmalloc {
     }
   }
 
-  // How many emptied zones class c may keep now (for check()).
-  private keepLimit(c: number): number {
+  // How many emptied zones class c may keep with `inUse` zones in use: keepEmptyZones, or one per keepEmptyPer zones
+  // in use if more. Not the descriptor class by the proportion: its zones in use may hold nothing but the
+  // descriptors of its kept zones, which would then keep each other for ever.
+  private keepLimit(c: number, inUse: number): number {
     const per = this.keepPer;
-    const proportional = per === 0 ? 0 : Math.floor(this.inUse[c] / per);
+    const proportional = per === 0 || c === this.hdr ? 0 : Math.floor(inUse / per);
     return proportional > this.keep ? proportional : this.keep;
   }
 
