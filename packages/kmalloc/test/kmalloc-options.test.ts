@@ -1,7 +1,7 @@
 import { expectErrno } from '@vmlayers/testkit';
 import { ARCHS, NOT_UINTS } from '@vmlayers/testkit';
 import { describe, expect, it } from 'vitest';
-import { Kmalloc } from '../src/index.js';
+import { KEEP_EMPTY_PER, Kmalloc } from '../src/index.js';
 import { bootKernelMap, identity } from './kernels.js';
 
 describe('Kmalloc options', () => {
@@ -13,6 +13,10 @@ describe('Kmalloc options', () => {
     ['keepEmptyZones -1', { keepEmptyZones: -1 }],
     ['keepEmptyZones 1.5', { keepEmptyZones: 1.5 }],
     ['keepEmptyZones NaN', { keepEmptyZones: NaN }],
+    ['keepEmptyPer -1', { keepEmptyPer: -1 }],
+    ['keepEmptyPer 2.5', { keepEmptyPer: 2.5 }],
+    ['keepEmptyPer "4"', { keepEmptyPer: '4' }],
+    ['keepEmptyPer 2^21', { keepEmptyPer: 2 ** 21 }],
   ])('options %s → EINVAL, no page taken', (_n, options) => {
     const k = identity();
     const frames = k.alloc.info();
@@ -111,5 +115,92 @@ describe('Kmalloc options', () => {
     km.trim();
     expect(km.stats()).toEqual(boot);
     expect(k.alloc.info()).toEqual(frames);
+  });
+
+  it('hysteresis (default keepEmptyPer 4): an emptied zone is kept while its class has 4 zones in use per kept one, and none is left once the class is empty', () => {
+    const k = identity();
+    const km = new Kmalloc(k);
+    expect(km.keepEmptyPer).toBe(KEEP_EMPTY_PER);
+    const boot = km.stats();
+    const frames = k.alloc.info();
+    const page4k = () => km.stats().classes.find((c) => c.size === 4096) ?? { zones: 0, used: 0 };
+    // 4 KiB blocks: one zone each.
+    const blocks = Array.from({ length: 12 }, () => km.kmalloc(4096));
+    km.kfree(blocks.pop()!);
+    // 11 zones in use: 2 may be kept.
+    expect(page4k()).toMatchObject({ zones: 12, used: 11 });
+    km.kfree(blocks.pop()!);
+    km.kfree(blocks.pop()!);
+    // 9 in use: 2 kept; the third emptied zone went back at once.
+    expect(page4k()).toMatchObject({ zones: 11, used: 9 });
+    km.check();
+    // A kept zone is reused first: no page taken.
+    const free = k.alloc.info().free;
+    blocks.push(km.kmalloc(4096));
+    expect(k.alloc.info().free).toBe(free);
+    // The limit falls as the class shrinks: 7 in use keep 1, 3 in use keep none.
+    while (blocks.length > 7) km.kfree(blocks.pop()!);
+    expect(page4k()).toMatchObject({ zones: 8, used: 7 });
+    while (blocks.length > 3) km.kfree(blocks.pop()!);
+    expect(page4k()).toMatchObject({ zones: 3, used: 3 });
+    km.check();
+    for (const va of blocks) km.kfree(va);
+    km.check();
+    // Conservation without trim(): every page and descriptor is back.
+    expect(km.stats()).toEqual(boot);
+    expect(k.alloc.info()).toEqual(frames);
+  });
+
+  it('keepEmptyPer 0: every emptied zone goes back at once, as the original', () => {
+    const k = identity();
+    const km = new Kmalloc(k, { keepEmptyPer: 0 });
+    const blocks = Array.from({ length: 40 }, () => km.kmalloc(2048));
+    const frames = k.alloc.info();
+    km.kfree(blocks[0]);
+    km.kfree(blocks[1]);
+    expect(k.alloc.info().free).toBe(frames.free + 4096);
+    expect(km.trim()).toBe(0);
+    km.check();
+  });
+
+  it('the descriptor class keeps no zone by the proportion: descriptor zones would keep each other', () => {
+    const k = identity(64 << 20);
+    const km = new Kmalloc(k);
+    const boot = km.stats();
+    const frames = k.alloc.info();
+    // 400 one-page zones take 400 descriptors: 7 descriptor zones, all in use.
+    const blocks = Array.from({ length: 400 }, () => km.kmalloc(4096));
+    expect(km.stats().classes.find((c) => c.size === 64)!.zones).toBeGreaterThanOrEqual(7);
+    for (const va of blocks) {
+      km.kfree(va);
+      km.check();
+    }
+    expect(km.stats()).toEqual(boot);
+    expect(k.alloc.info()).toEqual(frames);
+  });
+
+  it('the hysteresis is given back by trim() and before ENOMEM', () => {
+    const k = identity(1 << 20);
+    const km = new Kmalloc(k);
+    const got: number[] = [];
+    for (;;) {
+      try {
+        got.push(km.kmalloc(4096));
+      } catch (e) {
+        expect((e as { code: string }).code).toBe('ENOMEM');
+        break;
+      }
+    }
+    // Free every other block: the class keeps about a third of the emptied zones.
+    for (let i = 0; i < got.length; i += 2) km.kfree(got[i]);
+    km.check();
+    const kept = km.stats().classes.find((c) => c.size === 4096)!;
+    expect(kept.zones - kept.used).toBeGreaterThan(0);
+    // 2 KiB blocks filling every freed page: the kept 4 KiB zones are given back before ENOMEM.
+    for (let i = 0; i < got.length - 16; i++) km.kmalloc(2048);
+    km.check();
+    const page4k = km.stats().classes.find((c) => c.size === 4096)!;
+    expect(page4k.zones).toBe(page4k.used);
+    expect(km.trim()).toBe(0);
   });
 });
