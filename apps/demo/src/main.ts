@@ -24,12 +24,14 @@ back. Without an MMU (armv7m) fork is refused with ENOSYS and the processes shar
 Options:
   --arch NAME        ${ARCH_NAMES.join(' | ')} (default sv39)
   --board NAME       board preset (${boards.names().join(', ')}); default the architecture's
-  --ram SIZE         a single RAM bank of SIZE bytes instead (e.g. 16M, 512k)
+  --ram SIZE         a single RAM bank of SIZE bytes instead (e.g. 16M, 512k), a multiple of the page;
+                     too small, it says the smallest round size that works
   --trace FILE       replay the workload in FILE instead of the scenario (format: apps/demo/README.md;
                      samples in apps/demo/traces/); vm.check() runs after every line
   --json             one JSON object per line instead of prose: a header, one per step, errors too
   --html FILE        also write a self-contained report page to FILE: the frame map coloured by owner, each
-                     process's map, one process's page-table tree, the meminfo timeline as a chart
+                     process's map, one process's page-table tree (MPU regions on armv7m), the meminfo
+                     timeline as charts
   -V, --version      the version of @vmlayers/demo
   -h, --help         this text
 

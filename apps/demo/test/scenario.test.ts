@@ -256,6 +256,15 @@ describe('the scenario in prose', () => {
     }
   });
 
+  it('prints what the README shows', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const sample = /## What it prints\n[^]*?```text\n([^]*?)```/.exec(readme)![1];
+    const out: string[] = [];
+    expect(main([], { out: (l) => out.push(l), err: () => {} })).toBe(0);
+    expect(sample.split('\n').length).toBeGreaterThan(20);
+    expect(`${out.join('\n')}\n`).toContain(sample);
+  });
+
   it('runs on a RAM size and a board', () => {
     expect(main(['--ram', '16M'], { out: () => {}, err: () => {} })).toBe(0);
     expect(main(['--arch', 'sv39', '--board', 'riscv-virt-4g', '--json'], { out: () => {}, err: () => {} })).toBe(0);
