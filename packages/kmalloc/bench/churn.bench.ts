@@ -79,7 +79,8 @@ function churn(a: Allocator) {
 export default function* suite(): Generator<object | string> {
   const floor = new SegregatedFreeList();
   const kmId = new Kmalloc(identity(256 << 20));
-  const kmSv39 = new Kmalloc(bootKernelMap(ARCHS.find((a) => a.name === 'sv39')!));
+  const sv39 = ARCHS.find((a) => a.name === 'sv39')!;
+  const kmSv39 = new Kmalloc(bootKernelMap(sv39));
   const pool = new MemPool({ size: 64 << 20 });
   const floorChurn = churn(floor);
   const idChurn = churn({ malloc: (n) => kmId.kmalloc(n), free: (p) => kmId.kfree(p) });
@@ -100,12 +101,22 @@ export default function* suite(): Generator<object | string> {
   yield { name: 'kmalloc Sv39 kernel map vs identity kernel', candidate: sv39Churn.op, baseline: idChurn.op, measure: 'time', target: { atMost: 2 } };
   yield { name: 'kmalloc (identity kernel) vs @thi.ng/malloc MemPool', candidate: idChurn.op, baseline: poolChurn.op, target: { atLeast: 1 } };
   yield { name: 'kmalloc (Sv39 kernel map) vs @thi.ng/malloc MemPool', candidate: sv39Churn.op, baseline: poolChurn.op, target: { atLeast: 1 } };
+  // What the hysteresis buys and costs: the original's immediate release of every emptied zone on the same churn.
+  const kmSv39Now = new Kmalloc(bootKernelMap(sv39), { keepEmptyPer: 0 });
+  const nowChurn = churn({ malloc: (n) => kmSv39Now.kmalloc(n), free: (p) => kmSv39Now.kfree(p) });
+  for (let k = 0; k < OPS; k++) nowChurn.op();
+  yield { name: 'kmalloc Sv39, immediate release (keepEmptyPer 0) vs default', candidate: nowChurn.op, baseline: sv39Churn.op, measure: 'time' };
   kmId.check();
   kmSv39.check();
+  kmSv39Now.check();
 
   const requested = (s: Uint32Array) => s.reduce((t, v) => t + v, 0);
   const kmReq = requested(sv39Churn.liveSize);
-  yield { name: 'overhead: kmalloc Sv39 (zone bytes ÷ live bytes requested)', value: kmSv39.stats().bytes / kmReq, unit: '×' };
+  const held = kmSv39.stats().bytes;
+  yield { name: 'overhead: kmalloc Sv39 (zone bytes ÷ live bytes requested)', value: held / kmReq, unit: '×' };
+  yield { name: 'overhead: kmalloc Sv39, keepEmptyPer 0', value: kmSv39Now.stats().bytes / requested(nowChurn.liveSize), unit: '×' };
+  kmSv39.trim();
+  yield { name: 'hysteresis: kept zone pages ÷ zone pages (Sv39, end of run)', value: (held - kmSv39.stats().bytes) / held, unit: '×' };
   const ps = pool.stats();
   yield { name: 'overhead: MemPool (heap top ÷ live bytes requested)', value: (ps.top - 8) / requested(poolChurn.liveSize), unit: '×' };
   // What finer classes would gain: the live set rounded to power-of-two classes vs to four classes per octave.
