@@ -186,7 +186,10 @@ function prepare(values: Values): { session: Session; trace?: Trace } {
     return { session: new Session({ arch, board: values.board, ramSize }), trace };
   } catch (e) {
     // The board exists but this architecture cannot boot on it (or --ram is refused for another reason).
-    if (isVmError(e)) throw usage(values.board !== undefined ? `--board ${values.board} with --arch ${arch.name}: ${e.message}` : e.message);
+    if (isVmError(e)) {
+      const why = e.message.replace(/^E[A-Z]+: board \S+ cannot be used by \S+: /, '');
+      throw usage(values.board !== undefined ? `--board ${values.board} cannot be used with --arch ${arch.name}: ${why}` : e.message);
+    }
     throw e;
   }
 }

@@ -40,6 +40,7 @@ describe('vmlayers', () => {
     [['--board', 'x', '--ram', '1M'], 2, /--board or --ram, not both/],
     [['stray'], 2, /Unexpected argument 'stray'/],
     [['--board', 'vax'], 2, /^vmlayers: --board vax is not a board \(riscv-virt-64m, .*stm32-512k.*\)$/],
+    [['--arch', 'ia32', '--board', 'riscv-virt-4g'], 2, /^vmlayers: --board riscv-virt-4g cannot be used with --arch ia32: board riscv-virt-4g has RAM up to 0x180000000; /],
     [['--ram', 'lots'], 2, /^vmlayers: --ram lots is not a size \(try 64M\)$/],
     [['--ram', '6000'], 2, /^vmlayers: --ram must be a multiple of 4 KiB on sv39, got 6000$/],
     [['--arch', 'armv7m', '--ram', '1000'], 2, /^vmlayers: --ram must be a multiple of 512 B on armv7m, got 1000$/],
