@@ -3,7 +3,12 @@
  * maps the page read-only even in a writable entry (a page shared copy-on-write); the next write faults again.
  */
 export interface BackingPage {
+  /** Physical address of the frame that holds the page, page-aligned (RAM, or a device range for device memory). */
   pa: number;
+  /**
+   * May the page be entered writable? Only matters when the entry's prot allows writes; false keeps it read-only
+   * so that the next write faults again (copy-on-write, or a page cache that must see the page dirtied).
+   */
   writable: boolean;
 }
 

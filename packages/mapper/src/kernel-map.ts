@@ -16,8 +16,12 @@ import { ZeroFillBacking } from './zero-fill.js';
 export interface KernelMapOptions {
   /** The architecture (a `PmapFactory`: `sv39`, `ia32`, `armv7m`, …). */
   arch: PmapFactory;
+  /**
+   * The board's physical memory, which the kernel pmap's tables and every mapped frame live in; `alloc` must
+   * allocate from it (`EINVAL` otherwise).
+   */
   mem: PhysicalMemory;
-  /** The page allocator over `mem`; its page size must be the architecture's. */
+  /** The page allocator over `mem`; its page size must be the architecture's (`EINVAL` otherwise). */
   alloc: PageAllocator;
   /** The board memory map; default `mem.board`. */
   board?: BoardMemoryMap;
@@ -36,9 +40,13 @@ export interface KernelMapOptions {
  * the factory of process maps. Wired kernel memory for the allocators above comes from `allocPages`.
  */
 export interface KernelMap extends MemoryMap {
+  /** The architecture the map was created for ({@link KernelMapOptions.arch}); it makes every process map's pmap. */
   readonly arch: PmapFactory;
+  /** The physical memory the map's frames are in ({@link KernelMapOptions.mem}). */
   readonly mem: PhysicalMemory;
+  /** The page allocator every frame, table page and kernel page comes from ({@link KernelMapOptions.alloc}). */
   readonly alloc: PageAllocator;
+  /** The board memory map the kernel pmap was booted on: {@link KernelMapOptions.board}, or `mem.board`. */
   readonly board: BoardMemoryMap;
   /**
    * A new process map for `owner` (a pid, a non-negative integer). With an MMU: a fresh user pmap over the

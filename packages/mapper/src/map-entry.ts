@@ -2,7 +2,9 @@ import type { Backing } from './backing.js';
 
 /** One entry of a map as callers see it: a snapshot, not a live handle. `end` is exclusive. */
 export interface MapEntry {
+  /** First address of the entry, page-aligned. */
   readonly start: number;
+  /** End of the entry, exclusive and page-aligned: the entry spans `end - start` bytes, at least one page. */
   readonly end: number;
   /** `Prot` bits. */
   readonly prot: number;
@@ -10,6 +12,10 @@ export interface MapEntry {
   readonly flags: number;
   /** Offset in the backing of `start`, in bytes. */
   readonly offset: number;
+  /**
+   * What the entry maps: the handle the entry owns (given to `mmap`, or split from one). Inspect it; calling its
+   * methods from outside the mapper breaks the map's bookkeeping.
+   */
   readonly backing: Backing;
 }
 

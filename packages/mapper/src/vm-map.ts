@@ -10,9 +10,14 @@ import type { MapEntry, MmapOptions } from './map-entry.js';
 export interface MemoryMap extends AddressSpace {
   /** The hardware address space the entries are entered in. */
   readonly pmap: Pmap;
-  /** The map's range `[start, end)`. */
+  /**
+   * First address of the map's range `[start, end)`, page-aligned: the architecture's kernel range start for the
+   * kernel map; for a process map its user range start, but never below one page (page 0 is never mapped).
+   */
   readonly start: number;
+  /** End of the map's range, exclusive: the end of the architecture's kernel range, or of its user range. */
   readonly end: number;
+  /** Bytes per page, the architecture's `PmapFactory.pageSize` (4096 on sv39 and ia32, 512 on armv7m). */
   readonly pageSize: number;
   /**
    * Maps `size` bytes (rounded up to pages) and returns the address. With an MMU: the lowest free range at or

@@ -17,6 +17,10 @@ export interface ImageSegment {
 
 /** A program image: what `vm.spawn(image)` maps into a new process. */
 export interface Image {
+  /**
+   * The segments to map, in any order. With an MMU no two may overlap once rounded to whole pages (`EINVAL`).
+   * An empty list spawns a process with an empty address space.
+   */
   segments: ImageSegment[];
 }
 

@@ -3,20 +3,25 @@
  * the map figures, which count entries of the bounded entry pool.
  */
 export interface MemInfo {
+  /** Physical memory, in bytes (the original's `vm_pageinfo`): `free + alloc = total`. */
   page: {
     /** RAM, reserved included. */
     total: number;
+    /** Bytes of frames the page allocator can still hand out. */
     free: number;
+    /** Bytes of frames in use: `boot` plus everything the kernel and processes have taken since. */
     alloc: number;
     /** Taken before the VM started (reserved board regions). */
     boot: number;
   };
+  /** Map entries, counted in entries (not bytes): the pool every map of the kernel draws from, fixed at boot. */
   map: {
     /** Entries in use, in every map. */
     entries: number;
     /** Entries left in the pool. */
     free: number;
   };
+  /** The kernel heap, in bytes: the structures of memory objects, amaps and anons are charged here. */
   kmalloc: {
     /** Bytes of blocks handed out. */
     used: number;
@@ -27,11 +32,26 @@ export interface MemInfo {
 
 /** One line of `vm.maps(pid)`. `end` is exclusive; `object` is the backing's name. */
 export interface MapInfo {
+  /** First address of the mapping, page-aligned. */
   start: number;
+  /** End of the mapping, exclusive and page-aligned: it spans `end - start` bytes. */
   end: number;
+  /** The protection now, `Prot` bits (`READ`, `WRITE`, `EXEC`; `USER` on every process mapping). */
   prot: number;
+  /**
+   * `MapFlags` bits of the entry: `SHARED` or `PRIVATE`, plus e.g. `FIXED`, `NOINHERIT`, `DEVICE`, and `NEEDSCOPY`
+   * while a private mapping still shares pages copy-on-write.
+   */
   flags: number;
+  /**
+   * Byte offset of `start` in what is mapped: in the object for an object mapping; for anonymous memory, from the
+   * start of the mapping it was made as (0 unless a `munmap`/`mprotect` cut its front off).
+   */
   offset: number;
+  /**
+   * Name of what is mapped: the object's (`[image]`, `[bytes]`, `[pager]`, `[phys 0x…]`, `[device 0x…]`), or
+   * `[anon]` / `[shared anon]` for anonymous memory.
+   */
   object: string;
   /** The mapped memory object's id (`VmObject.id`); 0 for anonymous memory, as Linux shows inode 0. */
   objectId: number;

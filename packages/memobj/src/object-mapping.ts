@@ -22,7 +22,13 @@ export interface MappingSpec {
  * has an identity of its own (`memory`): handles of one anonymous memory extend each other, two memories never.
  */
 export abstract class ObjectMapping {
+  /** Shown in maps listings: the object's name, or `[anon]` / `[shared anon]` for anonymous memory. */
   readonly name: string;
+  /**
+   * The most an entry of this mapping may allow, `Prot` bits R/W/X: `mmap`/`mprotect` beyond it → `EACCES`. Less
+   * than R/W/X only where memory cannot be protected otherwise (a private read-only mapping sharing an object's
+   * block without an MMU may never become writable).
+   */
   readonly maxProt: number;
   /** @internal */
   readonly ctx: MemContext;
@@ -34,6 +40,7 @@ export abstract class ObjectMapping {
   pid: number;
   /** @internal The anonymous memory this handle is part of (the object stands for it otherwise). */
   protected readonly memory: object;
+  /** True once the mapper has called `release()`: the entry holding this handle is gone and it serves nothing. */
   protected released = false;
 
   protected constructor(ctx: MemContext, spec: MappingSpec, memory?: object) {
@@ -76,6 +83,7 @@ export abstract class ObjectMapping {
     this.object?.put();
   }
 
+  /** Throws `EINVAL` naming `op` when this handle was already released. */
   protected live(op: string): void {
     if (this.released) throw new VmError('EINVAL', `${op} on a released ${this.name} backing`);
   }

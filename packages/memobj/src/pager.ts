@@ -25,8 +25,14 @@ export interface Pager {
  * embedding code). Writes back into the same array.
  */
 export class BytesPager implements Pager {
+  /**
+   * The object's data, not copied: `size()` is its length, frozen when the object is created. Writes through
+   * `SHARED` mappings land here on `object.sync()` and when the object dies. Bytes changed here after the object
+   * read them (into a cached page, or its no-MMU block) are not seen through the object.
+   */
   readonly bytes: Uint8Array;
 
+  /** A pager over `bytes` (kept, not copied). Not a `Uint8Array` → `EINVAL`. */
   constructor(bytes: Uint8Array) {
     if (!(bytes instanceof Uint8Array)) throw new VmError('EINVAL', `bytes must be a Uint8Array, got ${hex(bytes)}`);
     this.bytes = bytes;

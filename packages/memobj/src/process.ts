@@ -42,11 +42,15 @@ export interface ProcessHost {
  * nothing. Using a process after `exit()` → `EINVAL`.
  */
 export class Process {
+  /**
+   * The process id: a positive integer, given in creation order by the `Vm` (the first process is 1) and never
+   * reused by it, not even after `exit()`. What `vm.maps(pid)` takes and {@link VmEvent}s carry.
+   */
   readonly pid: number;
   private readonly host: ProcessHost;
   private vmmap: VmMap | null;
 
-  /** Processes are made by `vm.spawn()` and `process.fork()`. */
+  /** @internal Processes are made by `vm.spawn()` and `process.fork()`, never by the caller. */
   constructor(host: ProcessHost, pid: number, map: VmMap) {
     this.host = host;
     this.pid = pid;

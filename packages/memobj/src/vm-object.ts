@@ -34,7 +34,17 @@ interface ObjectSpec {
  * Without an MMU the object is one contiguous block instead of a page cache, so processes mapping it share it.
  */
 export class VmObject {
+  /**
+   * Positive integer, unique within its `Vm` and never reused, in creation order from 1 (objects the `Vm` makes
+   * for images and shared anonymous memory take ids too). Shown in error messages.
+   */
   readonly id: number;
+  /**
+   * What the object is made of: `pager` (data from a {@link Pager}: `vm.createObject`, program images),
+   * `anonymous` (zero-filled memory behind a `SHARED` anonymous mapping), `physical` (a RAM range, its frames
+   * pinned) or `device` (a device range, always mapped shared and uncached); the last two from
+   * `vm.createPhysObject`.
+   */
   readonly kind: ObjectKind;
   /** Bytes of data (a physical or device range: its length). */
   readonly size: number;

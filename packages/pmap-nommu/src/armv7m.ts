@@ -33,7 +33,9 @@ export interface Armv7mOptions {
 
 /** The no-MMU architecture: ARMv7-M with its MPU. */
 export class Armv7mFactory implements PmapFactory {
+  /** `'armv7m'`: the architecture's name, as in the original's `include/arch/armv7m`. */
   readonly name = 'armv7m';
+  /** Bytes per page: {@link ARMV7M_PAGE_SIZE} (512), the granule of mappings and of the page allocator it needs. */
   readonly pageSize = ARMV7M_PAGE_SIZE;
   /**
    * One flat 32-bit space, identity-mapped: user and kernel ranges are both `[0, 2^32)`. Placement is the

@@ -43,12 +43,18 @@ export const SUBREGIONS = 8;
 /** The largest region covers the whole 4 GiB address space (SIZE = 31). */
 export const MAX_REGION_SIZE = 0x1_0000_0000;
 
-/** RBAR fields. */
+/** RBAR ADDR field, bits [31:5]: the region base address (32-byte granular; the region's own alignment applies). */
 export const RBAR_ADDR_MASK = 0xffff_ffe0;
+/**
+ * RBAR VALID bit [4]. Written as 1, the REGION field selects the region the write applies to (on hardware it also
+ * updates MPU_RNR); {@link Mpu.setRegion} then requires REGION to name the region being programmed (`EINVAL`
+ * otherwise). Reads as zero ({@link Mpu.rbar}).
+ */
 export const RBAR_VALID = 1 << 4;
+/** RBAR REGION field, bits [3:0]: the region number (0–15) a write selects when VALID is set; must be 0 otherwise. */
 export const RBAR_REGION_MASK = 0xf;
 
-/** RASR fields. */
+/** RASR ENABLE bit [0]: the region takes part in access checks. */
 export const RASR_ENABLE = 1;
 const RASR_SIZE_SHIFT = 1;
 const RASR_SRD_SHIFT = 8;
@@ -75,26 +81,47 @@ export interface RbarFields {
 export interface RasrFields {
   /** Region size in bytes: a power of two from 32 to 2^32. */
   readonly size: number;
-  /** Subregion disable mask: bit i set disables subregion i (each `size / 8` bytes). Zero below 256 bytes. */
+  /**
+   * SRD field [15:8], subregion disable mask: bit i set disables subregion i (each `size / 8` bytes); 0 (all
+   * enabled) when left out, and necessarily 0 below 256 bytes.
+   */
   readonly srd: number;
   /** Access permissions, one of {@link MpuAp}. */
   readonly ap: number;
-  /** Execute never: instruction fetches fault. */
+  /** XN bit [28], execute never: instruction fetches from the region fault; false when left out. */
   readonly xn: boolean;
-  /** Memory type (TEX, C, B) and shareability (S). Recorded and encoded; the model does not simulate caches. */
+  /**
+   * TEX field (bits [21:19], 0–7): with {@link RasrFields.c | C} and {@link RasrFields.b | B}, the memory type and
+   * cache policy (ARMv7-M ARM B3.5.10); 0 when a {@link RasrInit} leaves it out. Recorded and encoded; the model
+   * does not simulate caches.
+   */
   readonly tex: number;
+  /** S bit [18]: the region is shareable (meaningful for Normal memory); false when left out. Recorded only. */
   readonly s: boolean;
+  /** C bit [17]: with TEX and B, the memory type (set: cacheable); false when left out. Recorded only. */
   readonly c: boolean;
+  /**
+   * B bit [16]: with TEX and C, the memory type (bufferable; TEX 000, C 0, B 1 is shared Device memory); false
+   * when left out. Recorded only.
+   */
   readonly b: boolean;
+  /**
+   * ENABLE bit [0]: the region takes part in access checks; a disabled region matches no access. False when a
+   * {@link RasrInit} leaves it out.
+   */
   readonly enable: boolean;
 }
 
 /** A region as programmed: base plus RASR fields. */
 export interface MpuRegion extends RasrFields {
+  /** Region base address from RBAR (ADDR, bits [31:5]), aligned to {@link RasrFields.size | size}. */
   readonly base: number;
 }
 
-/** Fields an {@link encodeRasr} caller may leave out, with their defaults. */
+/**
+ * What {@link encodeRasr} takes: `size` and `ap` are required; every other field may be left out and is then 0 or
+ * false (all subregions enabled, executable, TEX/S/C/B clear, region disabled).
+ */
 export type RasrInit = Pick<RasrFields, 'size' | 'ap'> & Partial<Omit<RasrFields, 'size' | 'ap'>>;
 
 /** log2 of a power of two up to 2^32. */

@@ -24,9 +24,16 @@ const UNPRIV_ANY = 128;
  * address space is loaded. Built by the factory's `createKernel`.
  */
 export class MpuSystem {
+  /** The one MPU, shared by every address space of this kernel; {@link MpuSystem.load} switches its enable bits. */
   readonly mpu: Mpu;
+  /** The loader's region table, programmed (disabled) into the MPU at boot; slot i is MPU region i. */
   readonly layout: RegionLayout;
+  /**
+   * The board the region table was computed from: nothing answers on the bus outside its maps
+   * ({@link MpuSystem.onBoard}).
+   */
   readonly board: BoardMemoryMap;
+  /** Page size in bytes (512 on armv7m): the alignment `enter`/`remove`/`protect` require. */
   readonly pageSize: number;
   /** Slots every address space holds: the kernel code map's (the original's `kernelCodeRegion`). */
   readonly codeMask: number;
@@ -36,6 +43,7 @@ export class MpuSystem {
   // [base, end) of every board map, flattened, for the bus check after the MPU said yes.
   private readonly bounds: Float64Array;
 
+  /** @internal Made by the `armv7m` factory's `createKernel`, after it has programmed `mpu` from `layout`. */
   constructor(mpu: Mpu, layout: RegionLayout, board: BoardMemoryMap, pageSize: number, codeMask: number, userMask: number) {
     this.mpu = mpu;
     this.layout = layout;

@@ -6,8 +6,14 @@ import { ADDRESS_SPACE_END, checkBool } from './internal/validate.js';
 
 /** One power-of-two MPU region with its subregion-disable mask. */
 export interface RegionCover {
+  /** Region base address, aligned to `size`; may lie below the covered range when low subregions are disabled. */
   readonly base: number;
+  /** Region size in bytes: a power of two from 32 B to 4 GiB. */
   readonly size: number;
+  /**
+   * Subregion-disable mask (RASR SRD): bit i set disables subregion i, the i-th `size / 8` bytes from `base`.
+   * Always 0 for regions below 256 bytes, which have no subregions.
+   */
   readonly srd: number;
 }
 
@@ -20,6 +26,7 @@ export interface LayoutRegion extends RegionCover, RegionAttributes {
   readonly slot: number;
   /** Name of the board map (the syspage map) the region covers part of. */
   readonly map: string;
+  /** Kind of that board map (`ram`, `reserved` or `device`), by which {@link defaultRegionAttributes} chooses. */
   readonly kind: RegionKind;
 }
 
