@@ -82,8 +82,10 @@ describe.each(ARCHS.map((a) => [a.name, a] as const))('Vm and Process on %s', (_
     const maps = vm.maps(p.pid);
     expect(maps.map((m) => m.start).sort((x, y) => x - y)).toEqual([a, b].sort((x, y) => x - y));
     const mb = maps.find((m) => m.start === b)!;
-    expect(mb).toEqual({ start: b, end: b + 2 * ps, prot: Prot.READ | Prot.USER, flags: SHARED, offset: 0, object: '[bytes]' });
+    expect(mb).toEqual({ start: b, end: b + 2 * ps, prot: Prot.READ | Prot.USER, flags: SHARED, offset: 0, object: '[bytes]', objectId: o.id });
+    expect(o.id).toBeGreaterThan(0);
     expect(maps.find((m) => m.start === a)!.object).toBe('[anon]');
+    expect(maps.find((m) => m.start === a)!.objectId).toBe(0);
     expect(vm.processes().map((x) => x.pid)).toEqual([p.pid, q.pid]);
     expect(errnoOf(() => vm.maps(999))).toBe('ENOENT');
     q.exit();
