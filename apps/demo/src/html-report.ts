@@ -1,4 +1,5 @@
 import type { PmapFactory } from '@vmlayers/phys';
+import { coveredBytes } from '@vmlayers/pmap-nommu';
 import { lineChart } from './chart.js';
 import { addr, bytes, meminfoLine } from './format.js';
 import { frameMapModel, frameMapSvg } from './frame-map.js';
@@ -60,19 +61,12 @@ function tablesHtml(session: Session, peak: Snapshot): string {
       : t.mpu.map(
           (r) =>
             `<tr><td>${r.slot}</td><td>${addr(r.base)}</td><td>${bytes(r.size)}</td><td>0b${r.ap.toString(2).padStart(3, '0')} (${esc(AP_TEXT[r.ap] ?? '?')})</td>` +
-            `<td>${r.xn ? '1 (no execute)' : '0'}</td><td>0x${r.srd.toString(16).padStart(2, '0')}</td><td>${bytes(covered(r.size, r.srd))}</td></tr>`,
+            `<td>${r.xn ? '1 (no execute)' : '0'}</td><td>0x${r.srd.toString(16).padStart(2, '0')}</td><td>${bytes(coveredBytes(r.size, r.srd))}</td></tr>`,
         );
   return (
     `<p>No MMU: ${who} runs in the one flat address space; its protection is the ARMv7-M MPU region table: the slots its address space enables, as programmed (RBAR base, RASR SIZE, AP, XN, SRD: bit i of SRD disables the i-th eighth of the region).</p>\n` +
     `<table><tr><th>slot</th><th>base</th><th>size</th><th>AP</th><th>XN</th><th>SRD</th><th>bytes covered</th></tr>\n${rows.join('\n')}</table>`
   );
-}
-
-function covered(size: number, srd: number): number {
-  if (size < 256) return size;
-  let n = 0;
-  for (let i = 0; i < 8; i++) if (((srd >>> i) & 1) === 0) n += size / 8;
-  return n;
 }
 
 /** A step's text: prose as paragraphs, a block with line breaks (the board's map) as `<pre>`. */

@@ -59,12 +59,6 @@ export function markerCounts(runs: readonly PageMapRun[], pageSize: number): Rec
   return out;
 }
 
-/** The markers a page map shows, in the order of {@link MARKER_MEANINGS}. */
-export function markersIn(runs: readonly PageMapRun[], pageSize: number): string[] {
-  const counts = markerCounts(runs, pageSize);
-  return Object.keys(MARKER_MEANINGS).filter((m) => counts[m]);
-}
-
 /** Legend lines for `markers`, one a line: the marker (a hole as the page map shows it) and what it means. */
 export function legendLines(markers: readonly string[]): string[] {
   return markers.map((m) => `  ${(m === 'x' ? '(… hole)' : m).padEnd(9)}${MARKER_MEANINGS[m] ?? 'unknown'}`);
