@@ -60,7 +60,8 @@ const KERNEL_HEAP = { owner: PageOwner.KERNEL, usage: PageUsage.HEAP };
 /**
  * A heap over `buffer` (its whole pages but the first; at least three). The pages are handed out by phys's buddy `PageAllocator`
  * over a board the size of the buffer (it keeps only page numbers: no copy of the buffer), zones and classes are
- * kmalloc's. By default a buffer heap keeps up to 8 emptied zones per class (`keepEmptyZones`), given back before
+ * kmalloc's. By default a buffer heap keeps up to 8 emptied zones per class (`keepEmptyZones`; more in a large
+ * class by kmalloc's `keepEmptyPer` hysteresis), given back before
  * any `ENOMEM`. Bad buffer or options → `EINVAL`.
  */
 export function createBufferHeap(buffer: ArrayBuffer | SharedArrayBuffer, options?: BufferHeapOptions): BufferHeap {
@@ -68,7 +69,7 @@ export function createBufferHeap(buffer: ArrayBuffer | SharedArrayBuffer, option
     buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer);
   if (!isBuffer) throw new VmError('EINVAL', `buffer must be an ArrayBuffer or SharedArrayBuffer, got ${hex(buffer)}`);
   if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw new VmError('EINVAL', `options must be { pageSize?, classesPerOctave?, keepEmptyZones? }, got ${hex(options)}`);
+    throw new VmError('EINVAL', `options must be { pageSize?, classesPerOctave?, keepEmptyZones?, keepEmptyPer? }, got ${hex(options)}`);
   }
   const pageSize = options?.pageSize ?? 4096;
   if (!isPowerOfTwo(pageSize) || pageSize < 512 || pageSize > 2 ** 20) {
@@ -97,7 +98,11 @@ export function createBufferHeap(buffer: ArrayBuffer | SharedArrayBuffer, option
     read32: (va) => dv.getUint32(va, true),
     write32: (va, v) => dv.setUint32(va, v, true),
   };
-  const km = new Kmalloc(kmem, { classesPerOctave: options?.classesPerOctave, keepEmptyZones: options?.keepEmptyZones ?? 8 });
+  const km = new Kmalloc(kmem, {
+    classesPerOctave: options?.classesPerOctave,
+    keepEmptyZones: options?.keepEmptyZones ?? 8,
+    keepEmptyPer: options?.keepEmptyPer,
+  });
 
   const sizeOfLive = (ptr: number): number => {
     const size = km.blockSize(ptr);

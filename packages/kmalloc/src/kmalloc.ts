@@ -91,17 +91,18 @@ export interface KmallocOptions {
    */
   classesPerOctave?: 1 | 4;
   /**
-   * Emptied zones each class keeps instead of releasing them at once (default 0: the original's rule, a zone goes
-   * back to the kernel map the moment it is empty, so freed memory is conserved exactly). Kept zones are reused
-   * before a new zone is made, given back by {@link Kmalloc.trim}, and given back before any `ENOMEM`.
+   * Emptied zones each class may keep whatever its size (default 0), instead of releasing them at once; unlike the
+   * `keepEmptyPer` hysteresis these survive an empty class until {@link Kmalloc.trim}. Kept zones are reused before
+   * a new zone is made, given back by {@link Kmalloc.trim}, and given back before any `ENOMEM`.
    */
   keepEmptyZones?: number;
   /**
    * The hysteresis on zone release (default 4): a class may also keep one emptied zone per `keepEmptyPer` of its
    * zones in use, so a class with fewer than that many zones in use releases every emptied zone at once, as the
-   * original, and every kept zone is released as the class shrinks back. 0 turns it off. Kept zones cost at most
-   * 1/`keepEmptyPer` of the class's pages in use; they are reused first, given back by {@link Kmalloc.trim} and
-   * before any `ENOMEM`.
+   * original, and every kept zone is released as the class shrinks back: once every block of a class is freed,
+   * every page is back. 0 turns it off (the original's immediate release). Kept zones cost at most 1/`keepEmptyPer`
+   * of the class's pages in use; they are reused first, given back by {@link Kmalloc.trim} and before any
+   * `ENOMEM`. The descriptor class keeps none by this rule (its zones would keep each other).
    */
   keepEmptyPer?: number;
 }
@@ -111,8 +112,8 @@ export const KEEP_EMPTY_PER = 4;
 
 /**
  * The fine-grained kernel allocator of the original `vm/kmalloc.c`: power-of-two classes from 16 B to 8 MiB on
- * zones (four per octave as an option), zones made on demand and released as soon as they are empty (or a few kept,
- * as an option), zone descriptors kept in zones of their own
+ * zones (four per octave as an option), zones made on demand and released when they are empty (a large class keeps
+ * one emptied zone per four in use: the hysteresis, `keepEmptyPer`), zone descriptors kept in zones of their own
  * class with the original's rule that one descriptor is always spare — so a new descriptor zone can always be
  * described. A zone is one page for classes up to a page, one block for larger classes.
  *
