@@ -77,6 +77,16 @@ describe('--ram in the user\'s terms', () => {
     expect(run('--arch', arch, '--ram', m![1] + 'K').status).toBe(0);
   });
 
+  it('for a trace, checks only that the vm boots (what the trace needs is the trace\'s business)', () => {
+    const trace = new URL('../traces/oom.trace', import.meta.url).pathname;
+    const r = run('--trace', trace, '--ram', '8K');
+    expect(r.status).toBe(2);
+    expect(r.out).toBe('');
+    const m = /^vmlayers: 8 KiB is too small to boot sv39; try (\d+)K$/.exec(r.err);
+    expect(m).not.toBeNull();
+    expect(ramWorks(ARCHES.sv39, Number(m![1]) * 1024, false).ok).toBe(true);
+  });
+
   it('rounds up to 2^k or 1.5 × 2^k KiB, a multiple of the page', () => {
     expect([1, 1024, 1025, 168 * 1024, 200 * 1024, 1172 * 1024, 12 * 1024].map((n) => niceSize(n, 4096) / 1024)).toEqual([4, 4, 4, 192, 256, 1536, 12]);
     expect(niceSize(12 * 1024, 512) / 1024).toBe(12);
