@@ -120,6 +120,10 @@ describe('--json', () => {
     const r = run('--json', '--arch', 'armv7m');
     const first = JSON.parse(r.out.split('\n')[0]);
     expect(first).toEqual({ type: 'header', schema: 'vmlayers-demo/1', version: VERSION, arch: 'armv7m', board: 'stm32-512k' });
+    // The README documents this schema, with this very record.
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`$ vmlayers --json --arch armv7m | head -1\n${JSON.stringify({ ...first, version: '0.0.0' })}\n`);
+    expect(readme).toContain(`${JSON.stringify(JSON.parse(run('--json', '--ram', 'lots').out))}\n2\n`);
   });
 
   it('gives map records perms beside the raw bitmasks', () => {
