@@ -9,16 +9,29 @@ import { checkSize, checkUint, hex } from './validate.js';
  */
 export type RegionKind = 'ram' | 'reserved' | 'device';
 
+/**
+ * One range of a board's physical address space (the original's syspage memory map entry). `base` and `size` are
+ * multiples of {@link REGION_ALIGN}, and the region ends below 2^53.
+ */
 export interface MemoryRegion {
+  /** Physical address of the first byte, in bytes. */
   readonly base: number;
+  /** Length in bytes, > 0. */
   readonly size: number;
+  /** What lies there: allocatable RAM, RAM taken before boot, or a device window. */
   readonly kind: RegionKind;
+  /** A label for reports and error messages (`dram`, `kernel`, `uart0`); need not be unique. */
   readonly name: string;
 }
 
-/** A maximal run of address-contiguous `ram`/`reserved` regions: memory with frames behind it. */
+/**
+ * A maximal run of address-contiguous `ram`/`reserved` regions: memory with frames behind it. Two banks never
+ * touch, so a hole (or a device window) lies between any two; buddies never merge across one.
+ */
 export interface MemoryBank {
+  /** Physical address of the first byte, a multiple of {@link REGION_ALIGN}. */
   readonly base: number;
+  /** Length in bytes, > 0, a multiple of {@link REGION_ALIGN}. */
   readonly size: number;
 }
 
@@ -31,18 +44,25 @@ export const REGION_ALIGN = 512;
 const KINDS: readonly RegionKind[] = ['ram', 'reserved', 'device'];
 
 /**
- * A board's physical memory map: RAM banks, reserved ranges and device windows. Validated on construction
- * (empty, overlapping, unaligned or wrapping regions → `EINVAL`), immutable afterwards. Carries no page size:
- * that belongs to the architecture.
+ * A board's physical memory map: RAM banks, reserved ranges and device windows — what the original's loader
+ * passes in the syspage. Validated on construction, immutable (frozen) afterwards. Carries no page size: that
+ * belongs to the architecture.
  */
 export class BoardMemoryMap {
-  /** The regions sorted by base address. */
+  /** Frozen copies of the regions, sorted by base address, non-overlapping. */
   readonly regions: readonly MemoryRegion[];
   /** Maximal address-contiguous runs of `ram` and `reserved` regions, sorted. */
   readonly banks: readonly MemoryBank[];
-  /** A display name (the preset's name, or `custom`). */
+  /** A display name: the preset's name, `ram-<size>` for `boards.ram`, or the constructor's `name`. */
   readonly name: string;
 
+  /**
+   * Copies, checks and sorts `regions`; `name` (default `custom`) is only for display. A region's missing `name`
+   * becomes `region<i>`. Throws `VmError('EINVAL')`, naming the region, when `regions` is not a non-empty array, a
+   * region is not an object, a `base` is not an integer in `[0, 2^53)`, a `size` not a positive one, a `kind` not
+   * `ram`/`reserved`/`device`, a base or size is not a multiple of {@link REGION_ALIGN}, a region ends at or past 2^53,
+   * two regions overlap, or no region is `ram`.
+   */
   constructor(regions: readonly MemoryRegion[], name = 'custom') {
     if (!Array.isArray(regions) || regions.length === 0) {
       throw new VmError('EINVAL', 'regions must be a non-empty array of { base, size, kind, name }');
@@ -90,12 +110,15 @@ export class BoardMemoryMap {
     this.name = name;
   }
 
-  /** Bytes of `ram` regions. */
+  /** Bytes of `ram` regions (`reserved` and `device` not counted): what the page allocator can hand out. */
   get ramSize(): number {
     return this.regions.reduce((s, r) => (r.kind === 'ram' ? s + r.size : s), 0);
   }
 
-  /** The region containing `pa`, or undefined. */
+  /**
+   * The region containing physical address `pa` (`base ≤ pa < base + size`), or undefined when `pa` falls in no
+   * region (a hole, below the first region or past the last). Linear in the number of regions.
+   */
   regionAt(pa: number): MemoryRegion | undefined {
     for (const r of this.regions) if (pa >= r.base && pa < r.base + r.size) return r;
     return undefined;
@@ -140,20 +163,29 @@ const PRESETS: Readonly<Record<string, () => MemoryRegion[]>> = {
   ],
 };
 
-/** Board presets and single-bank boards. */
+/** Board presets (a few real machines' memory maps) and single-bank boards for tests. */
 export const boards = {
-  /** The preset names `get` accepts. */
+  /** The preset names `get` accepts, in a fixed order; a new array each call. */
   names(): string[] {
     return Object.keys(PRESETS);
   },
-  /** A preset: `riscv-virt-64m`, `riscv-virt-4g`, `ia32-pc-32m`, `stm32-512k`. Unknown name → `ENOENT`. */
+  /**
+   * A new map of the preset `name`: `riscv-virt-64m` and `riscv-virt-4g` (QEMU `virt`: CLINT, PLIC and UART
+   * windows, DRAM at 0x8000_0000 whose first 3 MiB are OpenSBI and the kernel, reserved), `ia32-pc-32m` (a PC:
+   * reserved real-mode data, BIOS ROM and the kernel at 1 MiB, the VGA window, conventional and extended RAM),
+   * `stm32-512k` (a Cortex-M part: 1 MiB reserved flash at 0x0800_0000, 512 KiB SRAM at 0x2000_0000, the peripheral
+   * window at 0x4000_0000). A name that is not a string → `VmError('EINVAL')`; an unknown one → `VmError('ENOENT')`.
+   */
   get(name: string): BoardMemoryMap {
     if (typeof name !== 'string') throw new VmError('EINVAL', `name must be a preset name (a string), got ${hex(name)}`);
     const make = Object.prototype.hasOwnProperty.call(PRESETS, name) ? PRESETS[name] : undefined;
     if (!make) throw new VmError('ENOENT', `board ${String(name)} is not a preset (${Object.keys(PRESETS).join(', ')})`);
     return new BoardMemoryMap(make(), name);
   },
-  /** One RAM bank of `size` bytes at `base` (default 0). */
+  /**
+   * A board of one `ram` region of `size` bytes at physical address `base` (default 0), named `ram-<size>`. Both
+   * must be multiples of {@link REGION_ALIGN}, `size` > 0 and the end below 2^53; otherwise `VmError('EINVAL')`.
+   */
   ram(size: number, base = 0): BoardMemoryMap {
     checkSize('size', size);
     checkUint('base', base);

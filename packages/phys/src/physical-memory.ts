@@ -2,12 +2,23 @@ import type { BoardMemoryMap, MemoryRegion } from './board.js';
 import { VmError } from './errors.js';
 import { checkSize, checkUint, hex, isUint } from './validate.js';
 
-/** Width of a device access in bytes. */
+/** Width of a device access in bytes: 1, 2 or 4 (`read8`/`write8` … `read32`/`write32`; bulk accesses use 1). */
 export type AccessWidth = 1 | 2 | 4;
 
-/** Handlers of an MMIO window. `offset` is relative to the base given to `mapDevice`. */
+/**
+ * Handlers of an MMIO window, registered with {@link PhysicalMemory.mapDevice}. `offset` is in bytes, relative to
+ * the base given to `mapDevice`, and the whole access (`offset` … `offset + width − 1`) lies inside the window.
+ * Called synchronously, once per access; an exception a handler throws reaches the caller of the access unchanged.
+ */
 export interface DeviceHandler {
+  /**
+   * A load of `width` bytes at `offset`. Returns the value read; it is taken as an unsigned 32-bit number
+   * (`>>> 0`), so a handler should return a value below 2^(8·width).
+   */
   read(offset: number, width: AccessWidth): number;
+  /**
+   * A store of `width` bytes at `offset`. `value` is already cut to the width: `0` … `2^(8·width) − 1`, unsigned.
+   */
   write(offset: number, value: number, width: AccessWidth): void;
 }
 
@@ -54,6 +65,7 @@ interface Device {
  * throw `VmError('EFAULT')`; addresses, lengths and values that are not numbers throw `VmError('EINVAL')`.
  */
 export class PhysicalMemory {
+  /** The board this memory models: its banks are the RAM, its `device` regions where windows may be mapped. */
   readonly board: BoardMemoryMap;
   private readonly banks: Bank[];
   private last: Bank;
@@ -66,7 +78,11 @@ export class PhysicalMemory {
   private readonly devices: Device[] = [];
   private backedCount = 0;
 
-  /** Any board a `BoardMemoryMap` accepts (up to 2^53 bytes); a value that is not a board → `EINVAL`. */
+  /**
+   * Any board a `BoardMemoryMap` accepts (up to 2^53 bytes); all RAM reads as zeros and no device window is mapped.
+   * Up front it costs one directory slot per MiB of a bank up to 64 GiB, nothing for a larger bank; page contents
+   * take host memory only when written. A value that is not a board → `VmError('EINVAL')`.
+   */
   constructor(board: BoardMemoryMap) {
     if (board === null || typeof board !== 'object' || !Array.isArray(board.banks) || board.banks.length === 0) {
       throw new VmError('EINVAL', `board must be a BoardMemoryMap, got ${hex(board)}`);
@@ -88,21 +104,28 @@ export class PhysicalMemory {
     this.last = this.banks[0];
   }
 
-  /** Bytes of host memory holding page contents now. */
+  /**
+   * Bytes of host memory holding page contents now: {@link CHUNK_SIZE} per chunk holding a non-zero byte. 0 on a
+   * fresh board whatever its size.
+   */
   get backedBytes(): number {
     return this.backedCount * CHUNK_SIZE;
   }
 
   /**
-   * True when `[pa, pa+len)` lies inside RAM (a `ram` or `reserved` region), not a device window. A predicate:
-   * false, never an exception, for arguments that are not addresses.
+   * True when `[pa, pa+len)` (`len` in bytes, default 1) lies inside one bank of RAM (`ram` and `reserved`
+   * regions), not a device window. A predicate: false, never an exception, for arguments that are not addresses.
    */
   isRam(pa: number, len = 1): boolean {
     if (!isUint(pa) || !isUint(len)) return false;
     return this.locate(pa, len) !== null;
   }
 
-  /** Physical addresses of the chunks that hold host memory now, ascending. */
+  /**
+   * Physical addresses of the chunks that hold host memory now, ascending: each is the start of a
+   * {@link CHUNK_SIZE}-byte chunk (which may begin before its bank when the bank is not chunk-aligned). Lazy; do
+   * not write to this memory while iterating.
+   */
   *backedChunks(): IterableIterator<number> {
     for (const b of this.banks) {
       if (b.dir !== null) {
@@ -118,6 +141,11 @@ export class PhysicalMemory {
     }
   }
 
+  /**
+   * The byte at physical address `pa`, `0` … `255`: from RAM (0 where never written), or from the device window
+   * mapped there. Reading RAM never allocates host memory. Nothing at `pa` (a hole, an unmapped device region, a
+   * negative or fractional address) → `VmError('EFAULT')`; a `pa` that is not a number → `VmError('EINVAL')`.
+   */
   read8(pa: number): number {
     const b = this.locate(pa, 1);
     if (b === null) return this.deviceRead(pa, 1);
@@ -127,6 +155,10 @@ export class PhysicalMemory {
     return s === 0 ? 0 : this.pool[s]!.getUint8(off - k * CHUNK_SIZE);
   }
 
+  /**
+   * The little-endian 16-bit value at `pa`, `0` … `0xffff`. Any alignment; both bytes must lie in one bank or one
+   * device window (`VmError('EFAULT')` otherwise); errors as {@link read8}.
+   */
   read16(pa: number): number {
     const b = this.locate(pa, 2);
     if (b === null) return this.deviceRead(pa, 2);
@@ -138,7 +170,10 @@ export class PhysicalMemory {
     return s === 0 ? 0 : this.pool[s]!.getUint16(within, true);
   }
 
-  /** The little-endian 32-bit word at `pa`, as an unsigned number. */
+  /**
+   * The little-endian 32-bit word at `pa`, as an unsigned number (`0` … `2^32 − 1`). Any alignment; the four
+   * bytes must lie in one bank or one device window (`VmError('EFAULT')` otherwise); errors as {@link read8}.
+   */
   read32(pa: number): number {
     const b = this.locate(pa, 4);
     if (b === null) return this.deviceRead(pa, 4);
@@ -151,7 +186,10 @@ export class PhysicalMemory {
     return LITTLE_ENDIAN && (within & 3) === 0 ? this.words[s]![within >>> 2] : this.pool[s]!.getUint32(within, true);
   }
 
-  /** Writes the low 8 bits of `value` (a number; anything else → `EINVAL`) at `pa`. */
+  /**
+   * Writes the low 8 bits of `value` (a number; anything else → `EINVAL`) at `pa`. Writing 0 to RAM that holds no
+   * host memory allocates none. Where nothing answers → `VmError('EFAULT')`, as {@link read8}.
+   */
   write8(pa: number, value: number): void {
     if (typeof value !== 'number') throw badValue(value);
     const b = this.locate(pa, 1);
@@ -163,7 +201,10 @@ export class PhysicalMemory {
     dv?.setUint8(off - k * CHUNK_SIZE, v);
   }
 
-  /** Writes the low 16 bits of `value` (a number; anything else → `EINVAL`) at `pa`, little-endian. */
+  /**
+   * Writes the low 16 bits of `value` (a number; anything else → `EINVAL`) at `pa`, little-endian, any alignment.
+   * Both bytes must lie in one bank or one device window (`VmError('EFAULT')`).
+   */
   write16(pa: number, value: number): void {
     if (typeof value !== 'number') throw badValue(value);
     const b = this.locate(pa, 2);
@@ -181,7 +222,10 @@ export class PhysicalMemory {
     dv?.setUint16(within, v, true);
   }
 
-  /** Writes the low 32 bits of `value` (a number; anything else → `EINVAL`) at `pa`, little-endian. */
+  /**
+   * Writes the low 32 bits of `value` (a number; anything else → `EINVAL`) at `pa`, little-endian, any alignment.
+   * The four bytes must lie in one bank or one device window (`VmError('EFAULT')`).
+   */
   write32(pa: number, value: number): void {
     if (typeof value !== 'number') throw badValue(value);
     const b = this.locate(pa, 4);
@@ -206,8 +250,10 @@ export class PhysicalMemory {
   }
 
   /**
-   * A copy of `len` bytes at `pa`. The range must lie in one RAM bank or in device windows (`EFAULT`), and is
-   * checked before the result is allocated; a result the host cannot allocate → `ENOMEM`.
+   * A copy of `len` bytes at `pa` (a new array; later writes do not show in it). The range must lie in one RAM bank
+   * or in device windows, read byte by byte (`EFAULT`), and is checked before the result is allocated; a `len` that
+   * is not an integer in `[0, 2^53)` → `EINVAL`; a result the host cannot allocate → `ENOMEM`. With `len` 0 only
+   * `pa` is checked, for being an integer number.
    */
   read(pa: number, len: number): Uint8Array {
     checkUint('len', len);
@@ -228,7 +274,11 @@ export class PhysicalMemory {
     return out;
   }
 
-  /** Writes `bytes` at `pa`. The range must lie in one RAM bank or in device windows. */
+  /**
+   * Writes `bytes` at `pa`. The range must lie in one RAM bank or in device windows (written byte by byte);
+   * otherwise `VmError('EFAULT')`, nothing written. `bytes` not a `Uint8Array` → `VmError('EINVAL')`. Zero bytes
+   * written to RAM that holds no host memory allocate none.
+   */
   write(pa: number, bytes: Uint8Array): void {
     if (!(bytes instanceof Uint8Array)) throw new VmError('EINVAL', 'bytes must be a Uint8Array');
     const len = bytes.length;
@@ -251,7 +301,8 @@ export class PhysicalMemory {
 
   /**
    * Zeroes `len` bytes at `pa` in RAM; chunks zeroed whole give their host memory back. This is how freed frames
-   * come to read as zeros, so it is written as a plain loop: it runs on every frame free.
+   * come to read as zeros, so it is written as a plain loop: it runs on every frame free. The range must lie in one
+   * RAM bank: a device window or a hole → `VmError('EFAULT')`; a bad `len` → `VmError('EINVAL')`.
    */
   zero(pa: number, len: number): void {
     if (!Number.isSafeInteger(len) || len < 0) checkUint('len', len);
@@ -283,8 +334,9 @@ export class PhysicalMemory {
   }
 
   /**
-   * Copies `len` bytes from `src` to `dst` (overlapping ranges allowed, as memmove). Both ranges are checked before
-   * anything is read or written.
+   * Copies `len` bytes from physical address `src` to `dst` (overlapping ranges allowed, as memmove). Each range
+   * must lie in one RAM bank or in device windows; both are checked before anything is read or written
+   * (`VmError('EFAULT')`, a bad `len` → `EINVAL`).
    */
   copy(dst: number, src: number, len: number): void {
     checkUint('len', len);
@@ -298,8 +350,10 @@ export class PhysicalMemory {
   }
 
   /**
-   * Serves `[base, base+size)` with `handler`. The range must lie inside one of the board's `device` regions
-   * (`EINVAL`) and not overlap a window already mapped (`EEXIST`).
+   * Serves `[base, base+size)` (bytes) with `handler`: accesses there call it. The range must lie inside one of the
+   * board's `device` regions (`EINVAL`) and not overlap a window already mapped (`EEXIST`); a `base` that is not an
+   * integer in `[0, 2^53)`, a `size` that is not a positive one, or a handler without `read` and `write` functions
+   * → `EINVAL`. Nothing is mapped on error.
    */
   mapDevice(base: number, size: number, handler: DeviceHandler): void {
     checkUint('base', base);
@@ -320,7 +374,10 @@ export class PhysicalMemory {
     this.devices.sort((a, b) => a.base - b.base);
   }
 
-  /** Removes the device window mapped at `base` (`ENOENT` if none). */
+  /**
+   * Removes the device window mapped at exactly `base` (`VmError('ENOENT')` if none starts there); accesses there
+   * fault (`EFAULT`) again.
+   */
   unmapDevice(base: number): void {
     const i = this.devices.findIndex((d) => d.base === base);
     if (i < 0) throw new VmError('ENOENT', `no device window at base ${hex(base)}`);

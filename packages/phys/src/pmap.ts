@@ -2,7 +2,7 @@ import type { BoardMemoryMap } from './board.js';
 import type { PageAllocator } from './buddy.js';
 import type { PhysicalMemory } from './physical-memory.js';
 
-/** One node of a pmap's table tree, for reports (`Pmap.tables()`). */
+/** One node of a pmap's table tree, for reports (`Pmap.tables()`). Addresses and sizes are in bytes. */
 export interface PmapTable {
   /** Depth in the tree: 0 is the root (Sv39's level-2 table, ia32's page directory, the MPU region table). */
   level: number;
@@ -20,12 +20,28 @@ export interface PmapTable {
   span: number;
 }
 
-/** Counters a pmap keeps about itself. */
+/**
+ * Counters a pmap keeps about itself, each a non-negative integer counted since the address space was made (none is
+ * ever reset). For an MPU the "TLB" is its cache of access verdicts.
+ */
 export interface PmapStats {
-  /** Table frames this address space holds now (kernel-half tables are counted by the kernel pmap only). */
+  /**
+   * Table frames this address space holds now (kernel-half tables are counted by the kernel pmap only; always 0 for
+   * an MPU).
+   */
   tableFrames: number;
+  /**
+   * `translate` calls answered from the TLB without a table walk (hits served by a pmap package's exported inline
+   * fast path are not counted).
+   */
   tlbHits: number;
+  /** `translate` calls the TLB could not answer, each followed by a table walk. */
   tlbMisses: number;
+  /**
+   * TLB invalidations: each `enter`, `remove` or `protect` that changed a valid translation counts one (the
+   * `sfence.vma`/`invlpg` batch ending it; a kernel-half change counts in every user address space too), and so
+   * does each whole flush. For an MPU: each time its verdict cache is dropped.
+   */
   tlbFlushes: number;
   /** Table walks done (a TLB miss, `resolve`, or a walk that found nothing). */
   walks: number;
@@ -39,17 +55,32 @@ export interface PmapStats {
  */
 export interface Pmap {
   /**
-   * Maps page `va` to frame `pa` with `PageAttr` bits, replacing any mapping there. Returns 0, or
-   * `FaultCode.NO_MEMORY` with nothing changed when a table frame cannot be had. Unaligned or out-of-range
-   * arguments (a kernel va outside the boot-expanded kernel range included), values that are not numbers (BigInt,
-   * strings) and `attr` bits outside `PageAttr` (at or above 2^32 too) throw `VmError('EINVAL')`, nothing changed.
+   * Maps page `va` to frame `pa` (both page-aligned byte addresses; without an MMU `pa` must equal `va`) with
+   * `PageAttr` bits, replacing any mapping there: the original's `pmap_enter`, except that missing table frames are
+   * allocated here rather than passed in. Returns 0, or `FaultCode.NO_MEMORY` with nothing changed when a table
+   * frame cannot be had. Unaligned or out-of-range arguments (a kernel va outside the boot-expanded kernel range
+   * included), values that are not numbers (BigInt, strings) and `attr` bits outside `PageAttr` (at or above 2^32
+   * too) throw `VmError('EINVAL')`, nothing changed.
    */
   enter(pa: number, va: number, attr: number): number;
-  /** Removes the mappings of `[vstart, vend)`; empty user tables are freed. Bad arguments → `EINVAL`, nothing changed. */
+  /**
+   * Removes the mappings of `[vstart, vend)` (page-aligned, `vstart ≤ vend`; unmapped pages in it are skipped), the
+   * original's `pmap_remove`; empty user tables are freed and the TLBs invalidated. Without an MMU it only
+   * validates (the MPU regions are the loader's). Bad arguments → `VmError('EINVAL')`, nothing changed.
+   */
   remove(vstart: number, vend: number): void;
-  /** Changes the attributes of the mappings in `[vstart, vend)`. Bad arguments → `EINVAL`, nothing changed. */
+  /**
+   * Changes the attributes of the mappings in `[vstart, vend)` to `attr` (`PageAttr` bits, replacing the old ones);
+   * pages with no mapping stay unmapped. Without an MMU it only validates. Bad arguments → `VmError('EINVAL')`,
+   * nothing changed.
+   */
   protect(vstart: number, vend: number, attr: number): void;
-  /** The physical address `va` maps to, or -1 (for junk too). Sets no accessed bit, consults no TLB. */
+  /**
+   * The physical address `va` maps to (the page's frame plus `va`'s offset in it; without an MMU `va` itself), or
+   * -1 when nothing present is mapped there (without an MMU: `va` is on no board map), the pmap is destroyed, or
+   * `va` is junk (not an integer address the format can translate) — the original's `pmap_resolve`, which answered
+   * 0. Never throws; sets no accessed bit, consults no TLB.
+   */
   resolve(va: number): number;
   /**
    * The physical address for an access (`Access` bits) at `va`, or a negative `FaultCode`. Never throws; on a TLB
@@ -58,12 +89,24 @@ export interface Pmap {
    * READ/WRITE/EXEC — answers `FaultCode.BAD_ADDRESS`, whatever the TLB holds.
    */
   translate(va: number, access: number): number;
-  /** Makes this the current address space (the `satp`/`CR3` write, or MPU enable bits). */
+  /**
+   * Makes this the current address space (the original's `pmap_switch`: the `satp`/`CR3` write, or MPU enable bits).
+   * A destroyed pmap → `VmError('EINVAL')`.
+   */
   activate(): void;
-  /** Returns every table frame this address space owns to the allocator. The pmap is unusable afterwards. */
+  /**
+   * Returns every table frame this address space owns to the allocator (the original's `pmap_destroy`; shared
+   * kernel-half tables stay with the kernel pmap). Idempotent. The pmap is unusable afterwards: `resolve` answers -1,
+   * `translate` a negative `FaultCode`, and `enter`, `remove`, `protect`, `activate` throw `VmError('EINVAL')`. A
+   * kernel pmap whose user address spaces are not all destroyed may refuse with `VmError('EBUSY')`, nothing freed.
+   */
   destroy(): void;
-  /** The table tree, root first. Empty after `destroy`. */
+  /**
+   * The table tree, root first, then its subtables depth-first (an MPU: the regions this address space may use,
+   * by slot, all level 0); a new array each call. Empty after `destroy`.
+   */
   tables(): PmapTable[];
+  /** A snapshot of this address space's counters (a new object each call). */
   stats(): PmapStats;
   /**
    * Verifies this address space's own invariants and throws (through `invariant`, a plain `Error`) on the first
@@ -99,17 +142,37 @@ export interface PmapCapabilities {
 
 /** An architecture: how to make the kernel address space and user ones. */
 export interface PmapFactory {
+  /** The architecture's name, for reports and error messages (`sv39`, `ia32`, `armv7m`). Never branched on. */
   readonly name: string;
+  /**
+   * Bytes per page, a power of two: the original's `SIZE_PAGE` (4096 with an MMU, 512 on armv7m). The
+   * `PageAllocator` given to {@link createKernel} must use the same.
+   */
   readonly pageSize: number;
-  /** User addresses `[start, end)`. */
+  /**
+   * User addresses `[start, end)`, page-aligned. With an MMU page 0 is left out, as in the original, so a null
+   * pointer faults (Sv39 `[0x1000, 0x3F_C000_0000)`, ia32 `[0x1000, 0xC000_0000)`); without one, user and kernel
+   * share the one flat address space (armv7m: the whole 32-bit space).
+   */
   readonly userRange: readonly [number, number];
-  /** Kernel addresses `[start, end)`. */
+  /** Kernel addresses `[start, end)`, page-aligned: from the original's `VADDR_KERNEL` to the top of the space. */
   readonly kernelRange: readonly [number, number];
-  /** The board preset this architecture boots on by default. */
+  /** The board preset (a `boards.get` name) this architecture boots on by default. */
   readonly defaultBoard: string;
+  /** What the hardware can do; upper layers and the conformance suite branch on these. */
   readonly capabilities: Readonly<PmapCapabilities>;
-  /** Boots the kernel address space: builds and pre-expands the kernel half. */
+  /**
+   * Boots the kernel address space and makes it the active one: builds and pre-expands the kernel half, as the
+   * original's `_pmap_init` and `_page_init` do (table frames from `alloc`, usage `PTABLE`), or, without an MMU,
+   * programs the MPU from `board`'s regions. `alloc` must hand out pages of this architecture's `pageSize` from
+   * `mem`, and `board` is the map `mem` models; a bad argument, or a board the format cannot address (ia32: RAM at
+   * or above 4 GiB), → `VmError('EINVAL')`. No frame for the boot tables → `VmError('ENOMEM')`, nothing held.
+   */
   createKernel(mem: PhysicalMemory, alloc: PageAllocator, board: BoardMemoryMap): Pmap;
-  /** A new user address space sharing `kernelPmap`'s kernel half. */
+  /**
+   * A new user address space sharing `kernelPmap`'s kernel half (the original's `pmap_create`), not active until
+   * `activate`. `kernelPmap` must be a live kernel pmap this factory made (`VmError('EINVAL')`); no frame for the
+   * root table → `VmError('ENOMEM')`.
+   */
   createUser(kernelPmap: Pmap): Pmap;
 }
