@@ -21,7 +21,7 @@ export const ZONE_HEADER_SIZE = 64;
 export const ZONE_HEADERS = 16;
 
 // Constants as const enums: esbuild inlines their values, where a module-level `const` becomes a `var` that the
-// JIT loads from the module context at every use (and cannot fold into `z * ZW + Z_BASE`).
+// JIT loads from the module context at every use (and cannot fold into `z * Z.W + Z.BASE`).
 const enum K {
   /** 8 MiB, the largest class. */
   MAX_SIZE = 8388608,
@@ -120,7 +120,7 @@ export const KEEP_EMPTY_PER = 4;
  * `kmalloc` returns a kernel virtual address whose bytes are real: read and write them through the kernel map.
  * Exhaustion anywhere (no frame, no map entry, the fault injector) → `VmError('ENOMEM')`, every structure as it was.
  *
- * Zones are rows of typed arrays (zone ids recycled per class with their block-state rows), found from a block's
+ * Zones are rows of typed arrays (zone ids recycled per class with their rows of block words), found from a block's
  * address through a page index; see the README's design decisions for why.
  */
 export class Kmalloc {
@@ -148,7 +148,7 @@ export class Kmalloc {
   private readonly inUse: Int32Array;
   // Per class: released zone ids, whose rows of block state can serve the next zone of the class.
   private readonly spareIds: number[][];
-  // Zone rows: Z.W int32 fields each (see Z_*); the zone's address and its descriptor's in Float64Arrays (kernel
+  // Zone rows: Z.W int32 fields each (see Z); the zone's address and its descriptor's in Float64Arrays (kernel
   // addresses pass 2^32).
   private zi = new Int32Array(64 * Z.W);
   private zva = new Float64Array(64);
@@ -245,7 +245,7 @@ export class Kmalloc {
     return this.zva[z] + i * zi[o + Z.SIZE];
   }
 
-  // kmalloc when the class needs a zone, or its spare descriptor.
+  // kmalloc when the class has no free block or one (a zone to make or the spare-descriptor rule to apply).
   private kmallocSlow(c: number): number {
     this.refill(c);
     return this.take(c, B.USED);
@@ -381,10 +381,11 @@ export class Kmalloc {
   }
 
   /**
-   * Verifies every invariant: zones without overlap, each zone's free stack and block states, the page index maps
-   * exactly the zones' pages, partial lists hold exactly the zones with a free block and a used one (kept empty
-   * zones on their own lists, within the limit), byte and descriptor accounting, every zone but the first described
-   * by a live descriptor block that says what it describes, and the spare-descriptor rule.
+   * Verifies every invariant: zones without overlap, each zone's free list, fresh mark and block words, its class
+   * figures, the page index maps exactly the zones' pages, each class's list holds exactly its zones with a free
+   * block (kept empty zones behind the zones in use, within the hysteresis' limit), per-class free-block, zone and
+   * zones-in-use counts, every zone but the first described by a live descriptor block that says what it describes,
+   * and the spare-descriptor rule.
    */
   check(): void {
     const { size: sizes, blocks: nBlocks, pages: nPages } = this.cls;
