@@ -55,7 +55,8 @@ const pcpHigh = (k: number) => PCP_HIGH >> k;
 const ALLOC_HEAD = S_RAM | S_HEAD;
 /** What the fast free path accepts: an allocated (not free) order-0 head. */
 const FAST_MASK = S_RAM | S_HEAD | ORDER_MASK | FRAME_FREE;
-const KERNEL_FRAME = ALLOC_HEAD | (PageOwner.KERNEL << OWNER_SHIFT);
+const KERNEL_OWNER = PageOwner.KERNEL << OWNER_SHIFT;
+const KERNEL_FRAME = ALLOC_HEAD | KERNEL_OWNER;
 
 /** A block of frames handed out by {@link PageAllocator.alloc}: `2^order` pages from `pa`. A value, not a handle. */
 export interface Frame {
@@ -190,16 +191,16 @@ export class PageAllocator {
    */
   allocPa(size: number, options?: AllocOptions): number {
     // Up to 8 kernel pages with no options: straight off a per-CPU list.
-    if (options === undefined && typeof size === 'number' && size > 0 && size <= this.pageSize && (size | 0) === size) {
-      if (this.faults.hitIndex(SITE_FRAME)) return -1;
-      if (this.pcpCount === 0 && !this.refill(0)) return -1;
-      const pn = this.pcp[--this.pcpCount];
-      this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME;
-      this.kernelPages++;
-      return pn * this.pageSize;
-    }
-    if (options === undefined && typeof size === 'number' && size > 0 && size <= this.pcpMaxSize && (size | 0) === size) {
-      return this.allocPcp(size);
+    if (options === undefined && typeof size === 'number' && size > 0 && (size | 0) === size) {
+      if (size <= this.pageSize) {
+        if (this.faults.hitIndex(SITE_FRAME)) return -1;
+        if (this.pcpCount === 0 && !this.refill(0)) return -1;
+        const pn = this.pcp[--this.pcpCount];
+        this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME;
+        this.kernelPages++;
+        return pn * this.pageSize;
+      }
+      if (size <= this.pcpMaxSize) return this.allocPcp(size);
     }
     const pn = this.take(size, options);
     return pn < 0 ? -1 : pn * this.pageSize;
@@ -233,14 +234,11 @@ export class PageAllocator {
         const i = pn & SECTION_MASK;
         const s = i < st.length ? st[i] : 0;
         if ((s & FAST_MASK) === ALLOC_HEAD) {
-          this.count((s & OWNER_MASK) >> OWNER_SHIFT, -1);
+          if ((s & OWNER_MASK) === KERNEL_OWNER) this.kernelPages--;
+          else this.count((s & OWNER_MASK) >> OWNER_SHIFT, -1);
           st[i] = PCP_FRAME;
           this.pcp[this.pcpCount++] = pn;
           if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
-          return;
-        }
-        if ((s & (S_RAM | S_HEAD | FRAME_FREE)) === (S_RAM | S_HEAD) && (s & ORDER_MASK) < PCP_ORDERS << ORDER_SHIFT) {
-          this.freePcp(st, i, pn, s);
           return;
         }
       }
@@ -576,13 +574,6 @@ export class PageAllocator {
     this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME | (k << ORDER_SHIFT);
     this.kernelPages += 1 << k;
     return pn * this.pageSize;
-  }
-
-  // freePa's path for an allocated block of order 1 to PCP_ORDERS - 1 (state s, checked), no pins, no data.
-  private freePcp(st: Uint16Array, i: number, pn: number, s: number): void {
-    const k = (s & ORDER_MASK) >> ORDER_SHIFT;
-    this.count((s & OWNER_MASK) >> OWNER_SHIFT, -(1 << k));
-    this.toPcp(st, i, pn, k);
   }
 
   // Puts the free block of order k (1 to PCP_ORDERS - 1) at index i of section states st on its per-CPU list.
