@@ -164,10 +164,13 @@ export class MmuPmap implements Pmap {
       }
     }
     const r = this.translateSlow(va, access);
-    // The same number, written so V8 types it as an integer within ±2^52 (a fault code, or an address below 2^52,
-    // which translateSlow guarantees): merged with the hit's uint32, the result then stays an integer in a caller
-    // that folds it into an int, instead of costing an int→double→int round trip per access.
-    return r < 0 ? r | 0 : r < 4294967296 ? r >>> 0 : ((r / 4294967296) & 0xf_ffff) * 4294967296 + (r >>> 0);
+    if (r < 0) return r | 0;
+    // The address, written so V8 types it as an integer within ±2^52 (translateSlow keeps it below 2^52): merged
+    // with the hit's uint32, the result then stays an integer in a caller that folds it into an int, instead of
+    // costing an int→double→int round trip per access. It comes through `out`, not as the call's result, so it is
+    // never boxed when translateSlow is not inlined.
+    const pa = this.out[0];
+    return pa < 4294967296 ? pa >>> 0 : ((pa / 4294967296) & 0xf_ffff) * 4294967296 + (pa >>> 0);
   }
 
   /**
@@ -180,6 +183,7 @@ export class MmuPmap implements Pmap {
     return this.view;
   }
 
+  // The miss: checks, walk, TLB fill. Returns 0 with the physical address in out[0], or a negative FaultCode.
   private translateSlow(va: number, access: number): number {
     const f = this.format;
     if (
@@ -206,10 +210,21 @@ export class MmuPmap implements Pmap {
     const r =
       words !== null ? f.leafIn(words, vpn, wc.bits[c], access, out) : f.walk(this.mem, this.root, vpn, access, out, wc);
     if (r < 0) return r;
+    const pa = out[0];
     // Only a leaf written by hand reaches 2^52 (4 PiB; `enter` refuses such frames): the bus would fault there.
-    if (out[0] >= 2 ** 52) return FaultCode.BAD_ADDRESS;
-    this.tlb.fill(vpn, out[0], out[1]);
-    return out[0] + (va - vpn * 4096);
+    if (pa >= 4503599627370496) return FaultCode.BAD_ADDRESS;
+    // Tlb.fill, written out so no double (the frame's address) is passed to a call.
+    const high = pa < 4294967296 ? 0 : Math.floor(pa / 4294967296);
+    if (high <= 0xffff) {
+      const e = this.tlbEntries;
+      const k = (vpn & TLB_MASK) << 2;
+      e[k] = vpn;
+      e[k + 1] = out[1] | (high << 16);
+      e[k + 2] = pa;
+    }
+    // The answer goes back through `out` (see translate): 0 here means "out[0] holds it".
+    out[0] = pa + (va - vpn * 4096);
+    return 0;
   }
 
   // The answer for an access the walk never sees: junk (not an integer address, not an access code) is
