@@ -61,7 +61,8 @@ export class MmuPmap implements Pmap {
   private tlbHits = 0;
   private tlbMisses = 0;
   private tlbFlushes = 0;
-  private walks = 0;
+  // Walks are the TLB misses plus the probes (`resolve`): only the probes are counted apart.
+  private probes = 0;
   private frames = 0;
   private dead = false;
 
@@ -199,7 +200,6 @@ export class MmuPmap implements Pmap {
     }
     const vpn = Math.floor(va / 4096);
     this.tlbMisses++;
-    this.walks++;
     const out = this.out;
     // The walk cache's leaf table first, here rather than in the walk: the usual miss then passes no double (the
     // root's address) to a call, which would box it.
@@ -241,7 +241,7 @@ export class MmuPmap implements Pmap {
     if (this.dead || typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= this.format.vaLimit) {
       return -1;
     }
-    this.walks++;
+    this.probes++;
     const vpn = Math.floor(va / PAGE_SIZE);
     const r = this.format.walk(this.mem, this.root, vpn, 0, this.out, null);
     return r < 0 ? -1 : this.out[0] + (va - vpn * PAGE_SIZE);
@@ -329,7 +329,7 @@ export class MmuPmap implements Pmap {
       tlbHits: this.tlbHits,
       tlbMisses: this.tlbMisses,
       tlbFlushes: this.tlbFlushes,
-      walks: this.walks,
+      walks: this.tlbMisses + this.probes,
     };
   }
 
