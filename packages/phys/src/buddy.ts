@@ -56,6 +56,8 @@ const ALLOC_HEAD = S_RAM | S_HEAD;
 /** What the fast free path accepts: an allocated (not free) order-0 head. */
 const FAST_MASK = S_RAM | S_HEAD | ORDER_MASK | FRAME_FREE;
 const KERNEL_OWNER = PageOwner.KERNEL << OWNER_SHIFT;
+/** Order bits that no block with a per-CPU list has (orders 0–3 leave bits 10–11 clear). */
+const PCP_ORDER_MASK = ORDER_MASK & ~((PCP_ORDERS - 1) << ORDER_SHIFT);
 const KERNEL_FRAME = ALLOC_HEAD | KERNEL_OWNER;
 
 /** A block of frames handed out by {@link PageAllocator.alloc}: `2^order` pages from `pa`. A value, not a handle. */
@@ -241,6 +243,7 @@ export class PageAllocator {
           if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
           return;
         }
+        if ((s & (S_RAM | S_HEAD | FRAME_FREE | PCP_ORDER_MASK)) === (S_RAM | S_HEAD)) return this.freePcp(st, i, pn, s);
       }
     }
     this.release(pa, -1);
@@ -574,6 +577,13 @@ export class PageAllocator {
     this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME | (k << ORDER_SHIFT);
     this.kernelPages += 1 << k;
     return pn * this.pageSize;
+  }
+
+  // freePa's path for an allocated block of order 1 to PCP_ORDERS - 1 (state s, checked), no pins, no data.
+  private freePcp(st: Uint16Array, i: number, pn: number, s: number): void {
+    const k = (s & ORDER_MASK) >> ORDER_SHIFT;
+    this.count((s & OWNER_MASK) >> OWNER_SHIFT, -(1 << k));
+    this.toPcp(st, i, pn, k);
   }
 
   // Puts the free block of order k (1 to PCP_ORDERS - 1) at index i of section states st on its per-CPU list.
