@@ -56,8 +56,6 @@ const ALLOC_HEAD = S_RAM | S_HEAD;
 /** What the fast free path accepts: an allocated (not free) order-0 head. */
 const FAST_MASK = S_RAM | S_HEAD | ORDER_MASK | FRAME_FREE;
 const KERNEL_OWNER = PageOwner.KERNEL << OWNER_SHIFT;
-/** Order bits that no block with a per-CPU list has (orders 0–3 leave bits 10–11 clear). */
-const PCP_ORDER_MASK = ORDER_MASK & ~((PCP_ORDERS - 1) << ORDER_SHIFT);
 const KERNEL_FRAME = ALLOC_HEAD | KERNEL_OWNER;
 
 /** A block of frames handed out by {@link PageAllocator.alloc}: `2^order` pages from `pa`. A value, not a handle. */
@@ -243,7 +241,7 @@ export class PageAllocator {
           if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
           return;
         }
-        if ((s & (S_RAM | S_HEAD | FRAME_FREE | PCP_ORDER_MASK)) === (S_RAM | S_HEAD)) return this.freePcp(st, i, pn, s);
+        if ((s & (S_RAM | S_HEAD | FRAME_FREE)) === (S_RAM | S_HEAD)) return this.freeBlock(st, i, pn, s);
       }
     }
     this.release(pa, -1);
@@ -503,7 +501,7 @@ export class PageAllocator {
     const usage = options?.usage ?? PageUsage.NONE;
     let k = 0;
     if (size > this.pageSize || !(size > 0) || !Number.isSafeInteger(size)) {
-      checkSize('size', size);
+      if (typeof size !== 'number' || !(size > 0) || !Number.isSafeInteger(size)) checkSize('size', size);
       const pages = Math.ceil(size / this.pageSize);
       k = pages <= 0x4000_0000 ? 32 - Math.clz32(pages - 1) : log2Ceil(pages);
     }
@@ -579,11 +577,12 @@ export class PageAllocator {
     return pn * this.pageSize;
   }
 
-  // freePa's path for an allocated block of order 1 to PCP_ORDERS - 1 (state s, checked), no pins, no data.
-  private freePcp(st: Uint16Array, i: number, pn: number, s: number): void {
+  // freePa's path for an allocated block of order 1 and up (state s, checked), no pins, no data to drop.
+  private freeBlock(st: Uint16Array, i: number, pn: number, s: number): void {
     const k = (s & ORDER_MASK) >> ORDER_SHIFT;
     this.count((s & OWNER_MASK) >> OWNER_SHIFT, -(1 << k));
-    this.toPcp(st, i, pn, k);
+    if (k < PCP_ORDERS) this.toPcp(st, i, pn, k);
+    else this.merge(pn, k);
   }
 
   // Puts the free block of order k (1 to PCP_ORDERS - 1) at index i of section states st on its per-CPU list.
