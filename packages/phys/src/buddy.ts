@@ -223,8 +223,8 @@ export class PageAllocator {
 
   /** Frees the block whose head is at `pa`, whatever its order (the rules of {@link free} otherwise). */
   freePa(pa: number): void {
-    // One page with no pins and no data to drop: straight onto the per-CPU list. Anything else, including every
-    // bad argument, takes the checked path.
+    // No pins and no data to drop: one page straight onto the per-CPU list, a larger block on through freeBlock
+    // with its state already read. Anything else, including every bad argument, takes the checked path.
     if (typeof pa === 'number' && this.pins.size === 0 && this.mem.backedBytes === 0) {
       // Exact: the page size is a power of two.
       const pn = pa * this.perPage;
@@ -241,7 +241,10 @@ export class PageAllocator {
           if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
           return;
         }
-        if ((s & (S_RAM | S_HEAD | FRAME_FREE)) === (S_RAM | S_HEAD)) return this.freeBlock(st, i, pn, s);
+        if ((s & (S_RAM | S_HEAD | FRAME_FREE)) === (S_RAM | S_HEAD)) {
+          this.freeBlock(st, i, pn, s);
+          return;
+        }
       }
     }
     this.release(pa, -1);
