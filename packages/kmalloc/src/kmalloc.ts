@@ -53,6 +53,18 @@ const enum B {
   END = -1,
   USED = -2,
   DESCRIPTOR = -3,
+  /** Free, in its class's magazine (counted in use by its zone, free by stats() and check()). */
+  MAG = -4,
+}
+// The per-class magazine: a small LIFO stack of freed blocks in front of the zones (a slab's per-CPU free list).
+const enum G {
+  /** Blocks a magazine holds (a power of two: a class's entries start at class << SHIFT). */
+  SIZE = 32,
+  SHIFT = 5,
+  /** A full magazine gives back its oldest BATCH blocks to their zones. */
+  BATCH = 16,
+  /** Magazines are used while the class has at least this many blocks in use by callers. */
+  LIVE = 256,
 }
 
 /** Figures of one size class. */
@@ -146,6 +158,15 @@ export class Kmalloc {
   private readonly emptyCount: Int32Array;
   // Per class: zones with a block in use (the hysteresis' measure of the class's size).
   private readonly inUse: Int32Array;
+  // Per class: blocks in use by callers (neither free, nor descriptors, nor in a magazine).
+  private readonly clsLive: Int32Array;
+  // Per class: its magazine, G.SIZE entries from class << G.SHIFT: block word (in links) and address; and how
+  // many it holds.
+  private readonly magN: Int32Array;
+  private readonly magAt: Int32Array;
+  private readonly magVa: Float64Array;
+  // Magazines are used while a class has this many blocks live (G.LIVE; never with keepEmptyPer 0).
+  private readonly magLive: number;
   // Per class: released zone ids, whose rows of block state can serve the next zone of the class.
   private readonly spareIds: number[][];
   // Zone rows: Z.W int32 fields each (see Z); the zone's address and its descriptor's in Float64Arrays (kernel
@@ -204,6 +225,11 @@ export class Kmalloc {
     this.partialTail = new Int32Array(n).fill(K.NONE);
     this.emptyCount = new Int32Array(n);
     this.inUse = new Int32Array(n);
+    this.clsLive = new Int32Array(n);
+    this.magN = new Int32Array(n);
+    this.magAt = new Int32Array(n << G.SHIFT);
+    this.magVa = new Float64Array(n << G.SHIFT);
+    this.magLive = per === 0 ? 0x7fffffff : G.LIVE;
     this.spareIds = Array.from({ length: n }, () => []);
     const z = this.makeZone(this.hdr, K.NONE);
     this.link(z);
@@ -218,11 +244,23 @@ export class Kmalloc {
     if (typeof size !== 'number' || !(size >= 1 && size <= K.MAX_SIZE) || (size | 0) !== size) refuseSize(size);
     const c = this.classesPerOctave === 1 ? (size <= 16 ? 0 : 28 - Math.clz32(size - 1)) : classIndex(4, size);
     if (this.faults.hitIndex(K.SITE_KMALLOC)) refuseInjected(size);
+    // The class's magazine first: the last block freed, one store to mark it in use.
+    const n = this.magN[c] - 1;
+    if (n < 0) return this.kmallocZone(c);
+    this.magN[c] = n;
+    this.clsLive[c]++;
+    const j = (c << G.SHIFT) + n;
+    this.links[this.magAt[j]] = B.USED;
+    return this.magVa[j];
+  }
+
+  // kmalloc from the zones of class c (its magazine is empty).
+  private kmallocZone(c: number): number {
+    this.clsLive[c]++;
     // No free block means no zone on the list; one free descriptor is the spare the original keeps: the last free
     // block of any class goes the long way, which applies that rule.
     const free = this.clsFree[c];
     if (free <= 1) return this.kmallocSlow(c);
-    // take(c, B.USED), inline: the hot paths are kept small enough for the JIT to inline both into their caller.
     this.clsFree[c] = free - 1;
     const z = this.partial[c];
     const zi = this.zi;
@@ -247,7 +285,12 @@ export class Kmalloc {
 
   // kmalloc when the class has no free block or one (a zone to make or the spare-descriptor rule to apply).
   private kmallocSlow(c: number): number {
-    this.refill(c);
+    try {
+      this.refill(c);
+    } catch (e) {
+      this.clsLive[c]--;
+      throw e;
+    }
     return this.take(c, B.USED);
   }
 
@@ -272,15 +315,57 @@ export class Kmalloc {
     const links = this.links;
     const at = zi[o + Z.BASE] + i;
     if (i * size !== off || i >= zi[o + Z.BLOCKS] || links[at] !== B.USED) return this.kfreeSlow(vaddr);
-    // put(z, i, true), inline.
-    links[at] = zi[o + Z.HEAD];
-    zi[o + Z.HEAD] = i;
+    // Into the class's magazine while it has room and the class enough live blocks; else the long way.
     const c = zi[o + Z.CLS];
-    this.clsFree[c] += 1;
-    const used = zi[o + Z.USED] - 1;
-    zi[o + Z.USED] = used;
-    if (used === 0) this.emptied(z, c, true);
-    else if (used === zi[o + Z.BLOCKS] - 1) this.link(z);
+    const n = this.magN[c];
+    const live = this.clsLive[c] - 1;
+    if (n === G.SIZE || live < this.magLive) return this.kfreeFull(z, i, vaddr);
+    this.clsLive[c] = live;
+    links[at] = B.MAG;
+    const j = (c << G.SHIFT) + n;
+    this.magAt[j] = at;
+    this.magVa[j] = vaddr;
+    this.magN[c] = n + 1;
+  }
+
+  // Frees live block i of zone z at vaddr when the inline path cannot: the class's magazine is full (its oldest
+  // half goes back to the zones first), or the class has too few live blocks for one (it is emptied, and the block
+  // goes to its zone, so an emptied class gives back every zone at once).
+  private kfreeFull(z: number, i: number, vaddr: number): void {
+    const c = this.zi[z * Z.W + Z.CLS];
+    const live = --this.clsLive[c];
+    if (live < this.magLive) {
+      if (this.magN[c] > 0) this.drain(c, this.magN[c]);
+      this.put(z, i, true);
+      return;
+    }
+    if (this.magN[c] === G.SIZE) this.drain(c, G.BATCH);
+    const n = this.magN[c];
+    const at = this.zi[z * Z.W + Z.BASE] + i;
+    this.links[at] = B.MAG;
+    const j = (c << G.SHIFT) + n;
+    this.magAt[j] = at;
+    this.magVa[j] = vaddr;
+    this.magN[c] = n + 1;
+  }
+
+  // Gives the oldest k blocks of class c's magazine back to their zones (which may empty and release a zone).
+  private drain(c: number, k: number): void {
+    const first = c << G.SHIFT;
+    const n = this.magN[c];
+    const vas = this.magVa.slice(first, first + k);
+    this.magAt.copyWithin(first, first + k, first + n);
+    this.magVa.copyWithin(first, first + k, first + n);
+    this.magN[c] = n - k;
+    for (let j = 0; j < k; j++) {
+      const z = this.index.get(Math.floor(vas[j] * this.invPage));
+      this.put(z, this.blockOf(z, vas[j]), true);
+    }
+  }
+
+  // Every magazine back to the zones: before trim() and before an ENOMEM.
+  private drainAll(): void {
+    for (let c = 0; c < this.magN.length; c++) if (this.magN[c] > 0) this.drain(c, this.magN[c]);
   }
 
   // kfree of anything the inline path did not free: a far page, a block of a class that is not a power of two, or
@@ -291,7 +376,7 @@ export class Kmalloc {
     if (z === K.NONE) this.refuseFree(vaddr);
     const i = this.blockOf(z, vaddr);
     if (i < 0 || this.links[this.zi[z * Z.W + Z.BASE] + i] !== B.USED) this.refuseFree(vaddr);
-    this.put(z, i, true);
+    this.kfreeFull(z, i, vaddr);
   }
 
   // The block of zone z starting at vaddr, or -1.
@@ -331,6 +416,7 @@ export class Kmalloc {
     let n = 0;
     const keep = this.keep;
     const per = this.keepPer;
+    this.drainAll();
     // Releasing a zone frees its descriptor, which can empty a descriptor zone: nothing is kept meanwhile.
     this.keep = 0;
     this.keepPer = 0;
@@ -368,6 +454,15 @@ export class Kmalloc {
       free += (blocks - this.zi[z * Z.W + Z.USED]) * size;
       bytes += zb;
     }
+    // Blocks in magazines are free: their zones count them in use.
+    for (let k = 0; k < this.magN.length; k++) {
+      const n = this.magN[k];
+      if (n === 0) continue;
+      const c = classes.get(k)!;
+      c.used -= n;
+      c.free += n;
+      free += n * c.size;
+    }
     let used = 0;
     for (const c of classes.values()) used += c.used * c.size;
     return {
@@ -396,6 +491,8 @@ export class Kmalloc {
     const zonesInUse = new Int32Array(this.inUse.length);
     const clsFree = new Int32Array(this.clsFree.length);
     const clsZones = new Int32Array(this.clsFree.length);
+    const clsLive = new Int32Array(this.clsFree.length);
+    const clsMag = new Int32Array(this.clsFree.length);
     for (let z = 0; z < this.zones; z++) {
       if (this.zi[z * Z.W + Z.LIVE] === 0) continue;
       live++;
@@ -415,7 +512,9 @@ export class Kmalloc {
       let inUse = 0;
       for (let i = 0; i < blocks; i++) {
         const s = this.links[base + i];
-        const taken = s === B.USED || s === B.DESCRIPTOR;
+        const taken = s === B.USED || s === B.DESCRIPTOR || s === B.MAG;
+        if (s === B.USED) clsLive[c]++;
+        if (s === B.MAG) clsMag[c]++;
         invariant(i < fresh || !taken, `zone ${z}: block ${i} past the fresh mark is in use`);
         invariant(taken || i >= fresh || seen[i] === 1, `zone ${z}: free block ${i} is not on the free list`);
         invariant(!taken || seen[i] === 0, `zone ${z}: block ${i} in use is on the free list`);
@@ -481,6 +580,22 @@ export class Kmalloc {
       invariant(this.clsFree[c] === clsFree[c] && this.clsZones[c] === clsZones[c], `class ${sizes[c]} counts ${this.clsFree[c]} free blocks in ${this.clsZones[c]} zones, zones say ${clsFree[c]} in ${clsZones[c]}`);
     }
     invariant(this.clsFree[this.hdr] >= 1, 'no spare zone descriptor left');
+    // Magazines: exactly the blocks marked so, each once, of its class; only while the class has enough live blocks.
+    const inMag = new Set<number>();
+    for (let c = 0; c < this.magN.length; c++) {
+      const n = this.magN[c];
+      invariant(n >= 0 && n <= G.SIZE && n === clsMag[c], `class ${sizes[c]}: magazine holds ${n}, ${clsMag[c]} blocks are marked in one`);
+      invariant(this.clsLive[c] === clsLive[c], `class ${sizes[c]} counts ${this.clsLive[c]} live blocks, zones say ${clsLive[c]}`);
+      invariant(n === 0 || clsLive[c] >= this.magLive, `class ${sizes[c]}: ${n} blocks in a magazine with ${clsLive[c]} live`);
+      for (let j = c << G.SHIFT; j < (c << G.SHIFT) + n; j++) {
+        const va = this.magVa[j];
+        const z = this.index.get(Math.floor(va * this.invPage));
+        const i = z === K.NONE ? -1 : this.blockOf(z, va);
+        invariant(i >= 0 && this.zi[z * Z.W + Z.CLS] === c && this.zi[z * Z.W + Z.BASE] + i === this.magAt[j] && !inMag.has(va), `class ${sizes[c]}: magazine entry ${hex(va)} is not a block of its own`);
+        invariant(this.links[this.magAt[j]] === B.MAG, `class ${sizes[c]}: magazine block ${hex(va)} is not marked free`);
+        inMag.add(va);
+      }
+    }
   }
 
   // Makes sure class c has a zone with a free block, applying the spare-descriptor rule of the original: the last
@@ -511,7 +626,7 @@ export class Kmalloc {
     try {
       z = this.makeZone(c, header);
     } catch (e) {
-      if (this.emptyTotal() === 0 || !(e instanceof VmError) || e.code !== 'ENOMEM') {
+      if (!(e instanceof VmError) || e.code !== 'ENOMEM' || (this.drainAll(), this.emptyTotal() === 0)) {
         this.undoDescriptor(header);
         throw e;
       }
