@@ -167,6 +167,8 @@ export class Kmalloc {
   private readonly magVa: Float64Array;
   // Magazines are used while a class has this many blocks live (G.LIVE; never with keepEmptyPer 0).
   private readonly magLive: number;
+  private readonly drained = new Int32Array(G.SIZE);
+  private readonly drainedVa = new Float64Array(G.SIZE);
   // Per class: released zone ids, whose rows of block state can serve the next zone of the class.
   private readonly spareIds: number[][];
   // Zone rows: Z.W int32 fields each (see Z); the zone's address and its descriptor's in Float64Arrays (kernel
@@ -353,13 +355,17 @@ export class Kmalloc {
   private drain(c: number, k: number): void {
     const first = c << G.SHIFT;
     const n = this.magN[c];
-    const vas = this.magVa.slice(first, first + k);
+    // Out of the magazine first (put may release zones and descriptors, never a block in a magazine).
+    const ats = this.drained;
+    const vas = this.drainedVa;
+    ats.set(this.magAt.subarray(first, first + k));
+    vas.set(this.magVa.subarray(first, first + k));
     this.magAt.copyWithin(first, first + k, first + n);
     this.magVa.copyWithin(first, first + k, first + n);
     this.magN[c] = n - k;
     for (let j = 0; j < k; j++) {
       const z = this.index.get(Math.floor(vas[j] * this.invPage));
-      this.put(z, this.blockOf(z, vas[j]), true);
+      this.put(z, ats[j] - this.zi[z * Z.W + Z.BASE], true);
     }
   }
 
