@@ -58,13 +58,18 @@ const enum B {
 }
 // The per-class magazine: a small LIFO stack of freed blocks in front of the zones (a slab's per-CPU free list).
 const enum G {
-  /** Blocks a magazine holds (a power of two: a class's entries start at class << SHIFT). */
+  /** Blocks a magazine holds (a power of two: a class's addresses start at class << SHIFT in magVa). */
   SIZE = 32,
   SHIFT = 5,
+  /** A class's row in `mag`: its count, its live blocks, and its blocks' words from AT (W = 1 << WSHIFT). */
+  WSHIFT = 6,
+  N = 0,
+  LIVE = 1,
+  AT = 2,
   /** A full magazine gives back its oldest BATCH blocks to their zones. */
   BATCH = 16,
   /** Magazines are used while the class has at least this many blocks in use by callers. */
-  LIVE = 256,
+  MIN_LIVE = 256,
 }
 
 /** Figures of one size class. */
@@ -158,14 +163,12 @@ export class Kmalloc {
   private readonly emptyCount: Int32Array;
   // Per class: zones with a block in use (the hysteresis' measure of the class's size).
   private readonly inUse: Int32Array;
-  // Per class: blocks in use by callers (neither free, nor descriptors, nor in a magazine).
-  private readonly clsLive: Int32Array;
-  // Per class: its magazine, G.SIZE entries from class << G.SHIFT: block word (in links) and address; and how
-  // many it holds.
-  private readonly magN: Int32Array;
-  private readonly magAt: Int32Array;
+  // Per class, a row of 1 << G.WSHIFT words: how many blocks its magazine holds (G.N), its blocks in use by
+  // callers (G.LIVE: neither free, nor descriptors, nor in a magazine), and the magazine's block words (from G.AT);
+  // the magazine's addresses are in magVa, G.SIZE from class << G.SHIFT.
+  private readonly mag: Int32Array;
   private readonly magVa: Float64Array;
-  // Magazines are used while a class has this many blocks live (G.LIVE; never with keepEmptyPer 0).
+  // Magazines are used while a class has this many blocks live (G.MIN_LIVE; never with keepEmptyPer 0).
   private readonly magLive: number;
   private readonly drained = new Int32Array(G.SIZE);
   private readonly drainedVa = new Float64Array(G.SIZE);
@@ -227,11 +230,9 @@ export class Kmalloc {
     this.partialTail = new Int32Array(n).fill(K.NONE);
     this.emptyCount = new Int32Array(n);
     this.inUse = new Int32Array(n);
-    this.clsLive = new Int32Array(n);
-    this.magN = new Int32Array(n);
-    this.magAt = new Int32Array(n << G.SHIFT);
+    this.mag = new Int32Array(n << G.WSHIFT);
     this.magVa = new Float64Array(n << G.SHIFT);
-    this.magLive = per === 0 ? 0x7fffffff : G.LIVE;
+    this.magLive = per === 0 ? 0x7fffffff : G.MIN_LIVE;
     this.spareIds = Array.from({ length: n }, () => []);
     const z = this.makeZone(this.hdr, K.NONE);
     this.link(z);
@@ -247,18 +248,19 @@ export class Kmalloc {
     const c = this.classesPerOctave === 1 ? (size <= 16 ? 0 : 28 - Math.clz32(size - 1)) : classIndex(4, size);
     if (this.faults.hitIndex(K.SITE_KMALLOC)) refuseInjected(size);
     // The class's magazine first: the last block freed, one store to mark it in use.
-    const n = this.magN[c] - 1;
+    const mag = this.mag;
+    const row = c << G.WSHIFT;
+    const n = mag[row + G.N] - 1;
     if (n < 0) return this.kmallocZone(c);
-    this.magN[c] = n;
-    this.clsLive[c]++;
-    const j = (c << G.SHIFT) + n;
-    this.links[this.magAt[j]] = B.USED;
-    return this.magVa[j];
+    mag[row + G.N] = n;
+    mag[row + G.LIVE]++;
+    this.links[mag[row + G.AT + n]] = B.USED;
+    return this.magVa[(c << G.SHIFT) + n];
   }
 
   // kmalloc from the zones of class c (its magazine is empty).
   private kmallocZone(c: number): number {
-    this.clsLive[c]++;
+    this.mag[(c << G.WSHIFT) + G.LIVE]++;
     // No free block means no zone on the list; one free descriptor is the spare the original keeps: the last free
     // block of any class goes the long way, which applies that rule.
     const free = this.clsFree[c];
@@ -290,7 +292,7 @@ export class Kmalloc {
     try {
       this.refill(c);
     } catch (e) {
-      this.clsLive[c]--;
+      this.mag[(c << G.WSHIFT) + G.LIVE]--;
       throw e;
     }
     return this.take(c, B.USED);
@@ -302,67 +304,74 @@ export class Kmalloc {
    */
   kfree(vaddr: number): void {
     if (typeof vaddr !== 'number') return this.kfreeSlow(vaddr);
-    // The page index's window, inline; anything else (a far page, no page, a bad address) goes the long way.
+    // The page's fast entry in the page index's window, inline: its first block's word, class and block shift.
+    // Anything else (a far page, no page, a page with no block start, a class that is not a power of two, a bad
+    // address, no block in use) goes the long way.
     const index = this.index;
-    const z = index.win[Math.floor(vaddr * this.invPage) - index.lo];
-    if (!(z >= 0)) return this.kfreeSlow(vaddr);
-    const zi = this.zi;
-    const o = z * Z.W;
-    const off = vaddr - this.zva[z];
-    const size = zi[o + Z.SIZE];
-    // A zone spans at most 2^31 bytes: the block number by shift for power-of-two classes, by division otherwise.
-    // The block number by shift. A class that is not a power of two (classesPerOctave 4) has shift 31: its block 0
-    // is found here, any other block the long way (by division), as any address this does not check out.
-    const i = off >>> zi[o + Z.SHIFT];
+    const pn = Math.floor(vaddr * this.invPage);
+    const k = 2 * (pn - index.lo);
+    const fast = index.fast;
+    const word = fast[k];
+    if (!(word >= 0)) return this.kfreeSlow(vaddr);
+    const info = fast[k + 1];
+    const sh = info & 31;
+    const off = vaddr - pn * this.pageSize;
+    const i = off >>> sh;
+    const at = word + i;
     const links = this.links;
-    const at = zi[o + Z.BASE] + i;
-    if (i * size !== off || i >= zi[o + Z.BLOCKS] || links[at] !== B.USED) return this.kfreeSlow(vaddr);
+    if (i << sh !== off || links[at] !== B.USED) return this.kfreeSlow(vaddr);
     // Into the class's magazine while it has room and the class enough live blocks; else the long way.
-    const c = zi[o + Z.CLS];
-    const n = this.magN[c];
-    const live = this.clsLive[c] - 1;
-    if (n === G.SIZE || live < this.magLive) return this.kfreeFull(z, i, vaddr);
-    this.clsLive[c] = live;
+    const c = info >> 5;
+    const mag = this.mag;
+    const row = c << G.WSHIFT;
+    const n = mag[row + G.N];
+    const live = mag[row + G.LIVE] - 1;
+    if (n === G.SIZE || live < this.magLive) return this.kfreeFull(vaddr);
+    mag[row + G.LIVE] = live;
     links[at] = B.MAG;
-    const j = (c << G.SHIFT) + n;
-    this.magAt[j] = at;
-    this.magVa[j] = vaddr;
-    this.magN[c] = n + 1;
+    mag[row + G.AT + n] = at;
+    this.magVa[(c << G.SHIFT) + n] = vaddr;
+    mag[row + G.N] = n + 1;
   }
 
   // Frees live block i of zone z at vaddr when the inline path cannot: the class's magazine is full (its oldest
   // half goes back to the zones first), or the class has too few live blocks for one (it is emptied, and the block
   // goes to its zone, so an emptied class gives back every zone at once).
-  private kfreeFull(z: number, i: number, vaddr: number): void {
+  private kfreeFull(vaddr: number): void {
+    const z = this.index.get(Math.floor(vaddr * this.invPage));
+    const i = this.blockOf(z, vaddr);
     const c = this.zi[z * Z.W + Z.CLS];
-    const live = --this.clsLive[c];
+    const mag = this.mag;
+    const row = c << G.WSHIFT;
+    const live = --mag[row + G.LIVE];
     if (live < this.magLive) {
-      if (this.magN[c] > 0) this.drain(c, this.magN[c]);
+      if (mag[row + G.N] > 0) this.drain(c, mag[row + G.N]);
       this.put(z, i, true);
       return;
     }
-    if (this.magN[c] === G.SIZE) this.drain(c, G.BATCH);
-    const n = this.magN[c];
+    if (mag[row + G.N] === G.SIZE) this.drain(c, G.BATCH);
+    const n = mag[row + G.N];
     const at = this.zi[z * Z.W + Z.BASE] + i;
     this.links[at] = B.MAG;
-    const j = (c << G.SHIFT) + n;
-    this.magAt[j] = at;
-    this.magVa[j] = vaddr;
-    this.magN[c] = n + 1;
+    mag[row + G.AT + n] = at;
+    this.magVa[(c << G.SHIFT) + n] = vaddr;
+    mag[row + G.N] = n + 1;
   }
 
   // Gives the oldest k blocks of class c's magazine back to their zones (which may empty and release a zone).
   private drain(c: number, k: number): void {
+    const mag = this.mag;
+    const row = c << G.WSHIFT;
     const first = c << G.SHIFT;
-    const n = this.magN[c];
+    const n = mag[row + G.N];
     // Out of the magazine first (put may release zones and descriptors, never a block in a magazine).
     const ats = this.drained;
     const vas = this.drainedVa;
-    ats.set(this.magAt.subarray(first, first + k));
+    ats.set(mag.subarray(row + G.AT, row + G.AT + k));
     vas.set(this.magVa.subarray(first, first + k));
-    this.magAt.copyWithin(first, first + k, first + n);
+    mag.copyWithin(row + G.AT, row + G.AT + k, row + G.AT + n);
     this.magVa.copyWithin(first, first + k, first + n);
-    this.magN[c] = n - k;
+    mag[row + G.N] = n - k;
     for (let j = 0; j < k; j++) {
       const z = this.index.get(Math.floor(vas[j] * this.invPage));
       this.put(z, ats[j] - this.zi[z * Z.W + Z.BASE], true);
@@ -371,7 +380,10 @@ export class Kmalloc {
 
   // Every magazine back to the zones: before trim() and before an ENOMEM.
   private drainAll(): void {
-    for (let c = 0; c < this.magN.length; c++) if (this.magN[c] > 0) this.drain(c, this.magN[c]);
+    for (let c = 0; c < this.cls.size.length; c++) {
+      const n = this.mag[(c << G.WSHIFT) + G.N];
+      if (n > 0) this.drain(c, n);
+    }
   }
 
   // kfree of anything the inline path did not free: a far page, a block of a class that is not a power of two, or
@@ -382,7 +394,7 @@ export class Kmalloc {
     if (z === K.NONE) this.refuseFree(vaddr);
     const i = this.blockOf(z, vaddr);
     if (i < 0 || this.links[this.zi[z * Z.W + Z.BASE] + i] !== B.USED) this.refuseFree(vaddr);
-    this.kfreeFull(z, i, vaddr);
+    this.kfreeFull(vaddr);
   }
 
   // The block of zone z starting at vaddr, or -1.
@@ -461,8 +473,8 @@ export class Kmalloc {
       bytes += zb;
     }
     // Blocks in magazines are free: their zones count them in use.
-    for (let k = 0; k < this.magN.length; k++) {
-      const n = this.magN[k];
+    for (let k = 0; k < this.cls.size.length; k++) {
+      const n = this.mag[(k << G.WSHIFT) + G.N];
       if (n === 0) continue;
       const c = classes.get(k)!;
       c.used -= n;
@@ -588,17 +600,19 @@ export class Kmalloc {
     invariant(this.clsFree[this.hdr] >= 1, 'no spare zone descriptor left');
     // Magazines: exactly the blocks marked so, each once, of its class; only while the class has enough live blocks.
     const inMag = new Set<number>();
-    for (let c = 0; c < this.magN.length; c++) {
-      const n = this.magN[c];
+    for (let c = 0; c < sizes.length; c++) {
+      const n = this.mag[(c << G.WSHIFT) + G.N];
+      const liveCount = this.mag[(c << G.WSHIFT) + G.LIVE];
       invariant(n >= 0 && n <= G.SIZE && n === clsMag[c], `class ${sizes[c]}: magazine holds ${n}, ${clsMag[c]} blocks are marked in one`);
-      invariant(this.clsLive[c] === clsLive[c], `class ${sizes[c]} counts ${this.clsLive[c]} live blocks, zones say ${clsLive[c]}`);
+      invariant(liveCount === clsLive[c], `class ${sizes[c]} counts ${liveCount} live blocks, zones say ${clsLive[c]}`);
       invariant(n === 0 || clsLive[c] >= this.magLive, `class ${sizes[c]}: ${n} blocks in a magazine with ${clsLive[c]} live`);
-      for (let j = c << G.SHIFT; j < (c << G.SHIFT) + n; j++) {
-        const va = this.magVa[j];
+      for (let j = 0; j < n; j++) {
+        const va = this.magVa[(c << G.SHIFT) + j];
+        const at = this.mag[(c << G.WSHIFT) + G.AT + j];
         const z = this.index.get(Math.floor(va * this.invPage));
         const i = z === K.NONE ? -1 : this.blockOf(z, va);
-        invariant(i >= 0 && this.zi[z * Z.W + Z.CLS] === c && this.zi[z * Z.W + Z.BASE] + i === this.magAt[j] && !inMag.has(va), `class ${sizes[c]}: magazine entry ${hex(va)} is not a block of its own`);
-        invariant(this.links[this.magAt[j]] === B.MAG, `class ${sizes[c]}: magazine block ${hex(va)} is not marked free`);
+        invariant(i >= 0 && this.zi[z * Z.W + Z.CLS] === c && this.zi[z * Z.W + Z.BASE] + i === at && !inMag.has(va), `class ${sizes[c]}: magazine entry ${hex(va)} is not a block of its own`);
+        invariant(this.links[at] === B.MAG, `class ${sizes[c]}: magazine block ${hex(va)} is not marked free`);
         inMag.add(va);
       }
     }
@@ -680,6 +694,15 @@ export class Kmalloc {
     this.liveZones++;
     const pn = Math.floor(va * this.invPage);
     for (let p = 0; p < pages; p++) this.index.set(pn + p, z);
+    // kfree's fast entries: a power-of-two class whose blocks tile the zone's pages (each page's first block and its
+    // word), or a zone of one block (its first page only).
+    const shift = this.zi[z * Z.W + Z.SHIFT];
+    const blocks = this.cls.blocks[c];
+    if (shift !== 31 && (blocks === 1 || blocks * size === pages * this.pageSize)) {
+      const perPage = size >= this.pageSize ? 0 : this.pageSize / size;
+      const base = this.zi[z * Z.W + Z.BASE];
+      for (let p = 0; p < (blocks === 1 ? 1 : pages); p++) this.index.setFast(pn + p, base + p * perPage, (c << 5) | shift);
+    }
     if (header !== K.NONE) {
       // The descriptor's bytes say what it describes, as the original's vm_zone_t would in a memory dump:
       // little-endian { magic 'ZONE', vaddr low, vaddr high, blockSize, blocks, pages }.

@@ -12,6 +12,12 @@ const MAX_WINDOW = 1 << 20;
 export class PageIndex {
   /** The direct window: `win[pn - lo]` is page pn's zone or -1 (read inline by kfree; set only here). */
   win = new Int32Array(0);
+  /**
+   * Two words per window page, for kfree's inline path: the block word (in kmalloc's link array) of the first block
+   * starting on the page, or -1 when the page has no such fast entry; and the page's class and block shift
+   * (`class << 5 | shift`). Set by {@link setFast}, cleared with the page.
+   */
+  fast = new Int32Array(0);
   lo = 0;
   private keys: Float64Array;
   private vals: Int32Array;
@@ -78,6 +84,7 @@ export class PageIndex {
     if (n === 0) {
       this.lo = Math.max(0, pn - 255);
       this.win = new Int32Array(512).fill(-1);
+      this.fast = new Int32Array(1024).fill(-1);
       return true;
     }
     const lo = Math.min(this.lo, pn);
@@ -89,6 +96,9 @@ export class PageIndex {
     const win = new Int32Array(len).fill(-1);
     win.set(this.win, this.lo - newLo);
     this.win = win;
+    const fast = new Int32Array(2 * len).fill(-1);
+    fast.set(this.fast, 2 * (this.lo - newLo));
+    this.fast = fast;
     this.lo = newLo;
     // No hashed page can fall inside: a page went to the hash because the window's span with it passed
     // MAX_WINDOW, and the window only ever grows to spans below that.
@@ -105,11 +115,21 @@ export class PageIndex {
     this.vals[s] = zone;
   }
 
+  /** Sets page pn's fast entry (see {@link fast}) when the page is in the window; pn must be indexed already. */
+  setFast(pn: number, word: number, info: number): void {
+    const k = pn - this.lo;
+    if (k >= 0 && k < this.win.length) {
+      this.fast[2 * k] = word;
+      this.fast[2 * k + 1] = info;
+    }
+  }
+
   delete(pn: number): void {
     const k = pn - this.lo;
     if (k >= 0 && k < this.win.length) {
       if (this.win[k] !== -1) this.count--;
       this.win[k] = -1;
+      this.fast[2 * k] = -1;
       return;
     }
     const keys = this.keys;
