@@ -61,10 +61,10 @@ const enum G {
   /** Blocks a magazine holds (a power of two: a class's addresses start at class << SHIFT in magVa). */
   SIZE = 32,
   SHIFT = 5,
-  /** A class's row in `mag`: its count, its live blocks, and its blocks' words from AT (W = 1 << WSHIFT). */
+  /** A class's row in `mag`: its count, its blocks held, and its blocks' words from AT (W = 1 << WSHIFT). */
   WSHIFT = 6,
   N = 0,
-  LIVE = 1,
+  HELD = 1,
   AT = 2,
   /** A full magazine gives back its oldest BATCH blocks to their zones. */
   BATCH = 16,
@@ -163,8 +163,9 @@ export class Kmalloc {
   private readonly emptyCount: Int32Array;
   // Per class: zones with a block in use (the hysteresis' measure of the class's size).
   private readonly inUse: Int32Array;
-  // Per class, a row of 1 << G.WSHIFT words: how many blocks its magazine holds (G.N), its blocks in use by
-  // callers (G.LIVE: neither free, nor descriptors, nor in a magazine), and the magazine's block words (from G.AT);
+  // Per class, a row of 1 << G.WSHIFT words: how many blocks its magazine holds (G.N), the blocks callers hold or
+  // its magazine does (G.HELD: neither free in a zone nor descriptors; it changes only when a block goes to or from
+  // a zone, so the inline paths never write it), and the magazine's block words (from G.AT);
   // the magazine's addresses are in magVa, G.SIZE from class << G.SHIFT.
   private readonly mag: Int32Array;
   private readonly magVa: Float64Array;
@@ -253,14 +254,13 @@ export class Kmalloc {
     const n = mag[row + G.N] - 1;
     if (n < 0) return this.kmallocZone(c);
     mag[row + G.N] = n;
-    mag[row + G.LIVE]++;
     this.links[mag[row + G.AT + n]] = B.USED;
     return this.magVa[(c << G.SHIFT) + n];
   }
 
   // kmalloc from the zones of class c (its magazine is empty).
   private kmallocZone(c: number): number {
-    this.mag[(c << G.WSHIFT) + G.LIVE]++;
+    this.mag[(c << G.WSHIFT) + G.HELD]++;
     // No free block means no zone on the list; one free descriptor is the spare the original keeps: the last free
     // block of any class goes the long way, which applies that rule.
     const free = this.clsFree[c];
@@ -292,7 +292,7 @@ export class Kmalloc {
     try {
       this.refill(c);
     } catch (e) {
-      this.mag[(c << G.WSHIFT) + G.LIVE]--;
+      this.mag[(c << G.WSHIFT) + G.HELD]--;
       throw e;
     }
     return this.take(c, B.USED);
@@ -325,9 +325,8 @@ export class Kmalloc {
     const mag = this.mag;
     const row = c << G.WSHIFT;
     const n = mag[row + G.N];
-    const live = mag[row + G.LIVE] - 1;
-    if (n === G.SIZE || live < this.magLive) return this.kfreeFull(vaddr);
-    mag[row + G.LIVE] = live;
+    // Blocks callers hold once this one is freed: held, less the magazine's, less this one.
+    if (n === G.SIZE || mag[row + G.HELD] - n <= this.magLive) return this.kfreeFull(vaddr);
     links[at] = B.MAG;
     mag[row + G.AT + n] = at;
     this.magVa[(c << G.SHIFT) + n] = vaddr;
@@ -343,9 +342,9 @@ export class Kmalloc {
     const c = this.zi[z * Z.W + Z.CLS];
     const mag = this.mag;
     const row = c << G.WSHIFT;
-    const live = --mag[row + G.LIVE];
-    if (live < this.magLive) {
+    if (mag[row + G.HELD] - mag[row + G.N] <= this.magLive) {
       if (mag[row + G.N] > 0) this.drain(c, mag[row + G.N]);
+      mag[row + G.HELD]--;
       this.put(z, i, true);
       return;
     }
@@ -372,6 +371,7 @@ export class Kmalloc {
     mag.copyWithin(row + G.AT, row + G.AT + k, row + G.AT + n);
     this.magVa.copyWithin(first, first + k, first + n);
     mag[row + G.N] = n - k;
+    mag[row + G.HELD] -= k;
     for (let j = 0; j < k; j++) {
       const z = this.index.get(Math.floor(vas[j] * this.invPage));
       this.put(z, ats[j] - this.zi[z * Z.W + Z.BASE], true);
@@ -602,9 +602,9 @@ export class Kmalloc {
     const inMag = new Set<number>();
     for (let c = 0; c < sizes.length; c++) {
       const n = this.mag[(c << G.WSHIFT) + G.N];
-      const liveCount = this.mag[(c << G.WSHIFT) + G.LIVE];
+      const held = this.mag[(c << G.WSHIFT) + G.HELD];
       invariant(n >= 0 && n <= G.SIZE && n === clsMag[c], `class ${sizes[c]}: magazine holds ${n}, ${clsMag[c]} blocks are marked in one`);
-      invariant(liveCount === clsLive[c], `class ${sizes[c]} counts ${liveCount} live blocks, zones say ${clsLive[c]}`);
+      invariant(held === clsLive[c] + n, `class ${sizes[c]} counts ${held} blocks held, zones say ${clsLive[c]} live and ${n} in its magazine`);
       invariant(n === 0 || clsLive[c] >= this.magLive, `class ${sizes[c]}: ${n} blocks in a magazine with ${clsLive[c]} live`);
       for (let j = 0; j < n; j++) {
         const va = this.magVa[(c << G.SHIFT) + j];
