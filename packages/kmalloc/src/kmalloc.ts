@@ -59,17 +59,15 @@ const enum B {
 // The per-class magazine: a small LIFO stack of freed blocks in front of the zones (a slab's per-CPU free list).
 const enum G {
   /** Blocks a magazine holds (a power of two: a class's addresses start at class << SHIFT in magVa). */
-  SIZE = 32,
-  SHIFT = 5,
+  SIZE = 64,
+  SHIFT = 6,
   /** A class's row in `mag`: its count, its blocks held, and its blocks' words from AT (W = 1 << WSHIFT). */
-  WSHIFT = 6,
+  WSHIFT = 7,
   N = 0,
   HELD = 1,
   AT = 2,
   /** A full magazine gives back its oldest BATCH blocks to their zones. */
-  BATCH = 16,
-  /** Magazines are used while the class has at least this many blocks in use by callers. */
-  MIN_LIVE = 256,
+  BATCH = 32,
 }
 
 /** Figures of one size class. */
@@ -169,7 +167,7 @@ export class Kmalloc {
   // the magazine's addresses are in magVa, G.SIZE from class << G.SHIFT.
   private readonly mag: Int32Array;
   private readonly magVa: Float64Array;
-  // Magazines are used while a class has this many blocks live (G.MIN_LIVE; never with keepEmptyPer 0).
+  // Magazines are used while a class has this many blocks live (G.SIZE × keepEmptyPer; never with keepEmptyPer 0).
   private readonly magLive: number;
   private readonly drained = new Int32Array(G.SIZE);
   private readonly drainedVa = new Float64Array(G.SIZE);
@@ -233,7 +231,8 @@ export class Kmalloc {
     this.inUse = new Int32Array(n);
     this.mag = new Int32Array(n << G.WSHIFT);
     this.magVa = new Float64Array(n << G.SHIFT);
-    this.magLive = per === 0 ? 0x7fffffff : G.MIN_LIVE;
+    // A magazine holds at most 1/keepEmptyPer of its class's blocks, as kept zones at most 1/keepEmptyPer of its zones.
+    this.magLive = per === 0 ? 0x7fffffff : G.SIZE * per;
     this.spareIds = Array.from({ length: n }, () => []);
     const z = this.makeZone(this.hdr, K.NONE);
     this.link(z);
