@@ -1,7 +1,7 @@
 import { FaultCode, PageAttr } from '@vmlayers/phys';
 import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
 import { accessMask } from './internal/access-mask.js';
-import type { PagingFormat } from './internal/format.js';
+import { LeafBit, type PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
@@ -128,6 +128,22 @@ const format: PagingFormat = {
 
   frameOf(lo: number): number {
     return (lo & 0xffff_f000) >>> 0;
+  },
+
+  // Without PAE there is no NX: a present page can be read and executed; RW makes it writable. The pointers this
+  // pmap writes allow everything (P|RW|US), so the leaf's bits are the effective ones.
+  leafBits(lo: number): number {
+    if ((lo & Pte.P) === 0) return 0;
+    return (
+      LeafBit.PRESENT |
+      LeafBit.READ |
+      LeafBit.EXEC |
+      (lo & Pte.RW ? LeafBit.WRITE : 0) |
+      (lo & Pte.US ? LeafBit.USER : 0) |
+      (lo & Pte.G ? LeafBit.GLOBAL : 0) |
+      (lo & Pte.A ? LeafBit.ACCESSED : 0) |
+      (lo & Pte.D ? LeafBit.DIRTY : 0)
+    );
   },
 
   isPointer(_lo: number, level: number): boolean {

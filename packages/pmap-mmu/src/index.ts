@@ -3,3 +3,5 @@ export { ia32 } from './ia32.js';
 export { MmuPmap, TLB_SIZE } from './mmu-pmap.js';
 export { Tlb } from './tlb.js';
 export type { TlbView } from './tlb.js';
+export { LeafBit, dumpTables, leafFlags } from './dump-tables.js';
+export type { PteLeaf } from './dump-tables.js';

@@ -4,6 +4,7 @@ import { isAccessCode } from './internal/access-mask.js';
 import { frameWords } from './internal/frame-words.js';
 import { PAGE_SIZE } from './internal/format.js';
 import type { PagingFormat } from './internal/format.js';
+import type { PteLeaf } from './dump-tables.js';
 import { checkAddress, checkAttr, checkRange } from './internal/validate.js';
 import { Tlb } from './tlb.js';
 import type { TlbView } from './tlb.js';
@@ -575,6 +576,39 @@ export class MmuPmap implements Pmap {
       }
     }
     this.freeFrame(table);
+  }
+
+  /**
+   * Every present leaf of this address space's tables, in address order: its virtual and physical address, the
+   * bytes it maps (4 KiB, or a superpage written by hand), the physical address of the PTE itself, and its flag
+   * bits as `LeafBit` (read, write, execute, user, global, accessed, dirty). A user space lists its own half;
+   * `{ kernel: true }` adds the shared kernel half (the kernel space always lists it). For reports and dumps
+   * (`dumpTables`); reads the tables from RAM, touches no TLB and sets no bit. Empty after `destroy`.
+   */
+  leaves(options: { kernel?: boolean } = {}): PteLeaf[] {
+    const out: PteLeaf[] = [];
+    if (!this.dead) this.leavesIn(this.root, this.format.levels - 1, 0, this.isKernel || options.kernel === true, out);
+    return out;
+  }
+
+  private leavesIn(table: number, level: number, base: number, kernel: boolean, out: PteLeaf[]): void {
+    const f = this.format;
+    const n = 2 ** f.indexBits;
+    const pages = 2 ** (f.indexBits * level);
+    const words = this.tableWords(table);
+    const step = f.pteSize / 4;
+    for (let i = 0; i < n; i++) {
+      if (!kernel && level === f.levels - 1 && i >= f.kernelRootFirst && i < f.kernelRootEnd) continue;
+      const lo = words[i * step];
+      const bits = f.leafBits(lo);
+      if (bits === 0) continue;
+      const hi = step === 2 ? words[i * step + 1] : 0;
+      if (f.isPointer(lo, level)) {
+        this.leavesIn(f.frameOf(lo, hi), level - 1, base + i * pages, kernel, out);
+        continue;
+      }
+      out.push({ va: (base + i * pages) * PAGE_SIZE, pa: f.frameOf(lo, hi), size: pages * PAGE_SIZE, pte: table + i * f.pteSize, bits });
+    }
   }
 
   private listTables(table: number, level: number, base: number, out: PmapTable[]): void {

@@ -147,6 +147,12 @@ const format: PagingFormat = {
 
   frameOf,
 
+  // Sv39's V R W X U G A D are bits 0-7 in the same order as LeafBit's PRESENT READ WRITE EXEC USER GLOBAL
+  // ACCESSED DIRTY.
+  leafBits(lo: number): number {
+    return lo & Pte.V ? lo & 0xff : 0;
+  },
+
   isPointer(lo: number, level: number): boolean {
     return level > 0 && (lo & (Pte.R | Pte.W | Pte.X)) === 0;
   },

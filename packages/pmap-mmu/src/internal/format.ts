@@ -36,6 +36,11 @@ export interface PagingFormat
   pointerHi(pa: number): number;
   /** The frame an in-use PTE (pointer or leaf, valid or not) refers to. */
   frameOf(lo: number, hi: number): number;
+  /**
+   * What a leaf PTE's flag bits say, as {@link LeafBit} bits: 0 when the entry is not valid (V / P clear, which
+   * includes an entry `enter` wrote without `PRESENT`). For reports (`dumpTables`), not for walks.
+   */
+  leafBits(lo: number): number;
   /** True when a valid entry at `level` (0 = leaf level) points to a table rather than mapping memory. */
   isPointer(lo: number, level: number): boolean;
   /**
@@ -58,6 +63,18 @@ export interface PagingFormat
    */
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number;
 }
+
+/** The flag bits of a present leaf, independent of the format (`PagingFormat.leafBits`). */
+export const LeafBit = {
+  PRESENT: 0x01,
+  READ: 0x02,
+  WRITE: 0x04,
+  EXEC: 0x08,
+  USER: 0x10,
+  GLOBAL: 0x20,
+  ACCESSED: 0x40,
+  DIRTY: 0x80,
+} as const;
 
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
