@@ -187,6 +187,25 @@ export class PhysicalMemory {
   }
 
   /**
+   * The {@link CHUNK_SIZE} bytes of RAM at `pa` as a live view of their storage: 1024 little-endian 32-bit words, or
+   * `null` when the chunk holds no host memory (it reads as zeros, and nothing is allocated to answer) or the host
+   * is big-endian. For walkers that read and update page tables in place (`@vmlayers/pmap-mmu`). A write through
+   * the view is a write to RAM. The view is the chunk's storage until its host memory is dropped — a `zero` of the
+   * whole chunk, which every free of a frame does — and stale after that (the chunk gets new storage on its next
+   * non-zero write): a caller that keeps views must drop the view of a chunk it zeroes or frees. `pa` not a multiple
+   * of `CHUNK_SIZE` or not inside a RAM bank → `VmError('EFAULT')`; not a number → `VmError('EINVAL')`.
+   */
+  frameWords(pa: number): Uint32Array | null {
+    const b = this.locate(pa, CHUNK_SIZE);
+    if (b === null || pa % CHUNK_SIZE !== 0) {
+      throw new VmError('EFAULT', `frameWords(${hex(pa)}): not a ${CHUNK_SIZE}-byte aligned chunk of RAM`);
+    }
+    if (!LITTLE_ENDIAN) return null;
+    const s = slot(b, (pa - b.chunkBase) / CHUNK_SIZE);
+    return s === 0 ? null : this.words[s]!;
+  }
+
+  /**
    * Writes the low 8 bits of `value` (a number; anything else → `EINVAL`) at `pa`. Writing 0 to RAM that holds no
    * host memory allocates none. Where nothing answers → `VmError('EFAULT')`, as {@link read8}.
    */

@@ -118,3 +118,33 @@ describe('PhysicalMemory', () => {
     expect(mem.isRam(0x2000)).toBe(true);
   });
 });
+
+describe('frameWords', () => {
+  it('is a live view of a written chunk, null for one never written, stale once the chunk is zeroed', () => {
+    const mem = new PhysicalMemory(boards.get('riscv-virt-64m'));
+    const pa = 0x8040_0000;
+    expect(mem.frameWords(pa)).toBeNull();
+    expect(mem.backedBytes).toBe(0); // asking allocated nothing
+    mem.write32(pa + 8, 0xdead_beef);
+    const w = mem.frameWords(pa)!;
+    expect(w).toBeInstanceOf(Uint32Array);
+    expect(w.length).toBe(1024);
+    expect(w[2]).toBe(0xdead_beef);
+    w[3] = 0x1234_5678; // a write through the view is a write to RAM
+    expect(mem.read32(pa + 12)).toBe(0x1234_5678);
+    expect(mem.frameWords(pa)).toBe(w);
+    mem.zero(pa, 4096); // what a frame free does: the storage is dropped
+    expect(mem.frameWords(pa)).toBeNull();
+    mem.write8(pa, 1);
+    expect(mem.frameWords(pa)).not.toBe(w);
+  });
+
+  it('refuses what is not an aligned chunk of RAM', () => {
+    const mem = new PhysicalMemory(boards.get('riscv-virt-64m'));
+    for (const pa of [0x8040_0004, 0x1000_0000, 0x8400_0000, -4096, 0.5, Number.NaN]) {
+      expect(() => mem.frameWords(pa), String(pa)).toThrow(expect.objectContaining({ code: 'EFAULT' }));
+    }
+    expect(() => mem.frameWords('0x80400000' as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(mem.backedBytes).toBe(0);
+  });
+});
