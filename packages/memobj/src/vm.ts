@@ -1,5 +1,5 @@
 import { BoardMemoryMap, PageOwner, PageUsage, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant, faultErrno, hex } from '@vmlayers/phys';
-import type { FaultInjector, PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
+import type { FaultInjector, PageMapRun, Pmap, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { Kmalloc } from '@vmlayers/kmalloc';
 import { createKernelMap } from '@vmlayers/mapper';
 import type { KernelMap } from '@vmlayers/mapper';
@@ -225,6 +225,16 @@ export class Vm {
   tables(pid: number): PmapTable[] {
     const p = this.process(pid);
     return p.map.pmap.tables();
+  }
+
+  /**
+   * The address space of process `pid` as its architecture's `Pmap`, for inspection: `dumpTables(vm.pmap(pid))` and
+   * `leaves()` from `@vmlayers/pmap-mmu` on an MMU, the MPU regions of `@vmlayers/pmap-nommu` without one. Mappings
+   * changed through it bypass the map (its entries, objects and counts) and break `check()`: read it, do not
+   * write it. Unknown pid → `ENOENT`.
+   */
+  pmap(pid: number): Pmap {
+    return this.process(pid).map.pmap;
   }
 
   /** The physical page map, run-length encoded with the original's markers (`formatPageMap` prints it). */

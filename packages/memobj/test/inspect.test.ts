@@ -1,5 +1,6 @@
 import { Prot } from '@vmlayers/phys';
-import { sv39 } from '@vmlayers/pmap-mmu';
+import { dumpTables, sv39 } from '@vmlayers/pmap-mmu';
+import type { MmuPmap } from '@vmlayers/pmap-mmu';
 import { describe, expect, it } from 'vitest';
 import { formatMaps, formatMeminfo, formatSmaps, hexdump, smaps } from '../src/index.js';
 import type { Vm } from '../src/index.js';
@@ -159,5 +160,22 @@ describe('hexdump', () => {
     expect(hexdump(p.read(va + 16, 8), va + 16)).toBe(
       `${(va + 16).toString(16).padStart(8, '0')}  76 6d 6c 61 79 65 72 73                           |vmlayers|\n${(va + 24).toString(16).padStart(8, '0')}\n`,
     );
+  });
+});
+
+describe('vm.pmap(pid)', () => {
+  it('is the process address space: its leaves are the pages the process touched', () => {
+    const vm = smallVm(sv39);
+    const p = vm.spawn();
+    const va = p.mmap({ size: 3 * 4096, prot: RW, flags: PRIVATE });
+    p.write(va + 4096, new Uint8Array([7]));
+    const pmap = vm.pmap(p.pid) as MmuPmap;
+    expect(pmap.leaves().map((l) => l.va)).toEqual([va + 4096]);
+    expect(pmap.resolve(va + 4096)).toBe(pmap.leaves()[0].pa);
+    expect(dumpTables(pmap)).toMatch(/ \| U R W - - A D /);
+    expect(errnoOf(() => vm.pmap(99))).toBe('ENOENT');
+    p.exit();
+    expect(errnoOf(() => vm.pmap(p.pid))).toBe('ENOENT');
+    vm.check();
   });
 });
