@@ -1,4 +1,5 @@
 import type { PmapFactory } from '@vmlayers/phys';
+import { leafFlags } from '@vmlayers/pmap-mmu';
 import { coveredBytes } from '@vmlayers/pmap-nommu';
 import { lineChart } from './chart.js';
 import { addr, bytes, meminfoLine } from './format.js';
@@ -66,6 +67,29 @@ function tablesHtml(session: Session, peak: Snapshot): string {
   return (
     `<p>No MMU: ${who} runs in the one flat address space; its protection is the ARMv7-M MPU region table: the slots its address space enables, as programmed (RBAR base, RASR SIZE, AP, XN, SRD: bit i of SRD disables the i-th eighth of the region).</p>\n` +
     `<table><tr><th>slot</th><th>base</th><th>size</th><th>AP</th><th>XN</th><th>SRD</th><th>bytes covered</th></tr>\n${rows.join('\n')}</table>`
+  );
+}
+
+/** Rows shown per process in the present-entries table; the rest is counted. */
+const LEAF_ROWS = 128;
+
+/** With an MMU, each process's present page-table entries at the peak: va → pa and the flags read from the PTE. */
+function leavesHtml(session: Session, peak: Snapshot): string {
+  const pids = Object.keys(peak.leaves).map(Number);
+  if (pids.length === 0) return '';
+  const parts = pids.map((pid) => {
+    const leaves = peak.leaves[pid];
+    const rows = leaves
+      .slice(0, LEAF_ROWS)
+      .map((l) => `<tr><td>${addr(l.va)}</td><td>${addr(l.pa)}</td><td>${esc(leafFlags(l.bits))}</td><td>${addr(l.pte)}</td></tr>`)
+      .join('\n');
+    const more = leaves.length > LEAF_ROWS ? `<p>… and ${leaves.length - LEAF_ROWS} more.</p>` : '';
+    const body = leaves.length === 0 ? '<p>(no present entry: nothing touched yet)</p>' : `<table><tr><th>va</th><th>pa</th><th>U R W X G A D</th><th>PTE at</th></tr>\n${rows}</table>${more}`;
+    return `<h3>${esc(pidLabel(session, pid))}: ${leaves.length} present entr${leaves.length === 1 ? 'y' : 'ies'}</h3>\n${body}`;
+  });
+  return (
+    `<h2 id="entries">Present page-table entries</h2>\n<p>Every present leaf of each process's own half, read from the ${esc(session.arch.name)} PTEs in RAM ` +
+    `(<code>dumpTables</code> of <code>@vmlayers/pmap-mmu</code>): the flags are the hardware's, A and D set by the accesses themselves.</p>\n${parts.join('\n')}`
   );
 }
 
@@ -154,6 +178,7 @@ ${maps || '<p>No process was alive.</p>'}
 
 <h2 id="tables">${arch.capabilities.hasMmu ? 'Page tables' : 'MPU regions'}</h2>
 ${tablesHtml(session, peak)}
+${leavesHtml(session, peak)}
 
 <h2 id="timeline">meminfo timeline</h2>
 ${chartPages}

@@ -1,6 +1,8 @@
 import { isVmError } from '@vmlayers/phys';
 import type { PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { createVm, formatMaps, formatMeminfo } from '@vmlayers/memobj';
+import { MmuPmap } from '@vmlayers/pmap-mmu';
+import type { PteLeaf } from '@vmlayers/pmap-mmu';
 import { MpuPmap, coveredBytes } from '@vmlayers/pmap-nommu';
 import type { MapInfo, MemInfo, Process, Vm, VmEvent } from '@vmlayers/memobj';
 import { narrate } from './narrate.js';
@@ -31,6 +33,8 @@ export interface Snapshot {
    * its address space enables, as programmed.
    */
   tables: { pid: number; tables: PmapTable[]; mpu: MpuSlot[] | null } | null;
+  /** With an MMU, the present page-table leaves of every live process (`MmuPmap.leaves()`), by pid. */
+  leaves: Record<number, PteLeaf[]>;
 }
 
 /** One MPU region an address space enables: its slot and the RBAR/RASR fields programmed there. */
@@ -132,7 +136,7 @@ export class Session {
     this.prevPageMap = pageMap;
     this.timeline.push({ step: s.index, title: s.title, meminfo });
     if (this.peak === null || meminfo.page.alloc > this.allocAt(this.peak)) {
-      this.peak = { step: s.index, title: s.title, pageMap: runs, owners: new Map(this.recorder.owners), maps, mapsText, tables: this.tablesOfFirst() };
+      this.peak = { step: s.index, title: s.title, pageMap: runs, owners: new Map(this.recorder.owners), maps, mapsText, tables: this.tablesOfFirst(), leaves: this.leaves() };
     }
     this.last = s;
     this.emit(s);
@@ -141,6 +145,15 @@ export class Session {
 
   private allocAt(snap: Snapshot): number {
     return this.timeline[snap.step - 1].meminfo.page.alloc;
+  }
+
+  private leaves(): Record<number, PteLeaf[]> {
+    const out: Record<number, PteLeaf[]> = {};
+    for (const p of this.vm.processes()) {
+      const pmap = this.vm.pmap(p.pid);
+      if (pmap instanceof MmuPmap) out[p.pid] = pmap.leaves();
+    }
+    return out;
   }
 
   private tablesOfFirst(): Snapshot['tables'] {

@@ -59,6 +59,12 @@ describe('--html', () => {
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(html).toMatch(/<h2 id="board">Board memory map<\/h2>\n<pre>0x002000000-0x002010000  device   clint \(64 KiB\)\n/);
     expect(html).toContain('<th>/proc/meminfo at boot</th>');
+    // Present entries from the real PTEs: pid 1's heap pages write-protected for copy-on-write (A and D set by its
+    // writes), its shared page writable, the image page executable and never written.
+    const entries = html.slice(html.indexOf('<h2 id="entries">'), html.indexOf('<h2 id="timeline">'));
+    expect(entries).toContain('<h3>pid 1: 4 present entries</h3>');
+    const row = (va: string) => new RegExp(`<tr><td>${va}</td><td>0x[0-9a-f]{8}</td><td>([^<]+)</td><td>0x[0-9a-f]{8}</td></tr>`).exec(entries)?.[1];
+    expect([row('0x00001000'), row('0x00005000'), row('0x00006000')]).toEqual(['U R - - - A D', 'U R W - - A D', 'U R - X - A -']);
   });
 
   it('names ia32 levels page directory and page table', () => {
@@ -79,6 +85,10 @@ describe('--html', () => {
     const { html } = report('--trace', new URL('../traces/scenario.trace', import.meta.url).pathname);
     expect(html).toMatch(/<h3>pid 1 \([A-Za-z_][\w.-]*\)<\/h3>/);
     expect(html).toMatch(/pid 1 \([A-Za-z_][\w.-]*\): private pages/);
+  });
+
+  it('has no page-table entries section without an MMU', () => {
+    expect(report('--arch', 'armv7m').html).not.toContain('<h2 id="entries">');
   });
 
   it('shows the MPU region table without an MMU, and works with --json and --trace', () => {
