@@ -545,7 +545,14 @@ export class Kmalloc {
       clsZones[c]++;
       invariant(this.zi[z * Z.W + Z.SIZE] === sizes[c] && this.zi[z * Z.W + Z.BLOCKS] === blocks, `zone ${z}: class figures ${this.zi[z * Z.W + Z.SIZE]} × ${this.zi[z * Z.W + Z.BLOCKS]}, class ${sizes[c]} × ${blocks}`);
       for (let p = 0; p < nPages[c]; p++) {
-        invariant(this.index.get(Math.floor(this.zva[z] * this.invPage) + p) === z, `page ${p} of zone ${z} is not indexed to it`);
+        const pn = Math.floor(this.zva[z] * this.invPage) + p;
+        invariant(this.index.get(pn) === z, `page ${p} of zone ${z} is not indexed to it`);
+        const k = pn - this.index.lo;
+        if (k >= 0 && k < this.index.win.length) {
+          const word = this.fastWord(z, p);
+          const ok = word < 0 ? this.index.fast[2 * k] === -1 : this.index.fast[2 * k] === word && this.index.fast[2 * k + 1] === ((c << 5) | this.zi[z * Z.W + Z.SHIFT]);
+          invariant(ok, `page ${p} of zone ${z}: fast entry ${this.index.fast[2 * k]}, ${this.index.fast[2 * k + 1]}, expected word ${word}`);
+        }
       }
       pagesHeld += nPages[c];
       if (z !== 0) {
@@ -561,6 +568,9 @@ export class Kmalloc {
       }
     }
     invariant(live === this.liveZones, `kmalloc counts ${this.liveZones} zones, ${live} are live`);
+    for (let k = 0; k < this.index.win.length; k++) {
+      invariant(this.index.win[k] !== K.NONE || this.index.fast[2 * k] === -1, `page ${hex(this.index.lo + k)} has a fast entry and no zone`);
+    }
     invariant(this.index.entries === pagesHeld, `the page index holds ${this.index.entries} pages, zones ${pagesHeld}`);
     order.sort((a, b) => this.zva[a] - this.zva[b]);
     for (let k = 1; k < order.length; k++) {
@@ -693,14 +703,9 @@ export class Kmalloc {
     this.liveZones++;
     const pn = Math.floor(va * this.invPage);
     for (let p = 0; p < pages; p++) this.index.set(pn + p, z);
-    // kfree's fast entries: a power-of-two class whose blocks tile the zone's pages (each page's first block and its
-    // word), or a zone of one block (its first page only).
-    const shift = this.zi[z * Z.W + Z.SHIFT];
-    const blocks = this.cls.blocks[c];
-    if (shift !== 31 && (blocks === 1 || blocks * size === pages * this.pageSize)) {
-      const perPage = size >= this.pageSize ? 0 : this.pageSize / size;
-      const base = this.zi[z * Z.W + Z.BASE];
-      for (let p = 0; p < (blocks === 1 ? 1 : pages); p++) this.index.setFast(pn + p, base + p * perPage, (c << 5) | shift);
+    for (let p = 0; p < pages; p++) {
+      const word = this.fastWord(z, p);
+      if (word >= 0) this.index.setFast(pn + p, word, (c << 5) | this.zi[z * Z.W + Z.SHIFT]);
     }
     if (header !== K.NONE) {
       // The descriptor's bytes say what it describes, as the original's vm_zone_t would in a memory dump:
@@ -715,6 +720,18 @@ export class Kmalloc {
       this.kmap.write(header, b);
     }
     return z;
+  }
+
+  // The word of the first block on page p of zone z for kfree's fast entry, or -1 for none: a power-of-two class
+  // whose blocks tile the zone's pages (each page's first block), or a zone of one block (its first page only).
+  private fastWord(z: number, p: number): number {
+    const c = this.zi[z * Z.W + Z.CLS];
+    const size = this.cls.size[c];
+    const blocks = this.cls.blocks[c];
+    if (this.zi[z * Z.W + Z.SHIFT] === 31) return -1;
+    if (blocks === 1) return p === 0 ? this.zi[z * Z.W + Z.BASE] : -1;
+    if (blocks * size !== this.cls.pages[c] * this.pageSize) return -1;
+    return this.zi[z * Z.W + Z.BASE] + (p * this.pageSize) / size;
   }
 
   private newRow(blocks: number): number {
