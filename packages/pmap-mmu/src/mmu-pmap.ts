@@ -144,25 +144,24 @@ export class MmuPmap implements Pmap {
 
   /**
    * The hot path, shaped like v86's `translate_address`: one slot of one `Int32Array`, a compare of its page number
-   * with `va`'s, a test of the access code's bit, an OR of the page offset. Both arguments must be numbers first: a
-   * BigInt would throw in the first shift, and a numeric string would pass the compare. `va & 4095` and
-   * `(va >> 10) & 1020` (the slot's first word, `((va >>> 12) & 255) << 2`) read the low 32 bits, which hold the page
-   * offset and the slot for any integer address; `(va - off) / 4096` is the page number, and is not an integer (so
-   * equals no tag) when `va` is not, while a negative `va` meets at most an empty slot (tag -1, no access allowed),
-   * and an access code outside 1–15 fails the last test: junk always reaches {@link translateSlow}. A hit below
-   * 4 GiB is a uint32 made with integer operations, which V8 keeps in an integer register.
+   * with `va >>> 12`, a test of the access code's bit, an OR of the page offset. Both arguments must be numbers
+   * first: a BigInt would throw in the first shift, and a numeric string would pass the compare. `va === va >>> 0`
+   * admits integers in `[0, 2^32)` only (V8 drops it when `va` is already a uint32), so a fraction, NaN, a negative
+   * or a Sv39 address at or above 4 GiB never hits here; an access code outside 1–15 fails the last test; a slot
+   * whose frame lies at or above 4 GiB (`info >>> 16`) is left to the slow path. Everything else — junk, misses,
+   * and the TLB hits this test leaves out — goes to {@link translateSlow}, which tests the same slot again before
+   * walking. A hit is a uint32 made with integer operations, which V8 keeps in an integer register.
    */
   translate(va: number, access: number): number {
     if (typeof va === 'number' && typeof access === 'number') {
+      const vpn = va >>> 12;
       const e = this.tlbEntries;
-      const off = va & 4095;
-      // 1020 = (TLB_SIZE - 1) << 2, written as a literal so the hit path reads no module-scope binding.
-      const k = (va >> 10) & 1020;
+      // 255 = TLB_SIZE - 1, written as a literal so the hit path reads no module-scope binding.
+      const k = (vpn & 255) << 2;
       const info = e[k + 1];
-      if (e[k] === (va - off) / 4096 && ((info >>> access) & 1) === 1 && access === (access & 15)) {
+      if (e[k] === vpn && va === va >>> 0 && ((info >>> access) & 1) === 1 && access === (access & 15) && info >>> 16 === 0) {
         this.tlbHits++;
-        const low = (e[k + 2] | off) >>> 0;
-        return info >>> 16 === 0 ? low : (info >>> 16) * 4294967296 + low;
+        return (e[k + 2] | (va & 4095)) >>> 0;
       }
     }
     const r = this.translateSlow(va, access);
@@ -200,8 +199,17 @@ export class MmuPmap implements Pmap {
       return this.reject(va, access);
     }
     const vpn = Math.floor(va / 4096);
-    this.tlbMisses++;
     const out = this.out;
+    // The hits `translate`'s inline test leaves out: a Sv39 address at or above 4 GiB, a frame at or above 4 GiB.
+    const e = this.tlbEntries;
+    const k = (vpn & TLB_MASK) << 2;
+    const info = e[k + 1];
+    if (e[k] === vpn && ((info >>> access) & 1) === 1) {
+      this.tlbHits++;
+      out[0] = (info >>> 16) * 4294967296 + ((e[k + 2] | (va - vpn * 4096)) >>> 0);
+      return 0;
+    }
+    this.tlbMisses++;
     // The walk cache's leaf table first, here rather than in the walk: the usual miss then passes no double (the
     // root's address) to a call, which would box it.
     const wc = this.walkCache;
@@ -217,8 +225,6 @@ export class MmuPmap implements Pmap {
     // Tlb.fill, written out so no double (the frame's address) is passed to a call.
     const high = pa < 4294967296 ? 0 : Math.floor(pa / 4294967296);
     if (high <= 0xffff) {
-      const e = this.tlbEntries;
-      const k = (vpn & TLB_MASK) << 2;
       e[k] = vpn;
       e[k + 1] = out[1] | (high << 16);
       e[k + 2] = pa;
