@@ -117,7 +117,9 @@ export interface KmallocOptions {
    * original, and every kept zone is released as the class shrinks back: once every block of a class is freed,
    * every page is back. 0 turns it off (the original's immediate release). Kept zones cost at most 1/`keepEmptyPer`
    * of the class's pages in use; they are reused first, given back by {@link Kmalloc.trim} and before any
-   * `ENOMEM`. The descriptor class keeps none by this rule (its zones would keep each other).
+   * `ENOMEM`. The descriptor class keeps none by this rule (its zones would keep each other). The same proportion
+   * bounds the magazines: a class's magazine (up to 64 freed blocks in front of its zones) is used while the class
+   * has at least 64 × `keepEmptyPer` blocks live; none with 0.
    */
   keepEmptyPer?: number;
 }
@@ -136,7 +138,9 @@ export const KEEP_EMPTY_PER = 4;
  * Exhaustion anywhere (no frame, no map entry, the fault injector) → `VmError('ENOMEM')`, every structure as it was.
  *
  * Zones are rows of typed arrays (zone ids recycled per class with their rows of block words), found from a block's
- * address through a page index; see the README's design decisions for why.
+ * address through a page index; a class with at least 64 × `keepEmptyPer` blocks live keeps up to 64 freed blocks
+ * in a magazine in front of its zones (a slab's per-CPU free list), handed out first; see the README's design
+ * decisions for why.
  */
 export class Kmalloc {
   readonly kmap: KernelMemory;
@@ -433,7 +437,10 @@ export class Kmalloc {
     let n = 0;
     const keep = this.keep;
     const per = this.keepPer;
+    // The magazines' blocks back to their zones first (zones that empties beyond the limits go at once: counted).
+    const live = this.liveZones;
     this.drainAll();
+    n += live - this.liveZones;
     // Releasing a zone frees its descriptor, which can empty a descriptor zone: nothing is kept meanwhile.
     this.keep = 0;
     this.keepPer = 0;
