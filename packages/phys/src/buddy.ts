@@ -58,6 +58,25 @@ const FAST_MASK = S_RAM | S_HEAD | ORDER_MASK | FRAME_FREE;
 const KERNEL_OWNER = PageOwner.KERNEL << OWNER_SHIFT;
 const KERNEL_FRAME = ALLOC_HEAD | KERNEL_OWNER;
 
+// The hot paths of allocPa and freePa spell these values as literals (see there); they must not drift.
+if (
+  SECTION_SHIFT !== 15 ||
+  SECTION_MASK !== 0x7fff ||
+  KERNEL_FRAME !== 0x5002 ||
+  FAST_MASK !== 0x5f01 ||
+  ALLOC_HEAD !== 0x5000 ||
+  OWNER_MASK !== 0xe ||
+  KERNEL_OWNER !== 2 ||
+  PCP_FRAME !== 0x7001 ||
+  PCP_HIGH !== 378 ||
+  PCP_BATCH !== 63 ||
+  (S_RAM | S_HEAD | FRAME_FREE) !== 0x5001 ||
+  OWNER_SHIFT !== 1 ||
+  SITE_FRAME !== 0
+) {
+  throw new Error('phys: a literal on the allocPa/freePa fast path differs from its constant');
+}
+
 /** A block of frames handed out by {@link PageAllocator.alloc}: `2^order` pages from `pa`. A value, not a handle. */
 export interface Frame {
   readonly pa: number;
@@ -123,6 +142,8 @@ export class PageAllocator {
   private readonly frames: FrameTable;
   // Pinned frames by page number, with their pin counts: rare (physical objects), so a Map beside the typed arrays.
   private readonly pins = new Map<number, number>();
+  // pins.size, as a plain field for freePa's fast path.
+  private pinnedFrames = 0;
   // The frame table's per-section state words and links, and the section number of entry 0.
   private readonly st: Uint16Array[];
   private readonly ln: Int32Array[];
@@ -193,10 +214,13 @@ export class PageAllocator {
     // Up to 8 kernel pages with no options: straight off a per-CPU list.
     if (options === undefined && typeof size === 'number' && size > 0 && (size | 0) === size) {
       if (size <= this.pageSize) {
-        if (this.faults.hitIndex(SITE_FRAME)) return -1;
+        // Literals, not the module constants, on the two hot paths: V8 loads a module-scope `const` from its
+        // context and tests its tag on every use (SITE_FRAME 0, SECTION_SHIFT 15, SECTION_MASK 0x7fff,
+        // KERNEL_FRAME 0x5002; checked against the constants when this module loads).
+        if (this.faults.hitIndex(0)) return -1;
         if (this.pcpCount === 0 && !this.refill(0)) return -1;
         const pn = this.pcp[--this.pcpCount];
-        this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME;
+        this.st[(pn >>> 15) - this.secBase][pn & 0x7fff] = 0x5002;
         this.kernelPages++;
         return pn * this.pageSize;
       }
@@ -225,23 +249,28 @@ export class PageAllocator {
   freePa(pa: number): void {
     // No pins and no data to drop: one page straight onto the per-CPU list, a larger block on through freeBlock
     // with its state already read. Anything else, including every bad argument, takes the checked path.
-    if (typeof pa === 'number' && this.pins.size === 0 && this.mem.backedBytes === 0) {
+    // Literals as in allocPa: SECTION_SHIFT 15, SECTION_MASK 0x7fff, FAST_MASK 0x5f01, ALLOC_HEAD 0x5000,
+    // OWNER_MASK 0xe, KERNEL_OWNER 2, PCP_FRAME 0x7001, PCP_HIGH 378, PCP_BATCH 63, S_RAM | S_HEAD | FRAME_FREE
+    // 0x5001.
+    if (typeof pa === 'number' && this.pinnedFrames === 0 && this.mem.backedBytes === 0) {
       // Exact: the page size is a power of two.
       const pn = pa * this.perPage;
-      const d = (pn >>> SECTION_SHIFT) - this.secBase;
+      const d = (pn >>> 15) - this.secBase;
       if (pn >>> 0 === pn && d >>> 0 < this.st.length) {
         const st = this.st[d];
-        const i = pn & SECTION_MASK;
+        const i = pn & 0x7fff;
         const s = i < st.length ? st[i] : 0;
-        if ((s & FAST_MASK) === ALLOC_HEAD) {
-          if ((s & OWNER_MASK) === KERNEL_OWNER) this.kernelPages--;
-          else this.count((s & OWNER_MASK) >> OWNER_SHIFT, -1);
-          st[i] = PCP_FRAME;
-          this.pcp[this.pcpCount++] = pn;
-          if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
+        if ((s & 0x5f01) === 0x5000) {
+          if ((s & 0xe) === 2) this.kernelPages--;
+          else this.count((s & 0xe) >> 1, -1);
+          st[i] = 0x7001;
+          const n = this.pcpCount;
+          this.pcp[n] = pn;
+          this.pcpCount = n + 1;
+          if (n >= 378) this.drain(0, n + 1 - 63);
           return;
         }
-        if ((s & (S_RAM | S_HEAD | FRAME_FREE)) === (S_RAM | S_HEAD)) {
+        if ((s & 0x5001) === 0x5000) {
           this.freeBlock(st, i, pn, s);
           return;
         }
@@ -259,6 +288,7 @@ export class PageAllocator {
   pin(pa: number, size: number): void {
     const pages = this.pinRange(pa, size);
     for (const pn of pages) this.pins.set(pn, (this.pins.get(pn) ?? 0) + 1);
+    this.pinnedFrames = this.pins.size;
   }
 
   /** Undoes one {@link pin} of `[pa, pa + size)`. A frame that is not pinned → `EINVAL`, nothing changed. */
@@ -270,6 +300,7 @@ export class PageAllocator {
       if (n === 1) this.pins.delete(pn);
       else this.pins.set(pn, n - 1);
     }
+    this.pinnedFrames = this.pins.size;
   }
 
   /** True when the frame holding `pa` is pinned. */
