@@ -329,19 +329,18 @@ export class Kmalloc {
     const row = c << G.WSHIFT;
     const n = mag[row + G.N];
     // Blocks callers hold once this one is freed: held, less the magazine's, less this one.
-    if (n === G.SIZE || mag[row + G.HELD] - n <= this.magLive) return this.kfreeFull(vaddr);
+    if (n === G.SIZE || mag[row + G.HELD] - n <= this.magLive) return this.kfreeFull(index.win[pn - index.lo], at, vaddr);
     links[at] = B.MAG;
     mag[row + G.AT + n] = at;
     this.magVa[(c << G.SHIFT) + n] = vaddr;
     mag[row + G.N] = n + 1;
   }
 
-  // Frees live block i of zone z at vaddr when the inline path cannot: the class's magazine is full (its oldest
-  // half goes back to the zones first), or the class has too few live blocks for one (it is emptied, and the block
-  // goes to its zone, so an emptied class gives back every zone at once).
-  private kfreeFull(vaddr: number): void {
-    const z = this.index.get(Math.floor(vaddr * this.invPage));
-    const i = this.blockOf(z, vaddr);
+  // Frees the live block of zone z whose word is `at` (address vaddr) when the inline path cannot: the class's
+  // magazine is full (its oldest half goes back to the zones first), or the class has too few live blocks for one
+  // (it is emptied, and the block goes to its zone, so an emptied class gives back every zone at once).
+  private kfreeFull(z: number, at: number, vaddr: number): void {
+    const i = at - this.zi[z * Z.W + Z.BASE];
     const c = this.zi[z * Z.W + Z.CLS];
     const mag = this.mag;
     const row = c << G.WSHIFT;
@@ -353,7 +352,6 @@ export class Kmalloc {
     }
     if (mag[row + G.N] === G.SIZE) this.drain(c, G.BATCH);
     const n = mag[row + G.N];
-    const at = this.zi[z * Z.W + Z.BASE] + i;
     this.links[at] = B.MAG;
     mag[row + G.AT + n] = at;
     this.magVa[(c << G.SHIFT) + n] = vaddr;
@@ -397,7 +395,7 @@ export class Kmalloc {
     if (z === K.NONE) this.refuseFree(vaddr);
     const i = this.blockOf(z, vaddr);
     if (i < 0 || this.links[this.zi[z * Z.W + Z.BASE] + i] !== B.USED) this.refuseFree(vaddr);
-    this.kfreeFull(vaddr);
+    this.kfreeFull(z, this.zi[z * Z.W + Z.BASE] + i, vaddr);
   }
 
   // The block of zone z starting at vaddr, or -1.
