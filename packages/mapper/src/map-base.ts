@@ -106,7 +106,7 @@ export class MapBase implements AddressSpace {
       checkInside(options.addr, fixed ? len : 1, this.tree.lo, this.tree.hi, 'map range');
       hint = options.addr;
     } else if (fixed) throw new VmError('EINVAL', 'MapFlags.FIXED needs addr');
-    const entryFlags = flags & ~MapFlags.FIXED;
+    const entryFlags = flags & ~(MapFlags.FIXED | MapFlags.POPULATE);
     if (!this.mmu) return mmapContiguous(this, len, prot, entryFlags, backing, offset, fixed);
     let a: number;
     if (fixed) {
@@ -124,7 +124,54 @@ export class MapBase implements AddressSpace {
       if (backing === undefined) b.release();
       throw e;
     }
+    if (flags & MapFlags.POPULATE) {
+      // All or nothing, as the original's vm_mmap: a page that cannot be had removes the whole new mapping.
+      try {
+        this.populate(a, len);
+      } catch (e) {
+        unmapRange(this, a, a + len);
+        throw e;
+      }
+    }
     return a;
+  }
+
+  /**
+   * Faults in every page of `[addr, addr + size)` as its first access would — a write fault in a writable entry
+   * (which makes a private entry's copies now), a read or execute fault otherwise, nothing in a `PROT_NONE` one —
+   * so that later accesses take no page fault: what `MapFlags.POPULATE` does at `mmap`, and the original's
+   * `_map_force` on every page of a new MMU mapping. Pages already present are left as they are. Without an MMU
+   * memory is placed whole at `mmap` and this only checks its arguments. Bad arguments → `EINVAL`; a page of the
+   * range not mapped → `ENOMEM` before anything is faulted (as `mprotect`); a page that cannot be had → `ENOMEM`
+   * (`EFAULT` when its backing fails otherwise), the pages before it staying populated.
+   */
+  populate(addr: number, size: number): void {
+    this.live('populate');
+    checkAddr('addr', addr, this.pageSize);
+    const len = pageRound('size', size, this.pageSize);
+    checkInside(addr, len, this.tree.lo, this.tree.hi, 'map range');
+    const P = this.ctx.pool;
+    const end = addr + len;
+    let cursor = addr;
+    for (let n = this.tree.firstEndingAfter(addr); cursor < end; n = this.tree.next(n)) {
+      if (n === NIL || P.start[n] > cursor) throw new VmError('ENOMEM', `va ${hex(cursor)} in [${hex(addr)}, ${hex(end)}) is not mapped`);
+      cursor = P.end[n];
+    }
+    if (!this.mmu) return;
+    for (let va = addr; va < end; ) {
+      const e = this.tree.containing(va);
+      const prot = P.prot[e];
+      const stop = Math.min(P.end[e], end);
+      const kind = prot & Prot.WRITE ? Access.WRITE : prot & Prot.READ ? Access.READ : prot & Prot.EXEC ? Access.EXEC : 0;
+      const access = kind | (prot & Prot.USER ? Access.USER : 0);
+      for (; kind !== 0 && va < stop; va += this.pageSize) {
+        if (this.pmap.translate(va, access) >= 0) continue;
+        const r = this.fault(va, access);
+        if (r === FaultCode.NO_MEMORY) throw new VmError('ENOMEM', `populate: no memory for the page at ${hex(va)}`);
+        if (r < 0) throw faultError(r, va);
+      }
+      va = stop;
+    }
   }
 
   munmap(addr: number, size: number): void {

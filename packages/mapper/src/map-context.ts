@@ -4,7 +4,7 @@ import type { EntryPool } from './entry-pool.js';
 import type { MapBase } from './map-base.js';
 
 /** Internal entry flag (above every `MapFlags` bit): kernel memory only `freePages` (or nothing) removes. */
-export const WIRED = 0x400;
+export const WIRED = 0x8000;
 
 /** What every map of one kernel shares. */
 export interface KernelContext {

@@ -29,8 +29,21 @@ export interface MemoryMap extends AddressSpace {
    * Errors: bad size/addr/offset/prot/flags → `EINVAL` (a process map needs exactly one of `SHARED`/`PRIVATE` and
    * refuses `NEEDSCOPY`; `PHYSMEM`/`DEVICE` need a backing); prot beyond `backing.maxProt` → `EACCES`; no free
    * range or no map entry left → `ENOMEM`; `FIXED` over wired kernel memory → `EBUSY`.
+   *
+   * With `MapFlags.POPULATE` every page is faulted in before `mmap` returns (`populate`); when one
+   * cannot be had the new mapping is removed and `ENOMEM` thrown (with `FIXED`, what the range held is gone, as the
+   * original unmaps it first).
    */
   mmap(options: MmapOptions): number;
+  /**
+   * Faults in every page of `[addr, addr + size)` as its first access would — a write fault in a writable entry
+   * (which makes a private entry's copies now), a read or execute fault otherwise, nothing in a `PROT_NONE` one —
+   * so later accesses take no page fault (the original's `_map_force`). Pages already present stay as they are;
+   * without an MMU memory is placed whole at `mmap` and this only checks its arguments. Bad arguments → `EINVAL`;
+   * a page of the range not mapped → `ENOMEM` before anything is faulted; a page that cannot be had → `ENOMEM`
+   * (`EFAULT` when its backing fails otherwise), the pages before it staying populated.
+   */
+  populate(addr: number, size: number): void;
   /**
    * Unmaps every page of `[addr, addr + size)` (size rounded up): entries trimmed, split or dropped, translations
    * removed, backings told. Unmapping nothing is not an error. A split that needs an entry when none is left →
@@ -60,7 +73,7 @@ export interface MemoryMap extends AddressSpace {
   format(): string;
 }
 
-/** A process's memory map (DESIGN §3 `VmMap`); its `AddressSpace` accesses are user-mode accesses. */
+/** A process's memory map (the design's `VmMap`); its `AddressSpace` accesses are user-mode accesses. */
 export interface VmMap extends MemoryMap {
   /** The process this map belongs to. */
   readonly owner: number;

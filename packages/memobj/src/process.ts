@@ -245,11 +245,21 @@ export function mapInto(ctx: MemContext, map: VmMap, pid: number, req: MapReques
   made?.put();
   let va: number;
   try {
-    va = map.mmap({ addr: req.addr, size: req.size, prot: req.prot, flags: req.flags, backing: b, offset: req.offset });
+    va = map.mmap({ addr: req.addr, size: req.size, prot: req.prot, flags: req.flags & ~MapFlags.POPULATE, backing: b, offset: req.offset });
   } catch (e) {
     b.release();
     throw e;
   }
   if (b instanceof AmapBacking) b.vaBias = va - req.offset;
+  // Populated here rather than by the map's mmap, once the backing knows its addresses (for the fault events); all
+  // or nothing, as MapFlags.POPULATE at the map: a page that cannot be had takes the whole new mapping away.
+  if (req.flags & MapFlags.POPULATE || ctx.populate) {
+    try {
+      map.populate(va, req.size);
+    } catch (e) {
+      map.munmap(va, req.size);
+      throw e;
+    }
+  }
   return va;
 }

@@ -32,6 +32,12 @@ export interface VmOptions {
   onEvent?: VmEventListener;
   /** Map entries in the pool (default as the original: one per 3 free pages). */
   entries?: number;
+  /**
+   * Populate every user mapping at `mmap` and `spawn` (as if `MapFlags.POPULATE` were always given), as the original
+   * does on MMU targets, so that accesses take no page fault and real-time code sees predictable access times.
+   * Default false: pages come on first touch. Fork stays copy-on-write either way.
+   */
+  populate?: boolean;
 }
 
 /**
@@ -74,6 +80,9 @@ export class Vm {
     if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
       throw new VmError('EINVAL', `onEvent must be a function, got ${hex(options.onEvent)}`);
     }
+    if (options.populate !== undefined && typeof options.populate !== 'boolean') {
+      throw new VmError('EINVAL', `populate must be a boolean, got ${hex(options.populate)}`);
+    }
     this.arch = arch;
     this.board = resolveBoard(arch, options);
     this.mem = new PhysicalMemory(this.board);
@@ -99,6 +108,7 @@ export class Vm {
       throw e;
     }
     this.ctx = new MemContext(this.alloc, this.kmalloc, arch.capabilities.hasMmu, options.onEvent ?? null);
+    this.ctx.populate = options.populate === true;
     if (arch.capabilities.hasMmu) {
       const zero = this.alloc.allocPa(arch.pageSize, { owner: PageOwner.KERNEL, usage: PageUsage.NONE });
       if (zero < 0) throw new VmError('EINVAL', `board ${this.board.name} has no frame left for the zero page after boot`);

@@ -306,7 +306,7 @@ function cases(at: ArchUnderTest): Case[] {
   add('KernelMap.mmap', 'mmap({ prot: READ | USER })', (f) => kmmap(f, { prot: Prot.READ | Prot.USER }), E('EINVAL'), unmapKernel);
   add('KernelMap.mmap', 'mmap({ flags: 2**32 })', (f) => kmmap(f, { flags: 2 ** 32 }), E('EINVAL'), unmapKernel);
   add('KernelMap.mmap', 'mmap({ flags: NEEDSCOPY })', (f) => kmmap(f, { flags: MapFlags.NEEDSCOPY }), E('EINVAL'), unmapKernel);
-  add('KernelMap.mmap', 'mmap({ flags: 0x400 }) (unknown bit)', (f) => kmmap(f, { flags: 0x400 }), E('EINVAL'), unmapKernel);
+  add('KernelMap.mmap', 'mmap({ flags: 0x800 }) (unknown bit)', (f) => kmmap(f, { flags: 0x800 }), E('EINVAL'), unmapKernel);
   add('KernelMap.mmap', 'mmap({ backing: {} })', (f) => kmmap(f, { backing: {} }), E('EINVAL'), unmapKernel);
   if (mmu) add('KernelMap.mmap', 'mmap({ addr: user address })', (f) => kmmap(f, { addr: f.hole }), E('EINVAL'), unmapKernel);
   for (const v of NOT_UINTS) {
@@ -465,7 +465,7 @@ function cases(at: ArchUnderTest): Case[] {
   const flagCases: [string, number, Errno][] = [
     ['0 (neither SHARED nor PRIVATE)', 0, 'EINVAL'],
     ['SHARED | PRIVATE', SHARED | PRIVATE, 'EINVAL'],
-    ['PRIVATE | 0x400 (unknown bit)', PRIVATE | 0x400, 'EINVAL'],
+    ['PRIVATE | 0x800 (unknown bit)', PRIVATE | 0x800, 'EINVAL'],
     ['PRIVATE | 2**32', PRIVATE + 2 ** 32, 'EINVAL'],
     ['PRIVATE | 2**40', PRIVATE + 2 ** 40, 'EINVAL'],
     ['SHARED | 2**33', SHARED + 2 ** 33, 'EINVAL'],

@@ -85,6 +85,15 @@ export const MapFlags = {
    * mapping. Exactly one of `SHARED` and `PRIVATE` is needed in a user map; `MAP_PRIVATE` was 0 in the original.
    */
   PRIVATE: 0x200,
+  /**
+   * Populate: every page of the mapping is faulted in by `mmap` itself, with the mapping's own protection (a write
+   * fault when it is writable, which makes a private mapping's copies at once), so later accesses take no page
+   * fault — what the original's `vm_mmap` does for every MMU mapping, for predictable access times. All or
+   * nothing: when a page cannot be had, the new mapping is removed and `mmap` fails with `ENOMEM` (with `FIXED`,
+   * what the range held before is gone either way, as in the original, which unmaps it first). Never kept on an
+   * entry. Without an MMU a mapping's memory is placed whole at `mmap`, so the bit changes nothing there.
+   */
+  POPULATE: 0x400,
 } as const;
 
 /**
@@ -206,6 +215,6 @@ export type PageOwnerValue = (typeof PageOwner)[keyof typeof PageOwner];
 export type PageUsageValue = (typeof PageUsage)[keyof typeof PageUsage];
 
 /** Every `MapFlags` bit together; anything outside it is an unknown flag (`EINVAL`). */
-export const MAP_FLAGS_ALL = 0x3ff;
+export const MAP_FLAGS_ALL = 0x7ff;
 /** Every `Prot` bit together. */
 export const PROT_ALL = 0xf;

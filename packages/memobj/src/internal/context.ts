@@ -33,6 +33,8 @@ export class MemContext {
    * read-only, so that reading untouched memory takes no frame; -1 when there is none.
    */
   zeroPage = -1;
+  /** `createVm({ populate })`: every user mapping is populated at `mmap`, as the original does on MMU targets. */
+  populate = false;
   /** Bytes requested from the heap by live objects, amaps and anons (before kmalloc rounds them). */
   charged = 0;
   private nextId = 1;
