@@ -165,11 +165,14 @@ export class MmuPmap implements Pmap {
       }
     }
     const r = this.translateSlow(va, access);
+    // 1: the slot of `va` now holds its frame, below 4 GiB: the answer is made as a hit's, from int32 slot data
+    // (no double crosses the call, none is read back).
+    if (r > 0) return (this.tlbEntries[(((va >>> 12) & 255) << 2) + 2] | (va & 4095)) >>> 0;
     if (r < 0) return r | 0;
-    // The address, written so V8 types it as an integer within ±2^52 (translateSlow keeps it below 2^52): merged
-    // with the hit's uint32, the result then stays an integer in a caller that folds it into an int, instead of
-    // costing an int→double→int round trip per access. It comes through `out`, not as the call's result, so it is
-    // never boxed when translateSlow is not inlined.
+    // 0: a frame at or above 4 GiB, in `out`. The address, written so V8 types it as an integer within ±2^52
+    // (translateSlow keeps it below 2^52): merged with the hit's uint32, the result then stays an integer in a
+    // caller that folds it into an int, instead of costing an int→double→int round trip per access. It comes
+    // through `out`, not as the call's result, so it is never boxed when translateSlow is not inlined.
     const pa = this.out[0];
     return pa < 4294967296 ? pa >>> 0 : ((pa / 4294967296) & 0xf_ffff) * 4294967296 + (pa >>> 0);
   }
@@ -184,7 +187,8 @@ export class MmuPmap implements Pmap {
     return this.view;
   }
 
-  // The miss: checks, walk, TLB fill. Returns 0 with the physical address in out[0], or a negative FaultCode.
+  // The miss: checks, walk, TLB fill. Returns 1 when the slot of `va` holds its frame, below 4 GiB (translate makes
+  // the address from it), 0 with the physical address in out[0] (a frame at or above 4 GiB), or a negative FaultCode.
   private translateSlow(va: number, access: number): number {
     const f = this.format;
     if (
@@ -206,6 +210,7 @@ export class MmuPmap implements Pmap {
     const info = e[k + 1];
     if (e[k] === vpn && ((info >>> access) & 1) === 1) {
       this.tlbHits++;
+      if (info >>> 16 === 0) return 1;
       out[0] = (info >>> 16) * 4294967296 + ((e[k + 2] | (va - vpn * 4096)) >>> 0);
       return 0;
     }
@@ -228,6 +233,7 @@ export class MmuPmap implements Pmap {
       e[k] = vpn;
       e[k + 1] = out[1] | (high << 16);
       e[k + 2] = pa;
+      if (high === 0) return 1;
     }
     // The answer goes back through `out` (see translate): 0 here means "out[0] holds it".
     out[0] = pa + (va - vpn * 4096);
