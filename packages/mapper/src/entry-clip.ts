@@ -60,7 +60,7 @@ export function unmapRange(m: MapBase, a: number, b: number): void {
   const over = m.tree.firstEndingAfter(a);
   if (over === NIL || P.start[over] >= b) return;
   const inside = P.start[over] < a && P.end[over] > b;
-  m.reserve(inside ? 1 : 0);
+  m.reserveEntries(inside ? 1 : 0);
   if (m.mmu) m.pmap.remove(a, b);
   if (inside) {
     P.backing[over]!.unmap(P.offset[over] + (a - P.start[over]), b - a);
@@ -145,7 +145,7 @@ export function place(m: MapBase, a: number, len: number, prot: number, flags: n
     backing.canMerge(P.backing[rightN]!, len) &&
     (!mergeL || P.backing[leftN]!.canMerge(P.backing[rightN]!, leftLen + len));
   const splitNeeded = inside && !(mergeL && mergeR);
-  m.reserve((splitNeeded ? 1 : 0) + (mergeL || mergeR ? 0 : 1));
+  m.reserveEntries((splitNeeded ? 1 : 0) + (mergeL || mergeR ? 0 : 1));
 
   if (over !== NIL) {
     if (m.mmu) m.pmap.remove(a, b);

@@ -8,3 +8,4 @@ export { ZeroFillBacking } from './zero-fill.js';
 export type { ZeroFillOptions } from './zero-fill.js';
 export { formatMapLine, formatMaps, formatPerms } from './format.js';
 export type { MapLine } from './format.js';
+export { ReservedBacking } from './reserved.js';

@@ -8,6 +8,7 @@ import { NIL } from './entry-pool.js';
 import { formatMaps } from './format.js';
 import { GapTree } from './gap-tree.js';
 import { allows, faultError } from './internal/protection.js';
+import { ReservedBacking } from './reserved.js';
 import { checkAddr, checkInside, checkProt, isBacking, pageRound } from './internal/validate.js';
 import { checkMap } from './map-check.js';
 import type { KernelContext } from './map-context.js';
@@ -174,6 +175,30 @@ export class MapBase implements AddressSpace {
     }
   }
 
+  /**
+   * Reserves `size` bytes of address space (rounded up to pages) at the lowest free range at or above `addr` (a
+   * hint) and returns its address: an entry `[reserved]` with `Prot.NONE` that no page can come from, which keeps
+   * other `mmap`s out until `FIXED` mappings fill it or `munmap` frees it (the original's `vm_mapFind`, for IPC
+   * windows). Bad size or hint → `EINVAL`; no free range or entry → `ENOMEM`; without an MMU → `ENOSYS` (a mapping
+   * goes where its memory is, so there is no address to hold).
+   */
+  reserve(size: number, addr?: number): number {
+    this.live('reserve');
+    const ps = this.pageSize;
+    const len = pageRound('size', size, ps);
+    let hint = this.tree.lo;
+    if (addr !== undefined) {
+      checkAddr('addr', addr, ps);
+      checkInside(addr, 1, this.tree.lo, this.tree.hi, 'map range');
+      hint = addr;
+    }
+    if (!this.mmu) throw new VmError('ENOSYS', 'reserve: without an MMU a mapping goes where its memory is; there is no address range to hold');
+    const a = this.tree.findFree(len, hint);
+    if (a < 0) throw new VmError('ENOMEM', `no free range of ${hex(len)} bytes in [${hex(this.tree.lo)}, ${hex(this.tree.hi)})`);
+    place(this, a, len, Prot.NONE, this.isKernel ? 0 : MapFlags.PRIVATE, new ReservedBacking(), 0, false);
+    return a;
+  }
+
   munmap(addr: number, size: number): void {
     this.live('munmap');
     checkAddr('addr', addr, this.pageSize);
@@ -208,7 +233,7 @@ export class MapBase implements AddressSpace {
     const last = this.tree.containing(b - 1);
     const headSplit = P.start[first] < a && P.prot[first] !== prot;
     const tailSplit = P.end[last] > b && P.prot[last] !== prot;
-    this.reserve((headSplit ? 1 : 0) + (tailSplit ? 1 : 0));
+    this.reserveEntries((headSplit ? 1 : 0) + (tailSplit ? 1 : 0));
     let n = first;
     if (headSplit) n = clipEnd(this, first, a);
     if (tailSplit) clipEnd(this, last === first && headSplit ? n : last, b);
@@ -378,7 +403,7 @@ export class MapBase implements AddressSpace {
    * Makes sure `n` entries are reserved for the operation under way (counting any reserved already): `ENOMEM`
    * with nothing changed when the pool cannot.
    */
-  reserve(n: number): void {
+  reserveEntries(n: number): void {
     const more = n - this.reserved.length;
     if (more > 0 && !this.ctx.pool.take(more, this.reserved)) {
       throw new VmError('ENOMEM', `map entry pool exhausted (${this.ctx.pool.free} of ${this.ctx.pool.limit} free, ${n} needed)`);

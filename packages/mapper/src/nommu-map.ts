@@ -29,7 +29,7 @@ export function mmapContiguous(
   fixed: boolean,
 ): number {
   if (fixed) throw new VmError('EINVAL', 'MapFlags.FIXED: without an MMU a mapping goes where its memory is');
-  m.reserve(1);
+  m.reserveEntries(1);
   const created = backing === undefined;
   let b: Backing | undefined;
   try {

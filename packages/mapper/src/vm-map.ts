@@ -45,6 +45,13 @@ export interface MemoryMap extends AddressSpace {
    */
   populate(addr: number, size: number): void;
   /**
+   * Reserves `size` bytes of address space at the lowest free range at or above `addr` (a hint): an entry
+   * `[reserved]` with `Prot.NONE` (a `ReservedBacking`) that keeps other mappings out until `FIXED` mappings
+   * fill it or `munmap` frees it — the original's `vm_mapFind`, for IPC windows. Returns its address. Bad arguments
+   * → `EINVAL`; no range or entry → `ENOMEM`; without an MMU → `ENOSYS`.
+   */
+  reserve(size: number, addr?: number): number;
+  /**
    * Unmaps every page of `[addr, addr + size)` (size rounded up): entries trimmed, split or dropped, translations
    * removed, backings told. Unmapping nothing is not an error. A split that needs an entry when none is left →
    * `ENOMEM`, nothing changed.
@@ -113,7 +120,7 @@ export class UserMap extends MapBase implements VmMap {
     try {
       for (let e = this.tree.first(); e !== NIL; e = this.tree.next(e)) {
         if (P.flags[e] & MapFlags.NOINHERIT) continue;
-        child.reserve(1);
+        child.reserveEntries(1);
         const len = P.end[e] - P.start[e];
         const bk = P.backing[e]!;
         const fb = bk.fork(P.offset[e], len);

@@ -147,6 +147,18 @@ export class Process {
     }));
   }
 
+  /**
+   * Reserves `size` bytes of address space (rounded up to pages) at the lowest free range at or above `addr` (a
+   * hint) and returns its address: a `[reserved]` mapping with no access that no page comes from, which other
+   * `mmap`s avoid until `MapFlags.FIXED` mappings fill it or `munmap` frees it — the original's `vm_mapFind`, used
+   * for IPC windows. Fork gives the child the same reservation. Bad arguments → `EINVAL`; no range or map entry →
+   * `ENOMEM`; without an MMU → `ENOSYS`.
+   */
+  reserve(size: number, addr?: number): number {
+    const map = this.map;
+    return this.host.ctx.run(() => map.reserve(size, addr));
+  }
+
   /** Unmaps `[vaddr, vaddr + size)`; unmapping nothing is not an error. Bad arguments → `EINVAL`. */
   munmap(vaddr: number, size: number): void {
     const map = this.map;

@@ -1,7 +1,7 @@
 import { BoardMemoryMap, PageOwner, PageUsage, MapFlags, PageAllocator, PhysicalMemory, Prot, VmError, boards, invariant, faultErrno, hex } from '@vmlayers/phys';
 import type { FaultInjector, PageMapRun, Pmap, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { Kmalloc } from '@vmlayers/kmalloc';
-import { createKernelMap } from '@vmlayers/mapper';
+import { ReservedBacking, createKernelMap } from '@vmlayers/mapper';
 import type { KernelMap } from '@vmlayers/mapper';
 import type { Amap } from './amap.js';
 import type { VmEventListener } from './events.js';
@@ -288,6 +288,7 @@ export class Vm {
       for (const e of p.map.entries()) {
         const b = e.backing;
         const at = `process ${p.pid}: entry [0x${e.start.toString(16)}, 0x${e.end.toString(16)})`;
+        if (b instanceof ReservedBacking) continue; // Process.reserve: address space only, nothing to count
         invariant(b instanceof ObjectMapping && b.ctx === ctx, `${at} has a foreign backing ${b.name}`);
         invariant(!b.isReleased, `${at} holds a released backing`);
         if (b.object !== null) objRefs.set(b.object, (objRefs.get(b.object) ?? 0) + 1);
