@@ -75,6 +75,20 @@ function leafIn(words: Uint32Array, i: number, pde: number, access: number, out:
   return 0;
 }
 
+/** leafIn for a TLB miss (see `PagingFormat.leafFill`): every ia32 frame lies below 4 GiB. */
+function leafFill(words: Uint32Array, i: number, pde: number, vpn: number, access: number, tlb: Int32Array, k: number): number {
+  const pte = words[i];
+  if ((pte & Pte.P) === 0) return Fault.NOT_MAPPED;
+  const full = LEAF_PERM[pte & pde & 0xff];
+  if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+  const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
+  if ((pte & need) !== need) words[i] = pte | need;
+  tlb[k] = vpn;
+  tlb[k + 1] = (pte | need) & Pte.D ? full : full & ~WRITE_CODES;
+  tlb[k + 2] = pte & 0xffff_f000;
+  return 1;
+}
+
 const format: PagingFormat = {
   name: 'ia32',
   levels: 2,
@@ -194,6 +208,10 @@ const format: PagingFormat = {
 
   leafIn(words: Uint32Array, vpn: number, bits: number, access: number, out: Float64Array): number {
     return leafIn(words, vpn & 1023, bits, access, out);
+  },
+
+  leafFill(words: Uint32Array, vpn: number, bits: number, access: number, tlb: Int32Array, k: number): number {
+    return leafFill(words, vpn & 1023, bits, vpn, access, tlb, k);
   },
 
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {

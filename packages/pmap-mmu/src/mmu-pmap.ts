@@ -221,8 +221,18 @@ export class MmuPmap implements Pmap {
     const key = vpn >>> f.indexBits;
     const c = key & (WALK_CACHE_SIZE - 1);
     const words = wc.key[c] === key ? wc.words[c] : null;
-    const r =
-      words !== null ? f.leafIn(words, vpn, wc.bits[c], access, out) : f.walk(this.mem, this.root, vpn, access, out, wc);
+    if (words !== null) {
+      // The usual miss: the leaf read from the table's view and the slot filled with int32 operations only.
+      const r = f.leafFill(words, vpn, wc.bits[c], access, e, k, out);
+      if (r === 1 || r < 0) return r;
+      if (r === 2) {
+        out[0] = (e[k + 1] >>> 16) * 4294967296 + ((e[k + 2] | (va - vpn * 4096)) >>> 0);
+        return 0;
+      }
+      out[0] += va - vpn * 4096;
+      return 0;
+    }
+    const r = f.walk(this.mem, this.root, vpn, access, out, wc);
     if (r < 0) return r;
     const pa = out[0];
     // Only a leaf written by hand reaches 2^52 (4 PiB; `enter` refuses such frames): the bus would fault there.

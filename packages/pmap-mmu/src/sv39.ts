@@ -91,6 +91,34 @@ function leafIn(words: Uint32Array, i: number, access: number, out: Float64Array
   return 0;
 }
 
+/**
+ * leafIn for a TLB miss (see `PagingFormat.leafFill`): the frame's address bits as int32s — low 32 bits
+ * `(lo >>> 10) << 12`, bits 32–47 `(lo >>> 30) | (hi << 2)` — so no double is made unless the frame lies at or
+ * above 2^48.
+ */
+function leafFill(words: Uint32Array, i: number, vpn: number, access: number, tlb: Int32Array, k: number, out: Float64Array): number {
+  const lo = words[i];
+  const full = LEAF_PERM[lo & 0xff];
+  if (full === Fault.NOT_MAPPED) return full;
+  const hi = words[i + 1];
+  if (hi >>> 22 !== 0 || full < 0) return Fault.BAD_ADDRESS;
+  if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+  const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
+  if ((lo & need) !== need) words[i] = lo | need;
+  const perm = (lo | need) & Pte.D ? full : full & ~WRITE_CODES;
+  const high = (lo >>> 30) | (hi << 2);
+  if (high > 0xffff) {
+    // At or above 2^48: never cached. Only a leaf written by hand reaches 2^52; the bus would fault there.
+    if (hi >>> 18 !== 0) return Fault.BAD_ADDRESS;
+    out[0] = ((lo >>> 10) + hi * PPN_LO) * 4096;
+    return 0;
+  }
+  tlb[k] = vpn;
+  tlb[k + 1] = perm | (high << 16);
+  tlb[k + 2] = (lo >>> 10) << 12;
+  return high === 0 ? 1 : 2;
+}
+
 const format: PagingFormat = {
   name: 'sv39',
   levels: 3,
@@ -213,6 +241,10 @@ const format: PagingFormat = {
 
   leafIn(words: Uint32Array, vpn: number, _bits: number, access: number, out: Float64Array): number {
     return leafIn(words, (vpn & 511) << 1, access, out);
+  },
+
+  leafFill(words: Uint32Array, vpn: number, _bits: number, access: number, tlb: Int32Array, k: number, out: Float64Array): number {
+    return leafFill(words, (vpn & 511) << 1, vpn, access, tlb, k, out);
   },
 
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
