@@ -38,7 +38,7 @@ const SITE_PTABLE = 1;
  * Orders with a per-CPU list: 0–3, Linux's `PAGE_ALLOC_COSTLY_ORDER` boundary (blocks of up to 8 pages are asked
  * for often enough to keep at hand; larger ones go to the buddy every time).
  */
-export const PCP_ORDERS = 4;
+export const PCP_ORDERS = 5;
 /**
  * Frames moved between the per-CPU list and the buddy at a time. Linux sizes `pcp->batch` from the zone (about
  * zone pages / 1024 / 4, clamped to 2^n - 1), which gives 3 on a 64 MiB board — too few to amortise a refill;
@@ -47,6 +47,11 @@ export const PCP_ORDERS = 4;
 export const PCP_BATCH = 63;
 /** Frames the per-CPU list may hold: above this a free drains it back down to {@link PCP_BATCH}. Linux's 6 × batch. */
 export const PCP_HIGH = 6 * PCP_BATCH;
+/**
+ * The most frames the order-0 list may hold once a burst of frees has raised its high (Linux's pcp high
+ * auto-tuning): 8 × {@link PCP_HIGH}, and never more than 1/8 of free memory when it is raised.
+ */
+export const PCP_HIGH_MAX = 8 * PCP_HIGH;
 /** Blocks of order k moved at a time (63, 31, 15, 7), and held at most (378, 189, 94, 47): about as many pages. */
 const pcpBatch = (k: number) => PCP_BATCH >> k;
 const pcpHigh = (k: number) => PCP_HIGH >> k;
@@ -151,7 +156,10 @@ export class PageAllocator {
   // Free-list heads per order (page numbers, -1 = empty).
   private readonly heads: Int32Array;
   // The per-CPU list of order-0 frames: page numbers, the hot end at pcpCount - 1.
-  private readonly pcp = new Int32Array(PCP_HIGH + 1);
+  private readonly pcp = new Int32Array(PCP_HIGH_MAX + 1);
+  // The order-0 list's current high: PCP_HIGH, raised a batch at a time by bursts of frees (up to PCP_HIGH_MAX
+  // and 1/8 of free memory), lowered a batch by each refill, back to PCP_HIGH when the lists are drained whole.
+  private pcpHigh0 = PCP_HIGH;
   private pcpCount = 0;
   // The per-CPU lists of orders 1 to PCP_ORDERS - 1 (entry 0 unused), and their lengths.
   private readonly pcpHi: Int32Array[] = Array.from({ length: PCP_ORDERS }, (_, k) => new Int32Array(k === 0 ? 0 : pcpHigh(k) + 1));
@@ -267,7 +275,7 @@ export class PageAllocator {
           const n = this.pcpCount;
           this.pcp[n] = pn;
           this.pcpCount = n + 1;
-          if (n >= 378) this.drain(0, n + 1 - 63);
+          if (n >= this.pcpHigh0) this.overHigh();
           return;
         }
         if ((s & 0x5001) === 0x5000) {
@@ -437,10 +445,15 @@ export class PageAllocator {
         prev = pn;
       }
     }
+    invariant(
+      this.pcpHigh0 >= PCP_HIGH && this.pcpHigh0 <= PCP_HIGH_MAX && (this.pcpHigh0 - PCP_HIGH) % PCP_BATCH === 0,
+      `the order-0 per-CPU list's high is ${this.pcpHigh0}`,
+    );
     for (let k = 0; k < PCP_ORDERS; k++) {
       const list = k === 0 ? this.pcp : this.pcpHi[k];
       const n = k === 0 ? this.pcpCount : this.pcpHiCount[k];
-      invariant(n >= 0 && n <= pcpHigh(k), `the per-CPU list of order ${k} holds ${n} blocks (high ${pcpHigh(k)})`);
+      const high = k === 0 ? this.pcpHigh0 : pcpHigh(k);
+      invariant(n >= 0 && n <= high, `the per-CPU list of order ${k} holds ${n} blocks (high ${high})`);
       for (let j = 0; j < n; j++) {
         const pn = list[j];
         mark(pn, 2, `the per-CPU list of order ${k}`);
@@ -448,7 +461,7 @@ export class PageAllocator {
         if (s !== (PCP_FRAME | (k << ORDER_SHIFT))) invariant(false, `per-CPU block ${hex(pn * ps)} of order ${k} has state ${hex(s)}`);
       }
     }
-    const pcpBlocks = [0, 0, 0, 0];
+    const pcpBlocks = new Array<number>(PCP_ORDERS).fill(0);
     const owned = [0, 0, 0];
     // One pass over the live sections' frames, block by block; cold text only when something is wrong.
     for (let d = 0; d < this.st.length; d++) {
@@ -591,7 +604,7 @@ export class PageAllocator {
     if ((s & FAST_MASK) === ALLOC_HEAD) {
       st[i] = PCP_FRAME;
       this.pcp[this.pcpCount++] = pn;
-      if (this.pcpCount > PCP_HIGH) this.drain(0, this.pcpCount - PCP_BATCH);
+      if (this.pcpCount > this.pcpHigh0) this.overHigh();
       return;
     }
     if (k < PCP_ORDERS) this.toPcp(st, i, pn, k);
@@ -625,7 +638,7 @@ export class PageAllocator {
     const n = this.pcpHiCount[k] + 1;
     this.pcpHi[k][n - 1] = pn;
     this.pcpHiCount[k] = n;
-    if (n > PCP_HIGH >> k) this.drain(k, n - (PCP_BATCH >> k));
+    if (n > PCP_HIGH >> k) this.drain(k, PCP_BATCH >> k);
   }
 
   // Moves up to a batch of order-k blocks from the buddy to the empty per-CPU list of order k, the first taken on
@@ -636,6 +649,8 @@ export class PageAllocator {
     const list = k === 0 ? this.pcp : this.pcpHi[k];
     const batch = pcpBatch(k);
     const tag = PCP_FRAME | (k << ORDER_SHIFT);
+    // The order-0 list ran dry: allocations are outpacing frees, so its high comes down a batch.
+    if (k === 0 && this.pcpHigh0 > PCP_HIGH) this.pcpHigh0 -= PCP_BATCH;
     let n = 0;
     // Straight off the free list of order k first: one link read and one state write per block.
     let pn = this.heads[k];
@@ -665,6 +680,17 @@ export class PageAllocator {
     return n > 0;
   }
 
+  // A free took the order-0 list above its high. A burst of frees raises high by a batch, while that stays within
+  // PCP_HIGH_MAX and 1/8 of free memory (Linux's pcp high auto-tuning), so a burst that comes back as a burst of
+  // allocations never reaches the buddy; otherwise the coldest batch goes back to the buddy (Linux's
+  // free_pcppages_bulk of one batch), which leaves the list near high for the next burst of allocations.
+  private overHigh(): void {
+    const high = this.pcpHigh0 + PCP_BATCH;
+    const free = this.frames.count - this.bootPages - this.kernelPages - this.appPages;
+    if (high <= PCP_HIGH_MAX && high <= free >> 3) this.pcpHigh0 = high;
+    else this.drain(0, PCP_BATCH);
+  }
+
   // Gives the n coldest blocks of the per-CPU list of order k back to the buddy.
   private drain(k: number, n: number): void {
     if (n <= 0) return;
@@ -680,6 +706,7 @@ export class PageAllocator {
   private drainAll(): boolean {
     let any = this.pcpCount > 0;
     this.drain(0, this.pcpCount);
+    this.pcpHigh0 = PCP_HIGH;
     for (let k = 1; k < PCP_ORDERS; k++) {
       if (this.pcpHiCount[k] > 0) any = true;
       this.drain(k, this.pcpHiCount[k]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PageAllocator, PhysicalMemory, boards } from '../src/index.js';
-import { PCP_BATCH, PCP_HIGH, PCP_ORDERS } from '../src/buddy.js';
+import { PCP_BATCH, PCP_HIGH, PCP_HIGH_MAX, PCP_ORDERS } from '../src/buddy.js';
 
 const PAGE = 4096;
 
@@ -8,6 +8,7 @@ const PAGE = 4096;
 interface Inner {
   pcpCount: number;
   pcpHiCount: Int32Array;
+  pcpHigh0: number;
 }
 
 function boot(size: number) {
@@ -16,11 +17,12 @@ function boot(size: number) {
 }
 
 describe('per-CPU page lists', () => {
-  it('batch and high are Linux-sized: 63 pages, 6 × batch, orders 0-3', () => {
+  it('batch and high are Linux-sized: 63 pages, 6 × batch (up to 8 × that after bursts), orders 0-4', () => {
     expect(PCP_BATCH).toBeGreaterThanOrEqual(31);
     expect(PCP_BATCH).toBeLessThanOrEqual(63);
     expect(PCP_HIGH).toBe(6 * PCP_BATCH);
-    expect(PCP_ORDERS).toBe(4);
+    expect(PCP_HIGH_MAX).toBe(8 * PCP_HIGH);
+    expect(PCP_ORDERS).toBe(5);
   });
 
   it('refills a batch from the buddy, handing out ascending addresses; listed frames are free', () => {
@@ -38,7 +40,7 @@ describe('per-CPU page lists', () => {
     alloc.check();
   });
 
-  it('drains back down to batch when a free takes it above high, and never holds more than high', () => {
+  it('drains a batch when a free takes it above high, and never holds more than high', () => {
     const { alloc, inner } = boot(4 << 20);
     const pas: number[] = [];
     for (let i = 0; i < 600; i++) pas.push(alloc.allocPa(PAGE));
@@ -49,8 +51,47 @@ describe('per-CPU page lists', () => {
       expect(inner.pcpCount).toBeLessThanOrEqual(PCP_HIGH);
     }
     const drop = counts.findIndex((n, i) => i > 0 && n < counts[i - 1]);
+    // 1/8 of this board's free memory is below PCP_HIGH: high is never raised here.
+    expect(inner.pcpHigh0).toBe(PCP_HIGH);
     expect(counts[drop - 1]).toBe(PCP_HIGH);
-    expect(counts[drop]).toBe(PCP_BATCH);
+    expect(counts[drop]).toBe(PCP_HIGH + 1 - PCP_BATCH);
+    alloc.check();
+  });
+
+  it('a burst of frees raises high (at most PCP_HIGH_MAX, 1/8 of free memory); refills lower it; a drain resets it', () => {
+    const { alloc, inner } = boot(64 << 20);
+    const boot0 = alloc.freeBlocks();
+    const pas: number[] = [];
+    for (let i = 0; i < 4096; i++) pas.push(alloc.allocPa(PAGE));
+    let highest = 0;
+    for (const pa of pas) {
+      alloc.freePa(pa);
+      const free = alloc.info().free / PAGE;
+      expect(inner.pcpCount).toBeLessThanOrEqual(inner.pcpHigh0);
+      expect(inner.pcpHigh0).toBeLessThanOrEqual(Math.max(PCP_HIGH, Math.min(PCP_HIGH_MAX, free / 8)));
+      highest = Math.max(highest, inner.pcpHigh0);
+    }
+    expect(highest).toBeGreaterThan(PCP_HIGH);
+    expect(inner.pcpHigh0).toBe(highest);
+    expect(inner.pcpCount).toBeGreaterThan(PCP_HIGH);
+    alloc.check();
+    // The same burst again is served from the list until it runs dry; each refill then lowers high a batch.
+    const parked = inner.pcpCount;
+    pas.length = 0;
+    for (let i = 0; i < parked; i++) pas.push(alloc.allocPa(PAGE));
+    expect(inner.pcpCount).toBe(0);
+    expect(inner.pcpHigh0).toBe(highest);
+    pas.push(alloc.allocPa(PAGE));
+    expect(inner.pcpHigh0).toBe(highest - PCP_BATCH);
+    for (const pa of pas) alloc.freePa(pa);
+    alloc.check();
+    // Everything parked is still free for a request the buddy alone could serve: the whole board in one block.
+    const all = alloc.allocPa(64 << 20);
+    expect(all).toBe(0);
+    expect(inner.pcpCount).toBe(0);
+    expect(inner.pcpHigh0).toBe(PCP_HIGH);
+    alloc.freePa(all);
+    expect(alloc.freeBlocks()).toEqual(boot0);
     alloc.check();
   });
 
