@@ -193,7 +193,9 @@ export class MmuPmap implements Pmap {
     const f = this.format;
     if (
       typeof va !== 'number' ||
-      !(va >= 0 && va < f.vaLimit && va === Math.floor(va)) ||
+      // An integer below 2^32 is in range for both formats: tested without reading the format's limit (a boxed
+      // double, three dependent loads that the miss set's page tables have usually pushed out of L1).
+      (va !== va >>> 0 && !(va >= 0 && va < f.vaLimit && va === Math.floor(va))) ||
       typeof access !== 'number' ||
       // isAccessCode, written out: the miss path calls nothing it does not have to.
       access !== (access & 15) ||
