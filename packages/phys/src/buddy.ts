@@ -138,23 +138,23 @@ export interface PageAllocatorOptions {
  * Frames handed out read as zeros: a freed block's bytes are dropped from `PhysicalMemory` on free.
  */
 export class PageAllocator {
-  readonly mem: PhysicalMemory;
-  readonly pageSize: number;
+  declare readonly mem: PhysicalMemory;
+  declare readonly pageSize: number;
   /** The fault-injection hook every layer above allocates through. */
   readonly faults = new FaultInjector();
   /** Largest block order this RAM can hold (at most 15, a section). */
-  readonly maxOrder: number;
-  private readonly frames: FrameTable;
+  declare readonly maxOrder: number;
+  declare private readonly frames: FrameTable;
   // Pinned frames by page number, with their pin counts: rare (physical objects), so a Map beside the typed arrays.
   private readonly pins = new Map<number, number>();
   // pins.size, as a plain field for freePa's fast path.
   private pinnedFrames = 0;
   // The frame table's per-section state words and links, and the section number of entry 0.
-  private readonly st: Uint16Array[];
-  private readonly ln: Int32Array[];
-  private readonly secBase: number;
+  declare private readonly st: Uint16Array[];
+  declare private readonly ln: Int32Array[];
+  declare private readonly secBase: number;
   // Free-list heads per order (page numbers, -1 = empty).
-  private readonly heads: Int32Array;
+  declare private readonly heads: Int32Array;
   // The per-CPU list of order-0 frames: page numbers, the hot end at pcpCount - 1.
   private readonly pcp = new Int32Array(PCP_HIGH_MAX + 1);
   // The order-0 list's current high: PCP_HIGH, raised a batch at a time by bursts of frees (up to PCP_HIGH_MAX
@@ -165,10 +165,10 @@ export class PageAllocator {
   private readonly pcpHi: Int32Array[] = Array.from({ length: PCP_ORDERS }, (_, k) => new Int32Array(k === 0 ? 0 : pcpHigh(k) + 1));
   private readonly pcpHiCount = new Int32Array(PCP_ORDERS);
   // The largest request the per-CPU lists serve, in bytes (8 pages, or less on a board whose blocks are smaller).
-  private readonly pcpMaxSize: number;
-  private readonly pageShift: number;
+  declare private readonly pcpMaxSize: number;
+  declare private readonly pageShift: number;
   // 1 / pageSize: a power of two, so multiplying by it divides exactly.
-  private readonly perPage: number;
+  declare private readonly perPage: number;
   // Allocated pages by owner (BOOT, KERNEL, APP).
   private bootPages = 0;
   private kernelPages = 0;

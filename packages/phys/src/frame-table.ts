@@ -82,15 +82,15 @@ const EMPTY_LINKS = new Int32Array(0);
  * merged), so its own slot is unused. 6 bytes per touched frame; the original's `page_t` is 24 or more.
  */
 export class FrameTable {
-  readonly pageSize: number;
-  readonly pageShift: number;
+  declare readonly pageSize: number;
+  declare readonly pageShift: number;
   /** Frames of RAM (`ram` and `reserved`). */
-  readonly count: number;
-  readonly banks: readonly FrameBank[];
+  declare readonly count: number;
+  declare readonly banks: readonly FrameBank[];
   /** Reserved ranges as page numbers `[a, z)`. */
-  readonly reserved: readonly { readonly a: number; readonly z: number }[];
+  declare readonly reserved: readonly { readonly a: number; readonly z: number }[];
   /** Section number of directory entry 0 (the lowest section holding RAM). */
-  readonly secBase: number;
+  declare readonly secBase: number;
   /**
    * State words per section, from entry 0 up to the highest live section (a shared empty array for a section
    * that is not live). Sections past the end are not live either; the directory grows when one becomes live, so a
