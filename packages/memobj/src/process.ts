@@ -73,7 +73,10 @@ export class Process {
    * private copy of a page on its first write; `SHARED` ones write the object's pages (and anonymous `SHARED`
    * memory is shared with children after fork).
    *
-   * Errors (nothing changed): bad size/addr/offset/prot/flags, unknown flags, `NEEDSCOPY`, `CONTIGUOUS`, not
+   * `CONTIGUOUS` (with `SHARED`, without an object) maps a new contiguous object of its own: one buddy block, for
+   * DMA, never copied on fork (its address: the object's `pa`, found through `vm.maps(pid)`'s `objectId`).
+   *
+   * Errors (nothing changed): bad size/addr/offset/prot/flags, unknown flags, `NEEDSCOPY`, `CONTIGUOUS` private or with an object, not
    * exactly one of `SHARED`/`PRIVATE`, an object of another vm, released, or shorter than the mapping → `EINVAL`;
    * `PHYSMEM`/`DEVICE` → `EPERM` (physical memory is mapped through `vm.createPhysObject`); a device object mapped
    * `PRIVATE` → `EINVAL`; prot beyond what the mapping allows → `EACCES`; no address range, map entry, kernel
@@ -90,12 +93,15 @@ export class Process {
       throw new VmError('EPERM', `flags ${hex(flags)}: PHYSMEM and DEVICE are privileged (use vm.createPhysObject)`);
     }
     if (flags & MapFlags.NEEDSCOPY) throw new VmError('EINVAL', `flags ${hex(flags)}: NEEDSCOPY is set by fork, never by mmap`);
-    if (flags & MapFlags.CONTIGUOUS) throw new VmError('EINVAL', `flags ${hex(flags)}: CONTIGUOUS is not supported by Process.mmap`);
     const sharing = flags & (MapFlags.SHARED | MapFlags.PRIVATE);
     if (sharing !== MapFlags.SHARED && sharing !== MapFlags.PRIVATE) {
       throw new VmError('EINVAL', `flags ${hex(flags)}: exactly one of MapFlags.SHARED and MapFlags.PRIVATE is needed`);
     }
     const shared = sharing === MapFlags.SHARED;
+    const contiguous = (flags & MapFlags.CONTIGUOUS) !== 0;
+    if (contiguous && (!shared || object !== undefined)) {
+      throw new VmError('EINVAL', `flags ${hex(flags)}: CONTIGUOUS makes its own block, mapped SHARED (it is never copied), without an object`);
+    }
     if (!hasOnlyBits(prot, 0xf)) throw new VmError('EINVAL', `prot must be Prot bits (0..0xf), got ${hex(prot)}`);
     const size = options.size;
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(Math.ceil(size / ps) * ps)) {
@@ -133,18 +139,30 @@ export class Process {
         if (!shared) throw new VmError('EINVAL', `device object ${object.id} can only be mapped SHARED`);
         mapFlags |= MapFlags.DEVICE;
       }
+      if (object.kind === 'contiguous') {
+        if (!shared) throw new VmError('EINVAL', `contiguous object ${object.id} can only be mapped SHARED: its block is never copied`);
+        mapFlags |= MapFlags.CONTIGUOUS;
+      }
     } else if (options.offset !== undefined && offset !== 0) {
       throw new VmError('EINVAL', `offset ${hex(offset)} without an object`);
     }
-    return ctx.run(() => mapInto(ctx, map, this.pid, {
-      addr: options.addr,
-      size: len,
-      prot: prot | Prot.USER,
-      flags: mapFlags,
-      object: object ?? null,
-      offset: object === undefined ? 0 : offset,
-      shared,
-    }));
+    return ctx.run(() => {
+      // MAP_CONTIGUOUS: a contiguous object of its own, whose only reference is the mapping's.
+      const own = contiguous ? VmObject.create(ctx, { kind: 'contiguous', size: len, name: '[contiguous]', user: false }) : null;
+      try {
+        return mapInto(ctx, map, this.pid, {
+          addr: options.addr,
+          size: len,
+          prot: prot | Prot.USER,
+          flags: mapFlags,
+          object: own ?? object ?? null,
+          offset: object === undefined ? 0 : offset,
+          shared,
+        });
+      } finally {
+        own?.put();
+      }
+    });
   }
 
   /**

@@ -4,7 +4,7 @@ import { NOT_CACHED, PageCache } from './page-cache.js';
 import type { Pager } from './pager.js';
 
 /** What a memory object is made of. */
-export type ObjectKind = 'pager' | 'anonymous' | 'physical' | 'device';
+export type ObjectKind = 'pager' | 'anonymous' | 'physical' | 'device' | 'contiguous';
 
 /** Bytes of kernel heap charged per object: a header (id, refs, size, pager) … */
 export const OBJECT_HEADER_SIZE = 64;
@@ -42,8 +42,9 @@ export class VmObject {
   /**
    * What the object is made of: `pager` (data from a {@link Pager}: `vm.createObject`, program images),
    * `anonymous` (zero-filled memory behind a `SHARED` anonymous mapping), `physical` (a RAM range, its frames
-   * pinned) or `device` (a device range, always mapped shared and uncached); the last two from
-   * `vm.createPhysObject`.
+   * pinned) or `device` (a device range, always mapped shared and uncached), these two from `vm.createPhysObject`;
+   * or `contiguous` (one zeroed buddy block it owns, for DMA: `vm.createContiguousObject`, `MapFlags.CONTIGUOUS`;
+   * always mapped shared, never copied on fork).
    */
   readonly kind: ObjectKind;
   /** Bytes of data (a physical or device range: its length). */
@@ -52,6 +53,13 @@ export class VmObject {
   readonly name: string;
   /** Physical address of a physical or device range; -1 otherwise. */
   readonly base: number;
+  /**
+   * Where the object's memory physically is, when it is one fixed range: a physical or device range's address, a
+   * contiguous object's block (what a driver programs a DMA engine with); -1 otherwise (pages come and go).
+   */
+  get pa(): number {
+    return this.base >= 0 ? this.base : this.kind === 'contiguous' ? this.blockPa : -1;
+  }
   /** @internal */
   readonly pager: Pager | null;
   private readonly ctx: MemContext;
@@ -87,8 +95,24 @@ export class VmObject {
   static create(ctx: MemContext, spec: ObjectSpec): VmObject {
     const pages = Math.ceil(spec.size / ctx.pageSize);
     const charge = OBJECT_HEADER_SIZE + (hasCache(ctx, spec.kind) ? OBJECT_PAGE_SLOT_SIZE * pages : 0);
-    const kva = ctx.charge('object', charge);
+    // A contiguous object's block first: no block of that order → ENOMEM before anything else is taken.
+    const bytes = pages * ctx.pageSize;
+    const block = spec.kind === 'contiguous' ? ctx.frame(bytes) : -1;
+    if (spec.kind === 'contiguous' && block < 0) {
+      throw new VmError('ENOMEM', `no physically contiguous block of ${hex(bytes)} bytes is free`);
+    }
+    let kva: number;
+    try {
+      kva = ctx.charge('object', charge);
+    } catch (e) {
+      if (block >= 0) ctx.alloc.freePa(block);
+      throw e;
+    }
     const o = new VmObject(ctx, spec, kva, charge);
+    if (block >= 0) {
+      o.blockPa = block;
+      ctx.allocated(block, bytes, o.name);
+    }
     // RAM under a physical object stays allocated while the object lives: its frames cannot be freed (and handed
     // to someone else, perhaps as a page table) while a process maps them. checkPhysRange refused free frames.
     if (spec.kind === 'physical') for (const p of o.ramPages()) ctx.alloc.pin(p, ctx.pageSize);

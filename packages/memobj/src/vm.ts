@@ -202,6 +202,20 @@ export class Vm {
     });
   }
 
+  /**
+   * A physically contiguous object of `size` bytes (the original's `vm_objectContiguous`, for drivers and DMA): one
+   * zeroed buddy block it owns (`size` rounded up to a power-of-two number of pages, as the buddy allocator hands
+   * blocks out), its address in `object.pa`. Always mapped `SHARED` (a private mapping → `EINVAL`), never copied on
+   * fork; the block goes back when the last reference does. Bad size → `EINVAL`; no free block of that order →
+   * `ENOMEM` (not `EINVAL`: it is memory that is missing), nothing taken.
+   */
+  createContiguousObject(size: number): VmObject {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
+      throw new VmError('EINVAL', `size must be a positive integer, got ${hex(size)}`);
+    }
+    return this.ctx.run(() => VmObject.create(this.ctx, { kind: 'contiguous', size, name: '[contiguous]', user: true }));
+  }
+
   /** Page, map-entry and kernel-heap figures, as the original's `meminfo`. */
   meminfo(): MemInfo {
     const p = this.alloc.info();

@@ -568,7 +568,8 @@ export class StackDriver {
       else if (bad === 3) [opts.flags, want] = [opts.flags | MapFlags.SHARED | MapFlags.PRIVATE, 'EINVAL'];
       else if (bad === 4) [opts.flags, want] = [opts.flags & ~(MapFlags.SHARED | MapFlags.PRIVATE), 'EINVAL'];
       else if (bad === 5) [opts.flags, want] = [opts.flags | MapFlags.NEEDSCOPY, 'EINVAL'];
-      else if (bad === 6) [opts.flags, want] = [opts.flags | MapFlags.CONTIGUOUS, 'EINVAL'];
+      // CONTIGUOUS is SHARED only (its block is never copied): a private one is refused.
+      else if (bad === 6) [opts.flags, want] = [(opts.flags & ~MapFlags.SHARED) | MapFlags.PRIVATE | MapFlags.CONTIGUOUS, 'EINVAL'];
       else if (bad === 7 && h !== undefined) [opts.flags, want] = [opts.flags | MapFlags.ANONYMOUS, 'EINVAL'];
       else if (bad === 8 && h !== undefined) [opts.offset, want] = [(h.model.pages - pages + 1) * ps, 'EINVAL'];
       else if (bad === 8) [opts.offset, want] = [ps, 'EINVAL'];
