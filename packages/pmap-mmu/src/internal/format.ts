@@ -73,13 +73,21 @@ export interface PagingFormat
 
 /** The flag bits of a present leaf, independent of the format (`PagingFormat.leafBits`). */
 export const LeafBit = {
+  /** The entry is valid (Sv39 V, ia32 P); every reported leaf has it. */
   PRESENT: 0x01,
+  /** Readable (Sv39 R; on ia32 every present page). */
   READ: 0x02,
+  /** Writable (Sv39 W, ia32 R/W). */
   WRITE: 0x04,
+  /** Executable (Sv39 X; on ia32 without PAE every present page, as there is no NX bit). */
   EXEC: 0x08,
+  /** Reachable from user mode (Sv39 U, ia32 U/S). */
   USER: 0x10,
+  /** Global: kept across address-space switches (Sv39 G, ia32 G). */
   GLOBAL: 0x20,
+  /** Accessed: set by the walk on the first access (Sv39 A, ia32 A). */
   ACCESSED: 0x40,
+  /** Dirty: set by the walk on the first write (Sv39 D, ia32 D). */
   DIRTY: 0x80,
 } as const;
 
