@@ -35,8 +35,9 @@ const SITE_FRAME = 0;
 const SITE_PTABLE = 1;
 
 /**
- * Orders with a per-CPU list: 0–3, Linux's `PAGE_ALLOC_COSTLY_ORDER` boundary (blocks of up to 8 pages are asked
- * for often enough to keep at hand; larger ones go to the buddy every time).
+ * Orders with a per-CPU list: 0–4 (blocks of up to 16 pages). Linux keeps lists up to `PAGE_ALLOC_COSTLY_ORDER`
+ * (3) and for the pageblock order; order 4 is here because callers mixing orders 0–4 otherwise reach the buddy on a
+ * fifth of their operations. Larger blocks go to the buddy every time.
  */
 export const PCP_ORDERS = 5;
 /**
@@ -45,14 +46,17 @@ export const PCP_ORDERS = 5;
  * 63 is Linux's value for a zone of 1 GiB and up, and a power of two minus one as Linux keeps it.
  */
 export const PCP_BATCH = 63;
-/** Frames the per-CPU list may hold: above this a free drains it back down to {@link PCP_BATCH}. Linux's 6 × batch. */
+/**
+ * Frames a per-CPU list holds before a free gives its coldest batch back to the buddy: Linux's 6 × batch. The
+ * order-0 list's high rises above this during bursts of frees (up to {@link PCP_HIGH_MAX}).
+ */
 export const PCP_HIGH = 6 * PCP_BATCH;
 /**
  * The most frames the order-0 list may hold once a burst of frees has raised its high (Linux's pcp high
  * auto-tuning): 8 × {@link PCP_HIGH}, and never more than 1/8 of free memory when it is raised.
  */
 export const PCP_HIGH_MAX = 8 * PCP_HIGH;
-/** Blocks of order k moved at a time (63, 31, 15, 7), and held at most (378, 189, 94, 47): about as many pages. */
+/** Blocks of order k moved at a time (63, 31, 15, 7, 3), and held at most (378, 189, 94, 47, 23): about as many pages. */
 const pcpBatch = (k: number) => PCP_BATCH >> k;
 const pcpHigh = (k: number) => PCP_HIGH >> k;
 
@@ -164,7 +168,7 @@ export class PageAllocator {
   // The per-CPU lists of orders 1 to PCP_ORDERS - 1 (entry 0 unused), and their lengths.
   private readonly pcpHi: Int32Array[] = Array.from({ length: PCP_ORDERS }, (_, k) => new Int32Array(k === 0 ? 0 : pcpHigh(k) + 1));
   private readonly pcpHiCount = new Int32Array(PCP_ORDERS);
-  // The largest request the per-CPU lists serve, in bytes (8 pages, or less on a board whose blocks are smaller).
+  // The largest request the per-CPU lists serve, in bytes (16 pages, or less on a board whose blocks are smaller).
   declare private readonly pcpMaxSize: number;
   declare private readonly pageShift: number;
   // 1 / pageSize: a power of two, so multiplying by it divides exactly.
@@ -219,7 +223,7 @@ export class PageAllocator {
    * addresses in typed arrays (page tables, page caches); free it with {@link freePa}.
    */
   allocPa(size: number, options?: AllocOptions): number {
-    // Up to 8 kernel pages with no options: straight off a per-CPU list.
+    // Up to 16 kernel pages with no options: straight off a per-CPU list.
     if (options === undefined && typeof size === 'number' && size > 0 && (size | 0) === size) {
       if (size <= this.pageSize) {
         // Literals, not the module constants, on the two hot paths: V8 loads a module-scope `const` from its
@@ -611,7 +615,7 @@ export class PageAllocator {
     else this.merge(pn, k);
   }
 
-  // allocPa's path for 2 to 8 kernel pages (size checked): a block off the per-CPU list of its order.
+  // allocPa's path for 2 to 16 kernel pages (size checked): a block off the per-CPU list of its order.
   private allocPcp(size: number): number {
     if (this.faults.hitIndex(SITE_FRAME)) return -1;
     const k = 32 - Math.clz32((size - 1) >> this.pageShift);
