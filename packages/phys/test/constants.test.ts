@@ -17,6 +17,7 @@ describe('constants', () => {
       FIXED: 0x80,
       SHARED: 0x100,
       PRIVATE: 0x200,
+      POPULATE: 0x400,
     }));
   it('Access', () => expect(Access).toEqual({ READ: 1, WRITE: 2, EXEC: 4, USER: 8 }));
   it('PageAttr', () =>
