@@ -22,6 +22,7 @@ export function clipEnd(m: MapBase, e: number, at: number): number {
   P.start[u] = at;
   P.end[u] = P.end[e];
   P.prot[u] = P.prot[e];
+  P.protOrig[u] = P.protOrig[e];
   P.flags[u] = P.flags[e];
   P.offset[u] = off;
   m.attach(u, P.backing[e]!.split(off, P.end[e] - at));
@@ -78,6 +79,7 @@ function mergeable(m: MapBase, x: number, y: number): boolean {
   return (
     P.end[x] === P.start[y] &&
     P.prot[x] === P.prot[y] &&
+    P.protOrig[x] === P.protOrig[y] &&
     P.flags[x] === P.flags[y] &&
     (P.flags[x] & WIRED) === 0 &&
     P.offset[x] + len === P.offset[y] &&
@@ -135,7 +137,7 @@ export function place(m: MapBase, a: number, len: number, prot: number, flags: n
   m.settle(leftN);
   m.settle(rightN);
   const entryFlags = flags | ((flags & MapFlags.SHARED) === 0 && backing.shared() ? MapFlags.NEEDSCOPY : 0);
-  const same = (n: number) => n !== NIL && P.prot[n] === prot && P.flags[n] === entryFlags && (entryFlags & WIRED) === 0;
+  const same = (n: number) => n !== NIL && P.prot[n] === prot && P.protOrig[n] === prot && P.flags[n] === entryFlags && (entryFlags & WIRED) === 0;
   const leftLen = leftN === NIL ? 0 : a - P.start[leftN];
   const mergeL = same(leftN) && P.offset[leftN] + leftLen === offset && P.backing[leftN]!.canMerge(backing, leftLen);
   const rightOffset = rightN === NIL ? 0 : R !== NIL ? P.offset[R] + (b - P.start[R]) : P.offset[rightN];
@@ -189,6 +191,7 @@ export function place(m: MapBase, a: number, len: number, prot: number, flags: n
     P.start[e] = a;
     P.end[e] = b;
     P.prot[e] = prot;
+    P.protOrig[e] = prot;
     P.flags[e] = entryFlags;
     P.offset[e] = offset;
     m.attach(e, backing);

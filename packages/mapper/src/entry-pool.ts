@@ -29,6 +29,8 @@ export class EntryPool {
   parent = new Int32Array(0);
   height = new Int8Array(0);
   prot = new Uint8Array(0);
+  /** The protection the entry was mapped with (the original's `protOrig`): `mprotect` leaves it, fork and splits copy it. */
+  protOrig = new Uint8Array(0);
   flags = new Uint16Array(0);
   backing: (Backing | undefined)[] = [];
   // Slots ever used (1..highWater); freed ones are chained through `parent` from freeHead.
@@ -121,6 +123,9 @@ export class EntryPool {
     const p = new Uint8Array(n);
     p.set(this.prot);
     this.prot = p;
+    const po = new Uint8Array(n);
+    po.set(this.protOrig);
+    this.protOrig = po;
     const fl = new Uint16Array(n);
     fl.set(this.flags);
     this.flags = fl;

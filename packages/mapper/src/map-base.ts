@@ -458,6 +458,7 @@ export class MapBase implements AddressSpace {
       start: P.start[e],
       end: P.end[e],
       prot: P.prot[e],
+      protOrig: P.protOrig[e],
       flags: P.flags[e] & MAP_FLAGS_ALL,
       offset: P.offset[e],
       backing: P.backing[e]!,

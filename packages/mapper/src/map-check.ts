@@ -32,6 +32,7 @@ export function checkMap(m: MapBase): void {
     invariant(s % ps === 0 && P.end[e] % ps === 0, `${where} is not page-aligned`);
     invariant(P.offset[e] % ps === 0 && Number.isSafeInteger(P.offset[e]) && P.offset[e] >= 0, `${where} has offset ${P.offset[e]}`);
     invariant(P.prot[e] <= 0xf, `${where} has prot ${P.prot[e]}`);
+    invariant(P.protOrig[e] <= 0xf, `${where} has protOrig ${P.protOrig[e]}`);
     invariant((flags & ~(MAP_FLAGS_ALL | WIRED)) === 0, `${where} has unknown flags ${hex(flags)}`);
     invariant((flags & MapFlags.FIXED) === 0, `${where} keeps MapFlags.FIXED`);
     invariant((flags & (MapFlags.NEEDSCOPY | MapFlags.SHARED)) !== (MapFlags.NEEDSCOPY | MapFlags.SHARED), `${where} is shared and needs-copy`);

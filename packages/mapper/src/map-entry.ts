@@ -8,6 +8,11 @@ export interface MapEntry {
   readonly end: number;
   /** `Prot` bits. */
   readonly prot: number;
+  /**
+   * The `Prot` bits the entry was mapped with (the original's `protOrig`): `mprotect` changes `prot`, never this;
+   * splits and fork copy it, and only entries mapped alike merge.
+   */
+  readonly protOrig: number;
   /** `MapFlags` bits (`NEEDSCOPY` set by fork on private writable entries). */
   readonly flags: number;
   /** Offset in the backing of `start`, in bytes. */

@@ -130,6 +130,7 @@ export class UserMap extends MapBase implements VmMap {
         P.start[c] = P.start[e];
         P.end[c] = P.end[e];
         P.prot[c] = P.prot[e];
+        P.protOrig[c] = P.protOrig[e];
         P.flags[c] = (P.flags[e] & ~MapFlags.NEEDSCOPY) | (priv && fb.shared() ? MapFlags.NEEDSCOPY : 0);
         P.offset[c] = P.offset[e];
         child.attach(c, fb);

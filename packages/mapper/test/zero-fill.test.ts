@@ -142,7 +142,7 @@ describe('listing', () => {
     expect(formatPerms(Prot.READ | Prot.EXEC, MapFlags.SHARED)).toBe('r-xs');
     expect(formatPerms(Prot.NONE, 0)).toBe('---p');
     const backing = { name: '/bin/sh' } as never;
-    const entry = { start: 0x1000, end: 0x3000, prot: 5, flags: MapFlags.PRIVATE, offset: 0x2000, backing };
+    const entry = { start: 0x1000, end: 0x3000, prot: 5, protOrig: 5, flags: MapFlags.PRIVATE, offset: 0x2000, backing };
     // Column positions as Linux prints them: the name at column 50 on a 32-bit space, 74 on a 64-bit one.
     const line32 = '00001000-00003000 r-xp 00002000 00:00 0';
     expect(formatMaps([entry], 2 ** 32)).toBe(`${line32}${' '.repeat(49 - line32.length)}/bin/sh\n`);

@@ -208,6 +208,16 @@ export class AmapBacking extends ObjectMapping implements Backing {
     return FaultCode.BAD_ADDRESS;
   }
 
+  /** @internal Bytes of private anonymous pages (anons) the entry `[offset, offset + size)` holds: the original's `anonsz`. */
+  anonymousBytes(offset: number, size: number): number {
+    const amap = this.amap;
+    if (amap === null) return 0;
+    const [from, to] = this.slotRange(offset, size);
+    let n = 0;
+    amap.forEach(from, to, () => n++);
+    return n * this.ctx.pageSize;
+  }
+
   /** @internal The amap slots `[from, to)` of the offsets `[offset, offset + size)`, clipped to the amap. */
   slotRange(offset: number, size: number): [number, number] {
     const amap = this.amap;

@@ -33,6 +33,14 @@ export class BlockBacking extends ObjectMapping implements Backing {
     this.copyOnMap = spec.copyOnMap && !this.isShared;
   }
 
+  /**
+   * @internal Bytes of private memory the entry `[offset, offset + size)` holds (the original's `anonsz`): all of it
+   * when the mapping has a block of its own (anonymous memory, a private copy), none when it maps the object's.
+   */
+  anonymousBytes(_offset: number, size: number): number {
+    return this.block === null ? 0 : size;
+  }
+
   fault(offset: number, _access: number): BackingPage | number {
     if (this.released) return FaultCode.NOT_MAPPED;
     let pa: number;

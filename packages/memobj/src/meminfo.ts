@@ -55,4 +55,11 @@ export interface MapInfo {
   object: string;
   /** The mapped memory object's id (`VmObject.id`); 0 for anonymous memory, as Linux shows inode 0. */
   objectId: number;
+  /** The `Prot` bits the mapping was made with (the original's `protOrig`): `mprotect` changes `prot`, not this. */
+  protOrig: number;
+  /**
+   * Bytes of private memory the mapping holds now (the original's `anonsz`): with an MMU its anons (pages written
+   * privately or zero-filled), without one its own block (anonymous memory or a private copy), else 0.
+   */
+  anonymous: number;
 }

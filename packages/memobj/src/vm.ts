@@ -10,6 +10,7 @@ import type { Image } from './image.js';
 import { MemContext } from './internal/context.js';
 import type { MapInfo, MemInfo } from './meminfo.js';
 import { AmapBacking } from './amap-backing.js';
+import { BlockBacking } from './block-backing.js';
 import { ObjectMapping } from './object-mapping.js';
 import { BytesPager, isPager } from './pager.js';
 import type { Pager } from './pager.js';
@@ -239,6 +240,8 @@ export class Vm {
       offset: e.offset,
       object: e.backing.name,
       objectId: e.backing instanceof ObjectMapping ? (e.backing.object?.id ?? 0) : 0,
+      protOrig: e.protOrig,
+      anonymous: e.backing instanceof AmapBacking || e.backing instanceof BlockBacking ? e.backing.anonymousBytes(e.offset, e.end - e.start) : 0,
     }));
   }
 

@@ -179,3 +179,25 @@ describe('vm.pmap(pid)', () => {
     vm.check();
   });
 });
+
+describe('maps(pid): the original meminfo entry fields', () => {
+  it.each(ARCHS.map((a) => [a.name, a] as const))('on %s: protOrig survives mprotect, anonymous counts private memory', (_, arch) => {
+    const vm = smallVm(arch);
+    const ps = arch.pageSize;
+    const p = vm.spawn();
+    const va = p.mmap({ size: 4 * ps, prot: RW, flags: PRIVATE });
+    const mmu = arch.capabilities.hasMmu;
+    expect(vm.maps(p.pid)[0]).toMatchObject({ protOrig: RW | Prot.USER, anonymous: mmu ? 0 : 4 * ps });
+    p.write(va, new Uint8Array([1]));
+    p.write(va + 2 * ps, new Uint8Array([1]));
+    expect(vm.maps(p.pid)[0].anonymous).toBe(mmu ? 2 * ps : 4 * ps);
+    p.mprotect(va, ps, Prot.READ);
+    const [head, tail] = vm.maps(p.pid);
+    expect(head).toMatchObject({ prot: Prot.READ | Prot.USER, protOrig: RW | Prot.USER, anonymous: mmu ? ps : ps });
+    expect(tail).toMatchObject({ prot: RW | Prot.USER, protOrig: RW | Prot.USER, anonymous: mmu ? ps : 3 * ps });
+    const obj = vm.createObject(new Uint8Array(ps));
+    p.mmap({ size: ps, prot: Prot.READ, flags: SHARED, object: obj });
+    expect(vm.maps(p.pid).find((m) => m.objectId === obj.id)).toMatchObject({ anonymous: 0, protOrig: Prot.READ | Prot.USER });
+    vm.check();
+  });
+});

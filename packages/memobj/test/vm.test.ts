@@ -82,7 +82,17 @@ describe.each(ARCHS.map((a) => [a.name, a] as const))('Vm and Process on %s', (_
     const maps = vm.maps(p.pid);
     expect(maps.map((m) => m.start).sort((x, y) => x - y)).toEqual([a, b].sort((x, y) => x - y));
     const mb = maps.find((m) => m.start === b)!;
-    expect(mb).toEqual({ start: b, end: b + 2 * ps, prot: Prot.READ | Prot.USER, flags: SHARED, offset: 0, object: '[bytes]', objectId: o.id });
+    expect(mb).toEqual({
+      start: b,
+      end: b + 2 * ps,
+      prot: Prot.READ | Prot.USER,
+      protOrig: Prot.READ | Prot.USER,
+      flags: SHARED,
+      offset: 0,
+      object: '[bytes]',
+      objectId: o.id,
+      anonymous: 0,
+    });
     expect(o.id).toBeGreaterThan(0);
     expect(maps.find((m) => m.start === a)!.object).toBe('[anon]');
     expect(maps.find((m) => m.start === a)!.objectId).toBe(0);
