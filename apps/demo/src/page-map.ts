@@ -17,34 +17,13 @@ export const MARKER_MEANINGS: Readonly<Record<string, string>> = {
   x: 'no memory at those addresses (a hole between banks)',
 };
 
-// A token of phys's page map: `[NX]` (N frames showing X) or one frame's marker.
-const TOKEN = /\[(\d+)(.)\]|([^[])/g;
-
 /**
  * The page map as phys's `formatPageMap` prints it (the original's `_page_showPages`), with each hole between banks
  * written as its size, `(383 MiB hole)`, instead of a count of frames that do not exist. Lines of at most `width`
  * columns prefixed `vm: `.
  */
 export function pageMapText(runs: readonly PageMapRun[], pageSize: number, width = 80): string {
-  const one = formatPageMap(runs, pageSize, Infinity).replace(/^vm: /, '');
-  const tokens: string[] = [];
-  for (const m of one.matchAll(TOKEN)) {
-    const marker = m[2] ?? m[3];
-    const n = m[1] === undefined ? 1 : Number(m[1]);
-    tokens.push(marker === 'x' ? `(${bytes(n * pageSize)} hole)` : m[0]);
-  }
-  const prefix = 'vm: ';
-  const lines: string[] = [];
-  let line = prefix;
-  for (const t of tokens) {
-    if (line.length + t.length > width && line.length > prefix.length) {
-      lines.push(line);
-      line = prefix;
-    }
-    line += t;
-  }
-  if (line.length > prefix.length) lines.push(line);
-  return lines.join('\n');
+  return formatPageMap(runs, pageSize, width, (n) => `(${bytes(n * pageSize)} hole)`);
 }
 
 /** Frames of each marker in a page map, holes (`x`) counted in frames too. */

@@ -32,14 +32,18 @@ export const PAGE_MARKERS = {
  * between banks as `[Nx]` (N frames of `pageSize` bytes, a single one as `x`), lines of at most `width` columns
  * (default 80) prefixed `vm: `, joined with `\n`, no final newline. A token is never split: one longer than a line
  * gets a line of its own. `runs` must be in address order (as `PageAllocator.pageMap()` returns them); no runs →
- * the empty string. Nothing is validated: a pure formatter.
+ * the empty string. Nothing is validated: a pure formatter. `hole` writes a hole of N frames otherwise (the demo
+ * prints its size: `(383 MiB hole)`).
  */
-export function formatPageMap(runs: readonly PageMapRun[], pageSize: number, width = 80): string {
+export function formatPageMap(runs: readonly PageMapRun[], pageSize: number, width = 80, hole?: (frames: number) => string): string {
   const prefix = 'vm: ';
   const tokens: string[] = [];
   let expected = runs.length > 0 ? runs[0].addr : 0;
   for (const r of runs) {
-    if (r.addr > expected) tokens.push(token((r.addr - expected) / pageSize, 'x'));
+    if (r.addr > expected) {
+      const frames = (r.addr - expected) / pageSize;
+      tokens.push(hole === undefined ? token(frames, 'x') : hole(frames));
+    }
     tokens.push(token(r.count, r.marker));
     expected = r.addr + r.count * pageSize;
   }
