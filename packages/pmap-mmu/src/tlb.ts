@@ -26,6 +26,7 @@
 export class Tlb {
   /** Slots; a power of two. */
   declare readonly size: number;
+  /** `size - 1`: page `vpn` lives in slot `vpn & mask`. */
   declare readonly mask: number;
   /** Per slot: virtual page number (-1 = empty), allowed access codes, physical page number, padding. */
   declare readonly entries: Int32Array;
