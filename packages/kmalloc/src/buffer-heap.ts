@@ -3,11 +3,20 @@ import type { KernelMemory } from './kernel-memory.js';
 import { Kmalloc } from './kmalloc.js';
 import type { KmallocOptions, KmallocStats } from './kmalloc.js';
 
+/**
+ * Options of {@link createBufferHeap}: kmalloc's ({@link KmallocOptions}; `keepEmptyZones` defaults to 8 here instead
+ * of 0) and the heap's page size, all optional. A bad value, or `options` not an object → `EINVAL`.
+ */
 export interface BufferHeapOptions extends KmallocOptions {
   /** Bytes per page of the heap: a power of two from 512 to 2^20 (default 4096). */
   pageSize?: number;
 }
 
+/**
+ * What {@link BufferHeap.stats} reports: kmalloc's figures ({@link KmallocStats}, pointers being buffer offsets) and
+ * how much of the buffer is left. `capacity − available` is the bytes of pages zones took from the buffer, at least
+ * `bytes`: the buddy page allocator rounds a zone of a finer class above a page up to a power of two of pages.
+ */
 export interface BufferHeapStats extends KmallocStats {
   /** Bytes of the buffer the heap manages (whole pages, less page 0). */
   capacity: number;
@@ -18,6 +27,10 @@ export interface BufferHeapStats extends KmallocStats {
 /** A typed-array constructor that `view` accepts. */
 export type TypedArrayConstructor<T> = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  /**
+   * Bytes per element: a power of two (1, 2, 4 or 8 for the built-in typed arrays), else `view` → `EINVAL`; `view`
+   * also requires `ptr` to be a multiple of it.
+   */
   readonly BYTES_PER_ELEMENT: number;
 };
 
@@ -28,7 +41,16 @@ export type TypedArrayConstructor<T> = {
  * any may read and write the blocks of a `SharedArrayBuffer`.
  */
 export interface BufferHeap {
+  /**
+   * The buffer given to {@link createBufferHeap}, not copied: a pointer is a byte offset into it. The heap uses its
+   * whole pages but page 0; the bytes of a partial last page are never touched.
+   */
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  /**
+   * Bytes per page of the heap: a power of two from 512 to 2^20 (the `pageSize` option, default 4096). Zones take
+   * whole pages: one for a power-of-two class up to a page (the 64-byte descriptor class at least 16 blocks, so two
+   * pages of 512 B), 1, 2, 4 or 8 for a finer class up to a page, one block's worth for a class above a page.
+   */
   readonly pageSize: number;
   /** The allocator underneath (its stats, check, trim). */
   readonly kmalloc: Kmalloc;
@@ -50,6 +72,10 @@ export interface BufferHeap {
   u8(ptr: number, length?: number): Uint8Array;
   /** A typed array over the block (`ptr` aligned to the element size; `length` elements, default as many as fit). */
   view<T>(type: TypedArrayConstructor<T>, ptr: number, length?: number): T;
+  /**
+   * kmalloc's figures ({@link Kmalloc.stats}) plus the buffer's `capacity` and `available` bytes: a fresh object;
+   * changes nothing and never throws.
+   */
   stats(): BufferHeapStats;
   /** Every invariant of the allocator and of the page allocator below it. */
   check(): void;

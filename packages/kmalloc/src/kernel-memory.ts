@@ -14,9 +14,19 @@ export interface KernelMemory {
   allocPages(n: number): number;
   /** Unmaps and frees pages obtained from `allocPages`. */
   freePages(vaddr: number): void;
+  /**
+   * A copy of the `len` bytes from kernel virtual address `va`, across page boundaries: how a caller reads a block.
+   * A `KernelMap` throws `VmError` for an address not mapped (`EFAULT`) or bad arguments (`EINVAL`).
+   */
   read(va: number, len: number): Uint8Array;
+  /**
+   * Writes `bytes` at kernel virtual address `va`, across page boundaries; kmalloc writes each zone descriptor's
+   * 24 bytes through it. A `KernelMap` throws as `read` does, with no byte changed.
+   */
   write(va: number, bytes: Uint8Array): void;
+  /** The unsigned little-endian 32-bit word at `va` (any alignment); kmalloc's `check` reads descriptors with it. */
   read32(va: number): number;
+  /** Writes the low 32 bits of `value` as a little-endian word at `va` (any alignment). */
   write32(va: number, value: number): void;
 }
 

@@ -74,10 +74,11 @@ const enum G {
 export interface KmallocClassStats {
   /** Block size of the class in bytes. */
   size: number;
+  /** Zones of the class now mapped, kept empty zones included; at least 1 (a class without a zone is not listed). */
   zones: number;
-  /** Blocks handed out. */
+  /** Blocks handed out (for the descriptor class: zone descriptors too). */
   used: number;
-  /** Free blocks in the class's zones. */
+  /** Free blocks in the class's zones, the blocks in its magazine included. */
   free: number;
   /** Bytes of kernel pages the class's zones hold. */
   bytes: number;
@@ -85,13 +86,22 @@ export interface KmallocClassStats {
   waste: number;
 }
 
+/**
+ * What {@link Kmalloc.stats} reports: the figures of every zone now mapped, per class and in total. Blocks in a
+ * magazine count as free; zone descriptors (kmalloc's own blocks of the 64-byte class) count as used, as the
+ * original's `allocsz`. `used + free` is the bytes of all blocks; `bytes − used − free` the page bytes no block covers.
+ */
 export interface KmallocStats {
-  /** Per class, only classes that have zones. */
+  /** Per class, only classes that have zones, by increasing block size. */
   classes: KmallocClassStats[];
-  /** Bytes handed out (block sizes, i.e. requests rounded up to their class). */
+  /** Bytes handed out (block sizes, i.e. requests rounded up to their class; zone descriptors included). */
   used: number;
-  /** Bytes of free blocks in existing zones. */
+  /** Bytes of free blocks in existing zones (kept empty zones and magazines included). */
   free: number;
+  /**
+   * Zones now mapped, of every class, kept empty zones included; at least 1 (the first descriptor zone, made by the
+   * constructor and never released).
+   */
   zones: number;
   /** Bytes of kernel pages held by all zones. */
   bytes: number;
@@ -99,6 +109,10 @@ export interface KmallocStats {
   headerBlocks: number;
 }
 
+/**
+ * Options of {@link Kmalloc}'s constructor, all optional (`undefined` or `null`: the default). Anything else than
+ * the values below — another number, a fraction, a negative, NaN, a string… — or `options` not an object → `EINVAL`.
+ */
 export interface KmallocOptions {
   /**
    * 1 (default): the original's power-of-two classes, 16 B … 8 MiB. 4: four classes per octave (16, 20, 24, 28,
@@ -106,20 +120,21 @@ export interface KmallocOptions {
    */
   classesPerOctave?: 1 | 4;
   /**
-   * Emptied zones each class may keep whatever its size (default 0), instead of releasing them at once; unlike the
-   * `keepEmptyPer` hysteresis these survive an empty class until {@link Kmalloc.trim}. Kept zones are reused before
-   * a new zone is made, given back by {@link Kmalloc.trim}, and given back before any `ENOMEM`.
+   * Emptied zones each class may keep whatever its size (an integer from 0 to 2^20; default 0, 8 for a buffer
+   * heap), instead of releasing them at once; unlike the `keepEmptyPer` hysteresis these survive an empty class
+   * until {@link Kmalloc.trim}. Kept zones are reused before a new zone is made, given back by {@link Kmalloc.trim},
+   * and given back before any `ENOMEM`.
    */
   keepEmptyZones?: number;
   /**
-   * The hysteresis on zone release (default 4): a class may also keep one emptied zone per `keepEmptyPer` of its
-   * zones in use, so a class with fewer than that many zones in use releases every emptied zone at once, as the
-   * original, and every kept zone is released as the class shrinks back: once every block of a class is freed,
-   * every page is back. 0 turns it off (the original's immediate release). Kept zones cost at most 1/`keepEmptyPer`
-   * of the class's pages in use; they are reused first, given back by {@link Kmalloc.trim} and before any
-   * `ENOMEM`. The descriptor class keeps none by this rule (its zones would keep each other). The same proportion
-   * bounds the magazines: a class's magazine (up to 64 freed blocks in front of its zones) is used while the class
-   * has at least 64 × `keepEmptyPer` blocks live; none with 0.
+   * The hysteresis on zone release (an integer from 0 to 2^20; default 4, {@link KEEP_EMPTY_PER}): a class may
+   * also keep one emptied zone per `keepEmptyPer` of its zones in use, so a class with fewer than that many zones in
+   * use releases every emptied zone at once, as the original, and every kept zone is released as the class shrinks
+   * back: once every block of a class is freed, every page is back. 0 turns it off (the original's immediate
+   * release). Kept zones cost at most 1/`keepEmptyPer` of the class's pages in use; they are reused first, given
+   * back by {@link Kmalloc.trim} and before any `ENOMEM`. The descriptor class keeps none by this rule (its zones
+   * would keep each other). The same proportion bounds the magazines: a class's magazine (up to 64 freed blocks in
+   * front of its zones) is used while the class has at least 64 × `keepEmptyPer` blocks live; none with 0.
    */
   keepEmptyPer?: number;
 }
@@ -143,6 +158,10 @@ export const KEEP_EMPTY_PER = 4;
  * decisions for why.
  */
 export class Kmalloc {
+  /**
+   * The kernel memory the zones' pages come from (`allocPages`) and go back to (`freePages`), through which zone
+   * descriptors are written; its page allocator's fault injector counts `kmalloc` calls (site `kmalloc`).
+   */
   readonly kmap: KernelMemory;
   /** Classes per octave of this instance (1: the original's powers of two). */
   readonly classesPerOctave: 1 | 4;
@@ -456,6 +475,10 @@ export class Kmalloc {
     return n;
   }
 
+  /**
+   * The allocator's figures now, per class and in total (see {@link KmallocStats}): a fresh object, computed from
+   * the zones and magazines in O(zones + classes). Changes nothing (no magazine is emptied) and never throws.
+   */
   stats(): KmallocStats {
     const classes = new Map<number, KmallocClassStats>();
     let free = 0;

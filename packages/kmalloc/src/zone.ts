@@ -9,8 +9,11 @@ const MAX_BLOCKS = 2 ** 24;
 
 /** A zone's figures. */
 export interface ZoneStats {
+  /** Bytes per block: a power of two from 8 to 2^30, as the zone was made with. */
   blockSize: number;
+  /** Blocks the zone holds, free and in use: 1 to 2^24, fixed when the zone is made. */
   blocks: number;
+  /** Blocks handed out by `alloc` and not freed yet: 0 (an empty zone, which `release` accepts) to `blocks` (full). */
   used: number;
   /** Bytes of kernel pages the zone holds (blocks × blockSize rounded up to pages). */
   bytes: number;
@@ -25,8 +28,11 @@ export interface ZoneStats {
  * the kernel map at the returned virtual address. Blocks are not zeroed on reuse, as `malloc`.
  */
 export class Zone {
+  /** The kernel memory the zone's pages were mapped in by `allocPages` and go back to on `release`. */
   readonly kmap: KernelMemory;
+  /** Bytes per block: a power of two from 8 to 2^30; block `i` starts at `vaddr + i × blockSize`. */
   readonly blockSize: number;
+  /** Blocks in the zone: an integer from 1 to 2^24 (`blockSize × blocks` below 2^53 bytes). */
   readonly blocks: number;
   /** Kernel virtual address of block 0. */
   readonly vaddr: number;
@@ -108,6 +114,10 @@ export class Zone {
     this.released = true;
   }
 
+  /**
+   * The zone's figures now: block size, blocks, blocks in use and bytes of pages held. O(1); never throws (after
+   * `release` it still reports the figures the zone had, 0 blocks in use).
+   */
   stats(): ZoneStats {
     return { blockSize: this.blockSize, blocks: this.blocks, used: this.used, bytes: this.pages * this.kmap.pageSize };
   }
