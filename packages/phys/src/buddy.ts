@@ -88,7 +88,9 @@ if (
 
 /** A block of frames handed out by {@link PageAllocator.alloc}: `2^order` pages from `pa`. A value, not a handle. */
 export interface Frame {
+  /** Physical address of the block's first frame, aligned to the block's size. */
   readonly pa: number;
+  /** The block holds `2^order` pages (0 for one page). */
   readonly order: number;
 }
 
@@ -98,11 +100,15 @@ export interface FrameInfo {
   pa: number;
   /** The block holds `2^order` pages. */
   order: number;
+  /** Who holds it (`PageOwner`: `BOOT`, `KERNEL` or `APP`); meaningless when `free`. */
   owner: PageOwnerValue;
+  /** What the kernel uses it for (`PageUsage`, e.g. `PTABLE` for a page table); `NONE` for other memory. */
   usage: PageUsageValue;
+  /** True when the block is free (on a free list, a per-CPU list, or in a section never touched). */
   free: boolean;
 }
 
+/** Who an allocation is for (`PageAllocator.alloc`, `allocPa`): the owner and usage recorded in the frame's state. */
 export interface AllocOptions {
   /** Default `PageOwner.KERNEL`. */
   owner?: PageOwnerValue;
@@ -112,14 +118,21 @@ export interface AllocOptions {
 
 /** Byte figures of the allocator, as the original's `vm_pageinfo` plus the kernel/application split. */
 export interface PageInfo {
+  /** Bytes of RAM, reserved regions included. */
   total: number;
+  /** Bytes free (per-CPU lists and never-touched sections included); `free + alloc = total`. */
   free: number;
+  /** Bytes allocated: `boot + kernel + app`. */
   alloc: number;
+  /** Bytes the board reserved before boot (firmware, the kernel image), owned by `BOOT`. */
   boot: number;
+  /** Bytes allocated to the kernel (page tables, kernel heap, zero page). */
   kernel: number;
+  /** Bytes allocated to applications (process pages, object pages). */
   app: number;
 }
 
+/** Options of `new PageAllocator(mem, options)`. */
 export interface PageAllocatorOptions {
   /** Bytes per page: a power of two ≥ 512 (4096 on MMU targets, 512 on armv7m). */
   pageSize: number;
@@ -132,7 +145,7 @@ export interface PageAllocatorOptions {
  * regions become frames owned by `BOOT`; everything else starts free in maximal naturally aligned blocks.
  *
  * In front of the buddy sits a per-CPU page list (Linux's pcp lists): a LIFO of free order-0 frames, refilled from
- * and drained to the buddy {@link PCP_BATCH} frames at a time, so a steady alloc/free of single pages never
+ * and drained to the buddy `PCP_BATCH` frames at a time, so a steady alloc/free of single pages never
  * reaches the free lists. Frames on it are free for every report (`info`, `get`, `pageMap`); `freeBlocks` drains
  * it first, and no allocation is refused before it has been drained whole, so the buddy's merging stays exact.
  *
@@ -142,7 +155,9 @@ export interface PageAllocatorOptions {
  * Frames handed out read as zeros: a freed block's bytes are dropped from `PhysicalMemory` on free.
  */
 export class PageAllocator {
+  /** The RAM whose frames this allocator hands out; freed blocks' bytes are dropped from it. */
   declare readonly mem: PhysicalMemory;
+  /** Bytes per page (`PageAllocatorOptions.pageSize`): every block is `2^order` of them. */
   declare readonly pageSize: number;
   /** The fault-injection hook every layer above allocates through. */
   readonly faults = new FaultInjector();

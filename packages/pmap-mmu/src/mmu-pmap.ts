@@ -156,7 +156,7 @@ export class MmuPmap implements Pmap {
    * admits integers in `[0, 2^32)` only (V8 drops it when `va` is already a uint32), so a fraction, NaN, a negative
    * or a Sv39 address at or above 4 GiB never hits here; an access code outside 1–15 fails the last test; a slot
    * whose frame lies at or above 4 GiB (`info >>> 16`) is left to the slow path. Everything else — junk, misses,
-   * and the TLB hits this test leaves out — goes to {@link translateSlow}, which tests the same slot again before
+   * and the TLB hits this test leaves out — goes to `translateSlow`, which tests the same slot again before
    * walking. A hit is a uint32 made with integer operations, which V8 keeps in an integer register.
    */
   translate(va: number, access: number): number {

@@ -135,7 +135,7 @@ export class Mpu {
   }
 
   /**
-   * True when a region of `mask` with edges finer than {@link BLOCK_SIZE} overlaps the block at `block` (a
+   * True when a region of `mask` with edges finer than `BLOCK_SIZE` overlaps the block at `block` (a
    * multiple of the block size). Outside such blocks every address of a block gets the same verdict: board maps,
    * the default memory map and every other region change only on block boundaries.
    */
