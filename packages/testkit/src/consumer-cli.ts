@@ -94,7 +94,7 @@ try {
   for (const { manifest } of published) {
     const at = join(scratch, 'node_modules', ...manifest.name.split('/'));
     const installed = JSON.parse(readFileSync(join(at, 'package.json'), 'utf8')) as Manifest;
-    for (const f of ['LICENSE', 'README.md']) if (!existsSync(join(at, f))) fail(`${manifest.name}: ${f} is not in the tarball`);
+    for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md']) if (!existsSync(join(at, f))) fail(`${manifest.name}: ${f} is not in the tarball`);
     for (const [dep, range] of Object.entries(installed.dependencies ?? {})) {
       if (range.startsWith('workspace:')) fail(`${manifest.name}: dependency ${dep} is still ${range} in the tarball`);
     }
