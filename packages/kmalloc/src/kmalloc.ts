@@ -521,6 +521,35 @@ export class Kmalloc {
   }
 
   /**
+   * The zones of every class as text, as the original's `vm_kmallocDump` prints each class's list of
+   * `zone(used/blocks)`: a header line (`kmalloc: Z zones, U bytes used, F bytes free`, the {@link stats} figures),
+   * then one line per class with zones, by increasing block size — the block size, then each zone's kernel address
+   * with its blocks in use and its blocks, in address order, and how many freed blocks wait in the class's
+   * magazine (a zone counts those in use; they are free). Reads nothing through the kernel map; changes nothing.
+   */
+  dump(): string {
+    const s = this.stats();
+    const byClass = new Map<number, number[]>();
+    for (let z = 0; z < this.zones; z++) {
+      if (this.zi[z * Z.W + Z.LIVE] === 0) continue;
+      const k = this.zi[z * Z.W + Z.CLS];
+      let list = byClass.get(k);
+      if (list === undefined) byClass.set(k, (list = []));
+      list.push(z);
+    }
+    const lines = [`kmalloc: ${s.zones} zone${s.zones === 1 ? '' : 's'}, ${s.used} bytes used, ${s.free} bytes free`];
+    const classes = [...byClass.keys()].sort((a, b) => this.cls.size[a] - this.cls.size[b]);
+    const width = Math.max(...classes.map((k) => String(this.cls.size[k]).length));
+    for (const k of classes) {
+      const zs = byClass.get(k)!.sort((a, b) => this.zva[a] - this.zva[b]);
+      const list = zs.map((z) => `${hex(this.zva[z])}(${this.zi[z * Z.W + Z.USED]}/${this.cls.blocks[k]})`).join(' ');
+      const mag = this.mag[(k << G.WSHIFT) + G.N];
+      lines.push(`${String(this.cls.size[k]).padStart(width)} B: ${list}${mag > 0 ? `; ${mag} free in the magazine` : ''}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  /**
    * Verifies every invariant: zones without overlap, each zone's free list, fresh mark and block words, its class
    * figures, the page index maps exactly the zones' pages, each class's list holds exactly its zones with a free
    * block (kept empty zones behind the zones in use, within the hysteresis' limit), per-class free-block, zone and
