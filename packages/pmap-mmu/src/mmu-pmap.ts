@@ -294,7 +294,7 @@ export class MmuPmap implements Pmap {
     const addr = table + (vpn & (2 ** f.indexBits - 1)) * f.pteSize;
     const oldLo = mem.read32(addr);
     mem.write32(addr, f.leafLo(pa, attr));
-    if (f.pteSize === 8) mem.write32(addr + 4, f.leafHi(pa));
+    if (f.pteSize === 8) mem.write32(addr + 4, f.leafHi(pa, attr));
     if (oldLo & 1) {
       this.dropPage(vpn);
       this.shotDown();
@@ -576,6 +576,10 @@ export class MmuPmap implements Pmap {
         const pa = f.frameOf(lo, hi);
         const nlo = (f.leafLo(pa, attr) + (lo & f.adBits)) >>> 0;
         if (nlo !== lo) mem.write32(addr, nlo);
+        if (f.pteSize === 8) {
+          const nhi = f.leafHi(pa, attr);
+          if (nhi !== hi) mem.write32(addr + 4, nhi);
+        }
       }
       if (lo & 1) {
         this.dropPage(vpn);

@@ -9,7 +9,8 @@ import { makeFactory } from './factory.js';
 /*
  * RISC-V Sv39 (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System"). PTE bits 0–7 are
  * V R W X U G A D, bits 8–9 RSW (free for supervisor software), the PPN from bit 10 to bit 53, bits 54–63
- * reserved (Svpbmt/Svnapot are not implemented, so they must be zero).
+ * bits 54–60 reserved, bits 61–62 PBMT (Svpbmt: 0 PMA, 1 NC, 2 IO, 3 reserved → page fault; on a leaf only — a
+ * pointer with PBMT set faults too), bit 63 N (Svnapot, not implemented: must be zero).
  */
 // Const enums: the compiler inlines them as literals, so the walk reads no module-scope binding for them. SW_ENTERED
 // (RSW bit 8) marks a PTE that `enter` wrote without PRESENT: V=0 makes it invisible to hardware, and the spec
@@ -38,6 +39,14 @@ const enum Fault {
   BAD_ADDRESS = -5,
 }
 const PPN_LO = 0x40_0000; // PPN bits 0–21 live in lo (bits 10–31)
+// The high word of a PTE (bits 32–63): PPN bits 22–43 in bits 0–21, PBMT (PTE bits 61–62) in bits 29–30; every
+// other bit (PTE bits 54–60 and 63) is reserved and faults.
+const HI_PPN = 0x3f_ffff;
+const HI_PBMT = 0x6000_0000;
+const HI_RESERVED = 0x9fc0_0000;
+// Svpbmt's encodings, in the high word: NC (non-cacheable memory) and IO (non-cacheable, strongly-ordered I/O).
+const HI_PBMT_NC = 0x2000_0000;
+const HI_PBMT_IO = 0x4000_0000;
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -81,8 +90,8 @@ function leafIn(words: Uint32Array, i: number, access: number, out: Float64Array
   const full = LEAF_PERM[lo & 0xff];
   if (full === Fault.NOT_MAPPED) return full;
   const hi = words[i + 1];
-  if (hi >>> 22 !== 0 || full < 0) return Fault.BAD_ADDRESS;
-  out[0] = ((lo >>> 10) + hi * PPN_LO) * 4096;
+  if ((hi & HI_RESERVED) !== 0 || (hi & HI_PBMT) === HI_PBMT || full < 0) return Fault.BAD_ADDRESS;
+  out[0] = ((lo >>> 10) + (hi & HI_PPN) * PPN_LO) * 4096;
   if (access === 0) return 0;
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
@@ -100,8 +109,9 @@ function leafFill(words: Uint32Array, i: number, vpn: number, access: number, tl
   const lo = words[i];
   const full = LEAF_PERM[lo & 0xff];
   if (full === Fault.NOT_MAPPED) return full;
-  const hi = words[i + 1];
-  if (hi >>> 22 !== 0 || full < 0) return Fault.BAD_ADDRESS;
+  const w = words[i + 1];
+  if ((w & HI_RESERVED) !== 0 || (w & HI_PBMT) === HI_PBMT || full < 0) return Fault.BAD_ADDRESS;
+  const hi = w & HI_PPN;
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
   if ((lo & need) !== need) words[i] = lo | need;
@@ -161,8 +171,9 @@ const format: PagingFormat = {
     return ppnWords(pa) * 1024 + bits;
   },
 
-  leafHi(pa: number): number {
-    return Math.floor(pa / 4096 / PPN_LO);
+  // Svpbmt: DEVICE memory is IO, UNCACHED memory NC; everything else follows the physical memory attributes (0).
+  leafHi(pa: number, attr: number): number {
+    return Math.floor(pa / 4096 / PPN_LO) + (attr & PageAttr.DEVICE ? HI_PBMT_IO : attr & PageAttr.UNCACHED ? HI_PBMT_NC : 0);
   },
 
   pointerLo(pa: number): number {
@@ -204,9 +215,12 @@ const format: PagingFormat = {
       const addr = table + ((vpn >>> (9 * level)) & 511) * 8;
       const lo = mem.read32(addr);
       if ((lo & Pte.V) === 0) return Fault.NOT_MAPPED;
-      const hi = mem.read32(addr + 4);
-      if (hi >>> 22 !== 0) return Fault.BAD_ADDRESS;
+      const w = mem.read32(addr + 4);
+      if ((w & HI_RESERVED) !== 0) return Fault.BAD_ADDRESS;
+      const hi = w & HI_PPN;
       if ((lo & (Pte.R | Pte.W | Pte.X)) === 0) {
+        // Svpbmt: PBMT on a pointer is reserved, and faults.
+        if ((w & HI_PBMT) !== 0) return Fault.BAD_ADDRESS;
         table = frameOf(lo, hi);
         // Only a table edited by hand points outside RAM; the bus would fault there.
         if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
@@ -218,7 +232,7 @@ const format: PagingFormat = {
         continue;
       }
       const full = LEAF_PERM[lo & 0xff];
-      if (full < 0) return Fault.BAD_ADDRESS;
+      if (full < 0 || (w & HI_PBMT) === HI_PBMT) return Fault.BAD_ADDRESS;
       let ppn = (lo >>> 10) + hi * PPN_LO;
       if (level > 0) {
         // A superpage leaf: its PPN must be aligned to the superpage, else the spec raises a page fault.

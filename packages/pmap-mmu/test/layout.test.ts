@@ -64,6 +64,50 @@ describe('Sv39 tables in RAM', () => {
     expect(pte(mem, leafAddr + 8)).toMatchObject({ v: 1, r: 1, w: 0, x: 1, u: 1, g: 1, a: 0, d: 0 });
   });
 
+  it('writes Svpbmt memory types (bits 61–62: 0 PMA, 1 NC, 2 IO) and faults on PBMT=3, PBMT on a pointer, and reserved bits', () => {
+    const { mem, user, frame } = boot(sv39);
+    const hiOf = (addr: number) => mem.read32(addr + 4);
+    const pbmt = (addr: number) => Math.floor(hiOf(addr) / 2 ** 29) % 4; // PTE bits 61–62
+    const leaf = (va: number) => {
+      const l1 = Math.floor(mem.read32(user.root + vpn(va, 2) * 8) / 1024) * 4096;
+      const l0 = Math.floor(mem.read32(l1 + vpn(va, 1) * 8) / 1024) * 4096;
+      return l0 + vpn(va, 0) * 8;
+    };
+    const [plain, nc, io] = [0x40_0000, 0x40_1000, 0x40_2000];
+    const pa = frame();
+    expect(user.enter(pa, plain, PRESENT | READ | WRITE | USER)).toBe(0);
+    expect(user.enter(pa, nc, PRESENT | READ | WRITE | USER | UNCACHED)).toBe(0);
+    expect(user.enter(pa, io, PRESENT | READ | WRITE | USER | UNCACHED | DEVICE)).toBe(0);
+    expect([plain, nc, io].map((va) => pbmt(leaf(va)))).toEqual([0, 1, 2]);
+    for (const va of [plain, nc, io]) expect(user.translate(va + 4, Access.WRITE | Access.USER)).toBe(pa + 4);
+    // protect rewrites the memory type with the rest of the attributes.
+    user.protect(nc, nc + 4096, PRESENT | READ | USER);
+    expect(pbmt(leaf(nc))).toBe(0);
+    user.protect(plain, plain + 4096, PRESENT | READ | USER | DEVICE);
+    expect(pbmt(leaf(plain))).toBe(2);
+    // Hand-written encodings the spec reserves raise a page fault (BAD_ADDRESS here).
+    const a = leaf(io);
+    const hi = hiOf(a);
+    for (const bad of [hi | 0x6000_0000 /* PBMT=3 */, (hi & ~0x6000_0000) | 0x40_0000 /* bit 54 */, (hi | 0x8000_0000) >>> 0 /* N, bit 63 */]) {
+      mem.write32(a + 4, bad >>> 0);
+      user.flushTlb();
+      expect(user.translate(io, Access.READ | Access.USER)).toBe(FaultCode.BAD_ADDRESS);
+    }
+    mem.write32(a + 4, hi);
+    user.flushTlb();
+    expect(user.translate(io, Access.READ | Access.USER)).toBe(pa);
+    // PBMT on a pointer (the level-2 entry of this region) is reserved too.
+    const root = user.root + vpn(io, 2) * 8;
+    const rootHi = hiOf(root);
+    mem.write32(root + 4, (rootHi | 0x2000_0000) >>> 0);
+    user.flushTlb();
+    expect(user.translate(io, Access.READ | Access.USER)).toBe(FaultCode.BAD_ADDRESS);
+    mem.write32(root + 4, rootHi);
+    user.flushTlb();
+    expect(user.translate(io, Access.READ | Access.USER)).toBe(pa);
+    user.check();
+  });
+
   it('shares root entry 255 (the kernel GiB) with the kernel, and marks non-present entries with RSW', () => {
     const { mem, kernel, user, frame } = boot(sv39);
     expect(mem.read32(user.root + 255 * 8)).toBe(mem.read32(kernel.root + 255 * 8));

@@ -30,7 +30,8 @@ export interface PagingFormat
   bootExpand(ramSize: number): number;
   /** The words of a leaf PTE mapping `pa` with `PageAttr` bits `attr` (A and D clear). */
   leafLo(pa: number, attr: number): number;
-  leafHi(pa: number): number;
+  /** The high word (8-byte PTEs): the frame's upper bits and, on Sv39, the Svpbmt memory type of `attr`. */
+  leafHi(pa: number, attr: number): number;
   /** The words of a pointer to the next-level table at `pa`. */
   pointerLo(pa: number): number;
   pointerHi(pa: number): number;
