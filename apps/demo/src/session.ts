@@ -3,7 +3,7 @@ import type { PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { createVm, formatMaps, formatMeminfo } from '@vmlayers/memobj';
 import { MmuPmap } from '@vmlayers/pmap-mmu';
 import type { PteLeaf } from '@vmlayers/pmap-mmu';
-import { MpuPmap, coveredBytes } from '@vmlayers/pmap-nommu';
+import { MpuPmap } from '@vmlayers/pmap-nommu';
 import type { MapInfo, MemInfo, Process, Vm, VmEvent } from '@vmlayers/memobj';
 import { narrate } from './narrate.js';
 import { markerCounts, pageMapText } from './page-map.js';
@@ -161,20 +161,14 @@ export class Session {
     if (p === undefined) return null;
     const tables = this.vm.tables(p.pid);
     let mpu: MpuSlot[] | null = null;
-    // The process's pmap is not public: its regions are found among the one MPU's slots (reached through the
-    // kernel pmap) by base and bytes covered, the two fields `vm.tables` gives.
-    const kpmap = this.vm.kmap.pmap;
-    if (kpmap instanceof MpuPmap) {
+    // The slots its address space enables and the MPU has programmed: what `tables()` lists, with every field.
+    const pmap = this.vm.pmap(p.pid);
+    if (pmap instanceof MpuPmap) {
       mpu = [];
-      const taken = new Set<number>();
-      for (const t of tables) {
-        for (let slot = 0; slot < kpmap.mpu.regionCount; slot++) {
-          const r = kpmap.mpu.region(slot);
-          if (r === undefined || taken.has(slot) || r.base !== t.pa || coveredBytes(r.size, r.srd) !== t.entries) continue;
-          taken.add(slot);
-          mpu.push({ slot, base: r.base, size: r.size, ap: r.ap, xn: r.xn, srd: r.srd });
-          break;
-        }
+      const m = pmap.regionMask & pmap.mpu.programmedMask;
+      for (let slot = 0; slot < pmap.mpu.regionCount; slot++) {
+        const r = ((m >>> slot) & 1) === 1 ? pmap.mpu.region(slot) : undefined;
+        if (r !== undefined) mpu.push({ slot, base: r.base, size: r.size, ap: r.ap, xn: r.xn, srd: r.srd });
       }
     }
     return { pid: p.pid, tables, mpu };

@@ -1,4 +1,4 @@
-import { Access, FaultCode, MapFlags, Prot } from '@vmlayers/phys';
+import { Access, MapFlags, Prot } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import { ARCHS, PRIV, RO, RW, boot, expectErrno, expectRefused, state, user } from './helpers.js';
 
@@ -84,6 +84,5 @@ describe.each(ARCHS.map((a) => [a.arch.name, a] as const))('MapFlags.POPULATE an
     const b = boot(a);
     const m = user(b);
     expectRefused(m, b.alloc, () => m.mmap({ size: b.ps, prot: RW, flags: PRIV | 0x800 }), 'EINVAL');
-    expect(FaultCode.NO_MEMORY).toBeLessThan(0);
   });
 });

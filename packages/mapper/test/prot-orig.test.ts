@@ -1,4 +1,3 @@
-import { Prot } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import { ARCHS, PRIV, RO, RW, boot, user } from './helpers.js';
 
@@ -24,18 +23,18 @@ describe.each(ARCHS.map((a) => [a.arch.name, a] as const))('protOrig on %s', (_,
     m.check();
   });
 
-  it('does not merge neighbours mapped with different protections, even once their prot is the same', () => {
+  // With an MMU only: without one a mapping goes where its memory is, so the two need not be neighbours.
+  it.runIf(a.mmu)('does not merge neighbours mapped with different protections, even once their prot is the same', () => {
     const b = boot(a);
     const m = user(b);
     const x = m.mmap({ size: b.ps, prot: RW, flags: PRIV });
     const y = m.mmap({ size: b.ps, prot: RO, flags: PRIV, addr: x + b.ps });
-    if (y !== x + b.ps) return; // placed elsewhere (no MMU: where memory is): nothing to merge
+    expect(y).toBe(x + b.ps);
     m.mprotect(x, b.ps, RO);
     expect(m.entries().map((e) => [e.prot, e.protOrig])).toEqual([
       [RO, RW],
       [RO, RO],
     ]);
-    expect(Prot.READ & RO).toBe(Prot.READ);
     m.check();
   });
 });

@@ -152,6 +152,11 @@ describe('hexdump', () => {
     expect(hexdump(new Uint8Array(0))).toBe('00000000\n');
   });
 
+  it('refuses what is not bytes and an address that is not one, with EINVAL', () => {
+    for (const bytes of [null, 'abc', [1, 2], new Uint16Array(2)]) expect(errnoOf(() => hexdump(bytes as never))).toBe('EINVAL');
+    for (const address of [-1, 0.5, Number.NaN, 2n, '16', 2 ** 53]) expect(errnoOf(() => hexdump(new Uint8Array(1), address as never)), String(address)).toBe('EINVAL');
+  });
+
   it('dumps what a process reads', () => {
     const vm = smallVm(sv39);
     const p = vm.spawn();

@@ -1,5 +1,6 @@
 import { LeafBit } from './internal/format.js';
-import type { MmuPmap } from './mmu-pmap.js';
+import { VmError, hex } from '@vmlayers/phys';
+import { MmuPmap } from './mmu-pmap.js';
 
 export { LeafBit };
 
@@ -17,7 +18,7 @@ export interface PteLeaf {
   bits: number;
 }
 
-function hex(v: number, width: number): string {
+function padHex(v: number, width: number): string {
   return `0x${v.toString(16).padStart(width, '0')}`;
 }
 
@@ -31,7 +32,7 @@ export function leafFlags(bits: number): string {
  * The page tables of `pmap` as v86's table dump prints them, one present leaf a line in address order:
  * `va → pa | U R W X G A D (at pte pa)` with a clear bit as `-`, and the size of a superpage after its flags.
  * A user space shows its own half; `{ kernel: true }` adds the shared kernel half. Reads RAM only: no TLB, no
- * accessed bit.
+ * accessed bit. Anything but an `MmuPmap` → `VmError('EINVAL')`.
  *
  * @example
  * ```ts
@@ -40,13 +41,14 @@ export function leafFlags(bits: number): string {
  * ```
  */
 export function dumpTables(pmap: MmuPmap, options: { kernel?: boolean } = {}): string {
+  if (!(pmap instanceof MmuPmap)) throw new VmError('EINVAL', `pmap must be an MmuPmap (sv39 or ia32), got ${hex(pmap)}`);
   const leaves = pmap.leaves(options);
   const width = Math.max(8, ...leaves.map((l) => (l.va + l.size - 1).toString(16).length));
   const pw = Math.max(8, ...leaves.map((l) => Math.max(l.pa, l.pte).toString(16).length));
   return leaves
     .map((l) => {
       const size = l.size === 4096 ? '' : ` ${l.size >= 2 ** 30 ? `${l.size / 2 ** 30} GiB` : `${l.size / 2 ** 20} MiB`}`;
-      return `${hex(l.va, width)} → ${hex(l.pa, pw)} | ${leafFlags(l.bits)}${size} (at pte ${hex(l.pte, pw)})\n`;
+      return `${padHex(l.va, width)} → ${padHex(l.pa, pw)} | ${leafFlags(l.bits)}${size} (at pte ${padHex(l.pte, pw)})\n`;
     })
     .join('');
 }

@@ -68,6 +68,12 @@ describe.each([
   });
 });
 
+describe('dumpTables refuses what is not an MMU address space', () => {
+  it.each([null, undefined, {}, 'sv39', 1n])('%s → EINVAL', (bad) => {
+    expect(() => dumpTables(bad as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+});
+
 describe('leafFlags', () => {
   it('spells each bit in a fixed column', () => {
     expect(leafFlags(0)).toBe('- - - - - - -');

@@ -22,7 +22,7 @@ export function formatMeminfo(vm: Vm): string {
   const m = vm.meminfo();
   const ps = vm.arch.pageSize;
   let tables = vm.kmap.pmap.stats().tableFrames;
-  for (const p of vm.processes()) tables += p.map.pmap.stats().tableFrames;
+  for (const p of vm.processes()) tables += vm.pmap(p.pid).stats().tableFrames;
   return (
     line('MemTotal', kb(m.page.total), ' kB') +
     line('MemFree', kb(m.page.free), ' kB') +

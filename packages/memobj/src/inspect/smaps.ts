@@ -34,20 +34,23 @@ export function smaps(vm: Vm, pid: number): Smaps[] {
   const zero = vm.zeroPage;
   const target = vm.maps(pid);
   const count = new Map<number, number>();
+  // The target's frames, page by page in its maps' order, kept from the counting pass: each page resolved once.
+  const mine: number[] = [];
   for (const p of vm.processes()) {
-    const pmap = p.map.pmap;
+    const pmap = vm.pmap(p.pid);
     for (const m of vm.maps(p.pid)) {
       for (let va = m.start; va < m.end; va += ps) {
         const pa = pmap.resolve(va);
+        if (p.pid === pid) mine.push(pa);
         if (pa >= 0 && pa !== zero) count.set(pa, (count.get(pa) ?? 0) + 1);
       }
     }
   }
-  const pmap = vm.processes().find((p) => p.pid === pid)!.map.pmap;
+  let i = 0;
   return target.map((m) => {
     const s: Smaps = { ...m, size: m.end - m.start, rss: 0, pss: 0, shared: 0, private: 0, zero: 0 };
     for (let va = m.start; va < m.end; va += ps) {
-      const pa = pmap.resolve(va);
+      const pa = mine[i++];
       if (pa < 0) continue;
       if (pa === zero) {
         s.zero += ps;
