@@ -71,39 +71,37 @@ function translateOp32(user: MmuPmap, vas: Uint32Array) {
   return (i: number) => user.translate(vas[i & MASK], ACCESS);
 }
 
+// The exported fast path as an emulator inlines it (README, "The exported fast path"): the hit test on the TLB's own
+// arrays — two loads from one slot — and `translate` on a miss; `need` is the access code's kinds in its mode's byte,
+// a constant at each call site.
+const NEED = (ACCESS & 7) << (ACCESS & 8);
+
 function viewOp32(user: MmuPmap, vas: Uint32Array) {
   const { entries, mask } = user.tlbView();
   return (i: number) => {
     const va = vas[i & MASK];
     const k = ((va >>> 12) & mask) << 2;
-    const info = entries[k + 1];
-    return entries[k] === va >>> 12 && ((info >>> ACCESS) & 1) !== 0 && info >>> 16 === 0
-      ? (entries[k + 2] | (va & 4095)) >>> 0
-      : user.translate(va, ACCESS);
+    const w = entries[k + 1];
+    return entries[k] === va >>> 12 && (w & NEED) === NEED ? ((w & -4096) | (va & 4095)) >>> 0 : user.translate(va, ACCESS);
   };
 }
 
-// The exported fast path as an emulator inlines it (README, "The exported fast path"): the hit test on the TLB's own
-// arrays, `translate` on a miss. ia32 addresses are 32-bit, so its page number is `va >>> 12`; Sv39's may reach 2^38.
+// The same with double addresses. ia32 addresses are 32-bit, so its page number is `va >>> 12`; Sv39's may reach 2^38.
 function viewOp(user: MmuPmap, vas: Float64Array, wide: boolean) {
   const { entries, mask } = user.tlbView();
   if (wide) {
     return (i: number) => {
       const va = vas[i & MASK];
       const k = ((va >>> 12) & mask) << 2;
-      const info = entries[k + 1];
-      return entries[k] === ((va / 4096) | 0) && ((info >>> ACCESS) & 1) !== 0 && info >>> 16 === 0
-        ? (entries[k + 2] | (va & 4095)) >>> 0
-        : user.translate(va, ACCESS);
+      const w = entries[k + 1];
+      return entries[k] === Math.floor(va / 4096) && (w & NEED) === NEED ? ((w & -4096) | (va & 4095)) >>> 0 : user.translate(va, ACCESS);
     };
   }
   return (i: number) => {
     const va = vas[i & MASK];
     const k = ((va >>> 12) & mask) << 2;
-    const info = entries[k + 1];
-    return entries[k] === va >>> 12 && ((info >>> ACCESS) & 1) !== 0 && info >>> 16 === 0
-      ? (entries[k + 2] | (va & 4095)) >>> 0
-      : user.translate(va, ACCESS);
+    const w = entries[k + 1];
+    return entries[k] === va >>> 12 && (w & NEED) === NEED ? ((w & -4096) | (va & 4095)) >>> 0 : user.translate(va, ACCESS);
   };
 }
 

@@ -11,13 +11,13 @@ const frame = alloc.alloc(ia32.pageSize, { owner: PageOwner.APP })!;
 pmap.enter(frame.pa, 0x0804_8000, PageAttr.PRESENT | PageAttr.READ | PageAttr.WRITE | PageAttr.USER);
 
 // An emulator's memory access: the TLB hit test inlined on the TLB's own arrays, translate() on a miss.
+// `need`: the access code's kinds (READ 1, WRITE 2, EXEC 4) in its mode's byte — a constant where the code is one.
 const { entries, mask } = pmap.tlbView();
 function physical(va: number, access: number): number {
+  const need = (access & 7) << (access & 8);
   const k = ((va >>> 12) & mask) << 2;
-  const info = entries[k + 1];
-  if (entries[k] === va >>> 12 && ((info >>> access) & 1) !== 0 && info >>> 16 === 0) {
-    return (entries[k + 2] | (va & 4095)) >>> 0;
-  }
+  const w = entries[k + 1];
+  if (entries[k] === va >>> 12 && (w & need) === need) return ((w & -4096) | (va & 4095)) >>> 0;
   return pmap.translate(va, access);
 }
 

@@ -83,9 +83,13 @@ function leafFill(words: Uint32Array, i: number, pde: number, vpn: number, acces
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
   if ((pte & need) !== need) words[i] = pte | need;
+  const perm = (pte | need) & Pte.D ? full : full & ~WRITE_CODES;
+  const frame = pte & 0xffff_f000;
   tlb[k] = vpn;
-  tlb[k + 1] = (pte | need) & Pte.D ? full : full & ~WRITE_CODES;
-  tlb[k + 2] = pte & 0xffff_f000;
+  // The hit word (see Tlb): the frame, supervisor kinds at bits 0–2 and user kinds at 8–10, from `perm`.
+  tlb[k + 1] = frame | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
+  tlb[k + 2] = perm;
+  tlb[k + 3] = frame;
   return 1;
 }
 

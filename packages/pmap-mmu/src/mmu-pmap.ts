@@ -6,7 +6,7 @@ import { PAGE_SIZE } from './internal/format.js';
 import type { PagingFormat } from './internal/format.js';
 import type { PteLeaf } from './dump-tables.js';
 import { checkAddress, checkAttr, checkRange } from './internal/validate.js';
-import { Tlb } from './tlb.js';
+import { Tlb, hitWord } from './tlb.js';
 import type { TlbView } from './tlb.js';
 import { WalkCache } from './walk-cache.js';
 
@@ -65,6 +65,11 @@ export class MmuPmap implements Pmap {
   declare private readonly leafShift: number;
   private readonly view: TlbView = Object.freeze({ entries: this.tlb.entries, mask: TLB_MASK, pageShift: 12 });
   private readonly out = new Float64Array(2);
+  // translate's hits, counted per TLB slot: an increment then waits for the previous one only when both hits fell
+  // in the same slot, where one counter field made every hit wait for the last (a load and a store to the same
+  // address, about 0.4 ns a hit). Exact (doubles, to 2^53); stats() adds them up.
+  private readonly slotHits = new Float64Array(TLB_SIZE);
+  // The hits the slow path serves (a Sv39 address or frame at or above 4 GiB).
   private tlbHits = 0;
   private tlbMisses = 0;
   private tlbFlushes = 0;
@@ -150,14 +155,15 @@ export class MmuPmap implements Pmap {
   }
 
   /**
-   * The hot path, shaped like v86's `translate_address`: one slot of one `Int32Array`, a compare of its page number
-   * with `va >>> 12`, a test of the access code's bit, an OR of the page offset. Both arguments must be numbers
-   * first: a BigInt would throw in the first shift, and a numeric string would pass the compare. `va === va >>> 0`
-   * admits integers in `[0, 2^32)` only (V8 drops it when `va` is already a uint32), so a fraction, NaN, a negative
-   * or a Sv39 address at or above 4 GiB never hits here; an access code outside 1–15 fails the last test; a slot
-   * whose frame lies at or above 4 GiB (`info >>> 16`) is left to the slow path. Everything else — junk, misses,
-   * and the TLB hits this test leaves out — goes to `translateSlow`, which tests the same slot again before
-   * walking. A hit is a uint32 made with integer operations, which V8 keeps in an integer register.
+   * The hot path, shaped like v86's `translate_address`: two loads from one slot of one `Int32Array` — the page
+   * number, compared with `va >>> 12`, and the hit word, tested for the access code's kinds, whose frame bits are
+   * ORed with the page offset (see {@link Tlb}). Both arguments must be numbers first: a BigInt would throw in the first shift, and a numeric
+   * string would pass the compare. `va === va >>> 0` admits integers in `[0, 2^32)` only (V8 drops it when `va` is
+   * already a uint32), so a fraction, NaN, a negative or a Sv39 address at or above 4 GiB never hits here; an access
+   * code outside 1–15, or without a kind, fails the last two tests; a slot whose frame lies at or above 4 GiB has no
+   * kinds in its hit word. Everything else — junk, misses, and the TLB hits this test leaves out — goes to
+   * `translateSlow`, which tests the same slot again before walking. A hit is a uint32 made with integer
+   * operations, which V8 keeps in an integer register.
    */
   translate(va: number, access: number): number {
     if (typeof va === 'number' && typeof access === 'number') {
@@ -165,16 +171,17 @@ export class MmuPmap implements Pmap {
       const e = this.tlbEntries;
       // 255 = TLB_SIZE - 1, written as a literal so the hit path reads no module-scope binding.
       const k = (vpn & 255) << 2;
-      const info = e[k + 1];
-      if (e[k] === vpn && va === va >>> 0 && ((info >>> access) & 1) === 1 && access === (access & 15) && info >>> 16 === 0) {
-        this.tlbHits++;
-        return (e[k + 2] | (va & 4095)) >>> 0;
+      const need = (access & 7) << (access & 8);
+      const w = e[k + 1];
+      if (e[k] === vpn && (w & need) === need && va === va >>> 0 && access === (access & 15) && need !== 0) {
+        this.slotHits[vpn & 255]++;
+        return ((w & -4096) | (va & 4095)) >>> 0;
       }
     }
     const r = this.translateSlow(va, access);
     // 1: the slot of `va` now holds its frame, below 4 GiB: the answer is made as a hit's, from int32 slot data
     // (no double crosses the call, none is read back).
-    if (r > 0) return (this.tlbEntries[(((va >>> 12) & 255) << 2) + 2] | (va & 4095)) >>> 0;
+    if (r > 0) return (this.tlbEntries[(((va >>> 12) & 255) << 2) + 3] | (va & 4095)) >>> 0;
     if (r < 0) return r | 0;
     // 0: a frame at or above 4 GiB, in `out`. The address, written so V8 types it as an integer within ±2^52
     // (translateSlow keeps it below 2^52): merged with the hit's uint32, the result then stays an integer in a
@@ -219,11 +226,11 @@ export class MmuPmap implements Pmap {
     const e = this.tlbEntries;
     // 255 = TLB_MASK, 63 = WALK_CACHE_SIZE - 1: literals, so the miss reads no module-scope binding.
     const k = (vpn & 255) << 2;
-    const info = e[k + 1];
+    const info = e[k + 2];
     if (e[k] === vpn && ((info >>> access) & 1) === 1) {
       this.tlbHits++;
       if (info >>> 16 === 0) return 1;
-      out[0] = (info >>> 16) * 4294967296 + ((e[k + 2] | (va - vpn * 4096)) >>> 0);
+      out[0] = (info >>> 16) * 4294967296 + ((e[k + 3] | (va - vpn * 4096)) >>> 0);
       return 0;
     }
     this.tlbMisses++;
@@ -237,7 +244,7 @@ export class MmuPmap implements Pmap {
       const r = f.leafFill(words, vpn, this.wcBits[c], access, e, k, out);
       if (r === 1 || r < 0) return r;
       if (r === 2) {
-        out[0] = (e[k + 1] >>> 16) * 4294967296 + ((e[k + 2] | (va - vpn * 4096)) >>> 0);
+        out[0] = (e[k + 2] >>> 16) * 4294967296 + ((e[k + 3] | (va - vpn * 4096)) >>> 0);
         return 0;
       }
       out[0] += va - vpn * 4096;
@@ -251,9 +258,12 @@ export class MmuPmap implements Pmap {
     // Tlb.fill, written out so no double (the frame's address) is passed to a call.
     const high = pa < 4294967296 ? 0 : Math.floor(pa / 4294967296);
     if (high <= 0xffff) {
+      const perm = out[1];
       e[k] = vpn;
-      e[k + 1] = out[1] | (high << 16);
-      e[k + 2] = pa;
+      // The hit word (Tlb's hitWord, written out: the miss path calls nothing it does not have to); none above 4 GiB.
+      e[k + 1] = high === 0 ? (pa & -4096) | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404) : 0;
+      e[k + 2] = perm | (high << 16);
+      e[k + 3] = pa;
       if (high === 0) return 1;
     }
     // The answer goes back through `out` (see translate): 0 here means "out[0] holds it".
@@ -360,11 +370,19 @@ export class MmuPmap implements Pmap {
   stats(): PmapStats {
     return {
       tableFrames: this.frames,
-      tlbHits: this.tlbHits,
+      tlbHits: this.hits(),
       tlbMisses: this.tlbMisses,
       tlbFlushes: this.tlbFlushes,
       walks: this.tlbMisses + this.probes,
     };
+  }
+
+  // translate's hits: the slow path's count plus the per-slot counts of the inline test.
+  private hits(): number {
+    let n = this.tlbHits;
+    const c = this.slotHits;
+    for (let s = 0; s < c.length; s++) n += c[s];
+    return n;
   }
 
   /**
@@ -443,8 +461,9 @@ export class MmuPmap implements Pmap {
     for (let s = 0; s < TLB_SIZE; s++) {
       const page = tlb.page(s);
       const perm = tlb.perm(s);
+      const word = tlb.word(s);
       if (page < 0) {
-        invariant(perm === 0, `empty TLB slot ${s} allows access codes ${hex(perm)}`);
+        invariant(perm === 0 && word === 0, `empty TLB slot ${s} allows access codes ${hex(perm)} / kinds ${hex(word & 0xfff)}`);
         continue;
       }
       const vpn = page / PAGE_SIZE;
@@ -452,6 +471,9 @@ export class MmuPmap implements Pmap {
       invariant((perm & 0x101) === 0 && perm >>> 16 === 0, `TLB slot ${s} allows junk access codes ${hex(perm)}`);
       const r = f.walk(this.mem, this.root, vpn, 0, this.out, null);
       invariant(r >= 0 && this.out[0] === tlb.physical(page), `TLB slot ${s} maps page ${hex(page)} stale`);
+      // The hit word says the same as words 2–3: the frame and the codes' kinds below 4 GiB, nothing above.
+      const want = this.out[0] < 4294967296 ? hitWord(this.out[0], perm) : 0;
+      invariant(word === want, `TLB slot ${s}: hit word ${hex(word >>> 0)}, words 2–3 say ${hex(want >>> 0)}`);
       for (let a = 1; a < 16; a++) {
         if (((perm >>> a) & 1) === 0) continue;
         // A probe walk with the access: it may set A/D, which the cached permission implies were set already.

@@ -110,12 +110,15 @@ function leafFill(words: Uint32Array, i: number, vpn: number, access: number, tl
   const full = LEAF_PERM[lo & 0xff];
   if (full === Fault.NOT_MAPPED) return full;
   const w = words[i + 1];
-  if ((w & HI_RESERVED) !== 0 || (w & HI_PBMT) === HI_PBMT || full < 0) return Fault.BAD_ADDRESS;
-  const hi = w & HI_PPN;
+  // HI_RESERVED, HI_PBMT, HI_PPN and WRITE_CODES as literals: a module-scope binding is a load from the module's
+  // context on every miss (HI_RESERVED, above 2^31, two: it is a boxed double), which the miss set's PTEs push out
+  // of L1.
+  if ((w & 0x9fc0_0000) !== 0 || (w & 0x6000_0000) === 0x6000_0000 || full < 0) return Fault.BAD_ADDRESS;
+  const hi = w & 0x3f_ffff;
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
   if ((lo & need) !== need) words[i] = lo | need;
-  const perm = (lo | need) & Pte.D ? full : full & ~WRITE_CODES;
+  const perm = (lo | need) & Pte.D ? full : full & ~0xcccc;
   const high = (lo >>> 30) | (hi << 2);
   if (high > 0xffff) {
     // At or above 2^48: never cached. Only a leaf written by hand reaches 2^52; the bus would fault there.
@@ -123,9 +126,12 @@ function leafFill(words: Uint32Array, i: number, vpn: number, access: number, tl
     out[0] = ((lo >>> 10) + hi * PPN_LO) * 4096;
     return 0;
   }
+  const frame = (lo >>> 10) << 12;
   tlb[k] = vpn;
-  tlb[k + 1] = perm | (high << 16);
-  tlb[k + 2] = (lo >>> 10) << 12;
+  // The hit word (see Tlb): the frame, supervisor kinds at bits 0–2 and user kinds at 8–10; none above 4 GiB.
+  tlb[k + 1] = high === 0 ? frame | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404) : 0;
+  tlb[k + 2] = perm | (high << 16);
+  tlb[k + 3] = frame;
   return high === 0 ? 1 : 2;
 }
 

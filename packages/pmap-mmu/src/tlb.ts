@@ -7,14 +7,15 @@
  * | word | what |
  * |---|---|
  * | 0 | the virtual page number, -1 when empty |
- * | 1 | bits 0–15: the set of `Access` codes allowed without a walk, bit `a` for code `a` (0 when empty); bits 16–31: the physical page address above bit 32 (`Math.floor(pa / 2^32)`, 0 below 4 GiB) |
- * | 2 | the physical page address, low 32 bits (as an int32) |
- * | 3 | 0 (padding: a slot is a power of two words) |
+ * | 1 | the hit word: `(pa & -4096) \| kinds` — the physical page address (bits 12–31), and in `kinds` the access kinds (`Access.READ` 1, `WRITE` 2, `EXEC` 4) allowed in supervisor mode at bits 0–2 and in user mode at bits 8–10; 0 when empty and for a frame at or above 4 GiB (never a hit in this form) |
+ * | 2 | bits 0–15: the set of `Access` codes allowed without a walk, bit `a` for code `a` (0 when empty); bits 16–31: the physical page address above bit 32 (`Math.floor(pa / 2^32)`, 0 below 4 GiB) |
+ * | 3 | the physical page address, low 32 bits (as an int32) |
  *
- * A hit is therefore `entries[k] === vpn && (entries[k + 1] >>> access) & 1` with `k = (vpn & mask) << 2`, and the
- * physical address `(entries[k + 2] | (va & 4095)) >>> 0` (plus `(entries[k + 1] >>> 16) * 2^32` above 4 GiB; see
- * {@link TlbView}): integer operations only, and a uint32 result below 4 GiB, which V8 keeps in a register as an
- * integer. Writes to a page whose dirty bit is still clear are left out of the allowed set, so the first write
+ * A hit is therefore two loads from one slot: `entries[k] === vpn && (w & need) === need` with
+ * `k = (vpn & mask) << 2`, `w = entries[k + 1]` and `need = (access & 7) << (access & 8)` (the kinds of access code
+ * `access` in its mode's byte), and the physical address `((w & -4096) | (va & 4095)) >>> 0`: integer operations
+ * only, and a uint32 result, which V8 keeps in a register as an integer. Words 2 and 3 describe the same translation for the slow path (any frame below
+ * 2^48) and for `check()`. Writes to a page whose dirty bit is still clear are left out of both, so the first write
  * takes the slow path and sets D in the table, as hardware does. A page at or above 2^48 (256 TiB) is never
  * cached: every access to it walks.
  *
@@ -28,7 +29,7 @@ export class Tlb {
   declare readonly size: number;
   /** `size - 1`: page `vpn` lives in slot `vpn & mask`. */
   declare readonly mask: number;
-  /** Per slot: virtual page number (-1 = empty), allowed access codes, physical page number, padding. */
+  /** Per slot: virtual page number (-1 = empty), hit word, allowed access codes and frame bits 32–47, frame bits 0–31. */
   declare readonly entries: Int32Array;
 
   constructor(size: number) {
@@ -48,9 +49,10 @@ export class Tlb {
     const e = this.entries;
     const i = (vpn & this.mask) << 2;
     e[i] = vpn;
-    e[i + 1] = perm | (high << 16);
+    e[i + 1] = high === 0 ? hitWord(pa, perm) : 0;
+    e[i + 2] = perm | (high << 16);
     // An Int32Array store keeps the low 32 bits (ToInt32), exactly the page address below 4 GiB.
-    e[i + 2] = pa;
+    e[i + 3] = pa;
     return true;
   }
 
@@ -62,13 +64,18 @@ export class Tlb {
 
   /** The allowed-access mask of slot `s`. */
   perm(s: number): number {
-    return this.entries[4 * s + 1] & 0xffff;
+    return this.entries[4 * s + 2] & 0xffff;
+  }
+
+  /** The hit word of slot `s` (word 1: 0 when empty or when its frame lies at or above 4 GiB). */
+  word(s: number): number {
+    return this.entries[4 * s + 1];
   }
 
   /** The physical address cached for page `va` (whose slot must hold it). */
   physical(va: number): number {
     const i = 4 * (Math.floor(va / 4096) & this.mask);
-    return (this.entries[i + 1] >>> 16) * 2 ** 32 + (this.entries[i + 2] >>> 0);
+    return (this.entries[i + 2] >>> 16) * 2 ** 32 + (this.entries[i + 3] >>> 0);
   }
 
   /** Drops the translation of page `vpn` if cached (`sfence.vma va` / `invlpg`). */
@@ -78,6 +85,7 @@ export class Tlb {
     if (e[i] === vpn) {
       e[i] = -1;
       e[i + 1] = 0;
+      e[i + 2] = 0;
     }
   }
 
@@ -92,6 +100,7 @@ export class Tlb {
       if (e[i] >= vpnStart && e[i] < vpnEnd) {
         e[i] = -1;
         e[i + 1] = 0;
+        e[i + 2] = 0;
       }
     }
   }
@@ -102,6 +111,7 @@ export class Tlb {
     for (let i = 0; i < e.length; i += 4) {
       e[i] = -1;
       e[i + 1] = 0;
+      e[i + 2] = 0;
     }
   }
 
@@ -114,6 +124,16 @@ export class Tlb {
 }
 
 /**
+ * The hit word (slot word 1) of a page mapped to the frame at `pa` (below 4 GiB) with allowed-access mask `perm`:
+ * the frame's address in bits 12–31, the supervisor kinds (codes 1, 2, 4 of `perm`) at bits 0–2 and the
+ * user kinds (codes 9, 10, 12) at bits 8–10. As `perm` holds every code whose kinds are all allowed, a code is
+ * allowed exactly when all its kind bits are set here. The miss path writes the same expression out.
+ */
+export function hitWord(pa: number, perm: number): number {
+  return (pa & -4096) | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
+}
+
+/**
  * The exported fast path: a TLB's own arrays, for an emulator that inlines the hit test in its memory functions
  * (as v86's read/write functions test `tlb_data` before calling `translate_address`). `MmuPmap.tlbView()` returns
  * it. For a `va` that is an integer in the format's range (`[0, 2^32)` ia32, `[0, 2^38)` Sv39) and an `Access`
@@ -121,27 +141,33 @@ export class Tlb {
  *
  * ```ts
  * const { entries, mask } = pmap.tlbView();       // once
- * // per access:
+ * const need = (access & 7) << (access & 8);      // once per access code: its kinds in its mode's byte
+ * // per access: two loads from one slot
  * const k = ((va >>> 12) & mask) << 2;            // the slot of page va >>> 12 (low 32 bits of va: any width)
- * const info = entries[k + 1];
+ * const w = entries[k + 1];
  * const pa =
- *   entries[k] === Math.floor(va / 4096) && ((info >>> access) & 1) !== 0 && info >>> 16 === 0
- *     ? (entries[k + 2] | (va & 4095)) >>> 0       // hit below 4 GiB: exactly what translate(va, access) returns
+ *   entries[k] === Math.floor(va / 4096) && (w & need) === need
+ *     ? ((w & -4096) | (va & 4095)) >>> 0          // hit: exactly what translate(va, access) returns
  *     : pmap.translate(va, access);                // miss, fault, or a frame above 4 GiB: the pmap answers
  * ```
  *
- * (ia32 may compare `entries[k] === va >>> 12`; a frame above 4 GiB, possible on Sv39 only, has its address bits
- * 32–47 in `info >>> 16`: `(info >>> 16) * 2 ** 32 + ((entries[k + 2] | (va & 4095)) >>> 0)`.)
+ * (ia32 may compare `entries[k] === va >>> 12`.) The hit word `w` holds the frame's address in bits 12–31 and,
+ * below them, the access kinds allowed in supervisor mode at bits 0–2 and in user mode at bits 8–10: an access is
+ * allowed when all its kinds are, so one AND and one compare test any code, and `need` folds to a constant where
+ * the code is one. A frame at or above 4 GiB (possible on Sv39 only) has no kinds in
+ * `w`: `translate` serves it from the same slot.
  *
  * Anything else (a fraction, a negative number, a non-number, a code outside 1–15) must go to `translate`, which
  * checks it. The arrays never change for the life of the address space: every invalidation clears slots in place
- * (tag -1, no access allowed), `destroy` clears them all. Hits served through the view are not counted in
+ * (tag -1, hit word 0), `destroy` clears them all. Hits served through the view are not counted in
  * `stats().tlbHits`.
  */
 export interface TlbView {
   /**
-   * Four int32s per slot: virtual page number (-1 = empty); allowed access codes (bit `a` for code `a`) with the
-   * page's physical address bits 32–47 above bit 16; the page's physical address, low 32 bits; 0.
+   * Four int32s per slot: virtual page number (-1 = empty); the hit word `(pa & -4096) | kinds`
+   * (supervisor kinds at bits 0–2, user kinds at bits 8–10; 0 when empty or for a frame above 4 GiB); for the
+   * pmap's own slow path, the allowed access codes (bit `a` for code `a`) with the frame's address bits 32–47 above
+   * bit 16, and the frame's address, low 32 bits.
    */
   readonly entries: Int32Array;
   /** Slots - 1: slot of page `vpn` is `vpn & mask`, its first word `(vpn & mask) << 2`. */

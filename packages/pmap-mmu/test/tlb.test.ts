@@ -52,6 +52,27 @@ describe.each([sv39, ia32])('$name TLB', (factory) => {
     expect(s1.walks).toBe(s0.walks);
   });
 
+  it('counts every hit exactly, across slots, flushes and destroy (hits are counted per slot)', () => {
+    const { kernel, frame } = boot(factory);
+    const u = factory.createUser(kernel) as MmuPmap;
+    const pages = 40;
+    for (let p = 0; p < pages; p++) u.enter(frame(), 0x40_0000 + p * PS, RWU);
+    const s0 = u.stats();
+    for (let round = 0; round < 3; round++) {
+      // 7 and 40 are coprime: the first 40 accesses touch every page once (40 misses), the other 460 hit.
+      for (let i = 0; i < 500; i++) {
+        const p = (i * 7) % pages;
+        expect(u.translate(0x40_0000 + p * PS + 4 * (i % 1024), Access.READ | Access.USER)).toBeGreaterThan(0);
+      }
+      u.flushTlb();
+    }
+    const s1 = u.stats();
+    expect(s1.tlbMisses - s0.tlbMisses).toBe(3 * pages);
+    expect(s1.tlbHits - s0.tlbHits).toBe(3 * (500 - pages));
+    u.destroy();
+    expect(u.stats().tlbHits).toBe(s1.tlbHits);
+  });
+
   it('caches the dirty state: the first write after a read fill takes the slow path and sets D', () => {
     const { kernel, frame } = boot(factory);
     const u = factory.createUser(kernel) as MmuPmap;
