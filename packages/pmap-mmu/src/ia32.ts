@@ -88,8 +88,6 @@ function leafFill(words: Uint32Array, i: number, pde: number, vpn: number, acces
   tlb[k] = vpn;
   // The hit word (see Tlb): the frame, supervisor kinds at bits 0–2 and user kinds at 8–10, from `perm`.
   tlb[k + 1] = frame | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
-  tlb[k + 2] = perm;
-  tlb[k + 3] = frame;
   return 1;
 }
 

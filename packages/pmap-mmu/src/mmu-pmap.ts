@@ -181,7 +181,7 @@ export class MmuPmap implements Pmap {
     const r = this.translateSlow(va, access);
     // 1: the slot of `va` now holds its frame, below 4 GiB: the answer is made as a hit's, from int32 slot data
     // (no double crosses the call, none is read back).
-    if (r > 0) return (this.tlbEntries[(((va >>> 12) & 255) << 2) + 3] | (va & 4095)) >>> 0;
+    if (r > 0) return ((this.tlbEntries[(((va >>> 12) & 255) << 2) + 1] & -4096) | (va & 4095)) >>> 0;
     if (r < 0) return r | 0;
     // 0: a frame at or above 4 GiB, in `out`. The address, written so V8 types it as an integer within ±2^52
     // (translateSlow keeps it below 2^52): merged with the hit's uint32, the result then stays an integer in a
@@ -226,12 +226,22 @@ export class MmuPmap implements Pmap {
     const e = this.tlbEntries;
     // 255 = TLB_MASK, 63 = WALK_CACHE_SIZE - 1: literals, so the miss reads no module-scope binding.
     const k = (vpn & 255) << 2;
-    const info = e[k + 2];
-    if (e[k] === vpn && ((info >>> access) & 1) === 1) {
-      this.tlbHits++;
-      if (info >>> 16 === 0) return 1;
-      out[0] = (info >>> 16) * 4294967296 + ((e[k + 3] | (va - vpn * 4096)) >>> 0);
-      return 0;
+    if (e[k] === vpn) {
+      const w = e[k + 1];
+      const info = e[k + 2];
+      if (w !== 0) {
+        // Below 4 GiB (a Sv39 address at or above 4 GiB): the hit word's test.
+        const need = (access & 7) << (access & 8);
+        if ((w & need) === need) {
+          this.tlbHits++;
+          return 1;
+        }
+      } else if (((info >>> access) & 1) === 1) {
+        // At or above 4 GiB: words 2–3.
+        this.tlbHits++;
+        out[0] = (info >>> 16) * 4294967296 + ((e[k + 3] | (va - vpn * 4096)) >>> 0);
+        return 0;
+      }
     }
     this.tlbMisses++;
     // The walk cache's leaf table first, here rather than in the walk: the usual miss then passes no double (the
@@ -260,11 +270,14 @@ export class MmuPmap implements Pmap {
     if (high <= 0xffff) {
       const perm = out[1];
       e[k] = vpn;
-      // The hit word (Tlb's hitWord, written out: the miss path calls nothing it does not have to); none above 4 GiB.
-      e[k + 1] = high === 0 ? (pa & -4096) | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404) : 0;
+      if (high === 0) {
+        // The hit word (Tlb's hitWord, written out: the miss path calls nothing it does not have to).
+        e[k + 1] = (pa & -4096) | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
+        return 1;
+      }
+      e[k + 1] = 0;
       e[k + 2] = perm | (high << 16);
       e[k + 3] = pa;
-      if (high === 0) return 1;
     }
     // The answer goes back through `out` (see translate): 0 here means "out[0] holds it".
     out[0] = pa + (va - vpn * 4096);
@@ -471,9 +484,10 @@ export class MmuPmap implements Pmap {
       invariant((perm & 0x101) === 0 && perm >>> 16 === 0, `TLB slot ${s} allows junk access codes ${hex(perm)}`);
       const r = f.walk(this.mem, this.root, vpn, 0, this.out, null);
       invariant(r >= 0 && this.out[0] === tlb.physical(page), `TLB slot ${s} maps page ${hex(page)} stale`);
-      // The hit word says the same as words 2–3: the frame and the codes' kinds below 4 GiB, nothing above.
+      // A frame below 4 GiB lives in the hit word (its kinds are `perm`, checked against walks below), one above in
+      // words 2–3 with a hit word of 0: no hit of the one-word test ever reaches it.
       const want = this.out[0] < 4294967296 ? hitWord(this.out[0], perm) : 0;
-      invariant(word === want, `TLB slot ${s}: hit word ${hex(word >>> 0)}, words 2–3 say ${hex(want >>> 0)}`);
+      invariant(word === want, `TLB slot ${s}: hit word ${hex(word >>> 0)}, the walk says ${hex(want >>> 0)}`);
       for (let a = 1; a < 16; a++) {
         if (((perm >>> a) & 1) === 0) continue;
         // A probe walk with the access: it may set A/D, which the cached permission implies were set already.

@@ -128,11 +128,16 @@ function leafFill(words: Uint32Array, i: number, vpn: number, access: number, tl
   }
   const frame = (lo >>> 10) << 12;
   tlb[k] = vpn;
-  // The hit word (see Tlb): the frame, supervisor kinds at bits 0–2 and user kinds at 8–10; none above 4 GiB.
-  tlb[k + 1] = high === 0 ? frame | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404) : 0;
+  if (high === 0) {
+    // The hit word alone (see Tlb): the frame, supervisor kinds at bits 0–2 and user kinds at 8–10.
+    tlb[k + 1] = frame | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
+    return 1;
+  }
+  // Above 4 GiB: no hit word; the codes and the frame in words 2–3.
+  tlb[k + 1] = 0;
   tlb[k + 2] = perm | (high << 16);
   tlb[k + 3] = frame;
-  return high === 0 ? 1 : 2;
+  return 2;
 }
 
 const format: PagingFormat = {

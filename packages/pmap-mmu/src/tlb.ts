@@ -1,3 +1,5 @@
+import { accessMask } from './internal/access-mask.js';
+
 /**
  * A direct-mapped software TLB for one address space, in one `Int32Array` (no per-entry objects, no doubles).
  *
@@ -8,16 +10,16 @@
  * |---|---|
  * | 0 | the virtual page number, -1 when empty |
  * | 1 | the hit word: `(pa & -4096) \| kinds` — the physical page address (bits 12–31), and in `kinds` the access kinds (`Access.READ` 1, `WRITE` 2, `EXEC` 4) allowed in supervisor mode at bits 0–2 and in user mode at bits 8–10; 0 when empty and for a frame at or above 4 GiB (never a hit in this form) |
- * | 2 | bits 0–15: the set of `Access` codes allowed without a walk, bit `a` for code `a` (0 when empty); bits 16–31: the physical page address above bit 32 (`Math.floor(pa / 2^32)`, 0 below 4 GiB) |
- * | 3 | the physical page address, low 32 bits (as an int32) |
+ * | 2 | a frame at or above 4 GiB (word 1 is 0): bits 0–15, the set of `Access` codes allowed without a walk, bit `a` for code `a`; bits 16–31, the physical page address above bit 32 (`Math.floor(pa / 2^32)`). 0 when empty; not read (and not written) while word 1 is not 0 |
+ * | 3 | a frame at or above 4 GiB: the physical page address, low 32 bits (as an int32); not read while word 1 is not 0 |
  *
  * A hit is therefore two loads from one slot: `entries[k] === vpn && (w & need) === need` with
  * `k = (vpn & mask) << 2`, `w = entries[k + 1]` and `need = (access & 7) << (access & 8)` (the kinds of access code
  * `access` in its mode's byte), and the physical address `((w & -4096) | (va & 4095)) >>> 0`: integer operations
- * only, and a uint32 result, which V8 keeps in a register as an integer. Words 2 and 3 describe the same translation for the slow path (any frame below
- * 2^48) and for `check()`. Writes to a page whose dirty bit is still clear are left out of both, so the first write
- * takes the slow path and sets D in the table, as hardware does. A page at or above 2^48 (256 TiB) is never
- * cached: every access to it walks.
+ * only, and a uint32 result, which V8 keeps in a register as an integer. A frame below 4 GiB is cached in words 0–1
+ * alone (two stores on a miss); words 2–3 hold a frame from 4 GiB up to 2^48, for the slow path. Writes to a page
+ * whose dirty bit is still clear are left out, so the first write takes the slow path and sets D in the table, as
+ * hardware does. A page at or above 2^48 (256 TiB) is never cached: every access to it walks.
  *
  * No ASID tag is needed: each address space owns its TLB, the way a core with ASIDs keeps other spaces' entries
  * apart. The array is allocated once; flushes clear slots in place, so a view of it stays valid.
@@ -49,9 +51,12 @@ export class Tlb {
     const e = this.entries;
     const i = (vpn & this.mask) << 2;
     e[i] = vpn;
-    e[i + 1] = high === 0 ? hitWord(pa, perm) : 0;
+    const w = high === 0 ? hitWord(pa, perm) : 0;
+    e[i + 1] = w;
+    if (w !== 0) return true;
+    // Above 4 GiB (or frame 0 with no access kind: a hit word of 0), in words 2–3.
     e[i + 2] = perm | (high << 16);
-    // An Int32Array store keeps the low 32 bits (ToInt32), exactly the page address below 4 GiB.
+    // An Int32Array store keeps the low 32 bits (ToInt32) of the page address.
     e[i + 3] = pa;
     return true;
   }
@@ -62,9 +67,10 @@ export class Tlb {
     return vpn < 0 ? -1 : vpn * 4096;
   }
 
-  /** The allowed-access mask of slot `s`. */
+  /** The allowed-access mask of slot `s` (from the hit word's kinds below 4 GiB, word 2 above; 0 when empty). */
   perm(s: number): number {
-    return this.entries[4 * s + 2] & 0xffff;
+    const w = this.entries[4 * s + 1];
+    return w !== 0 ? accessMask(w & 7, (w >>> 8) & 7) : this.entries[4 * s + 2] & 0xffff;
   }
 
   /** The hit word of slot `s` (word 1: 0 when empty or when its frame lies at or above 4 GiB). */
@@ -75,6 +81,8 @@ export class Tlb {
   /** The physical address cached for page `va` (whose slot must hold it). */
   physical(va: number): number {
     const i = 4 * (Math.floor(va / 4096) & this.mask);
+    const w = this.entries[i + 1];
+    if (w !== 0) return (w & -4096) >>> 0;
     return (this.entries[i + 2] >>> 16) * 2 ** 32 + (this.entries[i + 3] >>> 0);
   }
 
@@ -165,9 +173,9 @@ export function hitWord(pa: number, perm: number): number {
 export interface TlbView {
   /**
    * Four int32s per slot: virtual page number (-1 = empty); the hit word `(pa & -4096) | kinds`
-   * (supervisor kinds at bits 0–2, user kinds at bits 8–10; 0 when empty or for a frame above 4 GiB); for the
-   * pmap's own slow path, the allowed access codes (bit `a` for code `a`) with the frame's address bits 32–47 above
-   * bit 16, and the frame's address, low 32 bits.
+   * (supervisor kinds at bits 0–2, user kinds at bits 8–10; 0 when empty or for a frame above 4 GiB); and, for
+   * the pmap's own slow path, a frame above 4 GiB: its allowed access codes (bit `a` for code `a`) with its address
+   * bits 32–47 above bit 16, and its address, low 32 bits (stale while the hit word is not 0).
    */
   readonly entries: Int32Array;
   /** Slots - 1: slot of page `vpn` is `vpn & mask`, its first word `(vpn & mask) << 2`. */

@@ -35,6 +35,25 @@ describe('Tlb', () => {
     t.invalidateRange(0, 100); // wider than the TLB: scans slots
     expect(t.occupied()).toBe(0);
   });
+
+  it('keeps a frame below 4 GiB in the hit word alone, one above in words 2–3 with no hit word', () => {
+    const t = new Tlb(8);
+    const rw = 0xe; // codes 1, 2, 3: supervisor READ, WRITE, both
+    t.fill(1, 0x7000, rw);
+    expect(t.word(1)).toBe(0x7000 | 3); // frame | supervisor kinds R W
+    expect(t.perm(1)).toBe(rw);
+    expect(t.physical(4096)).toBe(0x7000);
+    t.fill(2, 2 ** 33 + 0x3000, rw << 8); // the same codes in user mode, a frame above 4 GiB
+    expect(t.word(2)).toBe(0);
+    expect(t.perm(2)).toBe(rw << 8);
+    expect(t.physical(2 * 4096)).toBe(2 ** 33 + 0x3000);
+    t.fill(10, 0x9000, rw << 8); // same slot as 2: a frame below 4 GiB replaces it
+    expect(t.word(2)).toBe(0x9000 | (3 << 8));
+    expect(t.perm(2)).toBe(rw << 8);
+    expect(t.physical(10 * 4096)).toBe(0x9000);
+    t.flush();
+    for (let s = 0; s < 8; s++) expect([t.page(s), t.word(s), t.perm(s)]).toEqual([-1, 0, 0]);
+  });
 });
 
 describe.each([sv39, ia32])('$name TLB', (factory) => {

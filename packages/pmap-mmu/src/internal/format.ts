@@ -60,8 +60,8 @@ export interface PagingFormat
   leafIn(words: Uint32Array, vpn: number, bits: number, access: number, out: Float64Array): number;
   /**
    * `leafIn` for a TLB miss: the same checks and A/D writes, then, for a frame below 2^48, the TLB slot at word `k`
-   * of `tlb` filled with int32 operations only (page number, hit word, allowed codes | address bits 32–47 << 16,
-   * address low 32 bits: see `Tlb`), returning 1 when the frame lies below 4 GiB and 2 above. A frame at or above 2^48 (never cached)
+   * of `tlb` filled with int32 operations only (see `Tlb`: page number and hit word below 4 GiB; page number, 0,
+   * allowed codes | address bits 32–47 << 16 and address low 32 bits above), returning 1 when the frame lies below 4 GiB and 2 above. A frame at or above 2^48 (never cached)
    * goes to `out[0]` (returning 0); a negative `FaultCode` as `leafIn`.
    */
   leafFill(words: Uint32Array, vpn: number, bits: number, access: number, tlb: Int32Array, k: number, out: Float64Array): number;
