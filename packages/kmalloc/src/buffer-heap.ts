@@ -109,16 +109,25 @@ export function createBufferHeap(buffer: ArrayBuffer | SharedArrayBuffer, option
   const alloc = new PageAllocator(mem, { pageSize });
   const u8 = new Uint8Array(buffer, 0, bytes);
   const dv = new DataView(buffer, 0, bytes);
+  const runs = new Map<number, number>();
   const kmem: KernelMemory = {
     pageSize,
     alloc,
     allocPages(n: number): number {
-      const pa = alloc.allocPa(n * pageSize, KERNEL_HEAP);
+      // Exactly n pages (no power-of-two rounding), remembered for the free.
+      const pa = alloc.allocExact(n * pageSize, KERNEL_HEAP);
       if (pa < 0) throw new VmError('ENOMEM', `no run of ${n} free pages in the buffer`);
       u8.fill(0, pa, pa + n * pageSize);
+      runs.set(pa, n);
       return pa;
     },
-    freePages: (va) => alloc.freePa(va),
+    freePages(va) {
+      const n = runs.get(va);
+      if (n === undefined) throw new VmError('EINVAL', `${hex(va)} is not memory from allocPages`);
+      alloc.freeExact(va, n * pageSize);
+      runs.delete(va);
+    },
+    physical: (va) => va,
     read: (va, len) => u8.slice(va, va + len),
     write: (va, b) => u8.set(b, va),
     read32: (va) => dv.getUint32(va, true),

@@ -10,10 +10,15 @@ export interface KernelMemory {
   readonly pageSize: number;
   /** The page allocator behind the map (its `faults` hook is where zone and kmalloc allocations count). */
   readonly alloc: PageAllocator;
-  /** Maps `n` wired, zeroed pages at a free kernel address; throws `VmError('ENOMEM')` with nothing changed. */
+  /**
+   * Maps `n` wired, zeroed, physically contiguous pages at a free kernel address (a zone's pages are one run of
+   * frames, as the original's `vm_pageAlloc` block); throws `VmError('ENOMEM')` with nothing changed.
+   */
   allocPages(n: number): number;
   /** Unmaps and frees pages obtained from `allocPages`. */
   freePages(vaddr: number): void;
+  /** The physical address of kernel address `va` inside memory from `allocPages` (`Zone.physical` reports it). */
+  physical(va: number): number;
   /**
    * A copy of the `len` bytes from kernel virtual address `va`, across page boundaries: how a caller reads a block.
    * A `KernelMap` throws `VmError` for an address not mapped (`EFAULT`) or bad arguments (`EINVAL`).
@@ -30,7 +35,7 @@ export interface KernelMemory {
   write32(va: number, value: number): void;
 }
 
-const METHODS = ['allocPages', 'freePages', 'read', 'write', 'read32', 'write32'] as const;
+const METHODS = ['allocPages', 'freePages', 'physical', 'read', 'write', 'read32', 'write32'] as const;
 
 /**
  * Throws `VmError('EINVAL')` unless `kmap` has what {@link KernelMemory} promises: a power-of-two `pageSize`, an

@@ -38,6 +38,11 @@ export class Zone {
   readonly vaddr: number;
   /** Pages mapped for the zone. */
   readonly pages: number;
+  /**
+   * Physical address of block 0: the zone's pages are one physically contiguous run, so block `i` is at
+   * `pa + i × blockSize` in RAM (what a driver hands a DMA engine; the original's `_vm_zalloc` `paddr`).
+   */
+  readonly pa: number;
   private readonly freeStack: Int32Array;
   private top: number;
   private readonly inUse: Uint8Array;
@@ -62,6 +67,12 @@ export class Zone {
     this.blocks = blocks;
     this.pages = Math.ceil((blockSize * blocks) / kmap.pageSize);
     this.vaddr = kmap.allocPages(this.pages);
+    try {
+      this.pa = kmap.physical(this.vaddr);
+    } catch (e) {
+      kmap.freePages(this.vaddr);
+      throw e;
+    }
     this.freeStack = new Int32Array(blocks);
     // Lowest addresses on top, so a fresh zone hands out blocks in address order (easier to read in a dump).
     for (let i = 0; i < blocks; i++) this.freeStack[i] = blocks - 1 - i;
@@ -91,6 +102,15 @@ export class Zone {
     const va = this.take();
     if (va < 0) throw new VmError('ENOMEM', `zone of ${this.blockSize}-byte blocks at ${hex(this.vaddr)} is full`);
     return va;
+  }
+
+  /**
+   * The physical address of block address `va` (a block of this zone, free or not): `pa + (va − vaddr)`, as
+   * `_vm_zalloc` reports it. Not an address inside the zone's blocks → `EINVAL`.
+   */
+  physical(va: number): number {
+    if (!this.contains(va)) throw new VmError('EINVAL', `vaddr ${hex(va)} is not inside this zone's blocks`);
+    return this.pa + (va - this.vaddr);
   }
 
   /**

@@ -88,6 +88,7 @@ function methodsOf(k: KernelMemory) {
   return {
     allocPages: (n: number) => k.allocPages(n),
     freePages: (va: number) => k.freePages(va),
+    physical: (va: number) => k.physical(va),
     read: (va: number, len: number) => k.read(va, len),
     write: (va: number, b: Uint8Array) => k.write(va, b),
     read32: (va: number) => k.read32(va),

@@ -45,6 +45,36 @@ describe.each(ARCHS)('kmalloc over the kernel map: $name', (at) => {
     expect(kmap.info()).toEqual(entries);
   });
 
+  it('zones and multi-page blocks are physically contiguous; Zone reports physical addresses as _vm_zalloc', () => {
+    const kmap = bootKernelMap(at);
+    const ps = arch.pageSize;
+    const frames = kmap.alloc.info();
+    // A zone of 3 pages' worth of blocks: exactly 3 frames held (no power-of-two rounding), in one run.
+    const z = new Zone(kmap, 64, (3 * ps) / 64);
+    expect(z.pages).toBe(3);
+    expect(frames.free - kmap.alloc.info().free).toBe(3 * ps);
+    for (let p = 0; p < 3; p++) expect(kmap.physical(z.vaddr + p * ps)).toBe(z.pa + p * ps);
+    const blocks = [z.alloc(), z.alloc(), z.alloc()];
+    blocks.push(...Array.from({ length: (2 * ps) / 64 }, () => z.alloc()));
+    for (const va of blocks) expect(z.physical(va)).toBe(kmap.physical(va));
+    // A block's bytes are those frames' bytes: what a DMA engine reads at z.physical(va).
+    const last = blocks[blocks.length - 1];
+    kmap.write32(last, 0xd3a0d3a0);
+    expect(kmap.mem.read32(z.physical(last))).toBe(0xd3a0d3a0);
+    for (const bad of [z.vaddr - 1, z.vaddr + 3 * ps, NaN, '0', null]) expect(errnoOf(() => z.physical(bad as number))).toBe('EINVAL');
+    for (const va of blocks) z.free(va);
+    z.release();
+    // A kmalloc block of four pages lies on four consecutive frames.
+    const km = new Kmalloc(kmap);
+    const big = km.kmalloc(4 * ps);
+    const pa = kmap.physical(big);
+    for (let p = 1; p < 4; p++) expect(kmap.physical(big + p * ps)).toBe(pa + p * ps);
+    km.kfree(big);
+    km.check();
+    kmap.check();
+    kmap.alloc.check();
+  });
+
   it('a zone stands alone on the kernel map and gives its pages back', () => {
     const kmap = bootKernelMap(at);
     const frames = kmap.alloc.info();

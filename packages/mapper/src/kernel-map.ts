@@ -55,12 +55,20 @@ export interface KernelMap extends MemoryMap {
    */
   createUserMap(owner: number): VmMap;
   /**
-   * `n` pages of wired kernel memory (frames allocated and entered at once, zeroed), read/write, supervisor only;
-   * returns the address. `ENOMEM` with nothing changed when frames, tables or entries run out.
+   * `n` pages of wired kernel memory, read/write, supervisor only, zeroed and physically contiguous: one run of
+   * exactly `n` frames (`PageAllocator.allocExact`: a power-of-two block less its unused tail), entered at once, as
+   * the original's zones take one `vm_pageAlloc` block. Returns the address ({@link physical} gives the frames').
+   * `ENOMEM` with nothing changed when no run of `n` frames is free, or tables or entries run out.
    */
   allocPages(n: number): number;
   /** Gives back memory from `allocPages`; any other address → `EINVAL`. */
   freePages(vaddr: number): void;
+  /**
+   * The physical address of kernel address `va` in memory from `allocPages` or the kernel image (wired, with fixed
+   * frames): what a driver hands a DMA engine, as `_vm_zalloc`'s `paddr`. Without an MMU `va` itself. Not such
+   * memory → `EFAULT`; not an address → `EINVAL`.
+   */
+  physical(va: number): number;
   /** The entry pool: entries in use and free. */
   info(): EntryPoolInfo;
   /** The live process maps. */
@@ -122,15 +130,16 @@ class KernelMapImpl extends MapBase implements KernelMap {
       backing.release();
       throw e;
     }
-    // Wired: every page is there before the caller sees the address. Whatever stops that (no frame, no table, a
+    // Wired and physically contiguous (one run of exactly n frames, as the original's zones take one vm_pageAlloc
+    // block): every page is entered before the caller sees the address. Whatever stops that (no run, no table, a
     // frame the pmap refuses, or a bug) takes back all of it before it propagates.
     const attr = this.attrOf(prot, 0);
     let failure: unknown = null;
+    const pa = backing.contiguous(0, len);
+    if (pa < 0) failure = new VmError('ENOMEM', `no physically contiguous run of ${n} free pages`);
     for (let off = 0; off < len && failure === null; off += ps) {
       try {
-        const r = backing.fault(off, Access.WRITE);
-        const rc = typeof r === 'number' ? r : this.pmap.enter(r.pa, a + off, attr);
-        if (rc < 0) failure = new VmError('ENOMEM', `no frame or page table for kernel page ${hex(a + off)} of ${n}`);
+        if (this.pmap.enter(pa + off, a + off, attr) < 0) failure = new VmError('ENOMEM', `no page table for kernel page ${hex(a + off)} of ${n}`);
       } catch (e) {
         failure = e;
       }
@@ -140,6 +149,20 @@ class KernelMapImpl extends MapBase implements KernelMap {
       throw isVmError(failure) && failure.code !== 'ENOMEM' ? new VmError('ENOMEM', `kernel page of ${n} refused: ${failure.message}`) : failure;
     }
     return a;
+  }
+
+  physical(va: number): number {
+    this.live('physical');
+    if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0) throw new VmError('EINVAL', `va must be an address, got ${hex(va)}`);
+    const P = this.ctx.pool;
+    const e = this.tree.containing(va);
+    if (e === NIL) throw new VmError('EFAULT', `${hex(va)} is not mapped in the kernel map`);
+    const b = P.backing[e];
+    if (!this.mmu) return va;
+    const off = P.offset[e] + (va - P.start[e]);
+    if (b instanceof ZeroFillBacking && b.store.blockPa >= 0) return b.store.blockPa + (off - b.store.blockOffset);
+    if (b instanceof FixedBacking) return b.contiguous(off);
+    throw new VmError('EFAULT', `${hex(va)} is not wired kernel memory with a fixed frame`);
   }
 
   freePages(vaddr: number): void {

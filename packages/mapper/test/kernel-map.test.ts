@@ -61,10 +61,43 @@ describe.each(ARCHS)('kernel map on $name', (a) => {
   it('allocPages refuses bad counts and leaves everything intact when frames run out', () => {
     const b = boot(a);
     for (const n of [0, -1, 1.5, NaN]) expectRefused(b.kmap, b.alloc, () => b.kmap.allocPages(n), 'EINVAL');
-    b.alloc.faults.failAt('frame', a.mmu ? 2 : 1);
+    // One allocation for the whole run: its failure refuses the call.
+    b.alloc.faults.failAt('frame', 1);
     expectRefused(b.kmap, b.alloc, () => b.kmap.allocPages(3), 'ENOMEM');
+    // One page more than the largest free block: enough frames are free, but no run that long (a page held first, so
+    // that free memory is never one block).
+    const hold = b.kmap.allocPages(1);
+    const orders = b.alloc.freeBlocks();
+    const largest = 2 ** orders.findLastIndex((n) => n > 0);
+    expect((largest + 1) * b.ps).toBeLessThanOrEqual(b.alloc.info().free);
+    expectRefused(b.kmap, b.alloc, () => b.kmap.allocPages(largest + 1), 'ENOMEM');
+    b.kmap.freePages(hold);
     b.alloc.faults.failAt('map-entry', 1);
     expectRefused(b.kmap, b.alloc, () => b.kmap.allocPages(1), 'ENOMEM');
+  });
+
+  it('allocPages is one physically contiguous run of exactly n frames; physical() reports it', () => {
+    const b = boot(a);
+    const free0 = b.alloc.info().free;
+    const va = b.kmap.allocPages(5);
+    expect(b.alloc.info().free).toBe(free0 - 5 * b.ps);
+    const pa = b.kmap.physical(va);
+    for (let i = 0; i < 5; i++) {
+      expect(b.kmap.physical(va + i * b.ps + 12)).toBe(pa + i * b.ps + 12);
+      expect(b.alloc.get(pa + i * b.ps)).toMatchObject({ free: false, owner: PageOwner.KERNEL });
+    }
+    // The bytes are those frames' bytes.
+    b.kmap.write32(va + 3 * b.ps + 8, 0xc0ffee);
+    expect(b.mem.read32(pa + 3 * b.ps + 8)).toBe(0xc0ffee);
+    if (!a.mmu) expect(pa).toBe(va);
+    for (const v of [-1, 1.5, NaN, '0', null, 2 ** 60]) expectRefused(b.kmap, b.alloc, () => b.kmap.physical(v as number), 'EINVAL');
+    expectRefused(b.kmap, b.alloc, () => b.kmap.physical(va + 5 * b.ps), 'EFAULT');
+    expectRefused(b.kmap, b.alloc, () => b.kmap.physical(2 ** 40), 'EFAULT');
+    b.kmap.freePages(va);
+    expect(b.alloc.info().free).toBe(free0);
+    expectRefused(b.kmap, b.alloc, () => b.kmap.physical(va), 'EFAULT');
+    b.kmap.check();
+    b.alloc.check();
   });
 
   it('a user map cannot reach kernel memory', () => {

@@ -109,7 +109,7 @@ export class AmapBacking extends ObjectMapping implements Backing {
     }
     const fresh = anons.create(pa);
     if (fresh < 0) {
-      ctx.alloc.freePa(pa);
+      ctx.dropFrame(pa, ps);
       amap.unreserve(slot);
       return FaultCode.NO_MEMORY;
     }

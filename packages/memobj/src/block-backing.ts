@@ -121,7 +121,7 @@ export class BlockBacking extends ObjectMapping implements Backing {
     if (pa < 0) return FaultCode.NO_MEMORY;
     const data = o === null ? 0 : Math.max(0, Math.min(size, o.pageCount * ctx.pageSize - offset));
     if (o !== null && data > 0 && !o.copyOut(offset, data, pa)) {
-      ctx.alloc.freePa(pa);
+      ctx.dropFrame(pa, size);
       return FaultCode.BAD_ADDRESS;
     }
     this.block = { pa, offset, bytes: size, handles: 1 };

@@ -105,7 +105,7 @@ export class VmObject {
     try {
       kva = ctx.charge('object', charge);
     } catch (e) {
-      if (block >= 0) ctx.alloc.freePa(block);
+      if (block >= 0) ctx.dropFrame(block, bytes);
       throw e;
     }
     const o = new VmObject(ctx, spec, kva, charge);
@@ -213,7 +213,7 @@ export class VmObject {
     if (pa < 0) return FaultCode.NO_MEMORY;
     if (!this.fill(pa, offset, ps)) {
       // The pager failed (an I/O error): the frame was never part of anything, it goes back unannounced.
-      this.ctx.alloc.freePa(pa);
+      this.ctx.dropFrame(pa, ps);
       return FaultCode.BAD_ADDRESS;
     }
     c.set(i, pa);
@@ -238,7 +238,7 @@ export class VmObject {
     const pa = this.ctx.frame(bytes);
     if (pa < 0) return FaultCode.NO_MEMORY;
     if (!this.fill(pa, 0, bytes)) {
-      this.ctx.alloc.freePa(pa);
+      this.ctx.dropFrame(pa, bytes);
       return FaultCode.BAD_ADDRESS;
     }
     this.blockPa = pa;

@@ -12,11 +12,16 @@ describe.each(ARCHS.map((a) => [a.name, a] as const))('contiguous memory on %s',
   it('createContiguousObject: one zeroed buddy block at object.pa, mapped shared, never copied on fork', () => {
     const vm = smallVm(arch);
     const boot = footprint(vm);
+    const app0 = vm.alloc.info().app;
     const o = vm.createContiguousObject(3 * ps);
     expect(o.kind).toBe('contiguous');
     expect(o.pa).toBeGreaterThan(0);
-    const block = vm.alloc.get(o.pa)!;
-    expect(block).toMatchObject({ pa: o.pa, order: 2, free: false }); // 3 pages take a 4-page block
+    // Exactly 3 frames (allocExact): a 2-page block and a 1-page block in a row, the 4th page of the power of two
+    // free again.
+    expect(vm.alloc.get(o.pa)).toMatchObject({ pa: o.pa, order: 1, free: false });
+    expect(vm.alloc.get(o.pa + 2 * ps)).toMatchObject({ pa: o.pa + 2 * ps, order: 0, free: false });
+    expect(vm.alloc.get(o.pa + 3 * ps)?.free).toBe(true);
+    expect(vm.alloc.info().app - app0).toBe(3 * ps);
     expect(o.pa % (4 * ps)).toBe(0);
     expect([...vm.mem.read(o.pa, 3 * ps)].every((b) => b === 0)).toBe(true);
     const a = vm.spawn();
@@ -88,6 +93,33 @@ describe.each(ARCHS.map((a) => [a.name, a] as const))('contiguous memory on %s',
     for (const size of [0, -ps, 1.5, Number.NaN, '4096', 2 ** 53]) {
       expect(errnoOf(() => vm.createContiguousObject(size as never)), String(size)).toMatch(size === 2 ** 53 ? /^E(INVAL|NOMEM)$/ : /^EINVAL$/);
     }
+    p.exit();
+    vm.check();
+    expect(footprint(vm)).toEqual(boot);
+  });
+});
+
+describe('no-MMU mappings hold exactly their pages (armv7m, 512-byte pages)', () => {
+  const arch = ARCHS.find((a) => !a.capabilities.hasMmu)!;
+  const ps = arch.pageSize;
+
+  it('a 2560-byte mapping takes 5 frames, not an 8-frame block, and its MPU region ends where it ends', () => {
+    const vm = createVm({ arch });
+    const boot = footprint(vm);
+    const p = vm.spawn();
+    const app0 = vm.alloc.info().app;
+    const va = p.mmap({ size: 2560, prot: RW, flags: PRIVATE });
+    expect(vm.alloc.info().app - app0).toBe(5 * ps);
+    expect(va % (8 * ps)).toBe(0); // where the power of two was: the MPU region is 4 KiB with 5 subregions
+    p.write(va + 2559, new Uint8Array([7]));
+    expect(p.read(va + 2559, 1)[0]).toBe(7);
+    expect(errnoOf(() => p.read(va + 2560, 1))).toBe('EFAULT');
+    // The three frames past it are free, and another mapping can have them.
+    const vb = p.mmap({ size: 3 * ps, prot: RW, flags: PRIVATE });
+    expect(vm.alloc.info().app - app0).toBe(8 * ps);
+    p.write(vb, new Uint8Array([1, 2, 3]));
+    vm.check();
+    p.munmap(va, 2560);
     p.exit();
     vm.check();
     expect(footprint(vm)).toEqual(boot);

@@ -258,6 +258,78 @@ export class PageAllocator {
   }
 
   /**
+   * Exactly `ceil(size / pageSize)` physically contiguous pages, zeroed, as Linux's `alloc_pages_exact`: a block of
+   * the next power of two, whose pages past the run go straight back to the free lists. The run is kept as
+   * naturally aligned blocks of decreasing orders (a 5-page run is a 4-page block and a 1-page block), each an
+   * ordinary allocated block in the frame table; give it back with {@link freeExact} and the same `size`. The
+   * physical address, or -1 (exhaustion or the fault injector, counted once as one `frame` allocation). Bad
+   * arguments → `EINVAL` as {@link alloc}.
+   */
+  allocExact(size: number, options?: AllocOptions): number {
+    const pn = this.take(size, options);
+    if (pn < 0) return -1;
+    const ps = this.pageSize;
+    const pages = Math.ceil(size / ps);
+    const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
+    const i = pn & SECTION_MASK;
+    const s = st[i];
+    const k = (s & ORDER_MASK) >> ORDER_SHIFT;
+    if (pages === 1 << k) return pn * ps;
+    const flag = s & FLAGS_MASK;
+    // The kept run: the set bits of `pages`, largest first, each block aligned by construction (a block of 2^k
+    // pages is a section's subrange, so the indices stay in this section).
+    let off = 0;
+    for (let j = k - 1; j >= 0; j--) {
+      if (pages & (1 << j)) {
+        st[i + off] = ALLOC_HEAD | (j << ORDER_SHIFT) | flag;
+        off += 1 << j;
+      }
+    }
+    // The tail: the largest aligned block at each offset, each made an allocated block of its own and freed, so
+    // counters, per-CPU lists and merging treat it as any free.
+    while (off < 1 << k) {
+      const j = 31 - Math.clz32(off & -off);
+      st[i + off] = ALLOC_HEAD | (j << ORDER_SHIFT) | flag;
+      this.release((pn + off) * ps, j);
+      off += 1 << j;
+    }
+    return pn * ps;
+  }
+
+  /**
+   * Gives back a run from {@link allocExact}: `pa` and the `size` it was allocated with. Anything that is not such a
+   * run (a wrong size, a block freed already, a pinned frame) → `EINVAL`/`EBUSY` with nothing freed.
+   */
+  freeExact(pa: number, size: number): void {
+    const ps = this.pageSize;
+    if (typeof pa !== 'number' || !Number.isSafeInteger(pa) || pa < 0 || pa % ps !== 0) {
+      throw new VmError('EINVAL', `pa must be a page-aligned address, got ${hex(pa)}`);
+    }
+    checkSize('size', size);
+    const pages = Math.ceil(size / ps);
+    if (pages > 2 ** this.maxOrder) throw new VmError('EINVAL', `size ${hex(size)} is larger than any run allocExact gives`);
+    const pn = pa / ps;
+    const blocks: number[] = [];
+    let off = 0;
+    for (let j = 31 - Math.clz32(pages); j >= 0; j--) {
+      if (pages & (1 << j)) {
+        blocks.push(pn + off, j);
+        off += 1 << j;
+      }
+    }
+    // Every block checked before any is freed: a wrong size frees nothing.
+    for (let b = 0; b < blocks.length; b += 2) {
+      const s = this.stateOf(blocks[b]);
+      const order = (s & ORDER_MASK) >> ORDER_SHIFT;
+      if (s <= 0 || (s & (S_RAM | S_HEAD | FRAME_FREE)) !== (S_RAM | S_HEAD) || order !== blocks[b + 1]) {
+        throw new VmError('EINVAL', `[${hex(pa)}, +${hex(size)}) is not a run from allocExact (block at ${hex(blocks[b] * ps)})`);
+      }
+      if (this.pins.size !== 0) this.checkUnpinned(blocks[b], 1 << order, blocks[b] * ps);
+    }
+    for (let b = 0; b < blocks.length; b += 2) this.release(blocks[b] * ps, blocks[b + 1]);
+  }
+
+  /**
    * Gives a block back and merges it with its free buddies. `frame` must be exactly what `alloc` returned (or a
    * boot frame from `get`): its head address and order. Double free, a non-head frame, a wrong order or an
    * address outside RAM → `EINVAL`, nothing changed.

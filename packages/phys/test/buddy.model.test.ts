@@ -51,7 +51,7 @@ class Model {
   }
 }
 
-type Op = { kind: 'alloc'; pages: number; extra: number; owner: PageOwnerValue } | { kind: 'free'; pick: number };
+type Op = { kind: 'alloc'; pages: number; extra: number; owner: PageOwnerValue; exact: boolean } | { kind: 'free'; pick: number };
 
 const BOARDS: [string, () => BoardMemoryMap, number][] = [
   ['riscv-virt-64m', () => boards.get('riscv-virt-64m'), 4096],
@@ -77,6 +77,8 @@ function opsFor(ramPages: number): fc.Arbitrary<Op[]> {
     pages: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: maxPages })),
     extra: fc.integer({ min: 0, max: 4095 }),
     owner: fc.constantFrom<PageOwnerValue>(PageOwner.KERNEL, PageOwner.APP),
+    // allocExact: the run is exactly the pages asked for, the rest of the power-of-two block free again.
+    exact: fc.boolean(),
   });
   const free = fc.record({ kind: fc.constant('free' as const), pick: fc.nat() });
   return fc.array(fc.oneof({ arbitrary: alloc, weight: 3 }, { arbitrary: free, weight: 2 }), { maxLength: 40 });
@@ -92,7 +94,7 @@ describe.each(BOARDS)('buddy allocator vs model: %s', (_name, makeBoard, page) =
         const bootBlocks = a.freeBlocks();
         const bootInfo = a.info();
         const model = new Model(board, page);
-        const frames: Frame[] = [];
+        const frames: (Frame & { size?: number })[] = [];
         let tag = 1;
         for (const op of ops) {
           if (op.kind === 'alloc') {
@@ -100,21 +102,24 @@ describe.each(BOARDS)('buddy allocator vs model: %s', (_name, makeBoard, page) =
             let pages = 1;
             while (pages * page < size) pages *= 2;
             const expectOk = model.canAlloc(pages);
-            const f = a.alloc(size, { owner: op.owner });
+            const want = Math.ceil(size / page);
+            const pa = op.exact ? a.allocExact(size, { owner: op.owner }) : -2;
+            const f = op.exact ? (pa < 0 ? null : { pa, order: -1, size }) : a.alloc(size, { owner: op.owner });
             expect(f !== null).toBe(expectOk);
             if (f) {
-              expect(2 ** f.order).toBe(pages);
+              if (!op.exact) expect(2 ** f.order).toBe(pages);
               expect(f.pa % (pages * page)).toBe(0);
-              for (let p = f.pa; p < f.pa + pages * page; p += page) {
+              const held = op.exact ? want : pages;
+              for (let p = f.pa; p < f.pa + held * page; p += page) {
                 expect(model.isUsed(p)).toBe(false);
                 model.mark(p, true);
               }
               // Handed out zeroed, then stamped so a later overlap or a lost byte shows.
               expect(a.mem.read32(f.pa)).toBe(0);
-              expect(a.mem.read32(f.pa + pages * page - 4)).toBe(0);
+              expect(a.mem.read32(f.pa + held * page - 4)).toBe(0);
               a.mem.write32(f.pa, tag);
-              a.mem.write32(f.pa + pages * page - 4, tag);
-              model.live.set(f.pa, { pages, owner: op.owner, tag: tag++ });
+              a.mem.write32(f.pa + held * page - 4, tag);
+              model.live.set(f.pa, { pages: held, owner: op.owner, tag: tag++ });
               frames.push(f);
             }
           } else if (frames.length > 0) {
@@ -122,7 +127,8 @@ describe.each(BOARDS)('buddy allocator vs model: %s', (_name, makeBoard, page) =
             const m = model.live.get(f.pa)!;
             expect(a.mem.read32(f.pa)).toBe(m.tag);
             expect(a.mem.read32(f.pa + m.pages * page - 4)).toBe(m.tag);
-            a.free(f);
+            if (f.size !== undefined) a.freeExact(f.pa, f.size);
+            else a.free(f);
             model.live.delete(f.pa);
             for (let p = f.pa; p < f.pa + m.pages * page; p += page) model.mark(p, false);
           }
@@ -134,7 +140,10 @@ describe.each(BOARDS)('buddy allocator vs model: %s', (_name, makeBoard, page) =
           expect(info.app).toBe(byOwner(PageOwner.APP));
           expect(info.boot).toBe(bootInfo.boot);
         }
-        for (const f of frames) a.free(f);
+        for (const f of frames) {
+          if (f.size !== undefined) a.freeExact(f.pa, f.size);
+          else a.free(f);
+        }
         a.check();
         expect(a.freeBlocks()).toEqual(bootBlocks);
         expect(a.info()).toEqual(bootInfo);

@@ -68,7 +68,8 @@ export class PageStore {
   dropAll(): void {
     this.drop(this.base, this.base + this.pages.length);
     if (this.blockPa >= 0) {
-      this.alloc.freePa(this.blockPa);
+      if (this.blockBytes <= this.pageSize) this.alloc.freePa(this.blockPa);
+      else this.alloc.freeExact(this.blockPa, this.blockBytes);
       this.blockPa = -1;
       this.blockBytes = 0;
     }
@@ -81,7 +82,9 @@ export class PageStore {
       return ok ? this.blockPa + (offset - this.blockOffset) : -1;
     }
     if (this.resident > 0) return -1;
-    const pa = this.alloc.allocPa(size, { owner: this.owner, usage: this.usage });
+    // Exactly the pages of the range (allocExact), as the original's no-MMU map takes an exact range.
+    const opts = { owner: this.owner, usage: this.usage };
+    const pa = size <= this.pageSize ? this.alloc.allocPa(size, opts) : this.alloc.allocExact(size, opts);
     if (pa < 0) return -1;
     this.blockPa = pa;
     this.blockOffset = offset;

@@ -5,6 +5,8 @@ import { AnonTable } from '../anon.js';
 import type { VmEvent, VmEventListener } from '../events.js';
 import type { VmObject } from '../vm-object.js';
 
+const APP_FRAME = { owner: PageOwner.APP, usage: PageUsage.NONE } as const;
+
 /** What memobj needs of kmalloc: fixed-size kernel blocks that objects, amaps and anons are charged to. */
 export interface KernelHeap {
   /** Throws `VmError('ENOMEM')` with nothing changed. */
@@ -75,9 +77,13 @@ export class MemContext {
     this.charged -= bytes;
   }
 
-  /** A zeroed user frame of `size` bytes (a page, or a no-MMU block), or -1. Tell {@link allocated} once it is used. */
+  /**
+   * A zeroed user frame of `size` bytes (a page), or a physically contiguous run of exactly `ceil(size / page)`
+   * pages (a no-MMU block, a contiguous object: `allocExact`, so nothing is lost to power-of-two rounding); or -1.
+   * Tell {@link allocated} once it is used; give it back with {@link freeFrame} or {@link dropFrame} and the same size.
+   */
   frame(size: number): number {
-    return this.alloc.allocPa(size, { owner: PageOwner.APP, usage: PageUsage.NONE });
+    return size <= this.pageSize ? this.alloc.allocPa(size, APP_FRAME) : this.alloc.allocExact(size, APP_FRAME);
   }
 
   /** The event for a frame from {@link frame}, once the structure holding it is complete. */
@@ -87,9 +93,15 @@ export class MemContext {
 
   /** Gives back a frame from {@link frame}. */
   freeFrame(pa: number, size: number, object: string): void {
-    this.alloc.freePa(pa);
+    this.dropFrame(pa, size);
     if (this.listener !== null) this.emit({ type: 'free', pa, size, object });
   }
+  /** Gives back a frame from {@link frame} that no event announced (an undo path). */
+  dropFrame(pa: number, size: number): void {
+    if (size <= this.pageSize) this.alloc.freePa(pa);
+    else this.alloc.freeExact(pa, size);
+  }
+
 
   /**
    * Runs one public operation: the events it emits are delivered when it has finished (returned or thrown), so a
