@@ -9,6 +9,8 @@ import { jsonError, jsonHeader, jsonStep, prosePrinter } from './print.js';
 import { niceSize, ramWorks, sizeFlag, smallestRam } from './ram.js';
 import { ReplayError, replayTrace } from './replay.js';
 import { runScenario } from './scenario.js';
+import { capacity } from './capacity.js';
+import type { Capacity } from './capacity.js';
 import { Session } from './session.js';
 import type { Step } from './step.js';
 import { TraceErrors, parseTrace } from './trace.js';
@@ -28,6 +30,9 @@ Options:
                      too small, it says the smallest round size that works
   --trace FILE       replay the workload in FILE instead of the scenario (format: apps/demo/README.md;
                      samples in apps/demo/traces/); vm.check() runs after every line
+  --capacity         with --trace: replay the trace again and again, its exit lines skipped, until a line
+                     fails (normally ENOMEM), and print how many of its processes the board held at once
+                     (at most 1000 replays); no narration, vm.check() after replays 1, 2, 4…
   --json             one JSON object per line instead of prose: a header, one per step, errors too
   --html FILE        also write a self-contained report page to FILE: the frame map coloured by owner, each
                      process's map, one process's page-table tree (MPU regions on armv7m), the meminfo
@@ -77,6 +82,7 @@ export function main(argv: string[], io: Io): number {
         board: { type: 'string' },
         ram: { type: 'string' },
         trace: { type: 'string' },
+        capacity: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         html: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -103,12 +109,18 @@ export function main(argv: string[], io: Io): number {
     const arch = session.arch;
     const steps: Step[] = [];
     const print = prosePrinter(session.vm.board, arch.pageSize, io.out);
+    if (values.json) io.out(jsonHeader(VERSION, arch.name, session.vm.board.name));
+    if (values.capacity) {
+      const c = capacity(trace!, session, MAX_COPIES);
+      if (values.json) io.out(JSON.stringify({ type: 'capacity', file: trace!.file, ...c }));
+      else io.out(capacityText(c, trace!.file, arch.name, session.vm.board.name));
+      return 0;
+    }
     session.onStep((s) => {
       if (values.html !== undefined) steps.push(s);
       if (values.json) io.out(jsonStep(s));
       else print(s);
     });
-    if (values.json) io.out(jsonHeader(VERSION, arch.name, session.vm.board.name));
     try {
       if (trace !== undefined) replayTrace(trace, session, io.progress?.(trace.file));
       else runScenario(session);
@@ -134,8 +146,18 @@ export function main(argv: string[], io: Io): number {
   }
 }
 
+/** The most replays `--capacity` runs (a board with an MMU holds thousands of small processes). */
+const MAX_COPIES = 1000;
+
+function capacityText(c: Capacity, file: string, arch: string, board: string): string {
+  const held = `${board} (${arch}) held ${c.processes} process${c.processes === 1 ? '' : 'es'} of ${file} at once: ${c.copies} whole replay${c.copies === 1 ? '' : 's'} of its ${c.perCopy}`;
+  if (c.stop === null) return c.perCopy === 0 ? `${file} leaves no process alive (every one exits or fails): nothing to count.` : `${held}, and the limit of ${MAX_COPIES} replays was reached first.`;
+  return `${held}; replay ${c.stop.copy} stopped at line ${c.stop.line} with ${c.stop.code}:\n  ${c.stop.message}`;
+}
+
 interface Values {
   arch: string;
+  capacity?: boolean;
   board?: string;
   ram?: string;
   trace?: string;
@@ -160,6 +182,8 @@ function prepare(values: Values): { session: Session; trace?: Trace } {
     if (!Number.isSafeInteger(ramSize) || ramSize <= 0) throw usage(`--ram ${values.ram} is not a size (try 64M)`);
     if (ramSize % arch.pageSize !== 0) throw usage(`--ram must be a multiple of ${bytes(arch.pageSize)} on ${arch.name}, got ${values.ram}`);
   }
+  if (values.capacity && values.trace === undefined) throw usage('--capacity needs --trace FILE');
+  if (values.capacity && values.html !== undefined) throw usage('give --capacity or --html, not both');
   if (values.html !== undefined) checkWritable(values.html);
   let trace: Trace | undefined;
   if (values.trace !== undefined) {

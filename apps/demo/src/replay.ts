@@ -9,7 +9,18 @@ import { TraceError, bytesOf, expectationApplies } from './trace.js';
 import type { Data, Trace, TraceOp } from './trace.js';
 
 /** A trace that did not replay as written: an unexpected error, an expected one missing, or a read that differs. */
-export class ReplayError extends TraceError {}
+export class ReplayError extends TraceError {
+  constructor(
+    file: string,
+    line: number,
+    message: string,
+    /** The errno of the error the subsystem raised, when a line failed where the trace expects no error. */
+    readonly code?: string,
+  ) {
+    super(file, line, message);
+    this.name = 'ReplayError';
+  }
+}
 
 /** Fill writes go in pieces of this many bytes, so a huge one costs no huge buffer. */
 const FILL_CHUNK = 64 * 1024;
@@ -39,7 +50,7 @@ export function replayTrace(trace: Trace, session: Session, progress?: (done: nu
   let expected = 0;
   const enc = new TextEncoder();
 
-  const fail = (op: TraceOp, msg: string) => new ReplayError(trace.file, op.line, `${op.source}: ${msg}`);
+  const fail = (op: TraceOp, msg: string, code?: string) => new ReplayError(trace.file, op.line, `${op.source}: ${msg}`, code);
   const dataBytes = (d: Data): number => ('text' in d ? enc.encode(d.text).length : bytesOf(d.size, ps));
 
   trace.ops.forEach((op, i) => {
@@ -158,7 +169,7 @@ export function replayTrace(trace: Trace, session: Session, progress?: (done: nu
     if (outcome.ok) {
       if (wanted.length > 0) throw fail(op, `expected ${wanted.join(' or ')} on ${arch.name}, the operation succeeded (${result})`);
     } else {
-      if (wanted.length === 0) throw fail(op, `${outcome.message} (add "expect ${outcome.code}" after it if this is intended)`);
+      if (wanted.length === 0) throw fail(op, `${outcome.message} (add "expect ${outcome.code}" after it if this is intended)`, outcome.code);
       if (!wanted.includes(outcome.code as never)) throw fail(op, `${outcome.message}; the trace expects ${wanted.join(' or ')} on ${arch.name}`);
       expected++;
       error = { code: outcome.code, message: outcome.message };

@@ -79,6 +79,12 @@ export class Session {
   last: Step | null = null;
   /** The names a trace gives processes, by pid (the report shows them beside pids). */
   readonly names = new Map<number, string>();
+  /**
+   * Steps record nothing: no invariant check, no snapshot, no narration, nothing emitted. For long runs whose steps
+   * nobody reads (`--capacity`, which checks the invariants once per replay instead), where checking and building
+   * every process's maps at every line would cost O(n²).
+   */
+  quiet = false;
   private index = 0;
   private prevPageMap = '';
   private prevMaps = new Map<number, string>();
@@ -97,8 +103,12 @@ export class Session {
   }
 
   /** Ends a step: checks every layer's invariants, builds the step and emits it. */
-  step(input: StepInput): Step {
+  step(input: StepInput): Step | null {
     const vm = this.vm;
+    if (this.quiet) {
+      this.recorder.take();
+      return null;
+    }
     vm.check();
     const events = this.recorder.take();
     const meminfo = vm.meminfo();

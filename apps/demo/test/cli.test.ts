@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ describe('vmlayers', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
     expect(r.out).toContain('Usage: vmlayers');
-    for (const flag of ['--arch', '--board', '--ram', '--trace', '--json', '--html', '--help']) expect(r.out).toContain(flag);
+    for (const flag of ['--arch', '--board', '--ram', '--trace', '--capacity', '--json', '--html', '--help']) expect(r.out).toContain(flag);
     expect(r.err).toBe('');
   });
 
@@ -45,6 +45,8 @@ describe('vmlayers', () => {
     [['--ram', '6000'], 2, /^vmlayers: --ram must be a multiple of 4 KiB on sv39, got 6000$/],
     [['--arch', 'armv7m', '--ram', '1000'], 2, /^vmlayers: --ram must be a multiple of 512 B on armv7m, got 1000$/],
     [['--arch', 'sv39', '--ram', '4k'], 2, /^vmlayers: 4 KiB is too small for the scenario on sv39; try \d+K$/],
+    [['--capacity'], 2, /^vmlayers: --capacity needs --trace FILE$/],
+    [['--capacity', '--trace', 'apps/demo/traces/tasks.trace', '--html', '/tmp/r.html'], 2, /^vmlayers: give --capacity or --html, not both$/],
     [['--html', '/nonexistent/dir/r.html'], 2, /^vmlayers: --html \/nonexistent\/dir\/r\.html: directory \/nonexistent\/dir does not exist$/],
   ])('%j → status %i and a message on stderr, before anything runs', (argv, status, message) => {
     const r = run(...(argv as string[]));
@@ -147,5 +149,40 @@ describe('--json', () => {
     const rec = JSON.parse(r.out);
     expect(rec).toMatchObject({ type: 'error', code });
     expect(rec.message).toMatch(message);
+  });
+});
+
+describe('--capacity', () => {
+  const tasks = new URL('../traces/tasks.trace', import.meta.url).pathname;
+
+  it('counts how many processes of a trace the 512 KiB board holds: exact runs, first fit', () => {
+    const r = run('--arch', 'armv7m', '--trace', tasks, '--capacity');
+    expect(r.status).toBe(0);
+    expect(r.err).toBe('');
+    // 76 with exact ranges placed first fit; 52 when every mapping took a power-of-two block (before issue 16).
+    expect(r.out).toMatch(/^stm32-512k \(armv7m\) held 76 processes of .*tasks\.trace at once: 25 whole replays of its 3; replay 26 stopped at line \d+ with ENOMEM:\n  .*tasks\.trace:\d+: mmap /);
+  });
+
+  it('--json gives one capacity record after the header', () => {
+    const r = run('--arch', 'armv7m', '--trace', tasks, '--capacity', '--json');
+    expect(r.status).toBe(0);
+    const lines = r.out.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.type)).toEqual(['header', 'capacity']);
+    expect(lines[1]).toMatchObject({ processes: 76, copies: 25, perCopy: 3, stop: { copy: 26, code: 'ENOMEM' } });
+  });
+
+  it('a trace that leaves no process alive counts nothing, and says so; at most 1000 replays run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmlayers-cap-'));
+    const gone = join(dir, 'gone.trace');
+    // Exit lines are skipped, but a process whose spawn fails as expected never lives.
+    writeFileSync(gone, 'object o 1p\nrelease o\n');
+    let r = run('--arch', 'armv7m', '--trace', gone, '--capacity');
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/gone\.trace leaves no process alive \(every one exits or fails\): nothing to count\.$/);
+    const one = join(dir, 'one.trace');
+    writeFileSync(one, 'spawn a\nexit a\n');
+    r = run('--arch', 'sv39', '--trace', one, '--capacity');
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/held 1000 processes .* 1000 whole replays of its 1, and the limit of 1000 replays was reached first\.$/);
   });
 });

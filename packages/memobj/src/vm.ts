@@ -90,7 +90,8 @@ export class Vm {
     // Whatever stops the kernel from booting on this board (RAM not in whole pages, out of the architecture's
     // reach, too small for the kernel's tables and heap) means the architecture cannot use the board.
     try {
-      this.alloc = new PageAllocator(this.mem, { pageSize: arch.pageSize });
+      // Without an MMU every mapping is one exact run of frames: placed first fit, as the original's _map_find.
+      this.alloc = new PageAllocator(this.mem, { pageSize: arch.pageSize, exactPlacement: arch.capabilities.hasMmu ? 'buddy' : 'first-fit' });
       this.kmap = createKernelMap({
         arch,
         mem: this.mem,

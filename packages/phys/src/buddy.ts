@@ -136,6 +136,14 @@ export interface PageInfo {
 export interface PageAllocatorOptions {
   /** Bytes per page: a power of two ≥ 512 (4096 on MMU targets, 512 on armv7m). */
   pageSize: number;
+  /**
+   * Where {@link PageAllocator.allocExact} places a run. `'buddy'` (default): in a free block of the next power of
+   * two when there is one (aligned, its tail given back), else first fit. `'first-fit'`: always the lowest run of
+   * free frames long enough, as the original's no-MMU map places every mapping (`_map_find`), so runs pack from
+   * the bottom of RAM instead of leaving each power of two's tail to smaller requests; what a board without an MMU
+   * wants, where every mapping is such a run. O(free blocks) per run.
+   */
+  exactPlacement?: 'buddy' | 'first-fit';
 }
 
 /**
@@ -164,6 +172,7 @@ export class PageAllocator {
   /** Largest block order this RAM can hold (at most 15, a section). */
   declare readonly maxOrder: number;
   declare private readonly frames: FrameTable;
+  declare private readonly firstFitAlways: boolean;
   // Pinned frames by page number, with their pin counts: rare (physical objects), so a Map beside the typed arrays.
   private readonly pins = new Map<number, number>();
   // pins.size, as a plain field for freePa's fast path.
@@ -205,7 +214,11 @@ export class PageAllocator {
     if (options === null || typeof options !== 'object') {
       throw new VmError('EINVAL', `options must be { pageSize }, got ${hex(options)}`);
     }
+    if (options.exactPlacement !== undefined && options.exactPlacement !== 'buddy' && options.exactPlacement !== 'first-fit') {
+      throw new VmError('EINVAL', `options.exactPlacement must be 'buddy' or 'first-fit', got ${hex(options.exactPlacement)}`);
+    }
     this.mem = mem;
+    this.firstFitAlways = options.exactPlacement === 'first-fit';
     this.frames = new FrameTable(mem.board, options.pageSize);
     this.st = this.frames.state;
     this.ln = this.frames.links;
@@ -261,37 +274,43 @@ export class PageAllocator {
    * Exactly `ceil(size / pageSize)` physically contiguous pages, zeroed, as Linux's `alloc_pages_exact`: a block of
    * the next power of two, whose pages past the run go straight back to the free lists. The run is kept as
    * naturally aligned blocks of decreasing orders (a 5-page run is a 4-page block and a 1-page block), each an
-   * ordinary allocated block in the frame table; give it back with {@link freeExact} and the same `size`. The
-   * physical address, or -1 (exhaustion or the fault injector, counted once as one `frame` allocation). Bad
-   * arguments → `EINVAL` as {@link alloc}.
+   * ordinary allocated block in the frame table; give it back with {@link freeExact} and the same `size`. When no
+   * block of that power of two is free, the lowest run of free frames long enough is taken instead, at any
+   * alignment (first fit over adjacent free blocks, as the original's no-MMU map finds an exact range), so a
+   * fragmented RAM still serves a run wherever enough free frames lie in a row. The physical address, or -1 (no
+   * such run, or the fault injector, counted once as one `frame` allocation). Bad arguments → `EINVAL` as
+   * {@link alloc}.
    */
   allocExact(size: number, options?: AllocOptions): number {
-    const pn = this.take(size, options);
-    if (pn < 0) return -1;
     const ps = this.pageSize;
+    if (this.firstFitAlways) {
+      checkAllocArgs(size, options);
+      if (this.faults.hitIndex(SITE_FRAME)) return -1;
+      const n = Math.ceil(size / ps);
+      return n > 2 ** this.maxOrder ? -1 : this.firstFit(n, options);
+    }
+    const pn = this.take(size, options);
     const pages = Math.ceil(size / ps);
+    if (pn === -2 && pages > 1) return this.firstFit(pages, options);
+    if (pn < 0) return -1;
     const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
     const i = pn & SECTION_MASK;
     const s = st[i];
     const k = (s & ORDER_MASK) >> ORDER_SHIFT;
     if (pages === 1 << k) return pn * ps;
     const flag = s & FLAGS_MASK;
-    // The kept run: the set bits of `pages`, largest first, each block aligned by construction (a block of 2^k
-    // pages is a section's subrange, so the indices stay in this section).
-    let off = 0;
-    for (let j = k - 1; j >= 0; j--) {
-      if (pages & (1 << j)) {
-        st[i + off] = ALLOC_HEAD | (j << ORDER_SHIFT) | flag;
-        off += 1 << j;
-      }
+    // The kept run as runBlocks cuts it (the set bits of `pages`, largest first: pn is aligned to 2^k), each block
+    // in this section.
+    for (let off = 0, j = 0; off < pages; off += 1 << j) {
+      j = runOrder(pn + off, pages - off);
+      st[i + off] = ALLOC_HEAD | (j << ORDER_SHIFT) | flag;
     }
     // The tail: the largest aligned block at each offset, each made an allocated block of its own and freed, so
     // counters, per-CPU lists and merging treat it as any free.
-    while (off < 1 << k) {
-      const j = 31 - Math.clz32(off & -off);
+    for (let off = pages, j = 0; off < 1 << k; off += 1 << j) {
+      j = 31 - Math.clz32(off & -off);
       st[i + off] = ALLOC_HEAD | (j << ORDER_SHIFT) | flag;
       this.release((pn + off) * ps, j);
-      off += 1 << j;
     }
     return pn * ps;
   }
@@ -310,12 +329,9 @@ export class PageAllocator {
     if (pages > 2 ** this.maxOrder) throw new VmError('EINVAL', `size ${hex(size)} is larger than any run allocExact gives`);
     const pn = pa / ps;
     const blocks: number[] = [];
-    let off = 0;
-    for (let j = 31 - Math.clz32(pages); j >= 0; j--) {
-      if (pages & (1 << j)) {
-        blocks.push(pn + off, j);
-        off += 1 << j;
-      }
+    for (let off = 0, j = 0; off < pages; off += 1 << j) {
+      j = runOrder(pn + off, pages - off);
+      blocks.push(pn + off, j);
     }
     // Every block checked before any is freed: a wrong size frees nothing.
     for (let b = 0; b < blocks.length; b += 2) {
@@ -630,7 +646,8 @@ export class PageAllocator {
     }
   }
 
-  // The page number of a fresh block for `size` bytes, or -1.
+  // The page number of a fresh block for `size` bytes; -1 when refused (fault injector, larger than any block), -2
+  // when no free block is large enough.
   private take(size: number, options: AllocOptions | undefined): number {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new VmError('EINVAL', `options must be { owner?, usage? }, got ${hex(options)}`);
@@ -647,17 +664,18 @@ export class PageAllocator {
     if (this.faults.hitIndex(usage === PageUsage.PTABLE ? SITE_PTABLE : SITE_FRAME)) return -1;
     if (k > this.maxOrder) return -1;
     let pn: number;
+    // -2: no free block of order k (allocExact then looks for a run of free blocks).
     if (k === 0) {
-      if (this.pcpCount === 0 && !this.refill(0)) return -1;
+      if (this.pcpCount === 0 && !this.refill(0)) return -2;
       pn = this.pcp[--this.pcpCount];
     } else if (k < PCP_ORDERS) {
-      if (this.pcpHiCount[k] === 0 && !this.refill(k)) return -1;
+      if (this.pcpHiCount[k] === 0 && !this.refill(k)) return -2;
       pn = this.pcpHi[k][--this.pcpHiCount[k]];
     } else {
       pn = this.takeBlock(k);
       // No request is refused while a per-CPU list holds blocks that might merge into one that fits.
       if (pn < 0 && this.drainAll()) pn = this.takeBlock(k);
-      if (pn < 0) return -1;
+      if (pn < 0) return -2;
     }
     const flag = (owner << OWNER_SHIFT) | (usage << USAGE_SHIFT);
     const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
@@ -700,6 +718,59 @@ export class PageAllocator {
     }
     if (k < PCP_ORDERS) this.toPcp(st, i, pn, k);
     else this.merge(pn, k);
+  }
+
+  // allocExact when no block of the next power of two is free: the lowest run of `pages` free frames made of
+  // adjacent free blocks of any order, at any alignment (first fit, as the original's no-MMU `_map_find` finds an
+  // exact range). The run's blocks leave their lists, the run is cut as runBlocks cuts it, and what the last block
+  // holds past the run goes back as aligned free blocks. O(free blocks); only reached when memory is fragmented.
+  private firstFit(pages: number, options: AllocOptions | undefined): number {
+    this.drainAll();
+    for (;;) {
+      const pa = this.firstFitIn(pages, options);
+      // Untouched sections are on no list: give them metadata one at a time until a run fits or none is left.
+      if (pa >= 0 || !this.touch()) return pa;
+    }
+  }
+
+  private firstFitIn(pages: number, options: AllocOptions | undefined): number {
+    const free: number[] = [];
+    for (let k = 0; k <= this.maxOrder; k++) for (let pn = this.heads[k]; pn >= 0; pn = this.link(pn)) free.push(pn * 32 + k);
+    free.sort((a, b) => a - b);
+    let first = 0;
+    let start = -1;
+    let end = -1;
+    let last = -1;
+    for (let b = 0; b < free.length && last < 0; b++) {
+      const pn = Math.floor(free[b] / 32);
+      if (pn !== end) {
+        first = b;
+        start = pn;
+      }
+      end = pn + 2 ** (free[b] % 32);
+      if (end - start >= pages) last = b;
+    }
+    if (last < 0) return -1;
+    for (let b = first; b <= last; b++) {
+      const pn = Math.floor(free[b] / 32);
+      this.unlink(pn, free[b] % 32);
+      this.setState(pn, TAIL);
+    }
+    const flag = ((options?.owner ?? PageOwner.KERNEL) << OWNER_SHIFT) | ((options?.usage ?? PageUsage.NONE) << USAGE_SHIFT);
+    for (let pn = start, j = 0; pn < start + pages; pn += 1 << j) {
+      j = runOrder(pn, start + pages - pn);
+      this.setState(pn, ALLOC_HEAD | (j << ORDER_SHIFT) | flag);
+    }
+    for (let pn = start + pages, j = 0; pn < end; pn += 1 << j) {
+      j = runOrder(pn, end - pn);
+      this.merge(pn, j);
+    }
+    this.count(options?.owner ?? PageOwner.KERNEL, pages);
+    return start * this.pageSize;
+  }
+
+  private setState(pn: number, v: number): void {
+    this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = v;
   }
 
   // allocPa's path for 2 to 16 kernel pages (size checked): a block off the per-CPU list of its order.
@@ -1002,6 +1073,25 @@ export class PageAllocator {
     else this.heads[k] = n;
     if (n >= 0) this.setLink(n ^ 1, p);
   }
+}
+
+/**
+ * The order of the block at page `pn` in a run of `left` more pages, as allocExact and freeExact cut runs: the
+ * largest naturally aligned block that starts at `pn` and fits (for a run aligned to its power of two, the set bits
+ * of its length, largest first).
+ */
+function runOrder(pn: number, left: number): number {
+  const align = pn === 0 ? 31 : 31 - Math.clz32(pn & -pn);
+  return Math.min(align, 31 - Math.clz32(left));
+}
+
+// The argument checks of take(), without taking anything.
+function checkAllocArgs(size: number, options: AllocOptions | undefined): void {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new VmError('EINVAL', `options must be { owner?, usage? }, got ${hex(options)}`);
+  }
+  checkSize('size', size);
+  checkOwnerUsage(options?.owner ?? PageOwner.KERNEL, options?.usage ?? PageUsage.NONE);
 }
 
 function checkOwnerUsage(owner: number, usage: number): void {

@@ -46,6 +46,18 @@ class Model {
     });
   }
 
+  /** The lowest address where `pages` free pages lie in a row inside one bank, or -1. */
+  lowestRun(pages: number): number {
+    for (const [i, b] of this.board.banks.map((b, i) => [i, b] as const).sort((x, y) => x[1].base - y[1].base)) {
+      let run = 0;
+      for (let a = b.base; a < b.base + b.size; a += this.page) {
+        run = this.used[i].get(a) ? 0 : run + 1;
+        if (run === pages) return a - (pages - 1) * this.page;
+      }
+    }
+    return -1;
+  }
+
   usedBytes(): number {
     return this.used.reduce((s, m) => s + m.size, 0) * this.page;
   }
@@ -89,8 +101,8 @@ describe.each(BOARDS)('buddy allocator vs model: %s', (_name, makeBoard, page) =
     const board = makeBoard();
     const ramPages = board.ramSize / page;
     fc.assert(
-      fc.property(opsFor(ramPages), (ops) => {
-        const a = new PageAllocator(new PhysicalMemory(board), { pageSize: page });
+      fc.property(opsFor(ramPages), fc.boolean(), (ops, firstFitAlways) => {
+        const a = new PageAllocator(new PhysicalMemory(board), { pageSize: page, exactPlacement: firstFitAlways ? 'first-fit' : 'buddy' });
         const bootBlocks = a.freeBlocks();
         const bootInfo = a.info();
         const model = new Model(board, page);
@@ -101,14 +113,19 @@ describe.each(BOARDS)('buddy allocator vs model: %s', (_name, makeBoard, page) =
             const size = Math.max(1, op.pages * page - (op.extra % page));
             let pages = 1;
             while (pages * page < size) pages *= 2;
-            const expectOk = model.canAlloc(pages);
             const want = Math.ceil(size / page);
+            const aligned = model.canAlloc(pages);
+            // allocExact: a free aligned power-of-two block if there is one, else the lowest run of free pages.
+            // With exactPlacement 'first-fit', always the lowest run.
+            const firstFit = op.exact && (firstFitAlways || (!aligned && want > 1)) ? model.lowestRun(want) : -1;
+            const expectOk = op.exact && firstFitAlways ? firstFit >= 0 : aligned || firstFit >= 0;
             const pa = op.exact ? a.allocExact(size, { owner: op.owner }) : -2;
             const f = op.exact ? (pa < 0 ? null : { pa, order: -1, size }) : a.alloc(size, { owner: op.owner });
             expect(f !== null).toBe(expectOk);
             if (f) {
               if (!op.exact) expect(2 ** f.order).toBe(pages);
-              expect(f.pa % (pages * page)).toBe(0);
+              if (firstFit >= 0) expect(f.pa).toBe(firstFit);
+              else expect(f.pa % (pages * page)).toBe(0);
               const held = op.exact ? want : pages;
               for (let p = f.pa; p < f.pa + held * page; p += page) {
                 expect(model.isUsed(p)).toBe(false);

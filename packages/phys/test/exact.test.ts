@@ -86,4 +86,71 @@ describe('allocExact / freeExact (alloc_pages_exact)', () => {
     expect(a.info()).toEqual(info);
     a.check();
   });
+
+  it('fragmented RAM: the lowest run of free frames at any alignment (first fit), cut into aligned blocks', () => {
+    const a = fresh('stm32-512k', 512);
+    const held: number[] = [];
+    for (let pa = a.allocPa(512); pa >= 0; pa = a.allocPa(512)) held.push(pa);
+    held.sort((x, y) => x - y);
+    const info = a.info();
+    // Free frames 3–7 and 9–10 of what is held: no aligned 8-frame block anywhere, a run of 5 at frame 3.
+    for (const i of [3, 4, 5, 6, 7, 9, 10]) a.freePa(held[i]);
+    a.check();
+    expect(a.allocExact(8 * 512)).toBe(-1); // no run of 8 free frames in a row
+    const pa = a.allocExact(2500, { owner: PageOwner.APP });
+    expect(pa).toBe(held[3]);
+    expect(a.get(pa)).toMatchObject({ pa, order: 0, free: false, owner: PageOwner.APP });
+    expect(a.get(pa + 512)).toMatchObject({ pa: pa + 512, order: 2, free: false });
+    a.check();
+    // The next run of 2 is frames 9–10.
+    const pb = a.allocExact(1024);
+    expect(pb).toBe(held[9]);
+    a.check();
+    a.freeExact(pa, 2500);
+    a.freeExact(pb, 1024);
+    for (const i of [3, 4, 5, 6, 7, 9, 10]) held[i] = -1;
+    a.check();
+    for (const h of held) if (h >= 0) a.freePa(h);
+    a.check();
+    expect(a.info().free).toBe(info.free + info.alloc - info.boot);
+  });
+
+  it('first fit joins free blocks of a run and gives back what the last one holds past it', () => {
+    const a = fresh('stm32-512k', 512);
+    const held: number[] = [];
+    for (let pa = a.allocPa(512); pa >= 0; pa = a.allocPa(512)) held.push(pa);
+    held.sort((x, y) => x - y);
+    // Frames 6–12 free: blocks [6,8), [8,12) and [12]; no aligned 8-frame block, so a run of 5 starts at 6 and
+    // ends inside [8,12).
+    for (let i = 6; i < 13; i++) a.freePa(held[i]);
+    const before = a.info().free;
+    const pa = a.allocExact(5 * 512);
+    expect(pa).toBe(held[6]);
+    expect(a.info().free).toBe(before - 5 * 512);
+    for (let i = 11; i < 13; i++) expect(a.get(held[i])?.free).toBe(true);
+    a.check();
+    a.freeExact(pa, 5 * 512);
+    expect(a.info().free).toBe(before);
+    a.check();
+  });
+
+  it("exactPlacement 'first-fit' packs runs from the bottom of RAM, back to back", () => {
+    const a = new PageAllocator(new PhysicalMemory(boards.get('stm32-512k')), { pageSize: 512, exactPlacement: 'first-fit' });
+    const info = a.info();
+    const runs = [2560, 1536, 512, 5 * 1024, 640].map((size) => ({ size, pa: a.allocExact(size) }));
+    for (let i = 1; i < runs.length; i++) expect(runs[i].pa).toBe(runs[i - 1].pa + Math.ceil(runs[i - 1].size / 512) * 512);
+    a.check();
+    a.freeExact(runs[1].pa, runs[1].size);
+    // The hole of 3 frames is the lowest run: a 2-frame request lands there.
+    expect(a.allocExact(1024)).toBe(runs[1].pa);
+    a.check();
+    expect(code(() => new PageAllocator(new PhysicalMemory(boards.get('stm32-512k')), { pageSize: 512, exactPlacement: 'best' as never }))).toBe('EINVAL');
+    a.faults.failAt('frame', 1);
+    const before = a.info();
+    expect(a.allocExact(512)).toBe(-1);
+    expect(a.info()).toEqual(before);
+    for (const bad of [0, -1, 1.5, '512', null]) expect(code(() => a.allocExact(bad as number))).toBe('EINVAL');
+    expect(code(() => a.allocExact(512, { owner: 9 as never }))).toBe('EINVAL');
+    expect(info.free).toBeGreaterThan(0);
+  });
 });
