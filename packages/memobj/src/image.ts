@@ -1,4 +1,5 @@
 import { Prot, VmError, hasOnlyBits, hex } from '@vmlayers/phys';
+import type { BoardMemoryMap } from '@vmlayers/phys';
 
 /** One loadable segment of a program image. */
 export interface ImageSegment {
@@ -13,6 +14,13 @@ export interface ImageSegment {
    * from the same array; a writable segment gets a private copy of a page when the page is first written.
    */
   data?: Uint8Array;
+  /**
+   * The segment's bytes are already in the board's flash (a `reserved` region), at this page-aligned physical
+   * address, `size` bytes of them: the original's loader on MCUs. A read-only segment (program text) is executed in
+   * place — mapped where it lies, with no RAM taken and nothing copied; without an MMU it is at its flash address. A
+   * writable one (initialised data) gets a private copy of those bytes in RAM. Not with `data` (`EINVAL`).
+   */
+  flash?: number;
 }
 
 /** A program image: what `vm.spawn(image)` maps into a new process. */
@@ -25,7 +33,7 @@ export interface Image {
 }
 
 /** Validates an image before anything is mapped; bad input → `EINVAL` naming the field. */
-export function checkImage(image: unknown, pageSize: number, hasMmu: boolean): ImageSegment[] {
+export function checkImage(image: unknown, pageSize: number, hasMmu: boolean, board?: BoardMemoryMap): ImageSegment[] {
   if (image === null || typeof image !== 'object' || !Array.isArray((image as Image).segments)) {
     throw new VmError('EINVAL', `image must be { segments: [...] }, got ${hex(image)}`);
   }
@@ -53,6 +61,7 @@ export function checkImage(image: unknown, pageSize: number, hasMmu: boolean): I
     if (data !== undefined && data.length > size) {
       throw new VmError('EINVAL', `${at}.data has ${data.length} bytes, more than its size ${size}`);
     }
+    if (s.flash !== undefined) checkFlash(s.flash, size, data, pageSize, board, at);
     segs.push(s);
   }
   if (hasMmu) {
@@ -62,4 +71,20 @@ export function checkImage(image: unknown, pageSize: number, hasMmu: boolean): I
     }
   }
   return segs;
+}
+
+// A segment's flash range: page-aligned, every page in a `reserved` region of the board (ROM, not RAM or a device).
+function checkFlash(flash: unknown, size: number, data: unknown, pageSize: number, board: BoardMemoryMap | undefined, at: string): void {
+  if (typeof flash !== 'number' || !Number.isSafeInteger(flash) || flash < 0 || flash % pageSize !== 0) {
+    throw new VmError('EINVAL', `${at}.flash must be a ${pageSize}-byte-aligned physical address, got ${hex(flash)}`);
+  }
+  if (data !== undefined) throw new VmError('EINVAL', `${at}: give data or flash, not both (a flash segment's bytes are in flash)`);
+  const end = flash + Math.ceil(size / pageSize) * pageSize;
+  if (!Number.isSafeInteger(end)) throw new VmError('EINVAL', `${at}: flash ${hex(flash)} + size ${hex(size)} passes 2^53`);
+  for (let p = flash; p < end && board !== undefined; p += pageSize) {
+    const r = board.regionAt(p);
+    if (r === undefined || r.kind !== 'reserved') {
+      throw new VmError('EINVAL', `${at}.flash: 0x${p.toString(16)} is ${r === undefined ? 'not in the board\'s memory map' : `${r.kind} (${r.name}), not flash`}`);
+    }
+  }
 }

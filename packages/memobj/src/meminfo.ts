@@ -49,7 +49,7 @@ export interface MapInfo {
    */
   offset: number;
   /**
-   * Name of what is mapped: the object's (`[image]`, `[bytes]`, `[pager]`, `[phys 0x…]`, `[device 0x…]`), or
+   * Name of what is mapped: the object's (`[image]`, `[flash 0x…]`, `[bytes]`, `[pager]`, `[phys 0x…]`, `[device 0x…]`), or
    * `[anon]` / `[shared anon]` for anonymous memory.
    */
   object: string;

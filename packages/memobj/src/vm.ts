@@ -133,7 +133,9 @@ export class Vm {
 
   /**
    * A new process, with `image` mapped when given: each segment at its `vaddr` (without an MMU where memory is),
-   * data from a read-only object shared by every process spawned from the same array, the rest zero-filled.
+   * data from a read-only object shared by every process spawned from the same array, the rest zero-filled. A
+   * segment with `flash` is mapped from the board's flash: read-only, where it lies (execute in place; without an
+   * MMU at its flash address, taking no RAM), writable, as a private copy in RAM of its flash bytes.
    * Bad image → `EINVAL`; no memory → `ENOMEM`; nothing is left behind on error.
    */
   spawn(image?: Image): Process {
@@ -144,7 +146,7 @@ export class Vm {
   private load(image: Image | undefined): Process {
     const ps = this.arch.pageSize;
     const hasMmu = this.ctx.hasMmu;
-    const segs = image === undefined ? [] : checkImage(image, ps, hasMmu);
+    const segs = image === undefined ? [] : checkImage(image, ps, hasMmu, this.mem.board);
     const pid = this.nextPid;
     const map = this.kmap.createUserMap(pid);
     try {
@@ -152,7 +154,14 @@ export class Vm {
         const len = Math.ceil(s.size / ps) * ps;
         const data = s.data !== undefined && s.data.length > 0 ? s.data : undefined;
         const flags = MapFlags.PRIVATE | (hasMmu ? MapFlags.FIXED : 0);
-        const object = data === undefined ? null : this.imageObject(data);
+        // A segment in flash is an object over that range: read-only, it is mapped where it lies (execute in place:
+        // without an MMU at the flash address itself); writable, its bytes are copied to RAM (a private copy).
+        const object =
+          s.flash !== undefined
+            ? VmObject.create(this.ctx, { kind: 'physical', size: len, base: s.flash, name: `[flash 0x${s.flash.toString(16)}]`, user: false })
+            : data === undefined
+              ? null
+              : this.imageObject(data);
         try {
           // Without an MMU the segment goes where its block is: the address is not even a hint.
           mapInto(this.ctx, map, pid, { addr: hasMmu ? s.vaddr : undefined, size: len, prot: s.prot | Prot.USER, flags, object, offset: 0, shared: false });
@@ -206,10 +215,10 @@ export class Vm {
 
   /**
    * A physically contiguous object of `size` bytes (the original's `vm_objectContiguous`, for drivers and DMA): one
-   * zeroed buddy block it owns (`size` rounded up to a power-of-two number of pages, as the buddy allocator hands
-   * blocks out), its address in `object.pa`. Always mapped `SHARED` (a private mapping → `EINVAL`), never copied on
-   * fork; the block goes back when the last reference does. Bad size → `EINVAL`; no free block of that order →
-   * `ENOMEM` (not `EINVAL`: it is memory that is missing), nothing taken.
+   * zeroed run of exactly its pages that it owns (`PageAllocator.allocExact`), its address in `object.pa`. Always
+   * mapped `SHARED` (a private mapping → `EINVAL`), never copied on fork; the run goes back when the last reference
+   * does. Bad size → `EINVAL`; no free run that long → `ENOMEM` (not `EINVAL`: it is memory that is missing),
+   * nothing taken.
    */
   createContiguousObject(size: number): VmObject {
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
