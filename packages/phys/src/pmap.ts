@@ -39,11 +39,12 @@ export interface PmapStats {
   tlbMisses: number;
   /**
    * TLB invalidations: each `enter`, `remove` or `protect` that changed a valid translation counts one (the
-   * `sfence.vma`/`invlpg` batch ending it; a kernel-half change counts in every user address space too), and so
-   * does each whole flush. For an MPU: each time its verdict cache is dropped.
+   * `sfence.vma`/`invlpg` batch ending it; a kernel-half change counts in every user address space too, and in the
+   * kernel's), and so does each `referenced(va, true)`/`dirty(va, true)` that cleared a set bit of a valid leaf,
+   * and each whole flush. For an MPU: each time its verdict cache is dropped.
    */
   tlbFlushes: number;
-  /** Table walks done (a TLB miss, `resolve`, or a walk that found nothing). */
+  /** Table walks done (a TLB miss, `resolve`, `referenced`, `dirty`, or a walk that found nothing). */
   walks: number;
 }
 
@@ -97,7 +98,8 @@ export interface Pmap {
   /**
    * Returns every table frame this address space owns to the allocator (the original's `pmap_destroy`; shared
    * kernel-half tables stay with the kernel pmap). Idempotent. The pmap is unusable afterwards: `resolve` answers -1,
-   * `translate` a negative `FaultCode`, and `enter`, `remove`, `protect`, `activate` throw `VmError('EINVAL')`. A
+   * `translate` a negative `FaultCode`, and `enter`, `remove`, `protect`, `activate`, `referenced`, `dirty` throw
+   * `VmError('EINVAL')` (`ENOSYS` for the last two without the `accessedDirty` capability). A
    * kernel pmap whose user address spaces are not all destroyed may refuse with `VmError('EBUSY')`, nothing freed.
    */
   destroy(): void;
@@ -119,6 +121,41 @@ export interface Pmap {
    */
   check(): void;
   /**
+   * The accessed bit (Sv39 A, PTE bit 6; ia32 A, PTE bit 5) of the leaf PTE that maps the page of `va`: true when
+   * the page was read, written or executed since the bit was last cleared (or since `enter`, which writes A = 0).
+   * For a page reclaim's aging (the clock hand: clear, wait, look again). `va` need not be page-aligned; a
+   * superpage leaf (written by hand) answers for every page it maps. False when nothing is entered at `va` (no
+   * table, an empty PTE, a page `remove`d). An entry `enter`ed without `PageAttr.PRESENT` (PROT_NONE) keeps its bits
+   * — `protect` keeps A and D — and answers them: a page that was written before it was made inaccessible is still
+   * dirty.
+   *
+   * With `clear === true` the bit is read, then cleared in the PTE; if it was set in a valid leaf, the TLB entries of
+   * the page are invalidated, as hardware requires an `sfence.vma`/`invlpg` after clearing A, so the next access
+   * walks the tables again and sets A again (a TLB that hid the cleared bit would make every page look unused, or
+   * always used). Walk caches hold no leaf and need nothing. Only that bit changes: the frame, the rights and the
+   * other bits stay; nothing is allocated.
+   *
+   * Kernel addresses: as `resolve`, a user address space reads the shared kernel half (the kernel pmap's tables),
+   * and the kernel pmap reads only its own tables (no user page). Clearing the bit of a kernel-half page — through
+   * the kernel pmap or any user one — invalidates that page in the kernel's TLB and in every user address space's
+   * (the shootdown `enter`/`remove`/`protect` on the kernel pmap do).
+   *
+   * `va` that is not an integer in `[0, kernelRange[1])` — the address space's whole range, the format's canonical
+   * one (Sv39 `[0, 2^38)`, ia32 `[0, 2^32)`): NaN, ±Infinity, a fraction, a negative number, a BigInt, a string —
+   * or `clear` neither `undefined` nor a boolean, or a destroyed pmap → `VmError('EINVAL')`, nothing changed. Without
+   * the `accessedDirty` capability (no MMU: an MPU has no accessed or dirty bits) → `VmError('ENOSYS')` whatever the
+   * arguments: there is nothing to reclaim by.
+   */
+  referenced(va: number, clear?: boolean): boolean;
+  /**
+   * The dirty bit (Sv39 D, PTE bit 7; ia32 D, PTE bit 6) of the leaf PTE that maps the page of `va`: true when the
+   * page was written since the bit was last cleared (or since `enter`). Everything else as {@link Pmap.referenced}:
+   * `clear === true` clears only D (A and the rights stay: the page stays writable) and invalidates the page's TLB
+   * entries when D was set in a valid leaf, because a TLB lets a write hit only on a page whose D is set — the next
+   * write must walk and set D again. Same arguments, errors, kernel-half rule and shootdown.
+   */
+  dirty(va: number, clear?: boolean): boolean;
+  /**
    * Optional capability, no-MMU pmaps only: gives this address space access to the physical range
    * `[pa, pa + len)` — the original's `pmap_addMap`: every board map holding part of the range is granted whole.
    * A range that is not entirely inside board maps, or bad arguments → `VmError('EINVAL')` with nothing granted.
@@ -138,6 +175,12 @@ export interface PmapCapabilities {
   supervisorReadsUser: boolean;
   /** The kernel half of every address space is the same tables, set up at boot. */
   sharedKernelHalf: boolean;
+  /**
+   * The format has hardware accessed/dirty bits that `Pmap.referenced`/`Pmap.dirty` read and clear (Sv39, ia32).
+   * False without an MMU (armv7m: an MPU has no such bits): both methods throw `VmError('ENOSYS')`, and the layers
+   * above refuse page reclaim the same way.
+   */
+  accessedDirty: boolean;
 }
 
 /** An architecture: how to make the kernel address space and user ones. */

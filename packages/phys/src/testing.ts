@@ -9,6 +9,7 @@ import { PageAllocator } from './buddy.js';
 import type { Frame } from './buddy.js';
 import { Access, FaultCode, PageAttr, PageOwner } from './constants.js';
 import { isVmError } from './errors.js';
+import type { Errno } from './errors.js';
 import { PhysicalMemory } from './physical-memory.js';
 import type { Pmap, PmapFactory } from './pmap.js';
 
@@ -42,15 +43,20 @@ interface Mapping {
   pa: number;
 }
 
-function expectEinval(fn: () => unknown): void {
+function expectErrno(code: Errno, fn: () => unknown, what?: string): void {
   let thrown: unknown;
   try {
     fn();
   } catch (e) {
     thrown = e;
   }
-  expect(thrown, 'expected VmError EINVAL').toBeDefined();
-  expect(isVmError(thrown, 'EINVAL'), `expected VmError EINVAL, got ${String(thrown)}`).toBe(true);
+  const label = what === undefined ? '' : `${what}: `;
+  expect(thrown, `${label}expected VmError ${code}`).toBeDefined();
+  expect(isVmError(thrown, code), `${label}expected VmError ${code}, got ${String(thrown)}`).toBe(true);
+}
+
+function expectEinval(fn: () => unknown, what?: string): void {
+  expectErrno('EINVAL', fn, what);
 }
 
 /**
@@ -67,6 +73,11 @@ function expectEinval(fn: () => unknown): void {
  * - `execProtect`: an access with `Access.EXEC` to a page entered without `PageAttr.EXEC` faults.
  * - `supervisorReadsUser`: supervisor accesses to `USER` pages succeed (else they fault, as Sv39 without SUM).
  * - `sharedKernelHalf`: a kernel mapping is seen by every user address space, and its removal too.
+ * - `accessedDirty`: `referenced`/`dirty` answer the accessed and dirty bits — clear after `enter`, set by a
+ *   successful `translate` (A by any access, D by a write), cleared by `clear === true` in a way no TLB hides (the
+ *   access after a clear, a TLB hit before it, sets the bit again), kept by `protect`, gone with `remove`, shared
+ *   and shot down in every space for a kernel page — and refuse junk with `EINVAL`, nothing changed. Without it
+ *   both throw `ENOSYS`, whatever the arguments.
  *
  * Boards come from `factory.defaultBoard` through `boards.get` (or `options.board`), pages from `factory.pageSize`.
  * Call it at the top level of a test file: `describePmapConformance(myFactory)`.
@@ -74,6 +85,7 @@ function expectEinval(fn: () => unknown): void {
 export function describePmapConformance(factory: PmapFactory, options: PmapConformanceOptions = {}): void {
   const caps = factory.capabilities;
   const mmu = caps.hasMmu;
+  const ad = caps.accessedDirty;
   const ps = factory.pageSize;
   const [userStart, userEnd] = factory.userRange;
   const [kernelStart, kernelEnd] = factory.kernelRange;
@@ -152,7 +164,7 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
       expect(kernelEnd).toBeGreaterThan(kernelStart);
       expect(typeof factory.name).toBe('string');
       expect(() => boards.get(factory.defaultBoard)).not.toThrow();
-      for (const k of ['hasMmu', 'execProtect', 'supervisorReadsUser', 'sharedKernelHalf'] as const) {
+      for (const k of ['hasMmu', 'execProtect', 'supervisorReadsUser', 'sharedKernelHalf', 'accessedDirty'] as const) {
         expect(typeof caps[k]).toBe('boolean');
       }
     });
@@ -423,6 +435,262 @@ export function describePmapConformance(factory: PmapFactory, options: PmapConfo
       expect(u.resolve(pa)).toBe(pa);
       r.alloc.faults.reset();
       for (const f of drained) r.alloc.free(f);
+    });
+
+    it.runIf(ad)('referenced and dirty read A and D; a clear is not hidden by the TLB', () => {
+      const r = rig();
+      const u = createUser(r.kernel);
+      const m = map(r, u, B, RW | USER);
+      const R = Access.READ | Access.USER;
+      const W = Access.WRITE | Access.USER;
+      const ro = mmu ? map(r, u, B + ps, RO | USER) : null;
+      const info = r.alloc.info();
+      // enter writes A = D = 0
+      expect(u.referenced(m.va)).toBe(false);
+      expect(u.dirty(m.va)).toBe(false);
+      expect(u.referenced(m.va, false)).toBe(false);
+      // a read sets A only, for the whole page (va need not be aligned)
+      expect(u.translate(m.va + 8, R)).toBe(m.pa + 8);
+      expect(u.referenced(m.va)).toBe(true);
+      expect(u.referenced(m.va + ps - 1)).toBe(true);
+      expect(u.dirty(m.va)).toBe(false);
+      u.check();
+      // cached now: the next access is a TLB hit
+      const s0 = u.stats();
+      expect(u.translate(m.va + 12, R)).toBe(m.pa + 12);
+      if (mmu) expect(u.stats().tlbHits).toBeGreaterThan(s0.tlbHits);
+      // clear A: answered true, then false, and nothing else changed
+      const s1 = u.stats();
+      expect(u.referenced(m.va + 4, true)).toBe(true);
+      if (mmu) expect(u.stats().tlbFlushes).toBeGreaterThan(s1.tlbFlushes);
+      expect(u.referenced(m.va)).toBe(false);
+      expect(u.referenced(m.va, true)).toBe(false);
+      expect(u.dirty(m.va)).toBe(false);
+      expect(u.resolve(m.va + 4)).toBe(m.pa + 4);
+      u.check();
+      // the access that hit the TLB before the clear walks again and sets A again
+      const s2 = u.stats();
+      expect(u.translate(m.va + 16, R)).toBe(m.pa + 16);
+      if (mmu) expect(u.stats().tlbMisses).toBe(s2.tlbMisses + 1);
+      expect(u.referenced(m.va)).toBe(true);
+      expect(u.dirty(m.va)).toBe(false);
+      // a write sets D (and A)
+      expect(u.translate(m.va + 20, W)).toBe(m.pa + 20);
+      expect(u.dirty(m.va)).toBe(true);
+      expect(u.referenced(m.va)).toBe(true);
+      expect(u.translate(m.va + 24, W)).toBe(m.pa + 24);
+      u.check();
+      // clear D: A stays, the page stays writable, and the next write (a TLB hit before) sets D again
+      expect(u.dirty(m.va, true)).toBe(true);
+      expect(u.dirty(m.va)).toBe(false);
+      expect(u.referenced(m.va)).toBe(true);
+      u.check();
+      expect(u.translate(m.va + 28, R)).toBe(m.pa + 28);
+      expect(u.dirty(m.va)).toBe(false);
+      expect(u.translate(m.va + 32, W)).toBe(m.pa + 32);
+      expect(u.dirty(m.va)).toBe(true);
+      // both cleared, then one write sets both
+      expect(u.referenced(m.va, true)).toBe(true);
+      expect(u.dirty(m.va, true)).toBe(true);
+      expect(u.referenced(m.va) || u.dirty(m.va)).toBe(false);
+      u.check();
+      expect(u.translate(m.va + 36, W)).toBe(m.pa + 36);
+      expect(u.referenced(m.va) && u.dirty(m.va)).toBe(true);
+      // a denied access sets nothing
+      if (ro !== null) {
+        expect(u.translate(ro.va, W)).toBe(FaultCode.PROTECTION);
+        expect(u.referenced(ro.va) || u.dirty(ro.va)).toBe(false);
+        expect(u.translate(ro.va, R)).toBe(ro.pa);
+        expect(u.referenced(ro.va)).toBe(true);
+        expect(u.dirty(ro.va)).toBe(false);
+        expect(u.translate(ro.va, W)).toBe(FaultCode.PROTECTION);
+        expect(u.dirty(ro.va)).toBe(false);
+      }
+      // nothing allocated by any of it (translate allocates nothing either)
+      expect(r.alloc.info()).toEqual(info);
+      u.check();
+    });
+
+    it.runIf(ad)('referenced and dirty: false where nothing is entered, gone with remove, kept by protect', () => {
+      const r = rig();
+      const u = createUser(r.kernel);
+      const R = Access.READ | Access.USER;
+      const W = Access.WRITE | Access.USER;
+      const m = map(r, u, B, RW | USER);
+      expect(u.translate(m.va, W)).toBe(m.pa);
+      const n = map(r, u, B + ps, RW | USER);
+      expect(u.translate(n.va, R)).toBe(n.pa);
+      // never entered: no table at all, a table without that entry, page 0, an empty kernel page
+      const nowhere = mmu ? [G + 32 * MiB, B + 7 * ps, 0, kernelStart + 40 * ps] : [];
+      for (const va of nowhere) {
+        expect(u.referenced(va), `referenced(${va})`).toBe(false);
+        expect(u.dirty(va, true), `dirty(${va}, true)`).toBe(false);
+        expect(u.resolve(va)).toBe(-1);
+      }
+      u.check();
+      // protect keeps A and D, present or not (a page written before it was made inaccessible is still dirty)
+      u.protect(m.va, m.va + ps, RO | USER);
+      expect(u.referenced(m.va) && u.dirty(m.va)).toBe(true);
+      expect(u.translate(m.va, W)).toBe(FaultCode.PROTECTION);
+      if (mmu) {
+        u.protect(m.va, m.va + ps, USER);
+        expect(u.translate(m.va, R)).toBeLessThan(0);
+        expect(u.resolve(m.va)).toBe(-1);
+        expect(u.referenced(m.va)).toBe(true);
+        expect(u.dirty(m.va, true)).toBe(true);
+        expect(u.dirty(m.va)).toBe(false);
+        u.check();
+        u.protect(m.va, m.va + ps, RW | USER);
+        expect(u.dirty(m.va)).toBe(false);
+        expect(u.referenced(m.va)).toBe(true);
+        expect(u.translate(m.va, W)).toBe(m.pa);
+        expect(u.dirty(m.va)).toBe(true);
+      }
+      // re-entering writes A = D = 0
+      expect(u.enter(m.pa, m.va, RW | USER)).toBe(0);
+      expect(u.referenced(m.va) || u.dirty(m.va)).toBe(false);
+      expect(u.translate(m.va, W)).toBe(m.pa);
+      // remove: both gone, and a clear of nothing answers false
+      u.remove(m.va, m.va + 2 * ps);
+      for (const va of [m.va, n.va]) {
+        expect(u.referenced(va)).toBe(false);
+        expect(u.dirty(va)).toBe(false);
+        expect(u.referenced(va, true)).toBe(false);
+      }
+      u.check();
+      // entered again: fresh bits
+      if (mmu) {
+        expect(u.enter(m.pa, m.va, RW | USER)).toBe(0);
+        expect(u.referenced(m.va) || u.dirty(m.va)).toBe(false);
+      }
+      u.destroy();
+    });
+
+    it.runIf(ad && mmu && caps.sharedKernelHalf)(
+      'referenced and dirty of a kernel page: every space reads the shared bits, and a clear is shot down in every TLB',
+      () => {
+        const r = rig();
+        const kva = kernelStart + 24 * ps;
+        const u1 = createUser(r.kernel);
+        const u2 = createUser(r.kernel);
+        const pa = r.frame();
+        expect(r.kernel.enter(pa, kva, RW)).toBe(0);
+        const all = [r.kernel, u1, u2];
+        for (const s of all) expect(s.referenced(kva) || s.dirty(kva)).toBe(false);
+        // u1 reads it (and caches it): every space sees A
+        expect(u1.translate(kva + 4, Access.READ)).toBe(pa + 4);
+        expect(u1.translate(kva + 8, Access.READ)).toBe(pa + 8);
+        for (const s of all) {
+          expect(s.referenced(kva)).toBe(true);
+          expect(s.dirty(kva)).toBe(false);
+        }
+        // cleared through u2: gone for all, and u1's cached entry is gone too
+        expect(u2.referenced(kva, true)).toBe(true);
+        for (const s of all) expect(s.referenced(kva)).toBe(false);
+        r.kernel.check();
+        u1.check();
+        expect(u1.translate(kva + 12, Access.READ)).toBe(pa + 12);
+        for (const s of all) expect(s.referenced(kva)).toBe(true);
+        // D: u1 and the kernel write (both cache a writable entry), the kernel clears it
+        expect(u1.translate(kva, Access.WRITE)).toBe(pa);
+        expect(r.kernel.translate(kva, Access.WRITE)).toBe(pa);
+        expect(u1.translate(kva + 4, Access.WRITE)).toBe(pa + 4);
+        for (const s of all) expect(s.dirty(kva)).toBe(true);
+        const before = u1.stats().tlbFlushes;
+        expect(r.kernel.dirty(kva, true)).toBe(true);
+        expect(u1.stats().tlbFlushes).toBeGreaterThan(before);
+        for (const s of all) {
+          expect(s.dirty(kva)).toBe(false);
+          expect(s.referenced(kva)).toBe(true);
+          s.check();
+        }
+        expect(u1.translate(kva + 8, Access.WRITE)).toBe(pa + 8);
+        for (const s of all) expect(s.dirty(kva)).toBe(true);
+        expect(u2.dirty(kva, true)).toBe(true);
+        expect(r.kernel.translate(kva + 8, Access.WRITE)).toBe(pa + 8);
+        expect(u1.dirty(kva)).toBe(true);
+        // the kernel pmap holds no user page
+        const m = map(r, u1, B, RW | USER);
+        expect(u1.translate(m.va, Access.WRITE | Access.USER)).toBe(m.pa);
+        expect(u1.referenced(m.va) && u1.dirty(m.va)).toBe(true);
+        expect(r.kernel.referenced(m.va) || r.kernel.dirty(m.va)).toBe(false);
+        expect(u2.referenced(m.va)).toBe(false);
+        r.kernel.remove(kva, kva + ps);
+        for (const s of all) expect(s.referenced(kva) || s.dirty(kva)).toBe(false);
+        u1.destroy();
+        u2.destroy();
+      },
+    );
+
+    it.runIf(ad)('referenced and dirty reject bad arguments with EINVAL and change nothing', () => {
+      const r = rig();
+      const u = createUser(r.kernel);
+      const m = map(r, u, B, RW | USER);
+      expect(u.translate(m.va, Access.WRITE | Access.USER)).toBe(m.pa);
+      const n = map(r, u, B + ps, RW | USER);
+      const before = snapshot(r, u, [m.va, n.va]);
+      const stats = u.stats();
+      const notAnAddress: unknown[] = [
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        -1,
+        -ps,
+        m.va + 0.5,
+        BigInt(m.va),
+        String(m.va),
+        '0x1000',
+        undefined,
+        null,
+        [m.va],
+        {},
+        kernelEnd,
+        kernelEnd + ps,
+        2 ** 53,
+        2 ** 60,
+      ];
+      const notAClear: unknown[] = [1, 0, 'true', '', null, BigInt(1), {}, [true], Number.NaN];
+      const show = (v: unknown): string => (typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? `'${v}'` : String(v));
+      for (const op of ['referenced', 'dirty'] as const) {
+        for (const va of notAnAddress) {
+          expectEinval(() => u[op](va as number), `${op}(${show(va)})`);
+          expectEinval(() => u[op](va as number, true), `${op}(${show(va)}, true)`);
+        }
+        for (const clear of notAClear) expectEinval(() => u[op](m.va, clear as boolean), `${op}(va, ${show(clear)})`);
+      }
+      expect(u.stats()).toEqual(stats);
+      expect(snapshot(r, u, [m.va, n.va])).toEqual(before);
+      // truthy junk cleared nothing
+      expect(u.referenced(m.va) && u.dirty(m.va)).toBe(true);
+      u.check();
+      expect(u.translate(m.va + 4, Access.WRITE | Access.USER)).toBe(m.pa + 4);
+      // after destroy, as enter/remove/protect
+      u.destroy();
+      for (const op of ['referenced', 'dirty'] as const) {
+        expectEinval(() => u[op](m.va), `${op} after destroy`);
+        expectEinval(() => u[op](m.va, true), `${op}(va, true) after destroy`);
+      }
+      u.check();
+    });
+
+    it.runIf(!ad)('without accessedDirty, referenced and dirty throw ENOSYS whatever the arguments', () => {
+      const r = rig();
+      const u = createUser(r.kernel);
+      const m = map(r, u, B, RW | USER);
+      expect(u.translate(m.va, Access.WRITE | Access.USER)).toBe(m.pa);
+      const before = snapshot(r, u, [m.va]);
+      for (const s of [u, r.kernel]) {
+        for (const op of ['referenced', 'dirty'] as const) {
+          expect(typeof s[op]).toBe('function');
+          for (const args of [[m.va], [m.va, true], [m.va, false], [Number.NaN], [m.va, 'yes'], [-1, true]] as unknown[][]) {
+            expectErrno('ENOSYS', () => (s[op] as (...a: unknown[]) => unknown)(...args), `${op}(${args.map(String).join(', ')})`);
+          }
+        }
+      }
+      expect(snapshot(r, u, [m.va])).toEqual(before);
+      u.destroy();
+      expectErrno('ENOSYS', () => u.referenced(m.va));
+      expectErrno('ENOSYS', () => u.dirty(m.va, true));
     });
 
     it('rejects bad arguments with EINVAL and changes nothing', () => {

@@ -26,12 +26,24 @@ const KERNEL: readonly [number, number] = [0x8000_0000, 0x8000_0000 + 64 * PS];
 interface Pte {
   pa: number;
   attr: number;
+  /** Accessed and dirty, as hardware would set them. */
+  a: boolean;
+  d: boolean;
+}
+
+/** A TLB entry: `d` says whether it was filled with D set (only then may a write hit it). */
+interface TlbEntry {
+  pa: number;
+  attr: number;
+  d: boolean;
 }
 
 interface Shared {
   mem: PhysicalMemory;
   alloc: PageAllocator;
   gen: number;
+  /** Kernel-page invalidations: each counts in every space (a shootdown). */
+  shootdowns: number;
   users: number;
   kernelTables: Map<number, Map<number, Pte>>;
 }
@@ -57,6 +69,16 @@ function checkLeaf(s: { mem: PhysicalMemory; alloc: PageAllocator }, va: number,
   }
 }
 
+/** Whether a page entered with `attr` allows `access` (Sv39-like: supervisor and user apart, R needed to read). */
+function allows(attr: number, access: number): boolean {
+  const user = (access & Access.USER) !== 0;
+  if (user !== ((attr & PageAttr.USER) !== 0)) return false;
+  if (access & Access.READ && !(attr & (PageAttr.READ | PageAttr.WRITE))) return false;
+  if (access & Access.WRITE && !(attr & PageAttr.WRITE)) return false;
+  if (access & Access.EXEC && !(attr & PageAttr.EXEC)) return false;
+  return true;
+}
+
 function isAccess(access: unknown): boolean {
   return typeof access === 'number' && access === (access & 15) && (access & 7) !== 0;
 }
@@ -65,8 +87,9 @@ class FakeMmuPmap implements Pmap {
   private readonly tables_ = new Map<number, Map<number, Pte>>();
   private readonly frames = new Map<number, number>(); // group → table frame
   private readonly root: number;
-  private readonly tlb = new Map<number, { pa: number; attr: number }>();
+  private readonly tlb = new Map<number, TlbEntry>();
   private seen: number;
+  private readonly shootdownsBefore: number;
   private hits = 0;
   private misses = 0;
   private flushes = 0;
@@ -81,6 +104,7 @@ class FakeMmuPmap implements Pmap {
     if (!f) throw new VmError('ENOMEM', 'no root');
     this.root = f.pa;
     this.seen = s.gen;
+    this.shootdownsBefore = s.shootdowns;
   }
 
   private get range(): readonly [number, number] {
@@ -107,15 +131,20 @@ class FakeMmuPmap implements Pmap {
     const g = Math.floor(va / PS / GROUP);
     if (!this.tableFor(g) && !this.expand(g)) return FaultCode.NO_MEMORY;
     const old = this.tableFor(g)!.get(va / PS);
-    this.tableFor(g)!.set(va / PS, { pa, attr });
+    this.tableFor(g)!.set(va / PS, { pa, attr, a: false, d: false });
     if (old) this.invalidate(va / PS);
     return 0;
   }
 
   private invalidate(vpn: number): void {
     this.tlb.delete(vpn);
-    this.flushes++;
-    if (this.kernel) this.seen = ++this.s.gen;
+    if (this.kernel || vpn * PS >= KERNEL[0]) {
+      // a kernel page: every other space drops its whole TLB before its next use, and counts the shootdown
+      this.seen = ++this.s.gen;
+      this.s.shootdowns++;
+    } else {
+      this.flushes++;
+    }
   }
 
   private each(vstart: number, vend: number, fn: (t: Map<number, Pte>, vpn: number, p: Pte) => void): void {
@@ -172,23 +201,45 @@ class FakeMmuPmap implements Pmap {
       this.seen = this.s.gen;
     }
     const vpn = Math.floor(va / PS);
-    let e = this.tlb.get(vpn);
-    if (e) this.hits++;
-    else {
-      this.misses++;
-      this.walks++;
-      const p = this.tableFor(Math.floor(vpn / GROUP))?.get(vpn);
-      if (!p || !(p.attr & PageAttr.PRESENT)) return FaultCode.NOT_MAPPED;
-      e = { pa: p.pa, attr: p.attr };
-      this.tlb.set(vpn, e);
+    const write = (access & Access.WRITE) !== 0;
+    const e = this.tlb.get(vpn);
+    // a write hits only an entry filled with D set, as a hardware TLB caches D
+    if (e && (!write || e.d)) {
+      this.hits++;
+      return allows(e.attr, access) ? e.pa + (va % PS) : FaultCode.PROTECTION;
     }
-    const a = e.attr;
-    const user = (access & Access.USER) !== 0;
-    if (user !== ((a & PageAttr.USER) !== 0)) return FaultCode.PROTECTION;
-    if (access & Access.READ && !(a & (PageAttr.READ | PageAttr.WRITE))) return FaultCode.PROTECTION;
-    if (access & Access.WRITE && !(a & PageAttr.WRITE)) return FaultCode.PROTECTION;
-    if (access & Access.EXEC && !(a & PageAttr.EXEC)) return FaultCode.PROTECTION;
-    return e.pa + (va % PS);
+    this.misses++;
+    this.walks++;
+    const p = this.tableFor(Math.floor(vpn / GROUP))?.get(vpn);
+    if (!p || !(p.attr & PageAttr.PRESENT)) return FaultCode.NOT_MAPPED;
+    if (!allows(p.attr, access)) return FaultCode.PROTECTION;
+    p.a = true;
+    if (write) p.d = true;
+    this.tlb.set(vpn, { pa: p.pa, attr: p.attr, d: p.d });
+    return p.pa + (va % PS);
+  }
+
+  referenced(va: number, clear?: boolean): boolean {
+    return this.bit('a', va, clear);
+  }
+
+  dirty(va: number, clear?: boolean): boolean {
+    return this.bit('d', va, clear);
+  }
+
+  private bit(k: 'a' | 'd', va: unknown, clear: unknown): boolean {
+    if (this.dead) throw new VmError('EINVAL', 'dead');
+    if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= KERNEL[1]) throw new VmError('EINVAL', 'va');
+    if (clear !== undefined && typeof clear !== 'boolean') throw new VmError('EINVAL', 'clear');
+    const vpn = Math.floor(va / PS);
+    this.walks++;
+    const p = this.tableFor(Math.floor(vpn / GROUP))?.get(vpn);
+    if (!p || !p[k]) return false;
+    if (clear) {
+      p[k] = false;
+      if (p.attr & PageAttr.PRESENT) this.invalidate(vpn);
+    }
+    return true;
   }
 
   activate(): void {}
@@ -235,6 +286,7 @@ class FakeMmuPmap implements Pmap {
     for (const [vpn, e] of this.tlb) {
       const p = this.tableFor(Math.floor(vpn / GROUP))?.get(vpn);
       invariant(p !== undefined && p.attr & PageAttr.PRESENT && p.pa === e.pa && p.attr === e.attr, `TLB entry ${vpn} is stale`);
+      invariant(p.a && (p.d || !e.d), `TLB entry ${vpn} hides a cleared accessed or dirty bit`);
     }
   }
 
@@ -243,7 +295,7 @@ class FakeMmuPmap implements Pmap {
       tableFrames: this.dead ? 0 : 1 + this.frames.size,
       tlbHits: this.hits,
       tlbMisses: this.misses,
-      tlbFlushes: this.flushes,
+      tlbFlushes: this.flushes + this.s.shootdowns - this.shootdownsBefore,
       walks: this.walks,
     };
   }
@@ -255,9 +307,9 @@ const fakeMmu: PmapFactory = {
   userRange: USER,
   kernelRange: KERNEL,
   defaultBoard: 'riscv-virt-64m',
-  capabilities: { hasMmu: true, execProtect: true, supervisorReadsUser: false, sharedKernelHalf: true },
+  capabilities: { hasMmu: true, execProtect: true, supervisorReadsUser: false, sharedKernelHalf: true, accessedDirty: true },
   createKernel(mem: PhysicalMemory, alloc: PageAllocator, _board: BoardMemoryMap): Pmap {
-    const s: Shared = { mem, alloc, gen: 0, users: 0, kernelTables: new Map() };
+    const s: Shared = { mem, alloc, gen: 0, shootdowns: 0, users: 0, kernelTables: new Map() };
     const k = new FakeMmuPmap(s, true);
     for (let g = KERNEL[0] / PS / GROUP; g < KERNEL[1] / PS / GROUP; g++) k.expand(g);
     (k as unknown as { s: Shared }).s = s;
@@ -308,6 +360,12 @@ class FakeFlatPmap implements Pmap {
     if (this.dead) return FaultCode.NOT_MAPPED;
     return this.mem.isRam(va) ? va : FaultCode.BAD_ADDRESS;
   }
+  referenced(): boolean {
+    throw new VmError('ENOSYS', 'no accessed/dirty bits');
+  }
+  dirty(): boolean {
+    throw new VmError('ENOSYS', 'no accessed/dirty bits');
+  }
   activate(): void {}
   destroy(): void {
     this.dead = true;
@@ -344,7 +402,7 @@ const fakeFlat: PmapFactory = {
   userRange: [0, 2 ** 32],
   kernelRange: [0, 2 ** 32],
   defaultBoard: 'stm32-512k',
-  capabilities: { hasMmu: false, execProtect: true, supervisorReadsUser: true, sharedKernelHalf: true },
+  capabilities: { hasMmu: false, execProtect: true, supervisorReadsUser: true, sharedKernelHalf: true, accessedDirty: false },
   createKernel(mem: PhysicalMemory): Pmap {
     const k = new FakeFlatPmap(mem);
     (k as unknown as { memRef: PhysicalMemory }).memRef = mem;

@@ -106,11 +106,14 @@ const format: PagingFormat = {
     execProtect: false,
     supervisorReadsUser: true,
     sharedKernelHalf: true,
+    accessedDirty: true,
   }),
   badVaCode: FaultCode.BAD_ADDRESS,
   kernelRootFirst: KERNEL_BASE >>> 22,
   kernelRootEnd: 1024,
   adBits: Pte.A | Pte.D,
+  accessedBit: Pte.A,
+  dirtyBit: Pte.D,
 
   bootExpand(): number {
     return KERNEL_SIZE;

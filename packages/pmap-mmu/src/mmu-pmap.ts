@@ -16,6 +16,9 @@ const TLB_MASK = TLB_SIZE - 1;
 /** Leaf tables remembered per address space (paging-structure cache). */
 export const WALK_CACHE_SIZE = 64;
 
+/** The access codes with the WRITE bit (2, 3, 6, 7 and their USER forms). */
+const WRITE_CODES = 0xcccc;
+
 // Results of a range operation on the tables.
 const CHANGED_PRESENT = 1; // a valid leaf changed: TLBs must drop it
 const CLEARED = 2; // an entry became zero: its table may now be empty
@@ -30,6 +33,8 @@ interface KernelSpace {
    * IPI-driven TLB shootdown does; nothing has to be checked on the hit path.
    */
   readonly users: Set<MmuPmap>;
+  /** The kernel address space (set once it is made): a kernel-half A/D clear through a user space drops its TLB too. */
+  kernel: MmuPmap | null;
   active: MmuPmap | null;
   /**
    * First page number past the kernel tables built at boot. Kernel leaf tables above it were added on demand and
@@ -111,10 +116,11 @@ export class MmuPmap implements Pmap {
       }
     }
     const ramSize = board.ramSize;
-    const space: KernelSpace = { format, mem, alloc, users: new Set(), active: null, bootEndVpn: 0 };
+    const space: KernelSpace = { format, mem, alloc, users: new Set(), kernel: null, active: null, bootEndVpn: 0 };
     const root = allocTable(alloc);
     if (root < 0) throw new VmError('ENOMEM', `no frame for the ${format.name} kernel root table`);
     const k = new MmuPmap(space, true, root);
+    space.kernel = k;
     const [start] = format.kernelRange;
     const end = start + format.bootExpand(ramSize);
     space.bootEndVpn = end / PAGE_SIZE;
@@ -340,6 +346,102 @@ export class MmuPmap implements Pmap {
     this.rangeOp(vstart, vend, attr);
   }
 
+  /**
+   * The accessed bit (Sv39 A, ia32 A) of the leaf PTE mapping the page of `va`, read from RAM; with `clear === true`
+   * cleared there, and when it was set in a valid leaf the page's TLB slots are dropped (`sfence.vma va` /
+   * `invlpg`), in every address space for a kernel-half page. See `Pmap.referenced`.
+   */
+  referenced(va: number, clear?: boolean): boolean {
+    return this.leafBit('referenced', va, clear, this.format.accessedBit);
+  }
+
+  /**
+   * The dirty bit (Sv39 D, ia32 D) of the leaf PTE mapping the page of `va`; with `clear === true` cleared, and the
+   * page's TLB slots dropped as for {@link referenced}, so the next write misses and sets D again. See `Pmap.dirty`.
+   */
+  dirty(va: number, clear?: boolean): boolean {
+    return this.leafBit('dirty', va, clear, this.format.dirtyBit);
+  }
+
+  // referenced/dirty: read (and clear) `bit` of the leaf of `va`'s page.
+  private leafBit(op: string, va: unknown, clear: unknown, bit: number): boolean {
+    this.checkLive(op);
+    const f = this.format;
+    if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= f.vaLimit) {
+      throw new VmError('EINVAL', `${op}: va ${hex(va)} is not an address of the ${f.name} space [0, ${hex(f.vaLimit)})`);
+    }
+    if (clear !== undefined && typeof clear !== 'boolean') {
+      throw new VmError('EINVAL', `${op}: clear must be a boolean or undefined, got ${hex(clear)}`);
+    }
+    this.probes++;
+    const vpn = Math.floor(va / PAGE_SIZE);
+    const level = this.findLeaf(vpn);
+    if (level < 0) return false;
+    const addr = this.out[0];
+    const lo = this.mem.read32(addr);
+    if ((lo & bit) === 0) return false;
+    if (clear === true) {
+      this.mem.write32(addr, (lo & ~bit) >>> 0);
+      // A valid leaf may be cached: drop it, so the next access walks and sets the bit again. A not-present entry
+      // (entered without PRESENT) is never cached. The walk cache holds pointer entries only: nothing to drop.
+      if ((lo & 1) !== 0) this.dropLeaf(vpn, level);
+    }
+    return true;
+  }
+
+  /**
+   * The PTE of the leaf mapping page `vpn`, by a walk that sets nothing: its physical address in `out[0]` and its
+   * level as the result (0 = a 4 KiB page, above: a superpage written by hand), or -1 when nothing is entered
+   * there. A level-0 entry that is not zero counts (one entered without PRESENT keeps its A/D bits); above level 0
+   * only a valid leaf does.
+   */
+  private findLeaf(vpn: number): number {
+    const f = this.format;
+    const mem = this.mem;
+    const mask = 2 ** f.indexBits - 1;
+    let table = this.root;
+    for (let level = f.levels - 1; level >= 0; level--) {
+      const addr = table + ((vpn >>> (f.indexBits * level)) & mask) * f.pteSize;
+      const lo = mem.read32(addr);
+      const hi = f.pteSize === 8 ? mem.read32(addr + 4) : 0;
+      if (level === 0) {
+        if (lo === 0 && hi === 0) return -1;
+        this.out[0] = addr;
+        return 0;
+      }
+      if ((lo & 1) === 0) return -1;
+      if (!f.isPointer(lo, level)) {
+        this.out[0] = addr;
+        return level;
+      }
+      table = f.frameOf(lo, hi);
+      // Only a table edited by hand points outside RAM: the hardware walk faults there, and so nothing is mapped.
+      if (!mem.isRam(table, PAGE_SIZE)) return -1;
+    }
+    return -1;
+  }
+
+  // A bit of the valid leaf of page `vpn` (at `level`) was cleared: every TLB slot of the pages it maps is dropped
+  // and the invalidation counted — for a kernel-half page in the kernel's TLB and every user's, the shootdown a
+  // kernel `protect` does (the tables are shared, so a clear through a user space reaches them all as well).
+  private dropLeaf(vpn: number, level: number): void {
+    const pages = 2 ** (this.format.indexBits * level);
+    const first = vpn - (vpn % pages);
+    if (!this.isKernel && first * PAGE_SIZE < this.format.kernelRange[0]) {
+      this.invalidateLeaf(first, pages);
+      return;
+    }
+    const k = this.space.kernel;
+    if (k !== null && !k.dead) k.invalidateLeaf(first, pages);
+    for (const u of this.space.users) u.invalidateLeaf(first, pages);
+  }
+
+  private invalidateLeaf(first: number, pages: number): void {
+    if (pages === 1) this.tlb.invalidatePage(first);
+    else this.tlb.invalidateRange(first, first + pages);
+    this.tlbFlushes++;
+  }
+
   activate(): void {
     this.checkLive('activate');
     this.space.active = this;
@@ -488,6 +590,15 @@ export class MmuPmap implements Pmap {
       // words 2–3 with a hit word of 0: no hit of the one-word test ever reaches it.
       const want = this.out[0] < 4294967296 ? hitWord(this.out[0], perm) : 0;
       invariant(word === want, `TLB slot ${s}: hit word ${hex(word >>> 0)}, the walk says ${hex(want >>> 0)}`);
+      // A cached page was accessed, and one cached writable was written: a TLB entry that outlived a cleared A or D
+      // would hide the next access (or write) from the tables. Checked before the probe walks below, which set them.
+      const level = this.findLeaf(vpn);
+      const leaf = level < 0 ? 0 : this.mem.read32(this.out[0]);
+      invariant((leaf & f.accessedBit) !== 0, `TLB slot ${s} caches page ${hex(page)}, whose accessed bit is clear`);
+      invariant(
+        (perm & WRITE_CODES) === 0 || (leaf & f.dirtyBit) !== 0,
+        `TLB slot ${s} lets writes hit page ${hex(page)}, whose dirty bit is clear`,
+      );
       for (let a = 1; a < 16; a++) {
         if (((perm >>> a) & 1) === 0) continue;
         // A probe walk with the access: it may set A/D, which the cached permission implies were set already.

@@ -156,11 +156,14 @@ const format: PagingFormat = {
     execProtect: true,
     supervisorReadsUser: false,
     sharedKernelHalf: true,
+    accessedDirty: true,
   }),
   badVaCode: FaultCode.NON_CANONICAL,
   kernelRootFirst: KERNEL_BASE / GiB,
   kernelRootEnd: VA_LIMIT / GiB,
   adBits: Pte.A | Pte.D,
+  accessedBit: Pte.A,
+  dirtyBit: Pte.D,
 
   // The original pre-expands max(RAM/4, 8 MiB) of kernel space; here that many level-0 tables are built at boot
   // under the one level-1 table every user root points to. Tables added later hang off that shared level-1

@@ -47,13 +47,16 @@ export class Armv7mFactory implements PmapFactory {
   /**
    * No MMU; XN gives execute protection; privileged code may touch user memory (regions grant privileged access
    * at least as wide as unprivileged, and PRIVDEFENA covers the rest); the kernel is the same in every address
-   * space (one flat space, no per-process kernel tables), so `sharedKernelHalf` holds trivially.
+   * space (one flat space, no per-process kernel tables), so `sharedKernelHalf` holds trivially. No accessed or
+   * dirty bits (`accessedDirty` false): an MPU keeps none, so `referenced`/`dirty` throw `ENOSYS` and there is no
+   * page reclaim.
    */
   readonly capabilities: Readonly<PmapCapabilities> = Object.freeze({
     hasMmu: false,
     execProtect: true,
     supervisorReadsUser: true,
     sharedKernelHalf: true,
+    accessedDirty: false,
   });
   /** MPU regions implemented. */
   readonly regionCount: 8 | 16;

@@ -273,6 +273,20 @@ export class MpuPmap implements Pmap {
   }
 
   /**
+   * Not supported: the MPU has no accessed or dirty bits (`capabilities.accessedDirty` is false), so there is
+   * nothing to age pages by and no page reclaim. Always throws `VmError('ENOSYS')`, whatever the arguments and even
+   * after `destroy`; changes nothing.
+   */
+  referenced(_va: number, _clear?: boolean): boolean {
+    throw new VmError('ENOSYS', 'referenced: armv7m has no MMU, and the MPU has no accessed/dirty bits');
+  }
+
+  /** Not supported, as {@link referenced}: the MPU has no accessed/dirty bits. Always throws `VmError('ENOSYS')`. */
+  dirty(_va: number, _clear?: boolean): boolean {
+    throw new VmError('ENOSYS', 'dirty: armv7m has no MMU, and the MPU has no accessed/dirty bits');
+  }
+
+  /**
    * Loads this address space: sets RASR.ENABLE of every programmed region from the mask, clears the rest. The
    * region addresses are never rewritten, as in the original's `pmap_switch`.
    */

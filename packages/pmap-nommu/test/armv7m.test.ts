@@ -37,7 +37,7 @@ describe('armv7m factory', () => {
     expect(armv7m.name).toBe('armv7m');
     expect(armv7m.pageSize).toBe(512);
     expect(armv7m.defaultBoard).toBe('stm32-512k');
-    expect(armv7m.capabilities).toEqual({ hasMmu: false, execProtect: true, supervisorReadsUser: true, sharedKernelHalf: true });
+    expect(armv7m.capabilities).toEqual({ hasMmu: false, execProtect: true, supervisorReadsUser: true, sharedKernelHalf: true, accessedDirty: false });
     expect(armv7m.userRange).toEqual([0, 2 ** 32]);
     expect(armv7m.kernelRange).toEqual([0, 2 ** 32]);
     expect(armv7m.regionCount).toBe(8);

@@ -26,6 +26,10 @@ export interface PagingFormat
   readonly kernelRootEnd: number;
   /** Leaf A/D bits, kept when `protect` rewrites a PTE. */
   readonly adBits: number;
+  /** The leaf's accessed bit in the PTE's low word (Sv39 A = bit 6, ia32 A = bit 5): what `referenced` reads. */
+  readonly accessedBit: number;
+  /** The leaf's dirty bit in the PTE's low word (Sv39 D = bit 7, ia32 D = bit 6): what `dirty` reads. */
+  readonly dirtyBit: number;
   /** Bytes of kernel virtual space whose tables are built at boot, for a board with `ramSize` bytes of RAM. */
   bootExpand(ramSize: number): number;
   /** The words of a leaf PTE mapping `pa` with `PageAttr` bits `attr` (A and D clear). */
