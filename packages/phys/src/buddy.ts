@@ -3,6 +3,7 @@ import { PageOwner, PageUsage } from './constants.js';
 import type { PageOwnerValue, PageUsageValue } from './constants.js';
 import { VmError } from './errors.js';
 import {
+  COUNT_OVERFLOW,
   FLAGS_MASK,
   FRAME_FREE,
   FREE_HEAD,
@@ -132,6 +133,19 @@ export interface PageInfo {
   app: number;
 }
 
+/**
+ * Free-page watermarks of {@link PageAllocator.setWatermarks}, in pages: `0 ≤ min ≤ low ≤ high ≤` RAM pages. All 0
+ * (the default) changes nothing.
+ */
+export interface Watermarks {
+  /** Below this many free pages, `APP` allocations are refused: the rest is the kernel's reserve. */
+  min: number;
+  /** An allocation that leaves fewer free pages than this calls `onLowMemory`. */
+  low: number;
+  /** Where a background reclaimer woken by `onLowMemory` stops: phys itself does not read it. */
+  high: number;
+}
+
 /** Options of `new PageAllocator(mem, options)`. */
 export interface PageAllocatorOptions {
   /** Bytes per page: a power of two ≥ 512 (4096 on MMU targets, 512 on armv7m). */
@@ -175,11 +189,33 @@ export class PageAllocator {
   declare private readonly firstFitAlways: boolean;
   // Pinned frames by page number, with their pin counts: rare (physical objects), so a Map beside the typed arrays.
   private readonly pins = new Map<number, number>();
-  // pins.size, as a plain field for freePa's fast path.
-  private pinnedFrames = 0;
-  // The frame table's per-section state words and links, and the section number of entry 0.
+  // Frames whose mapping count is above 0.
+  private mappedFrames = 0;
+  // Exact mapping counts of the frames whose count word is COUNT_OVERFLOW (65535 and up), by page number.
+  private readonly countOver = new Map<number, number>();
+  // Sections that have LRU words.
+  private lruSections = 0;
+  // pins.size + mappedFrames + lruSections, as a plain field for freePa's fast path: while it is 0, no frame is
+  // pinned or mapped and no LRU word needs clearing, so a free need not look at any of them.
+  private slowFrees = 0;
+  // Watermarks in pages (setWatermarks), and the low-memory callback.
+  private wmMin = 0;
+  private wmLow = 0;
+  private wmHigh = 0;
+  private lowCallback: ((freePages: number) => void) | null = null;
+  // True while lowCallback runs (it is never re-entered).
+  private inLowMemory = false;
+  // The watermark threshold on kernel pages: kernel pages above trip means free pages are below low and there is a
+  // callback (trip = RAM pages - boot - app - low); RAM pages (never exceeded) when there is nothing to call. The
+  // hot paths do not read it: they count kernel pages as kernelLeft = trip - kernel pages, so the one watermark
+  // test is the sign of the counter they update anyway.
+  declare private trip: number;
+  // The frame table's per-section state words, links, mapping counts and LRU words (the last two empty arrays
+  // until a frame of the section uses them), and the section number of entry 0.
   declare private readonly st: Uint16Array[];
   declare private readonly ln: Int32Array[];
+  declare private readonly mc: Uint16Array[];
+  declare private readonly lw: Int32Array[];
   declare private readonly secBase: number;
   // Free-list heads per order (page numbers, -1 = empty).
   declare private readonly heads: Int32Array;
@@ -199,7 +235,8 @@ export class PageAllocator {
   declare private readonly perPage: number;
   // Allocated pages by owner (BOOT, KERNEL, APP).
   private bootPages = 0;
-  private kernelPages = 0;
+  // trip - kernel pages (see trip); kernel pages are the kernelPages accessor.
+  private kernelLeft = 0;
   private appPages = 0;
 
   /**
@@ -222,6 +259,10 @@ export class PageAllocator {
     this.frames = new FrameTable(mem.board, options.pageSize);
     this.st = this.frames.state;
     this.ln = this.frames.links;
+    this.mc = this.frames.counts;
+    this.lw = this.frames.lru;
+    this.trip = smi(this.frames.count);
+    this.kernelLeft = this.trip;
     this.secBase = this.frames.secBase;
     this.pageSize = this.frames.pageSize;
     let largest = 1;
@@ -236,13 +277,15 @@ export class PageAllocator {
 
   /**
    * A block of at least `size` bytes (rounded up to a power-of-two number of pages), zeroed, or `null` when no
-   * block that large is free or the fault injector says so. Bad `size` (not a positive integer number below 2^53),
+   * block that large is free or the fault injector says so (or, for `PageOwner.APP`, when it would leave fewer free
+   * pages than the `min` watermark: {@link setWatermarks}). Bad `size` (not a positive integer number below 2^53),
    * options that are not an object, or a bad `owner`/`usage` → `EINVAL`, before the fault injector counts anything.
    */
   alloc(size: number, options?: AllocOptions): Frame | null {
-    const pn = this.take(size, options);
+    const pn = this.take(size, options, 0);
     if (pn < 0) return null;
     const s = this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK];
+    if (this.kernelLeft < 0) this.lowMemory(pn, 0);
     return { pa: pn * this.pageSize, order: (s & ORDER_MASK) >> ORDER_SHIFT };
   }
 
@@ -261,13 +304,23 @@ export class PageAllocator {
         if (this.pcpCount === 0 && !this.refill(0)) return -1;
         const pn = this.pcp[--this.pcpCount];
         this.st[(pn >>> 15) - this.secBase][pn & 0x7fff] = 0x5002;
-        this.kernelPages++;
+        // Kernel pages + 1, and the one watermark test: the counter's sign, never negative while no low watermark
+        // and callback are set.
+        if (--this.kernelLeft < 0) return this.lowMemory(pn, 0);
         return pn * this.pageSize;
       }
       if (size <= this.pcpMaxSize) return this.allocPcp(size);
     }
-    const pn = this.take(size, options);
-    return pn < 0 ? -1 : pn * this.pageSize;
+    return this.allocSlow(size, options);
+  }
+
+  // allocPa's path for everything but up to 16 kernel pages with no options: a method of its own, so that allocPa
+  // stays small enough for V8 to inline it with freePa into a caller's loop.
+  private allocSlow(size: number, options: AllocOptions | undefined): number {
+    const pn = this.take(size, options, 0);
+    if (pn < 0) return -1;
+    if (this.kernelLeft < 0) return this.lowMemory(pn, 0);
+    return pn * this.pageSize;
   }
 
   /**
@@ -282,15 +335,22 @@ export class PageAllocator {
    * {@link alloc}.
    */
   allocExact(size: number, options?: AllocOptions): number {
+    const pa = this.exactRun(size, options);
+    if (pa >= 0 && this.kernelLeft < 0) return this.lowMemory(pa / this.pageSize, Math.ceil(size / this.pageSize));
+    return pa;
+  }
+
+  private exactRun(size: number, options: AllocOptions | undefined): number {
     const ps = this.pageSize;
     if (this.firstFitAlways) {
       checkAllocArgs(size, options);
       if (this.faults.hitIndex(SITE_FRAME)) return -1;
       const n = Math.ceil(size / ps);
+      if (this.belowMin(options?.owner ?? PageOwner.KERNEL, n)) return -1;
       return n > 2 ** this.maxOrder ? -1 : this.firstFit(n, options);
     }
-    const pn = this.take(size, options);
-    const pages = Math.ceil(size / ps);
+    const pages = typeof size === 'number' ? Math.ceil(size / ps) : 0;
+    const pn = this.take(size, options, pages);
     if (pn === -2 && pages > 1) return this.firstFit(pages, options);
     if (pn < 0) return -1;
     const st = this.st[(pn >>> SECTION_SHIFT) - this.secBase];
@@ -341,6 +401,7 @@ export class PageAllocator {
         throw new VmError('EINVAL', `[${hex(pa)}, +${hex(size)}) is not a run from allocExact (block at ${hex(blocks[b] * ps)})`);
       }
       if (this.pins.size !== 0) this.checkUnpinned(blocks[b], 1 << order, blocks[b] * ps);
+      if (this.mappedFrames !== 0) this.checkUnmapped(blocks[b], 1 << order, blocks[b] * ps);
     }
     for (let b = 0; b < blocks.length; b += 2) this.release(blocks[b] * ps, blocks[b + 1]);
   }
@@ -362,12 +423,13 @@ export class PageAllocator {
 
   /** Frees the block whose head is at `pa`, whatever its order (the rules of {@link free} otherwise). */
   freePa(pa: number): void {
-    // No pins and no data to drop: one page straight onto the per-CPU list, a larger block on through freeBlock
-    // with its state already read. Anything else, including every bad argument, takes the checked path.
+    // No pins, mappings or LRU words and no data to drop: one page straight onto the per-CPU list, a larger block on
+    // through freeBlock with its state already read. Anything else, including every bad argument, takes the checked
+    // path.
     // Literals as in allocPa: SECTION_SHIFT 15, SECTION_MASK 0x7fff, FAST_MASK 0x5f01, ALLOC_HEAD 0x5000,
     // OWNER_MASK 0xe, KERNEL_OWNER 2, PCP_FRAME 0x7001, PCP_HIGH 378, PCP_BATCH 63, S_RAM | S_HEAD | FRAME_FREE
     // 0x5001.
-    if (typeof pa === 'number' && this.pinnedFrames === 0 && this.mem.backedBytes === 0) {
+    if (typeof pa === 'number' && this.slowFrees === 0 && this.mem.backedBytes === 0) {
       // Exact: the page size is a power of two.
       const pn = pa * this.perPage;
       const d = (pn >>> 15) - this.secBase;
@@ -376,7 +438,7 @@ export class PageAllocator {
         const i = pn & 0x7fff;
         const s = i < st.length ? st[i] : 0;
         if ((s & 0x5f01) === 0x5000) {
-          if ((s & 0xe) === 2) this.kernelPages--;
+          if ((s & 0xe) === 2) this.kernelLeft++;
           else this.count((s & 0xe) >> 1, -1);
           st[i] = 0x7001;
           const n = this.pcpCount;
@@ -403,7 +465,7 @@ export class PageAllocator {
   pin(pa: number, size: number): void {
     const pages = this.pinRange(pa, size);
     for (const pn of pages) this.pins.set(pn, (this.pins.get(pn) ?? 0) + 1);
-    this.pinnedFrames = this.pins.size;
+    this.slowFrees = this.pins.size + this.mappedFrames + this.lruSections;
   }
 
   /** Undoes one {@link pin} of `[pa, pa + size)`. A frame that is not pinned → `EINVAL`, nothing changed. */
@@ -415,13 +477,175 @@ export class PageAllocator {
       if (n === 1) this.pins.delete(pn);
       else this.pins.set(pn, n - 1);
     }
-    this.pinnedFrames = this.pins.size;
+    this.slowFrees = this.pins.size + this.mappedFrames + this.lruSections;
   }
 
   /** True when the frame holding `pa` is pinned. */
   pinned(pa: number): boolean {
     if (!Number.isSafeInteger(pa) || pa < 0) return false;
     return this.pins.has(Math.floor(pa / this.pageSize));
+  }
+
+  /**
+   * The mapping count of the frame at `pa` (a page-aligned address): how many page-table entries map it, as the
+   * mapper reports them with {@link addMapping} and {@link removeMapping}. 0 for a frame never mapped, a free frame
+   * or an address outside RAM. Anything that is not a page-aligned address (a fraction, NaN, a string, beyond
+   * 2^53) → `EINVAL`.
+   */
+  mapCount(pa: number): number {
+    const pn = this.frameAt(pa);
+    if (pn === -2) this.badFrame('mapCount', pa, pn);
+    return pn < 0 ? 0 : this.countAt(pn);
+  }
+
+  /**
+   * One more page-table entry maps the frame at `pa`: any allocated frame, the head or a tail of its block (a
+   * block's frames count separately). Returns the new count; counts are exact at any size (above 65535 they are
+   * kept in a `Map`). A free frame, an address outside RAM or anything that is not a page-aligned address →
+   * `EINVAL`, nothing changed. O(1), no allocation, except the section's counts the first time one of its frames
+   * is mapped (2 bytes per frame of the section) and a count's first step above 65535. A block holding a mapped
+   * frame cannot be freed (`EBUSY`) until every mapping is removed.
+   */
+  addMapping(pa: number): number {
+    const pn = this.frameAt(pa);
+    if (pn < 0) this.badFrame('addMapping', pa, pn);
+    const d = (pn >>> SECTION_SHIFT) - this.secBase;
+    const i = pn & SECTION_MASK;
+    let mc = this.mc[d];
+    if (mc.length === 0) mc = this.frames.allocateCounts(d);
+    const c = mc[i];
+    if (c < COUNT_OVERFLOW - 1) {
+      if (c === 0) {
+        this.mappedFrames++;
+        this.slowFrees++;
+      }
+      mc[i] = c + 1;
+      return c + 1;
+    }
+    const n = c === COUNT_OVERFLOW ? this.countOver.get(pn)! + 1 : COUNT_OVERFLOW;
+    mc[i] = COUNT_OVERFLOW;
+    this.countOver.set(pn, n);
+    return n;
+  }
+
+  /**
+   * One page-table entry fewer maps the frame at `pa`. Returns the new count. A frame whose count is 0 (never
+   * mapped, free, outside RAM) or anything that is not a page-aligned address → `EINVAL`, nothing changed. O(1).
+   */
+  removeMapping(pa: number): number {
+    const pn = this.frameAt(pa);
+    if (pn < 0) this.badFrame('removeMapping', pa, pn);
+    const mc = this.mc[(pn >>> SECTION_SHIFT) - this.secBase];
+    const i = pn & SECTION_MASK;
+    const c = i < mc.length ? mc[i] : 0;
+    if (c === 0) throw new VmError('EINVAL', `removeMapping: frame ${hex(pa)} has no mapping`);
+    if (c !== COUNT_OVERFLOW) {
+      mc[i] = c - 1;
+      if (c === 1) {
+        this.mappedFrames--;
+        this.slowFrees--;
+      }
+      return c - 1;
+    }
+    const n = this.countOver.get(pn)! - 1;
+    if (n < COUNT_OVERFLOW) {
+      this.countOver.delete(pn);
+      mc[i] = n;
+    } else this.countOver.set(pn, n);
+    return n;
+  }
+
+  /**
+   * The LRU word of the frame at `pa`: an int32 that a page-replacement policy keeps per frame (a list link, an
+   * age), 0 until {@link setLru} sets it and again once the frame is freed, so every frame is allocated with 0.
+   * Any frame of RAM, free or allocated (a free frame's is 0); outside RAM or not a page-aligned address →
+   * `EINVAL`.
+   */
+  lru(pa: number): number {
+    const pn = this.frameAt(pa);
+    if (pn < 0) {
+      if (pn === -1 && this.stateOf(pa / this.pageSize) !== 0) return 0;
+      this.badFrame('lru', pa, pn);
+    }
+    const lw = this.lw[(pn >>> SECTION_SHIFT) - this.secBase];
+    const i = pn & SECTION_MASK;
+    return i < lw.length ? lw[i] : 0;
+  }
+
+  /**
+   * Sets the LRU word of the allocated frame at `pa` (any frame of its block) to `value`, an int32. A free frame,
+   * an address outside RAM, anything that is not a page-aligned address, or a value that is not an int32 →
+   * `EINVAL`, nothing changed. O(1), no allocation except the section's LRU words the first time one of its
+   * frames gets a nonzero value (4 bytes per frame of the section). Once a section has LRU words, every `freePa`
+   * takes the checked path (which clears the freed frames' words).
+   */
+  setLru(pa: number, value: number): void {
+    const pn = this.frameAt(pa);
+    if (pn < 0) this.badFrame('setLru', pa, pn);
+    if (typeof value !== 'number' || (value | 0) !== value) {
+      throw new VmError('EINVAL', `setLru: value must be an int32, got ${hex(value)}`);
+    }
+    const d = (pn >>> SECTION_SHIFT) - this.secBase;
+    let lw = this.lw[d];
+    if (lw.length === 0) {
+      if (value === 0) return;
+      lw = this.frames.allocateLru(d);
+      this.lruSections++;
+      this.slowFrees++;
+    }
+    lw[pn & SECTION_MASK] = value;
+  }
+
+  /**
+   * Sets the free-page watermarks, in pages: integers with `0 ≤ min ≤ low ≤ high ≤` RAM pages (reserved
+   * included), else `EINVAL` and nothing changed. Below `min` free pages, `APP` allocations are refused (`null`,
+   * -1, as exhaustion, after the fault injector has counted them) while `KERNEL` and `BOOT` ones may use the rest:
+   * the reserve a reclaimer needs for its own memory. An allocation that takes free pages below `low` calls
+   * {@link onLowMemory}. `high` is for the reclaimer: where background reclaim stops. All 0 (the default): no
+   * effect at all.
+   */
+  setWatermarks(w: Watermarks): void {
+    if (w === null || typeof w !== 'object') throw new VmError('EINVAL', `watermarks must be { min, low, high }, got ${hex(w)}`);
+    const { min, low, high } = w;
+    for (const [name, v] of [['min', min], ['low', low], ['high', high]] as const) {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+        throw new VmError('EINVAL', `watermarks.${name} must be an integer number of pages ≥ 0, got ${hex(v)}`);
+      }
+    }
+    if (!(min <= low && low <= high && high <= this.frames.count)) {
+      throw new VmError('EINVAL', `watermarks must satisfy 0 ≤ min ≤ low ≤ high ≤ ${this.frames.count} pages, got ${min}, ${low}, ${high}`);
+    }
+    this.wmMin = min;
+    this.wmLow = low;
+    this.wmHigh = high;
+    this.retrip();
+  }
+
+  /** The watermarks in pages (a copy); all 0 until {@link setWatermarks}. */
+  watermarks(): Watermarks {
+    return { min: this.wmMin, low: this.wmLow, high: this.wmHigh };
+  }
+
+  /** Free pages, per-CPU lists and untouched sections included (`info().free / pageSize`). O(1). */
+  freePages(): number {
+    return this.frames.count - this.bootPages - this.kernelPages - this.appPages;
+  }
+
+  /**
+   * Called with the free page count after an allocation takes free pages from `low` or above to below `low`
+   * ({@link setWatermarks}): once per crossing, synchronously, before the allocation returns, and never
+   * re-entered (allocations made by the callback do not call it). Where a kernel wakes its background reclaimer
+   * (kswapd), which frees pages until `high`. When it throws, the allocation is given back and the error goes to
+   * the allocation's caller. `null` (the default) or a function; anything else → `EINVAL`.
+   */
+  get onLowMemory(): ((freePages: number) => void) | null {
+    return this.lowCallback;
+  }
+
+  set onLowMemory(f: ((freePages: number) => void) | null) {
+    if (f !== null && typeof f !== 'function') throw new VmError('EINVAL', `onLowMemory must be a function or null, got ${hex(f)}`);
+    this.lowCallback = f;
+    this.retrip();
   }
 
   /**
@@ -515,6 +739,9 @@ export class PageAllocator {
       if (d < this.st.length) {
         const n = this.st[d].length;
         invariant(this.ln[d].length === n && n % 2 === 0, `section ${hex(start * ps)} has ${n} state words and ${this.ln[d].length} links`);
+        const c = this.mc[d].length;
+        const l = this.lw[d].length;
+        invariant((c === 0 || c === n) && (l === 0 || l === n), `section ${hex(start * ps)} has ${n} state words, ${c} mapping counts, ${l} LRU words`);
       }
       if (f.isLive(d)) continue;
       if (f.isUntouched(d)) {
@@ -528,6 +755,38 @@ export class PageAllocator {
       }
     }
     invariant(untouched === f.untouched, `${f.untouched} sections counted untouched, ${untouched} are`);
+    invariant(this.mc.length === this.st.length && this.lw.length === this.st.length, 'the section directories differ in length');
+    // Reclaim's hooks: the mapped-frame and LRU-section counters, overflowed counts, and freePa's fast-path test.
+    let mapped = 0;
+    let overflowed = 0;
+    let lruSections = 0;
+    for (let d = 0; d < this.st.length; d++) {
+      const mc = this.mc[d];
+      for (let i = 0; i < mc.length; i++) {
+        if (mc[i] === 0) continue;
+        mapped++;
+        if (mc[i] === COUNT_OVERFLOW) {
+          overflowed++;
+          const n = this.countOver.get((f.secBase + d) * SECTION_FRAMES + i);
+          invariant(n !== undefined && n >= COUNT_OVERFLOW, `frame ${hex(((f.secBase + d) * SECTION_FRAMES + i) * ps)} overflowed its count word to ${n}`);
+        }
+      }
+      if (this.lw[d].length !== 0) lruSections++;
+    }
+    invariant(mapped === this.mappedFrames, `${this.mappedFrames} frames counted mapped, ${mapped} are`);
+    invariant(overflowed === this.countOver.size, `${this.countOver.size} overflowed counts kept, ${overflowed} count words overflowed`);
+    invariant(lruSections === this.lruSections, `${this.lruSections} sections counted with LRU words, ${lruSections} have them`);
+    invariant(
+      this.slowFrees === this.pins.size + this.mappedFrames + this.lruSections,
+      `freePa's slow-path counter is ${this.slowFrees}, not ${this.pins.size} + ${this.mappedFrames} + ${this.lruSections}`,
+    );
+    // Watermarks.
+    const { wmMin: min, wmLow: low, wmHigh: high } = this;
+    invariant(0 <= min && min <= low && low <= high && high <= f.count, `watermarks ${min}, ${low}, ${high} are out of order`);
+    const trip = smi(this.lowCallback !== null && low > 0 ? f.count - this.bootPages - this.appPages - low : f.count);
+    invariant(this.trip === trip, `the low-watermark threshold is ${this.trip}, expected ${trip}`);
+    // Free pages found by walking the free lists, the per-CPU lists and the untouched sections.
+    let walkedFree = f.untouched * SECTION_FRAMES;
     // Marks of frames on a list (1) or on the per-CPU list (2), per live section.
     const marks = new Map<number, Uint8Array>();
     const mark = (pn: number, v: number, what: string) => {
@@ -549,6 +808,7 @@ export class PageAllocator {
         invariant(p === prev, `free list ${k}: frame ${hex(pn * ps)} has prev ${p}, expected ${prev}`);
         const s = this.stateOf(pn);
         invariant(s === (FREE_HEAD | (k << ORDER_SHIFT)), `free list ${k} holds frame ${hex(pn * ps)} with state ${hex(s)}`);
+        walkedFree += 2 ** k;
         prev = pn;
       }
     }
@@ -564,6 +824,7 @@ export class PageAllocator {
       for (let j = 0; j < n; j++) {
         const pn = list[j];
         mark(pn, 2, `the per-CPU list of order ${k}`);
+        walkedFree += 2 ** k;
         const s = this.stateOf(pn);
         if (s !== (PCP_FRAME | (k << ORDER_SHIFT))) invariant(false, `per-CPU block ${hex(pn * ps)} of order ${k} has state ${hex(s)}`);
       }
@@ -576,6 +837,8 @@ export class PageAllocator {
       const st = this.st[d];
       const m = marks.get(d);
       const start = (f.secBase + d) * SECTION_FRAMES;
+      const mc = this.mc[d];
+      const lw = this.lw[d];
       let i = 0;
       for (const b of f.banks) {
         const lo = Math.max(b.pnStart, start) - start;
@@ -600,6 +863,13 @@ export class PageAllocator {
             }
           }
           const listed = m ? m[i] : 0;
+          if (flag & FRAME_FREE) {
+            // A free frame is mapped by no one and has LRU word 0.
+            for (let t = i; t < i + pages; t++) {
+              if (t < mc.length && mc[t] !== 0) invariant(false, `free frame ${hex((start + t) * ps)} has mapping count ${this.countAt(start + t)}`);
+              if (t < lw.length && lw[t] !== 0) invariant(false, `free frame ${hex((start + t) * ps)} has LRU word ${lw[t]}`);
+            }
+          }
           if (s & S_PCP) {
             if (k >= PCP_ORDERS || s !== (PCP_FRAME | (k << ORDER_SHIFT))) invariant(false, `per-CPU block ${hex(pn * ps)} has state ${hex(s)}`);
             if (listed !== 2) invariant(false, `per-CPU block ${hex(pn * ps)} is not on the per-CPU list`);
@@ -631,6 +901,7 @@ export class PageAllocator {
     }
     const counted = [this.bootPages, this.kernelPages, this.appPages];
     for (let o = 0; o < 3; o++) invariant(owned[o] === counted[o], `owner ${o} accounts ${counted[o]} pages, frames say ${owned[o]}`);
+    invariant(walkedFree === this.freePages(), `${this.freePages()} pages counted free, the lists hold ${walkedFree}`);
     for (const chunk of this.mem.backedChunks()) this.checkFreeZero(chunk);
   }
 
@@ -648,7 +919,8 @@ export class PageAllocator {
 
   // The page number of a fresh block for `size` bytes; -1 when refused (fault injector, larger than any block), -2
   // when no free block is large enough.
-  private take(size: number, options: AllocOptions | undefined): number {
+  // `pages` is how many pages the caller keeps (allocExact), for the min watermark; 0: the whole block.
+  private take(size: number, options: AllocOptions | undefined, pages: number): number {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new VmError('EINVAL', `options must be { owner?, usage? }, got ${hex(options)}`);
     }
@@ -663,6 +935,7 @@ export class PageAllocator {
     if (owner !== PageOwner.KERNEL || usage !== PageUsage.NONE) checkOwnerUsage(owner, usage);
     if (this.faults.hitIndex(usage === PageUsage.PTABLE ? SITE_PTABLE : SITE_FRAME)) return -1;
     if (k > this.maxOrder) return -1;
+    if (owner === PageOwner.APP && this.belowMin(owner, pages > 0 ? pages : 2 ** k)) return -1;
     let pn: number;
     // -2: no free block of order k (allocExact then looks for a run of free blocks).
     if (k === 0) {
@@ -686,9 +959,63 @@ export class PageAllocator {
   }
 
   private count(owner: number, pages: number): void {
-    if (owner === PageOwner.KERNEL) this.kernelPages += pages;
-    else if (owner === PageOwner.APP) this.appPages += pages;
-    else this.bootPages += pages;
+    if (owner === PageOwner.KERNEL) this.kernelLeft -= pages;
+    else {
+      if (owner === PageOwner.APP) this.appPages += pages;
+      else this.bootPages += pages;
+      this.retrip();
+    }
+  }
+
+  // Recomputes trip (and kernelLeft with it) after boot or app pages, the low watermark or the callback changed.
+  private retrip(): void {
+    const f = this.frames.count;
+    const trip = smi(this.lowCallback !== null && this.wmLow > 0 ? f - this.bootPages - this.appPages - this.wmLow : f);
+    this.kernelLeft = (this.kernelLeft + trip - this.trip) | 0;
+    this.trip = trip;
+  }
+
+  // Pages allocated to the kernel.
+  private get kernelPages(): number {
+    return this.trip - this.kernelLeft;
+  }
+
+  private set kernelPages(n: number) {
+    this.kernelLeft = (this.trip - n) | 0;
+  }
+
+  // True when an allocation of `pages` for `owner` is refused by the min watermark: APP only, while the pages
+  // would leave fewer than min free.
+  private belowMin(owner: number, pages: number): boolean {
+    return owner === PageOwner.APP && this.wmMin !== 0 && this.freePages() - pages < this.wmMin;
+  }
+
+  // An allocation of block pn (or of an exact run of `exact` pages from pn) left free pages below low and there is
+  // a callback: calls it when this allocation crossed low (free pages were at or above low before it) and it is
+  // not running already. Returns the allocation's address. When the callback throws, the allocation is given
+  // back and the error goes to the allocation's caller.
+  private lowMemory(pn: number, exact: number): number {
+    const pa = pn * this.pageSize;
+    const cb = this.lowCallback;
+    if (cb === null || this.inLowMemory) return pa;
+    const free = this.freePages();
+    const pages = exact > 0 ? exact : 2 ** ((this.stateOf(pn) & ORDER_MASK) >> ORDER_SHIFT);
+    if (free >= this.wmLow || free + pages < this.wmLow) return pa;
+    this.inLowMemory = true;
+    try {
+      cb(free);
+    } catch (e) {
+      this.inLowMemory = false;
+      try {
+        if (exact > 0) this.freeExact(pa, exact * this.pageSize);
+        else this.release(pa, -1);
+      } catch {
+        // The callback pinned or mapped the block: it stays allocated, and the callback's error is what matters.
+      }
+      throw e;
+    }
+    this.inLowMemory = false;
+    return pa;
   }
 
   // Frees the allocated block headed at pa (of the given order, unless order is -1) and merges it. `pa` is checked
@@ -706,7 +1033,12 @@ export class PageAllocator {
     const k = (s & ORDER_MASK) >> ORDER_SHIFT;
     if (order !== -1 && order !== k) this.badFree(pa, order);
     const pages = 1 << k;
-    if (this.pins.size !== 0) this.checkUnpinned(pn, pages, pa);
+    if (this.slowFrees !== 0) {
+      if (this.pins.size !== 0) this.checkUnpinned(pn, pages, pa);
+      if (this.mappedFrames !== 0) this.checkUnmapped(pn, pages, pa);
+      // A freed frame's LRU word is 0 again, so every frame is allocated with 0.
+      if (this.lruSections !== 0 && this.lw[d].length !== 0) this.lw[d].fill(0, i, i + pages);
+    }
     this.count((s & OWNER_MASK) >> OWNER_SHIFT, -pages);
     // Nothing to drop while no page holds data (zero() would be a no-op).
     if (this.mem.backedBytes !== 0) this.mem.zero(pa, pages * this.pageSize);
@@ -782,7 +1114,8 @@ export class PageAllocator {
     const pn = this.pcpHi[k][n];
     this.pcpHiCount[k] = n;
     this.st[(pn >>> SECTION_SHIFT) - this.secBase][pn & SECTION_MASK] = KERNEL_FRAME | (k << ORDER_SHIFT);
-    this.kernelPages += 1 << k;
+    this.kernelLeft -= 1 << k;
+    if (this.kernelLeft < 0) return this.lowMemory(pn, 0);
     return pn * this.pageSize;
   }
 
@@ -1017,6 +1350,51 @@ export class PageAllocator {
     }
   }
 
+  // EBUSY when a page of block pn (of `pages` pages) has a mapping count above 0.
+  private checkUnmapped(pn: number, pages: number, pa: number): void {
+    const mc = this.mc[(pn >>> SECTION_SHIFT) - this.secBase];
+    if (mc.length === 0) return;
+    const i = pn & SECTION_MASK;
+    for (let t = i; t < i + pages; t++) {
+      if (mc[t] !== 0) throw new VmError('EBUSY', `the block at ${hex(pa)} holds frame ${hex((pn + t - i) * this.pageSize)}, mapped ${this.countAt(pn + t - i)} times`);
+    }
+  }
+
+  // The mapping count of frame pn (of a live section).
+  private countAt(pn: number): number {
+    const mc = this.mc[(pn >>> SECTION_SHIFT) - this.secBase];
+    const i = pn & SECTION_MASK;
+    const c = i < mc.length ? mc[i] : 0;
+    return c === COUNT_OVERFLOW ? this.countOver.get(pn)! : c;
+  }
+
+  // The page number of the allocated frame at `pa` (the head or a tail of an allocated block); -1 when `pa` is a
+  // page-aligned address but of a free frame or outside RAM; -2 when it is no page-aligned address at all.
+  private frameAt(pa: number): number {
+    if (typeof pa === 'number') {
+      const pn = pa * this.perPage;
+      const d = (pn >>> SECTION_SHIFT) - this.secBase;
+      if (pn >>> 0 === pn && pn < 0x8000_0000 && d >>> 0 < this.st.length) {
+        const st = this.st[d];
+        const i = pn & SECTION_MASK;
+        const s = i < st.length ? st[i] : 0;
+        if ((s & (S_RAM | S_HEAD | FRAME_FREE)) === (S_RAM | S_HEAD)) return pn;
+        if (s === TAIL && !(this.stateOf(this.headOf(pn)) & FRAME_FREE)) return pn;
+        return -1;
+      }
+    }
+    if (typeof pa !== 'number' || !Number.isSafeInteger(pa) || pa < 0 || pa % this.pageSize !== 0) return -2;
+    return -1;
+  }
+
+  // Cold path: EINVAL saying why `pa` (frameAt's answer pn < 0) is no allocated frame.
+  private badFrame(what: string, pa: number, pn: number): never {
+    if (pn === -2) throw new VmError('EINVAL', `${what}: pa must be a page-aligned address, got ${hex(pa)}`);
+    const s = this.stateOf(pa / this.pageSize);
+    if (s === 0) throw new VmError('EINVAL', `${what}: pa ${hex(pa)} is outside RAM`);
+    throw new VmError('EINVAL', `${what}: pa ${hex(pa)} is a free frame`);
+  }
+
   // Cold path: says precisely why a free was refused.
   private badFree(pa: number, order: number): never {
     if (!Number.isSafeInteger(pa) || pa < 0 || pa % this.pageSize !== 0) {
@@ -1073,6 +1451,16 @@ export class PageAllocator {
     else this.heads[k] = n;
     if (n >= 0) this.setLink(n ^ 1, p);
   }
+}
+
+/**
+ * `n` (an integer in [-2^31, 2^31]) as an int32 value, 2^31 as 2^31 - 1: the watermark threshold field then keeps
+ * V8's small-integer representation (the frame count is computed by division, a heap number), so the hot paths
+ * compare two small integers. Only a board of 2^31 frames holding all of them as kernel pages could tell 2^31 - 1
+ * from 2^31, and then reaches the low-memory path to find nothing to call.
+ */
+function smi(n: number): number {
+  return (n > 0x7fff_ffff ? 0x7fff_ffff : n) | 0;
 }
 
 /**

@@ -70,6 +70,14 @@ export const MAX_FRAMES = MAX_PAGE_NUMBER;
 
 const EMPTY_STATE = new Uint16Array(0);
 const EMPTY_LINKS = new Int32Array(0);
+const EMPTY_COUNTS = new Uint16Array(0);
+const EMPTY_LRU = new Int32Array(0);
+
+/**
+ * A mapping count word holding this value stands for a count of 65535 or more, kept exactly in the allocator's
+ * overflow `Map` (a shared zero page may be mapped by more processes than a `Uint16` counts).
+ */
+export const COUNT_OVERFLOW = 0xffff;
 
 /**
  * The page-frame database, allocated lazily per section of {@link SECTION_FRAMES} frames and indexed by page
@@ -79,7 +87,9 @@ const EMPTY_LINKS = new Int32Array(0);
  * Per frame: a 2-byte state word (above) and one Int32 link. A free block on a free list at head `h` keeps its
  * `next` in `link[h]` and its `prev` in `link[h ^ 1]`: for a block of order ≥ 1 that is its first tail, for an
  * order-0 block its buddy — which is allocated, on the per-CPU list or a hole (a free buddy would have been
- * merged), so its own slot is unused. 6 bytes per touched frame; the original's `page_t` is 24 or more.
+ * merged), so its own slot is unused. 6 bytes per touched frame; the original's `page_t` is 24 or more. Reclaim's
+ * hooks add a `Uint16` mapping count and an `Int32` LRU word per frame, each allocated per section only when the
+ * section first uses it: 12 bytes per frame with both in use, 6 on a board that never reclaims.
  */
 export class FrameTable {
   declare readonly pageSize: number;
@@ -99,6 +109,13 @@ export class FrameTable {
   readonly state: Uint16Array[] = [];
   /** Links per section, as {@link state}. */
   readonly links: Int32Array[] = [];
+  /**
+   * Mapping counts per section (reclaim's hooks), as {@link state} but allocated only when a frame of the section
+   * first gets a mapping (a shared empty array until then): 2 bytes per frame of such a section.
+   */
+  readonly counts: Uint16Array[] = [];
+  /** LRU words per section, allocated only when a frame of the section first gets a nonzero one: 4 bytes per frame. */
+  readonly lru: Int32Array[] = [];
   /** Sections that are still untouched, and the lowest directory index that may be one. */
   untouched = 0;
   cursor = 0;
@@ -173,7 +190,9 @@ export class FrameTable {
   /** Host memory of the live sections' metadata, in bytes. */
   get metadataBytes(): number {
     let n = 0;
-    for (let d = 0; d < this.state.length; d++) n += this.state[d].byteLength + this.links[d].byteLength;
+    for (let d = 0; d < this.state.length; d++) {
+      n += this.state[d].byteLength + this.links[d].byteLength + this.counts[d].byteLength + this.lru[d].byteLength;
+    }
     return n;
   }
 
@@ -187,9 +206,21 @@ export class FrameTable {
     while (this.state.length <= d) {
       this.state.push(EMPTY_STATE);
       this.links.push(EMPTY_LINKS);
+      this.counts.push(EMPTY_COUNTS);
+      this.lru.push(EMPTY_LRU);
     }
     this.state[d] = new Uint16Array(len);
     this.links[d] = new Int32Array(len);
+  }
+
+  /** Allocates live directory entry `d`'s mapping counts (all 0), one per state word; returns them. */
+  allocateCounts(d: number): Uint16Array {
+    return (this.counts[d] = new Uint16Array(this.state[d].length));
+  }
+
+  /** Allocates live directory entry `d`'s LRU words (all 0), one per state word; returns them. */
+  allocateLru(d: number): Int32Array {
+    return (this.lru[d] = new Int32Array(this.state[d].length));
   }
 
   /** The lowest untouched section's directory index, or -1. */

@@ -20,7 +20,7 @@ export { PhysicalMemory, CHUNK_SIZE } from './physical-memory.js';
 export type { DeviceHandler, AccessWidth } from './physical-memory.js';
 export { PageAllocator } from './buddy.js';
 export { MAX_FRAMES } from './frame-table.js';
-export type { Frame, FrameInfo, AllocOptions, PageInfo, PageAllocatorOptions } from './buddy.js';
+export type { Frame, FrameInfo, AllocOptions, PageInfo, PageAllocatorOptions, Watermarks } from './buddy.js';
 export { formatPageMap, PAGE_MARKERS } from './page-map.js';
 export type { PageMapRun } from './page-map.js';
 export { invariant } from './invariant.js';
