@@ -62,7 +62,7 @@ export function unmapRange(m: MapBase, a: number, b: number): void {
   if (over === NIL || P.start[over] >= b) return;
   const inside = P.start[over] < a && P.end[over] > b;
   m.reserveEntries(inside ? 1 : 0);
-  if (m.mmu) m.pmap.remove(a, b);
+  if (m.mmu) m.removePages(a, b);
   if (inside) {
     P.backing[over]!.unmap(P.offset[over] + (a - P.start[over]), b - a);
     clipEnd(m, over, b);
@@ -150,7 +150,7 @@ export function place(m: MapBase, a: number, len: number, prot: number, flags: n
   m.reserveEntries((splitNeeded ? 1 : 0) + (mergeL || mergeR ? 0 : 1));
 
   if (over !== NIL) {
-    if (m.mmu) m.pmap.remove(a, b);
+    if (m.mmu) m.removePages(a, b);
     if (inside) {
       P.backing[L]!.unmap(P.offset[L] + (a - P.start[L]), len);
       if (splitNeeded) {

@@ -9,3 +9,5 @@ export type { ZeroFillOptions } from './zero-fill.js';
 export { formatMapLine, formatMaps, formatPerms } from './format.js';
 export type { MapLine } from './format.js';
 export { ReservedBacking } from './reserved.js';
+export { ReverseMap } from './rmap.js';
+export type { FrameMapping, ReverseMapInfo } from './rmap.js';

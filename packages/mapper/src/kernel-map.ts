@@ -11,6 +11,7 @@ import type { EntryPoolInfo } from './map-entry.js';
 import { UserMap } from './vm-map.js';
 import type { MemoryMap, VmMap } from './vm-map.js';
 import { ZeroFillBacking } from './zero-fill.js';
+import { ReverseMap } from './rmap.js';
 
 /** Arguments of {@link createKernelMap}. */
 export interface KernelMapOptions {
@@ -33,6 +34,12 @@ export interface KernelMapOptions {
    * `va` the address that faulted, `access` the `Access` bits. For tracing; it must not throw.
    */
   onAccessFault?: (owner: number, va: number, access: number, code: number) => void;
+  /**
+   * Keep a reverse map of process pages (`KernelMap.rmap`): every (process map, address) that maps each frame, as
+   * reclaim needs to unmap a frame everywhere and read its accessed and dirty bits. Costs a 16-byte entry per page
+   * mapping and a lookup per page on unmap; default false. Without an MMU there is nothing to reclaim: `ENOSYS`.
+   */
+  reverseMap?: boolean;
 }
 
 /**
@@ -73,6 +80,8 @@ export interface KernelMap extends MemoryMap {
   info(): EntryPoolInfo;
   /** The live process maps. */
   userMaps(): VmMap[];
+  /** The reverse map of process pages, when booted with `reverseMap: true`; else null. */
+  readonly rmap: ReverseMap | null;
 }
 
 class KernelMapImpl extends MapBase implements KernelMap {
@@ -94,6 +103,10 @@ class KernelMapImpl extends MapBase implements KernelMap {
 
   get board(): BoardMemoryMap {
     return this.ctx.board;
+  }
+
+  get rmap(): ReverseMap | null {
+    return this.ctx.rmap;
   }
 
   createUserMap(owner: number): VmMap {
@@ -242,6 +255,12 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
       throw new VmError('EINVAL', `entries must be a positive integer below 2^31, got ${hex(n)}`);
     }
   }
+  if (options.reverseMap !== undefined && typeof options.reverseMap !== 'boolean') {
+    throw new VmError('EINVAL', `reverseMap must be a boolean, got ${hex(options.reverseMap)}`);
+  }
+  if (options.reverseMap === true && !arch.capabilities.hasMmu) {
+    throw new VmError('ENOSYS', `reverseMap: ${arch.name} has no MMU, so no page tables to unmap and nothing to reclaim`);
+  }
   const kpmap = arch.createKernel(mem, alloc, board);
   const limit = options.entries ?? Math.min(2 ** 31 - 2, Math.max(1, Math.floor(alloc.info().free / (3 * ps))));
   const ctx: KernelContext = {
@@ -257,6 +276,7 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
     held: new WeakSet(),
     nextId: 1,
     onAccessFault: options.onAccessFault,
+    rmap: options.reverseMap === true ? new ReverseMap(alloc) : null,
   };
   const kmap = new KernelMapImpl(ctx, kpmap);
   try {

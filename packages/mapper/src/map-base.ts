@@ -297,7 +297,7 @@ export class MapBase implements AddressSpace {
       if (access & Access.WRITE && !r.writable) return FaultCode.PROTECTION;
       let attr = this.attrOf(prot, P.flags[e]);
       if (!r.writable) attr &= ~PageAttr.WRITE;
-      const rc = this.pmap.enter(r.pa, page, attr);
+      const rc = this.enterPage(r.pa, page, attr);
       return rc < 0 ? rc : 0;
     } catch (err) {
       if (!isVmError(err)) throw err;
@@ -465,6 +465,42 @@ export class MapBase implements AddressSpace {
     });
   }
 
+  /**
+   * Enters frame `pa` at page `va` (a fault's answer), keeping the reverse map when there is one: the frame's
+   * mapping recorded first (no entry → `NO_MEMORY`, nothing entered), a frame it replaces (copy-on-write) forgotten
+   * once the new one is in.
+   */
+  enterPage(pa: number, va: number, attr: number): number {
+    const rmap = this.ctx.rmap;
+    if (rmap === null || this.isKernel) return this.pmap.enter(pa, va, attr);
+    const old = this.pmap.resolve(va);
+    if (old === pa) return this.pmap.enter(pa, va, attr);
+    if (!rmap.add(this, pa, va)) return FaultCode.NO_MEMORY;
+    const rc = this.pmap.enter(pa, va, attr);
+    if (rc < 0) {
+      rmap.remove(this, pa, va);
+      return rc;
+    }
+    if (old >= 0) rmap.remove(this, old, va);
+    return rc;
+  }
+
+  /**
+   * Removes the translations of `[a, b)`, and their reverse-map records when there is a reverse map (each page of
+   * the range is looked up: O(pages) then, O(tables) without).
+   */
+  removePages(a: number, b: number): void {
+    const rmap = this.ctx.rmap;
+    if (rmap !== null && !this.isKernel) {
+      const ps = this.pageSize;
+      for (let va = a; va < b; va += ps) {
+        const pa = this.pmap.resolve(va);
+        if (pa >= 0) rmap.remove(this, pa, va);
+      }
+    }
+    this.pmap.remove(a, b);
+  }
+
   /** A new anonymous backing for this map. */
   protected anonymous(): ZeroFillBacking {
     return new ZeroFillBacking(this.ctx.alloc, { owner: this.isKernel ? PageOwner.KERNEL : PageOwner.APP });
@@ -475,7 +511,7 @@ export class MapBase implements AddressSpace {
   private retranslate(m: number): void {
     const P = this.ctx.pool;
     const prot = P.prot[m];
-    if ((prot & RWX) === 0 || prot & Prot.WRITE) this.pmap.remove(P.start[m], P.end[m]);
+    if ((prot & RWX) === 0 || prot & Prot.WRITE) this.removePages(P.start[m], P.end[m]);
     else this.pmap.protect(P.start[m], P.end[m], this.attrOf(prot, P.flags[m]));
   }
 }

@@ -49,6 +49,7 @@ export function checkMap(m: MapBase): void {
   }
   m.pmap.check();
   if (m.mmu) checkTranslations(m, ids);
+  if (m.isKernel) ctx.rmap?.check();
   checkZeroFill(zero, ctx.alloc);
 }
 
@@ -86,4 +87,10 @@ function checkTranslations(m: MapBase, ids: number[]): void {
   }
   if (cover === 0) for (const e of ids) resolveIn(e, P.start[e], P.end[e]);
   invariant(leaves === resolved, `the pmap holds ${leaves} translations, the entries account for ${resolved}`);
+  // With the reverse map's own check (every record resolves to its frame, none twice), one record per translation.
+  const rmap = m.ctx.rmap;
+  if (rmap !== null && !m.isKernel) {
+    const recorded = rmap.recordsOf(m.id);
+    invariant(recorded === resolved, `the reverse map records ${recorded} mappings of map ${m.id}, its pmap holds ${resolved}`);
+  }
 }

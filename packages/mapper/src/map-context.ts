@@ -2,6 +2,7 @@ import type { BoardMemoryMap, PageAllocator, PhysicalMemory, PmapFactory } from 
 import type { Backing } from './backing.js';
 import type { EntryPool } from './entry-pool.js';
 import type { MapBase } from './map-base.js';
+import type { ReverseMap } from './rmap.js';
 
 /** Internal entry flag (above every `MapFlags` bit): kernel memory only `freePages` (or nothing) removes. */
 export const WIRED = 0x8000;
@@ -22,6 +23,8 @@ export interface KernelContext {
   /** Backing handles an entry holds now: a handle maps one range of one map at a time. */
   readonly held: WeakSet<Backing>;
   nextId: number;
+  /** The reverse map of process pages (`KernelMapOptions.reverseMap`), or null. */
+  readonly rmap: ReverseMap | null;
   /** See `KernelMapOptions.onAccessFault`. */
   readonly onAccessFault?: (owner: number, va: number, access: number, code: number) => void;
 }

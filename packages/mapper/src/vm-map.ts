@@ -109,6 +109,7 @@ export class UserMap extends MapBase implements VmMap {
   constructor(ctx: KernelContext, parent: UserMapParent, pmap: Pmap, lo: number, hi: number, owner: number) {
     super(ctx, pmap, lo, hi, owner);
     this.parent = parent;
+    if (ctx.rmap !== null && this.mmu) ctx.rmap.attach(this);
   }
 
   copy(childOwner: number): VmMap {
@@ -157,9 +158,12 @@ export class UserMap extends MapBase implements VmMap {
     this.live('destroy');
     const P = this.ctx.pool;
     for (let e = this.tree.first(); e !== NIL; e = this.tree.first()) {
+      // The reverse map forgets the pages before the backing frees their frames (a mapped frame cannot be freed).
+      if (this.ctx.rmap !== null && this.mmu) this.removePages(P.start[e], P.end[e]);
       P.backing[e]!.unmap(P.offset[e], P.end[e] - P.start[e]);
       this.drop(e);
     }
+    this.ctx.rmap?.detach(this);
     this.pmap.destroy();
     this.dead = true;
     this.ctx.maps.delete(this);

@@ -5,9 +5,10 @@ import { VmError } from './errors.js';
  * `frame` — a page frame from `PageAllocator` (any usage but `PTABLE`); `ptable` — a page-table frame (usage
  * `PTABLE`, a pmap's); `map-entry` — a map entry from the mapper's entry pool; `zone` — a kmalloc zone taking its
  * pages; `kmalloc` — a kmalloc block; `object`, `amap`, `anon` — memobj's memory objects, anonymous maps and anons
- * (each charged to kmalloc as well).
+ * (each charged to kmalloc as well); `rmap` — a reverse-map entry of the mapper (one per page mapping, when reclaim
+ * keeps a reverse map); `swap` — a swap slot.
  */
-export type FaultSite = 'frame' | 'ptable' | 'map-entry' | 'zone' | 'kmalloc' | 'object' | 'amap' | 'anon';
+export type FaultSite = 'frame' | 'ptable' | 'map-entry' | 'zone' | 'kmalloc' | 'object' | 'amap' | 'anon' | 'rmap' | 'swap';
 
 /** Every site, in a fixed order: a site's index here is what {@link FaultInjector.hitIndex} takes (`frame` is 0). */
 export const FAULT_SITES: readonly FaultSite[] = [
@@ -19,6 +20,8 @@ export const FAULT_SITES: readonly FaultSite[] = [
   'object',
   'amap',
   'anon',
+  'rmap',
+  'swap',
 ];
 
 const SITE_INDEX: Readonly<Record<FaultSite, number>> = {
@@ -30,6 +33,8 @@ const SITE_INDEX: Readonly<Record<FaultSite, number>> = {
   object: 5,
   amap: 6,
   anon: 7,
+  rmap: 8,
+  swap: 9,
 };
 
 /**

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { FAULT_SITES, FaultInjector } from '../src/index.js';
 
 describe('FaultInjector', () => {
-  it('knows the sites DESIGN lists', () => {
-    expect(FAULT_SITES).toEqual(['frame', 'ptable', 'map-entry', 'zone', 'kmalloc', 'object', 'amap', 'anon']);
+  it('knows the sites DESIGN lists, and issue 15\'s reclaim sites (rmap entries, swap slots)', () => {
+    expect(FAULT_SITES).toEqual(['frame', 'ptable', 'map-entry', 'zone', 'kmalloc', 'object', 'amap', 'anon', 'rmap', 'swap']);
   });
 
   it('counts every attempt per site and fails nothing by default', () => {
