@@ -642,6 +642,7 @@ export class PageAllocator {
     return this.lowCallback;
   }
 
+  /** Sets the low-memory callback (see the getter): a function or `null`; anything else → `EINVAL`. */
   set onLowMemory(f: ((freePages: number) => void) | null) {
     if (f !== null && typeof f !== 'function') throw new VmError('EINVAL', `onLowMemory must be a function or null, got ${hex(f)}`);
     this.lowCallback = f;

@@ -1,0 +1,181 @@
+import { VmError, hex } from '@vmlayers/phys';
+
+/** What a policy may ask of the pages it tracks: their accessed bits, through every mapping (the reverse map). */
+export interface PolicyView {
+  /** True when any mapping of frame `pa` has its accessed bit set; with `clear`, clears it in all of them. */
+  referenced(pa: number, clear?: boolean): boolean;
+}
+
+/**
+ * A page-replacement policy: it is told which user frames are resident (`added`, `removed`) and picks the next to
+ * evict (`victim`). Frames are physical addresses of resident, reclaimable user pages. `victim` must return a
+ * frame it was given and not told removed, skipping any for which `busy(pa)` is true (a page the fault under way
+ * is copying from), or -1 when it has none to offer. It may read and clear accessed bits through `view`. The
+ * reclaimer calls `removed` for the victim once it is evicted (and for every page freed otherwise).
+ */
+export interface ReclaimPolicy {
+  /** Shown in reports (`fifo`, `clock`, `lru`, …). */
+  readonly name: string;
+  added(pa: number): void;
+  removed(pa: number): void;
+  victim(view: PolicyView, busy: (pa: number) => boolean): number;
+  /** Frames tracked now. */
+  size(): number;
+}
+
+/**
+ * A FIFO of frames with removal from the middle (lazy: a removed frame's queue position is skipped when met), in
+ * plain number arrays and one `Map` of live positions — no object per page.
+ */
+class Queue {
+  private q: number[] = [];
+  private head = 0;
+  private readonly live = new Map<number, number>(); // frame → its position in q
+  push(pa: number): void {
+    this.live.set(pa, this.q.length);
+    this.q.push(pa);
+  }
+  delete(pa: number): void {
+    this.live.delete(pa);
+    if (this.live.size === 0) {
+      this.q = [];
+      this.head = 0;
+    }
+  }
+  has(pa: number): boolean {
+    return this.live.has(pa);
+  }
+  get size(): number {
+    return this.live.size;
+  }
+  /** The oldest live frame, removed from the queue (and from `live`), or -1. */
+  shift(): number {
+    while (this.head < this.q.length) {
+      const i = this.head++;
+      const pa = this.q[i];
+      if (this.live.get(pa) === i) {
+        this.live.delete(pa);
+        this.compact();
+        return pa;
+      }
+    }
+    return -1;
+  }
+  private compact(): void {
+    if (this.head < 1024 || this.head * 2 < this.q.length) return;
+    const rest = this.q.slice(this.head);
+    this.q = [];
+    this.head = 0;
+    for (const pa of rest) if (this.live.has(pa)) this.push(pa);
+  }
+}
+
+function add(q: Queue, pa: number, name: string): void {
+  if (q.has(pa)) throw new Error(`${name}: frame ${hex(pa)} added twice`);
+  q.push(pa);
+}
+
+/** First in, first out: the page resident longest goes, used or not (Belady's anomaly included). */
+export function fifo(): ReclaimPolicy {
+  const q = new Queue();
+  return {
+    name: 'fifo',
+    added: (pa) => add(q, pa, 'fifo'),
+    removed: (pa) => q.delete(pa),
+    victim(_view, busy) {
+      const skipped: number[] = [];
+      let pa = q.shift();
+      while (pa >= 0 && busy(pa)) {
+        skipped.push(pa);
+        pa = q.shift();
+      }
+      // A busy page (the one a fault is copying from: one at most) goes to the back; the others keep FIFO order.
+      for (const s of skipped) q.push(s);
+      return pa;
+    },
+    size: () => q.size,
+  };
+}
+
+/**
+ * CLOCK (second chance): the oldest page goes unless its accessed bit is set, in which case the bit is cleared
+ * and the page moves to the back, as the hand of a clock sweeps past it.
+ */
+export function clock(): ReclaimPolicy {
+  const q = new Queue();
+  return {
+    name: 'clock',
+    added: (pa) => add(q, pa, 'clock'),
+    removed: (pa) => q.delete(pa),
+    victim(view, busy) {
+      // Two sweeps at most: the first clears every bit it meets.
+      for (let n = 2 * q.size + 1; n > 0; n--) {
+        const pa = q.shift();
+        if (pa < 0) return -1;
+        if (busy(pa) || view.referenced(pa, true)) {
+          q.push(pa);
+          continue;
+        }
+        return pa;
+      }
+      return -1;
+    },
+    size: () => q.size,
+  };
+}
+
+/**
+ * LRU by aging (the textbook approximation hardware allows, as Linux ages pages from the accessed bit between its
+ * active and inactive lists): at every choice each page's 8-bit age shifts right and takes its accessed bit (then
+ * cleared) at the top; the page with the lowest age — used least recently — goes, the oldest resident among equals.
+ * O(resident pages) per choice.
+ */
+export function lru(): ReclaimPolicy {
+  const order: number[] = [];
+  const age = new Map<number, number>();
+  return {
+    name: 'lru',
+    added(pa) {
+      if (age.has(pa)) throw new Error(`lru: frame ${hex(pa)} added twice`);
+      // A page just brought in has just been used.
+      age.set(pa, 0x80);
+      order.push(pa);
+    },
+    removed(pa) {
+      if (!age.delete(pa)) return;
+      order.splice(order.indexOf(pa), 1);
+    },
+    victim(view, busy) {
+      let best = -1;
+      let bestAge = Infinity;
+      for (const pa of order) {
+        const a = (age.get(pa)! >>> 1) | (view.referenced(pa, true) ? 0x80 : 0);
+        age.set(pa, a);
+        if (!busy(pa) && a < bestAge) {
+          best = pa;
+          bestAge = a;
+        }
+      }
+      return best;
+    },
+    size: () => age.size,
+  };
+}
+
+/** The built-in policies by name. */
+export const POLICIES: Readonly<Record<string, () => ReclaimPolicy>> = { fifo, clock, lru };
+
+/** A policy from a name or an object (checked to have the interface's methods); else `EINVAL`. */
+export function resolvePolicy(p: unknown): ReclaimPolicy {
+  if (p === undefined) return clock();
+  if (typeof p === 'string') {
+    const make = Object.prototype.hasOwnProperty.call(POLICIES, p) ? POLICIES[p] : undefined;
+    if (make === undefined) throw new VmError('EINVAL', `reclaim.policy must be ${Object.keys(POLICIES).join(', ')} or a ReclaimPolicy, got ${hex(p)}`);
+    return make();
+  }
+  const o = p as Partial<ReclaimPolicy> | null;
+  if (o === null || typeof o !== 'object' || typeof o.added !== 'function' || typeof o.removed !== 'function' || typeof o.victim !== 'function' || typeof o.size !== 'function') {
+    throw new VmError('EINVAL', `reclaim.policy must be a policy name or an object with added, removed, victim and size, got ${hex(p)}`);
+  }
+  return o as ReclaimPolicy;
+}
