@@ -54,6 +54,12 @@ function pagesFor(m: MapBase, va: number, len: number, access: number): Float64A
   return pas;
 }
 
+/*
+ * With a reverse map (reclaim), faulting in a later page may evict an earlier one of the same access: each page
+ * is translated again just before its bytes move (a TLB hit when nothing was evicted; faulted back in when it
+ * was). An access spanning more pages than the resident limit still completes, a page at a time.
+ */
+
 /** `len` bytes from `va` as the map's mode sees them. */
 export function readBytes(m: MapBase, va: number, len: number): Uint8Array {
   checkArgs(va, len);
@@ -65,9 +71,10 @@ export function readBytes(m: MapBase, va: number, len: number): Uint8Array {
   const mem = m.ctx.mem;
   const ps = m.pageSize;
   let pos = 0;
+  const again = m.ctx.rmap !== null && !m.isKernel;
   for (let i = 0; pos < len; i++) {
     const n = Math.min(len - pos, ps - ((va + pos) % ps));
-    out.set(mem.read(pas[i], n), pos);
+    out.set(mem.read(again ? m.pageFor(va + pos, access) : pas[i], n), pos);
     pos += n;
   }
   return out;
@@ -85,9 +92,10 @@ export function writeBytes(m: MapBase, va: number, bytes: Uint8Array): void {
   const mem = m.ctx.mem;
   const ps = m.pageSize;
   let pos = 0;
+  const again = m.ctx.rmap !== null && !m.isKernel;
   for (let i = 0; pos < len; i++) {
     const n = Math.min(len - pos, ps - ((va + pos) % ps));
-    mem.write(pas[i], bytes.subarray(pos, pos + n));
+    mem.write(again ? m.pageFor(va + pos, access) : pas[i], bytes.subarray(pos, pos + n));
     pos += n;
   }
 }

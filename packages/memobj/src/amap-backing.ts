@@ -68,13 +68,16 @@ export class AmapBacking extends ObjectMapping implements Backing {
     // Private pages past the object's end (a segment's bss) are anonymous memory.
     const src0 = obj !== null && offset < obj.pageCount * ps ? obj : null;
     if (anon !== NO_ANON) {
+      // A swapped-out page comes back first (a major fault).
+      const held = anons.resident(anon, this.pid, va);
+      if (held < 0) return held;
       if (anons.refs(anon) === 1) {
-        r.pa = anons.pa(anon);
+        r.pa = held;
         r.writable = true;
         return r;
       }
       if (!write) {
-        r.pa = anons.pa(anon);
+        r.pa = held;
         r.writable = false;
         return r;
       }
@@ -90,7 +93,7 @@ export class AmapBacking extends ObjectMapping implements Backing {
     }
     // A new private page: a copy of the shared anon, of the object's page, or zeros.
     let src = -1;
-    if (anon !== NO_ANON) src = anons.pa(anon);
+    if (anon !== NO_ANON) src = anons.pa(anon); // resident: brought back above
     else if (src0 !== null) {
       src = src0.page(offset, this.pid, va);
       if (src < 0) return src;
@@ -102,7 +105,11 @@ export class AmapBacking extends ObjectMapping implements Backing {
       if (!isVmError(e, 'ENOMEM')) throw e;
       return FaultCode.NO_MEMORY;
     }
-    const pa = ctx.frame(ps);
+    // The page copied from must stay while the new frame is found (which may evict).
+    const reclaimer = ctx.reclaimer;
+    if (reclaimer !== null && anon !== NO_ANON) reclaimer.hold(src);
+    const pa = ctx.frame(ps, true);
+    if (reclaimer !== null && anon !== NO_ANON) reclaimer.release(src);
     if (pa < 0) {
       amap.unreserve(slot);
       return FaultCode.NO_MEMORY;

@@ -1,4 +1,4 @@
-import { PageOwner, invariant, isVmError } from '@vmlayers/phys';
+import { FaultCode, PageOwner, invariant, isVmError } from '@vmlayers/phys';
 import type { MemContext } from './internal/context.js';
 
 /** Bytes of kernel heap charged per anon (the original's `anon_t`: lock, refs, page pointer). */
@@ -14,6 +14,8 @@ export class AnonTable {
   private refsOf = new Int32Array(64);
   private paOf = new Float64Array(64);
   private kvaOf = new Float64Array(64);
+  // The swap slot of an anon whose page is swapped out (its frame then -1), else -1.
+  private slotOf = new Int32Array(64).fill(-1);
   // Free indices, a stack.
   private freeList = new Int32Array(64);
   private freeTop = 0;
@@ -51,13 +53,53 @@ export class AnonTable {
     this.refsOf[i] = 1;
     this.paOf[i] = pa;
     this.kvaOf[i] = kva;
+    this.slotOf[i] = -1;
     this.liveCount++;
+    this.ctx.reclaimer?.added(pa, i);
     return i;
   }
 
-  /** The frame of anon `i`. */
+  /** The frame of anon `i`; -1 while its page is swapped out (see {@link resident}). */
   pa(i: number): number {
     return this.paOf[i];
+  }
+
+  /** The swap slot of anon `i` while its page is swapped out, else -1. */
+  slot(i: number): number {
+    return this.slotOf[i];
+  }
+
+  /**
+   * The frame of anon `i`, read back from swap first when it is swapped out (a major fault: a frame taken — which
+   * may evict another page — the slot's bytes copied in, the slot given back); `FaultCode.NO_MEMORY` when no frame
+   * can be had.
+   */
+  resident(i: number, pid?: number, va?: number): number {
+    const held = this.paOf[i];
+    if (held >= 0) return held;
+    const ctx = this.ctx;
+    const swap = ctx.reclaimer!.swap!;
+    const slot = this.slotOf[i];
+    const pa = ctx.frame(ctx.pageSize, true);
+    if (pa < 0) return FaultCode.NO_MEMORY;
+    ctx.mem.write(pa, swap.read(slot));
+    swap.unref(slot);
+    this.slotOf[i] = -1;
+    this.paOf[i] = pa;
+    ctx.reclaimer!.swapIns++;
+    ctx.reclaimer!.added(pa, i);
+    if (ctx.listener !== null) {
+      ctx.allocated(pa, ctx.pageSize, '[anon]', pid, va);
+      ctx.emit({ type: 'swap-in', pid, va, pa, slot });
+    }
+    return pa;
+  }
+
+  /** @internal Reclaim wrote anon `i`'s page to `slot` and unmapped it everywhere: its frame goes back. */
+  swappedOut(i: number, slot: number): void {
+    this.ctx.freeFrame(this.paOf[i], this.ctx.pageSize, '[anon]');
+    this.paOf[i] = -1;
+    this.slotOf[i] = slot;
   }
 
   /** References to anon `i`. */
@@ -73,7 +115,13 @@ export class AnonTable {
   /** One entry fewer owns anon `i`; the last one frees the frame and the anon. */
   unref(i: number): void {
     if (--this.refsOf[i] > 0) return;
-    this.ctx.freeFrame(this.paOf[i], this.ctx.pageSize, '[anon]');
+    if (this.slotOf[i] >= 0) {
+      this.ctx.reclaimer!.swap!.unref(this.slotOf[i]);
+      this.slotOf[i] = -1;
+    } else {
+      this.ctx.reclaimer?.removed(this.paOf[i]);
+      this.ctx.freeFrame(this.paOf[i], this.ctx.pageSize, '[anon]');
+    }
     this.ctx.uncharge(this.kvaOf[i], ANON_SIZE);
     this.paOf[i] = -1;
     if (this.freeTop === this.freeList.length) {
@@ -108,6 +156,13 @@ export class AnonTable {
       const want = expected.get(i) ?? 0;
       invariant(r === want, `anon ${i} has ${r} references, entries hold ${want}`);
       const pa = this.paOf[i];
+      if (pa < 0) {
+        const slot = this.slotOf[i];
+        const swap = this.ctx.reclaimer?.swap;
+        invariant(slot >= 0 && swap !== undefined && swap !== null && swap.refs(slot) === 1, `anon ${i} has no frame and no swap slot of its own`);
+        continue;
+      }
+      invariant(this.slotOf[i] === -1, `anon ${i} has both a frame and swap slot ${this.slotOf[i]}`);
       const f = this.ctx.alloc.get(pa);
       invariant(f !== undefined && !f.free && f.owner === PageOwner.APP, `anon ${i}: frame 0x${pa.toString(16)} is not an allocated application frame`);
       invariant(!frames.has(pa), `two anons own frame 0x${pa.toString(16)}`);
@@ -120,7 +175,7 @@ export class AnonTable {
   /** Frames of live anons (for cross-checks with page caches). */
   frames(): Set<number> {
     const s = new Set<number>();
-    for (let i = 0; i < this.highWater; i++) if (this.refsOf[i] > 0) s.add(this.paOf[i]);
+    for (let i = 0; i < this.highWater; i++) if (this.refsOf[i] > 0 && this.paOf[i] >= 0) s.add(this.paOf[i]);
     return s;
   }
 
@@ -132,8 +187,11 @@ export class AnonTable {
     pa.set(this.paOf);
     const kva = new Float64Array(n);
     kva.set(this.kvaOf);
+    const slot = new Int32Array(n).fill(-1);
+    slot.set(this.slotOf);
     this.refsOf = refs;
     this.paOf = pa;
     this.kvaOf = kva;
+    this.slotOf = slot;
   }
 }

@@ -114,6 +114,37 @@ export type VmEvent =
       type: 'exit';
       /** The pid of the process that exited (never reused by the same `Vm`). */
       pid: number;
+    }
+  /** Reclaim chose frame `pa` and took it out of every page table (the policy's victim). */
+  | {
+      /** Discriminant: a page was evicted. */
+      type: 'evict';
+      /** The frame evicted. */
+      pa: number;
+      /** What the page was (`[anon]`). */
+      object: string;
+    }
+  /** The evicted page was written to swap slot `slot`; its frame is freed next (a `free` event). */
+  | {
+      /** Discriminant: a page went to swap. */
+      type: 'swap-out';
+      /** The frame written. */
+      pa: number;
+      /** The swap slot it went to. */
+      slot: number;
+    }
+  /** A fault read a swapped-out page back from `slot` into frame `pa` (a major fault). */
+  | {
+      /** Discriminant: a page came back from swap. */
+      type: 'swap-in';
+      /** The process whose fault brought it back, when one did. */
+      pid?: number;
+      /** The page's virtual address in that process. */
+      va?: number;
+      /** The frame it was read into. */
+      pa: number;
+      /** The slot it was read from (free again). */
+      slot: number;
     };
 
 /** The `type` of a {@link VmEvent}. */

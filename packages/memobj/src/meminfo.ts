@@ -1,3 +1,4 @@
+import type { ReclaimStats } from './reclaim/reclaimer.js';
 /**
  * The original's `meminfo` figures (`vm_meminfo`: `vm_pageinfo` + `vm_mapinfo`) plus the kernel heap: bytes, except
  * the map figures, which count entries of the bounded entry pool.
@@ -28,6 +29,15 @@ export interface MemInfo {
     /** Bytes of free blocks in existing zones. */
     free: number;
   };
+  /** The swap device, in bytes, when `createVm({ swap })` made one. */
+  swap?: {
+    /** Bytes of swap slots. */
+    total: number;
+    /** Bytes of free slots. */
+    free: number;
+  };
+  /** What reclaim has done, when configured (`createVm({ swap, reclaim })`). */
+  reclaim?: ReclaimStats;
 }
 
 /** One line of `vm.maps(pid)`. `end` is exclusive; `object` is the backing's name. */

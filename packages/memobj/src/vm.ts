@@ -17,6 +17,10 @@ import type { Pager } from './pager.js';
 import { Process, mapInto } from './process.js';
 import type { ProcessHost } from './process.js';
 import { VmObject, checkPhysRange } from './vm-object.js';
+import { SwapDevice } from './swap.js';
+import { Reclaimer } from './reclaim/reclaimer.js';
+import { resolvePolicy } from './reclaim/policy.js';
+import type { ReclaimPolicy } from './reclaim/policy.js';
 
 /** Arguments of {@link createVm}. */
 export interface VmOptions {
@@ -39,6 +43,25 @@ export interface VmOptions {
    * Default false: pages come on first touch. Fork stays copy-on-write either way.
    */
   populate?: boolean;
+  /**
+   * A swap device of `pages` page slots (`SwapDevice`): anonymous pages are written there when reclaim evicts them
+   * and read back on their next fault. MMU architectures only (`ENOSYS` without one: no page tables to unmap).
+   */
+  swap?: {
+    /** Page slots of the device: an integer from 1 to 2^24. */
+    pages: number;
+  };
+  /**
+   * Page reclaim: `policy` (`'fifo'`, `'clock'` — the default —, `'lru'`, or a `ReclaimPolicy` object) chooses which
+   * resident anonymous page to evict; `limit` caps resident anonymous pages (a memory cgroup's limit: a reference
+   * string "with 3 frames" is `limit: 3`). Eviction needs `swap`. MMU architectures only (`ENOSYS`).
+   */
+  reclaim?: {
+    /** `'fifo'`, `'clock'` (default), `'lru'`, or a {@link ReclaimPolicy} object. */
+    policy?: string | ReclaimPolicy;
+    /** Most resident anonymous pages at once (a positive integer); default no cap. */
+    limit?: number;
+  };
 }
 
 /**
@@ -84,6 +107,12 @@ export class Vm {
     if (options.populate !== undefined && typeof options.populate !== 'boolean') {
       throw new VmError('EINVAL', `populate must be a boolean, got ${hex(options.populate)}`);
     }
+    const wantsReclaim = options.swap !== undefined || options.reclaim !== undefined;
+    if (wantsReclaim && !arch.capabilities.hasMmu) {
+      throw new VmError('ENOSYS', `swap and reclaim need an MMU; ${arch.name} has none (no page tables to take a page out of)`);
+    }
+    const swapPages = checkSwap(options.swap);
+    const reclaimOpts = checkReclaim(options.reclaim);
     this.arch = arch;
     this.board = resolveBoard(arch, options);
     this.mem = new PhysicalMemory(this.board);
@@ -98,6 +127,7 @@ export class Vm {
         alloc: this.alloc,
         board: this.board,
         entries: options.entries,
+        reverseMap: wantsReclaim,
         // A refused access never reaches a memory object: the map says so, and it becomes a `fault` event.
         onAccessFault: (owner, va, access, code) => {
           if (owner >= 0) this.ctx.emit({ type: 'fault', pid: owner, va, access, result: faultErrno(code) });
@@ -111,6 +141,14 @@ export class Vm {
     }
     this.ctx = new MemContext(this.alloc, this.kmalloc, arch.capabilities.hasMmu, options.onEvent ?? null);
     this.ctx.populate = options.populate === true;
+    if (wantsReclaim) {
+      const swap = swapPages === null ? null : new SwapDevice(swapPages, arch.pageSize, this.alloc.faults);
+      // A reserve of free frames only the kernel may take (page tables, the heap that anons and amaps are charged
+      // to), so that an application filling memory leaves room to run reclaim: 1/128 of RAM, at least 8 pages.
+      const reserve = Math.max(8, Math.floor(this.alloc.freePages() / 128));
+      this.alloc.setWatermarks({ min: reserve, low: reserve, high: 2 * reserve });
+      this.ctx.reclaimer = new Reclaimer(this.ctx, this.kmap.rmap!, swap, resolvePolicy(reclaimOpts.policy), reclaimOpts.limit ?? null);
+    }
     if (arch.capabilities.hasMmu) {
       const zero = this.alloc.allocPa(arch.pageSize, { owner: PageOwner.KERNEL, usage: PageUsage.NONE });
       if (zero < 0) throw new VmError('EINVAL', `board ${this.board.name} has no frame left for the zero page after boot`);
@@ -227,16 +265,36 @@ export class Vm {
     return this.ctx.run(() => VmObject.create(this.ctx, { kind: 'contiguous', size, name: '[contiguous]', user: true }));
   }
 
-  /** Page, map-entry and kernel-heap figures, as the original's `meminfo`. */
+  /** Page, map-entry and kernel-heap figures, as the original's `meminfo`; swap and reclaim when configured. */
   meminfo(): MemInfo {
     const p = this.alloc.info();
     const m = this.kmap.info();
     const k = this.kmalloc.stats();
-    return {
+    const info: MemInfo = {
       page: { total: p.total, free: p.free, alloc: p.alloc, boot: p.boot },
       map: { entries: m.entries, free: m.free },
       kmalloc: { used: k.used, free: k.free },
     };
+    const r = this.ctx.reclaimer;
+    if (r !== null) {
+      const ps = this.arch.pageSize;
+      if (r.swap !== null) info.swap = { total: r.swap.pages * ps, free: r.swap.free * ps };
+      info.reclaim = r.stats();
+    }
+    return info;
+  }
+
+  /**
+   * Background reclaim (kswapd): evicts pages the policy chooses until `target` pages are free (default: the page
+   * allocator's `high` watermark) or nothing more can be evicted; returns the pages evicted. Without reclaim
+   * configured → `ENOSYS`; a bad target → `EINVAL`.
+   */
+  reclaim(target?: number): number {
+    const r = this.ctx.reclaimer;
+    if (r === null) throw new VmError('ENOSYS', 'reclaim is not configured: createVm({ swap, reclaim })');
+    const t = target ?? this.alloc.watermarks().high;
+    if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) throw new VmError('EINVAL', `target must be a page count, got ${hex(t)}`);
+    return this.ctx.run(() => r.reclaim(t));
   }
 
   /** The mappings of process `pid` in address order. Unknown pid → `ENOENT`. */
@@ -344,6 +402,10 @@ export class Vm {
     for (const a of ctx.amaps) invariant(a.refs === (amapRefs.get(a) ?? 0), `an amap has ${a.refs} references, ${amapRefs.get(a) ?? 0} backings hold it`);
     for (const a of amapRefs.keys()) invariant(ctx.amaps.has(a), 'a backing holds a freed amap');
     ctx.anons.check(anonRefs);
+    if (ctx.reclaimer !== null) {
+      ctx.reclaimer.check((a) => ctx.anons.pa(a));
+      ctx.reclaimer.swap?.check();
+    }
     const anonFrames = ctx.anons.frames();
     for (const pa of anonFrames) invariant(!objectFrames.has(pa), `frame 0x${pa.toString(16)} is both an anon's and an object's`);
     if (ctx.zeroPage >= 0) {
@@ -395,4 +457,24 @@ function resolveBoard(arch: PmapFactory, options: VmOptions): BoardMemoryMap {
   if (typeof board === 'string') return boards.get(board);
   if (board instanceof BoardMemoryMap) return board;
   throw new VmError('EINVAL', `board must be a preset name or a BoardMemoryMap, got ${hex(board)}`);
+}
+
+function checkSwap(swap: unknown): number | null {
+  if (swap === undefined) return null;
+  const pages = (swap as { pages?: unknown } | null)?.pages;
+  if (swap === null || typeof swap !== 'object' || typeof pages !== 'number' || !Number.isSafeInteger(pages) || pages < 1 || pages > 2 ** 24) {
+    throw new VmError('EINVAL', `swap must be { pages } with pages an integer from 1 to 2^24, got ${hex(swap)}`);
+  }
+  return pages;
+}
+
+function checkReclaim(reclaim: unknown): { policy?: string | ReclaimPolicy; limit?: number } {
+  if (reclaim === undefined) return {};
+  if (reclaim === null || typeof reclaim !== 'object') throw new VmError('EINVAL', `reclaim must be { policy?, limit? }, got ${hex(reclaim)}`);
+  const { policy, limit } = reclaim as { policy?: string | ReclaimPolicy; limit?: unknown };
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
+    throw new VmError('EINVAL', `reclaim.limit must be a positive integer (resident pages), got ${hex(limit)}`);
+  }
+  resolvePolicy(policy); // checked here, made again by the caller
+  return { policy, limit: limit as number | undefined };
 }

@@ -4,6 +4,7 @@ import type { Amap } from '../amap.js';
 import { AnonTable } from '../anon.js';
 import type { VmEvent, VmEventListener } from '../events.js';
 import type { VmObject } from '../vm-object.js';
+import type { Reclaimer } from '../reclaim/reclaimer.js';
 
 const APP_FRAME = { owner: PageOwner.APP, usage: PageUsage.NONE } as const;
 
@@ -37,6 +38,8 @@ export class MemContext {
   zeroPage = -1;
   /** `createVm({ populate })`: every user mapping is populated at `mmap`, as the original does on MMU targets. */
   populate = false;
+  /** Reclaim (`createVm({ swap, reclaim })`), or null: nothing is ever evicted. */
+  reclaimer: Reclaimer | null = null;
   /** Bytes requested from the heap by live objects, amaps and anons (before kmalloc rounds them). */
   charged = 0;
   private nextId = 1;
@@ -66,7 +69,16 @@ export class MemContext {
    */
   charge(site: FaultSite, bytes: number): number {
     if (this.alloc.faults.hit(site)) throw new VmError('ENOMEM', `${site} allocation of ${bytes} bytes failed (injected)`);
-    const va = this.heap.kmalloc(bytes);
+    let va: number;
+    for (;;) {
+      try {
+        va = this.heap.kmalloc(bytes);
+        break;
+      } catch (e) {
+        // Out of kernel heap with reclaim configured: evict a user page (its frame goes back) and try again.
+        if (!(e instanceof VmError) || e.code !== 'ENOMEM' || this.reclaimer === null || !this.reclaimer.evictOne()) throw e;
+      }
+    }
     this.charged += bytes;
     return va;
   }
@@ -81,9 +93,19 @@ export class MemContext {
    * A zeroed user frame of `size` bytes (a page), or a physically contiguous run of exactly `ceil(size / page)`
    * pages (a no-MMU block, a contiguous object: `allocExact`, so nothing is lost to power-of-two rounding); or -1.
    * Tell {@link allocated} once it is used; give it back with {@link freeFrame} or {@link dropFrame} and the same size.
+   * With reclaim, an `anon` page first makes room under the resident limit, and a failed allocation evicts a page
+   * and tries again (direct reclaim).
    */
-  frame(size: number): number {
-    return size <= this.pageSize ? this.alloc.allocPa(size, APP_FRAME) : this.alloc.allocExact(size, APP_FRAME);
+  frame(size: number, anon = false): number {
+    const r = this.reclaimer;
+    if (r === null) return size <= this.pageSize ? this.alloc.allocPa(size, APP_FRAME) : this.alloc.allocExact(size, APP_FRAME);
+    // An anonymous page counts against the resident limit; any user frame may take direct reclaim when memory is
+    // short.
+    if (anon && !r.makeRoom()) return -1;
+    for (;;) {
+      const pa = size <= this.pageSize ? this.alloc.allocPa(size, APP_FRAME) : this.alloc.allocExact(size, APP_FRAME);
+      if (pa >= 0 || !r.evictOne()) return pa;
+    }
   }
 
   /** The event for a frame from {@link frame}, once the structure holding it is complete. */

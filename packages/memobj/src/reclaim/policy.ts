@@ -16,8 +16,11 @@ export interface PolicyView {
 export interface ReclaimPolicy {
   /** Shown in reports (`fifo`, `clock`, `lru`, …). */
   readonly name: string;
+  /** A user page became resident in frame `pa` (first touch, a copy-on-write copy, or a swap-in). */
   added(pa: number): void;
+  /** Frame `pa` is no longer a tracked page (evicted or freed); a frame never added or already removed is ignored. */
   removed(pa: number): void;
+  /** The frame to evict next (never one `busy` says is held), or -1 when there is none. */
   victim(view: PolicyView, busy: (pa: number) => boolean): number;
   /** Frames tracked now. */
   size(): number;

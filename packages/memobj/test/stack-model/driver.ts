@@ -65,6 +65,10 @@ export interface DriverOptions {
   traceLength?: number;
   /** The operation mix (`mixed`, `forks`, `churn`); default by seed. */
   profile?: string;
+  /** Swap slots: reclaim on (the default policy), so a working set larger than RAM runs; 0: none. */
+  swap?: number;
+  /** Map entries in the pool (`createVm({ entries })`); 0: the default, one per 3 free pages. */
+  entries?: number;
 }
 
 /** What a run did, summed over epochs. */
@@ -207,13 +211,15 @@ export class StackDriver {
   private siteCursor = 0;
 
   constructor(options: DriverOptions) {
-    this.opts = { checkEvery: 1, samples: 2, traceLength: 64, profile: PROFILE_NAMES[options.seed % PROFILE_NAMES.length], ...options };
+    this.opts = { checkEvery: 1, samples: 2, traceLength: 64, profile: PROFILE_NAMES[options.seed % PROFILE_NAMES.length], swap: 0, entries: 0, ...options };
     const { arch, board } = this.opts;
     this.arch = arch;
     const where = board.ramSize !== undefined ? { ramSize: board.ramSize } : board.board !== undefined ? { board: board.board } : {};
     // Copy-on-write events tell which private pages got a copy of their own (a write that runs out of memory may
     // keep the copies it made before failing, and a copy no longer follows its object).
-    this.vm = createVm({ arch, ...where, onEvent: (e) => void (e.type === 'cow' && this.cows.push(e)) });
+    const reclaim = this.opts.swap > 0 ? { swap: { pages: this.opts.swap }, reclaim: {} } : {};
+    const entries = this.opts.entries > 0 ? { entries: this.opts.entries } : {};
+    this.vm = createVm({ arch, ...where, ...reclaim, ...entries, onEvent: (e) => void (e.type === 'cow' && this.cows.push(e)) });
     this.baseline = this.footprint();
     this.rng = new Rng(options.seed);
     const mix = PROFILES[this.opts.profile];
@@ -302,6 +308,8 @@ export class StackDriver {
     const objs = this.vm.objects();
     if (objs.length > 0) leaks.push(`objects still alive: ${objs.map((o) => `${o.id} ${o.name} refs ${o.refs}`).join(', ')}`);
     if (this.vm.processes().length > 0) leaks.push(`processes still alive: ${this.vm.processes().map((p) => p.pid).join(', ')}`);
+    const swap = this.vm.meminfo().swap;
+    if (swap !== undefined && swap.free !== swap.total) leaks.push(`swap slots still used: ${(swap.total - swap.free) / this.ps}`);
     this.begin();
     return leaks;
   }

@@ -1,0 +1,146 @@
+import { hex } from '@vmlayers/phys';
+import type { ReverseMap } from '@vmlayers/mapper';
+import type { MemContext } from '../internal/context.js';
+import type { SwapDevice } from '../swap.js';
+import type { ReclaimPolicy } from './policy.js';
+
+/** What reclaim has done since the vm booted. */
+export interface ReclaimStats {
+  /** The policy's name. */
+  policy: string;
+  /** Resident user pages the policy tracks now (anonymous pages). */
+  resident: number;
+  /** The cap on them (`createVm({ reclaim: { limit } })`), or null. */
+  limit: number | null;
+  /** Pages evicted (taken out of every page table and freed). */
+  evictions: number;
+  /** Pages written to swap. */
+  swapOuts: number;
+  /** Pages read back from swap (major faults). */
+  swapIns: number;
+}
+
+/**
+ * Reclaim of anonymous memory: the resident user pages a policy tracks, evicted one at a time to the swap device
+ * when an allocation would pass the resident limit (a memory cgroup's limit), when an application allocation
+ * fails (direct reclaim), or on `vm.reclaim()` (kswapd). Eviction takes the frame out of every page table at once
+ * through the mapper's reverse map, writes it to a swap slot, and frees it; the anon keeps the slot, and the next
+ * fault reads it back (`AnonTable.resident`). A page a fault is copying from is held (`hold`) and never chosen.
+ */
+export class Reclaimer {
+  readonly swap: SwapDevice | null;
+  readonly policy: ReclaimPolicy;
+  readonly limit: number | null;
+  private readonly ctx: MemContext;
+  private readonly rmap: ReverseMap;
+  // Frame → anon index of every tracked page.
+  private readonly owners = new Map<number, number>();
+  private readonly held = new Set<number>();
+  private readonly view: { referenced(pa: number, clear?: boolean): boolean };
+  private readonly isBusy: (pa: number) => boolean;
+  private evicting = false;
+  evictions = 0;
+  swapOuts = 0;
+  swapIns = 0;
+
+  constructor(ctx: MemContext, rmap: ReverseMap, swap: SwapDevice | null, policy: ReclaimPolicy, limit: number | null) {
+    this.ctx = ctx;
+    this.rmap = rmap;
+    this.swap = swap;
+    this.policy = policy;
+    this.limit = limit;
+    this.view = { referenced: (pa, clear = false) => rmap.referenced(pa, clear) };
+    this.isBusy = (pa) => this.held.has(pa);
+  }
+
+  /** Resident pages tracked. */
+  get resident(): number {
+    return this.owners.size;
+  }
+
+  /** Anon `anon` now has frame `pa` resident (a fresh page or a swap-in). */
+  added(pa: number, anon: number): void {
+    this.owners.set(pa, anon);
+    this.policy.added(pa);
+  }
+
+  /** Frame `pa` is no longer an anon's (freed). */
+  removed(pa: number): void {
+    if (this.owners.delete(pa)) this.policy.removed(pa);
+  }
+
+  /** Keeps frame `pa` from being chosen until {@link release}: a fault copies from it. */
+  hold(pa: number): void {
+    this.held.add(pa);
+  }
+
+  release(pa: number): void {
+    this.held.delete(pa);
+  }
+
+  /**
+   * Room for one more resident page under the limit: evicts while the limit is reached. False when the limit is
+   * reached and nothing can be evicted.
+   */
+  makeRoom(): boolean {
+    if (this.limit === null) return true;
+    while (this.owners.size >= this.limit) if (!this.evictOne()) return false;
+    return true;
+  }
+
+  /**
+   * Evicts one page the policy chooses: false when there is none it may evict (no swap, swap full, every page
+   * held). Never re-entered: an allocation made while evicting does not evict.
+   */
+  evictOne(): boolean {
+    if (this.evicting || this.swap === null || this.swap.free === 0) return false;
+    this.evicting = true;
+    try {
+      // The slot first: out of slots (the fault injector), nothing is chosen.
+      const slot = this.swap.alloc();
+      if (slot < 0) return false;
+      const pa = this.policy.victim(this.view, this.isBusy);
+      if (pa < 0) {
+        this.swap.unref(slot);
+        return false;
+      }
+      const anon = this.owners.get(pa);
+      if (anon === undefined) throw new Error(`reclaim: the policy chose frame ${hex(pa)}, which it was never given or was told removed`);
+      this.rmap.unmap(pa);
+      this.swap.write(slot, this.ctx.mem.read(pa, this.ctx.pageSize));
+      this.owners.delete(pa);
+      this.policy.removed(pa);
+      this.ctx.anons.swappedOut(anon, slot);
+      this.evictions++;
+      this.swapOuts++;
+      if (this.ctx.listener !== null) {
+        this.ctx.emit({ type: 'evict', pa, object: '[anon]' });
+        this.ctx.emit({ type: 'swap-out', pa, slot });
+      }
+      return true;
+    } finally {
+      this.evicting = false;
+    }
+  }
+
+  /** Evicts until `freePages() ≥ target` or nothing more can go; the pages evicted. */
+  reclaim(target: number): number {
+    let n = 0;
+    while (this.ctx.alloc.freePages() < target && this.evictOne()) n++;
+    return n;
+  }
+
+  /** Figures for meminfo. */
+  stats(): ReclaimStats {
+    return { policy: this.policy.name, resident: this.owners.size, limit: this.limit, evictions: this.evictions, swapOuts: this.swapOuts, swapIns: this.swapIns };
+  }
+
+  /** Every tracked frame is an anon's resident frame, the policy tracks exactly them, nothing is held between calls. */
+  check(frameOf: (anon: number) => number): void {
+    for (const [pa, anon] of this.owners) {
+      if (frameOf(anon) !== pa) throw new Error(`reclaim: frame ${hex(pa)} is tracked for anon ${anon}, whose frame is ${hex(frameOf(anon))}`);
+    }
+    if (this.policy.size() !== this.owners.size) throw new Error(`reclaim: the policy tracks ${this.policy.size()} pages, the reclaimer ${this.owners.size}`);
+    if (this.held.size !== 0) throw new Error(`reclaim: ${this.held.size} frames still held after an operation`);
+  }
+}

@@ -1,0 +1,135 @@
+import { armv7m } from '@vmlayers/pmap-nommu';
+import { describe, expect, it } from 'vitest';
+import { createVm } from '../src/index.js';
+import type { VmEvent } from '../src/index.js';
+import { MMU_ARCHS, PRIVATE, RW, errnoOf, pattern } from './helpers.js';
+
+const BELADY = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5];
+
+/** Page faults served while process `p` writes one byte to each page of the reference string. */
+function faultsFor(arch: (typeof MMU_ARCHS)[number], policy: string, frames: number, refs: number[]): number {
+  let faults = 0;
+  const vm = createVm({ arch, swap: { pages: 64 }, reclaim: { policy, limit: frames }, onEvent: (e: VmEvent) => void (e.type === 'fault' && e.result === undefined && faults++) });
+  const p = vm.spawn();
+  const ps = arch.pageSize;
+  const base = p.mmap({ size: 8 * ps, prot: RW, flags: PRIVATE });
+  for (const r of refs) {
+    p.write(base + r * ps, new Uint8Array([r]));
+    vm.check();
+  }
+  const n = faults;
+  // Every page still holds what was written last.
+  for (const r of new Set(refs)) expect(p.read(base + r * ps, 1)[0]).toBe(r);
+  return n;
+}
+
+describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('reclaim on %s', (_, arch) => {
+  const ps = arch.pageSize;
+
+  it("FIFO shows Belady's anomaly: 9 faults with 3 frames, 10 with 4", () => {
+    expect(faultsFor(arch, 'fifo', 3, BELADY)).toBe(9);
+    expect(faultsFor(arch, 'fifo', 4, BELADY)).toBe(10);
+  });
+
+  it('clock and lru keep the hot pages of a loop: fewer faults than fifo on a hot/cold mix', () => {
+    // Page 0 is used between every cold page: a policy that sees the accessed bit keeps it.
+    const refs = [0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 1, 0, 2, 0, 3];
+    const f = faultsFor(arch, 'fifo', 3, refs);
+    expect(faultsFor(arch, 'clock', 3, refs)).toBeLessThan(f);
+    expect(faultsFor(arch, 'lru', 3, refs)).toBeLessThan(f);
+  });
+
+  it('a working set twice the RAM runs to completion with the bytes it wrote (swap), with direct reclaim', () => {
+    const ram = arch.name === 'ia32' ? 4 << 20 : 2 << 20;
+    const events: VmEvent[] = [];
+    const vm = createVm({ arch, ramSize: ram, swap: { pages: (3 * ram) / ps }, onEvent: (e) => void events.push(e) });
+    const p = vm.spawn();
+    const pages = (2 * ram) / ps;
+    const base = p.mmap({ size: pages * ps, prot: RW, flags: PRIVATE });
+    for (let i = 0; i < pages; i++) p.write(base + i * ps, pattern(64, i));
+    vm.check();
+    const m = vm.meminfo();
+    expect(m.reclaim!.swapOuts).toBeGreaterThan(pages / 2);
+    expect(m.swap!.total).toBe(3 * ram);
+    for (let i = 0; i < pages; i++) expect(p.read(base + i * ps, 64)).toEqual(pattern(64, i));
+    expect(vm.meminfo().reclaim!.swapIns).toBeGreaterThan(0);
+    expect(events.some((e) => e.type === 'swap-out')).toBe(true);
+    expect(events.some((e) => e.type === 'swap-in' && e.pid === p.pid)).toBe(true);
+    vm.check();
+    p.exit();
+    vm.check();
+    // Every swap slot and every frame is back.
+    expect(vm.meminfo().swap!.free).toBe(3 * ram);
+    expect(vm.meminfo().reclaim!.resident).toBe(0);
+  });
+
+  it('fork while pages are swapped out: both sides keep their meaning; copy-on-write after swap-in', () => {
+    const vm = createVm({ arch, swap: { pages: 64 }, reclaim: { policy: 'fifo', limit: 4 } });
+    const p = vm.spawn();
+    const base = p.mmap({ size: 8 * ps, prot: RW, flags: PRIVATE });
+    for (let i = 0; i < 8; i++) p.write(base + i * ps, pattern(32, i));
+    expect(vm.meminfo().reclaim!.resident).toBeLessThanOrEqual(4);
+    const c = p.fork();
+    vm.check();
+    for (let i = 0; i < 8; i++) expect(c.read(base + i * ps, 32)).toEqual(pattern(32, i));
+    c.write(base + 2 * ps, pattern(32, 100));
+    vm.check();
+    for (let i = 0; i < 8; i++) expect(p.read(base + i * ps, 32)).toEqual(pattern(32, i));
+    expect(c.read(base + 2 * ps, 32)).toEqual(pattern(32, 100));
+    // An access spanning more pages than the limit completes, a page at a time.
+    const long = pattern(6 * ps, 7);
+    p.write(base + 1, long);
+    expect(p.read(base + 1, long.length)).toEqual(long);
+    vm.check();
+    c.exit();
+    p.exit();
+    vm.check();
+    expect(vm.meminfo().swap!.free).toBe(64 * ps);
+  });
+
+  it('without swap nothing anonymous can go: ENOMEM at the limit, as before; vm.reclaim() evicts to a target', () => {
+    const vm = createVm({ arch, reclaim: { limit: 2 } });
+    const p = vm.spawn();
+    const base = p.mmap({ size: 4 * ps, prot: RW, flags: PRIVATE });
+    p.write(base, new Uint8Array([1]));
+    p.write(base + ps, new Uint8Array([2]));
+    expect(errnoOf(() => p.write(base + 2 * ps, new Uint8Array([3])))).toBe('ENOMEM');
+    expect(p.read(base + ps, 1)[0]).toBe(2);
+    vm.check();
+    const w = createVm({ arch, swap: { pages: 16 } });
+    const q = w.spawn();
+    const b2 = q.mmap({ size: 4 * ps, prot: RW, flags: PRIVATE });
+    for (let i = 0; i < 4; i++) q.write(b2 + i * ps, new Uint8Array([i + 1]));
+    const free = w.alloc.freePages();
+    expect(w.reclaim(free + 3)).toBe(3);
+    expect(w.meminfo().reclaim!.evictions).toBe(3);
+    for (let i = 0; i < 4; i++) expect(q.read(b2 + i * ps, 1)[0]).toBe(i + 1);
+    w.check();
+  });
+
+  it('refuses bad options with EINVAL and a full swap device fails like exhaustion (fault injector at swap)', () => {
+    for (const bad of [{ swap: { pages: 0 } }, { swap: null }, { swap: { pages: 1.5 } }, { reclaim: { limit: 0 } }, { reclaim: { policy: 'mru' } }, { reclaim: 7 }]) {
+      expect(errnoOf(() => createVm({ arch, ...(bad as object) })), JSON.stringify(bad)).toBe('EINVAL');
+    }
+    const vm = createVm({ arch, swap: { pages: 8 }, reclaim: { limit: 2 } });
+    expect(errnoOf(() => vm.reclaim(-1))).toBe('EINVAL');
+    const p = vm.spawn();
+    const base = p.mmap({ size: 4 * ps, prot: RW, flags: PRIVATE });
+    p.write(base, new Uint8Array([1]));
+    p.write(base + ps, new Uint8Array([2]));
+    vm.faults.failAt('swap', 1);
+    expect(errnoOf(() => p.write(base + 2 * ps, new Uint8Array([3])))).toBe('ENOMEM');
+    vm.check();
+    p.write(base + 2 * ps, new Uint8Array([3]));
+    expect([0, 1, 2].map((i) => p.read(base + i * ps, 1)[0])).toEqual([1, 2, 3]);
+    vm.check();
+    expect(errnoOf(() => createVm({ arch }).reclaim())).toBe('ENOSYS');
+  });
+});
+
+describe('reclaim without an MMU', () => {
+  it('is refused with ENOSYS', () => {
+    expect(errnoOf(() => createVm({ arch: armv7m, swap: { pages: 8 } }))).toBe('ENOSYS');
+    expect(errnoOf(() => createVm({ arch: armv7m, reclaim: { policy: 'fifo' } }))).toBe('ENOSYS');
+  });
+});
