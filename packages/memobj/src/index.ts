@@ -19,7 +19,7 @@ export { formatMeminfo } from './inspect/proc-meminfo.js';
 export { smaps, formatSmaps } from './inspect/smaps.js';
 export type { Smaps } from './inspect/smaps.js';
 export { hexdump } from './inspect/hexdump.js';
-export { fifo, clock, lru } from './reclaim/policy.js';
+export { fifo, clock, lru, opt } from './reclaim/policy.js';
 export type { ReclaimPolicy, PolicyView } from './reclaim/policy.js';
 export type { ReclaimStats } from './reclaim/reclaimer.js';
 export { SwapDevice } from './swap.js';

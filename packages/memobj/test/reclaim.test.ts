@@ -1,7 +1,8 @@
 import { armv7m } from '@vmlayers/pmap-nommu';
 import { describe, expect, it } from 'vitest';
-import { createVm } from '../src/index.js';
-import type { VmEvent } from '../src/index.js';
+import fc from 'fast-check';
+import { createVm, opt } from '../src/index.js';
+import type { ReclaimPolicy, VmEvent } from '../src/index.js';
 import { MMU_ARCHS, PRIVATE, RW, errnoOf, pattern } from './helpers.js';
 
 const BELADY = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5];
@@ -131,5 +132,53 @@ describe('reclaim without an MMU', () => {
   it('is refused with ENOSYS', () => {
     expect(errnoOf(() => createVm({ arch: armv7m, swap: { pages: 8 } }))).toBe('ENOSYS');
     expect(errnoOf(() => createVm({ arch: armv7m, reclaim: { policy: 'fifo' } }))).toBe('ENOSYS');
+  });
+});
+
+describe('opt (Belady)', () => {
+  const arch = MMU_ARCHS[0];
+  const ps = arch.pageSize;
+
+  /** Faults of one process writing the reference string, under `make(vm, base, position)`'s policy. */
+  function run(refs: number[], frames: number, make: (where: { pos: number; base: number; vm: ReturnType<typeof createVm> }) => ReclaimPolicy | string): number {
+    let faults = 0;
+    const where = { pos: 0, base: 0, vm: null as unknown as ReturnType<typeof createVm> };
+    const policy = make(where);
+    const vm = createVm({ arch, swap: { pages: 64 }, reclaim: { policy, limit: frames }, onEvent: (e: VmEvent) => void (e.type === 'fault' && e.result === undefined && faults++) });
+    where.vm = vm;
+    const p = vm.spawn();
+    where.base = p.mmap({ size: 16 * ps, prot: RW, flags: PRIVATE });
+    for (let i = 0; i < refs.length; i++) {
+      where.pos = i;
+      p.write(where.base + refs[i] * ps, new Uint8Array([refs[i]]));
+    }
+    vm.check();
+    return faults;
+  }
+
+  const optFor = (refs: number[]) => (w: { pos: number; base: number; vm: ReturnType<typeof createVm> }) =>
+    opt((pa) => {
+      // The page in frame pa: its virtual address through the reverse map, then its next reference after now.
+      const m = w.vm.kmap.rmap!.mappings(pa)[0];
+      if (m === undefined) return Infinity;
+      const page = (m.va - w.base) / ps;
+      const next = refs.indexOf(page, w.pos + 1);
+      return next < 0 ? Infinity : next;
+    });
+
+  it('makes the textbook counts on the classic string, and never faults more than fifo, clock or lru', () => {
+    expect(run(BELADY, 3, optFor(BELADY))).toBe(7);
+    expect(run(BELADY, 4, optFor(BELADY))).toBe(6);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5 }), (refs, frames) => {
+        const o = run(refs, frames, optFor(refs));
+        for (const name of ['fifo', 'clock', 'lru']) expect(o).toBeLessThanOrEqual(run(refs, frames, () => name));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses a missing nextUse with EINVAL', () => {
+    expect(errnoOf(() => opt(undefined as never))).toBe('EINVAL');
   });
 });

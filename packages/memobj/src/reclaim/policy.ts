@@ -165,6 +165,44 @@ export function lru(): ReclaimPolicy {
   };
 }
 
+/**
+ * OPT (Belady's MIN): the page whose next use lies farthest in the future goes — never worse than any other policy,
+ * and only possible when the future is known, as for a recorded trace. `nextUse(pa)` is the caller's answer for the
+ * page in frame `pa`: when it is next referenced (any increasing measure: a step number), `Infinity` for never.
+ * Ties go to the page resident longest. O(resident pages) per choice.
+ */
+export function opt(nextUse: (pa: number) => number): ReclaimPolicy {
+  if (typeof nextUse !== 'function') throw new VmError('EINVAL', `opt needs a nextUse(pa) function, got ${hex(nextUse)}`);
+  const order: number[] = [];
+  const live = new Set<number>();
+  return {
+    name: 'opt',
+    added(pa) {
+      if (live.has(pa)) throw new Error(`opt: frame ${hex(pa)} added twice`);
+      live.add(pa);
+      order.push(pa);
+    },
+    removed(pa) {
+      if (!live.delete(pa)) return;
+      order.splice(order.indexOf(pa), 1);
+    },
+    victim(_view, busy) {
+      let best = -1;
+      let bestNext = -Infinity;
+      for (const pa of order) {
+        if (busy(pa)) continue;
+        const n = nextUse(pa);
+        if (n > bestNext) {
+          best = pa;
+          bestNext = n;
+        }
+      }
+      return best;
+    },
+    size: () => live.size,
+  };
+}
+
 /** The built-in policies by name. */
 export const POLICIES: Readonly<Record<string, () => ReclaimPolicy>> = { fifo, clock, lru };
 
