@@ -49,6 +49,7 @@ export class AmapBacking extends ObjectMapping implements Backing {
     const va = offset + this.vaBias;
     // The fault first, then what served it (a page-cache fill emits its alloc).
     if (ctx.listener !== null) ctx.emit({ type: 'fault', pid: this.pid, va, access, object: this.name });
+    ctx.countFault(this.pid, false);
     if (this.isShared) {
       const pa = obj!.page(offset, this.pid, va);
       if (pa < 0) return pa;

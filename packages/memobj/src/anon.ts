@@ -87,6 +87,7 @@ export class AnonTable {
     this.slotOf[i] = -1;
     this.paOf[i] = pa;
     ctx.reclaimer!.swapIns++;
+    if (pid !== undefined) ctx.countFault(pid, true);
     ctx.reclaimer!.added(pa, i);
     if (ctx.listener !== null) {
       ctx.allocated(pa, ctx.pageSize, '[anon]', pid, va);

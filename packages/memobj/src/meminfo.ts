@@ -40,6 +40,18 @@ export interface MemInfo {
   reclaim?: ReclaimStats;
 }
 
+/** `vm.status(pid)`: a process's memory as `/proc/<pid>/status` reports it. */
+export interface ProcessStatus {
+  /** Bytes of pages the process's page tables map now (VmRSS); without an MMU, the bytes of its mappings. */
+  rss: number;
+  /** Bytes of its private pages in swap now (VmSwap). */
+  swap: number;
+  /** Faults served without reading swap (min_flt). */
+  minorFaults: number;
+  /** Faults that read a page back from swap (maj_flt). */
+  majorFaults: number;
+}
+
 /** One line of `vm.maps(pid)`. `end` is exclusive; `object` is the backing's name. */
 export interface MapInfo {
   /** First address of the mapping, page-aligned. */

@@ -8,7 +8,7 @@ import type { VmEventListener } from './events.js';
 import { checkImage } from './image.js';
 import type { Image } from './image.js';
 import { MemContext } from './internal/context.js';
-import type { MapInfo, MemInfo } from './meminfo.js';
+import type { MapInfo, MemInfo, ProcessStatus } from './meminfo.js';
 import { AmapBacking } from './amap-backing.js';
 import { BlockBacking } from './block-backing.js';
 import { ObjectMapping } from './object-mapping.js';
@@ -158,7 +158,10 @@ export class Vm {
     this.host = {
       ctx: this.ctx,
       adopt: (p) => void self.procs.set(p.pid, p),
-      forget: (pid) => void self.procs.delete(pid),
+      forget: (pid) => {
+        self.procs.delete(pid);
+        self.ctx.faultCounts.delete(pid);
+      },
       peekPid: () => self.nextPid,
       takePid: () => self.nextPid++,
     };
@@ -311,6 +314,37 @@ export class Vm {
       protOrig: e.protOrig,
       anonymous: e.backing instanceof AmapBacking || e.backing instanceof BlockBacking ? e.backing.anonymousBytes(e.offset, e.end - e.start) : 0,
     }));
+  }
+
+  /**
+   * What `/proc/<pid>/status` says of process `pid`'s memory: `rss`, bytes of pages its page tables map now (Linux's
+   * VmRSS; a page of the shared zero page included); `swap`, bytes of its private pages in swap (VmSwap; a page a
+   * fork twin shares counts for both); `minorFaults` / `majorFaults`, faults that reached a memory object, major
+   * when a page had to be read back from swap (min_flt / maj_flt). Kept as a method beside `meminfo()`, which stays
+   * the system-wide figures of the original's syscall. Unknown pid → `ENOENT`.
+   */
+  status(pid: number): ProcessStatus {
+    const p = this.process(pid);
+    const ps = this.arch.pageSize;
+    let rss = 0;
+    const tables = p.map.pmap.tables();
+    let leaf = -1;
+    for (const t of tables) if (t.span === ps) leaf = Math.max(leaf, t.level);
+    for (const t of tables) if (t.level === leaf && t.span === ps) rss += t.entries;
+    if (!this.ctx.hasMmu) {
+      rss = 0;
+      for (const e of p.map.entries()) rss += (e.end - e.start) / ps;
+    }
+    let swapped = 0;
+    const anons = this.ctx.anons;
+    for (const e of p.map.entries()) {
+      const b = e.backing;
+      if (!(b instanceof AmapBacking) || b.amap === null) continue;
+      const [from, to] = b.slotRange(e.offset, e.end - e.start);
+      b.amap.forEach(from, to, (_i, a) => void (anons.slot(a) >= 0 && swapped++));
+    }
+    const f = this.ctx.faultCounts.get(pid) ?? { all: 0, major: 0 };
+    return { rss: rss * ps, swap: swapped * ps, minorFaults: f.all - f.major, majorFaults: f.major };
   }
 
   /**

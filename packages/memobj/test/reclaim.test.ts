@@ -54,6 +54,13 @@ describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('reclaim on %s', (_, a
     expect(m.swap!.total).toBe(3 * ram);
     for (let i = 0; i < pages; i++) expect(p.read(base + i * ps, 64)).toEqual(pattern(64, i));
     expect(vm.meminfo().reclaim!.swapIns).toBeGreaterThan(0);
+    // /proc/<pid>/status: the pages it maps, what is in swap, and the faults (major ones read swap).
+    const st = vm.status(p.pid);
+    expect(st.majorFaults).toBe(vm.meminfo().reclaim!.swapIns);
+    expect(st.minorFaults).toBe(pages);
+    expect(st.swap).toBe(vm.meminfo().swap!.total - vm.meminfo().swap!.free);
+    expect(st.rss).toBeGreaterThan(0);
+    expect(st.rss + st.swap).toBe(pages * ps);
     expect(events.some((e) => e.type === 'swap-out')).toBe(true);
     expect(events.some((e) => e.type === 'swap-in' && e.pid === p.pid)).toBe(true);
     vm.check();

@@ -38,6 +38,8 @@ export class MemContext {
   zeroPage = -1;
   /** `createVm({ populate })`: every user mapping is populated at `mmap`, as the original does on MMU targets. */
   populate = false;
+  /** Page faults that reached a memory object, by pid, and those of them that read a page back from swap. */
+  readonly faultCounts = new Map<number, { all: number; major: number }>();
   /** Reclaim (`createVm({ swap, reclaim })`), or null: nothing is ever evicted. */
   reclaimer: Reclaimer | null = null;
   /** Bytes requested from the heap by live objects, amaps and anons (before kmalloc rounds them). */
@@ -56,6 +58,14 @@ export class MemContext {
     this.heap = heap;
     this.listener = listener;
     this.anons = new AnonTable(this);
+  }
+
+  /** Counts a fault of process `pid` (a major one when `major`). */
+  countFault(pid: number, major: boolean): void {
+    let c = this.faultCounts.get(pid);
+    if (c === undefined) this.faultCounts.set(pid, (c = { all: 0, major: 0 }));
+    if (major) c.major++;
+    else c.all++;
   }
 
   /** A fresh object id. */
