@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { boards, isVmError } from '@vmlayers/phys';
+import type { PmapFactory } from '@vmlayers/phys';
 import { ARCHES, ARCH_NAMES } from './arches.js';
 import { bytes, parseSize } from './format.js';
 import { htmlReport } from './html-report.js';
@@ -12,6 +13,8 @@ import { runScenario } from './scenario.js';
 import { capacity } from './capacity.js';
 import type { Capacity } from './capacity.js';
 import { Session } from './session.js';
+import { COMPARE_FRAMES, CompareError, MAX_SWAP, POLICIES, compareText, comparePolicies, defaultSwap, reclaimFor } from './reclaim.js';
+import type { PolicyName } from './reclaim.js';
 import type { Step } from './step.js';
 import { TraceErrors, parseTrace } from './trace.js';
 import type { Trace } from './trace.js';
@@ -33,6 +36,13 @@ Options:
   --capacity         with --trace: replay the trace again and again, its exit lines skipped, until a line
                      fails (normally ENOMEM), and print how many of its processes the board held at once
                      (at most 1000 replays); no narration, vm.check() after replays 1, 2, 4…
+  --swap PAGES       page reclaim and swap (MMU architectures): a swap device of PAGES slots (default 4 x
+                     the pages the trace maps, at least 64)
+  --policy NAME      the page-replacement policy: fifo | clock (default) | lru | opt (Belady's MIN: only
+                     with --trace, the future being the rest of the trace); turns reclaim and swap on
+  --frames N         at most N resident anonymous pages (a memory cgroup's limit); turns reclaim and swap on
+  --compare-policies with --trace: replay it once per policy and --frames value (a list, default 3,4,5) on
+                     fresh vms, quietly, and print a table of page faults (evictions) by policy and frames
   --json             one JSON object per line instead of prose: a header, one per step, errors too
   --html FILE        also write a self-contained report page to FILE: the frame map coloured by owner, each
                      process's map, one process's page-table tree (MPU regions on armv7m), the meminfo
@@ -83,6 +93,10 @@ export function main(argv: string[], io: Io): number {
         ram: { type: 'string' },
         trace: { type: 'string' },
         capacity: { type: 'boolean', default: false },
+        swap: { type: 'string' },
+        policy: { type: 'string' },
+        frames: { type: 'string' },
+        'compare-policies': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         html: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -105,7 +119,27 @@ export function main(argv: string[], io: Io): number {
     return 0;
   }
   try {
-    const { session, trace } = prepare(values);
+    const prepared = prepare(values);
+    if ('compare' in prepared) {
+      const { trace, arch, compare: c } = prepared;
+      if (values.json) io.out(jsonHeader(VERSION, arch.name, c.board));
+      let results;
+      try {
+        results = comparePolicies(trace, { arch, board: values.board, ramSize: c.ramSize, swap: c.swap }, c.frames);
+      } catch (e) {
+        if (!(e instanceof CompareError)) throw e;
+        const cause = e.cause;
+        if (cause instanceof ReplayError) throw new Failure('EREPLAY', `${e.message}`, 1, { file: cause.file, line: cause.line });
+        throw new Failure(isVmError(cause) ? cause.code : 'EREPLAY', e.message, 1);
+      }
+      if (values.json) io.out(JSON.stringify({ type: 'compare', file: trace.file, swap: c.swap, frames: c.frames, policies: [...POLICIES], results }));
+      else {
+        const head = `Page faults (evictions) replaying ${trace.file} on ${arch.name} (${c.board}), ${c.swap} swap slots, by policy and resident frames:`;
+        for (const l of compareText(results, c.frames, head)) io.out(l);
+      }
+      return 0;
+    }
+    const { session, trace } = prepared;
     const arch = session.arch;
     const steps: Step[] = [];
     const print = prosePrinter(session.vm.board, arch.pageSize, io.out);
@@ -157,6 +191,10 @@ function capacityText(c: Capacity, file: string, arch: string, board: string): s
 
 interface Values {
   arch: string;
+  swap?: string;
+  policy?: string;
+  frames?: string;
+  'compare-policies'?: boolean;
   capacity?: boolean;
   board?: string;
   ram?: string;
@@ -169,7 +207,7 @@ interface Values {
  * value is a usage error (status 2) in the flag's terms. With `--ram` the run is tried quietly first, and a size
  * too small for it is reported with the smallest size that works, rounded up to a round figure.
  */
-function prepare(values: Values): { session: Session; trace?: Trace } {
+function prepare(values: Values): { session: Session; trace?: Trace } | { trace: Trace; arch: PmapFactory; compare: { frames: number[]; swap: number; board: string; ramSize?: number } } {
   const arch = Object.prototype.hasOwnProperty.call(ARCHES, values.arch) ? ARCHES[values.arch] : undefined;
   if (arch === undefined) throw usage(`--arch ${values.arch} is not an architecture (${ARCH_NAMES.join(', ')})`);
   if (values.board !== undefined && values.ram !== undefined) throw usage('give --board or --ram, not both');
@@ -185,6 +223,7 @@ function prepare(values: Values): { session: Session; trace?: Trace } {
   if (values.capacity && values.trace === undefined) throw usage('--capacity needs --trace FILE');
   if (values.capacity && values.html !== undefined) throw usage('give --capacity or --html, not both');
   if (values.html !== undefined) checkWritable(values.html);
+  const reclaim = reclaimFlags(values, arch);
   let trace: Trace | undefined;
   if (values.trace !== undefined) {
     let text: string;
@@ -206,8 +245,30 @@ function prepare(values: Values): { session: Session; trace?: Trace } {
       }
     }
   }
+  if (reclaim.compare) {
+    // The board checked by booting it once (as a plain run would), then every replay boots its own vm.
+    const probe = bootOrUsage(() => new Session({ arch, board: values.board, ramSize }), values, arch);
+    const swap = reclaim.swap ?? defaultSwap(trace, arch.pageSize);
+    return { trace: trace!, arch, compare: { frames: reclaim.frames ?? COMPARE_FRAMES, swap, board: probe.vm.board.name, ramSize } };
+  }
+  let session: Session | undefined;
+  const on = reclaim.swap !== undefined || reclaim.policy !== undefined || reclaim.frames !== undefined;
+  const options = on
+    ? {
+        swap: reclaim.swap ?? defaultSwap(trace, arch.pageSize),
+        ...(reclaim.policy !== undefined || reclaim.frames !== undefined
+          ? { reclaim: reclaimFor(reclaim.policy, reclaim.frames?.[0], trace, () => session, arch.pageSize) }
+          : {}),
+      }
+    : {};
+  session = bootOrUsage(() => new Session({ arch, board: values.board, ramSize, ...options }), values, arch);
+  return { session, trace };
+}
+
+/** Boots a session; a board this architecture cannot boot on (or a refused `--ram`) is a usage error. */
+function bootOrUsage(boot: () => Session, values: Values, arch: PmapFactory): Session {
   try {
-    return { session: new Session({ arch, board: values.board, ramSize }), trace };
+    return boot();
   } catch (e) {
     // The board exists but this architecture cannot boot on it (or --ram is refused for another reason).
     if (isVmError(e)) {
@@ -216,6 +277,56 @@ function prepare(values: Values): { session: Session; trace?: Trace } {
     }
     throw e;
   }
+}
+
+/** A whole number from 1 to `max` written in decimal digits, or undefined. */
+function count(text: string, max: number): number | undefined {
+  if (!/^[0-9]+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 && n <= max ? n : undefined;
+}
+
+/** The most frames `--frames` takes (a limit past any board's RAM means no limit). */
+const MAX_FRAMES = 1 << 30;
+
+/**
+ * `--swap`, `--policy`, `--frames` and `--compare-policies` checked in their own terms: reclaim needs an MMU,
+ * `opt` and `--compare-policies` a trace, `--frames` one number (a list with `--compare-policies`).
+ */
+function reclaimFlags(values: Values, arch: PmapFactory): { swap?: number; policy?: PolicyName; frames?: number[]; compare: boolean } {
+  const compare = values['compare-policies'] === true;
+  const given = (['swap', 'policy', 'frames'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f}`);
+  if (compare) given.unshift('--compare-policies');
+  if (given.length === 0) return { compare };
+  if (!arch.capabilities.hasMmu) throw usage(`${given.join(', ')}: reclaim needs an MMU, and ${arch.name} has none (try --arch sv39 or ia32)`);
+  let swap: number | undefined;
+  if (values.swap !== undefined) {
+    swap = count(values.swap, MAX_SWAP);
+    if (swap === undefined) throw usage(`--swap ${values.swap} is not a number of swap slots (pages: a whole number from 1 to ${MAX_SWAP})`);
+  }
+  let policy: PolicyName | undefined;
+  if (values.policy !== undefined) {
+    if (!(POLICIES as readonly string[]).includes(values.policy)) throw usage(`--policy ${values.policy} is not a policy (${POLICIES.join(', ')})`);
+    policy = values.policy as PolicyName;
+    if (policy === 'opt' && values.trace === undefined) throw usage('--policy opt needs --trace FILE: its future is the rest of the trace');
+  }
+  let frames: number[] | undefined;
+  if (values.frames !== undefined) {
+    const parts = values.frames.split(',');
+    frames = parts.map((t) => count(t.trim(), MAX_FRAMES)).filter((n): n is number => n !== undefined);
+    if (frames.length !== parts.length) {
+      throw usage(`--frames ${values.frames} is not ${compare ? 'a list of numbers of frames (3,4,5)' : 'a number of frames (a whole number from 1)'}`);
+    }
+    if (!compare && frames.length > 1) throw usage(`--frames ${values.frames}: one number of frames (a list only with --compare-policies)`);
+    frames = [...new Set(frames)];
+  }
+  if (compare) {
+    if (values.trace === undefined) throw usage('--compare-policies needs --trace FILE');
+    if (policy !== undefined) throw usage('give --policy or --compare-policies, not both (it tries every policy)');
+    if (values.capacity) throw usage('give --capacity or --compare-policies, not both');
+    if (values.html !== undefined) throw usage('give --compare-policies or --html, not both');
+  }
+  return { swap, policy, frames, compare };
 }
 
 /** `--html FILE`: its directory must exist and be writable, and FILE must not be a directory. */

@@ -1,5 +1,5 @@
 import { MapFlags } from '@vmlayers/phys';
-import type { Process, VmObject } from '@vmlayers/memobj';
+import type { Process, ReclaimStats, VmObject } from '@vmlayers/memobj';
 import { addr, bytes, meminfoLine, shown } from './format.js';
 import { bootStep } from './scenario.js';
 import { attempt } from './session.js';
@@ -48,12 +48,14 @@ export function replayTrace(trace: Trace, session: Session, progress?: (done: nu
   const objects = new Map<string, VmObject | null>();
   let skipped = 0;
   let expected = 0;
+  session.cursor = { pos: 0, procs, regions };
   const enc = new TextEncoder();
 
   const fail = (op: TraceOp, msg: string, code?: string) => new ReplayError(trace.file, op.line, `${op.source}: ${msg}`, code);
   const dataBytes = (d: Data): number => ('text' in d ? enc.encode(d.text).length : bytesOf(d.size, ps));
 
   trace.ops.forEach((op, i) => {
+    session.cursor!.pos = i;
     // Which names the line needs and whether each exists.
     const absent: string[] = [];
     if ('proc' in op && procs.get(op.proc) === null) absent.push(`process ${op.proc}`);
@@ -185,6 +187,7 @@ export function replayTrace(trace: Trace, session: Session, progress?: (done: nu
     progress?.(i + 1, trace.ops.length);
   });
 
+  session.cursor = null;
   const end = vm.meminfo();
   const live = vm.processes();
   const same = end.page.free === boot.page.free && end.kmalloc.used === boot.kmalloc.used && end.map.entries === boot.map.entries;
@@ -198,9 +201,24 @@ export function replayTrace(trace: Trace, session: Session, progress?: (done: nu
         : same
           ? 'Every process exited: meminfo is back at its boot figures.'
           : `Every process exited, but meminfo differs from boot (${meminfoLine(boot, ps, vm.board)}).`,
+      ...(end.reclaim ? [reclaimLine(end.reclaim, session.faults)] : []),
     ],
-    figures: { lines: trace.ops.length, done: trace.ops.length - skipped - expected, expected, skipped, live: live.length, backToBoot: same },
+    figures: {
+      lines: trace.ops.length,
+      done: trace.ops.length - skipped - expected,
+      expected,
+      skipped,
+      live: live.length,
+      backToBoot: same,
+      ...(end.reclaim ? { faults: session.faults, evictions: end.reclaim.evictions, swapOuts: end.reclaim.swapOuts, swapIns: end.reclaim.swapIns } : {}),
+    },
   });
   return session;
 }
 
+
+/** The end step's sentence on reclaim: the policy, the limit, and what it did. */
+function reclaimLine(r: ReclaimStats, faults: number): string {
+  const limit = r.limit === null ? 'no resident limit' : `at most ${r.limit} resident anonymous page${r.limit === 1 ? '' : 's'}`;
+  return `Reclaim (${r.policy}, ${limit}): ${faults} page fault${faults === 1 ? '' : 's'}, ${r.evictions} page${r.evictions === 1 ? '' : 's'} evicted, ${r.swapOuts} written to swap, ${r.swapIns} read back (major faults).`;
+}

@@ -4,7 +4,7 @@ import { createVm, formatMaps, formatMeminfo } from '@vmlayers/memobj';
 import { MmuPmap } from '@vmlayers/pmap-mmu';
 import type { PteLeaf } from '@vmlayers/pmap-mmu';
 import { MpuPmap } from '@vmlayers/pmap-nommu';
-import type { MapInfo, MemInfo, Process, Vm, VmEvent } from '@vmlayers/memobj';
+import type { MapInfo, MemInfo, Process, ReclaimPolicy, Vm, VmEvent } from '@vmlayers/memobj';
 import { narrate } from './narrate.js';
 import { markerCounts, pageMapText } from './page-map.js';
 import { Recorder } from './recorder.js';
@@ -17,6 +17,18 @@ export interface SessionOptions {
   board?: string;
   /** One RAM bank of this many bytes instead of a board. */
   ramSize?: number;
+  /** Swap slots (pages): with `reclaim`, page reclaim is on (MMU architectures only). */
+  swap?: number;
+  /** The reclaim policy and resident limit (`createVm({ reclaim })`). */
+  reclaim?: { policy?: string | ReclaimPolicy; limit?: number };
+}
+
+/** Where a trace replay is: the line under way and the trace's names (what `opt`'s future is read from). */
+export interface ReplayCursor {
+  /** Index in `trace.ops` of the line being replayed. */
+  pos: number;
+  procs: ReadonlyMap<string, Process | null>;
+  regions: ReadonlyMap<string, ReadonlyMap<string, { addr: number; size: number } | null>>;
 }
 
 /** The state of memory at one moment, kept for the HTML report. */
@@ -85,6 +97,10 @@ export class Session {
    * every process's maps at every line would cost O(n²).
    */
   quiet = false;
+  /** Page faults served (`fault` events without a `result`) since boot, quiet steps included. */
+  faults = 0;
+  /** Set by `replayTrace` while a trace replays. */
+  cursor: ReplayCursor | null = null;
   private index = 0;
   private prevPageMap = '';
   private prevMaps = new Map<number, string>();
@@ -93,7 +109,19 @@ export class Session {
   constructor(options: SessionOptions, emit: (s: Step) => void = () => {}) {
     this.arch = options.arch;
     this.pageSize = options.arch.pageSize;
-    this.vm = createVm({ arch: options.arch, board: options.board, ramSize: options.ramSize, onEvent: this.recorder.listener });
+    const listener = this.recorder.listener;
+    const onEvent = (e: VmEvent): void => {
+      if (e.type === 'fault' && e.result === undefined) this.faults++;
+      listener(e);
+    };
+    this.vm = createVm({
+      arch: options.arch,
+      board: options.board,
+      ramSize: options.ramSize,
+      onEvent,
+      ...(options.swap !== undefined ? { swap: { pages: options.swap } } : {}),
+      ...(options.reclaim !== undefined ? { reclaim: options.reclaim } : {}),
+    });
     this.emit = emit;
   }
 
