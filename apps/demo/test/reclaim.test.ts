@@ -49,6 +49,18 @@ describe('--compare-policies', () => {
     expect(c.results.map((x: { faults: number }) => x.faults)).toEqual([9, 10, 9, 10, 10, 10, 7, 6]);
   });
 
+  it('thrash.trace: a loop over more pages than frames, then a hot page between cold ones (CLOCK and LRU keep it)', () => {
+    const r = run('--trace', fileURLToPath(new URL('../traces/thrash.trace', import.meta.url)), '--compare-policies');
+    expect(r.status).toBe(0);
+    expect(r.lines.slice(1)).toEqual([
+      'policy  3 frames  4 frames  5 frames',
+      'fifo     35 (32)   34 (30)   33 (28)',
+      'clock    32 (29)   31 (27)   31 (26)',
+      'lru      31 (28)   31 (27)   31 (26)',
+      'opt      23 (20)   20 (16)   17 (12)',
+    ]);
+  });
+
   it('a trace that does not need the limit: every policy the same', () => {
     const r = run('--trace', SHELL, '--compare-policies', '--frames', '64');
     expect(r.status).toBe(0);
