@@ -61,6 +61,17 @@ describe('--compare-policies', () => {
     ]);
   });
 
+  it('a replay that fails under one policy and limit: status 1, the policy, frames and line named', () => {
+    const r = run('--trace', SHELL, '--compare-policies', '--frames', '1');
+    expect(r.status).toBe(1);
+    expect(r.out).toBe('');
+    // Copy-on-write needs the page it copies from and the copy resident at once: one frame is not enough.
+    expect(r.err).toMatch(/^vmlayers: with --policy fifo --frames 1: .*shell\.trace:\d+: write c0 heap 0 "child ls": ENOMEM: /);
+    const j = run('--json', '--trace', SHELL, '--compare-policies', '--frames', '1');
+    expect(j.status).toBe(1);
+    expect(JSON.parse(j.lines[1])).toMatchObject({ type: 'error', code: 'EREPLAY', file: SHELL, line: expect.any(Number) });
+  });
+
   it('a trace that does not need the limit: every policy the same', () => {
     const r = run('--trace', SHELL, '--compare-policies', '--frames', '64');
     expect(r.status).toBe(0);
@@ -87,6 +98,14 @@ describe('--policy, --frames, --swap', () => {
     const events = r.lines.slice(1).flatMap((l) => JSON.parse(l).events as { type: string }[]);
     expect(events.filter((e) => e.type === 'evict')).toHaveLength(4);
     expect(events.filter((e) => e.type === 'swap-in')).toHaveLength(2);
+  });
+
+  it('--capacity replays under reclaim as well (opt included): 3 resident pages and 64 slots hold 13 copies of 5 pages', () => {
+    for (const policy of ['opt', 'fifo']) {
+      const r = run('--json', '--trace', BELADY, '--capacity', '--policy', policy, '--frames', '3', '--ram', '1M');
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.lines[1])).toMatchObject({ type: 'capacity', perCopy: 1, copies: 13, processes: 14, stop: { copy: 14, code: 'ENOMEM' } });
+    }
   });
 
   it('the scenario runs with reclaim on (--swap alone, and with a limit)', () => {
