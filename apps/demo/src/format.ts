@@ -44,7 +44,9 @@ export function meminfoLine(i: MemInfo, pageSize: number, board: BoardMemoryMap)
     `meminfo: ${p.free / pageSize} of ${(p.total - p.boot) / pageSize} RAM frames free (${bytes(pageSize)} each), ` +
     `${(p.alloc - p.boot) / pageSize} allocated` +
     (p.boot > 0 ? `; ${p.boot / pageSize} more reserved by the board (${reserved.join(', ') || 'boot'})` : '') +
-    `; map entries ${i.map.entries} used, ${i.map.free} free; kmalloc ${bytes(i.kmalloc.used)} used, ${bytes(i.kmalloc.free)} free`
+    `; map entries ${i.map.entries} used, ${i.map.free} free; kmalloc ${bytes(i.kmalloc.used)} used, ${bytes(i.kmalloc.free)} free` +
+    (i.swap ? `; swap ${(i.swap.total - i.swap.free) / pageSize} of ${i.swap.total / pageSize} slots used` : '') +
+    (i.reclaim ? `, ${i.reclaim.resident} anonymous page${i.reclaim.resident === 1 ? '' : 's'} resident${i.reclaim.limit === null ? '' : ` of at most ${i.reclaim.limit}`} (${i.reclaim.policy})` : '')
   );
 }
 

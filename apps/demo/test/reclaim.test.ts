@@ -108,8 +108,10 @@ describe('--policy, --frames, --swap', () => {
     }
   });
 
-  it('the scenario runs with reclaim on (--swap alone, and with a limit)', () => {
-    expect(run('--swap', '16').status).toBe(0);
+  it('the scenario runs with reclaim on (--swap alone, and with a limit); the meminfo line shows swap', () => {
+    const s = run('--swap', '16');
+    expect(s.status).toBe(0);
+    expect(s.lines.find((l) => l.startsWith('meminfo:'))).toMatch(/; swap 0 of 16 slots used, 0 anonymous pages resident \(clock\)$/);
     const r = run('--policy', 'lru', '--frames', '2');
     expect(r.status).toBe(0);
     expect(r.out).toMatch(/evicted \(its page goes to swap slot \d+\)/);
