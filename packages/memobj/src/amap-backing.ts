@@ -108,9 +108,9 @@ export class AmapBacking extends ObjectMapping implements Backing {
     }
     // The page copied from must stay while the new frame is found (which may evict).
     const reclaimer = ctx.reclaimer;
-    if (reclaimer !== null && anon !== NO_ANON) reclaimer.hold(src);
+    if (reclaimer !== null && src >= 0) reclaimer.hold(src);
     const pa = ctx.frame(ps, true);
-    if (reclaimer !== null && anon !== NO_ANON) reclaimer.release(src);
+    if (reclaimer !== null && src >= 0) reclaimer.release(src);
     if (pa < 0) {
       amap.unreserve(slot);
       return FaultCode.NO_MEMORY;

@@ -6,7 +6,8 @@ export const NOT_CACHED = -1;
 /**
  * The pages of one memory object that are in memory: a `Float64Array` of frame addresses by page index
  * ({@link NOT_CACHED} when absent) and a dirty byte per page (written through a `SHARED` mapping since the last
- * write-back). There is no eviction, as in the original: a cached page lives as long as its object.
+ * write-back). The original never evicts: a cached page lives as long as its object; with reclaim on, a pager's
+ * page may be dropped (`drop`) and read again on next use.
  */
 export class PageCache {
   readonly frames: Float64Array;
@@ -33,6 +34,14 @@ export class PageCache {
     invariant(this.frames[i] === NOT_CACHED, `page ${i} is cached twice`);
     this.frames[i] = pa;
     this.count++;
+  }
+
+  /** Forgets page `i` (reclaim dropped it): absent and clean again. */
+  drop(i: number): void {
+    invariant(this.frames[i] !== NOT_CACHED, `page ${i} dropped but not cached`);
+    this.frames[i] = NOT_CACHED;
+    this.dirty[i] = 0;
+    this.count--;
   }
 
   /** Empties the cache, calling `free` for each frame. */

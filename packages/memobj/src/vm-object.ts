@@ -186,7 +186,12 @@ export class VmObject {
       this.ctx.fail(e);
     } finally {
       const ctx = this.ctx;
-      if (this.cache !== null) this.cache.drain((pa) => ctx.freeFrame(pa, ctx.pageSize, this.name));
+      if (this.cache !== null) {
+        this.cache.drain((pa) => {
+          ctx.reclaimer?.removed(pa);
+          ctx.freeFrame(pa, ctx.pageSize, this.name);
+        });
+      }
       if (this.blockPa >= 0) ctx.freeFrame(this.blockPa, this.pages * ctx.pageSize, this.name);
       this.blockPa = -1;
       if (this.kind === 'physical') for (const p of this.ramPages()) ctx.alloc.unpin(p, ctx.pageSize);
@@ -209,7 +214,8 @@ export class VmObject {
     const i = offset / ps;
     const cached = c.get(i);
     if (cached !== NOT_CACHED) return cached;
-    const pa = this.ctx.frame(ps);
+    const reclaimable = this.kind === 'pager' && this.ctx.reclaimer !== null;
+    const pa = this.ctx.frame(ps, reclaimable);
     if (pa < 0) return FaultCode.NO_MEMORY;
     if (!this.fill(pa, offset, ps)) {
       // The pager failed (an I/O error): the frame was never part of anything, it goes back unannounced.
@@ -217,8 +223,32 @@ export class VmObject {
       return FaultCode.BAD_ADDRESS;
     }
     c.set(i, pa);
+    // A pager's page can be dropped under pressure (written back first when dirty) and read again on next use.
+    if (reclaimable) this.ctx.reclaimer!.addedObjectPage(pa, this, i);
     this.ctx.allocated(pa, ps, this.name, pid, va);
     return pa;
+  }
+
+  /**
+   * @internal Reclaim: drops cached page `i` (frame `pa`, already out of every page table), written back through
+   * the pager first when `dirty`. False — the page stays — when it is dirty and the pager cannot write.
+   */
+  evictPage(i: number, pa: number, dirty: boolean): boolean {
+    const c = this.cache!;
+    if (dirty || c.dirty[i] !== 0) {
+      const pager = this.pager;
+      if (pager === null || pager.write === undefined) return false;
+      const off = i * this.ctx.pageSize;
+      pager.write(off, this.ctx.mem.read(pa, Math.min(this.ctx.pageSize, this.size - off)));
+    }
+    c.drop(i);
+    this.ctx.freeFrame(pa, this.ctx.pageSize, this.name);
+    return true;
+  }
+
+  /** @internal The frame caching page `i`, or -1. */
+  cachedFrame(i: number): number {
+    return this.cache === null ? -1 : this.cache.get(i);
   }
 
   /** @internal A page at `offset` was handed out writable through a `SHARED` mapping. */

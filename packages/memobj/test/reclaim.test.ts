@@ -1,7 +1,7 @@
 import { armv7m } from '@vmlayers/pmap-nommu';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createVm, opt } from '../src/index.js';
+import { BytesPager, createVm, opt } from '../src/index.js';
 import type { ReclaimPolicy, VmEvent } from '../src/index.js';
 import { MMU_ARCHS, PRIVATE, RW, errnoOf, pattern } from './helpers.js';
 
@@ -187,5 +187,56 @@ describe('opt (Belady)', () => {
 
   it('refuses a missing nextUse with EINVAL', () => {
     expect(errnoOf(() => opt(undefined as never))).toBe('EINVAL');
+  });
+});
+
+describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('reclaim of object pages on %s', (_, arch) => {
+  const ps = arch.pageSize;
+  const SHARED = 0x100;
+
+  it('clean pages of a pager are dropped and read again; dirty ones written back first, every byte kept', () => {
+    const bytes = new Uint8Array(8 * ps);
+    for (let i = 0; i < 8; i++) bytes.set(pattern(32, i), i * ps);
+    const events: VmEvent[] = [];
+    const vm = createVm({ arch, reclaim: { policy: 'fifo', limit: 2 }, onEvent: (e) => void events.push(e) });
+    const o = vm.createObject(new BytesPager(bytes));
+    const p = vm.spawn();
+    const va = p.mmap({ size: 8 * ps, prot: RW, flags: SHARED, object: o });
+    for (let i = 0; i < 8; i++) expect(p.read(va + i * ps, 32)).toEqual(pattern(32, i));
+    expect(vm.meminfo().reclaim!.resident).toBeLessThanOrEqual(2);
+    expect(vm.meminfo().reclaim!.evictions).toBe(6);
+    expect(events.filter((e) => e.type === 'evict' && e.object === o.name).length).toBe(6);
+    vm.check();
+    // Written through the shared mapping: each page, evicted, goes back to the pager's bytes.
+    for (let i = 0; i < 8; i++) p.write(va + i * ps, pattern(32, 50 + i));
+    for (let i = 0; i < 6; i++) expect(bytes.subarray(i * ps, i * ps + 32)).toEqual(pattern(32, 50 + i));
+    for (let i = 0; i < 8; i++) expect(p.read(va + i * ps, 32)).toEqual(pattern(32, 50 + i));
+    vm.check();
+    // A private mapping reads the object's pages and copies on write, the page copied from held meanwhile.
+    const q = vm.spawn();
+    const vb = q.mmap({ size: 8 * ps, prot: RW, flags: PRIVATE, object: o });
+    q.write(vb + 3 * ps, new Uint8Array([9]));
+    expect(q.read(vb + 3 * ps, 2)).toEqual(new Uint8Array([9, pattern(32, 53)[1]]));
+    expect(p.read(va + 3 * ps, 1)).toEqual(new Uint8Array([pattern(32, 53)[0]]));
+    vm.check();
+    p.exit();
+    q.exit();
+    o.release();
+    vm.check();
+    expect(vm.meminfo().reclaim!.resident).toBe(0);
+  });
+
+  it('a dirty page whose pager cannot write stays: with nothing else to evict, ENOMEM at the limit', () => {
+    const data = new Uint8Array(4 * ps);
+    const readOnly = { size: () => data.length, read: (off: number, len: number) => data.slice(off, off + len) };
+    const vm = createVm({ arch, reclaim: { limit: 2 } });
+    const o = vm.createObject(readOnly);
+    const p = vm.spawn();
+    const va = p.mmap({ size: 4 * ps, prot: RW, flags: SHARED, object: o });
+    p.write(va, new Uint8Array([1]));
+    p.write(va + ps, new Uint8Array([2]));
+    expect(errnoOf(() => p.read(va + 2 * ps, 1))).toBe('ENOMEM');
+    expect(p.read(va, 1)[0]).toBe(1);
+    vm.check();
   });
 });

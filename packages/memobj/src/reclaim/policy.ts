@@ -8,10 +8,12 @@ export interface PolicyView {
 
 /**
  * A page-replacement policy: it is told which user frames are resident (`added`, `removed`) and picks the next to
- * evict (`victim`). Frames are physical addresses of resident, reclaimable user pages. `victim` must return a
- * frame it was given and not told removed, skipping any for which `busy(pa)` is true (a page the fault under way
- * is copying from), or -1 when it has none to offer. It may read and clear accessed bits through `view`. The
- * reclaimer calls `removed` for the victim once it is evicted (and for every page freed otherwise).
+ * evict (`victim`). Frames are physical addresses of resident, reclaimable user pages (anonymous pages, pagers'
+ * cached pages). `victim` must return a frame it was given and not told removed, skipping any for which
+ * `busy(pa)` is true (a page the fault under way is copying from), or -1 when it has none to offer; it may read and
+ * clear accessed bits through `view`. The reclaimer calls `removed` for the victim at once (a policy may already
+ * have dropped it), then `added` again if the page cannot go after all (a dirty page whose pager cannot write),
+ * and `removed` for every page freed otherwise.
  */
 export interface ReclaimPolicy {
   /** Shown in reports (`fifo`, `clock`, `lru`, …). */

@@ -3,6 +3,7 @@ import type { ReverseMap } from '@vmlayers/mapper';
 import type { MemContext } from '../internal/context.js';
 import type { SwapDevice } from '../swap.js';
 import type { ReclaimPolicy } from './policy.js';
+import type { VmObject } from '../vm-object.js';
 
 /** What reclaim has done since the vm booted. */
 export interface ReclaimStats {
@@ -33,12 +34,16 @@ export class Reclaimer {
   readonly limit: number | null;
   private readonly ctx: MemContext;
   private readonly rmap: ReverseMap;
-  // Frame → anon index of every tracked page.
+  // Frame → anon index of every tracked anonymous page; for an object's page, its object and page index.
   private readonly owners = new Map<number, number>();
+  private readonly pageObject = new Map<number, VmObject>();
+  private readonly pageIndex = new Map<number, number>();
   private readonly held = new Set<number>();
   private readonly view: { referenced(pa: number, clear?: boolean): boolean };
   private readonly isBusy: (pa: number) => boolean;
   private evicting = false;
+  // No swap slot could be had in this evictOne (none free, or the fault injector): anonymous victims stay.
+  private noSlot = false;
   evictions = 0;
   swapOuts = 0;
   swapIns = 0;
@@ -53,9 +58,16 @@ export class Reclaimer {
     this.isBusy = (pa) => this.held.has(pa);
   }
 
-  /** Resident pages tracked. */
+  /** Resident pages tracked (anonymous and pagers' pages). */
   get resident(): number {
-    return this.owners.size;
+    return this.owners.size + this.pageObject.size;
+  }
+
+  /** Page `index` of `object` (a pager's) is now cached in frame `pa`. */
+  addedObjectPage(pa: number, object: VmObject, index: number): void {
+    this.pageObject.set(pa, object);
+    this.pageIndex.set(pa, index);
+    this.policy.added(pa);
   }
 
   /** Anon `anon` now has frame `pa` resident (a fresh page or a swap-in). */
@@ -66,7 +78,7 @@ export class Reclaimer {
 
   /** Frame `pa` is no longer an anon's (freed). */
   removed(pa: number): void {
-    if (this.owners.delete(pa)) this.policy.removed(pa);
+    if (this.owners.delete(pa) || (this.pageObject.delete(pa) && this.pageIndex.delete(pa))) this.policy.removed(pa);
   }
 
   /** Keeps frame `pa` from being chosen until {@link release}: a fault copies from it. */
@@ -84,7 +96,7 @@ export class Reclaimer {
    */
   makeRoom(): boolean {
     if (this.limit === null) return true;
-    while (this.owners.size >= this.limit) if (!this.evictOne()) return false;
+    while (this.resident >= this.limit) if (!this.evictOne()) return false;
     return true;
   }
 
@@ -93,34 +105,66 @@ export class Reclaimer {
    * held). Never re-entered: an allocation made while evicting does not evict.
    */
   evictOne(): boolean {
-    if (this.evicting || this.swap === null || this.swap.free === 0) return false;
+    if (this.evicting) return false;
+    // Nothing could go: no anonymous page has a slot to go to, and no pager's page is tracked.
+    if ((this.swap === null || this.swap.free === 0) && this.pageObject.size === 0) return false;
     this.evicting = true;
     try {
-      // The slot first: out of slots (the fault injector), nothing is chosen.
-      const slot = this.swap.alloc();
-      if (slot < 0) return false;
-      const pa = this.policy.victim(this.view, this.isBusy);
-      if (pa < 0) {
-        this.swap.unref(slot);
-        return false;
+      // Pages the policy offers that cannot go now (a dirty page of a pager that cannot write, an anonymous page
+      // with no swap slot to go to) go back to it, and the next is asked for, once round at most.
+      const kept: number[] = [];
+      let done = false;
+      this.noSlot = this.swap === null;
+      for (let tries = this.policy.size(); tries > 0 && !done; tries--) {
+        const pa = this.policy.victim(this.view, this.isBusy);
+        if (pa < 0) break;
+        // The victim leaves the policy (fifo and clock took it off their queue already; lru and opt have not).
+        this.policy.removed(pa);
+        if (this.evictFrame(pa)) done = true;
+        else kept.push(pa);
       }
-      const anon = this.owners.get(pa);
-      if (anon === undefined) throw new Error(`reclaim: the policy chose frame ${hex(pa)}, which it was never given or was told removed`);
-      this.rmap.unmap(pa);
-      this.swap.write(slot, this.ctx.mem.read(pa, this.ctx.pageSize));
-      this.owners.delete(pa);
-      this.policy.removed(pa);
-      this.ctx.anons.swappedOut(anon, slot);
-      this.evictions++;
-      this.swapOuts++;
-      if (this.ctx.listener !== null) {
-        this.ctx.emit({ type: 'evict', pa, object: '[anon]' });
-        this.ctx.emit({ type: 'swap-out', pa, slot });
-      }
-      return true;
+      for (const pa of kept) this.policy.added(pa);
+      return done;
     } finally {
       this.evicting = false;
     }
+  }
+
+  // Evicts the tracked page in frame pa (the policy's victim, which it no longer tracks); false when it must stay.
+  private evictFrame(pa: number): boolean {
+    const object = this.pageObject.get(pa);
+    if (object !== undefined) {
+      const index = this.pageIndex.get(pa)!;
+      // Dirty through any mapping (the D bit), or written through a SHARED one (the page cache's dirty byte).
+      const dirty = this.rmap.dirty(pa);
+      this.rmap.unmap(pa);
+      if (!object.evictPage(index, pa, dirty)) return false;
+      this.pageObject.delete(pa);
+      this.pageIndex.delete(pa);
+      this.evictions++;
+      if (this.ctx.listener !== null) this.ctx.emit({ type: 'evict', pa, object: object.name });
+      return true;
+    }
+    const anon = this.owners.get(pa);
+    if (anon === undefined) throw new Error(`reclaim: the policy chose frame ${hex(pa)}, which it was never given or was told removed`);
+    const swap = this.swap;
+    if (this.noSlot) return false;
+    const slot = swap!.alloc();
+    if (slot < 0) {
+      this.noSlot = true;
+      return false;
+    }
+    this.rmap.unmap(pa);
+    swap!.write(slot, this.ctx.mem.read(pa, this.ctx.pageSize));
+    this.owners.delete(pa);
+    this.ctx.anons.swappedOut(anon, slot);
+    this.evictions++;
+    this.swapOuts++;
+    if (this.ctx.listener !== null) {
+      this.ctx.emit({ type: 'evict', pa, object: '[anon]' });
+      this.ctx.emit({ type: 'swap-out', pa, slot });
+    }
+    return true;
   }
 
   /** Evicts until `freePages() ≥ target` or nothing more can go; the pages evicted. */
@@ -132,7 +176,7 @@ export class Reclaimer {
 
   /** Figures for meminfo. */
   stats(): ReclaimStats {
-    return { policy: this.policy.name, resident: this.owners.size, limit: this.limit, evictions: this.evictions, swapOuts: this.swapOuts, swapIns: this.swapIns };
+    return { policy: this.policy.name, resident: this.resident, limit: this.limit, evictions: this.evictions, swapOuts: this.swapOuts, swapIns: this.swapIns };
   }
 
   /** Every tracked frame is an anon's resident frame, the policy tracks exactly them, nothing is held between calls. */
@@ -140,7 +184,10 @@ export class Reclaimer {
     for (const [pa, anon] of this.owners) {
       if (frameOf(anon) !== pa) throw new Error(`reclaim: frame ${hex(pa)} is tracked for anon ${anon}, whose frame is ${hex(frameOf(anon))}`);
     }
-    if (this.policy.size() !== this.owners.size) throw new Error(`reclaim: the policy tracks ${this.policy.size()} pages, the reclaimer ${this.owners.size}`);
+    for (const [pa, o] of this.pageObject) {
+      if (o.cachedFrame(this.pageIndex.get(pa)!) !== pa) throw new Error(`reclaim: frame ${hex(pa)} is tracked as page ${this.pageIndex.get(pa)} of object ${o.id}, which is not cached there`);
+    }
+    if (this.policy.size() !== this.resident) throw new Error(`reclaim: the policy tracks ${this.policy.size()} pages, the reclaimer ${this.resident}`);
     if (this.held.size !== 0) throw new Error(`reclaim: ${this.held.size} frames still held after an operation`);
   }
 }

@@ -450,7 +450,11 @@ export class StackDriver {
 
   private createObject(): void {
     if (this.held.filter((h) => h.kind === 'pager').length >= 4) return this.release();
-    const len = this.rng.range(1, 6 * this.ps);
+    let len = this.rng.range(1, 6 * this.ps);
+    // With reclaim a pager's page can be evicted, written back and read again: bytes written past the object's
+    // end in its last page are lost then, as past a file's end (the pager keeps `size()` bytes). Whole pages keep
+    // the model simple.
+    if (this.opts.swap > 0) len = Math.ceil(len / this.ps) * this.ps;
     const data = this.rng.bytes(len);
     const desc = `vm.createObject(bytes(${len}))`;
     const source = data.slice();
