@@ -93,6 +93,32 @@ function leavesHtml(session: Session, peak: Snapshot): string {
   );
 }
 
+/**
+ * With reclaim on, the swap device and what reclaim did: the policy and resident limit, then per step the swap
+ * slots used of the total, the resident anonymous pages, and the evictions, swap-outs and swap-ins (major faults)
+ * since boot. Empty without reclaim.
+ */
+function reclaimHtml(session: Session): string {
+  const tl = session.timeline;
+  const end = tl[tl.length - 1]?.meminfo;
+  if (end?.reclaim === undefined) return '';
+  const ps = session.pageSize;
+  const slots = (m: (typeof tl)[number]['meminfo']) => (m.swap === undefined ? '–' : `${(m.swap.total - m.swap.free) / ps} of ${m.swap.total / ps}`);
+  const rows = tl
+    .map((t) => {
+      const r = t.meminfo.reclaim;
+      if (r === undefined) return '';
+      return `<tr><td>${t.step}</td><td>${esc(t.title)}</td><td>${slots(t.meminfo)}</td><td>${r.resident}</td><td>${r.evictions}</td><td>${r.swapOuts}</td><td>${r.swapIns}</td></tr>`;
+    })
+    .join('\n');
+  const r = end.reclaim;
+  return (
+    `<h2 id="reclaim">Reclaim and swap</h2>\n<p>Policy <b>${esc(r.policy)}</b>, ${r.limit === null ? 'no resident limit (pages go to swap when frames run out)' : `at most <b>${r.limit}</b> resident anonymous page${r.limit === 1 ? '' : 's'}`}; ` +
+    `swap slots used at the end: <b>${slots(end)}</b>. In all, <b>${r.evictions}</b> evictions, <b>${r.swapOuts}</b> swap-outs and <b>${r.swapIns}</b> swap-ins (major faults).</p>\n` +
+    `<table class="reclaim"><tr><th>step</th><th>title</th><th>swap slots used</th><th>resident anonymous pages</th><th>evictions</th><th>swap-outs</th><th>swap-ins</th></tr>\n${rows}</table>`
+  );
+}
+
 /** A step's text: prose as paragraphs, a block with line breaks (the board's map) as `<pre>`. */
 function stepText(t: string): string {
   const nl = t.indexOf('\n');
@@ -183,7 +209,7 @@ ${leavesHtml(session, peak)}
 <h2 id="timeline">meminfo timeline</h2>
 ${chartPages}
 ${chartKernel}
-
+${reclaimHtml(session)}
 <h2 id="steps">Steps</h2>
 <ol class="steps">
 ${stepList}

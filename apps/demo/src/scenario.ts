@@ -194,6 +194,8 @@ export function runScenario(session: Session): Session {
     ...(denied.ok ? {} : { error: { code: denied.code, message: denied.message } }),
   });
 
+  if (vm.meminfo().reclaim !== undefined) workingSetStep(session, b);
+
   const exiting = [child, a, b].filter((p): p is Process => p !== null);
   const beforeExit = session.last!.frames;
   for (const p of exiting) p.exit();
@@ -227,6 +229,77 @@ export function runScenario(session: Session): Session {
     },
   });
   return session;
+}
+
+/** How many evicted frames the working-set step names before counting the rest. */
+const EVICTED_NAMED = 6;
+
+/**
+ * With reclaim on, a working set larger than memory: `p` maps a private anonymous region of twice the resident
+ * limit (without one, twice the free pages, if swap can hold them), writes a pattern in every page, reads every page
+ * back and checks it, and unmaps it. Evictions, swap-outs and swap-ins (major faults) of the step are its figures.
+ */
+function workingSetStep(session: Session, p: Process): void {
+  const { vm, arch } = session;
+  const ps = arch.pageSize;
+  const before = vm.meminfo();
+  const r0 = before.reclaim!;
+  const freeSlots = (before.swap?.free ?? 0) / ps;
+  const slots = (before.swap?.total ?? 0) / ps;
+  const pages = r0.limit !== null ? 2 * r0.limit : 2 * (before.page.free / ps);
+  const room = r0.limit !== null ? `${r0.limit} resident anonymous page${r0.limit === 1 ? '' : 's'} at most` : `${before.page.free / ps} free frames`;
+  // Every page of the region may end up in swap, and the pages already resident pushed out with them.
+  if (pages > freeSlots) {
+    session.step({
+      step: 'working-set',
+      title: 'a working set larger than memory: skipped',
+      what: [`A region of ${pages} pages (twice the ${room}) would not fit in swap: ${freeSlots} of ${slots} slots free (give --frames N, or a larger --swap).`],
+      figures: { skipped: true, pages, swapFree: freeSlots },
+    });
+    return;
+  }
+  const region = p.mmap({ size: pages * ps, prot: RW, flags: MapFlags.PRIVATE });
+  const pattern = (k: number) => {
+    const page = new Uint8Array(ps);
+    const head = enc(`page ${k} of pid ${p.pid}`);
+    for (let i = 0; i < ps; i++) page[i] = (k * 31 + i * 7) & 0xff;
+    page.set(head);
+    return page;
+  };
+  for (let k = 0; k < pages; k++) p.write(region + k * ps, pattern(k));
+  const written = vm.meminfo().reclaim!;
+  for (let k = 0; k < pages; k++) {
+    const got = p.read(region + k * ps, ps);
+    const want = pattern(k);
+    for (let i = 0; i < ps; i++) {
+      if (got[i] !== want[i]) throw new Error(`working set: pid ${p.pid} read back byte ${i} of page ${k} at ${addr(region + k * ps + i)} as ${got[i]}, wrote ${want[i]}`);
+    }
+  }
+  const read = vm.meminfo().reclaim!;
+  p.munmap(region, pages * ps);
+  const after = vm.meminfo();
+  const r1 = after.reclaim!;
+  const swapUsed = after.swap ? (after.swap.total - after.swap.free) / ps : 0;
+  const evictions = r1.evictions - r0.evictions;
+  // The step's events so far, looked at and handed back to the recorder for the step's narration.
+  const seen = session.recorder.take();
+  for (const e of seen) session.recorder.listener(e);
+  session.recorder.count -= seen.length;
+  const evicted = seen.filter((e) => e.type === 'evict').map((e) => addr(e.pa));
+  const named = evicted.length === 0 ? '' : evicted.length <= EVICTED_NAMED ? ` Frames evicted: ${evicted.join(', ')}.` : ` ${evicted.length} frames evicted (a frame taken again is evicted again), the first ones: ${evicted.slice(0, EVICTED_NAMED).join(', ')}.`;
+  const swapOuts = r1.swapOuts - r0.swapOuts;
+  const swapIns = r1.swapIns - r0.swapIns;
+  session.step({
+    step: 'working-set',
+    title: 'a working set larger than memory',
+    what: [
+      `pid ${p.pid} maps ${pages} private pages at ${addr(region)} (${bytes(pages * ps)}, twice the ${room}), writes every page, reads every page back and checks its bytes, then unmaps them.`,
+    ],
+    why: [
+      `Not all of it can be resident at once, so reclaim (${r0.policy}) made room: writing the pages evicted ${written.evictions - r0.evictions} frame${written.evictions - r0.evictions === 1 ? '' : 's'}, reading them back took ${read.swapIns - written.swapIns} major fault${read.swapIns - written.swapIns === 1 ? '' : 's'} (a page read back from swap) and ${read.evictions - written.evictions} more eviction${read.evictions - written.evictions === 1 ? '' : 's'}. Every page read back as written.${named} In all, the step made ${evictions} evictions, ${swapOuts} swap-outs and ${swapIns} swap-ins; unmapping gave its frames and swap slots back${swapUsed > 0 ? ` (the ${swapUsed} slot${swapUsed === 1 ? '' : 's'} still used hold${swapUsed === 1 ? 's' : ''} other pages pushed out to make room)` : ''}.`,
+    ],
+    figures: { pages, region, checked: true, evictions, swapOuts, swapIns, swapUsed },
+  });
 }
 
 /** The first step of every run: the board's memory map, the page map and meminfo after boot. */

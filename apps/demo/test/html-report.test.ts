@@ -102,6 +102,21 @@ describe('--html', () => {
     expect(trace.html).toContain('⋯ no memory: 128 KiB hole from 0x000a0000');
   });
 
+  it('shows swap used/total and the reclaim counters when reclaim is on, and no such section without it', () => {
+    const { html } = report('--swap', '64', '--frames', '3');
+    selfContained(html);
+    expect(html).toContain('<h2 id="reclaim">Reclaim and swap</h2>');
+    expect(html).toContain('Policy <b>clock</b>, at most <b>3</b> resident anonymous pages; swap slots used at the end: <b>0 of 64</b>.');
+    expect(html).toMatch(/In all, <b>\d+<\/b> evictions, <b>\d+<\/b> swap-outs and <b>\d+<\/b> swap-ins \(major faults\)\./);
+    // The working-set step: 3 slots still used after it, 12 evictions, 11 swap-outs and 6 swap-ins more than the step before.
+    const rows = [...html.matchAll(/<tr><td>(\d+)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><\/tr>/g)];
+    const k = rows.findIndex((m) => m[2] === 'a working set larger than memory');
+    expect(k).toBeGreaterThan(0);
+    expect(rows[k][3]).toBe('3 of 64');
+    expect([5, 6, 7].map((i) => Number(rows[k][i]) - Number(rows[k - 1][i]))).toEqual([12, 11, 6]);
+    expect(report().html).not.toContain('id="reclaim"');
+  });
+
   it('refuses a file it cannot write with status 2, before the run', () => {
     const err: string[] = [];
     const out: string[] = [];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
@@ -179,5 +180,54 @@ describe('narrate: reclaim events', () => {
     const text = narrate(events);
     expect(text).toHaveLength(5);
     expect(text[4]).toBe('… and 2 more page faults (2 read back from swap (major)); 2 frames evicted to swap to make room.');
+  });
+});
+
+describe('the scenario under reclaim: a working set larger than memory', () => {
+  const stepsOf = (lines: string[]) => lines.slice(1).map((l) => JSON.parse(l) as { step: string; title: string; figures: Record<string, unknown>; narration?: string[] });
+
+  it.each(['sv39', 'ia32'])('--swap 64 --frames 3 on %s: 6 pages written and read back, frames named, exact figures', (arch) => {
+    const r = run('--arch', arch, '--swap', '64', '--frames', '3');
+    expect(r.status).toBe(0);
+    expect(r.err).toBe('');
+    const head = r.lines.findIndex((l) => /^== \d+\. a working set larger than memory$/.test(l));
+    expect(head).toBeGreaterThan(0);
+    const text = r.lines.slice(head, r.lines.findIndex((l, k) => k > head && l.startsWith('meminfo:'))).join('\n');
+    expect(text).toContain('pid 2 maps 6 private pages at 0x00003000 (24 KiB, twice the 3 resident anonymous pages at most), writes every page, reads every page back and checks its bytes, then unmaps them.');
+    expect(text).toMatch(/pid 2 writes 0x00004000: page fault in \[anon\]; frame 0x[0-9a-f]+ evicted \(its page goes to swap slot \d+\); nothing was there yet/);
+    expect(text).toContain('… and 8 more page faults (2 zero fill, 6 read back from swap (major)); 8 frames evicted to swap to make room.');
+    expect(text).toMatch(/Every page read back as written\. 12 frames evicted \(a frame taken again is evicted again\), the first ones: (0x[0-9a-f]+, ){5}0x[0-9a-f]+\. In all, the step made 12 evictions, 11 swap-outs and 6 swap-ins;/);
+    // The exit step follows it, and everything still comes back.
+    expect(r.lines[head + 1 + r.lines.slice(head + 1).findIndex((l) => l.startsWith('== '))]).toMatch(/^== \d+\. exit$/);
+    const j = run('--json', '--arch', arch, '--swap', '64', '--frames', '3');
+    const steps = stepsOf(j.lines);
+    const ws = steps.find((s) => s.step === 'working-set')!;
+    expect(ws.figures).toEqual({ pages: 6, region: 0x3000, checked: true, evictions: 12, swapOuts: 11, swapIns: 6, swapUsed: 3 });
+    expect(steps.map((s) => s.step).slice(-3)).toEqual(['working-set', 'exit', 'end']);
+    expect(steps.at(-1)!.figures.backToBoot).toBe(true);
+    if (arch === 'sv39') {
+      const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+      const sample = /`vmlayers --swap 64 --frames 3` prints[^]*?```text\n([^]*?)```/.exec(readme)![1];
+      expect(r.out).toContain(sample.replace(/\n$/, ''));
+    }
+  });
+
+  it('without a limit: twice the free frames when swap holds them (a small RAM), else skipped in one line', () => {
+    const r = run('--json', '--ram', '256K', '--swap', '4096');
+    expect(r.status).toBe(0);
+    const ws = stepsOf(r.lines).find((s) => s.step === 'working-set')!;
+    expect(ws.figures).toMatchObject({ pages: 78, checked: true, evictions: 126, swapOuts: 125, swapIns: 78 });
+    const s = run('--swap', '16');
+    expect(s.status).toBe(0);
+    expect(s.out).toMatch(/== \d+\. a working set larger than memory: skipped\nA region of \d+ pages \(twice the \d+ free frames\) would not fit in swap: 16 of 16 slots free \(give --frames N, or a larger --swap\)\./);
+  });
+
+  it('without reclaim flags the scenario has no such step', () => {
+    for (const arch of ['sv39', 'ia32', 'armv7m']) {
+      const r = run('--json', '--arch', arch);
+      expect(r.status).toBe(0);
+      expect(stepsOf(r.lines).map((s) => s.step)).not.toContain('working-set');
+      expect(run('--arch', arch).out).not.toContain('working set');
+    }
   });
 });
