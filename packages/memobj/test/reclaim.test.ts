@@ -228,7 +228,7 @@ describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('reclaim of object pag
 
   it('a dirty page whose pager cannot write stays: with nothing else to evict, ENOMEM at the limit', () => {
     const data = new Uint8Array(4 * ps);
-    const readOnly = { size: () => data.length, read: (off: number, len: number) => data.slice(off, off + len) };
+    const readOnly = { size: () => data.length, read: (off: number, into: Uint8Array) => into.set(data.subarray(off, off + into.length)) };
     const vm = createVm({ arch, reclaim: { limit: 2 } });
     const o = vm.createObject(readOnly);
     const p = vm.spawn();
