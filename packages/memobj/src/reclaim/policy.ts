@@ -136,35 +136,18 @@ export function clock(): ReclaimPolicy {
  * O(resident pages) per choice.
  */
 export function lru(): ReclaimPolicy {
-  const order: number[] = [];
   const age = new Map<number, number>();
-  return {
-    name: 'lru',
-    added(pa) {
-      if (age.has(pa)) throw new Error(`lru: frame ${hex(pa)} added twice`);
-      // A page just brought in has just been used.
-      age.set(pa, 0x80);
-      order.push(pa);
+  return byScore(
+    'lru',
+    (pa, view) => {
+      const a = (age.get(pa)! >>> 1) | (view.referenced(pa, true) ? 0x80 : 0);
+      age.set(pa, a);
+      return a;
     },
-    removed(pa) {
-      if (!age.delete(pa)) return;
-      order.splice(order.indexOf(pa), 1);
-    },
-    victim(view, busy) {
-      let best = -1;
-      let bestAge = Infinity;
-      for (const pa of order) {
-        const a = (age.get(pa)! >>> 1) | (view.referenced(pa, true) ? 0x80 : 0);
-        age.set(pa, a);
-        if (!busy(pa) && a < bestAge) {
-          best = pa;
-          bestAge = a;
-        }
-      }
-      return best;
-    },
-    size: () => age.size,
-  };
+    // A page just brought in has just been used.
+    (pa) => void age.set(pa, 0x80),
+    (pa) => void age.delete(pa),
+  );
 }
 
 /**
@@ -175,28 +158,37 @@ export function lru(): ReclaimPolicy {
  */
 export function opt(nextUse: (pa: number) => number): ReclaimPolicy {
   if (typeof nextUse !== 'function') throw new VmError('EINVAL', `opt needs a nextUse(pa) function, got ${hex(nextUse)}`);
+  return byScore('opt', (pa) => -nextUse(pa));
+}
+
+/**
+ * A policy that scores every resident page at each choice (all of them, so that scoring may age them) and evicts
+ * the lowest score among those not busy, the one resident longest among equals. O(resident pages) per choice.
+ */
+function byScore(name: string, score: (pa: number, view: PolicyView) => number, onAdd?: (pa: number) => void, onRemove?: (pa: number) => void): ReclaimPolicy {
   const order: number[] = [];
   const live = new Set<number>();
   return {
-    name: 'opt',
+    name,
     added(pa) {
-      if (live.has(pa)) throw new Error(`opt: frame ${hex(pa)} added twice`);
+      if (live.has(pa)) throw new Error(`${name}: frame ${hex(pa)} added twice`);
       live.add(pa);
       order.push(pa);
+      onAdd?.(pa);
     },
     removed(pa) {
       if (!live.delete(pa)) return;
       order.splice(order.indexOf(pa), 1);
+      onRemove?.(pa);
     },
-    victim(_view, busy) {
+    victim(view, busy) {
       let best = -1;
-      let bestNext = -Infinity;
+      let bestScore = Infinity;
       for (const pa of order) {
-        if (busy(pa)) continue;
-        const n = nextUse(pa);
-        if (n > bestNext) {
+        const s = score(pa, view);
+        if (!busy(pa) && s < bestScore) {
           best = pa;
-          bestNext = n;
+          bestScore = s;
         }
       }
       return best;
