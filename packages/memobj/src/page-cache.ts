@@ -12,6 +12,8 @@ export const NOT_CACHED = -1;
 export class PageCache {
   readonly frames: Float64Array;
   readonly dirty: Uint8Array;
+  // Swap slot of each page of an anonymous object evicted to swap (-1: none); made on the first such eviction.
+  private slots: Int32Array | null = null;
   private count = 0;
 
   constructor(pages: number) {
@@ -34,6 +36,24 @@ export class PageCache {
     invariant(this.frames[i] === NOT_CACHED, `page ${i} is cached twice`);
     this.frames[i] = pa;
     this.count++;
+  }
+
+  /** The swap slot holding page `i` (evicted to swap), or -1. */
+  slotOf(i: number): number {
+    return this.slots === null ? -1 : this.slots[i];
+  }
+
+  /** Page `i` (not cached) is in swap slot `slot`, or no longer (-1). */
+  setSlot(i: number, slot: number): void {
+    if (this.slots === null) this.slots = new Int32Array(this.frames.length).fill(-1);
+    this.slots[i] = slot;
+  }
+
+  /** Every page in swap, as [page, slot] pairs. */
+  swapped(): [number, number][] {
+    const out: [number, number][] = [];
+    if (this.slots !== null) for (let i = 0; i < this.slots.length; i++) if (this.slots[i] >= 0) out.push([i, this.slots[i]]);
+    return out;
   }
 
   /** Forgets page `i` (reclaim dropped it): absent and clean again. */
@@ -67,6 +87,7 @@ export class PageCache {
         continue;
       }
       n++;
+      invariant(this.slotOf(i) === -1, `${name}: page ${i} is both cached and in swap slot ${this.slotOf(i)}`);
       invariant(frameOwner(pa) === PageOwner.APP, `${name}: cached page ${i} at 0x${pa.toString(16)} is not an allocated application frame`);
     }
     invariant(n === this.count, `${name}: page cache counts ${this.count} pages, holds ${n}`);

@@ -187,6 +187,10 @@ export class VmObject {
     } finally {
       const ctx = this.ctx;
       if (this.cache !== null) {
+        for (const [i, slot] of this.cache.swapped()) {
+          this.cache.setSlot(i, -1);
+          ctx.reclaimer!.swap!.unref(slot);
+        }
         this.cache.drain((pa) => {
           ctx.reclaimer?.removed(pa);
           ctx.freeFrame(pa, ctx.pageSize, this.name);
@@ -214,13 +218,22 @@ export class VmObject {
     const i = offset / ps;
     const cached = c.get(i);
     if (cached !== NOT_CACHED) return cached;
-    const reclaimable = this.kind === 'pager' && this.ctx.reclaimer !== null;
+    const reclaimable = (this.kind === 'pager' || this.kind === 'anonymous') && this.ctx.reclaimer !== null;
     const pa = this.ctx.frame(ps, reclaimable);
     if (pa < 0) return FaultCode.NO_MEMORY;
     if (!this.fill(pa, offset, ps)) {
       // The pager failed (an I/O error): the frame was never part of anything, it goes back unannounced.
       this.ctx.dropFrame(pa, ps);
       return FaultCode.BAD_ADDRESS;
+    }
+    const slot = c.slotOf(i);
+    if (slot >= 0) {
+      // Read back from swap by fill (a major fault): the slot goes.
+      c.setSlot(i, -1);
+      this.ctx.reclaimer!.swap!.unref(slot);
+      this.ctx.reclaimer!.swapIns++;
+      if (pid !== undefined) this.ctx.countFault(pid, true);
+      if (this.ctx.listener !== null) this.ctx.emit({ type: 'swap-in', pid, va, pa, slot });
     }
     c.set(i, pa);
     // A pager's page can be dropped under pressure (written back first when dirty) and read again on next use.
@@ -231,19 +244,37 @@ export class VmObject {
 
   /**
    * @internal Reclaim: drops cached page `i` (frame `pa`, already out of every page table), written back through
-   * the pager first when `dirty`. False — the page stays — when it is dirty and the pager cannot write.
+   * the pager first when `dirty`; an anonymous object's page goes to a swap slot instead. Returns the slot, or
+   * {@link EVICT_DROPPED}, or {@link EVICT_KEPT} — the page stays — when it is dirty and the pager cannot write, or
+   * no slot can be had.
    */
-  evictPage(i: number, pa: number, dirty: boolean): boolean {
+  evictPage(i: number, pa: number, dirty: boolean): number {
     const c = this.cache!;
+    if (this.kind === 'anonymous') {
+      // No pager to read it again from: the page goes to a swap slot, as Linux's shmem pages do.
+      const swap = this.ctx.reclaimer?.swap ?? null;
+      const slot = swap === null ? -1 : swap.alloc();
+      if (slot < 0) return EVICT_KEPT;
+      swap!.write(slot, this.ctx.mem.read(pa, this.ctx.pageSize));
+      c.drop(i);
+      c.setSlot(i, slot);
+      this.ctx.freeFrame(pa, this.ctx.pageSize, this.name);
+      return slot;
+    }
     if (dirty || c.dirty[i] !== 0) {
       const pager = this.pager;
-      if (pager === null || pager.write === undefined) return false;
+      if (pager === null || pager.write === undefined) return EVICT_KEPT;
       const off = i * this.ctx.pageSize;
       pager.write(off, this.ctx.mem.read(pa, Math.min(this.ctx.pageSize, this.size - off)));
     }
     c.drop(i);
     this.ctx.freeFrame(pa, this.ctx.pageSize, this.name);
-    return true;
+    return EVICT_DROPPED;
+  }
+
+  /** @internal Swap slots this object's pages are in (anonymous objects under reclaim). */
+  swapSlots(): number[] {
+    return this.cache === null ? [] : this.cache.swapped().map(([, s]) => s);
   }
 
   /** @internal The frame caching page `i`, or -1. */
@@ -334,7 +365,12 @@ export class VmObject {
 
   // Reads the pager's bytes [offset, offset+len) into the zeroed frame(s) at pa; anonymous objects stay zero.
   private fill(pa: number, offset: number, len: number): boolean {
-    if (this.pager === null) return true;
+    if (this.pager === null) {
+      // An anonymous object's page evicted to swap reads back from its slot (fills are page by page here).
+      const slot = this.cache === null ? -1 : this.cache.slotOf(offset / this.ctx.pageSize);
+      if (slot >= 0) this.ctx.mem.write(pa, this.ctx.reclaimer!.swap!.read(slot));
+      return true;
+    }
     const n = Math.max(0, Math.min(len, this.size - offset));
     if (n === 0) return true;
     const buf = new Uint8Array(n);
@@ -367,6 +403,11 @@ export class VmObject {
     }
   }
 }
+
+/** @internal `evictPage`: the page was dropped (its pager has it). */
+export const EVICT_DROPPED = -2;
+/** @internal `evictPage`: the page could not go and stays. */
+export const EVICT_KEPT = -1;
 
 function hasCache(ctx: MemContext, kind: ObjectKind): boolean {
   return ctx.hasMmu && (kind === 'pager' || kind === 'anonymous');

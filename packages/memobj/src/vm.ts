@@ -438,7 +438,15 @@ export class Vm {
     ctx.anons.check(anonRefs);
     if (ctx.reclaimer !== null) {
       ctx.reclaimer.check((a) => ctx.anons.pa(a));
-      ctx.reclaimer.swap?.check();
+      const swap = ctx.reclaimer.swap;
+      if (swap !== null) {
+        swap.check();
+        // Every slot in use is held by exactly one anon or one anonymous object's page.
+        let held = 0;
+        for (const a of ctx.anons.indices()) if (ctx.anons.slot(a) >= 0) held++;
+        for (const o of ctx.objects.values()) held += o.swapSlots().length;
+        invariant(held === swap.used, `swap: ${swap.used} slots in use, anons and objects hold ${held}`);
+      }
     }
     const anonFrames = ctx.anons.frames();
     for (const pa of anonFrames) invariant(!objectFrames.has(pa), `frame 0x${pa.toString(16)} is both an anon's and an object's`);

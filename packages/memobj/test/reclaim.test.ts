@@ -240,3 +240,24 @@ describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('reclaim of object pag
     vm.check();
   });
 });
+
+describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('shared anonymous memory under reclaim on %s', (_, arch) => {
+  const ps = arch.pageSize;
+  it('goes to swap like private pages and keeps its meaning across fork: both sides see each other\'s writes', () => {
+    const vm = createVm({ arch, swap: { pages: 32 }, reclaim: { policy: 'fifo', limit: 2 } });
+    const p = vm.spawn();
+    const va = p.mmap({ size: 6 * ps, prot: RW, flags: 0x100 });
+    for (let i = 0; i < 6; i++) p.write(va + i * ps, pattern(16, i));
+    const c = p.fork();
+    for (let i = 0; i < 6; i++) expect(c.read(va + i * ps, 16)).toEqual(pattern(16, i));
+    c.write(va + 4 * ps, pattern(16, 40));
+    for (let i = 0; i < 6; i++) p.read(va + ((i + 1) % 6) * ps, 1);
+    expect(p.read(va + 4 * ps, 16)).toEqual(pattern(16, 40));
+    expect(vm.meminfo().reclaim!.swapIns).toBeGreaterThan(0);
+    vm.check();
+    c.exit();
+    p.exit();
+    vm.check();
+    expect(vm.meminfo().swap!.free).toBe(32 * ps);
+  });
+});

@@ -3,6 +3,7 @@ import type { ReverseMap } from '@vmlayers/mapper';
 import type { MemContext } from '../internal/context.js';
 import type { SwapDevice } from '../swap.js';
 import type { ReclaimPolicy } from './policy.js';
+import { EVICT_KEPT } from '../vm-object.js';
 import type { VmObject } from '../vm-object.js';
 
 /** What reclaim has done since the vm booted. */
@@ -137,12 +138,22 @@ export class Reclaimer {
       const index = this.pageIndex.get(pa)!;
       // Dirty through any mapping (the D bit), or written through a SHARED one (the page cache's dirty byte).
       const dirty = this.rmap.dirty(pa);
+      // An anonymous object needs a slot: none to be had, its page stays mapped where it is.
+      if (object.kind === 'anonymous' && this.noSlot) return false;
       this.rmap.unmap(pa);
-      if (!object.evictPage(index, pa, dirty)) return false;
+      const how = object.evictPage(index, pa, dirty);
+      if (how === EVICT_KEPT) {
+        if (object.kind === 'anonymous') this.noSlot = true;
+        return false;
+      }
       this.pageObject.delete(pa);
       this.pageIndex.delete(pa);
       this.evictions++;
-      if (this.ctx.listener !== null) this.ctx.emit({ type: 'evict', pa, object: object.name });
+      if (how >= 0) this.swapOuts++;
+      if (this.ctx.listener !== null) {
+        this.ctx.emit({ type: 'evict', pa, object: object.name });
+        if (how >= 0) this.ctx.emit({ type: 'swap-out', pa, slot: how });
+      }
       return true;
     }
     const anon = this.owners.get(pa);
