@@ -261,3 +261,47 @@ describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('shared anonymous memo
     expect(vm.meminfo().swap!.free).toBe(32 * ps);
   });
 });
+
+describe('a custom policy that misbehaves', () => {
+  const arch = MMU_ARCHS[0];
+  const ps = arch.pageSize;
+
+  function withPolicy(victim: () => number, added?: () => void) {
+    const order: number[] = [];
+    const policy: ReclaimPolicy = {
+      name: 'hostile',
+      added: (pa) => {
+        added?.();
+        order.push(pa);
+      },
+      removed: (pa) => void (order.includes(pa) && order.splice(order.indexOf(pa), 1)),
+      victim,
+      size: () => order.length,
+    };
+    const vm = createVm({ arch, swap: { pages: 16 }, reclaim: { policy, limit: 2 } });
+    const p = vm.spawn();
+    const va = p.mmap({ size: 4 * ps, prot: RW, flags: PRIVATE });
+    p.write(va, new Uint8Array([1]));
+    p.write(va + ps, new Uint8Array([2]));
+    return { vm, p, va };
+  }
+
+  it('a victim it was never given, or a victim() that throws: nothing is evicted, the access fails, state intact', () => {
+    for (const victim of [() => 0xdead000, () => 2 ** 60, () => NaN, () => { throw new TypeError('policy bug'); }]) {
+      const { vm, p, va } = withPolicy(victim);
+      const err = (() => {
+        try {
+          p.write(va + 2 * ps, new Uint8Array([3]));
+        } catch (e) {
+          return e as Error;
+        }
+        return null;
+      })();
+      expect(err).not.toBeNull();
+      expect(p.read(va, 1)[0]).toBe(1);
+      expect(p.read(va + ps, 1)[0]).toBe(2);
+      expect(vm.meminfo().reclaim!.evictions).toBe(0);
+      vm.check();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { hex } from '@vmlayers/phys';
+import { VmError, hex } from '@vmlayers/phys';
 import type { ReverseMap } from '@vmlayers/mapper';
 import type { MemContext } from '../internal/context.js';
 import type { SwapDevice } from '../swap.js';
@@ -68,18 +68,29 @@ export class Reclaimer {
   addedObjectPage(pa: number, object: VmObject, index: number): void {
     this.pageObject.set(pa, object);
     this.pageIndex.set(pa, index);
-    this.policy.added(pa);
+    this.tell('added', pa);
   }
 
   /** Anon `anon` now has frame `pa` resident (a fresh page or a swap-in). */
   added(pa: number, anon: number): void {
     this.owners.set(pa, anon);
-    this.policy.added(pa);
+    this.tell('added', pa);
   }
 
   /** Frame `pa` is no longer an anon's (freed). */
   removed(pa: number): void {
-    if (this.owners.delete(pa) || (this.pageObject.delete(pa) && this.pageIndex.delete(pa))) this.policy.removed(pa);
+    if (this.owners.delete(pa) || (this.pageObject.delete(pa) && this.pageIndex.delete(pa))) this.tell('removed', pa);
+  }
+
+  // Tells the policy; a policy that throws (a custom one) does not stop the change under way: its error reaches
+  // the caller once the operation is over (MemContext.fail), and vm.check() then finds the policy out of step.
+  private tell(what: 'added' | 'removed', pa: number): void {
+    try {
+      if (what === 'added') this.policy.added(pa);
+      else this.policy.removed(pa);
+    } catch (e) {
+      this.ctx.fail(e);
+    }
   }
 
   /** Keeps frame `pa` from being chosen until {@link release}: a fault copies from it. */
@@ -117,14 +128,25 @@ export class Reclaimer {
       let done = false;
       this.noSlot = this.swap === null;
       for (let tries = this.policy.size(); tries > 0 && !done; tries--) {
-        const pa = this.policy.victim(this.view, this.isBusy);
-        if (pa < 0) break;
+        let pa: number;
+        try {
+          pa = this.policy.victim(this.view, this.isBusy);
+        } catch (e) {
+          this.ctx.fail(e);
+          break;
+        }
+        if (pa === -1) break;
+        if (!this.owners.has(pa) && !this.pageObject.has(pa)) {
+          // A custom policy's mistake: nothing is evicted, and the caller hears of it once the operation is over.
+          this.ctx.fail(new VmError('EINVAL', `reclaim policy ${this.policy.name} chose ${hex(pa)}, which is not a page it was given`));
+          break;
+        }
         // The victim leaves the policy (fifo and clock took it off their queue already; lru and opt have not).
-        this.policy.removed(pa);
+        this.tell('removed', pa);
         if (this.evictFrame(pa)) done = true;
         else kept.push(pa);
       }
-      for (const pa of kept) this.policy.added(pa);
+      for (const pa of kept) this.tell('added', pa);
       return done;
     } finally {
       this.evicting = false;
