@@ -35,6 +35,11 @@ export class Recorder {
     return this.pending.length;
   }
 
+  /** The events {@link take} would return now, left in place. */
+  peek(): readonly VmEvent[] {
+    return this.pending;
+  }
+
   /** The events since the previous call. */
   take(): VmEvent[] {
     const out = this.pending;

@@ -281,11 +281,8 @@ function workingSetStep(session: Session, p: Process): void {
   const r1 = after.reclaim!;
   const swapUsed = after.swap ? (after.swap.total - after.swap.free) / ps : 0;
   const evictions = r1.evictions - r0.evictions;
-  // The step's events so far, looked at and handed back to the recorder for the step's narration.
-  const seen = session.recorder.take();
-  for (const e of seen) session.recorder.listener(e);
-  session.recorder.count -= seen.length;
-  const evicted = seen.filter((e) => e.type === 'evict').map((e) => addr(e.pa));
+  // The step's events so far, looked at and left for the step's narration.
+  const evicted = session.recorder.peek().filter((e) => e.type === 'evict').map((e) => addr(e.pa));
   const named = evicted.length === 0 ? '' : evicted.length <= EVICTED_NAMED ? ` Frames evicted: ${evicted.join(', ')}.` : ` ${evicted.length} frames evicted (a frame taken again is evicted again), the first ones: ${evicted.slice(0, EVICTED_NAMED).join(', ')}.`;
   const swapOuts = r1.swapOuts - r0.swapOuts;
   const swapIns = r1.swapIns - r0.swapIns;

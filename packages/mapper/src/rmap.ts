@@ -131,20 +131,20 @@ export class ReverseMap {
    * arguments → `EINVAL`.
    */
   referenced(pa: number, clear = false): boolean {
-    checkClear(clear);
-    let any = false;
-    for (let e = this.headOf(pa); e !== NONE; e = this.next[e]) {
-      if (this.maps.get(this.mapId[e])!.pmap.referenced(this.vaOf[e], clear)) any = true;
-    }
-    return any;
+    return this.anyBit(pa, clear, (m, va, c) => m.pmap.referenced(va, c));
   }
 
   /** True when any mapping of the frame has its dirty bit set (`Pmap.dirty`); with `clear`, clears it in every one. */
   dirty(pa: number, clear = false): boolean {
-    checkClear(clear);
+    return this.anyBit(pa, clear, (m, va, c) => m.pmap.dirty(va, c));
+  }
+
+  // One page-table bit over every mapping of the frame: any set; every one read (and cleared with `clear`).
+  private anyBit(pa: number, clear: unknown, bit: (m: MapBase, va: number, clear: boolean) => boolean): boolean {
+    if (typeof clear !== 'boolean') throw new VmError('EINVAL', `clear must be a boolean, got ${hex(clear)}`);
     let any = false;
     for (let e = this.headOf(pa); e !== NONE; e = this.next[e]) {
-      if (this.maps.get(this.mapId[e])!.pmap.dirty(this.vaOf[e], clear)) any = true;
+      if (bit(this.maps.get(this.mapId[e])!, this.vaOf[e], clear)) any = true;
     }
     return any;
   }
@@ -239,8 +239,4 @@ export class ReverseMap {
     this.mapId = id;
     this.vaOf = va;
   }
-}
-
-function checkClear(clear: unknown): void {
-  if (typeof clear !== 'boolean') throw new VmError('EINVAL', `clear must be a boolean, got ${hex(clear)}`);
 }

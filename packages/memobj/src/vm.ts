@@ -147,7 +147,7 @@ export class Vm {
       // to), so that an application filling memory leaves room to run reclaim: 1/128 of RAM, at least 8 pages.
       const reserve = Math.max(8, Math.floor(this.alloc.freePages() / 128));
       this.alloc.setWatermarks({ min: reserve, low: reserve, high: 2 * reserve });
-      this.ctx.reclaimer = new Reclaimer(this.ctx, this.kmap.rmap!, swap, resolvePolicy(reclaimOpts.policy), reclaimOpts.limit ?? null);
+      this.ctx.reclaimer = new Reclaimer(this.ctx, this.kmap.rmap!, swap, reclaimOpts.policy, reclaimOpts.limit);
     }
     if (arch.capabilities.hasMmu) {
       const zero = this.alloc.allocPa(arch.pageSize, { owner: PageOwner.KERNEL, usage: PageUsage.NONE });
@@ -510,13 +510,12 @@ function checkSwap(swap: unknown): number | null {
   return pages;
 }
 
-function checkReclaim(reclaim: unknown): { policy?: string | ReclaimPolicy; limit?: number } {
-  if (reclaim === undefined) return {};
+function checkReclaim(reclaim: unknown): { policy: ReclaimPolicy; limit: number | null } {
+  if (reclaim === undefined) return { policy: resolvePolicy(undefined), limit: null };
   if (reclaim === null || typeof reclaim !== 'object') throw new VmError('EINVAL', `reclaim must be { policy?, limit? }, got ${hex(reclaim)}`);
   const { policy, limit } = reclaim as { policy?: string | ReclaimPolicy; limit?: unknown };
   if (limit !== undefined && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
     throw new VmError('EINVAL', `reclaim.limit must be a positive integer (resident pages), got ${hex(limit)}`);
   }
-  resolvePolicy(policy); // checked here, made again by the caller
-  return { policy, limit: limit as number | undefined };
+  return { policy: resolvePolicy(policy), limit: (limit as number | undefined) ?? null };
 }
