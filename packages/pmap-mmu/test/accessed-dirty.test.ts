@@ -1,19 +1,15 @@
 /*
  * referenced/dirty against the manuals' bit positions, read from the PTE words in RAM (RISC-V privileged spec,
  * Sv39 PTE: A = bit 6, D = bit 7; Intel SDM 32-bit paging PTE: A = bit 5, D = bit 6), written here as literal masks,
- * not through this package's encoders; and random enter/translate/referenced/dirty/remove/protect sequences against
- * a model of the A/D bits, check() after every step.
+ * not through this package's encoders. The A/D bits against a model over random sequences are in model.test.ts.
  */
 import { Access, FaultCode, PageAllocator, PageAttr, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ia32, sv39 } from '../src/index.js';
 import type { MmuPmap } from '../src/index.js';
-import { expected } from './support/arch-model.js';
 
 const PS = 4096;
 const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
 const { PRESENT, READ, WRITE, EXEC, USER, GLOBAL, UNCACHED, DEVICE } = PageAttr;
 const R = Access.READ | Access.USER;
 const W = Access.WRITE | Access.USER;
@@ -184,109 +180,5 @@ describe.each([sv39, ia32])('$name: referenced/dirty on the PTE words', (factory
     mem.write32(addr + 4, 0);
     user.flushTlb();
     user.check();
-  });
-});
-
-// --- a model of the A/D bits --------------------------------------------------------------------------------
-
-const PAGES = [PS, 2 * PS, 4 * MiB - PS, 4 * MiB, 4 * MiB + 256 * PS, 6 * MiB, GiB, GiB + 256 * PS, 3 * GiB - PS];
-const ACCESSES = [1, 2, 4, 3, 9, 10, 12, 11];
-
-type Cmd =
-  | { op: 'enter'; page: number; frame: number; attr: number }
-  | { op: 'remove'; from: number; to: number }
-  | { op: 'protect'; from: number; to: number; attr: number }
-  | { op: 'translate'; page: number; off: number; access: number }
-  | { op: 'referenced' | 'dirty'; page: number; off: number; clear: boolean | undefined };
-
-const attrArb = fc.integer({ min: 0, max: 31 });
-const page = fc.nat(PAGES.length - 1);
-const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('enter' as const), page, frame: fc.nat(5), attr: attrArb }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), from: page, to: fc.nat(PAGES.length) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('protect' as const), from: page, to: fc.nat(PAGES.length), attr: attrArb }) },
-  {
-    weight: 6,
-    arbitrary: fc.record({ op: fc.constant('translate' as const), page, off: fc.nat(PS - 1), access: fc.constantFrom(...ACCESSES) }),
-  },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      op: fc.constantFrom('referenced' as const, 'dirty' as const),
-      page,
-      off: fc.nat(PS - 1),
-      clear: fc.constantFrom(true, false, undefined),
-    }),
-  },
-);
-
-interface ModelEntry {
-  pa: number;
-  attr: number;
-  a: boolean;
-  d: boolean;
-}
-
-function run(factory: typeof sv39, cmds: Cmd[]): void {
-  const arch = factory.name as 'sv39' | 'ia32';
-  const { alloc, kernel, frame } = boot(factory);
-  const frames = Array.from({ length: 6 }, frame);
-  const before = alloc.info();
-  const u = factory.createUser(kernel) as MmuPmap;
-  const model = new Map<number, ModelEntry>();
-  const range = (from: number, to: number): [number, number] => {
-    const a = PAGES[from];
-    const b = to >= PAGES.length ? 3 * GiB : PAGES[to];
-    return a <= b ? [a, b] : [b, a];
-  };
-  for (const c of cmds) {
-    if (c.op === 'enter') {
-      expect(u.enter(frames[c.frame], PAGES[c.page], c.attr)).toBe(0);
-      model.set(PAGES[c.page], { pa: frames[c.frame], attr: c.attr, a: false, d: false });
-    } else if (c.op === 'remove') {
-      const [a, b] = range(c.from, c.to);
-      u.remove(a, b);
-      for (const va of [...model.keys()]) if (va >= a && va < b) model.delete(va);
-    } else if (c.op === 'protect') {
-      const [a, b] = range(c.from, c.to);
-      u.protect(a, b, c.attr);
-      for (const [va, e] of model) if (va >= a && va < b) e.attr = c.attr;
-    } else if (c.op === 'translate') {
-      const va = PAGES[c.page];
-      const e = model.get(va);
-      const want = expected(arch, e, c.access);
-      expect(u.translate(va + c.off, c.access)).toBe(want < 0 ? want : want + c.off);
-      if (want >= 0 && e !== undefined) {
-        e.a = true;
-        if (c.access & Access.WRITE) e.d = true;
-      }
-    } else {
-      const va = PAGES[c.page];
-      const e = model.get(va);
-      const k = c.op === 'referenced' ? 'a' : 'd';
-      const info = alloc.info();
-      expect(u[c.op](va + c.off, c.clear), `${c.op}(${va}, ${String(c.clear)})`).toBe(e?.[k] ?? false);
-      expect(alloc.info()).toEqual(info);
-      if (e !== undefined && c.clear === true) e[k] = false;
-    }
-    u.check();
-    for (const va of PAGES) {
-      const e = model.get(va);
-      expect(u.referenced(va), `referenced(${va})`).toBe(e?.a ?? false);
-      expect(u.dirty(va), `dirty(${va})`).toBe(e?.d ?? false);
-      expect(u.resolve(va)).toBe(e && e.attr & PRESENT ? e.pa : -1);
-    }
-  }
-  u.remove(PS, factory.userRange[1]);
-  u.destroy();
-  expect(alloc.info()).toEqual(before);
-}
-
-describe.each([sv39, ia32])('$name: A/D bits against a model', (factory) => {
-  it('agrees with the model on random enter/translate/referenced/dirty/remove/protect sequences', () => {
-    fc.assert(
-      fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 60, size: 'max' }), (cmds) => run(factory, cmds)),
-      { numRuns: 150, seed: 15 },
-    );
   });
 });

@@ -1,9 +1,11 @@
 /*
- * Random enter/remove/protect/translate sequences against a Map<page, {pa, attr}> model, for both formats; the
- * pmap's own check() (tables reachable once, frame count, every TLB slot agreeing with a fresh walk) after every
- * step, and all table frames back at the end.
+ * Random enter/remove/protect/translate/referenced/dirty sequences against a Map<page, {pa, attr, a, d}> model, for
+ * both formats: translations and the accessed/dirty bits (set by a successful access, a write for D; cleared by
+ * `referenced`/`dirty` with `clear`; gone with the page); the pmap's own check() (tables reachable once, frame
+ * count, every TLB slot agreeing with a fresh walk, none hiding a cleared bit) after every step, and all table
+ * frames back at the end.
  */
-import { PageAllocator, PageAttr, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
+import { Access, PageAllocator, PageAttr, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ia32, sv39 } from '../src/index.js';
@@ -38,7 +40,8 @@ type Cmd =
   | { op: 'enter'; page: number; frame: number; attr: number }
   | { op: 'remove'; from: number; to: number }
   | { op: 'protect'; from: number; to: number; attr: number }
-  | { op: 'translate'; page: number; off: number; access: number };
+  | { op: 'translate'; page: number; off: number; access: number }
+  | { op: 'referenced' | 'dirty'; page: number; off: number; clear: boolean | undefined };
 
 const attrArb = fc.integer({ min: 0, max: 31 });
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
@@ -54,7 +57,21 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
       access: fc.constantFrom(...ACCESSES),
     }),
   },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constantFrom('referenced' as const, 'dirty' as const),
+      page: fc.nat(PAGES.length - 1),
+      off: fc.nat(PS - 1),
+      clear: fc.constantFrom(true, false, undefined),
+    }),
+  },
 );
+
+interface ModelEntry extends Entry {
+  a: boolean;
+  d: boolean;
+}
 
 function run(factory: typeof sv39, cmds: Cmd[]): void {
   const arch = factory.name as 'sv39' | 'ia32';
@@ -65,7 +82,7 @@ function run(factory: typeof sv39, cmds: Cmd[]): void {
   const frames = Array.from({ length: 8 }, () => alloc.alloc(PS, { owner: PageOwner.APP })!.pa);
   const before = alloc.info();
   const u = factory.createUser(kernel) as MmuPmap;
-  const model = new Map<number, Entry>();
+  const model = new Map<number, ModelEntry>();
   const range = (from: number, to: number): [number, number] => {
     const a = PAGES[from];
     const b = to >= PAGES.length ? 3 * GiB : PAGES[to];
@@ -74,7 +91,7 @@ function run(factory: typeof sv39, cmds: Cmd[]): void {
   for (const c of cmds) {
     if (c.op === 'enter') {
       expect(u.enter(frames[c.frame], PAGES[c.page], c.attr)).toBe(0);
-      model.set(PAGES[c.page], { pa: frames[c.frame], attr: c.attr });
+      model.set(PAGES[c.page], { pa: frames[c.frame], attr: c.attr, a: false, d: false });
     } else if (c.op === 'remove') {
       const [a, b] = range(c.from, c.to);
       u.remove(a, b);
@@ -83,14 +100,29 @@ function run(factory: typeof sv39, cmds: Cmd[]): void {
       const [a, b] = range(c.from, c.to);
       u.protect(a, b, c.attr);
       for (const [va, e] of model) if (va >= a && va < b) e.attr = c.attr;
+    } else if (c.op === 'translate') {
+      const va = PAGES[c.page];
+      const e = model.get(va);
+      const want = expected(arch, e, c.access);
+      expect(u.translate(va + c.off, c.access)).toBe(want < 0 ? want : want + c.off);
+      if (want >= 0 && e !== undefined) {
+        e.a = true;
+        if (c.access & Access.WRITE) e.d = true;
+      }
     } else {
       const va = PAGES[c.page];
-      const want = expected(arch, model.get(va), c.access);
-      expect(u.translate(va + c.off, c.access)).toBe(want < 0 ? want : want + c.off);
+      const e = model.get(va);
+      const k = c.op === 'referenced' ? 'a' : 'd';
+      const info = alloc.info();
+      expect(u[c.op](va + c.off, c.clear), `${c.op}(${va}, ${String(c.clear)})`).toBe(e?.[k] ?? false);
+      expect(alloc.info()).toEqual(info);
+      if (e !== undefined && c.clear === true) e[k] = false;
     }
     u.check();
     for (const va of PAGES) {
       const e = model.get(va);
+      expect(u.referenced(va), `referenced(${va})`).toBe(e?.a ?? false);
+      expect(u.dirty(va), `dirty(${va})`).toBe(e?.d ?? false);
       expect(u.resolve(va)).toBe(e && e.attr & PRESENT ? e.pa : -1);
     }
   }
@@ -103,7 +135,7 @@ function run(factory: typeof sv39, cmds: Cmd[]): void {
 }
 
 describe.each([sv39, ia32])('$name against a Map model', (factory) => {
-  it('agrees with the model on random enter/remove/protect/translate sequences', () => {
+  it('agrees with the model on random enter/remove/protect/translate/referenced/dirty sequences', () => {
     fc.assert(
       fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 60, size: "max" }), (cmds) => run(factory, cmds)),
       { numRuns: 150, seed: 4 },
