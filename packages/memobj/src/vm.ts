@@ -295,7 +295,7 @@ export class Vm {
   reclaim(target?: number): number {
     const r = this.ctx.reclaimer;
     if (r === null) throw new VmError('ENOSYS', 'reclaim is not configured: createVm({ swap, reclaim })');
-    const t = target ?? this.alloc.watermarks().high;
+    const t = target === undefined ? this.alloc.watermarks().high : target;
     if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) throw new VmError('EINVAL', `target must be a page count, got ${hex(t)}`);
     return this.ctx.run(() => r.reclaim(t));
   }

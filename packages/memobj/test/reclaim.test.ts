@@ -120,7 +120,7 @@ describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('reclaim on %s', (_, a
       expect(errnoOf(() => createVm({ arch, ...(bad as object) })), JSON.stringify(bad)).toBe('EINVAL');
     }
     const vm = createVm({ arch, swap: { pages: 8 }, reclaim: { limit: 2 } });
-    expect(errnoOf(() => vm.reclaim(-1))).toBe('EINVAL');
+    for (const bad of [-1, null, '8', 8n, 1.5]) expect(errnoOf(() => vm.reclaim(bad as number)), String(bad)).toBe('EINVAL');
     const p = vm.spawn();
     const base = p.mmap({ size: 4 * ps, prot: RW, flags: PRIVATE });
     p.write(base, new Uint8Array([1]));
