@@ -4,7 +4,7 @@ import { addr, bytes, meminfoLine, shown } from './format.js';
 import { bootStep } from './scenario.js';
 import { attempt } from './session.js';
 import type { Session } from './session.js';
-import type { Figure } from './step.js';
+import type { Figure, Step } from './step.js';
 import { TraceError, bytesOf, expectationApplies } from './trace.js';
 import type { Data, Trace, TraceOp } from './trace.js';
 
@@ -30,17 +30,24 @@ interface Region {
   size: number;
 }
 
+/** Replays a parsed trace ({@link traceSteps}) to its end and returns the session. */
+export function replayTrace(trace: Trace, session: Session, progress?: (done: number, total: number) => void): Session {
+  for (const _ of traceSteps(trace, session, progress));
+  return session;
+}
+
 /**
  * Replays a parsed trace on the session's freshly booted vm: one step per line, `vm.check()` after each (in
  * `Session.step`), an error a line expects reported and replay going on, any other outcome stopping it with a
  * {@link ReplayError}. Names whose making failed as expected are absent, and lines using them are skipped. Ends with
- * a summary step comparing meminfo with boot. Processes get the trace's names in `session.names`.
+ * a summary step comparing meminfo with boot. Processes get the trace's names in `session.names`. Yields each step
+ * as it ends, so a caller can stop between lines with the vm in exactly that line's state.
  */
-export function replayTrace(trace: Trace, session: Session, progress?: (done: number, total: number) => void): Session {
+export function* traceSteps(trace: Trace, session: Session, progress?: (done: number, total: number) => void): Generator<Step | null, void, undefined> {
   const { vm, arch } = session;
   const ps = arch.pageSize;
   const mmu = arch.capabilities.hasMmu;
-  bootStep(session);
+  yield* bootStep(session);
   const boot = vm.meminfo();
   // null: the line that makes it failed as expected.
   const procs = new Map<string, Process | null>();
@@ -54,7 +61,8 @@ export function replayTrace(trace: Trace, session: Session, progress?: (done: nu
   const fail = (op: TraceOp, msg: string, code?: string) => new ReplayError(trace.file, op.line, `${op.source}: ${msg}`, code);
   const dataBytes = (d: Data): number => ('text' in d ? enc.encode(d.text).length : bytesOf(d.size, ps));
 
-  trace.ops.forEach((op, i) => {
+  for (let i = 0; i < trace.ops.length; i++) {
+    const op = trace.ops[i];
     session.cursor!.pos = i;
     // Which names the line needs and whether each exists.
     const absent: string[] = [];
@@ -66,9 +74,10 @@ export function replayTrace(trace: Trace, session: Session, progress?: (done: nu
       if (op.op === 'fork') procs.set(op.child, null), regions.set(op.child, new Map());
       if (op.op === 'mmap') regions.get(op.proc)?.set(op.region, null);
       if (op.op === 'exit') procs.delete(op.proc);
-      session.step({ step: 'line', title: `${trace.file}:${op.line}  ${op.source}`, what: [`skipped: ${absent[0]} does not exist (the line that makes it failed as expected).`], figures: { line: op.line, skipped: true } });
+      const skip = session.step({ step: 'line', title: `${trace.file}:${op.line}  ${op.source}`, what: [`skipped: ${absent[0]} does not exist (the line that makes it failed as expected).`], figures: { line: op.line, skipped: true } });
       progress?.(i + 1, trace.ops.length);
-      return;
+      yield skip;
+      continue;
     }
     const p = 'proc' in op ? procs.get(op.proc)! : null;
     const reg = 'region' in op ? regions.get(op.proc)!.get(op.region)! : null;
@@ -183,15 +192,16 @@ export function replayTrace(trace: Trace, session: Session, progress?: (done: nu
       if (op.op === 'object') objects.set(op.object, null);
       if (op.op === 'mmap') regions.get(op.proc)!.set(op.region, null);
     }
-    session.step({ step: 'line', title: `${trace.file}:${op.line}  ${op.source}`, what: [`${result}.`], figures, ...(error ? { error } : {}) });
+    const done = session.step({ step: 'line', title: `${trace.file}:${op.line}  ${op.source}`, what: [`${result}.`], figures, ...(error ? { error } : {}) });
     progress?.(i + 1, trace.ops.length);
-  });
+    yield done;
+  }
 
   session.cursor = null;
   const end = vm.meminfo();
   const live = vm.processes();
   const same = end.page.free === boot.page.free && end.kmalloc.used === boot.kmalloc.used && end.map.entries === boot.map.entries;
-  session.step({
+  yield session.step({
     step: 'end',
     title: `${trace.file}: replayed on ${arch.name}`,
     what: [
@@ -213,9 +223,7 @@ export function replayTrace(trace: Trace, session: Session, progress?: (done: nu
       ...(end.reclaim ? { faults: session.faults, evictions: end.reclaim.evictions, swapOuts: end.reclaim.swapOuts, swapIns: end.reclaim.swapIns } : {}),
     },
   });
-  return session;
 }
-
 
 /** The end step's sentence on reclaim: the policy, the limit, and what it did. */
 function reclaimLine(r: ReclaimStats, faults: number): string {

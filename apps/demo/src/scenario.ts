@@ -4,6 +4,7 @@ import { addr, bytes, shown } from './format.js';
 import { markerCounts } from './page-map.js';
 import { attempt } from './session.js';
 import type { Session } from './session.js';
+import type { Step } from './step.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const RW = Prot.READ | Prot.WRITE;
@@ -12,24 +13,34 @@ const RW = Prot.READ | Prot.WRITE;
 const PROGRAM = 'main: li a0, 42; ecall  # the program image, shared read-only';
 
 /**
- * The narrated scenario: boot → two processes → anonymous memory touched → a program image mapped read-only by
- * both → fork → copy-on-write in the child → a shared page written by one and read by the other → mprotect and a
- * protection fault → exit → meminfo back at its boot figures. Without an MMU fork is refused (`ENOSYS`) and the
- * processes share a common object instead. Every step is emitted as it ends; the session is returned for the
- * report.
+ * Runs the narrated scenario ({@link scenarioSteps}) to its end; every step is emitted as it ends. Returns the
+ * session, for the report.
  */
 export function runScenario(session: Session): Session {
+  for (const _ of scenarioSteps(session));
+  return session;
+}
+
+/**
+ * The narrated scenario, one step at a time: boot → two processes → anonymous memory touched → a program image mapped read-only by
+ * both → fork → copy-on-write in the child → a shared page written by one and read by the other → mprotect and a
+ * protection fault → exit → meminfo back at its boot figures. Without an MMU fork is refused (`ENOSYS`) and the
+ * processes share a common object instead. Yields each step as it ends (after the session emitted it; `null` for
+ * a quiet session), so a caller can stop between steps with the vm in exactly that step's state (the playground
+ * steps through it so).
+ */
+export function* scenarioSteps(session: Session): Generator<Step | null, void, undefined> {
   const { vm, arch } = session;
   const ps = arch.pageSize;
   const mmu = arch.capabilities.hasMmu;
   const boot = vm.meminfo();
 
-  bootStep(session);
+  yield* bootStep(session);
 
   const a = vm.spawn();
   const b = vm.spawn();
   const afterSpawn = vm.meminfo();
-  session.step({
+  yield session.step({
     step: 'spawn',
     title: 'spawn two processes',
     what: [`Two processes, pid ${a.pid} and pid ${b.pid}, start with empty address spaces.`],
@@ -53,7 +64,7 @@ export function runScenario(session: Session): Session {
   const atTouch = markerCounts(vm.pageMap(), ps);
   const byMmap = framesTaken(atSpawn, atMmap);
   const byTouch = framesTaken(atMmap, atTouch);
-  session.step({
+  yield session.step({
     step: 'anon',
     title: 'mmap and touch anonymous memory',
     what: [
@@ -82,7 +93,7 @@ export function runScenario(session: Session): Session {
   program.release();
   const readA = a.read(textA, 4);
   const readB = b.read(textB, 4);
-  session.step({
+  yield session.step({
     step: 'image',
     title: 'map a program image shared read-only',
     what: [
@@ -103,7 +114,7 @@ export function runScenario(session: Session): Session {
     child = forked.value;
     const afterFork = vm.meminfo();
     const tableFrames = (beforeFork.page.free - afterFork.page.free) / ps;
-    session.step({
+    yield session.step({
       step: 'fork',
       title: `fork pid ${a.pid}`,
       what: [`pid ${a.pid} forks: pid ${child.pid} gets a copy of its address space (${vm.maps(child.pid).length} mappings).`],
@@ -117,7 +128,7 @@ export function runScenario(session: Session): Session {
     c.write(heap, enc('child!'));
     const parentSees = a.read(heap, 11);
     const childSees = c.read(heap, 11);
-    session.step({
+    yield session.step({
       step: 'cow',
       title: `pid ${c.pid} writes its heap: copy-on-write`,
       what: [`pid ${c.pid} writes "child!" at ${addr(heap)}.`],
@@ -138,7 +149,7 @@ export function runScenario(session: Session): Session {
 
     c.write(shm, enc(`written by pid ${c.pid}`));
     const seen = a.read(shm, 16);
-    session.step({
+    yield session.step({
       step: 'share',
       title: 'a shared mapping written by one, read by the other',
       what: [`pid ${c.pid} writes "written by pid ${c.pid}" in the shared page at ${addr(shm)}; pid ${a.pid} reads ${shown(seen)} at the same address.`],
@@ -146,7 +157,7 @@ export function runScenario(session: Session): Session {
       figures: { writer: c.pid, reader: a.pid, reads: new TextDecoder().decode(seen) },
     });
   } else {
-    session.step({
+    yield session.step({
       step: 'fork',
       title: `fork pid ${a.pid}: refused`,
       what: [`pid ${a.pid} asks to fork: ${forked.message}.`],
@@ -163,7 +174,7 @@ export function runScenario(session: Session): Session {
     common.release();
     b.write(mb, enc(`written by pid ${b.pid}`));
     const seen = a.read(ma, 16);
-    session.step({
+    yield session.step({
       step: 'share',
       title: 'sharing through a common object',
       what: [
@@ -177,7 +188,7 @@ export function runScenario(session: Session): Session {
   a.mprotect(heap, ps, Prot.READ);
   const denied = attempt(() => a.write(heap, enc('overwrite')));
   const still = a.read(heap, 11);
-  session.step({
+  yield session.step({
     step: 'protect',
     title: `mprotect and a protection fault`,
     what: [
@@ -194,13 +205,13 @@ export function runScenario(session: Session): Session {
     ...(denied.ok ? {} : { error: { code: denied.code, message: denied.message } }),
   });
 
-  if (vm.meminfo().reclaim !== undefined) workingSetStep(session, b);
+  if (vm.meminfo().reclaim !== undefined) yield* workingSetStep(session, b);
 
   const exiting = [child, a, b].filter((p): p is Process => p !== null);
   const beforeExit = session.last!.frames;
   for (const p of exiting) p.exit();
   const back = framesTaken(markerCounts(vm.pageMap(), ps), beforeExit);
-  session.step({
+  yield session.step({
     step: 'exit',
     title: 'exit',
     what: [`pid ${exiting.map((p) => p.pid).join(', pid ')} exit.`],
@@ -212,7 +223,7 @@ export function runScenario(session: Session): Session {
 
   const end = vm.meminfo();
   const same = end.page.free === boot.page.free && end.kmalloc.used === boot.kmalloc.used && end.map.entries === boot.map.entries;
-  session.step({
+  yield session.step({
     step: 'end',
     title: 'meminfo back to the boot figures',
     what: [
@@ -228,7 +239,6 @@ export function runScenario(session: Session): Session {
       entries: end.map.entries,
     },
   });
-  return session;
 }
 
 /** How many evicted frames the working-set step names before counting the rest. */
@@ -239,7 +249,7 @@ const EVICTED_NAMED = 6;
  * limit (without one, twice the free pages, if swap can hold them), writes a pattern in every page, reads every page
  * back and checks it, and unmaps it. Evictions, swap-outs and swap-ins (major faults) of the step are its figures.
  */
-function workingSetStep(session: Session, p: Process): void {
+function* workingSetStep(session: Session, p: Process): Generator<Step | null, void, undefined> {
   const { vm, arch } = session;
   const ps = arch.pageSize;
   const before = vm.meminfo();
@@ -250,7 +260,7 @@ function workingSetStep(session: Session, p: Process): void {
   const room = r0.limit !== null ? `${r0.limit} resident anonymous page${r0.limit === 1 ? '' : 's'} at most` : `${before.page.free / ps} free frames`;
   // Every page of the region may end up in swap, and the pages already resident pushed out with them.
   if (pages > freeSlots) {
-    session.step({
+    yield session.step({
       step: 'working-set',
       title: 'a working set larger than memory: skipped',
       what: [`A region of ${pages} pages (twice the ${room}) would not fit in swap: ${freeSlots} of ${slots} slots free (give --frames N, or a larger --swap).`],
@@ -286,7 +296,7 @@ function workingSetStep(session: Session, p: Process): void {
   const named = evicted.length === 0 ? '' : evicted.length <= EVICTED_NAMED ? ` Frames evicted: ${evicted.join(', ')}.` : ` ${evicted.length} frames evicted (a frame taken again is evicted again), the first ones: ${evicted.slice(0, EVICTED_NAMED).join(', ')}.`;
   const swapOuts = r1.swapOuts - r0.swapOuts;
   const swapIns = r1.swapIns - r0.swapIns;
-  session.step({
+  yield session.step({
     step: 'working-set',
     title: 'a working set larger than memory',
     what: [
@@ -299,8 +309,8 @@ function workingSetStep(session: Session, p: Process): void {
   });
 }
 
-/** The first step of every run: the board's memory map, the page map and meminfo after boot. */
-export function bootStep(session: Session): void {
+/** The first step of every run: the board's memory map, the page map and meminfo after boot (yielded). */
+export function* bootStep(session: Session): Generator<Step | null, void, undefined> {
   const { vm, arch } = session;
   const ps = arch.pageSize;
   const mmu = arch.capabilities.hasMmu;
@@ -308,7 +318,7 @@ export function bootStep(session: Session): void {
   const regions = vm.board.regions
     .map((r) => `  ${addr(r.base, 9)}-${addr(r.base + r.size, 9)}  ${r.kind.padEnd(8)} ${r.name} (${bytes(r.size)})`)
     .join('\n');
-  session.step({
+  yield session.step({
     step: 'boot',
     title: `boot ${arch.name} on ${vm.board.name}`,
     what: [
