@@ -1,5 +1,5 @@
 import { isVmError } from '@vmlayers/phys';
-import type { PageMapRun, PmapFactory, PmapTable } from '@vmlayers/phys';
+import type { PageMapRun, Pmap, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { createVm, formatMaps, formatMeminfo } from '@vmlayers/memobj';
 import { MmuPmap } from '@vmlayers/pmap-mmu';
 import type { PteLeaf } from '@vmlayers/pmap-mmu';
@@ -197,20 +197,23 @@ export class Session {
   private tablesOfFirst(): Snapshot['tables'] {
     const p = this.vm.processes()[0];
     if (p === undefined) return null;
-    const tables = this.vm.tables(p.pid);
-    let mpu: MpuSlot[] | null = null;
-    // The slots its address space enables and the MPU has programmed: what `tables()` lists, with every field.
-    const pmap = this.vm.pmap(p.pid);
-    if (pmap instanceof MpuPmap) {
-      mpu = [];
-      const m = pmap.regionMask & pmap.mpu.programmedMask;
-      for (let slot = 0; slot < pmap.mpu.regionCount; slot++) {
-        const r = ((m >>> slot) & 1) === 1 ? pmap.mpu.region(slot) : undefined;
-        if (r !== undefined) mpu.push({ slot, base: r.base, size: r.size, ap: r.ap, xn: r.xn, srd: r.srd });
-      }
-    }
-    return { pid: p.pid, tables, mpu };
+    return { pid: p.pid, tables: this.vm.tables(p.pid), mpu: mpuSlots(this.vm.pmap(p.pid)) };
   }
+}
+
+/**
+ * The MPU slots an address space enables and the MPU has programmed, with every RBAR/RASR field: what `tables()`
+ * lists without an MMU. Null for a pmap without an MPU.
+ */
+export function mpuSlots(pmap: Pmap): MpuSlot[] | null {
+  if (!(pmap instanceof MpuPmap)) return null;
+  const out: MpuSlot[] = [];
+  const m = pmap.regionMask & pmap.mpu.programmedMask;
+  for (let slot = 0; slot < pmap.mpu.regionCount; slot++) {
+    const r = ((m >>> slot) & 1) === 1 ? pmap.mpu.region(slot) : undefined;
+    if (r !== undefined) out.push({ slot, base: r.base, size: r.size, ap: r.ap, xn: r.xn, srd: r.srd });
+  }
+  return out;
 }
 
 /** Runs `f`; a `VmError` is returned as `{ code, message }`, anything else propagates. */

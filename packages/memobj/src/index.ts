@@ -12,7 +12,7 @@ export type { AmapBacking } from './amap-backing.js';
 export type { BlockBacking } from './block-backing.js';
 export type { ObjectMapping, MappingSpec } from './object-mapping.js';
 export type { Image, ImageSegment } from './image.js';
-export type { MemInfo, MapInfo, ProcessStatus } from './meminfo.js';
+export type { FrameMapping, MemInfo, MapInfo, ProcessStatus } from './meminfo.js';
 export type { VmEvent, VmEventType, VmEventListener, AccessRefusal } from './events.js';
 export { formatMaps } from './inspect/proc-maps.js';
 export { formatMeminfo } from './inspect/proc-meminfo.js';

@@ -53,6 +53,20 @@ export interface ProcessStatus {
 }
 
 /** One line of `vm.maps(pid)`. `end` is exclusive; `object` is the backing's name. */
+/** One page of a process's address space that maps a given frame (`Vm.mappingsOf`). */
+export interface FrameMapping {
+  /** The process. */
+  pid: number;
+  /** Virtual address of the page (page-aligned); without an MMU the frame's own address. */
+  va: number;
+  /** The mapping's protection now (`Prot` bits), as `maps()` shows it; the page tables may allow less (copy-on-write). */
+  prot: number;
+  /** The mapping's `MapFlags` bits. */
+  flags: number;
+  /** Name of what the mapping maps (`[anon]`, `[shared anon]`, an object's name), as `maps()` shows it. */
+  object: string;
+}
+
 export interface MapInfo {
   /** First address of the mapping, page-aligned. */
   start: number;

@@ -8,7 +8,7 @@ import type { VmEventListener } from './events.js';
 import { checkImage } from './image.js';
 import type { Image } from './image.js';
 import { MemContext } from './internal/context.js';
-import type { MapInfo, MemInfo, ProcessStatus } from './meminfo.js';
+import type { FrameMapping, MapInfo, MemInfo, ProcessStatus } from './meminfo.js';
 import { AmapBacking } from './amap-backing.js';
 import { BlockBacking } from './block-backing.js';
 import { ObjectMapping } from './object-mapping.js';
@@ -314,6 +314,46 @@ export class Vm {
       protOrig: e.protOrig,
       anonymous: e.backing instanceof AmapBacking || e.backing instanceof BlockBacking ? e.backing.anonymousBytes(e.offset, e.end - e.start) : 0,
     }));
+  }
+
+  /**
+   * Every (process, page) whose translation reaches the frame holding physical address `pa`, by pid then address:
+   * who maps a frame, the reverse of a page-table walk. With reclaim on it reads the reverse map (O(mappings of the
+   * frame)); otherwise it asks each process's pmap to resolve every page of its mappings (O(pages mapped), an
+   * inspection call, not a hot path). Without an MMU a frame is mapped at its own address by the mappings that
+   * cover it. A frame nothing maps → `[]`; `pa` not a non-negative integer → `EINVAL`.
+   */
+  mappingsOf(pa: number): FrameMapping[] {
+    if (typeof pa !== 'number' || !Number.isSafeInteger(pa) || pa < 0) throw new VmError('EINVAL', `pa must be a physical address, got ${hex(pa)}`);
+    const ps = this.arch.pageSize;
+    const frame = pa - (pa % ps);
+    const out: FrameMapping[] = [];
+    const entryAt = (p: Process, va: number) => p.map.entries().find((e) => e.start <= va && va < e.end);
+    const add = (p: Process, va: number, e: { prot: number; flags: number; backing: { name: string } }) =>
+      out.push({ pid: p.pid, va, prot: e.prot, flags: e.flags, object: e.backing.name });
+    const rmap = this.kmap.rmap;
+    if (rmap !== null && this.ctx.hasMmu) {
+      const byMap = new Map<unknown, Process>();
+      for (const p of this.procs.values()) byMap.set(p.map, p);
+      for (const m of rmap.mappings(frame)) {
+        const p = byMap.get(m.map);
+        const e = p === undefined ? undefined : entryAt(p, m.va);
+        if (p !== undefined && e !== undefined) add(p, m.va, e);
+      }
+    } else {
+      for (const p of this.processes()) {
+        const pmap = p.map.pmap;
+        for (const e of p.map.entries()) {
+          if (e.backing instanceof ReservedBacking) continue;
+          if (!this.ctx.hasMmu) {
+            if (e.start <= frame && frame < e.end) add(p, frame, e);
+            continue;
+          }
+          for (let va = e.start; va < e.end; va += ps) if (pmap.resolve(va) === frame) add(p, va, e);
+        }
+      }
+    }
+    return out.sort((x, y) => x.pid - y.pid || x.va - y.va);
   }
 
   /**

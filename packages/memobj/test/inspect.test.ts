@@ -1,9 +1,11 @@
 import { Prot } from '@vmlayers/phys';
+import type { PmapFactory } from '@vmlayers/phys';
+import { armv7m } from '@vmlayers/pmap-nommu';
 import { dumpTables, sv39 } from '@vmlayers/pmap-mmu';
 import type { MmuPmap } from '@vmlayers/pmap-mmu';
 import { describe, expect, it } from 'vitest';
-import { formatMaps, formatMeminfo, formatSmaps, hexdump, smaps } from '../src/index.js';
-import type { Vm } from '../src/index.js';
+import { createVm, formatMaps, formatMeminfo, formatSmaps, hexdump, smaps } from '../src/index.js';
+import type { Vm, VmEvent } from '../src/index.js';
 import { ARCHS, MMU_ARCHS, PRIVATE, RW, SHARED, errnoOf, smallVm } from './helpers.js';
 
 /** `/proc/meminfo` text back into numbers (kB or counts). */
@@ -203,6 +205,73 @@ describe('maps(pid): the original meminfo entry fields', () => {
     const obj = vm.createObject(new Uint8Array(ps));
     p.mmap({ size: ps, prot: Prot.READ, flags: SHARED, object: obj });
     expect(vm.maps(p.pid).find((m) => m.objectId === obj.id)).toMatchObject({ anonymous: 0, protOrig: Prot.READ | Prot.USER });
+    vm.check();
+  });
+});
+
+describe('vm.mappingsOf(pa): who maps a frame', () => {
+  const withLog = (arch: PmapFactory, log: VmEvent[], reclaim: boolean) =>
+    createVm({ arch, ramSize: 8 << 20, onEvent: (e) => void log.push(e), ...(reclaim ? { swap: { pages: 64 } } : {}) });
+
+  describe.each(MMU_ARCHS.map((arch) => ({ name: arch.name, arch })))('$name', ({ arch }) => {
+    it.each([false, true])('lists the processes sharing a frame after fork and only the writer for its copy (reclaim %s)', (reclaim) => {
+      const log: VmEvent[] = [];
+      const vm = withLog(arch, log, reclaim);
+      const ps = arch.pageSize;
+      const a = vm.spawn();
+      const heap = a.mmap({ size: 2 * ps, prot: RW, flags: PRIVATE });
+      a.write(heap + ps, new Uint8Array([1, 2, 3]));
+      const frame = a.map.pmap.resolve(heap + ps);
+      expect(vm.mappingsOf(frame)).toEqual([{ pid: a.pid, va: heap + ps, prot: RW | Prot.USER, flags: expect.any(Number), object: '[anon]' }]);
+      const c = a.fork();
+      // Fork copies no page table: the child maps the frame from its first read on.
+      expect(vm.mappingsOf(frame).map((m) => m.pid)).toEqual([a.pid]);
+      expect(c.read(heap + ps, 3)).toEqual(new Uint8Array([1, 2, 3]));
+      // Both map the one frame until a write copies it; an offset inside the frame names the same frame.
+      expect(vm.mappingsOf(frame + 5).map((m) => [m.pid, m.va])).toEqual([
+        [a.pid, heap + ps],
+        [c.pid, heap + ps],
+      ]);
+      c.write(heap + ps, new Uint8Array([9]));
+      const cow = log.find((e) => e.type === 'cow');
+      expect(cow).toBeDefined();
+      if (cow?.type !== 'cow') return;
+      expect(cow.from).toBe(frame);
+      expect(vm.mappingsOf(cow.pa).map((m) => m.pid)).toEqual([c.pid]);
+      expect(vm.mappingsOf(frame).map((m) => m.pid)).toEqual([a.pid]);
+      // Free frames and frames of the kernel are mapped by no process.
+      const kernelFrame = vm.tables(a.pid)[0].pa;
+      expect(vm.mappingsOf(kernelFrame)).toEqual([]);
+      c.exit();
+      expect(vm.mappingsOf(cow.pa)).toEqual([]);
+      a.exit();
+      expect(vm.mappingsOf(frame)).toEqual([]);
+      vm.check();
+    });
+  });
+
+  it('without an MMU a block is mapped at its own address by the mappings covering it', () => {
+    const vm = smallVm(armv7m);
+    const ps = armv7m.pageSize;
+    const p = vm.spawn();
+    const q = vm.spawn();
+    const obj = vm.createObject(new Uint8Array(2 * ps));
+    const va = p.mmap({ size: 2 * ps, prot: RW, flags: SHARED, object: obj });
+    const vb = q.mmap({ size: 2 * ps, prot: Prot.READ, flags: SHARED, object: obj });
+    obj.release();
+    expect(va).toBe(vb);
+    expect(vm.mappingsOf(va + ps + 3)).toEqual([
+      { pid: p.pid, va: va + ps, prot: RW | Prot.USER, flags: expect.any(Number), object: expect.any(String) },
+      { pid: q.pid, va: va + ps, prot: Prot.READ | Prot.USER, flags: expect.any(Number), object: expect.any(String) },
+    ]);
+    vm.check();
+  });
+
+  it.each(ARCHS.map((arch) => ({ name: arch.name, arch })))('refuses what is not a physical address with EINVAL ($name)', ({ arch }) => {
+    const vm = smallVm(arch);
+    for (const bad of [-1, 1.5, NaN, Infinity, '0x1000', null, undefined, 2 ** 53, 10n]) {
+      expect(errnoOf(() => vm.mappingsOf(bad as never))).toBe('EINVAL');
+    }
     vm.check();
   });
 });
