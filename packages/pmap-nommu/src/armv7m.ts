@@ -1,7 +1,8 @@
 import { VmError } from '@vmlayers/phys';
 import type { BoardMemoryMap, MemoryRegion, PageAllocator, PhysicalMemory, Pmap, PmapCapabilities, PmapFactory } from '@vmlayers/phys';
 import { encodeRasr } from './encoding.js';
-import { Mpu, MpuCtrl } from './mpu.js';
+import { Mpu } from './mpu.js';
+import { MpuCtrl } from './region-mpu.js';
 import { MpuPmap, MpuSystem } from './mpu-pmap.js';
 import { computeRegions } from './regions.js';
 import type { RegionAttributes, RegionLayout } from './regions.js';

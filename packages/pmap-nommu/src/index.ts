@@ -17,7 +17,8 @@ export {
   coveredBytes,
 } from './encoding.js';
 export type { RbarFields, RasrFields, RasrInit, MpuRegion } from './encoding.js';
-export { Mpu, MpuCtrl, isDefaultXn } from './mpu.js';
+export { RegionMpu, MpuCtrl, isDefaultXn } from './region-mpu.js';
+export { Mpu } from './mpu.js';
 export type { MpuOptions } from './mpu.js';
 export { computeRegions, coverRange, defaultRegionAttributes } from './regions.js';
 export type { RegionCover, RegionAttributes, LayoutRegion, RegionLayout, RegionLayoutOptions } from './regions.js';

@@ -1,7 +1,7 @@
 import { Access, FaultCode, VmError, checkBits, checkInt, checkSize, checkUint, hex, invariant } from '@vmlayers/phys';
 import type { BoardMemoryMap, MemoryRegion, Pmap, PmapStats, PmapTable } from '@vmlayers/phys';
 import { MIN_SUBREGION_REGION_SIZE, SUBREGIONS, coveredBytes } from './encoding.js';
-import { BLOCK_SIZE } from './mpu.js';
+import { BLOCK_SIZE } from './region-mpu.js';
 import type { Mpu } from './mpu.js';
 import type { RegionLayout } from './regions.js';
 import { ADDRESS_SPACE_END, isAccessCode } from './internal/validate.js';
