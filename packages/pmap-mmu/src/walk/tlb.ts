@@ -1,0 +1,120 @@
+/*
+ * The TLB of a walker: direct-mapped, tagged with the ASID (RISC-V) or PCID (x86), in one Int32Array.
+ *
+ * Superpages are cached as 4 KiB fragments — the slot of the page that was touched holds the superpage's frame plus
+ * that page's offset, and the size of the superpage it came from. The manuals let a TLB cache a superpage in any
+ * granularity it likes as long as a flush by address removes every cached piece of the page that address lies in:
+ * so a flush by address scans the whole TLB for fragments of a superpage around it (only while fragments may be
+ * present; a TLB that holds none checks one slot).
+ */
+import { VmError, hex, isPowerOfTwo } from '@vmlayers/phys';
+
+/** Int32 words per slot (a power of two, so the slot of a page is `(vpn & mask) << 3`). */
+export const SLOT_WORDS = 8;
+/** Default slot count. */
+export const WALK_TLB_SIZE = 256;
+
+/**
+ * The key word (slot word 1) of a global entry: bits 0–3 the page number's bits 32–35, bit 20 this marker instead
+ * of an ASID (ASIDs are below 2^16, so `asid << 4` never reaches it). A global entry matches every ASID.
+ */
+export const GLOBAL_KEY = 0x10_0000;
+/** The key word of an empty slot: no computed key is negative. */
+const EMPTY = -1;
+
+/**
+ * One walker's TLB. Slot `s` holds eight int32 words from `8 s`:
+ * 0. the page number's low 32 bits (`vpn | 0`);
+ * 1. the key: the page number's bits 32–35 (a sign-extended nibble; 0 for 32-bit formats) in bits 0–3, and the ASID
+ *    in bits 4–19 — or {@link GLOBAL_KEY} instead of the ASID for a global entry — or -1 when the slot is empty;
+ * 2. the allowed accesses: for each privilege context `c` (a small number the walker family defines from
+ *    user/SUM/MXR), the READ/WRITE/EXEC kinds allowed at bits `3c … 3c+2`; WRITE is left out while the leaf's D bit
+ *    is clear, so the first store walks (and sets D, or faults under Svade);
+ * 3. the frame's physical address, low 32 bits (page-aligned);
+ * 4. the frame's physical address divided by 2^32 (0 below 4 GiB);
+ * 5. log2 of the size of the page the entry came from (12 for a 4 KiB page, 21 for a 2 MiB superpage, …);
+ * 6–7. unused (they keep a slot a power of two long).
+ */
+export class WalkTlb {
+  /** The slots (see the class description). Read by the walkers' hit paths directly. */
+  readonly entries: Int32Array;
+  /** Slot count − 1: the slot of page `vpn` is `vpn & mask`. */
+  readonly mask: number;
+  /** True while a fragment of a superpage may be in some slot: flushes by address then scan every slot. */
+  private fragments = false;
+
+  /** A TLB of `slots` slots (a power of two, 1 … 2^16); anything else → `VmError('EINVAL')`. */
+  constructor(slots: number = WALK_TLB_SIZE) {
+    if (typeof slots !== 'number' || !isPowerOfTwo(slots) || slots > 65536) {
+      throw new VmError('EINVAL', `tlbSize must be a power of two from 1 to 65536, got ${hex(slots)}`);
+    }
+    this.entries = new Int32Array(slots * SLOT_WORDS).fill(EMPTY);
+    this.mask = slots - 1;
+  }
+
+  /**
+   * Caches a translation in the slot of its page (whatever it held before). `vpnLo` is the page number's low 32
+   * bits, `key` the key word, `pa` the physical address of the 4 KiB page (below 2^53), `shift` the size of the page
+   * it belongs to.
+   */
+  fill(vpnLo: number, key: number, perm: number, pa: number, shift: number): void {
+    const k = (vpnLo & this.mask) << 3;
+    const e = this.entries;
+    e[k] = vpnLo;
+    e[k + 1] = key;
+    e[k + 2] = perm;
+    e[k + 3] = pa % 4294967296 | 0;
+    e[k + 4] = Math.floor(pa / 4294967296);
+    e[k + 5] = shift;
+    if (shift > 12) this.fragments = true;
+  }
+
+  /**
+   * Drops cached translations. `vpn` (an integer page number, negative for upper-half addresses) limits it to the
+   * page it lies in — and to every fragment of a superpage containing it — or `null` for every page. `asid` limits
+   * non-global entries to that ASID (-1: every ASID); `globals` says whether global entries go too.
+   */
+  invalidate(vpn: number | null, asid: number, globals: boolean): void {
+    const e = this.entries;
+    if (vpn === null) {
+      for (let k = 0; k < e.length; k += SLOT_WORDS) if (e[k + 1] !== EMPTY && this.matches(k, asid, globals)) e[k + 1] = EMPTY;
+      if (asid === -1 && globals) this.fragments = false;
+      return;
+    }
+    const lo = vpn % 4294967296 | 0;
+    const nib = Math.floor(vpn / 4294967296) & 0xf;
+    const k = (lo & this.mask) << 3;
+    if (e[k] === lo && e[k + 1] !== EMPTY && (e[k + 1] & 0xf) === nib && this.matches(k, asid, globals)) e[k + 1] = EMPTY;
+    if (!this.fragments) return;
+    for (let s = 0; s < e.length; s += SLOT_WORDS) {
+      const shift = e[s + 5];
+      if (shift <= 12 || e[s + 1] === EMPTY || !this.matches(s, asid, globals)) continue;
+      const span = 2 ** (shift - 12);
+      if (Math.floor(this.vpnAt(s) / span) === Math.floor(vpn / span)) e[s + 1] = EMPTY;
+    }
+  }
+
+  /** The number of slots holding a translation. */
+  count(): number {
+    let n = 0;
+    for (let k = 1; k < this.entries.length; k += SLOT_WORDS) if (this.entries[k] !== EMPTY) n++;
+    return n;
+  }
+
+  /** The page number cached at word offset `k` (sign-extended from 36 bits). */
+  private vpnAt(k: number): number {
+    const e = this.entries;
+    return ((e[k + 1] << 28) >> 28) * 4294967296 + (e[k] >>> 0);
+  }
+
+  private matches(k: number, asid: number, globals: boolean): boolean {
+    const key = this.entries[k + 1];
+    if ((key & GLOBAL_KEY) !== 0) return globals;
+    return asid === -1 || key >>> 4 === asid;
+  }
+}
+
+/** The key word of a translation: the page number's bits 32–35 and the ASID, or the global marker. */
+export function tlbKey(vpnHiNibble: number, asid: number, global: boolean): number {
+  return (vpnHiNibble & 0xf) | (global ? GLOBAL_KEY : asid << 4);
+}
