@@ -3,7 +3,8 @@ import type { BoardMemoryMap, MemoryRegion, Pmap, PmapStats, PmapTable } from '@
 import { MIN_SUBREGION_REGION_SIZE, SUBREGIONS, coveredBytes } from './encoding.js';
 import { BLOCK_SIZE } from './region-mpu.js';
 import type { Mpu } from './mpu.js';
-import type { RegionLayout } from './regions.js';
+import type { RegionMpu } from './region-mpu.js';
+import type { LayoutRegion, LayoutSlot, RegionLayout } from './regions.js';
 import { ADDRESS_SPACE_END, isAccessCode } from './internal/validate.js';
 
 const PAGE_ATTR_ALL = 0xff;
@@ -21,30 +22,34 @@ const UNPRIV_ANY = 128;
 
 /**
  * What every address space of one kernel shares: the one MPU, the loader's region table, the board, and which
- * address space is loaded. Built by the factory's `createKernel`.
+ * address space is loaded. Built by the factory's `createKernel`. `M` is the MPU generation (ARMv7-M {@link Mpu}
+ * by default), `L` the region table its loader computes.
  */
-export class MpuSystem {
+export class MpuSystem<M extends RegionMpu = Mpu, L extends RegionLayout<LayoutSlot> = RegionLayout> {
+  /** The architecture's name (`armv7m`, `armv8m`), for messages. */
+  readonly arch: string;
   /** The one MPU, shared by every address space of this kernel; {@link MpuSystem.load} switches its enable bits. */
-  readonly mpu: Mpu;
+  readonly mpu: M;
   /** The loader's region table, programmed (disabled) into the MPU at boot; slot i is MPU region i. */
-  readonly layout: RegionLayout;
+  readonly layout: L;
   /**
    * The board the region table was computed from: nothing answers on the bus outside its maps
    * ({@link MpuSystem.onBoard}).
    */
   readonly board: BoardMemoryMap;
-  /** Page size in bytes (512 on armv7m): the alignment `enter`/`remove`/`protect` require. */
+  /** Page size in bytes (512 on armv7m and armv8m): the alignment `enter`/`remove`/`protect` require. */
   readonly pageSize: number;
   /** Slots every address space holds: the kernel code map's (the original's `kernelCodeRegion`). */
   readonly codeMask: number;
   /** Slots a new user address space starts with, besides {@link MpuSystem.codeMask}. */
   readonly userMask: number;
-  private loaded: MpuPmap | null = null;
+  private loaded: RegionPmap<M, L> | null = null;
   // [base, end) of every board map, flattened, for the bus check after the MPU said yes.
   private readonly bounds: Float64Array;
 
-  /** @internal Made by the `armv7m` factory's `createKernel`, after it has programmed `mpu` from `layout`. */
-  constructor(mpu: Mpu, layout: RegionLayout, board: BoardMemoryMap, pageSize: number, codeMask: number, userMask: number) {
+  /** @internal Made by the factory's `createKernel`, after it has programmed `mpu` from `layout`. */
+  constructor(arch: string, mpu: M, layout: L, board: BoardMemoryMap, pageSize: number, codeMask: number, userMask: number) {
+    this.arch = arch;
     this.mpu = mpu;
     this.layout = layout;
     this.board = board;
@@ -59,12 +64,12 @@ export class MpuSystem {
   }
 
   /** The address space whose enable bits are on the MPU now, or null. */
-  get active(): MpuPmap | null {
+  get active(): RegionPmap<M, L> | null {
     return this.loaded;
   }
 
   /** Writes `pmap`'s mask to the MPU's enable bits (null: every region off). */
-  load(pmap: MpuPmap | null, mask: number): void {
+  load(pmap: RegionPmap<M, L> | null, mask: number): void {
     this.mpu.setEnabledMask(mask & this.mpu.programmedMask);
     this.loaded = pmap;
   }
@@ -83,20 +88,22 @@ export class MpuSystem {
 }
 
 /**
- * One address space of the no-MMU architecture: a mask of MPU region slots over the one flat, identity-mapped
- * address space (the original's `pmap_t.regions`). `enter`/`remove`/`protect` validate their arguments and
- * record nothing, as the original's stubs (the MPU regions are fixed by the loader); `activate` switches the
- * MPU's enable bits to this mask; `translate` checks an access as the MPU would with this address space loaded.
+ * One address space of a no-MMU architecture, whatever its MPU generation: a mask of MPU region slots over the
+ * one flat, identity-mapped address space (the original's `pmap_t.regions`). `enter`/`remove`/`protect` validate
+ * their arguments and record nothing, as the original's stubs (the MPU regions are fixed by the loader);
+ * `activate` switches the MPU's enable bits to this mask; `translate` checks an access as the MPU would with this
+ * address space loaded. The generations ({@link MpuPmap} for ARMv7-M, `Armv8mPmap`) give what `tables()` lists and
+ * what the loader's table looks like in the MPU.
  */
-export class MpuPmap implements Pmap {
+export abstract class RegionPmap<M extends RegionMpu, L extends RegionLayout<LayoutSlot>> implements Pmap {
   /** The MPU all address spaces of this kernel share. */
-  readonly mpu: Mpu;
+  readonly mpu: M;
   /** The loader's region table. */
-  readonly layout: RegionLayout;
+  readonly layout: L;
   /** `kernel` for the one `createKernel` made, `user` otherwise. */
   readonly kind: 'kernel' | 'user';
   /** What the address spaces of this kernel share: MPU, region table, board, the loaded address space. */
-  readonly system: MpuSystem;
+  readonly system: MpuSystem<M, L>;
   private mask: number;
   private destroyed = false;
   // The verdict cache: per 512-byte block the allow set, valid for one (enable mask, MPU generation) pair. Hardware has no such cache; it changes no verdict, only the cost of reaching one.
@@ -110,8 +117,8 @@ export class MpuPmap implements Pmap {
   private flushes = 0;
   private walks = 0;
 
-  /** @internal Made by the `armv7m` factory. */
-  constructor(sys: MpuSystem, kind: 'kernel' | 'user', mask: number) {
+  /** @internal Made by the factory. */
+  constructor(sys: MpuSystem<M, L>, kind: 'kernel' | 'user', mask: number) {
     this.system = sys;
     this.mpu = sys.mpu;
     this.layout = sys.layout;
@@ -141,7 +148,7 @@ export class MpuPmap implements Pmap {
   enter(pa: number, va: number, attr: number): number {
     this.checkLive();
     this.checkPage('va', va);
-    if (pa !== va) throw new VmError('EINVAL', `pa ${hex(pa)} must equal va ${hex(va)}: armv7m has no MMU`);
+    if (pa !== va) throw new VmError('EINVAL', `pa ${hex(pa)} must equal va ${hex(va)}: ${this.system.arch} has no MMU`);
     checkBits('attr', attr, PAGE_ATTR_ALL);
     if (!this.system.onBoard(va) || !this.system.onBoard(va + this.system.pageSize - 1)) {
       throw new VmError('EINVAL', `va ${hex(va)} is not inside a board map of ${this.system.board.name}`);
@@ -278,12 +285,12 @@ export class MpuPmap implements Pmap {
    * after `destroy`; changes nothing.
    */
   referenced(_va: number, _clear?: boolean): boolean {
-    throw new VmError('ENOSYS', 'referenced: armv7m has no MMU, and the MPU has no accessed/dirty bits');
+    throw new VmError('ENOSYS', `referenced: ${this.system.arch} has no MMU, and the MPU has no accessed/dirty bits`);
   }
 
   /** Not supported, as {@link referenced}: the MPU has no accessed/dirty bits. Always throws `VmError('ENOSYS')`. */
   dirty(_va: number, _clear?: boolean): boolean {
-    throw new VmError('ENOSYS', 'dirty: armv7m has no MMU, and the MPU has no accessed/dirty bits');
+    throw new VmError('ENOSYS', `dirty: ${this.system.arch} has no MMU, and the MPU has no accessed/dirty bits`);
   }
 
   /**
@@ -307,9 +314,8 @@ export class MpuPmap implements Pmap {
   }
 
   /**
-   * The regions this address space holds that are programmed, slot order: level 0, `pa` = `va` = region base,
-   * `entries` = bytes covered by the enabled subregions, `span` = bytes of one subregion (region size / 8) for a
-   * region of 256 B or more, the region size for a smaller one (it has no subregions).
+   * The regions this address space holds that are programmed, slot order, each a level-0 table at its base (see
+   * the generation's `tableOf` for `entries` and `span`).
    */
   tables(): PmapTable[] {
     const out: PmapTable[] = [];
@@ -317,15 +323,8 @@ export class MpuPmap implements Pmap {
     const m = this.mask & mpu.programmedMask;
     for (let n = 0; n < mpu.regionCount; n++) {
       if (((m >>> n) & 1) === 0) continue;
-      const r = mpu.region(n);
-      if (r === undefined) continue;
-      out.push({
-        level: 0,
-        pa: r.base,
-        va: r.base,
-        entries: coveredBytes(r.size, r.srd),
-        span: r.size >= MIN_SUBREGION_REGION_SIZE ? r.size / SUBREGIONS : r.size,
-      });
+      const t = this.tableOf(n);
+      if (t !== undefined) out.push(t);
     }
     return out;
   }
@@ -427,20 +426,7 @@ export class MpuPmap implements Pmap {
     const mpu = sys.mpu;
     mpu.check();
     for (const r of this.layout.regions) {
-      const now = mpu.region(r.slot);
-      invariant(
-        now !== undefined &&
-          now.base === r.base &&
-          now.size === r.size &&
-          now.srd === r.srd &&
-          now.ap === r.ap &&
-          now.xn === r.xn &&
-          now.tex === r.tex &&
-          now.s === r.s &&
-          now.c === r.c &&
-          now.b === r.b,
-        `MPU slot ${r.slot} no longer holds the region of map ${r.map} the loader put there`,
-      );
+      invariant(this.holdsLoaderRegion(r as L['regions'][number]), `MPU slot ${r.slot} no longer holds the region of map ${r.map} the loader put there`);
     }
     const all = 2 ** mpu.regionCount - 1;
     invariant((this.mask & ~all) === 0, `mask ${hex(this.mask)} names slots past the MPU's ${mpu.regionCount}`);
@@ -466,6 +452,15 @@ export class MpuPmap implements Pmap {
       );
     }
   }
+
+  /** @internal Programmed slot `n` as a `tables()` row. */
+  protected abstract tableOf(n: number): PmapTable | undefined;
+
+  /**
+   * @internal True when the MPU's slot `r.slot` still holds the loader's region `r` (every field but the enable
+   * bit): a run-time `program` over a loader slot breaks the map names every mask is built from.
+   */
+  protected abstract holdsLoaderRegion(r: L['regions'][number]): boolean;
 
   private setMask(mask: number): void {
     this.checkLive();
@@ -501,5 +496,45 @@ export class MpuPmap implements Pmap {
     if (vstart % ps !== 0 || vend % ps !== 0) {
       throw new VmError('EINVAL', `range [${hex(vstart)}, ${hex(vend)}) must be aligned to the ${ps}-byte page`);
     }
+  }
+}
+
+/**
+ * An address space of `armv7m`: a {@link RegionPmap} over the ARMv7-M {@link Mpu}, whose `tables()` rows are
+ * regions of subregions.
+ */
+export class MpuPmap extends RegionPmap<Mpu, RegionLayout> {
+  /**
+   * @internal Slot `n` as `{ level: 0, pa: base, va: base, entries, span }`: `entries` = bytes covered by the
+   * enabled subregions, `span` = bytes of one subregion (region size / 8) for a region of 256 B or more, the region
+   * size for a smaller one (it has no subregions).
+   */
+  protected tableOf(n: number): PmapTable | undefined {
+    const r = this.mpu.region(n);
+    if (r === undefined) return undefined;
+    return {
+      level: 0,
+      pa: r.base,
+      va: r.base,
+      entries: coveredBytes(r.size, r.srd),
+      span: r.size >= MIN_SUBREGION_REGION_SIZE ? r.size / SUBREGIONS : r.size,
+    };
+  }
+
+  /** @internal RBAR and RASR fields as the loader programmed them, ENABLE aside. */
+  protected holdsLoaderRegion(r: LayoutRegion): boolean {
+    const now = this.mpu.region(r.slot);
+    return (
+      now !== undefined &&
+      now.base === r.base &&
+      now.size === r.size &&
+      now.srd === r.srd &&
+      now.ap === r.ap &&
+      now.xn === r.xn &&
+      now.tex === r.tex &&
+      now.s === r.s &&
+      now.c === r.c &&
+      now.b === r.b
+    );
   }
 }

@@ -20,24 +20,30 @@ export interface RegionCover {
 /** Access permissions and memory type the loader gives a board map's regions: those RASR fields. */
 export type RegionAttributes = Pick<RasrFields, 'ap' | 'xn' | 'tex' | 's' | 'c' | 'b'>;
 
-/** One slot of the loader's region table: a region and the board map it belongs to. */
-export interface LayoutRegion extends RegionCover, RegionAttributes {
+/** What every slot of a loader's region table says, whatever the MPU generation: where it is and whose. */
+export interface LayoutSlot {
   /** The MPU region number. */
   readonly slot: number;
   /** Name of the board map (the syspage map) the region covers part of. */
   readonly map: string;
-  /** Kind of that board map (`ram`, `reserved` or `device`), by which {@link defaultRegionAttributes} chooses. */
+  /** Kind of that board map (`ram`, `reserved` or `device`), by which the default attributes are chosen. */
   readonly kind: RegionKind;
 }
 
-/** The region table computed from a board, as the original's loader passes it in the syspage. */
-export interface RegionLayout {
+/** One slot of the ARMv7-M loader's region table: a region and the board map it belongs to. */
+export interface LayoutRegion extends LayoutSlot, RegionCover, RegionAttributes {}
+
+/**
+ * The region table computed from a board, as the original's loader passes it in the syspage; `R` is one slot
+ * (ARMv7-M's {@link LayoutRegion} by default).
+ */
+export interface RegionLayout<R extends LayoutSlot = LayoutRegion> {
   /** The board's name. */
   readonly board: string;
   /** Regions the MPU implements (8 or 16). */
   readonly regionCount: number;
   /** Slot i of the table; slots past the end stay free for run-time programming. */
-  readonly regions: readonly LayoutRegion[];
+  readonly regions: readonly R[];
   /** Board map name → mask of the slots that cover it (the original's `hs.mpu.map[]`, inverted). */
   readonly maps: ReadonlyMap<string, number>;
 }
@@ -125,18 +131,21 @@ function checkAttributes(name: string, a: RegionAttributes): void {
 }
 
 /**
- * The MPU region table for a board, computed as the original's loader does: every board map (ram, reserved and
- * device alike) becomes one or more power-of-two regions trimmed with subregion masks, in ascending address order,
- * slot 0 first. A map above 4 GiB, or a board whose maps need more regions than the MPU has, → `EINVAL` naming
- * the map that does not fit and the count each map needs.
+ * @internal The loader's table for any MPU generation: every board map, in ascending address order, cut by
+ * `cover` into regions (every field but the slot's own) in consecutive slots from 0. A map above
+ * 4 GiB, or a board whose maps need more regions than `regionCount`, → `EINVAL` naming the map that does not fit
+ * and the count each map needs.
  */
-export function computeRegions(board: BoardMemoryMap, options: RegionLayoutOptions = {}): RegionLayout {
-  const regionCount = options.regions ?? 8;
+export function layoutBoard<R extends LayoutSlot>(
+  board: BoardMemoryMap,
+  regionCount: number,
+  arch: string,
+  cover: (map: MemoryRegion) => readonly Omit<R, keyof LayoutSlot>[],
+): RegionLayout<R> {
   if (regionCount !== 8 && regionCount !== 16) {
     throw new VmError('EINVAL', `regions must be 8 or 16, got ${String(regionCount)}`);
   }
-  const attributes = options.attributes ?? defaultRegionAttributes;
-  const regions: LayoutRegion[] = [];
+  const regions: R[] = [];
   const maps = new Map<string, number>();
   const needs: string[] = [];
   let overflow: string | undefined;
@@ -144,34 +153,19 @@ export function computeRegions(board: BoardMemoryMap, options: RegionLayoutOptio
     if (r.base + r.size > ADDRESS_SPACE_END) {
       throw new VmError(
         'EINVAL',
-        `board ${board.name}: map ${r.name} [${hex(r.base)}, ${hex(r.base + r.size)}) lies beyond the 32-bit address space of armv7m`,
+        `board ${board.name}: map ${r.name} [${hex(r.base)}, ${hex(r.base + r.size)}) lies beyond the 32-bit address space of ${arch}`,
       );
     }
-    const attr = attributes(r);
-    checkAttributes(r.name, attr);
-    const cover = coverRange(r.base, r.base + r.size);
-    needs.push(`${r.name}: ${cover.length}`);
-    for (const c of cover) {
-      const slot = regions.length;
-      if (slot >= regionCount) {
+    const pieces = cover(r);
+    needs.push(`${r.name}: ${pieces.length}`);
+    for (const piece of pieces) {
+      const n = regions.length;
+      if (n >= regionCount) {
         overflow ??= r.name;
         continue;
       }
-      regions.push({
-        slot,
-        map: r.name,
-        kind: r.kind,
-        base: c.base,
-        size: c.size,
-        srd: c.srd,
-        ap: attr.ap,
-        xn: attr.xn,
-        tex: attr.tex,
-        s: attr.s,
-        c: attr.c,
-        b: attr.b,
-      });
-      maps.set(r.name, (maps.get(r.name) ?? 0) | (1 << slot));
+      regions.push({ ...piece, slot: n, map: r.name, kind: r.kind } as R);
+      maps.set(r.name, (maps.get(r.name) ?? 0) | (1 << n));
     }
   }
   if (overflow !== undefined) {
@@ -181,4 +175,20 @@ export function computeRegions(board: BoardMemoryMap, options: RegionLayoutOptio
     );
   }
   return { board: board.name, regionCount, regions: Object.freeze(regions), maps };
+}
+
+/**
+ * The MPU region table for a board, computed as the original's loader does: every board map (ram, reserved and
+ * device alike) becomes one or more power-of-two regions trimmed with subregion masks, in ascending address order,
+ * slot 0 first. A map above 4 GiB, or a board whose maps need more regions than the MPU has, → `EINVAL` naming
+ * the map that does not fit and the count each map needs.
+ */
+export function computeRegions(board: BoardMemoryMap, options: RegionLayoutOptions = {}): RegionLayout {
+  const attributes = options.attributes ?? defaultRegionAttributes;
+  return layoutBoard<LayoutRegion>(board, options.regions ?? 8, 'armv7m', (r) => {
+    const attr = attributes(r);
+    checkAttributes(r.name, attr);
+    const { ap, xn, tex, s, c, b } = attr;
+    return coverRange(r.base, r.base + r.size).map((piece) => ({ ...piece, ap, xn, tex, s, c, b }));
+  });
 }
