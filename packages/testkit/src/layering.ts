@@ -33,6 +33,19 @@ export const LAYER_RULES: Readonly<Record<string, { deps: readonly string[]; dev
     ],
     devOnly: ['@vmlayers/testkit'],
   },
+  // The browser playground: an application over every layer, and over the demo's engine (`@vmlayers/demo/lib`).
+  '@vmlayers/playground': {
+    deps: [
+      '@vmlayers/phys',
+      '@vmlayers/pmap-mmu',
+      '@vmlayers/pmap-nommu',
+      '@vmlayers/mapper',
+      '@vmlayers/kmalloc',
+      '@vmlayers/memobj',
+      '@vmlayers/demo',
+    ],
+    devOnly: ['@vmlayers/testkit'],
+  },
   // Private helpers shared by tests: may lean on phys and the pmaps only, so no devDependency makes a cycle.
   '@vmlayers/testkit': { deps: ['@vmlayers/phys', '@vmlayers/pmap-mmu', '@vmlayers/pmap-nommu'], devOnly: [] },
 };
