@@ -200,7 +200,7 @@ export class RiscvWalker implements PageWalker {
       const low = va - hi * 4294967296;
       const lo = (low >>> 12) | (hi << 20);
       const nib = (hi >> 12) & 0xf;
-      const k = (lo & this.tlbMask) << 3;
+      const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
       const kw = e[k + 1];
       if (
         e[k] === lo &&
@@ -208,6 +208,7 @@ export class RiscvWalker implements PageWalker {
         (e[k + 2] & need) === need &&
         need !== 0 &&
         low === low >>> 0 &&
+        typeof va === 'number' &&
         hi >= -this.hiLimit &&
         hi < this.hiLimit &&
         access === (access & 15) &&
@@ -219,7 +220,7 @@ export class RiscvWalker implements PageWalker {
       }
     } else {
       const lo = va >>> 12;
-      const k = (lo & this.tlbMask) << 3;
+      const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
       const kw = e[k + 1];
       if (
         e[k] === lo &&
@@ -363,7 +364,7 @@ export class RiscvWalker implements PageWalker {
       if ((pte & Pte.G) !== 0) global = true;
       const shift = napot ? 16 : 12 + g.bits * i;
       // A clean page's TLB entry allows no store: the first store walks again and sets D (or faults, Svade).
-      this.tlb.fill(vpn | 0, tlbKey(Math.floor(vpn / 4294967296), asid, global), pte & Pte.D ? perm : perm & ~WRITE_BITS, pa, shift);
+      this.tlb.fill(vpn | 0, asid, tlbKey(Math.floor(vpn / 4294967296), asid, global), pte & Pte.D ? perm : perm & ~WRITE_BITS, pa, shift);
       return pa + (va & 4095);
     }
     // Not reached: the loop returns at level 0.

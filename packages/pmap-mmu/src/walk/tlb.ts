@@ -1,11 +1,19 @@
 /*
  * The TLB of a walker: direct-mapped, tagged with the ASID (RISC-V) or PCID (x86), in one Int32Array.
  *
+ * The slot of a page mixes its ASID into the index (`slotIndex`), so processes that use the same addresses (every
+ * one has its text at the same place) keep their entries side by side instead of evicting each other on every
+ * switch, which is what the tag is for. A global entry sits in the slot of the ASID it was filled under; a lookup
+ * under another ASID misses it and fills a copy in its own slot, which is correct (a TLB may hold a translation
+ * twice as long as both are the same) and costs one walk.
+ *
  * Superpages are cached as 4 KiB fragments — the slot of the page that was touched holds the superpage's frame plus
  * that page's offset, and the size of the superpage it came from. The manuals let a TLB cache a superpage in any
- * granularity it likes as long as a flush by address removes every cached piece of the page that address lies in:
- * so a flush by address scans the whole TLB for fragments of a superpage around it (only while fragments may be
- * present; a TLB that holds none checks one slot).
+ * granularity it likes as long as a flush by address removes every cached piece of the page that address lies in.
+ *
+ * A flush by address therefore scans every slot (the entries of the page may sit under any ASID's index, and
+ * fragments of a superpage around it in any slot): 256 slots are a few hundred nanoseconds, against a walk per
+ * access that the hit path saves.
  */
 import { VmError, hex, isPowerOfTwo } from '@vmlayers/phys';
 
@@ -23,7 +31,7 @@ export const GLOBAL_KEY = 0x10_0000;
 const EMPTY = -1;
 
 /**
- * One walker's TLB. Slot `s` holds eight int32 words from `8 s`:
+ * One walker's TLB. Slot `s` (see {@link slotIndex}) holds eight int32 words from `8 s`:
  * 0. the page number's low 32 bits (`vpn | 0`);
  * 1. the key: the page number's bits 32–35 (a sign-extended nibble; 0 for 32-bit formats) in bits 0–3, and the ASID
  *    in bits 4–19 — or {@link GLOBAL_KEY} instead of the ASID for a global entry — or -1 when the slot is empty;
@@ -40,8 +48,6 @@ export class WalkTlb {
   readonly entries: Int32Array;
   /** Slot count − 1: the slot of page `vpn` is `vpn & mask`. */
   readonly mask: number;
-  /** True while a fragment of a superpage may be in some slot: flushes by address then scan every slot. */
-  private fragments = false;
 
   /** A TLB of `slots` slots (a power of two, 1 … 2^16); anything else → `VmError('EINVAL')`. */
   constructor(slots: number = WALK_TLB_SIZE) {
@@ -53,12 +59,12 @@ export class WalkTlb {
   }
 
   /**
-   * Caches a translation in the slot of its page (whatever it held before). `vpnLo` is the page number's low 32
-   * bits, `key` the key word, `pa` the physical address of the 4 KiB page (below 2^53), `shift` the size of the page
+   * Caches a translation in the slot of its page under `asid` (whatever it held before). `vpnLo` is the page
+   * number's low 32 bits, `key` the key word ({@link tlbKey}), `pa` the physical address of the 4 KiB page (below 2^53), `shift` the size of the page
    * it belongs to.
    */
-  fill(vpnLo: number, key: number, perm: number, pa: number, shift: number): void {
-    const k = (vpnLo & this.mask) << 3;
+  fill(vpnLo: number, asid: number, key: number, perm: number, pa: number, shift: number): void {
+    const k = (slotIndex(vpnLo, asid) & this.mask) << 3;
     const e = this.entries;
     e[k] = vpnLo;
     e[k + 1] = key;
@@ -66,7 +72,6 @@ export class WalkTlb {
     e[k + 3] = pa % 4294967296 | 0;
     e[k + 4] = Math.floor(pa / 4294967296);
     e[k + 5] = shift;
-    if (shift > 12) this.fragments = true;
   }
 
   /**
@@ -76,21 +81,13 @@ export class WalkTlb {
    */
   invalidate(vpn: number | null, asid: number, globals: boolean): void {
     const e = this.entries;
-    if (vpn === null) {
-      for (let k = 0; k < e.length; k += SLOT_WORDS) if (e[k + 1] !== EMPTY && this.matches(k, asid, globals)) e[k + 1] = EMPTY;
-      if (asid === -1 && globals) this.fragments = false;
-      return;
-    }
-    const lo = vpn % 4294967296 | 0;
-    const nib = Math.floor(vpn / 4294967296) & 0xf;
-    const k = (lo & this.mask) << 3;
-    if (e[k] === lo && e[k + 1] !== EMPTY && (e[k + 1] & 0xf) === nib && this.matches(k, asid, globals)) e[k + 1] = EMPTY;
-    if (!this.fragments) return;
-    for (let s = 0; s < e.length; s += SLOT_WORDS) {
-      const shift = e[s + 5];
-      if (shift <= 12 || e[s + 1] === EMPTY || !this.matches(s, asid, globals)) continue;
-      const span = 2 ** (shift - 12);
-      if (Math.floor(this.vpnAt(s) / span) === Math.floor(vpn / span)) e[s + 1] = EMPTY;
+    for (let k = 0; k < e.length; k += SLOT_WORDS) {
+      if (e[k + 1] === EMPTY || !this.matches(k, asid, globals)) continue;
+      if (vpn !== null) {
+        const span = 2 ** (e[k + 5] - 12);
+        if (Math.floor(this.vpnAt(k) / span) !== Math.floor(vpn / span)) continue;
+      }
+      e[k + 1] = EMPTY;
     }
   }
 
@@ -112,6 +109,14 @@ export class WalkTlb {
     if ((key & GLOBAL_KEY) !== 0) return globals;
     return asid === -1 || key >>> 4 === asid;
   }
+}
+
+/**
+ * The slot a page's translation lives in under `asid` (before masking): the page number's low bits mixed with the
+ * ASID (an odd multiplier spreads consecutive ASIDs across the slots). The walkers' hit paths compute the same.
+ */
+export function slotIndex(vpnLo: number, asid: number): number {
+  return vpnLo ^ (asid * 97);
 }
 
 /** The key word of a translation: the page number's bits 32–35 and the ASID, or the global marker. */

