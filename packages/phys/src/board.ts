@@ -161,6 +161,14 @@ const PRESETS: Readonly<Record<string, () => MemoryRegion[]>> = {
     { base: 0x2000_0000, size: 512 * KiB, kind: 'ram', name: 'sram' },
     { base: 0x4000_0000, size: 0x2000_0000, kind: 'device', name: 'peripherals' },
   ],
+  // A Cortex-M33 (ARMv8-M) part laid out as STM32L5: 1 MiB flash, 256 KiB SRAM in two banks of 192 and 64 KiB
+  // (SRAM1 is not a power of two: one PMSAv8 region covers it, where PMSAv7 needs two).
+  'cortex-m33-256k': () => [
+    { base: 0x0800_0000, size: 1 * MiB, kind: 'reserved', name: 'flash' },
+    { base: 0x2000_0000, size: 192 * KiB, kind: 'ram', name: 'sram1' },
+    { base: 0x2003_0000, size: 64 * KiB, kind: 'ram', name: 'sram2' },
+    { base: 0x4000_0000, size: 0x2000_0000, kind: 'device', name: 'peripherals' },
+  ],
 };
 
 /** Board presets (a few real machines' memory maps) and single-bank boards for tests. */
@@ -174,7 +182,8 @@ export const boards = {
    * windows, DRAM at 0x8000_0000 whose first 3 MiB are OpenSBI and the kernel, reserved), `ia32-pc-32m` (a PC:
    * reserved real-mode data, BIOS ROM and the kernel at 1 MiB, the VGA window, conventional and extended RAM),
    * `stm32-512k` (a Cortex-M part: 1 MiB reserved flash at 0x0800_0000, 512 KiB SRAM at 0x2000_0000, the peripheral
-   * window at 0x4000_0000). A name that is not a string → `VmError('EINVAL')`; an unknown one → `VmError('ENOENT')`.
+   * window at 0x4000_0000), `cortex-m33-256k` (a Cortex-M33 part: 1 MiB reserved flash at 0x0800_0000, SRAM1 of
+   * 192 KiB at 0x2000_0000 and SRAM2 of 64 KiB right after it, the peripheral window). A name that is not a string → `VmError('EINVAL')`; an unknown one → `VmError('ENOENT')`.
    */
   get(name: string): BoardMemoryMap {
     if (typeof name !== 'string') throw new VmError('EINVAL', `name must be a preset name (a string), got ${hex(name)}`);

@@ -6,8 +6,8 @@ import { code } from './support.js';
 const MiB = 1024 * 1024;
 
 describe('boards', () => {
-  it('has the four presets', () => {
-    expect(boards.names()).toEqual(['riscv-virt-64m', 'riscv-virt-4g', 'ia32-pc-32m', 'stm32-512k']);
+  it('has the five presets', () => {
+    expect(boards.names()).toEqual(['riscv-virt-64m', 'riscv-virt-4g', 'ia32-pc-32m', 'stm32-512k', 'cortex-m33-256k']);
   });
 
   it.each([
@@ -27,6 +27,15 @@ describe('boards', () => {
       [
         { base: 0x0800_0000, size: MiB },
         { base: 0x2000_0000, size: 512 * 1024 },
+      ],
+    ],
+    [
+      // SRAM1 and SRAM2 are two maps but one bank: they touch.
+      'cortex-m33-256k',
+      256 * 1024,
+      [
+        { base: 0x0800_0000, size: MiB },
+        { base: 0x2000_0000, size: 256 * 1024 },
       ],
     ],
   ])('%s: RAM size and banks', (name, ram, banks) => {
