@@ -1,4 +1,5 @@
 import type { PmapTable } from '@vmlayers/phys';
+import { ARMV8M_GRANULE } from './armv8m-encoding.js';
 import type { Armv8mMpu } from './armv8m-mpu.js';
 import type { Armv8mLayout, Armv8mLayoutRegion } from './armv8m-regions.js';
 import { RegionPmap } from './mpu-pmap.js';
@@ -9,14 +10,14 @@ import { RegionPmap } from './mpu-pmap.js';
  */
 export class Armv8mPmap extends RegionPmap<Armv8mMpu, Armv8mLayout> {
   /**
-   * @internal Slot `n` as `{ level: 0, pa: base, va: base, entries, span }`, `entries` = `span` = the bytes from
-   * base to limit: a PMSAv8 region has no subregions, so it is one entry.
+   * @internal Slot `n` as `{ level: 0, pa: base, va: base, entries, span }`: `entries` = bytes from base to limit
+   * (as armv7m's bytes covered), `span` = 32, the granule a PMSAv8 region's bounds are given in (it has no
+   * subregions, and its size need not be a power of two).
    */
   protected tableOf(n: number): PmapTable | undefined {
     const r = this.mpu.region(n);
     if (r === undefined) return undefined;
-    const bytes = r.limit - r.base + 1;
-    return { level: 0, pa: r.base, va: r.base, entries: bytes, span: bytes };
+    return { level: 0, pa: r.base, va: r.base, entries: r.limit - r.base + 1, span: ARMV8M_GRANULE };
   }
 
   /** @internal RBAR and RLAR fields as the loader programmed them (EN aside), and the MAIR attribute indexed. */
