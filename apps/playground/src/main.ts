@@ -126,7 +126,8 @@ function render(): void {
   map.draw(rec.model, { changed: r.changedCells(), arrows, selected: selectedFrame === null ? -1 : r.cellOf(selectedFrame) });
   renderLegend(byId('legend'), rec.model);
   renderStory(rec, r.failure, r.ended && r.position === r.records.length, ps);
-  renderCharts(byId('charts'), r.records, r.position);
+  // The charts end at the step shown, so a step looks the same however it was reached.
+  renderCharts(byId('charts'), r.records.slice(0, r.position), r.position);
   renderProcesses(byId('proc-list'), byId('table-entries'), vm, rec, selectedTable, (t) => {
     selectedTable = t;
     render();
@@ -151,12 +152,12 @@ setOptions(
   archSel,
   ARCH_NAMES.map((a) => ({ value: a, label: a })),
 );
+/** The boards of the chosen architecture, its default board selected. */
 function refreshBoards(): void {
-  const prev = boardSel.value;
   setOptions(
     boardSel,
     boardsFor(archSel.value).map((b) => ({ value: b, label: boardLabel(b) })),
-    prev,
+    ARCHES[archSel.value].defaultBoard,
   );
 }
 refreshBoards();
