@@ -11,6 +11,7 @@ import { serveStatic } from '../scripts/static-server.mjs';
 
 const DIST = join(import.meta.dirname, '..', 'dist');
 const executable = findChromium();
+if (executable === null && process.env.VMLAYERS_REQUIRE_BROWSER) throw new Error('VMLAYERS_REQUIRE_BROWSER is set but no Chromium was found (CHROMIUM_PATH, /usr/bin/chromium)');
 if (executable === null) {
   // One loud line: the browser tests are skipped, everything else runs. CI installs Chromium, so they run there.
   console.warn('\n!!! playground browser tests SKIPPED: no Chromium found (install it: apt-get install -y chromium, or set CHROMIUM_PATH) !!!\n');
