@@ -4,6 +4,8 @@
  * the caller gives; nothing here allocates on the hot path or throws for a fault (faults are results).
  */
 import { FaultCode, VmError, hex } from '@vmlayers/phys';
+// For the TSDoc links only.
+import type { X86Walker } from './x86.js';
 
 /**
  * The formats a walker can be made for: RISC-V `sv32`, `sv39`, `sv48`; x86 `ia32` (32-bit paging, optional 4 MiB
@@ -51,8 +53,8 @@ export interface TranslateOptions {
  * - `permission`: the R/W/X/U rules (with SUM, MXR, WP, SMEP, SMAP, NX) deny the access.
  * - `accessed`, `dirty`: Svade: A=0, or a store with D=0 (RISC-V only; x86 always sets them in RAM).
  * - `non-canonical`: the upper virtual-address bits are not a sign extension (RISC-V page fault, x86 #GP).
- * - `pte-access`: a page-table entry lies outside RAM (RISC-V access fault; x86 reports `invalid`-style #PF is not
- *   what hardware does there either, see the x86 walker).
+ * - `pte-access`: a page-table entry lies outside RAM (RISC-V: the access fault of the access type; x86: a machine
+ *   check, vector 18, see {@link X86Walker}).
  * - `pa-range`: the leaf maps memory at or above 2^53, which no `PhysicalMemory` holds and a number cannot carry;
  *   reported as the access fault the bus would raise.
  * - `none`: no fault yet (the record's initial state).
@@ -80,7 +82,7 @@ export class WalkFault {
   result = 0;
   /**
    * The architecture's exception: RISC-V `scause` (12 instruction, 13 load, 15 store/AMO page fault; 1, 5, 7 the
-   * matching access faults); x86 the vector (14 #PF, 13 #GP).
+   * matching access faults); x86 the vector (14 #PF, 13 #GP, 18 #MC for a page-table entry outside RAM).
    */
   cause = 0;
   /** x86 the error code pushed with the exception (#PF: P W/R U/S RSVD I/D bits; #GP: 0). RISC-V: 0. */

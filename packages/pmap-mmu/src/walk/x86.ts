@@ -1,0 +1,456 @@
+/*
+ * x86 page-table walkers: 32-bit paging (with CR4.PSE 4 MiB pages and PSE-36), PAE paging (with EFER.NXE and 2 MiB
+ * pages) and 4-level paging (2 MiB and 1 GiB pages), after the Intel SDM vol. 3A chapter 4 ("Paging"): the
+ * access-rights rules of §4.6 (CR0.WP, SMEP, SMAP with EFLAGS.AC, NX), the page-fault error code of §4.7, the A/D
+ * updates of §4.8, and the TLB rules of §4.10 (global pages with CR4.PGE, PCIDs, INVLPG, MOV to CR3).
+ */
+import { FaultCode, VmError, hex } from '@vmlayers/phys';
+import type { PhysicalMemory } from '@vmlayers/phys';
+import { GLOBAL_KEY, WalkTlb, tlbKey } from './tlb.js';
+import type { PageWalker, TranslateOptions, WalkFaultKind, WalkerStats } from './types.js';
+import { KINDS_OF, WalkFault, checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
+
+/** The x86 formats: `ia32` 32-bit paging, `pae` PAE paging, `x86-64` 4-level paging. */
+export type X86Format = 'ia32' | 'pae' | 'x86-64';
+
+/** The control-register bits and processor properties a walker runs with (fixed for the walker's life). */
+export interface X86WalkerOptions {
+  /** CR0.WP (default true): supervisor writes honour R/W. Without it the supervisor writes any page. */
+  readonly wp?: boolean;
+  /** CR4.PSE (32-bit paging only, default true): a PDE with PS=1 maps a 4 MiB page; without it PS is ignored. */
+  readonly pse?: boolean;
+  /** CR4.PGE (default true): the G bit of a leaf makes its TLB entry global (kept across CR3 loads and PCIDs). */
+  readonly pge?: boolean;
+  /** IA32_EFER.NXE (PAE and 4-level only, default true): bit 63 is XD; without it bit 63 is reserved. */
+  readonly nxe?: boolean;
+  /** CR4.SMEP (default false): supervisor fetches from user pages fault. */
+  readonly smep?: boolean;
+  /** CR4.SMAP (default false): supervisor data accesses to user pages fault unless EFLAGS.AC (`options.sum`). */
+  readonly smap?: boolean;
+  /** CR4.PCIDE (4-level only, default false): TLB entries carry the PCID given as `options.asid` (12 bits). */
+  readonly pcide?: boolean;
+  /** 1 GiB pages supported (4-level only, default true); without them PS in a PDPTE is reserved. */
+  readonly gbPages?: boolean;
+  /**
+   * MAXPHYADDR, 32 … 52 (default 36 for `ia32` and `pae`, 48 for `x86-64`): address bits at and above it in an
+   * entry are reserved (RSVD); for 32-bit paging's 4 MiB pages (PSE-36) it is capped at 40.
+   */
+  readonly maxPhysAddr?: number;
+  /** TLB slots, a power of two (default 256). */
+  readonly tlbSize?: number;
+}
+
+/** The options of {@link X86Walker.loadCr3}. */
+export interface LoadCr3Options {
+  /** The PCID of the new CR3 (bits 11:0); 0 unless the walker has `pcide`. */
+  readonly pcid?: number;
+  /** Bit 63 of the source operand (with `pcide` only): load without invalidating anything. */
+  readonly noflush?: boolean;
+}
+
+const enum E {
+  P = 0x001,
+  RW = 0x002,
+  US = 0x004,
+  A = 0x020,
+  D = 0x040,
+  PS = 0x080,
+  G = 0x100,
+}
+
+// Exception vectors and #PF error-code bits (SDM vol. 3A §4.7, Figure 4-12).
+const VEC_GP = 13;
+const VEC_PF = 14;
+const VEC_MC = 18;
+const PF_P = 1;
+const PF_WR = 2;
+const PF_US = 4;
+const PF_RSVD = 8;
+const PF_ID = 16;
+
+// The write bit of each of the four privilege contexts (user | AC << 1) in a TLB permission word.
+const WRITE_BITS = 0x492;
+
+interface Geometry {
+  readonly levels: number; // tables walked in RAM, PAE's PDPTE registers included
+  readonly pteSize: 4 | 8;
+  readonly rootAlign: number;
+  readonly defaultMaxPhys: number;
+}
+
+const GEOMETRY: Readonly<Record<X86Format, Geometry>> = {
+  ia32: { levels: 2, pteSize: 4, rootAlign: 4096, defaultMaxPhys: 36 },
+  // CR3 holds a 32-byte aligned PDPT address in PAE paging.
+  pae: { levels: 3, pteSize: 8, rootAlign: 32, defaultMaxPhys: 36 },
+  'x86-64': { levels: 4, pteSize: 8, rootAlign: 4096, defaultMaxPhys: 48 },
+};
+
+/**
+ * An x86 page-table walker (32-bit, PAE or 4-level paging) with its own PCID-tagged TLB.
+ *
+ * **Root.** `translate`'s `root` is the physical address CR3 points at: the page directory (32-bit paging), the
+ * 32-byte aligned PDPT (PAE), the PML4 (4-level). The PCID comes in `options.asid` (with `pcide`).
+ *
+ * **Addresses.** 4-level paging takes the 64-bit linear address as a signed number (the upper half negative,
+ * `-0x1000` is `0xFFFF_FFFF_FFFF_F000`); an address whose bits 63…47 are not all equal is a #GP(0) (vector 13), as
+ * the SDM says of non-canonical accesses (a stack access would raise #SS instead; the walker does not know which
+ * segment an access used). 32-bit and PAE paging take a 32-bit address, unsigned or signed.
+ *
+ * **Faults.** #PF (vector 14) with the error code of SDM §4.7: P (bit 0) set for a protection or reserved-bit
+ * fault, clear for a not-present one; W/R (bit 1) for a write; U/S (bit 2) for a user-mode access; RSVD (bit 3) for
+ * a reserved bit set in a present entry; I/D (bit 4) for an instruction fetch when SMEP is on or NX is in use (PAE
+ * or 4-level with NXE). A page-table entry outside RAM is reported as a machine check (vector 18, code 0): what a
+ * platform does for a paging-structure read nothing answers varies (an all-ones read or a machine check), and a
+ * plain report serves an emulator better than a fake PTE.
+ *
+ * **PAE's PDPTEs.** The processor loads the four PDPTEs into registers at a MOV to CR3 (#GP on a reserved bit).
+ * {@link X86Walker.loadCr3} checks them the same way; `translate` reads them from RAM on every walk (a TLB miss), as
+ * QEMU does — a guest that edits its PDPT without reloading CR3 sees the change at the next miss, where hardware
+ * would keep the old registers — and reports a reserved bit in a present PDPTE as the #GP(0) its load would have
+ * raised.
+ */
+export class X86Walker implements PageWalker {
+  /** The format this walker walks. */
+  readonly format: X86Format;
+  /** The last fault's details (see {@link WalkFault}). */
+  readonly fault = new WalkFault();
+  /** The walker's TLB. */
+  readonly tlb: WalkTlb;
+  /** The control-register settings the walker was made with, defaults filled in. */
+  readonly config: Readonly<Required<Omit<X86WalkerOptions, 'tlbSize'>>>;
+  private readonly mem: PhysicalMemory;
+  private readonly geo: Geometry;
+  private readonly wide: boolean; // 4-level: 64-bit addresses
+  private readonly e: Int32Array;
+  private readonly tlbMask: number;
+  private readonly asidMask: number;
+  // Reserved bits of the high word of an 8-byte entry (address bits 51:M, and XD without NXE).
+  private readonly hiRsv: number;
+  // The high word's address bits (M-1:32) of an 8-byte entry.
+  private readonly hiAddr: number;
+  // 32-bit paging 4 MiB PDE: the PSE-36 address bits (20:13) in use, and the reserved ones (21:13 minus those).
+  private readonly pse36Mask: number;
+  private readonly pse36Rsv: number;
+  // The I/D bit is reported (SMEP, or NX in use).
+  private readonly idBit: number;
+  private pcid = 0;
+  private hits = 0;
+  private misses = 0;
+  private flushes = 0;
+  private faults = 0;
+
+  /** A walker over `mem`; see {@link createWalker}. Unknown format or bad options → `VmError('EINVAL')`. */
+  constructor(format: X86Format, mem: PhysicalMemory, options: X86WalkerOptions = {}) {
+    if (typeof format !== 'string' || !Object.hasOwn(GEOMETRY, format)) {
+      throw new VmError('EINVAL', `format must be ia32, pae or x86-64, got ${hex(format)}`);
+    }
+    if (mem === null || typeof mem !== 'object' || typeof mem.isRam !== 'function') {
+      throw new VmError('EINVAL', `mem must be a PhysicalMemory, got ${hex(mem)}`);
+    }
+    checkOptionsObject(options, 'options');
+    const flags = ['wp', 'pse', 'pge', 'nxe', 'smep', 'smap', 'pcide', 'gbPages'] as const;
+    for (const name of flags) {
+      const v = options[name];
+      if (v !== undefined && typeof v !== 'boolean') throw new VmError('EINVAL', `options.${name} must be a boolean, got ${hex(v)}`);
+    }
+    const geo = GEOMETRY[format];
+    const m = options.maxPhysAddr ?? geo.defaultMaxPhys;
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 32 || m > 52) {
+      throw new VmError('EINVAL', `options.maxPhysAddr must be an integer from 32 to 52, got ${hex(m)}`);
+    }
+    if (options.pcide === true && format !== 'x86-64') throw new VmError('EINVAL', `options.pcide needs 4-level paging (x86-64), not ${format}`);
+    this.format = format;
+    this.mem = mem;
+    this.geo = geo;
+    this.wide = format === 'x86-64';
+    this.config = Object.freeze({
+      wp: options.wp ?? true,
+      pse: format === 'ia32' && options.pse !== false,
+      pge: options.pge ?? true,
+      nxe: format !== 'ia32' && options.nxe !== false,
+      smep: options.smep ?? false,
+      smap: options.smap ?? false,
+      pcide: options.pcide ?? false,
+      gbPages: format === 'x86-64' && options.gbPages !== false,
+      maxPhysAddr: m,
+    });
+    this.asidMask = this.config.pcide ? 0xfff : 0;
+    this.hiAddr = 2 ** (m - 32) - 1;
+    // 4-level paging ignores bits 62:52 (software's, or protection keys); PAE paging reserves 62:M.
+    this.hiRsv = ((format === 'pae' ? 0x7fff_ffff : 0xf_ffff) & ~this.hiAddr) | (this.config.nxe ? 0 : 0x8000_0000);
+    const pse36 = Math.min(m, 40) - 32;
+    this.pse36Mask = 2 ** pse36 - 1;
+    this.pse36Rsv = 0x3f_e000 & ~(this.pse36Mask << 13);
+    this.idBit = this.config.smep || this.config.nxe ? PF_ID : 0;
+    this.tlb = new WalkTlb(options.tlbSize);
+    this.e = this.tlb.entries;
+    this.tlbMask = this.tlb.mask;
+  }
+
+  /**
+   * Translates `va` for `access` over the tables at `root` (see the class description and
+   * {@link PageWalker.translate}); `options.sum` is EFLAGS.AC (lifts SMAP), `options.asid` the PCID, `options.mxr`
+   * is ignored. A fault returns its `FaultCode` (`NOT_MAPPED` not present, `PROTECTION` denied, `BAD_ADDRESS`
+   * reserved bits or a table outside RAM, `NON_CANONICAL`) with the vector, error code, CR2 and level in
+   * {@link X86Walker.fault}; a #PF also drops the TLB entries of the page, as the processor does.
+   */
+  translate(root: number, va: number, access: number, options?: TranslateOptions): number {
+    let ctx = (access >>> 3) & 1;
+    let asid = 0;
+    if (options !== undefined) {
+      if (options.user === true) ctx = 1;
+      if (options.sum === true) ctx |= 2;
+      if (options.asid !== undefined) asid = options.asid;
+    }
+    const need = KINDS_OF[access & 7] << (3 * ctx);
+    const e = this.e;
+    if (this.wide) {
+      const hi = Math.floor(va / 4294967296);
+      const low = va - hi * 4294967296;
+      const lo = (low >>> 12) | (hi << 20);
+      const nib = (hi >> 12) & 0xf;
+      const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
+      const kw = e[k + 1];
+      if (
+        e[k] === lo &&
+        (kw === (nib | (asid << 4)) || kw === (nib | GLOBAL_KEY)) &&
+        (e[k + 2] & need) === need &&
+        need !== 0 &&
+        low === low >>> 0 &&
+        typeof va === 'number' &&
+        hi >= -32768 &&
+        hi < 32768 &&
+        access === (access & 15) &&
+        asid === (asid & this.asidMask)
+      ) {
+        this.hits++;
+        const pw = e[k + 4];
+        return pw === 0 ? (e[k + 3] | (low & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (low & 4095)) >>> 0);
+      }
+    } else {
+      const lo = va >>> 12;
+      const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
+      const kw = e[k + 1];
+      if (
+        e[k] === lo &&
+        (kw === asid << 4 || kw === GLOBAL_KEY) &&
+        (e[k + 2] & need) === need &&
+        need !== 0 &&
+        (va === va >>> 0 || va === (va | 0)) &&
+        access === (access & 15) &&
+        asid === 0
+      ) {
+        this.hits++;
+        const pw = e[k + 4];
+        return pw === 0 ? (e[k + 3] | (va & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (va & 4095)) >>> 0);
+      }
+    }
+    return this.miss(root, va, access, ctx, asid);
+  }
+
+  /**
+   * INVLPG: drops the TLB entries of the page of `va` for the current PCID (the last {@link X86Walker.loadCr3}'s),
+   * and global entries of that page whatever their PCID; a superpage containing `va` goes whole. A non-canonical
+   * address is a no-op, as the SDM says. Not an integer address → `VmError('EINVAL')`.
+   */
+  invlpg(va: number): void {
+    this.checkVa(va, 'va');
+    this.flushes++;
+    if (this.wide && (va < -(2 ** 47) || va >= 2 ** 47)) return;
+    this.tlb.invalidate(Math.floor((this.wide ? va : va >>> 0) / 4096), this.pcid, true);
+  }
+
+  /**
+   * MOV to CR3: makes `pcid` current and, unless `noflush`, drops the non-global TLB entries of that PCID (without
+   * PCIDE every entry is PCID 0: every non-global entry). PAE: checks the four PDPTEs the processor would load —
+   * a reserved bit in a present one is a #GP(0): the result is `FaultCode.BAD_ADDRESS` with the record filled, and
+   * CR3, the PCID and the TLB stay as they were; otherwise 0. `root` as for `translate`; bad arguments (an
+   * unaligned root, a PCID without `pcide`, `noflush` without `pcide`) → `VmError('EINVAL')`.
+   */
+  loadCr3(root: number, options: LoadCr3Options = {}): number {
+    checkRoot(root, this.geo.rootAlign, this.wide ? 2 ** this.config.maxPhysAddr : 2 ** 32);
+    checkOptionsObject(options, 'options');
+    const pcid = options.pcid ?? 0;
+    checkAsid(pcid, this.config.pcide ? 12 : 0, 'options.pcid');
+    if (options.noflush !== undefined && typeof options.noflush !== 'boolean') {
+      throw new VmError('EINVAL', `options.noflush must be a boolean, got ${hex(options.noflush)}`);
+    }
+    if (options.noflush === true && !this.config.pcide) throw new VmError('EINVAL', 'options.noflush needs CR4.PCIDE (the walker option pcide)');
+    if (this.format === 'pae') {
+      for (let i = 0; i < 4; i++) {
+        const addr = root + i * 8;
+        if (!this.mem.isRam(addr, 8)) return this.raise('pte-access', 2, i * 2 ** 30, 1, false);
+        const lo = this.mem.read32(addr);
+        const hi = this.mem.read32(addr + 4);
+        if ((lo & E.P) !== 0 && ((lo & 0x1e6) !== 0 || (hi & (this.hiRsv | 0x8000_0000)) !== 0)) {
+          return this.raise('reserved', 2, i * 2 ** 30, 1, false, VEC_GP);
+        }
+      }
+    }
+    this.pcid = pcid;
+    if (options.noflush !== true) {
+      this.flushes++;
+      this.tlb.invalidate(null, pcid, false);
+    }
+    return 0;
+  }
+
+  /** Drops every TLB entry, global ones included (a write to CR4 that changes PGE, or INVPCID type 2). */
+  flushAll(): void {
+    this.flushes++;
+    this.tlb.invalidate(null, -1, true);
+  }
+
+  /** The TLB's counters. */
+  stats(): WalkerStats {
+    return { hits: this.hits, misses: this.misses, flushes: this.flushes, faults: this.faults, entries: this.tlb.count() };
+  }
+
+  private checkVa(va: unknown, name: string): asserts va is number {
+    const ok =
+      typeof va === 'number' &&
+      Number.isInteger(va) &&
+      (this.wide ? va >= -(2 ** 63) && va < 2 ** 63 : va >= -(2 ** 31) && va < 2 ** 32);
+    if (!ok) {
+      throw new VmError(
+        'EINVAL',
+        `${name} must be an integer ${this.wide ? 'in [-2^63, 2^63) (a 64-bit address read as signed)' : 'in [-2^31, 2^32) (a 32-bit address)'}, got ${hex(va)}`,
+      );
+    }
+  }
+
+  private raise(kind: WalkFaultKind, level: number, va: number, access: number, user: boolean, vector = VEC_PF): number {
+    const f = this.fault;
+    const kinds = access & 7;
+    f.result = resultOf(kind);
+    f.kind = kind;
+    f.va = va;
+    f.level = level;
+    f.access = kinds | (user ? 8 : 0);
+    if (kind === 'non-canonical') vector = VEC_GP;
+    else if (kind === 'pte-access') vector = VEC_MC;
+    f.cause = vector;
+    f.code =
+      vector !== VEC_PF
+        ? 0
+        : (kind === 'invalid' ? 0 : PF_P) |
+          (kinds & 2 ? PF_WR : 0) |
+          (user ? PF_US : 0) |
+          (kind === 'reserved' ? PF_RSVD : 0) |
+          (kinds === 4 ? this.idBit : 0);
+    this.faults++;
+    return f.result;
+  }
+
+  /**
+   * The kinds each privilege context may use on a page with the effective rights `rw`, `us`, `xd` (SDM §4.6):
+   * user mode needs U/S and reads, writes with R/W, fetches without XD; supervisor mode reads and writes user pages
+   * unless SMAP without AC, writes with R/W when CR0.WP, fetches without XD and not from user pages under SMEP.
+   */
+  private rights(rw: boolean, us: boolean, xd: boolean): number {
+    const { wp, smep, smap } = this.config;
+    let word = 0;
+    for (let c = 0; c < 4; c++) {
+      const user = (c & 1) !== 0;
+      const ac = (c & 2) !== 0;
+      let kinds: number;
+      if (user) kinds = us ? 1 | (rw ? 2 : 0) | (xd ? 0 : 4) : 0;
+      else {
+        const data = !(us && smap && !ac);
+        kinds = (data ? 1 | (rw || !wp ? 2 : 0) : 0) | (xd || (us && smep) ? 0 : 4);
+      }
+      word |= kinds << (3 * c);
+    }
+    return word;
+  }
+
+  // The cold path: argument checks, then the walk.
+  private miss(root: number, va: number, access: number, ctx: number, asid: number): number {
+    this.checkVa(va, 'va');
+    checkAccess(access);
+    checkRoot(root, this.geo.rootAlign, this.wide ? 2 ** this.config.maxPhysAddr : 2 ** 32);
+    checkAsid(asid, this.config.pcide ? 12 : 0, 'options.asid');
+    this.misses++;
+    const user = (ctx & 1) !== 0;
+    const kinds = access & 7;
+    if (this.wide && (va < -(2 ** 47) || va >= 2 ** 47)) return this.raise('non-canonical', -1, va, access, user);
+    const r = this.walk(root, va, access, ctx, asid);
+    // A #PF drops the page's TLB entries (SDM §4.10.4.1), so the handler's fix is seen without an INVLPG.
+    if (r < 0 && this.fault.cause === VEC_PF) this.tlb.invalidate(Math.floor((this.wide ? va : va >>> 0) / 4096), asid, true);
+    return r;
+  }
+
+  private walk(root: number, va: number, access: number, ctx: number, asid: number): number {
+    const user = (ctx & 1) !== 0;
+    const kinds = access & 7;
+    const mem = this.mem;
+    const wide8 = this.geo.pteSize === 8;
+    const v = this.wide ? va : va >>> 0;
+    const vpn = Math.floor(v / 4096);
+    let rw = true;
+    let us = true;
+    let xd = false;
+    let table = root;
+    let level = this.geo.levels - 1;
+    if (this.format === 'pae') {
+      // The PDPTE (a register loaded from the PDPT at CR3, see the class description): P, and no R/W, U/S or A.
+      const addr = root + (v >>> 30) * 8;
+      if (!mem.isRam(addr, 8)) return this.raise('pte-access', 2, va, access, user);
+      const lo = mem.read32(addr);
+      const hi = mem.read32(addr + 4);
+      if ((lo & E.P) === 0) return this.raise('invalid', 2, va, access, user);
+      if ((lo & 0x1e6) !== 0 || (hi & (this.hiRsv | 0x8000_0000)) !== 0) return this.raise('reserved', 2, va, access, user, VEC_GP);
+      table = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
+      level = 1;
+    }
+    for (; level >= 0; level--) {
+      const idx = wide8 ? Math.floor(vpn / 2 ** (9 * level)) & 511 : (v >>> (12 + 10 * level)) & 1023;
+      const addr = table + idx * this.geo.pteSize;
+      if (!mem.isRam(addr, this.geo.pteSize)) return this.raise('pte-access', level, va, access, user);
+      const lo = mem.read32(addr);
+      const hi = wide8 ? mem.read32(addr + 4) : 0;
+      if ((lo & E.P) === 0) return this.raise('invalid', level, va, access, user);
+      // PS: a large page at PDE level (32-bit paging only with CR4.PSE) or at PDPTE level (4-level, 1 GiB); PS in
+      // a PML4E is reserved.
+      const ps = (lo & E.PS) !== 0 && (wide8 ? level === 1 || level === 2 : level === 1 && this.config.pse);
+      let rsv = (hi & this.hiRsv) !== 0;
+      if (wide8) {
+        if (level === 3 && (lo & E.PS) !== 0) rsv = true;
+        if (ps && level === 2 && (!this.config.gbPages || (lo & 0x3fff_e000) !== 0)) rsv = true;
+        if (ps && level === 1 && (lo & 0x1f_e000) !== 0) rsv = true;
+      } else if (ps && (lo & this.pse36Rsv) !== 0) rsv = true;
+      if (rsv) return this.raise('reserved', level, va, access, user);
+      rw &&= (lo & E.RW) !== 0;
+      us &&= (lo & E.US) !== 0;
+      if (this.config.nxe && (hi & 0x8000_0000) !== 0) xd = true;
+      if (level > 0 && !ps) {
+        // The processor sets A in every paging-structure entry it uses (SDM §4.8).
+        if ((lo & E.A) === 0) mem.write32(addr, (lo | E.A) >>> 0);
+        table = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
+        continue;
+      }
+      const perm = this.rights(rw, us, xd);
+      if (((perm >>> (3 * ctx)) & kinds) !== kinds) return this.raise('permission', level, va, access, user);
+      // A on the leaf; D on a write (SDM §4.8). A denied access sets neither.
+      const needAd = kinds & 2 ? E.A | E.D : E.A;
+      let entry = lo;
+      if ((lo & needAd) !== needAd) {
+        entry = (lo | needAd) >>> 0;
+        mem.write32(addr, entry);
+      }
+      const shift = level === 0 ? 12 : wide8 ? 12 + 9 * level : 22;
+      const span = 2 ** (shift - 12);
+      // The page's base: a large page's address bits sit above its offset bits (PAT at bit 12 is no address).
+      let base: number;
+      if (level === 0) base = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
+      else if (wide8) base = ((lo & -(span * 4096)) >>> 0) + (hi & this.hiAddr) * 4294967296;
+      else base = ((lo & 0xffc0_0000) >>> 0) + ((lo >>> 13) & this.pse36Mask) * 4294967296;
+      const pa = base + (vpn & (span - 1)) * 4096;
+      const global = this.config.pge && (lo & E.G) !== 0;
+      this.tlb.fill(vpn | 0, asid, tlbKey(Math.floor(vpn / 4294967296), asid, global), entry & E.D ? perm : perm & ~WRITE_BITS, pa, shift);
+      return pa + (va & 4095);
+    }
+    // Not reached: the loop returns at level 0.
+    return FaultCode.BAD_ADDRESS;
+  }
+}
