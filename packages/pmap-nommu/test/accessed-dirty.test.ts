@@ -1,16 +1,16 @@
 /*
- * No accessed/dirty bits on armv7m: the capability is false and referenced/dirty throw ENOSYS, whatever the
+ * No accessed/dirty bits on armv7m and armv8m: the capability is false and referenced/dirty throw ENOSYS, whatever the
  * arguments and in every state, changing nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { Access, PageAllocator, PhysicalMemory, boards } from '@vmlayers/phys';
 import type { Pmap } from '@vmlayers/phys';
-import { armv7m, createArmv7m } from '../src/index.js';
+import { armv7m, armv8m, createArmv7m, createArmv8m } from '../src/index.js';
 import { expectError } from './support.js';
 
 const NO_BITS = /MPU has no accessed\/dirty bits/;
 
-describe.each([armv7m, createArmv7m({ regions: 16, userMaps: 'none' })])('armv7m ($regionCount regions): no accessed/dirty bits', (arch) => {
+describe.each([armv7m, createArmv7m({ regions: 16, userMaps: 'none' }), armv8m, createArmv8m({ regions: 8, userMaps: 'none' })])('$name ($regionCount regions): no accessed/dirty bits', (arch) => {
   it('declares no accessedDirty capability', () => {
     expect(arch.capabilities.accessedDirty).toBe(false);
     expect(Object.isFrozen(arch.capabilities)).toBe(true);

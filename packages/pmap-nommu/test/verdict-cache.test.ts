@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Access, BoardMemoryMap, FaultCode, PageAllocator, PhysicalMemory } from '@vmlayers/phys';
-import { createArmv7m } from '../src/index.js';
-import type { MpuPmap } from '../src/index.js';
+import { createArmv7m, createArmv8m } from '../src/index.js';
+import type { Armv8mMpu, Mpu, RegionMpu, RegionPmap } from '../src/index.js';
+
+type AnyPmap = RegionPmap<RegionMpu, never>;
 
 const SRAM = 0x2000_0000;
 
@@ -16,7 +18,7 @@ const board = new BoardMemoryMap([
 const maps = ['sram0', 'sram1', 'odd', 'uart'];
 
 /** What translate must answer, computed without any cache: the MPU's verdict with the right mask, then the bus. */
-function reference(p: MpuPmap, va: number, access: number): number {
+function reference(p: AnyPmap, va: number, access: number): number {
   // An access code needs at least one of READ/WRITE/EXEC: 0 and USER alone are junk, whatever the MPU says.
   if ((access & 7) === 0) return FaultCode.BAD_ADDRESS;
   if (p.isDestroyed) return FaultCode.NOT_MAPPED;
@@ -31,7 +33,8 @@ type Op =
   | { op: 'translate'; space: number; va: number; access: number }
   | { op: 'activate'; space: number }
   | { op: 'addMap' | 'removeMap'; space: number; map: string }
-  | { op: 'program'; slot: number; base: number; log2: number; srd: number; ap: number; xn: boolean; enable: boolean }
+  | { op: 'program'; slot: number; base: number; log2: number; srd: number; ap: number; xn: boolean; enable: boolean; granules: number; attrIndx: number }
+  | { op: 'mair'; word: number }
   | { op: 'clear'; slot: number }
   | { op: 'enable'; slot: number; on: boolean }
   | { op: 'grant' | 'revoke'; space: number; slot: number }
@@ -59,22 +62,82 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       ap: fc.constantFrom(0, 1, 2, 3, 5, 6, 7),
       xn: fc.boolean(),
       enable: fc.boolean(),
+      // armv8m: a base/limit region of this many 32-byte granules, with this MAIR attribute
+      granules: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 0x800 })),
+      attrIndx: fc.integer({ min: 0, max: 7 }),
     }),
   },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('mair' as const), word: fc.constantFrom(0x0004_aaff, 0x4444_4444, 0, 0x0c08_04ff) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clear' as const), slot }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('enable' as const), slot, on: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('grant' as const, 'revoke' as const), space, slot }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('ctrl' as const), ctrl: fc.constantFrom(0, 1, 5, 7) }) },
 );
 
-describe('verdict cache', () => {
+/** One MPU generation under test: boots a kernel and two user spaces, and programs a region from an op. */
+interface Generation {
+  name: string;
+  boot(): AnyPmap[];
+  program(mpu: RegionMpu, o: Extract<Op, { op: 'program' }>): void;
+  mair(mpu: RegionMpu, word: number): void;
+}
+
+function spacesOf<P extends { createUser(k: never): unknown }>(arch: P, kernel: unknown): AnyPmap[] {
+  return [kernel, arch.createUser(kernel as never), arch.createUser(kernel as never)] as AnyPmap[];
+}
+
+const generations: Generation[] = [
+  {
+    name: 'armv7m',
+    boot() {
+      const arch = createArmv7m({ regions: 16, userMaps: 'none' });
+      const mem = new PhysicalMemory(board);
+      return spacesOf(arch, arch.createKernel(mem, new PageAllocator(mem, { pageSize: 512 }), board));
+    },
+    program(mpu, o) {
+      const size = 2 ** o.log2;
+      (mpu as Mpu).program(o.slot, {
+        base: SRAM + Math.floor(o.base / size) * size,
+        size,
+        srd: o.log2 < 8 ? 0 : o.srd,
+        ap: o.ap,
+        xn: o.xn,
+        enable: o.enable,
+      });
+    },
+    mair() {},
+  },
+  {
+    name: 'armv8m',
+    boot() {
+      const arch = createArmv8m({ regions: 16, userMaps: 'none' });
+      const mem = new PhysicalMemory(board);
+      return spacesOf(arch, arch.createKernel(mem, new PageAllocator(mem, { pageSize: 512 }), board));
+    },
+    program(mpu, o) {
+      const base = SRAM + (o.base & ~31);
+      (mpu as Armv8mMpu).program(o.slot, {
+        base,
+        limit: Math.min(base + o.granules * 32, 2 ** 32) - 1,
+        ap: o.ap & 3,
+        xn: o.xn,
+        attrIndx: o.attrIndx,
+        enable: o.enable,
+      });
+    },
+    // MAIR1 (Attr4–Attr7): MAIR0 holds the loader's attributes, which check() holds every loader slot to.
+    mair(mpu, word) {
+      (mpu as Armv8mMpu).setMair(1, word);
+    },
+  },
+];
+
+describe.each(generations)('verdict cache ($name)', (gen) => {
   it('answers exactly as the uncached MPU through any sequence of programming, grants and switches', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), (ops) => {
-        const arch = createArmv7m({ regions: 16, userMaps: 'none' });
-        const mem = new PhysicalMemory(board);
-        const kernel = arch.createKernel(mem, new PageAllocator(mem, { pageSize: 512 }), board);
-        const spaces = [kernel, arch.createUser(kernel), arch.createUser(kernel)];
+        const spaces = gen.boot();
+        const kernel = spaces[0];
         const mpu = kernel.mpu;
         for (const o of ops) {
           switch (o.op) {
@@ -95,18 +158,12 @@ describe('verdict cache', () => {
             case 'removeMap':
               spaces[o.space].removeMap(o.map);
               break;
-            case 'program': {
-              const size = 2 ** o.log2;
-              mpu.program(o.slot, {
-                base: SRAM + Math.floor(o.base / size) * size,
-                size,
-                srd: o.log2 < 8 ? 0 : o.srd,
-                ap: o.ap,
-                xn: o.xn,
-                enable: o.enable,
-              });
+            case 'program':
+              gen.program(mpu, o);
               break;
-            }
+            case 'mair':
+              gen.mair(mpu, o.word);
+              break;
             case 'clear':
               mpu.clearRegion(o.slot);
               break;
