@@ -11,6 +11,7 @@ import { Access, PageAllocator, PageOwner, PhysicalMemory, boards } from '@vmlay
 import type { PmapFactory } from '@vmlayers/phys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ia32 } from '../src/ia32.js';
 import { sv39 } from '../src/sv39.js';
 import type { MmuPmap } from '../src/mmu-pmap.js';
 import { createWalker } from '../src/walk/create-walker.js';
@@ -107,6 +108,17 @@ describe('walkers agree with the pmaps on every mapping the pmaps build', () => 
     fc.assert(
       fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 40 }), (cmds) => {
         total += run(sv39, (mem) => createWalker('sv39', mem, { ad: 'svadu' }), cmds);
+      }),
+      { numRuns: 60, seed: 18 },
+    );
+    expect(total).toBeGreaterThan(10_000);
+  });
+
+  it('ia32 walker (CR0.WP=1, no SMEP/SMAP, CR4.PSE, CR4.PGE) over the ia32 pmap', () => {
+    let total = 0;
+    fc.assert(
+      fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 40 }), (cmds) => {
+        total += run(ia32, (mem) => createWalker('ia32', mem, { wp: true, smep: false, smap: false, pse: true, pge: true }), cmds);
       }),
       { numRuns: 60, seed: 18 },
     );

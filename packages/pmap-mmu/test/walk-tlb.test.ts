@@ -180,3 +180,160 @@ describe('RISC-V TLB: sfence.vma', () => {
     expect(s.mem.read32(s.slot(s.roots[0], 0x1000, 0)) & D).toBe(D);
   });
 });
+
+describe('x86 TLB: INVLPG, MOV to CR3, PCIDs, global pages', () => {
+  // 4-level tables by hand (P 0, R/W 1, U/S 2, A 5, D 6, PS 7, G 8; address from bit 12): two roots, each mapping
+  // VA and VB, and a global page VG in both (G on the leaf).
+  const P = 1;
+  const RWB = 2;
+  const PSB = 0x80;
+  const GB = 0x100;
+  const F1 = RAM + 32 * MiB;
+  const F2 = RAM + 48 * MiB;
+  const VA = 0x1000;
+  const VB = 0x2000;
+  const VG = 0x3000;
+
+  function space() {
+    const mem = new PhysicalMemory(boards.ram(64 * MiB, RAM));
+    let next = RAM;
+    const table = () => ((next += 4096), next - 4096);
+    const roots = [table(), table()];
+    const slot = (root: number, va: number, level: number) => {
+      let t = root;
+      for (let i = 3; ; i--) {
+        const addr = t + (Math.floor(va / 2 ** (12 + 9 * i)) & 511) * 8;
+        if (i === level) return addr;
+        if ((mem.read32(addr) & P) === 0) mem.write32(addr, table() | P | RWB);
+        t = (mem.read32(addr) & ~0xfff) >>> 0;
+      }
+    };
+    const leaf = (root: number, va: number, pa: number, bits: number, level = 0) => mem.write32(slot(root, va, level), pa | bits);
+    return { mem, roots, leaf };
+  }
+
+  function setup(options: Parameters<typeof createWalker<'x86-64'>>[2] = {}) {
+    const s = space();
+    const w = createWalker('x86-64', s.mem, options);
+    const pcide = options.pcide === true;
+    const fill = (base: number) => {
+      for (const root of s.roots) {
+        s.leaf(root, VA, base, P | RWB);
+        s.leaf(root, VB, base + 0x1000, P | RWB);
+        s.leaf(root, VG, base + 0x2000, P | RWB | GB);
+      }
+    };
+    fill(F1);
+    // Address space n runs on root n-1 with PCID n (or PCID 0 without PCIDE).
+    const pcid = (n: number) => (pcide ? n : 0);
+    const look = (n: number, va: number) => w.translate(s.roots[n - 1], va, READ, { asid: pcid(n) });
+    for (const n of [1, 2]) {
+      w.loadCr3(s.roots[n - 1], { pcid: pcid(n), noflush: pcide });
+      for (const va of [VA, VB, VG]) look(n, va);
+    }
+    fill(F2);
+    const cached = (spaces = [1, 2]) => {
+      const out: string[] = [];
+      for (const n of spaces) for (const [name, va] of [['A', VA], ['B', VB], ['G', VG]] as const) if (look(n, va) < F2) out.push(`${n}${name}`);
+      return out.join(' ');
+    };
+    return { s, w, cached, pcid };
+  }
+
+  it('with PCIDs: both address spaces stay cached across CR3 loads with no-flush', () => {
+    const { cached } = setup({ pcide: true });
+    expect(cached()).toBe('1A 1B 1G 2A 2B 2G');
+  });
+
+  it('INVLPG drops the page for the current PCID and its global entry, not other PCIDs\' entries', () => {
+    const { w, cached } = setup({ pcide: true });
+    // PCID 2 is current (loaded last).
+    w.invlpg(VA);
+    expect(cached()).toBe('1A 1B 1G 2B 2G');
+    w.invlpg(VG);
+    // The global page goes under every PCID.
+    expect(cached()).toBe('1A 1B 2B');
+  });
+
+  it('MOV to CR3 (PCIDE=1, bit 63 clear) drops the non-global entries of the new PCID only', () => {
+    const { s, w, cached } = setup({ pcide: true });
+    expect(w.loadCr3(s.roots[0], { pcid: 1 })).toBe(0);
+    expect(cached()).toBe('1G 2A 2B 2G');
+  });
+
+  it('MOV to CR3 with bit 63 set drops nothing', () => {
+    const { s, w, cached } = setup({ pcide: true });
+    w.loadCr3(s.roots[0], { pcid: 1, noflush: true });
+    expect(cached()).toBe('1A 1B 1G 2A 2B 2G');
+  });
+
+  it('without PCIDE a CR3 load drops every non-global entry; global pages survive with CR4.PGE', () => {
+    const { s, w, cached } = setup();
+    w.loadCr3(s.roots[0]);
+    expect(cached([1])).toBe('1G');
+  });
+
+  it('without CR4.PGE the G bit is ignored: a CR3 load drops that page too', () => {
+    const { s, w, cached } = setup({ pge: false });
+    w.loadCr3(s.roots[0]);
+    expect(cached([1])).toBe('');
+  });
+
+  it('flushAll (a CR4.PGE toggle) drops global entries too', () => {
+    const { w, cached } = setup({ pcide: true });
+    w.flushAll();
+    expect(cached()).toBe('');
+  });
+
+  it('INVLPG anywhere in a 2 MiB page drops every cached piece of it', () => {
+    const s = space();
+    const w = createWalker('x86-64', s.mem);
+    const LP = 0x20_0000;
+    s.leaf(s.roots[0], LP, F1, P | RWB | PSB, 1);
+    expect(w.translate(s.roots[0], LP + 0x1000, READ)).toBe(F1 + 0x1000);
+    expect(w.translate(s.roots[0], LP + 0x1f_f000, READ)).toBe(F1 + 0x1f_f000);
+    s.leaf(s.roots[0], LP, F2, P | RWB | PSB, 1);
+    expect(w.translate(s.roots[0], LP + 0x1000, READ)).toBe(F1 + 0x1000);
+    w.invlpg(LP + 0x12_3456);
+    expect(w.translate(s.roots[0], LP + 0x1000, READ)).toBe(F2 + 0x1000);
+    expect(w.translate(s.roots[0], LP + 0x1f_f000, READ)).toBe(F2 + 0x1f_f000);
+  });
+
+  it('a #PF drops the faulting page\'s entry (SDM §4.10.4.1): the handler\'s fix is seen without INVLPG', () => {
+    const s = space();
+    const w = createWalker('x86-64', s.mem);
+    s.leaf(s.roots[0], VA, F1, P | RWB); // D clear: a cached read allows no write
+    expect(w.translate(s.roots[0], VA, READ)).toBe(F1);
+    s.leaf(s.roots[0], VA, F1, 0); // not present now; the TLB still has it
+    expect(w.translate(s.roots[0], VA, READ)).toBe(F1);
+    expect(w.translate(s.roots[0], VA, WRITE)).toBe(-1); // walks: #PF, not present
+    expect(w.fault).toMatchObject({ cause: 14, code: 2, kind: 'invalid' });
+    expect(w.translate(s.roots[0], VA, READ)).toBe(-1); // the stale entry is gone
+    s.leaf(s.roots[0], VA, F2, P | RWB);
+    expect(w.translate(s.roots[0], VA, READ)).toBe(F2);
+  });
+
+  it('ia32 and PAE entries are tagged with PCID 0 and flushed by CR3 loads the same way', () => {
+    for (const format of ['ia32', 'pae'] as const) {
+      const mem = new PhysicalMemory(boards.ram(64 * MiB, RAM));
+      const w = createWalker(format, mem);
+      const root = RAM;
+      if (format === 'ia32') {
+        mem.write32(root, (RAM + 0x1000) | P | RWB);
+        mem.write32(RAM + 0x1000 + 4, F1 | P | RWB | GB);
+        mem.write32(RAM + 0x1000 + 8, (F1 + 0x1000) | P | RWB);
+      } else {
+        mem.write32(root, (RAM + 0x1000) | P);
+        mem.write32(RAM + 0x1000, (RAM + 0x2000) | P | RWB);
+        mem.write32(RAM + 0x2000 + 8, F1 | P | RWB | GB);
+        mem.write32(RAM + 0x2000 + 16, (F1 + 0x1000) | P | RWB);
+      }
+      expect(w.translate(root, 0x1000, READ)).toBe(F1);
+      expect(w.translate(root, 0x2000, READ)).toBe(F1 + 0x1000);
+      expect(w.loadCr3(root)).toBe(0);
+      expect(w.stats()).toMatchObject({ entries: 1, misses: 2, flushes: 1 });
+      w.invlpg(0x1000);
+      expect(w.stats().entries).toBe(0);
+    }
+  });
+});
