@@ -1,6 +1,6 @@
 import { PageAllocator, PhysicalMemory, VmError, boards, isUint } from '@vmlayers/phys';
 import { ia32, sv39 } from '@vmlayers/pmap-mmu';
-import { armv7m } from '@vmlayers/pmap-nommu';
+import { armv7m, armv8m } from '@vmlayers/pmap-nommu';
 import { describe, expect, it } from 'vitest';
 import { ARCHS, NOT_UINTS, WIDE_UINTS, errnoOf, expectErrno, expectUnchanged, identityKernel, outcomeOf } from '../src/index.js';
 
@@ -70,11 +70,12 @@ describe('hostile values', () => {
 });
 
 describe('ARCHS', () => {
-  it('lists sv39, ia32 and armv7m with their default boards', () => {
+  it('lists sv39, ia32, armv7m and armv8m with their default boards', () => {
     expect(ARCHS.map(({ name, arch, board, mmu }) => ({ name, arch, board, mmu }))).toEqual([
       { name: 'sv39', arch: sv39, board: 'riscv-virt-64m', mmu: true },
       { name: 'ia32', arch: ia32, board: 'ia32-pc-32m', mmu: true },
       { name: 'armv7m', arch: armv7m, board: 'stm32-512k', mmu: false },
+      { name: 'armv8m', arch: armv8m, board: 'cortex-m33-256k', mmu: false },
     ]);
     for (const a of ARCHS) expect(boards.get(a.board).name).toBe(a.board);
   });
