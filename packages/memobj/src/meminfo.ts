@@ -52,7 +52,6 @@ export interface ProcessStatus {
   majorFaults: number;
 }
 
-/** One line of `vm.maps(pid)`. `end` is exclusive; `object` is the backing's name. */
 /** One page of a process's address space that maps a given frame (`Vm.mappingsOf`). */
 export interface FrameMapping {
   /** The process. */
@@ -67,6 +66,7 @@ export interface FrameMapping {
   object: string;
 }
 
+/** One line of `vm.maps(pid)`. `end` is exclusive; `object` is the backing's name. */
 export interface MapInfo {
   /** First address of the mapping, page-aligned. */
   start: number;
