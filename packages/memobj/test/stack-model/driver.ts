@@ -46,7 +46,7 @@ export function boardsFor(arch: PmapFactory): BoardConfig[] {
       // The kernel half's tables alone take 1 MiB + 8 KiB (258 pages boot with nothing free).
       return [{ label: 'default', tiny: false }, kib(1224), kib(1536)];
     default:
-      // armv7m: stm32-512k is its default board; 2 pages boot with nothing free.
+      // armv7m and armv8m: stm32-512k and cortex-m33-256k are their default boards; 2 pages boot with nothing free.
       return [{ label: 'default', tiny: false }, kib(32), kib(128)];
   }
 }
