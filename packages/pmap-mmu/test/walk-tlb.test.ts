@@ -8,6 +8,7 @@
 import { Access, PhysicalMemory, boards } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import { createWalker } from '../src/walk/create-walker.js';
+import type { X86WalkerOptions } from '../src/walk/x86.js';
 
 const MiB = 1024 * 1024;
 const RAM = 0x8000_0000;
@@ -212,7 +213,7 @@ describe('x86 TLB: INVLPG, MOV to CR3, PCIDs, global pages', () => {
     return { mem, roots, leaf };
   }
 
-  function setup(options: Parameters<typeof createWalker<'x86-64'>>[2] = {}) {
+  function setup(options: X86WalkerOptions = {}) {
     const s = space();
     const w = createWalker('x86-64', s.mem, options);
     const pcide = options.pcide === true;

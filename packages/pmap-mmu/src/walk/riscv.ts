@@ -5,9 +5,9 @@
  */
 import { FaultCode, VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
-import { GLOBAL_KEY, WalkTlb, tlbKey } from './tlb.js';
+import { WalkerBase } from './walker-base.js';
 import type { PageWalker, TranslateOptions, WalkFaultKind, WalkerStats } from './types.js';
-import { KINDS_OF, WalkFault, checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
+import { checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
 
 /** The RISC-V formats. */
 export type RiscvFormat = 'sv32' | 'sv39' | 'sv48';
@@ -119,41 +119,28 @@ const GEOMETRY: Readonly<Record<RiscvFormat, Geometry>> = {
  * equal to bit 38 (47) is a page fault, as the specification says. Sv32 takes a 32-bit address as an unsigned or a
  * signed 32-bit integer. A number that is not such an integer throws `VmError('EINVAL')`.
  */
-export class RiscvWalker implements PageWalker {
+export class RiscvWalker extends WalkerBase implements PageWalker {
   /** The format this walker walks. */
   readonly format: RiscvFormat;
-  /** The last fault's details (see {@link WalkFault}). */
-  readonly fault = new WalkFault();
-  /** The walker's TLB (its slots can be inspected; flush it through {@link RiscvWalker.sfenceVma}). */
-  readonly tlb: WalkTlb;
   /** How A/D are maintained (`'svadu'` or `'svade'`). */
   readonly ad: 'svadu' | 'svade';
   /** Whether Svpbmt is implemented (always false for Sv32). */
   readonly svpbmt: boolean;
   /** Whether Svnapot is implemented (always false for Sv32). */
   readonly svnapot: boolean;
-  private readonly mem: PhysicalMemory;
   private readonly geo: Geometry;
-  private readonly wide: boolean;
   // Sv39/Sv48: the upper half of a canonical address divided by 2^32 lies in [-hiLimit, hiLimit).
   private readonly hiLimit: number;
   private readonly asidMask: number;
   // The high-word bits that are reserved with this walker's extensions.
   private readonly hiReserved: number;
-  private readonly e: Int32Array;
-  private readonly tlbMask: number;
-  private hits = 0;
-  private misses = 0;
-  private flushes = 0;
-  private faults = 0;
+  // 2^(bits × level) by level: the page number's index fields without a power computed per walk.
+  private readonly levelDiv: Float64Array;
 
   /** A walker over `mem`; see {@link createWalker}. Unknown format or bad options → `VmError('EINVAL')`. */
   constructor(format: RiscvFormat, mem: PhysicalMemory, options: RiscvWalkerOptions = {}) {
     if (typeof format !== 'string' || !Object.hasOwn(GEOMETRY, format)) {
       throw new VmError('EINVAL', `format must be sv32, sv39 or sv48, got ${hex(format)}`);
-    }
-    if (mem === null || typeof mem !== 'object' || typeof mem.isRam !== 'function') {
-      throw new VmError('EINVAL', `mem must be a PhysicalMemory, got ${hex(mem)}`);
     }
     checkOptionsObject(options, 'options');
     const ad = options.ad ?? 'svadu';
@@ -162,19 +149,17 @@ export class RiscvWalker implements PageWalker {
       const v = options[name];
       if (v !== undefined && typeof v !== 'boolean') throw new VmError('EINVAL', `options.${name} must be a boolean, got ${hex(v)}`);
     }
+    const geo = GEOMETRY[format];
+    super(mem, geo.pteSize === 8, options.tlbSize);
     this.format = format;
-    this.mem = mem;
-    this.geo = GEOMETRY[format];
-    this.wide = this.geo.pteSize === 8;
-    this.hiLimit = 2 ** (this.geo.vaBits - 1 - 32);
-    this.asidMask = 2 ** this.geo.asidBits - 1;
+    this.geo = geo;
+    this.hiLimit = 2 ** (geo.vaBits - 1 - 32);
+    this.asidMask = 2 ** geo.asidBits - 1;
     this.ad = ad;
     this.svpbmt = this.wide && options.svpbmt !== false;
     this.svnapot = this.wide && options.svnapot !== false;
     this.hiReserved = HI_RSV | (this.svpbmt ? 0 : HI_PBMT) | (this.svnapot ? 0 : HI_N);
-    this.tlb = new WalkTlb(options.tlbSize);
-    this.e = this.tlb.entries;
-    this.tlbMask = this.tlb.mask;
+    this.levelDiv = Float64Array.from({ length: geo.levels }, (_, i) => 2 ** (geo.bits * i));
   }
 
   /**
@@ -193,50 +178,77 @@ export class RiscvWalker implements PageWalker {
       if (options.mxr === true) ctx |= 4;
       if (options.asid !== undefined) asid = options.asid;
     }
-    const need = KINDS_OF[access & 7] << (3 * ctx);
+    // Two small hit tests rather than one large one, so that V8 inlines the one in use into the caller: a
+    // translation then stays an unboxed integer there instead of a heap number per call.
+    return this.wide ? this.hitWide(root, va, access, ctx, asid) : this.hitNarrow(root, va, access, ctx, asid);
+  }
+
+  // The hit test for 64-bit addresses: the page number in two int32 pieces (`lo`, and bits 32–35 in `nib`),
+  // compared with the slot's tag and key; then the access's kinds in its context's field of the permission word.
+  // `low === low >>> 0` admits integers only; the range test keeps a non-canonical address from aliasing a
+  // canonical page (it goes to the slow path, which faults it).
+  private hitWide(root: number, va: number, access: number, ctx: number, asid: number): number {
+    // The kinds of a CPU access (1 READ, 2 WRITE, 3 READ|WRITE, 4 EXEC) in its context's field; 0 for anything
+    // else, which then fails the test and is refused on the slow path. Arithmetic and literals, not imported
+    // tables or constants: an imported binding is a getter call under some loaders (tsx), and this is the hot path.
+    const kinds = access & 7;
+    const need = (kinds > 4 ? 0 : kinds) << (3 * ctx);
     const e = this.e;
-    if (this.wide) {
-      const hi = Math.floor(va / 4294967296);
-      const low = va - hi * 4294967296;
-      const lo = (low >>> 12) | (hi << 20);
-      const nib = (hi >> 12) & 0xf;
-      const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
-      const kw = e[k + 1];
-      if (
-        e[k] === lo &&
-        (kw === (nib | (asid << 4)) || kw === (nib | GLOBAL_KEY)) &&
-        (e[k + 2] & need) === need &&
-        need !== 0 &&
-        low === low >>> 0 &&
-        typeof va === 'number' &&
-        hi >= -this.hiLimit &&
-        hi < this.hiLimit &&
-        access === (access & 15) &&
-        asid === (asid & 0xffff)
-      ) {
-        this.hits++;
-        const pw = e[k + 4];
-        return pw === 0 ? (e[k + 3] | (low & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (low & 4095)) >>> 0);
-      }
+    const hi = Math.floor(va / 4294967296);
+    const low = va - hi * 4294967296;
+    const lo = (low >>> 12) | (hi << 20);
+    const nib = (hi >> 12) & 0xf;
+    const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
+    const kw = e[k + 1];
+    if (
+      e[k] === lo &&
+      (kw === (nib | (asid << 4)) || kw === (nib | 0x10_0000)) &&
+      (e[k + 2] & need) === need &&
+      need !== 0 &&
+      low === low >>> 0 &&
+      typeof va === 'number' &&
+      hi >= -this.hiLimit &&
+      hi < this.hiLimit &&
+      access === (access & 15) &&
+      asid === (asid & 0xffff)
+    ) {
+      this.hits++;
     } else {
-      const lo = va >>> 12;
-      const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
-      const kw = e[k + 1];
-      if (
-        e[k] === lo &&
-        (kw === asid << 4 || kw === GLOBAL_KEY) &&
-        (e[k + 2] & need) === need &&
-        need !== 0 &&
-        (va === va >>> 0 || va === (va | 0)) &&
-        access === (access & 15) &&
-        asid === (asid & 0x1ff)
-      ) {
-        this.hits++;
-        const pw = e[k + 4];
-        return pw === 0 ? (e[k + 3] | (va & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (va & 4095)) >>> 0);
-      }
+      // A miss fills this same slot (or faults): the answer is then read from it exactly as a hit's, so both
+      // paths give V8 the same integer operations and the result is never a boxed number.
+      const r = this.miss(root, va, access, ctx, asid);
+      if (r < 0) return r;
     }
-    return this.miss(root, va, access, ctx, asid);
+    const pw = e[k + 4];
+    return pw === 0 ? (e[k + 3] | (low & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (low & 4095)) >>> 0);
+  }
+
+  // The hit test for 32-bit addresses (Sv32), unsigned or signed.
+  private hitNarrow(root: number, va: number, access: number, ctx: number, asid: number): number {
+    const kinds = access & 7;
+    const need = (kinds > 4 ? 0 : kinds) << (3 * ctx);
+    const e = this.e;
+    const lo = va >>> 12;
+    const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
+    const kw = e[k + 1];
+    if (
+      e[k] === lo &&
+      (kw === asid << 4 || kw === 0x10_0000) &&
+      (e[k + 2] & need) === need &&
+      need !== 0 &&
+      (va === va >>> 0 || va === (va | 0)) &&
+      access === (access & 15) &&
+      asid === (asid & 0x1ff)
+    ) {
+      this.hits++;
+    } else {
+      // A miss fills this same slot (or faults): the answer is then read from it exactly as a hit's, so both
+      // paths give V8 the same integer operations and the result is never a boxed number.
+      const r = this.miss(root, va, access, ctx, asid);
+      if (r < 0) return r;
+    }
+    const pw = e[k + 4];
+    return pw === 0 ? (e[k + 3] | (va & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (va & 4095)) >>> 0);
   }
 
   /**
@@ -253,33 +265,9 @@ export class RiscvWalker implements PageWalker {
     this.tlb.invalidate(vpn, asid ?? -1, asid === undefined);
   }
 
-  /** Drops every TLB entry, global ones included (`sfence.vma x0, x0`). */
-  flushAll(): void {
-    this.flushes++;
-    this.tlb.invalidate(null, -1, true);
-  }
-
-  /** The TLB's counters. */
-  stats(): WalkerStats {
-    return { hits: this.hits, misses: this.misses, flushes: this.flushes, faults: this.faults, entries: this.tlb.count() };
-  }
-
   // Sv32 takes a signed 32-bit address too; the walk uses its unsigned form.
   private normalize(va: number): number {
     return this.wide ? va : va >>> 0;
-  }
-
-  private checkVa(va: unknown, name: string): asserts va is number {
-    const ok =
-      typeof va === 'number' &&
-      Number.isInteger(va) &&
-      (this.wide ? va >= -(2 ** 63) && va < 2 ** 63 : va >= -(2 ** 31) && va < 2 ** 32);
-    if (!ok) {
-      throw new VmError(
-        'EINVAL',
-        `${name} must be an integer ${this.wide ? 'in [-2^63, 2^63) (a 64-bit address read as signed)' : 'in [-2^31, 2^32) (a 32-bit address)'}, got ${hex(va)}`,
-      );
-    }
   }
 
   private raise(kind: WalkFaultKind, level: number, va: number, access: number, user: boolean): number {
@@ -297,31 +285,45 @@ export class RiscvWalker implements PageWalker {
     return f.result;
   }
 
-  // The cold path: argument checks (junk never reaches the tables), then the walk.
+  // The cold path: argument checks (junk never reaches the tables), then the walk. Returns 1 when the TLB slot of
+  // `va` under `asid` now holds the translation, or the fault's code.
   private miss(root: number, va: number, access: number, ctx: number, asid: number): number {
-    this.checkVa(va, 'va');
-    checkAccess(access);
-    checkRoot(root, 4096, this.geo.rootLimit);
-    checkAsid(asid, this.geo.asidBits, 'options.asid');
-    this.misses++;
-    const user = (ctx & 1) !== 0;
     const g = this.geo;
     const kinds = access & 7;
+    // The usual case answered with a few comparisons; anything else gets the checks that name what is wrong.
+    const vaOk = this.wide ? va === Math.floor(va) && va >= -(2 ** 63) && va < 2 ** 63 : va === va >>> 0 || va === (va | 0);
+    const ok =
+      vaOk &&
+      access === (access & 15) &&
+      kinds !== 0 &&
+      kinds < 5 &&
+      root >= 0 &&
+      root < g.rootLimit &&
+      root % 4096 === 0 &&
+      asid === (asid & this.asidMask);
+    if (!ok) {
+      this.checkVa(va, 'va');
+      checkAccess(access);
+      checkRoot(root, 4096, g.rootLimit);
+      checkAsid(asid, g.asidBits, 'options.asid');
+    }
+    this.misses++;
+    const user = (ctx & 1) !== 0;
     // Canonical check (Sv39/Sv48): bits 63…vaBits must all equal bit vaBits-1, else a page fault.
-    if (this.wide && (va < -(2 ** (g.vaBits - 1)) || va >= 2 ** (g.vaBits - 1))) return this.raise('non-canonical', -1, va, access, user);
-    const v = this.normalize(va);
+    if (this.wide && (va < -this.hiLimit * 4294967296 || va >= this.hiLimit * 4294967296)) return this.raise('non-canonical', -1, va, access, user);
+    const v = this.wide ? va : va >>> 0;
     const vpn = Math.floor(v / 4096);
     const mem = this.mem;
-    const entries = 2 ** g.bits;
+    const indexMask = g.pteSize === 8 ? 511 : 1023;
     let a = root;
     let global = false;
     // Steps 2–4, from the root (level LEVELS-1) down.
     for (let i = g.levels - 1; i >= 0; i--) {
-      const pteAddr = a + (Math.floor(vpn / 2 ** (g.bits * i)) & (entries - 1)) * g.pteSize;
+      const pteAddr = a + (Math.floor(vpn / this.levelDiv[i]) & indexMask) * g.pteSize;
       // Step 2: a PTE access that violates PMA (nothing answers there) raises the access fault of the access type.
-      if (!mem.isRam(pteAddr, g.pteSize)) return this.raise('pte-access', i, va, access, user);
-      const lo = mem.read32(pteAddr);
-      const hi = g.pteSize === 8 ? mem.read32(pteAddr + 4) : 0;
+      if (!this.readEntry(pteAddr, g.pteSize)) return this.raise('pte-access', i, va, access, user);
+      const lo = this.entryLo;
+      const hi = this.entryHi;
       // Step 3. With V=0 every other bit is the OS's, so nothing else is looked at.
       if ((lo & Pte.V) === 0) return this.raise('invalid', i, va, access, user);
       if ((lo & (Pte.R | Pte.W)) === Pte.W) return this.raise('write-only', i, va, access, user);
@@ -345,7 +347,7 @@ export class RiscvWalker implements PageWalker {
       const perm = PERM[(lo >>> 1) & 15];
       if (((perm >>> (3 * ctx)) & kinds) !== kinds) return this.raise('permission', i, va, access, user);
       // Step 6: a superpage's PPN must be aligned to its size.
-      const span = 2 ** (g.bits * i);
+      const span = this.levelDiv[i];
       if (i > 0 && ppn % span !== 0) return this.raise('misaligned', i, va, access, user);
       // Step 7: A, and D on a store.
       const needAd = kinds & 2 ? Pte.A | Pte.D : Pte.A;
@@ -358,14 +360,17 @@ export class RiscvWalker implements PageWalker {
         mem.write32(pteAddr, pte);
       }
       // Step 8: the page's frame — a superpage keeps va's lower VPN fields, a NAPOT page va's VPN[0] bits 3–0.
-      const frame = napot ? ppn - 8 + (vpn & 15) : i > 0 ? ppn + (vpn % span + span) % span : ppn;
+      const frame = napot ? ppn - 8 + (vpn & 15) : i > 0 ? ppn + (vpn & (span - 1)) : ppn;
       const pa = frame * 4096;
       if (pa + 4096 > 2 ** 53) return this.raise('pa-range', i, va, access, user);
       if ((pte & Pte.G) !== 0) global = true;
       const shift = napot ? 16 : 12 + g.bits * i;
       // A clean page's TLB entry allows no store: the first store walks again and sets D (or faults, Svade).
-      this.tlb.fill(vpn | 0, asid, tlbKey(Math.floor(vpn / 4294967296), asid, global), pte & Pte.D ? perm : perm & ~WRITE_BITS, pa, shift);
-      return pa + (va & 4095);
+      // The key word as tlbKey makes it, written out (an imported call on every miss costs a getter under tsx).
+      const key = (Math.floor(vpn / 4294967296) & 0xf) | (global ? 0x10_0000 : asid << 4);
+      this.tlb.fill(vpn | 0, asid, key, pte & Pte.D ? perm : perm & ~WRITE_BITS, pa, shift);
+      // The slot of va holds the translation now; the caller reads the address from it.
+      return 1;
     }
     // Not reached: the loop returns at level 0.
     return FaultCode.BAD_ADDRESS;

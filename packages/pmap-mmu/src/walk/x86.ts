@@ -6,9 +6,9 @@
  */
 import { FaultCode, VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
-import { GLOBAL_KEY, WalkTlb, tlbKey } from './tlb.js';
+import { WalkerBase } from './walker-base.js';
 import type { PageWalker, TranslateOptions, WalkFaultKind, WalkerStats } from './types.js';
-import { KINDS_OF, WalkFault, checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
+import { checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
 
 /** The x86 formats: `ia32` 32-bit paging, `pae` PAE paging, `x86-64` 4-level paging. */
 export type X86Format = 'ia32' | 'pae' | 'x86-64';
@@ -109,21 +109,16 @@ const GEOMETRY: Readonly<Record<X86Format, Geometry>> = {
  * would keep the old registers — and reports a reserved bit in a present PDPTE as the #GP(0) its load would have
  * raised.
  */
-export class X86Walker implements PageWalker {
+export class X86Walker extends WalkerBase implements PageWalker {
   /** The format this walker walks. */
   readonly format: X86Format;
-  /** The last fault's details (see {@link WalkFault}). */
-  readonly fault = new WalkFault();
-  /** The walker's TLB. */
-  readonly tlb: WalkTlb;
   /** The control-register settings the walker was made with, defaults filled in. */
   readonly config: Readonly<Required<Omit<X86WalkerOptions, 'tlbSize'>>>;
-  private readonly mem: PhysicalMemory;
   private readonly geo: Geometry;
-  private readonly wide: boolean; // 4-level: 64-bit addresses
-  private readonly e: Int32Array;
-  private readonly tlbMask: number;
   private readonly asidMask: number;
+  private readonly rootLimit: number;
+  // The TLB permission word for the effective rights rw | us << 1 | xd << 2 (see `rights`), made once.
+  private readonly rightsByBits = new Int32Array(8);
   // Reserved bits of the high word of an 8-byte entry (address bits 51:M, and XD without NXE).
   private readonly hiRsv: number;
   // The high word's address bits (M-1:32) of an 8-byte entry.
@@ -134,18 +129,11 @@ export class X86Walker implements PageWalker {
   // The I/D bit is reported (SMEP, or NX in use).
   private readonly idBit: number;
   private pcid = 0;
-  private hits = 0;
-  private misses = 0;
-  private flushes = 0;
-  private faults = 0;
 
   /** A walker over `mem`; see {@link createWalker}. Unknown format or bad options → `VmError('EINVAL')`. */
   constructor(format: X86Format, mem: PhysicalMemory, options: X86WalkerOptions = {}) {
     if (typeof format !== 'string' || !Object.hasOwn(GEOMETRY, format)) {
       throw new VmError('EINVAL', `format must be ia32, pae or x86-64, got ${hex(format)}`);
-    }
-    if (mem === null || typeof mem !== 'object' || typeof mem.isRam !== 'function') {
-      throw new VmError('EINVAL', `mem must be a PhysicalMemory, got ${hex(mem)}`);
     }
     checkOptionsObject(options, 'options');
     const flags = ['wp', 'pse', 'pge', 'nxe', 'smep', 'smap', 'pcide', 'gbPages'] as const;
@@ -159,10 +147,9 @@ export class X86Walker implements PageWalker {
       throw new VmError('EINVAL', `options.maxPhysAddr must be an integer from 32 to 52, got ${hex(m)}`);
     }
     if (options.pcide === true && format !== 'x86-64') throw new VmError('EINVAL', `options.pcide needs 4-level paging (x86-64), not ${format}`);
+    super(mem, format === 'x86-64', options.tlbSize);
     this.format = format;
-    this.mem = mem;
     this.geo = geo;
-    this.wide = format === 'x86-64';
     this.config = Object.freeze({
       wp: options.wp ?? true,
       pse: format === 'ia32' && options.pse !== false,
@@ -182,9 +169,8 @@ export class X86Walker implements PageWalker {
     this.pse36Mask = 2 ** pse36 - 1;
     this.pse36Rsv = 0x3f_e000 & ~(this.pse36Mask << 13);
     this.idBit = this.config.smep || this.config.nxe ? PF_ID : 0;
-    this.tlb = new WalkTlb(options.tlbSize);
-    this.e = this.tlb.entries;
-    this.tlbMask = this.tlb.mask;
+    this.rootLimit = this.wide ? 2 ** m : 2 ** 32;
+    for (let b = 0; b < 8; b++) this.rightsByBits[b] = this.rights((b & 1) !== 0, (b & 2) !== 0, (b & 4) !== 0);
   }
 
   /**
@@ -202,50 +188,68 @@ export class X86Walker implements PageWalker {
       if (options.sum === true) ctx |= 2;
       if (options.asid !== undefined) asid = options.asid;
     }
-    const need = KINDS_OF[access & 7] << (3 * ctx);
+    // Two small hit tests rather than one large one, so that V8 inlines the one in use into the caller.
+    return this.wide ? this.hitWide(root, va, access, ctx, asid) : this.hitNarrow(root, va, access, ctx, asid);
+  }
+
+  // The hit test for 64-bit addresses; see RiscvWalker's, which it mirrors (literals instead of imported
+  // constants for the same reason).
+  private hitWide(root: number, va: number, access: number, ctx: number, asid: number): number {
+    const kinds = access & 7;
+    const need = (kinds > 4 ? 0 : kinds) << (3 * ctx);
     const e = this.e;
-    if (this.wide) {
-      const hi = Math.floor(va / 4294967296);
-      const low = va - hi * 4294967296;
-      const lo = (low >>> 12) | (hi << 20);
-      const nib = (hi >> 12) & 0xf;
-      const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
-      const kw = e[k + 1];
-      if (
-        e[k] === lo &&
-        (kw === (nib | (asid << 4)) || kw === (nib | GLOBAL_KEY)) &&
-        (e[k + 2] & need) === need &&
-        need !== 0 &&
-        low === low >>> 0 &&
-        typeof va === 'number' &&
-        hi >= -32768 &&
-        hi < 32768 &&
-        access === (access & 15) &&
-        asid === (asid & this.asidMask)
-      ) {
-        this.hits++;
-        const pw = e[k + 4];
-        return pw === 0 ? (e[k + 3] | (low & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (low & 4095)) >>> 0);
-      }
+    const hi = Math.floor(va / 4294967296);
+    const low = va - hi * 4294967296;
+    const lo = (low >>> 12) | (hi << 20);
+    const nib = (hi >> 12) & 0xf;
+    const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
+    const kw = e[k + 1];
+    if (
+      e[k] === lo &&
+      (kw === (nib | (asid << 4)) || kw === (nib | 0x10_0000)) &&
+      (e[k + 2] & need) === need &&
+      need !== 0 &&
+      low === low >>> 0 &&
+      typeof va === 'number' &&
+      hi >= -32768 &&
+      hi < 32768 &&
+      access === (access & 15) &&
+      asid === (asid & this.asidMask)
+    ) {
+      this.hits++;
     } else {
-      const lo = va >>> 12;
-      const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
-      const kw = e[k + 1];
-      if (
-        e[k] === lo &&
-        (kw === asid << 4 || kw === GLOBAL_KEY) &&
-        (e[k + 2] & need) === need &&
-        need !== 0 &&
-        (va === va >>> 0 || va === (va | 0)) &&
-        access === (access & 15) &&
-        asid === 0
-      ) {
-        this.hits++;
-        const pw = e[k + 4];
-        return pw === 0 ? (e[k + 3] | (va & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (va & 4095)) >>> 0);
-      }
+      // A miss fills this same slot (or faults): the answer is read from it as a hit's (see RiscvWalker).
+      const r = this.miss(root, va, access, ctx, asid);
+      if (r < 0) return r;
     }
-    return this.miss(root, va, access, ctx, asid);
+    const pw = e[k + 4];
+    return pw === 0 ? (e[k + 3] | (low & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (low & 4095)) >>> 0);
+  }
+
+  // The hit test for 32-bit addresses (32-bit and PAE paging), unsigned or signed; PCID is always 0 here.
+  private hitNarrow(root: number, va: number, access: number, ctx: number, asid: number): number {
+    const kinds = access & 7;
+    const need = (kinds > 4 ? 0 : kinds) << (3 * ctx);
+    const e = this.e;
+    const lo = va >>> 12;
+    const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
+    const kw = e[k + 1];
+    if (
+      e[k] === lo &&
+      (kw === asid << 4 || kw === 0x10_0000) &&
+      (e[k + 2] & need) === need &&
+      need !== 0 &&
+      (va === va >>> 0 || va === (va | 0)) &&
+      access === (access & 15) &&
+      asid === 0
+    ) {
+      this.hits++;
+    } else {
+      const r = this.miss(root, va, access, ctx, asid);
+      if (r < 0) return r;
+    }
+    const pw = e[k + 4];
+    return pw === 0 ? (e[k + 3] | (va & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (va & 4095)) >>> 0);
   }
 
   /**
@@ -268,7 +272,7 @@ export class X86Walker implements PageWalker {
    * unaligned root, a PCID without `pcide`, `noflush` without `pcide`) → `VmError('EINVAL')`.
    */
   loadCr3(root: number, options: LoadCr3Options = {}): number {
-    checkRoot(root, this.geo.rootAlign, this.wide ? 2 ** this.config.maxPhysAddr : 2 ** 32);
+    checkRoot(root, this.geo.rootAlign, this.rootLimit);
     checkOptionsObject(options, 'options');
     const pcid = options.pcid ?? 0;
     checkAsid(pcid, this.config.pcide ? 12 : 0, 'options.pcid');
@@ -293,30 +297,6 @@ export class X86Walker implements PageWalker {
       this.tlb.invalidate(null, pcid, false);
     }
     return 0;
-  }
-
-  /** Drops every TLB entry, global ones included (a write to CR4 that changes PGE, or INVPCID type 2). */
-  flushAll(): void {
-    this.flushes++;
-    this.tlb.invalidate(null, -1, true);
-  }
-
-  /** The TLB's counters. */
-  stats(): WalkerStats {
-    return { hits: this.hits, misses: this.misses, flushes: this.flushes, faults: this.faults, entries: this.tlb.count() };
-  }
-
-  private checkVa(va: unknown, name: string): asserts va is number {
-    const ok =
-      typeof va === 'number' &&
-      Number.isInteger(va) &&
-      (this.wide ? va >= -(2 ** 63) && va < 2 ** 63 : va >= -(2 ** 31) && va < 2 ** 32);
-    if (!ok) {
-      throw new VmError(
-        'EINVAL',
-        `${name} must be an integer ${this.wide ? 'in [-2^63, 2^63) (a 64-bit address read as signed)' : 'in [-2^31, 2^32) (a 32-bit address)'}, got ${hex(va)}`,
-      );
-    }
   }
 
   private raise(kind: WalkFaultKind, level: number, va: number, access: number, user: boolean, vector = VEC_PF): number {
@@ -364,12 +344,27 @@ export class X86Walker implements PageWalker {
     return word;
   }
 
-  // The cold path: argument checks, then the walk.
+  // The cold path: argument checks, then the walk. Returns 1 when the TLB slot of `va` under `asid` now holds the
+  // translation, or the fault's code.
   private miss(root: number, va: number, access: number, ctx: number, asid: number): number {
-    this.checkVa(va, 'va');
-    checkAccess(access);
-    checkRoot(root, this.geo.rootAlign, this.wide ? 2 ** this.config.maxPhysAddr : 2 ** 32);
-    checkAsid(asid, this.config.pcide ? 12 : 0, 'options.asid');
+    const kinds0 = access & 7;
+    // The usual case answered with a few comparisons; anything else gets the checks that name what is wrong.
+    const vaOk = this.wide ? va === Math.floor(va) && va >= -(2 ** 63) && va < 2 ** 63 : va === va >>> 0 || va === (va | 0);
+    const ok =
+      vaOk &&
+      access === (access & 15) &&
+      kinds0 !== 0 &&
+      kinds0 < 5 &&
+      root >= 0 &&
+      root < this.rootLimit &&
+      root % this.geo.rootAlign === 0 &&
+      asid === (asid & this.asidMask);
+    if (!ok) {
+      this.checkVa(va, 'va');
+      checkAccess(access);
+      checkRoot(root, this.geo.rootAlign, this.rootLimit);
+      checkAsid(asid, this.config.pcide ? 12 : 0, 'options.asid');
+    }
     this.misses++;
     const user = (ctx & 1) !== 0;
     const kinds = access & 7;
@@ -395,20 +390,22 @@ export class X86Walker implements PageWalker {
     if (this.format === 'pae') {
       // The PDPTE (a register loaded from the PDPT at CR3, see the class description): P, and no R/W, U/S or A.
       const addr = root + (v >>> 30) * 8;
-      if (!mem.isRam(addr, 8)) return this.raise('pte-access', 2, va, access, user);
-      const lo = mem.read32(addr);
-      const hi = mem.read32(addr + 4);
+      if (!this.readEntry(addr, 8)) return this.raise('pte-access', 2, va, access, user);
+      const lo = this.entryLo;
+      const hi = this.entryHi;
       if ((lo & E.P) === 0) return this.raise('invalid', 2, va, access, user);
       if ((lo & 0x1e6) !== 0 || (hi & (this.hiRsv | 0x8000_0000)) !== 0) return this.raise('reserved', 2, va, access, user, VEC_GP);
       table = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
       level = 1;
     }
     for (; level >= 0; level--) {
-      const idx = wide8 ? Math.floor(vpn / 2 ** (9 * level)) & 511 : (v >>> (12 + 10 * level)) & 1023;
+      // 512 entries a table: 9 bits of the page number a level (2^27 at most, so `>>` on vpn's low 32 bits
+      // would not reach the PML4 index of an address above 2^44: divide instead); 1024 in 32-bit paging.
+      const idx = wide8 ? (level === 0 ? vpn & 511 : Math.floor(vpn / (level === 1 ? 512 : level === 2 ? 262144 : 134217728)) & 511) : (v >>> (12 + 10 * level)) & 1023;
       const addr = table + idx * this.geo.pteSize;
-      if (!mem.isRam(addr, this.geo.pteSize)) return this.raise('pte-access', level, va, access, user);
-      const lo = mem.read32(addr);
-      const hi = wide8 ? mem.read32(addr + 4) : 0;
+      if (!this.readEntry(addr, this.geo.pteSize)) return this.raise('pte-access', level, va, access, user);
+      const lo = this.entryLo;
+      const hi = this.entryHi;
       if ((lo & E.P) === 0) return this.raise('invalid', level, va, access, user);
       // PS: a large page at PDE level (32-bit paging only with CR4.PSE) or at PDPTE level (4-level, 1 GiB); PS in
       // a PML4E is reserved.
@@ -429,7 +426,7 @@ export class X86Walker implements PageWalker {
         table = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
         continue;
       }
-      const perm = this.rights(rw, us, xd);
+      const perm = this.rightsByBits[(rw ? 1 : 0) | (us ? 2 : 0) | (xd ? 4 : 0)];
       if (((perm >>> (3 * ctx)) & kinds) !== kinds) return this.raise('permission', level, va, access, user);
       // A on the leaf; D on a write (SDM §4.8). A denied access sets neither.
       const needAd = kinds & 2 ? E.A | E.D : E.A;
@@ -439,7 +436,7 @@ export class X86Walker implements PageWalker {
         mem.write32(addr, entry);
       }
       const shift = level === 0 ? 12 : wide8 ? 12 + 9 * level : 22;
-      const span = 2 ** (shift - 12);
+      const span = level === 0 ? 1 : wide8 ? (level === 1 ? 512 : 262144) : 1024;
       // The page's base: a large page's address bits sit above its offset bits (PAT at bit 12 is no address).
       let base: number;
       if (level === 0) base = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
@@ -447,8 +444,11 @@ export class X86Walker implements PageWalker {
       else base = ((lo & 0xffc0_0000) >>> 0) + ((lo >>> 13) & this.pse36Mask) * 4294967296;
       const pa = base + (vpn & (span - 1)) * 4096;
       const global = this.config.pge && (lo & E.G) !== 0;
-      this.tlb.fill(vpn | 0, asid, tlbKey(Math.floor(vpn / 4294967296), asid, global), entry & E.D ? perm : perm & ~WRITE_BITS, pa, shift);
-      return pa + (va & 4095);
+      // The key word as tlbKey makes it, written out (an imported call on every miss costs a getter under tsx).
+      const key = (Math.floor(vpn / 4294967296) & 0xf) | (global ? 0x10_0000 : asid << 4);
+      this.tlb.fill(vpn | 0, asid, key, entry & E.D ? perm : perm & ~WRITE_BITS, pa, shift);
+      // The slot of va holds the translation now; the caller reads the address from it.
+      return 1;
     }
     // Not reached: the loop returns at level 0.
     return FaultCode.BAD_ADDRESS;

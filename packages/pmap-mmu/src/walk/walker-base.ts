@@ -1,0 +1,118 @@
+/*
+ * What the walker families share besides their formats: the memory, the TLB and its counters, the fault record,
+ * the address check, and reading a page-table entry. A base class rather than imported helpers, because the miss
+ * path calls them on every walk and a method is a direct call where an imported function is, under some loaders
+ * (tsx), a getter on the module namespace first.
+ */
+import { VmError, hex } from '@vmlayers/phys';
+import type { PhysicalMemory } from '@vmlayers/phys';
+import { WalkTlb } from './tlb.js';
+import type { WalkerStats } from './types.js';
+import { WalkFault } from './types.js';
+
+// Page-table frames are read through `PhysicalMemory.frameWords` views on a little-endian host (one lookup of the
+// frame, then array loads); elsewhere with read32.
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** The machinery every walker has; see {@link RiscvWalker} and {@link X86Walker} for the formats. */
+export abstract class WalkerBase {
+  /** The last fault's details (see {@link WalkFault}). */
+  readonly fault = new WalkFault();
+  /** The walker's TLB (its slots can be inspected; flush it with the family's own operations). */
+  readonly tlb: WalkTlb;
+  /** @internal */
+  protected readonly mem: PhysicalMemory;
+  /** @internal True for formats with 64-bit addresses (signed numbers), false for 32-bit ones. */
+  protected readonly wide: boolean;
+  /** @internal The TLB's slots, held directly for the hit path. */
+  protected readonly e: Int32Array;
+  /** @internal Slot count − 1. */
+  protected readonly tlbMask: number;
+  /** @internal The last entry `readEntry` read: bits 0–31, and 32–63 (0 for a 4-byte entry). */
+  protected entryLo = 0;
+  /** @internal */
+  protected entryHi = 0;
+  /** @internal */
+  protected hits = 0;
+  /** @internal */
+  protected misses = 0;
+  /** @internal */
+  protected flushes = 0;
+  /** @internal */
+  protected faults = 0;
+
+  /** @internal */
+  protected constructor(mem: PhysicalMemory, wide: boolean, tlbSize: number | undefined) {
+    if (mem === null || typeof mem !== 'object' || typeof mem.isRam !== 'function' || typeof mem.frameWords !== 'function') {
+      throw new VmError('EINVAL', `mem must be a PhysicalMemory, got ${hex(mem)}`);
+    }
+    this.mem = mem;
+    this.wide = wide;
+    this.tlb = new WalkTlb(tlbSize);
+    this.e = this.tlb.entries;
+    this.tlbMask = this.tlb.mask;
+  }
+
+  /** Drops every TLB entry, global ones included. */
+  flushAll(): void {
+    this.flushes++;
+    this.tlb.invalidate(null, -1, true);
+  }
+
+  /** The TLB's counters. */
+  stats(): WalkerStats {
+    return { hits: this.hits, misses: this.misses, flushes: this.flushes, faults: this.faults, entries: this.tlb.count() };
+  }
+
+  /**
+   * @internal Reads the `size`-byte entry at `addr` into `entryLo`/`entryHi`; false when it is not in RAM (a
+   * device window or a hole: the hardware's access fault or machine check).
+   */
+  protected readEntry(addr: number, size: number): boolean {
+    const mem = this.mem;
+    const off = addr % 4096;
+    const frame = addr - off;
+    let words: Uint32Array | null = null;
+    let viewed = false;
+    if (LITTLE_ENDIAN) {
+      // frameWords refuses a frame that is not all RAM (EFAULT); that is rare — a guest's bad pointer, or a bank
+      // that does not end on a page — so it is caught rather than asked about first with isRam (a second lookup).
+      try {
+        words = mem.frameWords(frame);
+        viewed = true;
+      } catch {
+        viewed = false;
+      }
+    }
+    if (viewed) {
+      if (words === null) {
+        // A frame that was never written reads as zeros.
+        this.entryLo = 0;
+        this.entryHi = 0;
+      } else {
+        this.entryLo = words[off >>> 2];
+        this.entryHi = size === 8 ? words[(off >>> 2) + 1] : 0;
+      }
+      return true;
+    }
+    // A frame at the edge of a bank that does not end on a page, or a big-endian host.
+    if (!mem.isRam(addr, size)) return false;
+    this.entryLo = mem.read32(addr);
+    this.entryHi = size === 8 ? mem.read32(addr + 4) : 0;
+    return true;
+  }
+
+  /** @internal Throws `EINVAL` unless `va` is an address of the walker's width (see the family classes). */
+  protected checkVa(va: unknown, name: string): asserts va is number {
+    const ok =
+      typeof va === 'number' &&
+      Number.isInteger(va) &&
+      (this.wide ? va >= -(2 ** 63) && va < 2 ** 63 : va >= -(2 ** 31) && va < 2 ** 32);
+    if (!ok) {
+      throw new VmError(
+        'EINVAL',
+        `${name} must be an integer ${this.wide ? 'in [-2^63, 2^63) (a 64-bit address read as signed)' : 'in [-2^31, 2^32) (a 32-bit address)'}, got ${hex(va)}`,
+      );
+    }
+  }
+}
