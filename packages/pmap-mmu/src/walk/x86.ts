@@ -198,8 +198,10 @@ export class X86Walker extends WalkerBase implements PageWalker {
     const kinds = access & 7;
     const need = (kinds > 4 ? 0 : kinds) << (3 * ctx);
     const e = this.e;
-    const hi = Math.floor(va / 4294967296);
-    const low = va - hi * 4294967296;
+    // The address's low 32 bits and the rest (an integer for an integer va, negative in the upper half): a
+    // subtraction and an exact scaling, no floor.
+    const low = va >>> 0;
+    const hi = (va - low) * 2.3283064365386963e-10;
     const lo = (low >>> 12) | (hi << 20);
     const nib = (hi >> 12) & 0xf;
     const k = ((lo ^ (asid * 97)) & this.tlbMask) << 3;
@@ -209,7 +211,7 @@ export class X86Walker extends WalkerBase implements PageWalker {
       (kw === (nib | (asid << 4)) || kw === (nib | 0x10_0000)) &&
       (e[k + 2] & need) === need &&
       need !== 0 &&
-      low === low >>> 0 &&
+      hi === (hi | 0) &&
       typeof va === 'number' &&
       hi >= -32768 &&
       hi < 32768 &&
