@@ -1,11 +1,9 @@
-import type { BoardMemoryMap, MemoryRegion, Pmap } from '@vmlayers/phys';
+import type { BoardMemoryMap, MemoryRegion } from '@vmlayers/phys';
 import { encodeRasr } from './encoding.js';
 import { Mpu } from './mpu.js';
 import { MPU_PAGE_SIZE, MpuFactory } from './mpu-factory.js';
 import type { MpuArchOptions } from './mpu-factory.js';
 import { MpuPmap } from './mpu-pmap.js';
-import type { MpuSystem } from './mpu-pmap.js';
-import { MpuCtrl } from './region-mpu.js';
 import { computeRegions } from './regions.js';
 import type { RegionAttributes, RegionLayout } from './regions.js';
 
@@ -39,22 +37,16 @@ export class Armv7mFactory extends MpuFactory<Mpu, RegionLayout, MpuPmap> {
   }
 
   /** @internal */
-  protected boot(layout: RegionLayout, privDefault: boolean): Mpu {
-    const mpu = new Mpu({ regions: this.regionCount });
-    mpu.setCtrl(0);
+  protected readonly Space = MpuPmap;
+
+  /** @internal */
+  protected newMpu(): Mpu {
+    return new Mpu({ regions: this.regionCount });
+  }
+
+  /** @internal */
+  protected program(mpu: Mpu, layout: RegionLayout): void {
     for (const r of layout.regions) mpu.setRegion(r.slot, r.base, encodeRasr({ ...r, enable: false }));
-    mpu.setCtrl(MpuCtrl.ENABLE | (privDefault ? MpuCtrl.PRIVDEFENA : 0));
-    return mpu;
-  }
-
-  /** @internal */
-  protected space(sys: MpuSystem<Mpu, RegionLayout>, kind: 'kernel' | 'user', mask: number): MpuPmap {
-    return new MpuPmap(sys, kind, mask);
-  }
-
-  /** @internal */
-  protected owns(pmap: Pmap): pmap is MpuPmap {
-    return pmap instanceof MpuPmap;
   }
 }
 

@@ -1,12 +1,10 @@
-import type { BoardMemoryMap, MemoryRegion, Pmap } from '@vmlayers/phys';
+import type { BoardMemoryMap, MemoryRegion } from '@vmlayers/phys';
 import { Armv8mMpu } from './armv8m-mpu.js';
 import { Armv8mPmap } from './armv8m-pmap.js';
 import { computeArmv8mRegions } from './armv8m-regions.js';
 import type { Armv8mLayout, Armv8mRegionAttributes } from './armv8m-regions.js';
 import { MpuFactory } from './mpu-factory.js';
 import type { MpuArchOptions } from './mpu-factory.js';
-import type { MpuSystem } from './mpu-pmap.js';
-import { MpuCtrl } from './region-mpu.js';
 
 /** Options of {@link createArmv8m}. */
 export interface Armv8mOptions extends MpuArchOptions {
@@ -38,25 +36,19 @@ export class Armv8mFactory extends MpuFactory<Armv8mMpu, Armv8mLayout, Armv8mPma
     return computeArmv8mRegions(board, { regions: this.regionCount, attributes: this.attributes, mair: this.mair });
   }
 
+  /** @internal */
+  protected readonly Space = Armv8mPmap;
+
+  /** @internal */
+  protected newMpu(): Armv8mMpu {
+    return new Armv8mMpu({ regions: this.regionCount });
+  }
+
   /** @internal MAIRs first, so that each region's memory type is known when it is programmed. */
-  protected boot(layout: Armv8mLayout, privDefault: boolean): Armv8mMpu {
-    const mpu = new Armv8mMpu({ regions: this.regionCount });
-    mpu.setCtrl(0);
+  protected program(mpu: Armv8mMpu, layout: Armv8mLayout): void {
     mpu.setMair(0, layout.mair[0]);
     mpu.setMair(1, layout.mair[1]);
     for (const r of layout.regions) mpu.program(r.slot, { ...r, enable: false });
-    mpu.setCtrl(MpuCtrl.ENABLE | (privDefault ? MpuCtrl.PRIVDEFENA : 0));
-    return mpu;
-  }
-
-  /** @internal */
-  protected space(sys: MpuSystem<Armv8mMpu, Armv8mLayout>, kind: 'kernel' | 'user', mask: number): Armv8mPmap {
-    return new Armv8mPmap(sys, kind, mask);
-  }
-
-  /** @internal */
-  protected owns(pmap: Pmap): pmap is Armv8mPmap {
-    return pmap instanceof Armv8mPmap;
   }
 }
 

@@ -2,6 +2,7 @@ import { VmError } from '@vmlayers/phys';
 import type { BoardMemoryMap, PageAllocator, PhysicalMemory, Pmap, PmapCapabilities, PmapFactory } from '@vmlayers/phys';
 import { MpuSystem } from './mpu-pmap.js';
 import type { RegionPmap } from './mpu-pmap.js';
+import { MpuCtrl } from './region-mpu.js';
 import type { RegionMpu } from './region-mpu.js';
 import type { LayoutSlot, RegionLayout } from './regions.js';
 import { ADDRESS_SPACE_END } from './internal/validate.js';
@@ -112,9 +113,13 @@ export abstract class MpuFactory<M extends RegionMpu, L extends RegionLayout<Lay
     } else if (u !== 'none') {
       for (const name of u) userMask |= maskOf(name, 'userMaps entry');
     }
-    const mpu = this.boot(layout, o.privDefault !== false);
+    // As the original's _pmap_init: MPU off, the loader's regions programmed disabled, then on with PRIVDEFENA.
+    const mpu = this.newMpu();
+    mpu.setCtrl(0);
+    this.program(mpu, layout);
+    mpu.setCtrl(MpuCtrl.ENABLE | (o.privDefault === false ? 0 : MpuCtrl.PRIVDEFENA));
     const sys = new MpuSystem<M, L>(this.name, mpu, layout, board, MPU_PAGE_SIZE, codeMask, userMask);
-    const kernel = this.space(sys, 'kernel', codeMask);
+    const kernel = new this.Space(sys, 'kernel', codeMask);
     kernel.activate();
     return kernel;
   }
@@ -124,23 +129,20 @@ export abstract class MpuFactory<M extends RegionMpu, L extends RegionLayout<Lay
    * `activate()`. `kernelPmap` must be a live kernel address space made by this architecture (`EINVAL` otherwise).
    */
   createUser(kernelPmap: Pmap): P {
-    if (!this.owns(kernelPmap) || kernelPmap.kind !== 'kernel') {
+    if (!(kernelPmap instanceof this.Space) || kernelPmap.kind !== 'kernel') {
       throw new VmError('EINVAL', `kernelPmap must be the kernel address space made by an ${this.name} createKernel`);
     }
     if (kernelPmap.isDestroyed) throw new VmError('EINVAL', 'kernelPmap was destroyed');
     const sys = kernelPmap.system;
-    return this.space(sys, 'user', sys.codeMask | sys.userMask);
+    return new this.Space(sys, 'user', sys.codeMask | sys.userMask);
   }
 
-  /**
-   * @internal A new MPU with the loader's table programmed, every region disabled, then enabled with PRIVDEFENA
-   * when `privDefault` (the original's `_pmap_init`).
-   */
-  protected abstract boot(layout: L, privDefault: boolean): M;
+  /** @internal The address-space class of this generation. */
+  protected abstract readonly Space: new (sys: MpuSystem<M, L>, kind: 'kernel' | 'user', mask: number) => P;
 
-  /** @internal A new address space of this generation. */
-  protected abstract space(sys: MpuSystem<M, L>, kind: 'kernel' | 'user', mask: number): P;
+  /** @internal A new MPU of this generation with `regionCount` regions, nothing programmed. */
+  protected abstract newMpu(): M;
 
-  /** @internal True when `pmap` is an address space of this generation. */
-  protected abstract owns(pmap: Pmap): pmap is P;
+  /** @internal Programs the loader's table into `mpu` (the MPU off), every region disabled. */
+  protected abstract program(mpu: M, layout: L): void;
 }

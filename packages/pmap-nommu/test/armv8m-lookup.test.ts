@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Access, FaultCode } from '@vmlayers/phys';
-import { Armv8mMpu, MpuCtrl } from '../src/index.js';
+import { FaultCode } from '@vmlayers/phys';
+import { Armv8mMpu } from '../src/index.js';
+import { modelAccess, modelPermission } from './support.js';
 
 /*
  * A brute-force reading of PMSAv8 (ARMv8-M ARM, the MPU check): collect every enabled region with
@@ -34,30 +35,14 @@ function modelHits(regions: (ModelRegion | null)[], va: number, mask: number): n
 }
 
 function model(regions: (ModelRegion | null)[], mair: number[], ctrl: number, va: number, access: number, mask: number): number {
-  if (!Number.isInteger(va) || va < 0 || va >= 2 ** 32) return FaultCode.BAD_ADDRESS;
-  const user = (access & Access.USER) !== 0;
-  const read = (access & Access.READ) !== 0;
-  const write = (access & Access.WRITE) !== 0;
-  const exec = (access & Access.EXEC) !== 0;
-  if (exec && va >= 0xe000_0000) return FaultCode.PROTECTION;
-  if (va >= 0xe000_0000 && va < 0xe010_0000) return user ? FaultCode.BAD_ADDRESS : 0;
-  if (ctrl & MpuCtrl.ENABLE) {
+  return modelAccess(ctrl, va, access, () => {
     const hits = modelHits(regions, va, mask);
+    if (hits.length === 0) return undefined;
     if (hits.length > 1) return FaultCode.PROTECTION;
-    if (hits.length === 1) {
-      const r = regions[hits[0]] as ModelRegion;
-      const [pr, pw, ur, uw] = AP_TABLE[r.ap];
-      const attr = mair[r.attrIndx];
-      const device = attr < 16;
-      const canRead = user ? ur : pr;
-      const canWrite = user ? uw : pw;
-      const canExec = canRead && !r.xn && !device;
-      return (read && !canRead) || (write && !canWrite) || (exec && !canExec) ? FaultCode.PROTECTION : 0;
-    }
-    if (user || !(ctrl & MpuCtrl.PRIVDEFENA)) return FaultCode.NOT_MAPPED;
-  }
-  const defaultXn = (va >= 0x4000_0000 && va < 0x6000_0000) || va >= 0xa000_0000;
-  return exec && defaultXn ? FaultCode.PROTECTION : 0;
+    const r = regions[hits[0]] as ModelRegion;
+    // An attribute byte with a zero upper nibble is Device memory: never executed.
+    return modelPermission(AP_TABLE[r.ap], !r.xn && mair[r.attrIndx] >= 16, access);
+  });
 }
 
 // Regions crowd a 64 KiB window so that they overlap often; now and then one spans far more.

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Access, FaultCode } from '@vmlayers/phys';
+import { FaultCode } from '@vmlayers/phys';
 import { ARMV8M_DEFAULT_MAIR, Armv8mAp, Armv8mAttr, Armv8mMpu, MpuCtrl } from '../src/index.js';
-import { expectError } from './support.js';
+import { R, U, W, X, expectApVerdicts, expectError } from './support.js';
 
-const R = Access.READ;
-const W = Access.WRITE;
-const X = Access.EXEC;
-const U = Access.USER;
 const OK = 0;
 const PROT = FaultCode.PROTECTION;
 const SRAM = 0x2000_0000;
@@ -30,15 +26,7 @@ describe('Armv8mMpu access permissions (RBAR.AP, XN)', () => {
     for (const xn of [false, true]) {
       const mpu = freshMpu();
       mpu.program(0, { base: SRAM, limit: SRAM + 0x2ff, ap, xn, attrIndx: Armv8mAttr.NORMAL_WB, enable: true });
-      const va = SRAM + 0x180;
-      const v = (ok: boolean): number => (ok ? OK : PROT);
-      expect(mpu.permit(va, R)).toBe(v(pr));
-      expect(mpu.permit(va, W)).toBe(v(pw));
-      expect(mpu.permit(va, R | W)).toBe(v(pr && pw));
-      expect(mpu.permit(va, X)).toBe(v(pr && !xn));
-      expect(mpu.permit(va, R | U)).toBe(v(ur));
-      expect(mpu.permit(va, W | U)).toBe(v(uw));
-      expect(mpu.permit(va, X | U)).toBe(v(ur && !xn));
+      expectApVerdicts((va, a) => mpu.permit(va, a), SRAM + 0x180, [pr, pw, ur, uw], !xn);
       mpu.check();
     }
   });

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Access, FaultCode } from '@vmlayers/phys';
-import { Mpu, MpuCtrl } from '../src/index.js';
+import { FaultCode } from '@vmlayers/phys';
+import { Mpu } from '../src/index.js';
+import { modelAccess, modelPermission } from './support.js';
 
 /*
  * A brute-force reading of ARMv7-M B3.5 (PMSAv7), kept as plain as possible: scan every region from 0 up and
@@ -41,27 +42,12 @@ function modelHit(regions: (ModelRegion | null)[], va: number, mask: number): nu
 }
 
 function model(regions: (ModelRegion | null)[], ctrl: number, va: number, access: number, mask: number): number {
-  if (!Number.isInteger(va) || va < 0 || va >= 2 ** 32) return FaultCode.BAD_ADDRESS;
-  const user = (access & Access.USER) !== 0;
-  const read = (access & Access.READ) !== 0;
-  const write = (access & Access.WRITE) !== 0;
-  const exec = (access & Access.EXEC) !== 0;
-  if (exec && va >= 0xe000_0000) return FaultCode.PROTECTION;
-  if (va >= 0xe000_0000 && va < 0xe010_0000) return user ? FaultCode.BAD_ADDRESS : 0;
-  if (ctrl & MpuCtrl.ENABLE) {
+  return modelAccess(ctrl, va, access, () => {
     const hit = modelHit(regions, va, mask);
-    if (hit >= 0) {
-      const r = regions[hit] as ModelRegion;
-      const [pr, pw, ur, uw] = AP_TABLE[r.ap];
-      const canRead = user ? ur : pr;
-      const canWrite = user ? uw : pw;
-      const canExec = canRead && !r.xn;
-      return (read && !canRead) || (write && !canWrite) || (exec && !canExec) ? FaultCode.PROTECTION : 0;
-    }
-    if (user || !(ctrl & MpuCtrl.PRIVDEFENA)) return FaultCode.NOT_MAPPED;
-  }
-  const defaultXn = (va >= 0x4000_0000 && va < 0x6000_0000) || va >= 0xa000_0000;
-  return exec && defaultXn ? FaultCode.PROTECTION : 0;
+    if (hit < 0) return undefined;
+    const r = regions[hit] as ModelRegion;
+    return modelPermission(AP_TABLE[r.ap], !r.xn, access);
+  });
 }
 
 // Regions crowd a 64 KiB window so that they overlap often; now and then a big one spans the whole space.
