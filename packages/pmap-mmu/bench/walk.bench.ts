@@ -5,7 +5,8 @@
  * same walker, as in translate.ts's pmap rows. All six walkers run in this one process: the three RISC-V formats
  * share one class (and one `translate`), as do the three x86 ones, so each class's code is optimised with all three
  * formats' feedback — as in an emulator that can switch modes. The figures after each format are the measured TLB
- * hit rates of the two sets. Run: `node --expose-gc --import tsx ../testkit/src/bench-cli.ts bench/walk.bench.ts`.
+ * hit rates of the two sets. Run: `node --expose-gc --import tsx ../testkit/src/bench-cli.ts bench/walk.bench.ts`
+ * (`WALK_BENCH_FORMATS=sv39` in the environment for one format alone).
  */
 import { Access, PhysicalMemory, boards } from '@vmlayers/phys';
 import { createWalker } from '../src/walk/create-walker.js';
@@ -100,7 +101,11 @@ export default function* suite(): Generator<object | string> {
   const flatArray = new Uint32Array(HIT_PAGES * 1024).fill(1);
   const hw = workload(HIT_PAGES, 11);
   const mw = workload(MISS_PAGES, 13);
+  // WALK_BENCH_FORMATS=sv39,ia32 runs only those (one format per process measures it as an emulator of one
+  // architecture runs it, with no other format's feedback in the shared classes).
+  const only = process.env.WALK_BENCH_FORMATS?.split(',');
   for (const format of ['sv32', 'sv39', 'sv48', 'ia32', 'pae', 'x86-64'] as const) {
+    if (only !== undefined && !only.includes(format)) continue;
     const hit = setup(format, HIT_PAGES);
     const miss = setup(format, MISS_PAGES);
     const hitOp = op(hit.walker, hit.root, hw.vas);

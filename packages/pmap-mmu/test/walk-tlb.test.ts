@@ -169,6 +169,26 @@ describe('RISC-V TLB: sfence.vma', () => {
     expect(w.translate(s.roots[0], UP, READ)).toBe(F1);
   });
 
+  it('the paging-structure cache: a changed pointer PTE is seen after any sfence.vma; roots are not mixed', () => {
+    const s = sv39Space();
+    const w = createWalker('sv39', s.mem);
+    const [r0, r1] = s.roots;
+    s.leaf(r0, 0x1000, F1, V | R | A);
+    s.leaf(r1, 0x2000, F2, V | R | A); // the same 2 MiB span, another root, the same ASID
+    expect(w.translate(r0, 0x1000, READ)).toBe(F1);
+    // r1's walk must not reuse r0's level-0 table (which has no entry for 0x2000).
+    expect(w.translate(r1, 0x2000, READ)).toBe(F2);
+    // (The TLB itself is tagged by ASID only, as on hardware: r0's 0x2000 would now hit r1's entry until a flush.)
+    w.sfenceVma();
+    expect(w.translate(r0, 0x2000, READ)).toBe(-1);
+    // Repoint r0's level-1 entry at another level-0 table: a flush of an unrelated page is enough to see it.
+    const t = s.table();
+    s.write(t + 3 * 8, F2 / 4096 + 3, V | R | A);
+    s.write(s.slot(r0, 0x3000, 1), t / 4096, V);
+    w.sfenceVma(0x7000_0000);
+    expect(w.translate(r0, 0x3000, READ)).toBe(F2 + 0x3000);
+  });
+
   it('a store to a page cached clean walks again; stats count hits and misses', () => {
     const s = sv39Space();
     const w = createWalker('sv39', s.mem, { tlbSize: 16 });

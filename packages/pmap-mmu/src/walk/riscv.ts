@@ -265,6 +265,7 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
     this.flushes++;
     const vpn = va === undefined ? null : Math.floor(this.normalize(va) / 4096);
     this.tlb.invalidate(vpn, asid ?? -1, asid === undefined);
+    this.pscFlush();
   }
 
   // Sv32 takes a signed 32-bit address too; the walk uses its unsigned form.
@@ -319,8 +320,17 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
     const indexMask = g.pteSize === 8 ? 511 : 1023;
     let a = root;
     let global = false;
+    let i = g.levels - 1;
+    // The span of one last-level table (2 MiB; Sv32 4 MiB): a paging-structure cache hit starts at level 0.
+    const span0 = Math.floor(vpn / this.levelDiv[1]);
+    const c = this.pscFind(span0, root, asid);
+    if (c >= 0) {
+      a = this.pscTable[c];
+      global = this.pscBits[c] !== 0;
+      i = 0;
+    }
     // Steps 2–4, from the root (level LEVELS-1) down.
-    for (let i = g.levels - 1; i >= 0; i--) {
+    for (; i >= 0; i--) {
       const pteAddr = a + (Math.floor(vpn / this.levelDiv[i]) & indexMask) * g.pteSize;
       // Step 2: a PTE access that violates PMA (nothing answers there) raises the access fault of the access type.
       if (!this.readEntry(pteAddr, g.pteSize)) return this.raise('pte-access', i, va, access, user);
@@ -339,6 +349,7 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
         if ((lo & Pte.G) !== 0) global = true;
         if (i === 0) return this.raise('no-leaf', 0, va, access, user);
         a = ppn * 4096;
+        if (i === 1) this.pscFill(span0, root, asid, a, global ? 1 : 0);
         continue;
       }
       // A leaf. PBMT=3 is reserved; N is defined only on a level-0 leaf whose PPN ends in 1000 (a 64 KiB page).

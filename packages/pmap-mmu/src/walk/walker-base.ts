@@ -13,6 +13,7 @@ import { WalkFault } from './types.js';
 // Page-table frames are read through `PhysicalMemory.frameWords` views on a little-endian host (one lookup of the
 // frame, then array loads); elsewhere with read32.
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+const PSC_SIZE = 64;
 
 /** The machinery every walker has; see {@link RiscvWalker} and {@link X86Walker} for the formats. */
 export abstract class WalkerBase {
@@ -40,6 +41,19 @@ export abstract class WalkerBase {
   protected flushes = 0;
   /** @internal */
   protected faults = 0;
+  // The paging-structure cache: for (root, ASID, the span one last-level table maps) the physical address of that
+  // table, and what the walk gathered above it (the family's own bits), so a miss reads one entry instead of
+  // every level's. Direct-mapped, 64 entries. Both manuals let hardware cache non-leaf entries this way, tagged by
+  // ASID/PCID; the root is part of the tag too, so a caller that walks two roots under one ASID without a flush
+  // gets what the tables say rather than a stale pointer. Every flush operation empties it (the ISAs' rules for
+  // which flush reaches non-leaf caches differ; emptying it at each is never wrong).
+  private readonly pscKey = new Float64Array(PSC_SIZE).fill(Number.NaN);
+  private readonly pscRoot = new Float64Array(PSC_SIZE);
+  private readonly pscAsid = new Int32Array(PSC_SIZE);
+  /** @internal The last-level table of the entry `pscFind` found. */
+  protected readonly pscTable = new Float64Array(PSC_SIZE);
+  /** @internal The family's bits of the entry `pscFind` found. */
+  protected readonly pscBits = new Int32Array(PSC_SIZE);
 
   /** @internal */
   protected constructor(mem: PhysicalMemory, wide: boolean, tlbSize: number | undefined) {
@@ -57,6 +71,28 @@ export abstract class WalkerBase {
   flushAll(): void {
     this.flushes++;
     this.tlb.invalidate(null, -1, true);
+    this.pscFlush();
+  }
+
+  /** @internal The paging-structure cache entry for last-level-table span `key` under `root` and `asid`, or -1. */
+  protected pscFind(key: number, root: number, asid: number): number {
+    const c = ((key ^ (asid * 97)) & (PSC_SIZE - 1)) >>> 0;
+    return this.pscKey[c] === key && this.pscRoot[c] === root && this.pscAsid[c] === asid ? c : -1;
+  }
+
+  /** @internal Remembers the last-level table `table` (and the family's `bits`) of span `key`. */
+  protected pscFill(key: number, root: number, asid: number, table: number, bits: number): void {
+    const c = ((key ^ (asid * 97)) & (PSC_SIZE - 1)) >>> 0;
+    this.pscKey[c] = key;
+    this.pscRoot[c] = root;
+    this.pscAsid[c] = asid;
+    this.pscTable[c] = table;
+    this.pscBits[c] = bits;
+  }
+
+  /** @internal Empties the paging-structure cache. */
+  protected pscFlush(): void {
+    this.pscKey.fill(Number.NaN);
   }
 
   /** The TLB's counters. */

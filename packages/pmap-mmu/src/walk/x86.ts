@@ -264,6 +264,8 @@ export class X86Walker extends WalkerBase implements PageWalker {
     this.flushes++;
     if (this.wide && (va < -(2 ** 47) || va >= 2 ** 47)) return;
     this.tlb.invalidate(Math.floor((this.wide ? va : va >>> 0) / 4096), this.pcid, true);
+    // INVLPG also invalidates the paging-structure caches of the current PCID (SDM §4.10.4.1).
+    this.pscFlush();
   }
 
   /**
@@ -297,6 +299,7 @@ export class X86Walker extends WalkerBase implements PageWalker {
     if (options.noflush !== true) {
       this.flushes++;
       this.tlb.invalidate(null, pcid, false);
+      this.pscFlush();
     }
     return 0;
   }
@@ -373,7 +376,10 @@ export class X86Walker extends WalkerBase implements PageWalker {
     if (this.wide && (va < -(2 ** 47) || va >= 2 ** 47)) return this.raise('non-canonical', -1, va, access, user);
     const r = this.walk(root, va, access, ctx, asid);
     // A #PF drops the page's TLB entries (SDM §4.10.4.1), so the handler's fix is seen without an INVLPG.
-    if (r < 0 && this.fault.cause === VEC_PF) this.tlb.invalidate(Math.floor((this.wide ? va : va >>> 0) / 4096), asid, true);
+    if (r < 0 && this.fault.cause === VEC_PF) {
+      this.tlb.invalidate(Math.floor((this.wide ? va : va >>> 0) / 4096), asid, true);
+      this.pscFlush();
+    }
     return r;
   }
 
@@ -389,7 +395,18 @@ export class X86Walker extends WalkerBase implements PageWalker {
     let xd = false;
     let table = root;
     let level = this.geo.levels - 1;
-    if (this.format === 'pae') {
+    // The span of one last-level table (2 MiB; 32-bit paging 4 MiB): a paging-structure cache hit starts at the
+    // page table, with the rights gathered above it.
+    const span0 = wide8 ? Math.floor(vpn / 512) : v >>> 22;
+    const c = this.pscFind(span0, root, asid);
+    if (c >= 0) {
+      const bits = this.pscBits[c];
+      table = this.pscTable[c];
+      rw = (bits & 1) !== 0;
+      us = (bits & 2) !== 0;
+      xd = (bits & 4) !== 0;
+      level = 0;
+    } else if (this.format === 'pae') {
       // The PDPTE (a register loaded from the PDPT at CR3, see the class description): P, and no R/W, U/S or A.
       const addr = root + (v >>> 30) * 8;
       if (!this.readEntry(addr, 8)) return this.raise('pte-access', 2, va, access, user);
@@ -426,6 +443,7 @@ export class X86Walker extends WalkerBase implements PageWalker {
         // The processor sets A in every paging-structure entry it uses (SDM §4.8).
         if ((lo & E.A) === 0) mem.write32(addr, (lo | E.A) >>> 0);
         table = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
+        if (level === 1) this.pscFill(span0, root, asid, table, (rw ? 1 : 0) | (us ? 2 : 0) | (xd ? 4 : 0));
         continue;
       }
       const perm = this.rightsByBits[(rw ? 1 : 0) | (us ? 2 : 0) | (xd ? 4 : 0)];
