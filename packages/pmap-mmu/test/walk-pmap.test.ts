@@ -7,7 +7,7 @@
  * order of the two calls does not matter. The walker is configured as the pmap's hardware: Sv39 with Svadu,
  * SUM=0, MXR=0; ia32 with CR0.WP=1, no SMEP/SMAP, CR4.PSE as the format allows.
  */
-import { Access, PageAllocator, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
+import { PageAllocator, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
 import type { PmapFactory } from '@vmlayers/phys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -11,7 +11,6 @@ import { createWalker } from '../src/walk/create-walker.js';
 import type { X86Format, X86WalkerOptions } from '../src/walk/x86.js';
 
 const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
 const RAM = 0x100_0000; // 16 MiB
 const P = 1n << 0n;
 const RW = 1n << 1n;

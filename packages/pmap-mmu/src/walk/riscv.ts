@@ -6,7 +6,7 @@
 import { FaultCode, VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
 import { WalkerBase } from './walker-base.js';
-import type { PageWalker, TranslateOptions, WalkFaultKind, WalkerStats } from './types.js';
+import type { PageWalker, TranslateOptions, WalkFaultKind } from './types.js';
 import { checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
 
 /** The RISC-V formats. */
@@ -300,6 +300,7 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
       access === (access & 15) &&
       kinds !== 0 &&
       kinds < 5 &&
+      typeof root === 'number' &&
       root >= 0 &&
       root < g.rootLimit &&
       root % 4096 === 0 &&
@@ -375,6 +376,8 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
       // Step 8: the page's frame — a superpage keeps va's lower VPN fields, a NAPOT page va's VPN[0] bits 3–0.
       const frame = napot ? ppn - 8 + (vpn & 15) : i > 0 ? ppn + (vpn & (span - 1)) : ppn;
       const pa = frame * 4096;
+      // Beyond 2^53 the translation succeeded (A/D are set, as step 7 says) but the access itself cannot be made:
+      // the access fault the bus raises for memory that is not there.
       if (pa + 4096 > 2 ** 53) return this.raise('pa-range', i, va, access, user);
       if ((pte & Pte.G) !== 0) global = true;
       const shift = napot ? 16 : 12 + g.bits * i;

@@ -7,7 +7,7 @@
 import { FaultCode, VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
 import { WalkerBase } from './walker-base.js';
-import type { PageWalker, TranslateOptions, WalkFaultKind, WalkerStats } from './types.js';
+import type { PageWalker, TranslateOptions, WalkFaultKind } from './types.js';
 import { checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
 
 /** The x86 formats: `ia32` 32-bit paging, `pae` PAE paging, `x86-64` 4-level paging. */
@@ -360,6 +360,7 @@ export class X86Walker extends WalkerBase implements PageWalker {
       access === (access & 15) &&
       kinds0 !== 0 &&
       kinds0 < 5 &&
+      typeof root === 'number' &&
       root >= 0 &&
       root < this.rootLimit &&
       root % this.geo.rootAlign === 0 &&
@@ -372,7 +373,6 @@ export class X86Walker extends WalkerBase implements PageWalker {
     }
     this.misses++;
     const user = (ctx & 1) !== 0;
-    const kinds = access & 7;
     if (this.wide && (va < -(2 ** 47) || va >= 2 ** 47)) return this.raise('non-canonical', -1, va, access, user);
     const r = this.walk(root, va, access, ctx, asid);
     // A #PF drops the page's TLB entries (SDM §4.10.4.1), so the handler's fix is seen without an INVLPG.
