@@ -31,7 +31,7 @@ export interface MpuArchOptions {
  * What the no-MMU architectures share: one flat, identity-mapped 32-bit space of 512-byte pages, a loader that
  * cuts the board into MPU regions once, and address spaces that are masks of region slots (the original's
  * region-per-map model). A generation gives its region table ({@link MpuFactory.plan}), how the MPU is programmed
- * at boot ({@link MpuFactory.boot}) and its address-space class.
+ * at boot and its address-space class.
  */
 export abstract class MpuFactory<M extends RegionMpu, L extends RegionLayout<LayoutSlot>, P extends RegionPmap<M, L>>
   implements PmapFactory

@@ -66,7 +66,7 @@ export function isDefaultXn(va: number): boolean {
  * words each, the second word's bit 0 the region's enable (RASR.ENABLE, RLAR.EN); MPU_CTRL with the same bits;
  * the same default memory map, Private Peripheral Bus and System space rules; and the same verdicts once a region
  * decides. The generations differ in how a region is encoded and in which region decides an address, which the
- * subclasses give ({@link RegionMpu.hit}).
+ * subclasses give (their region scan).
  *
  * The words are the state; base, span and permissions are derived from them at programming time into typed
  * arrays, so that {@link RegionMpu.permit} reads one slot per candidate region and allocates nothing.
