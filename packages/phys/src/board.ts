@@ -169,6 +169,20 @@ const PRESETS: Readonly<Record<string, () => MemoryRegion[]>> = {
     { base: 0x2003_0000, size: 64 * KiB, kind: 'ram', name: 'sram2' },
     { base: 0x4000_0000, size: 0x2000_0000, kind: 'device', name: 'peripherals' },
   ],
+  // QEMU's `virt` machine for AArch64 at its default 128 MiB: flash (a window here: a kernel booted with `-kernel`
+  // runs no firmware from it), the GIC, PL011 UART, PL031 RTC and virtio-mmio windows below 1 GiB, DRAM from
+  // 0x4000_0000. With `-kernel`, QEMU puts the device tree at the base of DRAM and
+  // the kernel image 2 MiB above it (the arm64 boot protocol's 2 MiB-aligned load address): both boot-owned.
+  'aarch64-virt-128m': () => [
+    { base: 0x0000_0000, size: 0x0800_0000, kind: 'device', name: 'flash' },
+    { base: 0x0800_0000, size: 0x2_0000, kind: 'device', name: 'gic' },
+    { base: 0x0900_0000, size: 0x1000, kind: 'device', name: 'uart0' },
+    { base: 0x0901_0000, size: 0x1000, kind: 'device', name: 'rtc' },
+    { base: 0x0a00_0000, size: 0x4000, kind: 'device', name: 'virtio-mmio' },
+    { base: 0x4000_0000, size: 2 * MiB, kind: 'reserved', name: 'dtb' },
+    { base: 0x4020_0000, size: 2 * MiB, kind: 'reserved', name: 'kernel' },
+    { base: 0x4040_0000, size: 124 * MiB, kind: 'ram', name: 'dram' },
+  ],
 };
 
 /** Board presets (a few real machines' memory maps) and single-bank boards for tests. */
@@ -183,7 +197,9 @@ export const boards = {
    * reserved real-mode data, BIOS ROM and the kernel at 1 MiB, the VGA window, conventional and extended RAM),
    * `stm32-512k` (a Cortex-M part: 1 MiB reserved flash at 0x0800_0000, 512 KiB SRAM at 0x2000_0000, the peripheral
    * window at 0x4000_0000), `cortex-m33-256k` (a Cortex-M33 part: 1 MiB reserved flash at 0x0800_0000, SRAM1 of
-   * 192 KiB at 0x2000_0000 and SRAM2 of 64 KiB right after it, the peripheral window). A name that is not a string → `VmError('EINVAL')`; an unknown one → `VmError('ENOENT')`.
+   * 192 KiB at 0x2000_0000 and SRAM2 of 64 KiB right after it, the peripheral window), `aarch64-virt-128m` (QEMU
+   * `virt` for AArch64 at its default 128 MiB: a flash window at 0, GIC, UART, RTC and virtio-mmio windows, DRAM at
+   * 0x4000_0000 whose first 4 MiB are the device tree and the kernel, reserved). A name that is not a string → `VmError('EINVAL')`; an unknown one → `VmError('ENOENT')`.
    */
   get(name: string): BoardMemoryMap {
     if (typeof name !== 'string') throw new VmError('EINVAL', `name must be a preset name (a string), got ${hex(name)}`);

@@ -6,8 +6,8 @@ import { code } from './support.js';
 const MiB = 1024 * 1024;
 
 describe('boards', () => {
-  it('has the five presets', () => {
-    expect(boards.names()).toEqual(['riscv-virt-64m', 'riscv-virt-4g', 'ia32-pc-32m', 'stm32-512k', 'cortex-m33-256k']);
+  it('has the six presets', () => {
+    expect(boards.names()).toEqual(['riscv-virt-64m', 'riscv-virt-4g', 'ia32-pc-32m', 'stm32-512k', 'cortex-m33-256k', 'aarch64-virt-128m']);
   });
 
   it.each([
@@ -37,6 +37,12 @@ describe('boards', () => {
         { base: 0x0800_0000, size: MiB },
         { base: 0x2000_0000, size: 256 * 1024 },
       ],
+    ],
+    [
+      // Flash is a device window; DRAM is one bank from 0x4000_0000, its first 4 MiB reserved.
+      'aarch64-virt-128m',
+      124 * MiB,
+      [{ base: 0x4000_0000, size: 128 * MiB }],
     ],
   ])('%s: RAM size and banks', (name, ram, banks) => {
     const b = boards.get(name);
