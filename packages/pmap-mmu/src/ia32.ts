@@ -111,6 +111,9 @@ const format: PagingFormat = {
   badVaCode: FaultCode.BAD_ADDRESS,
   kernelRootFirst: KERNEL_BASE >>> 22,
   kernelRootEnd: 1024,
+  // One root: user roots copy the kernel's entries; no ASIDs (each address space owns its TLB).
+  splitVpn: Infinity,
+  asids: 0,
   adBits: Pte.A | Pte.D,
   accessedBit: Pte.A,
   dirtyBit: Pte.D,

@@ -6,7 +6,9 @@ import { PAGE_SIZE } from './internal/format.js';
 import type { PagingFormat } from './internal/format.js';
 import type { PteLeaf } from './dump-tables.js';
 import { checkAddress, checkAttr, checkRange } from './internal/validate.js';
-import { Tlb, hitWord } from './tlb.js';
+import { AsidAllocator } from './asid.js';
+import type { AsidHolder } from './asid.js';
+import { BIG_TAG, Tlb, hitWord } from './tlb.js';
 import type { TlbView } from './tlb.js';
 import { WalkCache } from './walk-cache.js';
 
@@ -35,6 +37,8 @@ interface KernelSpace {
   readonly users: Set<MmuPmap>;
   /** The kernel address space (set once it is made): a kernel-half A/D clear through a user space drops its TLB too. */
   kernel: MmuPmap | null;
+  /** The user spaces' hardware ASIDs (formats with `asids > 0`), else null. */
+  readonly asids: AsidAllocator<MmuPmap> | null;
   active: MmuPmap | null;
   /**
    * First page number past the kernel tables built at boot. Kernel leaf tables above it were added on demand and
@@ -47,9 +51,22 @@ interface KernelSpace {
  * One address space in an MMU page-table format: the tables live in `PhysicalMemory` as the hardware lays them
  * out, the software TLB in typed arrays. Made by a factory (`sv39`, `ia32`), never directly.
  */
-export class MmuPmap implements Pmap {
-  /** Physical address of the root table (what `satp`/`CR3` would hold). */
+export class MmuPmap implements Pmap, AsidHolder {
+  /**
+   * Physical address of the root table this space owns (what `satp`/`CR3` would hold; with two base registers,
+   * TTBR0 for a user space and TTBR1 for the kernel).
+   */
   declare readonly root: number;
+  /** @internal The root walks of pages below `splitVpn` start from: `root`, or -1 (none: the kernel's TTBR0 half). */
+  declare private readonly rootLow: number;
+  /** @internal The root walks of pages from `splitVpn` on start from (the kernel's TTBR1 table). */
+  declare private readonly rootHigh: number;
+  /** @internal The format's `splitVpn`, here so a walk reads it from `this`. */
+  declare private readonly splitVpn: number;
+  /** @internal Page number of root entry 0: the TTBR1 half's first page for a split-format kernel, else 0. */
+  declare private readonly rootBase: number;
+  /** @internal Slot in the ASID allocator (0: no ASID). */
+  asidSlot = 0;
   /** True for the kernel address space. */
   declare readonly isKernel: boolean;
   /** The virtual range `enter`/`remove`/`protect` accept: the kernel half, or the user range. */
@@ -69,7 +86,9 @@ export class MmuPmap implements Pmap {
   // log2 of the pages one leaf table maps (the format's indexBits), here so a miss reads it from `this`.
   declare private readonly leafShift: number;
   private readonly view: TlbView = Object.freeze({ entries: this.tlb.entries, mask: TLB_MASK, pageShift: 12 });
-  private readonly out = new Float64Array(2);
+  // out[0..1]: a walk's frame and allowed codes; out[2]: faults the pmap's fault path served in software (AArch64
+  // without hardware A/D management).
+  private readonly out = new Float64Array(3);
   // translate's hits, counted per TLB slot: an increment then waits for the previous one only when both hits fell
   // in the same slot, where one counter field made every hit wait for the last (a load and a store to the same
   // address, about 0.4 ns a hit). Exact (doubles, to 2^53); stats() adds them up.
@@ -92,6 +111,33 @@ export class MmuPmap implements Pmap {
     this.root = root;
     this.frames = 1;
     this.range = isKernel ? space.format.kernelRange : space.format.userRange;
+    const split = space.format.splitVpn;
+    this.splitVpn = split;
+    if (split === Infinity) {
+      this.rootLow = this.rootHigh = root;
+      this.rootBase = 0;
+    } else if (isKernel) {
+      // The kernel has no TTBR0 half (TCR.EPD0 / TTBCR.PD0 set): a walk there faults.
+      this.rootLow = -1;
+      this.rootHigh = root;
+      this.rootBase = split;
+    } else {
+      this.rootLow = root;
+      this.rootHigh = space.kernel === null ? -1 : space.kernel.root;
+      this.rootBase = 0;
+    }
+  }
+
+  // The root the walk of page `vpn` starts from, -1 when that half has none.
+  private walkRoot(vpn: number): number {
+    return vpn < this.splitVpn ? this.rootLow : this.rootHigh;
+  }
+
+  // Index of page `vpn` in a table at hardware `level` (0 = leaf table): `>>>` only while `vpn` fits 32 bits.
+  private indexAt(vpn: number, level: number): number {
+    const shift = this.format.indexBits * level;
+    const v = vpn < 2147483648 ? vpn >>> shift : Math.floor(vpn / 2 ** shift);
+    return v & (2 ** this.format.indexBits - 1);
   }
 
   /**
@@ -116,7 +162,16 @@ export class MmuPmap implements Pmap {
       }
     }
     const ramSize = board.ramSize;
-    const space: KernelSpace = { format, mem, alloc, users: new Set(), kernel: null, active: null, bootEndVpn: 0 };
+    const space: KernelSpace = {
+      format,
+      mem,
+      alloc,
+      users: new Set(),
+      kernel: null,
+      active: null,
+      bootEndVpn: 0,
+      asids: format.asids > 0 ? new AsidAllocator<MmuPmap>(format.asids) : null,
+    };
     const root = allocTable(alloc);
     if (root < 0) throw new VmError('ENOMEM', `no frame for the ${format.name} kernel root table`);
     const k = new MmuPmap(space, true, root);
@@ -226,7 +281,13 @@ export class MmuPmap implements Pmap {
     }
     // Below 2^32 the page number is an integer shift: Math.floor(va / 4096) is a chain of double operations
     // (convert, multiply, round, convert back and check) that perf showed as a sixth of a Sv39 miss.
-    const vpn = va === va >>> 0 ? va >>> 12 : Math.floor(va / 4096);
+    let vpn: number;
+    if (va === va >>> 0) vpn = va >>> 12;
+    else {
+      vpn = Math.floor(va / 4096);
+      // A page number past int32 (AArch64 from 8 TiB up) is tagged apart in the TLB: a path of its own.
+      if (vpn > 2147483647) return this.translateBig(va, vpn, access);
+    }
     const out = this.out;
     // The hits `translate`'s inline test leaves out: a Sv39 address at or above 4 GiB, a frame at or above 4 GiB.
     const e = this.tlbEntries;
@@ -266,7 +327,9 @@ export class MmuPmap implements Pmap {
       out[0] += va - vpn * 4096;
       return 0;
     }
-    const r = f.walk(this.mem, this.root, vpn, access, out, this.walkCache);
+    const root = vpn < this.splitVpn ? this.rootLow : this.rootHigh;
+    if (root < 0) return FaultCode.NOT_MAPPED;
+    const r = f.walk(this.mem, root, vpn, access, out, this.walkCache);
     if (r < 0) return r;
     const pa = out[0];
     // Only a leaf written by hand reaches 2^52 (4 PiB; `enter` refuses such frames): the bus would fault there.
@@ -290,6 +353,42 @@ export class MmuPmap implements Pmap {
     return 0;
   }
 
+  // translateSlow for a page number at or above 2^31: its TLB slot is tagged BIG_TAG with the page number in
+  // `Tlb.big`, so only this path hits it. Same results as translateSlow.
+  private translateBig(va: number, vpn: number, access: number): number {
+    const out = this.out;
+    const tlb = this.tlb;
+    const e = this.tlbEntries;
+    const s = vpn & 255;
+    const k = s << 2;
+    const off = va - vpn * 4096;
+    if (e[k] === BIG_TAG && tlb.big[s] === vpn) {
+      const w = e[k + 1];
+      if (w !== 0) {
+        const need = (access & 7) << (access & 8);
+        if ((w & need) === need) {
+          this.tlbHits++;
+          return 1;
+        }
+      } else if (((e[k + 2] >>> access) & 1) === 1) {
+        this.tlbHits++;
+        out[0] = (e[k + 2] >>> 16) * 4294967296 + ((e[k + 3] | off) >>> 0);
+        return 0;
+      }
+    }
+    this.tlbMisses++;
+    const root = this.walkRoot(vpn);
+    if (root < 0) return FaultCode.NOT_MAPPED;
+    const r = this.format.walk(this.mem, root, vpn, access, out, this.walkCache);
+    if (r < 0) return r;
+    const pa = out[0];
+    if (pa >= 4503599627370496) return FaultCode.BAD_ADDRESS;
+    tlb.fill(vpn, pa, out[1]);
+    if (pa < 4294967296 && e[k + 1] !== 0) return 1;
+    out[0] = pa + off;
+    return 0;
+  }
+
   // The answer for an access the walk never sees: junk (not an integer address, not an access code) is
   // BAD_ADDRESS; an integer address the format cannot translate is its `badVaCode` (Sv39: NON_CANONICAL).
   private reject(va: unknown, access: unknown): number {
@@ -306,7 +405,9 @@ export class MmuPmap implements Pmap {
     }
     this.probes++;
     const vpn = Math.floor(va / PAGE_SIZE);
-    const r = this.format.walk(this.mem, this.root, vpn, 0, this.out, null);
+    const root = this.walkRoot(vpn);
+    if (root < 0) return -1;
+    const r = this.format.walk(this.mem, root, vpn, 0, this.out, null);
     return r < 0 ? -1 : this.out[0] + (va - vpn * PAGE_SIZE);
   }
 
@@ -320,7 +421,7 @@ export class MmuPmap implements Pmap {
     if (table < 0) return FaultCode.NO_MEMORY;
     const f = this.format;
     const mem = this.mem;
-    const addr = table + (vpn & (2 ** f.indexBits - 1)) * f.pteSize;
+    const addr = table + this.indexAt(vpn, 0) * f.pteSize;
     const oldLo = mem.read32(addr);
     mem.write32(addr, f.leafLo(pa, attr));
     if (f.pteSize === 8) mem.write32(addr + 4, f.leafHi(pa, attr));
@@ -352,7 +453,7 @@ export class MmuPmap implements Pmap {
    * `invlpg`), in every address space for a kernel-half page. See `Pmap.referenced`.
    */
   referenced(va: number, clear?: boolean): boolean {
-    return this.leafBit('referenced', va, clear, this.format.accessedBit);
+    return this.leafBit('referenced', va, clear, false);
   }
 
   /**
@@ -360,11 +461,18 @@ export class MmuPmap implements Pmap {
    * page's TLB slots dropped as for {@link referenced}, so the next write misses and sets D again. See `Pmap.dirty`.
    */
   dirty(va: number, clear?: boolean): boolean {
-    return this.leafBit('dirty', va, clear, this.format.dirtyBit);
+    return this.leafBit('dirty', va, clear, true);
   }
 
-  // referenced/dirty: read (and clear) `bit` of the leaf of `va`'s page.
-  private leafBit(op: string, va: unknown, clear: unknown, bit: number): boolean {
+  // The accessed (dirty false) or dirty state of leaf words lo/hi.
+  private leafState(lo: number, hi: number, dirty: boolean): boolean {
+    const f = this.format;
+    if (f.leafState !== undefined) return dirty ? f.leafState.dirty(lo, hi) : f.leafState.accessed(lo, hi);
+    return (lo & (dirty ? f.dirtyBit : f.accessedBit)) !== 0;
+  }
+
+  // referenced/dirty: read (and clear) the accessed or dirty state of the leaf of `va`'s page.
+  private leafBit(op: string, va: unknown, clear: unknown, dirty: boolean): boolean {
     this.checkLive(op);
     const f = this.format;
     if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= f.vaLimit) {
@@ -378,10 +486,18 @@ export class MmuPmap implements Pmap {
     const level = this.findLeaf(vpn);
     if (level < 0) return false;
     const addr = this.out[0];
+    const f2 = f;
     const lo = this.mem.read32(addr);
-    if ((lo & bit) === 0) return false;
+    const hi = f2.pteSize === 8 ? this.mem.read32(addr + 4) : 0;
+    if (!this.leafState(lo, hi, dirty)) return false;
     if (clear === true) {
-      this.mem.write32(addr, (lo & ~bit) >>> 0);
+      if (f2.leafState !== undefined) {
+        f2.leafState.clear(lo, hi, dirty, this.out);
+        const nlo = this.out[0];
+        const nhi = this.out[1];
+        if (nlo !== lo) this.mem.write32(addr, nlo);
+        if (nhi !== hi) this.mem.write32(addr + 4, nhi);
+      } else this.mem.write32(addr, (lo & ~(dirty ? f2.dirtyBit : f2.accessedBit)) >>> 0);
       // A valid leaf may be cached: drop it, so the next access walks and sets the bit again. A not-present entry
       // (entered without PRESENT) is never cached. The walk cache holds pointer entries only: nothing to drop.
       if ((lo & 1) !== 0) this.dropLeaf(vpn, level);
@@ -398,10 +514,10 @@ export class MmuPmap implements Pmap {
   private findLeaf(vpn: number): number {
     const f = this.format;
     const mem = this.mem;
-    const mask = 2 ** f.indexBits - 1;
-    let table = this.root;
+    let table = this.walkRoot(vpn);
+    if (table < 0) return -1;
     for (let level = f.levels - 1; level >= 0; level--) {
-      const addr = table + ((vpn >>> (f.indexBits * level)) & mask) * f.pteSize;
+      const addr = table + this.indexAt(vpn, level) * f.pteSize;
       const lo = mem.read32(addr);
       const hi = f.pteSize === 8 ? mem.read32(addr + 4) : 0;
       if (level === 0) {
@@ -442,9 +558,43 @@ export class MmuPmap implements Pmap {
     this.tlbFlushes++;
   }
 
+  /**
+   * Makes this the running address space (`satp`/`CR3`/TTBR0 loaded). A user space of a format with ASIDs takes one
+   * here if it has none, as the original's `pmap_switch` does; when all are taken, another space's is recycled and
+   * that space's TLB flushed (see {@link asid}).
+   */
   activate(): void {
     this.checkLive('activate');
+    const asids = this.space.asids;
+    if (asids !== null && !this.isKernel) asids.assign(this, this.space.active);
     this.space.active = this;
+  }
+
+  /**
+   * The hardware ASID this address space runs with (ARMv7-A: 8 bits, 1–255; AArch64: 16 bits, 1–65535), 0 while it
+   * has none — before its first `activate`, after it lost its ASID to another space, for the kernel (its pages are
+   * global), and on formats without ASIDs (Sv39 and ia32 here). Each space owns its software TLB, so the tag is
+   * implicit; an ASID recycled to another space flushes this space's TLB, as `TLBIASID` would.
+   */
+  get asid(): number {
+    const asids = this.space.asids;
+    return asids === null ? 0 : asids.asidOf(this);
+  }
+
+  /** @internal The ASID allocator gave this space's ASID to another: its tagged TLB entries go (`TLBIASID`). */
+  asidEvicted(): void {
+    this.tlb.flush();
+    this.tlbFlushes++;
+  }
+
+  /**
+   * Access Flag faults and dirty-state Permission faults this address space's fault path served in software:
+   * nonzero only for an AArch64 space made with `hardwareAccessFlag: false`, where the hardware does not set AF or
+   * clear AP[2] itself. Each such fault costs a walk here exactly as the hardware update would; the count says how
+   * many exceptions a real kernel would have taken.
+   */
+  softwareFaults(): number {
+    return this.out[2];
   }
 
   /** True while this is the address space last activated. */
@@ -468,6 +618,7 @@ export class MmuPmap implements Pmap {
     this.freeFrame(this.root);
     this.tlb.flush();
     this.walkCache.flush();
+    this.space.asids?.release(this);
     this.dead = true;
     if (!this.isKernel) this.space.users.delete(this);
     if (this.space.active === this) this.space.active = null;
@@ -477,8 +628,14 @@ export class MmuPmap implements Pmap {
     const out: PmapTable[] = [];
     if (this.dead) return out;
     const f = this.format;
-    out.push({ level: 0, pa: this.root, va: 0, entries: this.countEntries(this.root), span: this.entrySpan(f.levels - 1) });
-    this.listTables(this.root, f.levels - 1, 0, out);
+    out.push({
+      level: 0,
+      pa: this.root,
+      va: this.rootBase * PAGE_SIZE,
+      entries: this.countEntries(this.root),
+      span: this.entrySpan(f.levels - 1),
+    });
+    this.listTables(this.root, f.levels - 1, this.rootBase, out);
     return out;
   }
 
@@ -556,13 +713,15 @@ export class MmuPmap implements Pmap {
         else this.checkLeaf(vpn, f.frameOf(lo, hi), span * PAGE_SIZE);
       }
     };
-    visit(this.root, f.levels - 1, 0);
+    visit(this.root, f.levels - 1, this.rootBase);
+    this.space.asids?.check();
     invariant(seen.size === this.frames, `${seen.size} tables reachable, ${this.frames} counted`);
     const wc = this.walkCache;
     for (let c = 0; c < wc.size; c++) {
       const key = wc.key[c];
       if (key < 0) continue;
-      const r = f.leafTable(this.mem, this.root, key * 2 ** f.indexBits, this.out);
+      const root = this.walkRoot(key * 2 ** f.indexBits);
+      const r = root < 0 ? -1 : f.leafTable(this.mem, root, key * 2 ** f.indexBits, this.out);
       const same = this.out[0] === wc.table[c] && (f.pteSize === 8 || (this.out[1] | 0x20) === wc.bits[c]);
       invariant(r === 0 && same, `walk cache slot ${c} holds a stale table for region ${hex(key)}`);
       // A view must be the table frame's live storage: one left over from a freed frame would read old bytes.
@@ -584,7 +743,8 @@ export class MmuPmap implements Pmap {
       const vpn = page / PAGE_SIZE;
       invariant(Number.isInteger(vpn) && (vpn & TLB_MASK) === s, `TLB slot ${s} holds page ${hex(page)}`);
       invariant((perm & 0x101) === 0 && perm >>> 16 === 0, `TLB slot ${s} allows junk access codes ${hex(perm)}`);
-      const r = f.walk(this.mem, this.root, vpn, 0, this.out, null);
+      const root = this.walkRoot(vpn);
+      const r = root < 0 ? -1 : f.walk(this.mem, root, vpn, 0, this.out, null);
       invariant(r >= 0 && this.out[0] === tlb.physical(page), `TLB slot ${s} maps page ${hex(page)} stale`);
       // A frame below 4 GiB lives in the hit word (its kinds are `perm`, checked against walks below), one above in
       // words 2–3 with a hit word of 0: no hit of the one-word test ever reaches it.
@@ -594,15 +754,16 @@ export class MmuPmap implements Pmap {
       // would hide the next access (or write) from the tables. Checked before the probe walks below, which set them.
       const level = this.findLeaf(vpn);
       const leaf = level < 0 ? 0 : this.mem.read32(this.out[0]);
-      invariant((leaf & f.accessedBit) !== 0, `TLB slot ${s} caches page ${hex(page)}, whose accessed bit is clear`);
+      const leafHi = level < 0 || f.pteSize === 4 ? 0 : this.mem.read32(this.out[0] + 4);
+      invariant(this.leafState(leaf, leafHi, false), `TLB slot ${s} caches page ${hex(page)}, whose accessed bit is clear`);
       invariant(
-        (perm & WRITE_CODES) === 0 || (leaf & f.dirtyBit) !== 0,
+        (perm & WRITE_CODES) === 0 || this.leafState(leaf, leafHi, true),
         `TLB slot ${s} lets writes hit page ${hex(page)}, whose dirty bit is clear`,
       );
       for (let a = 1; a < 16; a++) {
         if (((perm >>> a) & 1) === 0) continue;
         // A probe walk with the access: it may set A/D, which the cached permission implies were set already.
-        const ok = f.walk(this.mem, this.root, vpn, a, this.out, null);
+        const ok = f.walk(this.mem, root, vpn, a, this.out, null);
         invariant(ok >= 0, `TLB slot ${s} allows access ${a} to ${hex(vpn * PAGE_SIZE)}, the tables do not`);
       }
     }
@@ -637,11 +798,10 @@ export class MmuPmap implements Pmap {
   private leafTable(vpn: number): number {
     const f = this.format;
     const mem = this.mem;
-    const mask = 2 ** f.indexBits - 1;
     let table = this.root;
     let level = f.levels - 1;
     for (; level > 0; level--) {
-      const addr = table + ((vpn >>> (f.indexBits * level)) & mask) * f.pteSize;
+      const addr = table + this.indexAt(vpn, level) * f.pteSize;
       const lo = mem.read32(addr);
       if ((lo & 1) === 0) break;
       if (!f.isPointer(lo, level)) {
@@ -660,7 +820,7 @@ export class MmuPmap implements Pmap {
       fresh.push(pa);
     }
     for (const pa of fresh) {
-      const addr = table + ((vpn >>> (f.indexBits * level)) & mask) * f.pteSize;
+      const addr = table + this.indexAt(vpn, level) * f.pteSize;
       mem.write32(addr, f.pointerLo(pa));
       if (f.pteSize === 8) mem.write32(addr + 4, f.pointerHi(pa));
       table = pa;
@@ -679,7 +839,7 @@ export class MmuPmap implements Pmap {
 
   // remove (attr < 0) or protect (attr ≥ 0) over [vstart, vend).
   private rangeOp(vstart: number, vend: number, attr: number): void {
-    const r = this.rangeIn(this.root, this.format.levels - 1, 0, vstart / PAGE_SIZE, vend / PAGE_SIZE, attr);
+    const r = this.rangeIn(this.root, this.format.levels - 1, this.rootBase, vstart / PAGE_SIZE, vend / PAGE_SIZE, attr);
     if (r & CHANGED_PRESENT) this.shotDown();
   }
 
@@ -721,11 +881,19 @@ export class MmuPmap implements Pmap {
         result |= CLEARED;
       } else {
         const pa = f.frameOf(lo, hi);
-        const nlo = (f.leafLo(pa, attr) + (lo & f.adBits)) >>> 0;
-        if (nlo !== lo) mem.write32(addr, nlo);
-        if (f.pteSize === 8) {
-          const nhi = f.leafHi(pa, attr);
+        if (f.leafState !== undefined) {
+          f.leafState.reprotect(lo, hi, attr, this.out);
+          const nlo = this.out[0];
+          const nhi = this.out[1];
+          if (nlo !== lo) mem.write32(addr, nlo);
           if (nhi !== hi) mem.write32(addr + 4, nhi);
+        } else {
+          const nlo = (f.leafLo(pa, attr) + (lo & f.adBits)) >>> 0;
+          if (nlo !== lo) mem.write32(addr, nlo);
+          if (f.pteSize === 8) {
+            const nhi = f.leafHi(pa, attr);
+            if (nhi !== hi) mem.write32(addr + 4, nhi);
+          }
         }
       }
       if (lo & 1) {
@@ -771,7 +939,14 @@ export class MmuPmap implements Pmap {
    */
   leaves(options: { kernel?: boolean } = {}): PteLeaf[] {
     const out: PteLeaf[] = [];
-    if (!this.dead) this.leavesIn(this.root, this.format.levels - 1, 0, this.isKernel || options.kernel === true, out);
+    if (this.dead) return out;
+    const top = this.format.levels - 1;
+    this.leavesIn(this.root, top, this.rootBase, this.isKernel || options.kernel === true, out);
+    // With two base registers the kernel half is the kernel's own table, walked from TTBR1.
+    const k = this.space.kernel;
+    if (!this.isKernel && options.kernel === true && this.splitVpn !== Infinity && k !== null && !k.dead) {
+      k.leavesIn(k.root, top, k.rootBase, true, out);
+    }
     return out;
   }
 
@@ -784,9 +959,9 @@ export class MmuPmap implements Pmap {
     for (let i = 0; i < n; i++) {
       if (!kernel && level === f.levels - 1 && i >= f.kernelRootFirst && i < f.kernelRootEnd) continue;
       const lo = words[i * step];
-      const bits = f.leafBits(lo);
-      if (bits === 0) continue;
       const hi = step === 2 ? words[i * step + 1] : 0;
+      const bits = f.leafBits(lo, hi);
+      if (bits === 0) continue;
       if (f.isPointer(lo, level)) {
         this.leavesIn(f.frameOf(lo, hi), level - 1, base + i * pages, kernel, out);
         continue;

@@ -161,6 +161,9 @@ const format: PagingFormat = {
   badVaCode: FaultCode.NON_CANONICAL,
   kernelRootFirst: KERNEL_BASE / GiB,
   kernelRootEnd: VA_LIMIT / GiB,
+  // One root: user roots copy the kernel's entries; no ASIDs (each address space owns its TLB).
+  splitVpn: Infinity,
+  asids: 0,
   adBits: Pte.A | Pte.D,
   accessedBit: Pte.A,
   dirtyBit: Pte.D,

@@ -1,5 +1,8 @@
 import { accessMask } from './internal/access-mask.js';
 
+/** Word 0 of a slot whose page number (at or above 2^31) lives in `Tlb.big`. */
+export const BIG_TAG = -2;
+
 /**
  * A direct-mapped software TLB for one address space, in one `Int32Array` (no per-entry objects, no doubles).
  *
@@ -21,6 +24,10 @@ import { accessMask } from './internal/access-mask.js';
  * whose dirty bit is still clear are left out, so the first write takes the slow path and sets D in the table, as
  * hardware does. A page at or above 2^48 (256 TiB) is never cached: every access to it walks.
  *
+ * A page number at or above 2^31 (AArch64 addresses from 8 TiB up, and its kernel half) does not fit word 0: such
+ * a slot holds the tag -2 (never a page number, so no hit test matches it) and its page number in `big`; only the
+ * pmap's slow path serves it.
+ *
  * No ASID tag is needed: each address space owns its TLB, the way a core with ASIDs keeps other spaces' entries
  * apart. The array is allocated once; flushes clear slots in place, so a view of it stays valid.
  */
@@ -33,11 +40,14 @@ export class Tlb {
   declare readonly mask: number;
   /** Per slot: virtual page number (-1 = empty), hit word, allowed access codes and frame bits 32–47, frame bits 0–31. */
   declare readonly entries: Int32Array;
+  /** Per slot: the page number of a slot tagged -2 (a page number at or above 2^31). */
+  declare readonly big: Float64Array;
 
   constructor(size: number) {
     this.size = size;
     this.mask = size - 1;
     this.entries = new Int32Array(4 * size);
+    this.big = new Float64Array(size);
     for (let s = 0; s < size; s++) this.entries[4 * s] = -1;
   }
 
@@ -50,7 +60,10 @@ export class Tlb {
     if (high > 0xffff) return false;
     const e = this.entries;
     const i = (vpn & this.mask) << 2;
-    e[i] = vpn;
+    if (vpn > 0x7fff_ffff) {
+      e[i] = BIG_TAG;
+      this.big[i >>> 2] = vpn;
+    } else e[i] = vpn;
     const w = high === 0 ? hitWord(pa, perm) : 0;
     e[i + 1] = w;
     if (w !== 0) return true;
@@ -63,8 +76,14 @@ export class Tlb {
 
   /** The virtual address of the page in slot `s`, or -1. */
   page(s: number): number {
-    const vpn = this.entries[4 * s];
+    const vpn = this.tag(s);
     return vpn < 0 ? -1 : vpn * 4096;
+  }
+
+  /** The page number cached in slot `s`, or -1. */
+  tag(s: number): number {
+    const t = this.entries[4 * s];
+    return t === BIG_TAG ? this.big[s] : t;
   }
 
   /** The allowed-access mask of slot `s` (from the hit word's kinds below 4 GiB, word 2 above; 0 when empty). */
@@ -90,7 +109,7 @@ export class Tlb {
   invalidatePage(vpn: number): void {
     const e = this.entries;
     const i = (vpn & this.mask) << 2;
-    if (e[i] === vpn) {
+    if (e[i] === vpn || (e[i] === BIG_TAG && this.big[i >>> 2] === vpn)) {
       e[i] = -1;
       e[i + 1] = 0;
       e[i + 2] = 0;
@@ -105,7 +124,8 @@ export class Tlb {
     }
     const e = this.entries;
     for (let i = 0; i < e.length; i += 4) {
-      if (e[i] >= vpnStart && e[i] < vpnEnd) {
+      const t = e[i] === BIG_TAG ? this.big[i >>> 2] : e[i];
+      if (t >= vpnStart && t < vpnEnd) {
         e[i] = -1;
         e[i + 1] = 0;
         e[i + 2] = 0;
@@ -126,7 +146,7 @@ export class Tlb {
   /** Number of slots holding a translation. */
   occupied(): number {
     let n = 0;
-    for (let i = 0; i < this.entries.length; i += 4) if (this.entries[i] >= 0) n++;
+    for (let i = 0; i < this.entries.length; i += 4) if (this.entries[i] >= 0 || this.entries[i] === BIG_TAG) n++;
     return n;
   }
 }

@@ -30,6 +30,19 @@ export interface PagingFormat
   readonly accessedBit: number;
   /** The leaf's dirty bit in the PTE's low word (Sv39 D = bit 7, ia32 D = bit 6): what `dirty` reads. */
   readonly dirtyBit: number;
+  /**
+   * Two translation-table base registers (ARM TTBR0/TTBR1): pages from this number on are walked from the kernel's
+   * root, below it from the space's own root, and no root entry is copied (`kernelRootFirst === kernelRootEnd ===`
+   * the root's entry count). `Infinity` for a format with one root whose kernel entries every user root copies.
+   */
+  readonly splitVpn: number;
+  /** Usable hardware ASIDs for user address spaces (`AsidAllocator`); 0 when the format has none. */
+  readonly asids: number;
+  /**
+   * For formats whose accessed/dirty state is not one bit each in the low word (VMSAv8-64: AF, and DBM with AP[2]):
+   * how to read, clear and keep it. Without it `accessedBit`, `dirtyBit` and `adBits` say all.
+   */
+  readonly leafState?: LeafState;
   /** Bytes of kernel virtual space whose tables are built at boot, for a board with `ramSize` bytes of RAM. */
   bootExpand(ramSize: number): number;
   /** The words of a leaf PTE mapping `pa` with `PageAttr` bits `attr` (A and D clear). */
@@ -45,7 +58,7 @@ export interface PagingFormat
    * What a leaf PTE's flag bits say, as {@link LeafBit} bits: 0 when the entry is not valid (V / P clear, which
    * includes an entry `enter` wrote without `PRESENT`). For reports (`dumpTables`), not for walks.
    */
-  leafBits(lo: number): number;
+  leafBits(lo: number, hi: number): number;
   /** True when a valid entry at `level` (0 = leaf level) points to a table rather than mapping memory. */
   isPointer(lo: number, level: number): boolean;
   /**
@@ -74,6 +87,18 @@ export interface PagingFormat
    * {@link WalkCache} keeps in `out[1]`. Returns 0, or -1 when the region has no leaf table.
    */
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number;
+}
+
+/** Accessed/dirty state of a leaf in formats that need more than one bit for it (`PagingFormat.leafState`). */
+export interface LeafState {
+  /** The leaf's accessed state (valid, or entered without `PRESENT`). */
+  accessed(lo: number, hi: number): boolean;
+  /** The leaf's dirty state. */
+  dirty(lo: number, hi: number): boolean;
+  /** The words with the accessed state (`dirty` false) or the dirty state (`dirty` true) cleared: `out[0..1]`. */
+  clear(lo: number, hi: number, dirty: boolean, out: Float64Array): void;
+  /** The words `protect` writes for rights `attr` over leaf `lo`/`hi`: same frame, accessed and dirty state kept. */
+  reprotect(lo: number, hi: number, attr: number, out: Float64Array): void;
 }
 
 /** The flag bits of a present leaf, independent of the format (`PagingFormat.leafBits`). */

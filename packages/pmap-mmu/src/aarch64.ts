@@ -1,0 +1,399 @@
+import { FaultCode, PageAttr, VmError, hex } from '@vmlayers/phys';
+import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
+import { accessMask } from './internal/access-mask.js';
+import { LeafBit } from './internal/format.js';
+import type { LeafState, PagingFormat } from './internal/format.js';
+import { frameWords } from './internal/frame-words.js';
+import type { WalkCache } from './walk-cache.js';
+import { makeFactory } from './factory.js';
+
+/*
+ * VMSAv8-64 stage 1, EL1&0 translation regime, 4 KiB granule (Arm ARM D8, "The VMSAv8-64 address translation
+ * system"). Descriptors are 8 bytes, handled as two little-endian u32 halves: `lo` = bits 0–31, `hi` = bits 32–63.
+ *
+ * lo: bit 0 valid; bit 1 table (levels 0–2) / page (level 3), clear = block (levels 1–2); AttrIndx[2:0] bits 2–4;
+ *     NS bit 5; AP[1] bit 6 (EL0 access); AP[2] bit 7 (read-only); SH bits 8–9; AF bit 10; nG bit 11; output
+ *     address bits 12–31.
+ * hi: output address bits 32–47 in bits 0–15; descriptor bits 48–49 (hi 16–17) RES0 without FEAT_LPA2 — set, they
+ *     are an Address size fault; bit 50 GP (ignored); DBM bit 51 (hi 19); Contiguous bit 52 (hi 20, a hint);
+ *     PXN bit 53 (hi 21); UXN bit 54 (hi 22); bits 55–58 for software (hi 23–26). Table descriptors: PXNTable bit 59
+ *     (hi 27), UXNTable bit 60 (hi 28), APTable bits 61–62 (hi 29–30: [0] no EL0 access, [1] no write), NSTable 63.
+ */
+const enum Lo {
+  V = 0x1,
+  T = 0x2,
+  AP1 = 0x40,
+  AP2 = 0x80,
+  SH_INNER = 0x300,
+  AF = 0x400,
+  NG = 0x800,
+}
+const enum Hi {
+  OA = 0xffff,
+  RES0 = 0x3_0000,
+  DBM = 0x8_0000,
+  PXN = 0x20_0000,
+  UXN = 0x40_0000,
+  // Software bit 55 (Linux's PTE_DIRTY): a page made read-only while dirty keeps its dirty state here, as DBM with
+  // AP[2] = 1 would read as clean.
+  SW_DIRTY = 0x80_0000,
+  // Software bit 56: a descriptor `enter` wrote without PRESENT. V = 0 makes the hardware ignore every other bit,
+  // so the frame and rights survive for `protect`, and the descriptor is never all zeros.
+  SW_ENTERED = 0x100_0000,
+}
+// MAIR_EL1 as this pmap programs it: Attr0 = 0xFF (Normal, write-back), Attr1 = 0x44 (Normal, non-cacheable),
+// Attr2 = 0x00 (Device-nGnRnE). AttrIndx is lo bits 2–4.
+const ATTR_NC = 1 << 2;
+const ATTR_DEVICE = 2 << 2;
+const enum Kind {
+  READ = 1,
+  WRITE = 2,
+  EXEC = 4,
+}
+const enum Fault {
+  NOT_MAPPED = -1,
+  PROTECTION = -2,
+  BAD_ADDRESS = -5,
+}
+/** The access codes with the WRITE bit (2, 3, 6, 7 and their USER forms): left out while AP[2] is set. */
+const WRITE_CODES = 0xcccc;
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+/**
+ * The access codes a valid block/page descriptor allows, by a 9-bit key: AP[1] (bit 0), AP[2] (1), DBM (2), PXN (3),
+ * UXN (4), and the table restrictions gathered on the way down (bits 5–8: PXNTable, UXNTable, APTable[0],
+ * APTable[1]). PSTATE.PAN = 0 and SCTLR_EL1.WXN = 0. A write to a page with AP[2] = 1 and DBM = 1 is allowed — the
+ * walk then clears AP[2], the hardware dirty state — unless APTable[1] forbids writes. EL0 may execute wherever
+ * UXN and UXNTable are clear whatever AP[1] says (execute-only memory). EL1 may not execute a page EL0 may write
+ * (AP[2:1] = 01), whatever PXN says.
+ */
+const PERM = new Int32Array(512);
+for (let key = 0; key < 512; key++) {
+  const ap1 = key & 1;
+  const ap2 = (key >>> 1) & 1;
+  const dbm = (key >>> 2) & 1;
+  const pxn = (key >>> 3) & 1 || (key >>> 5) & 1;
+  const uxn = (key >>> 4) & 1 || (key >>> 6) & 1;
+  const noEl0 = (key >>> 7) & 1;
+  const noWrite = (key >>> 8) & 1;
+  const writable = (ap2 === 0 || dbm === 1) && noWrite === 0;
+  const el0Data = ap1 === 1 && noEl0 === 0;
+  const sup = Kind.READ | (writable ? Kind.WRITE : 0) | (pxn === 0 && !(ap1 === 1 && ap2 === 0) ? Kind.EXEC : 0);
+  const usr = (el0Data ? Kind.READ | (writable ? Kind.WRITE : 0) : 0) | (uxn === 0 ? Kind.EXEC : 0);
+  PERM[key] = accessMask(sup, usr);
+}
+
+function permKey(lo: number, hi: number, tb: number): number {
+  return ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3) | (tb << 5);
+}
+
+function frameOf(lo: number, hi: number): number {
+  return ((lo & 0xffff_f000) >>> 0) + (hi & Hi.OA) * 2 ** 32;
+}
+
+/** Options of {@link createAarch64}. */
+export interface Aarch64Options {
+  /**
+   * Virtual address bits per half: 48 (TCR_EL1.T0SZ = T1SZ = 16, four levels starting at level 0; the default) or
+   * 39 (T0SZ = T1SZ = 25, three levels starting at level 1).
+   */
+  vaBits?: 39 | 48;
+  /**
+   * True (default): FEAT_HAFDBS with TCR_EL1.HA = HD = 1 — the walk sets AF on an access and clears AP[2] of a DBM
+   * page on a write. False: HA = HD = 0 — such an access takes an Access Flag fault (or a Permission fault for the
+   * write), which this pmap's fault path serves in software by setting AF (clearing AP[2]) and retrying, counted by
+   * `MmuPmap.softwareFaults()`. The tables end up the same either way.
+   */
+  hardwareAccessFlag?: boolean;
+}
+
+function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
+  const levels = vaBits === 48 ? 4 : 3;
+  // Numbers stand for 64-bit addresses sign-extended from bit `vaBits`: [0, 2^vaBits) is TTBR0's half, and
+  // [2^vaBits, 2^(vaBits+1)) is TTBR1's, whose 64-bit addresses are 0xFFFF… with the same low `vaBits` bits.
+  const vaLimit = 2 ** (vaBits + 1);
+  const kernelBase = vaLimit - GiB;
+  const splitVpn = 2 ** (vaBits - 12);
+
+  // Index of page `vpn` in a table at `level` (0 = the level-3 page table).
+  const indexAt = (vpn: number, level: number): number =>
+    (vpn < 2147483648 ? vpn >>> (9 * level) : Math.floor(vpn / 2 ** (9 * level))) & 511;
+
+  // The descriptor's low word after the last access `leaf` allowed: the caller writes it back when it differs.
+  let stored = 0;
+
+  /**
+   * A valid block or page descriptor at `level` (0 = page) for page `vpn`, under table restrictions `tb`: the
+   * walk's answer. For an allowed access, `stored` is the low word with AF set (and AP[2] cleared by a write to a
+   * DBM page), and each change made without HA/HD counts one software-served fault in `out[2]`.
+   */
+  function leaf(lo: number, hi: number, level: number, vpn: number, tb: number, access: number, out: Float64Array): number {
+    if ((hi & Hi.RES0) !== 0) return Fault.BAD_ADDRESS;
+    let pa = frameOf(lo, hi);
+    if (level > 0) {
+      // A block's output address bits below its size are RES0: one written by hand misaligned is refused.
+      const span = 2 ** (9 * level);
+      if ((pa / 4096) % span !== 0) return Fault.BAD_ADDRESS;
+      pa += (vpn % span) * 4096;
+    }
+    out[0] = pa;
+    if (access === 0) return level;
+    const full0 = PERM[permKey(lo, hi, tb)];
+    // A denied access changes nothing: Permission faults are reported before the Access Flag is set (the pmap's
+    // fault path checks the rights of the descriptor it holds before it sets AF).
+    if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
+    const nlo = (access & Kind.WRITE ? (lo | Lo.AF) & ~Lo.AP2 : lo | Lo.AF) >>> 0;
+    let full = full0;
+    if (nlo !== lo) {
+      // Without HA/HD each change was one exception (Access Flag, or Permission for the write), served in software.
+      if (!hw) out[2] += ((lo & Lo.AF) === 0 ? 1 : 0) + ((lo & ~nlo & Lo.AP2) !== 0 ? 1 : 0);
+      full = PERM[permKey(nlo, hi, tb)];
+    }
+    stored = nlo;
+    out[1] = nlo & Lo.AP2 ? full & ~WRITE_CODES : full;
+    return level;
+  }
+
+  function leafInWords(words: Uint32Array, i: number, vpn: number, tb: number, access: number, out: Float64Array): number {
+    const lo = words[i];
+    if ((lo & Lo.V) === 0) return Fault.NOT_MAPPED;
+    // A level-3 descriptor with bit 1 clear is reserved: a Translation fault.
+    if ((lo & Lo.T) === 0) return Fault.BAD_ADDRESS;
+    const r = leaf(lo, words[i + 1], 0, vpn, tb, access, out);
+    if (r >= 0 && access !== 0 && stored !== lo) words[i] = stored;
+    return r;
+  }
+
+  const state: LeafState = {
+    accessed(lo: number): boolean {
+      return (lo & Lo.AF) !== 0;
+    },
+    // Dirty: a DBM page whose AP[2] the hardware (or the fault path) cleared, or the software bit.
+    dirty(lo: number, hi: number): boolean {
+      return (hi & Hi.SW_DIRTY) !== 0 || ((hi & Hi.DBM) !== 0 && (lo & Lo.AP2) === 0);
+    },
+    clear(lo: number, hi: number, dirty: boolean, out: Float64Array): void {
+      if (!dirty) {
+        out[0] = (lo & ~Lo.AF) >>> 0;
+        out[1] = hi;
+        return;
+      }
+      // Clean again: a DBM page read-only until the next write dirties it.
+      out[0] = (hi & Hi.DBM ? lo | Lo.AP2 : lo) >>> 0;
+      out[1] = (hi & ~Hi.SW_DIRTY) >>> 0;
+    },
+    reprotect(lo: number, hi: number, attr: number, out: Float64Array): void {
+      const pa = frameOf(lo, hi);
+      let nlo = leafLo(pa, attr) | (lo & Lo.AF);
+      let nhi = leafHi(pa, attr);
+      if (state.dirty(lo, hi)) {
+        // Kept dirty: writable → AP[2] clear (the hardware state); read-only → the software bit.
+        if (nhi & Hi.DBM) nlo &= ~Lo.AP2;
+        else nhi |= Hi.SW_DIRTY;
+      }
+      out[0] = nlo >>> 0;
+      out[1] = nhi >>> 0;
+    },
+  };
+
+  // The descriptor words `enter` writes: AF = 0, a writable page clean (AP[2] = 1 with DBM).
+  function leafLo(pa: number, attr: number): number {
+    let lo = (pa % 2 ** 32) | Lo.T | Lo.NG;
+    if (attr & PageAttr.PRESENT) lo |= Lo.V;
+    if (attr & PageAttr.GLOBAL) lo &= ~Lo.NG;
+    const readable = (attr & (PageAttr.READ | PageAttr.WRITE)) !== 0 || (attr & PageAttr.EXEC) === 0;
+    // AP[1] gives EL0 data access: a user page that is only executable stays execute-only.
+    if (attr & PageAttr.USER && readable) lo |= Lo.AP1;
+    // Writable pages start clean: read-only until the first write, which DBM turns into AP[2] = 0.
+    lo |= Lo.AP2;
+    if (attr & PageAttr.DEVICE) lo |= ATTR_DEVICE;
+    else if (attr & PageAttr.UNCACHED) lo |= ATTR_NC | Lo.SH_INNER;
+    else lo |= Lo.SH_INNER;
+    return lo >>> 0;
+  }
+
+  function leafHi(pa: number, attr: number): number {
+    let hi = Math.floor(pa / 2 ** 32);
+    if (attr & PageAttr.WRITE) hi |= Hi.DBM;
+    // The kernel never executes user pages (PXN), EL0 never kernel pages (UXN).
+    if (attr & PageAttr.USER) hi |= Hi.PXN | (attr & PageAttr.EXEC ? 0 : Hi.UXN);
+    else hi |= Hi.UXN | (attr & PageAttr.EXEC ? 0 : Hi.PXN);
+    if (!(attr & PageAttr.PRESENT)) hi |= Hi.SW_ENTERED;
+    return hi >>> 0;
+  }
+
+  const format: PagingFormat = {
+    name: `aarch64${vaBits === 39 ? '-va39' : ''}${hw ? '' : '-swaf'}`,
+    levels,
+    indexBits: 9,
+    pteSize: 8,
+    vaLimit,
+    // TCR_EL1.IPS = 48 bits.
+    paLimit: 2 ** 48,
+    userRange: [4096, 2 ** vaBits],
+    kernelRange: [kernelBase, vaLimit],
+    defaultBoard: 'aarch64-virt-128m',
+    capabilities: Object.freeze({
+      hasMmu: true,
+      execProtect: true,
+      supervisorReadsUser: true,
+      sharedKernelHalf: true,
+      accessedDirty: true,
+    }),
+    badVaCode: FaultCode.NON_CANONICAL,
+    // Two base registers: nothing is copied, every user root entry is the space's own.
+    kernelRootFirst: 512,
+    kernelRootEnd: 512,
+    splitVpn,
+    asids: 65535,
+    adBits: 0,
+    accessedBit: Lo.AF,
+    dirtyBit: 0,
+    leafState: state,
+
+    // As Sv39 (the original's `_pmap_kernelSpaceExpand` amount): max(RAM/4, 8 MiB) of level-3 tables at boot, under
+    // level-2 tables of the kernel's own TTBR1 root, so a table added later is seen by every space at once.
+    bootExpand(ramSize: number): number {
+      const want = Math.max(ramSize / 4, 8 * MiB);
+      return Math.min(Math.ceil(want / (2 * MiB)) * 2 * MiB, GiB);
+    },
+
+    leafLo,
+    leafHi,
+    pointerLo(pa: number): number {
+      return ((pa % 2 ** 32) + (Lo.V | Lo.T)) >>> 0;
+    },
+    pointerHi(pa: number): number {
+      return Math.floor(pa / 2 ** 32);
+    },
+    frameOf,
+
+    leafBits(lo: number, hi = 0): number {
+      if ((lo & Lo.V) === 0) return 0;
+      const user = (lo & Lo.AP1) !== 0 || (hi & Hi.UXN) === 0;
+      const exec = user ? (hi & Hi.UXN) === 0 : (hi & Hi.PXN) === 0;
+      return (
+        LeafBit.PRESENT |
+        (user && (lo & Lo.AP1) === 0 ? 0 : LeafBit.READ) |
+        ((lo & Lo.AP2) === 0 || (hi & Hi.DBM) !== 0 ? LeafBit.WRITE : 0) |
+        (exec ? LeafBit.EXEC : 0) |
+        (user ? LeafBit.USER : 0) |
+        (lo & Lo.NG ? 0 : LeafBit.GLOBAL) |
+        (lo & Lo.AF ? LeafBit.ACCESSED : 0) |
+        (state.dirty(lo, hi) ? LeafBit.DIRTY : 0)
+      );
+    },
+
+    isPointer(lo: number, level: number): boolean {
+      return level > 0 && (lo & Lo.T) !== 0;
+    },
+
+    walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
+      let table = root;
+      let level = levels - 1;
+      let tb = 0;
+      const key = vpn < 2147483648 ? vpn >>> 9 : Math.floor(vpn / 512);
+      if (cache !== null) {
+        const c = key & (cache.size - 1);
+        if (cache.key[c] === key) {
+          let words = cache.words[c];
+          tb = cache.bits[c];
+          if (words === null) words = cache.words[c] = frameWords(mem, cache.table[c]);
+          if (words !== null) return leafInWords(words, (vpn & 511) << 1, vpn, tb, access, out);
+          table = cache.table[c];
+          level = 0;
+        }
+      }
+      for (; level >= 0; level--) {
+        const addr = table + indexAt(vpn, level) * 8;
+        const lo = mem.read32(addr);
+        if ((lo & Lo.V) === 0) return Fault.NOT_MAPPED;
+        const hi = mem.read32(addr + 4);
+        if (level > 0 && (lo & Lo.T) !== 0) {
+          if ((hi & Hi.RES0) !== 0) return Fault.BAD_ADDRESS;
+          // Hierarchical permissions: each table descriptor can only take rights away.
+          tb |= (hi >>> 27) & 0xf;
+          table = frameOf(lo, hi);
+          if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
+          if (level === 1 && cache !== null) {
+            const words = frameWords(mem, table);
+            cache.fill(key, table, tb, words);
+            if (words !== null) return leafInWords(words, (vpn & 511) << 1, vpn, tb, access, out);
+          }
+          continue;
+        }
+        // A block at level 0 (4 KiB granule) and a level-3 descriptor with bit 1 clear are reserved encodings:
+        // Translation faults.
+        if (level === 3 || (level === 0 && (lo & Lo.T) === 0)) return Fault.BAD_ADDRESS;
+        const r = leaf(lo, hi, level, vpn, tb, access, out);
+        if (r >= 0 && access !== 0 && stored !== lo) mem.write32(addr, stored);
+        return r;
+      }
+      return Fault.BAD_ADDRESS;
+    },
+
+    leafIn(words: Uint32Array, vpn: number, bits: number, access: number, out: Float64Array): number {
+      return leafInWords(words, (vpn & 511) << 1, vpn, bits, access, out);
+    },
+
+    leafFill(words: Uint32Array, vpn: number, bits: number, access: number, tlb: Int32Array, k: number, out: Float64Array): number {
+      const r = leafInWords(words, (vpn & 511) << 1, vpn, bits, access, out);
+      if (r < 0) return r;
+      const pa = out[0];
+      const perm = out[1];
+      tlb[k] = vpn;
+      if (pa < 4294967296) {
+        tlb[k + 1] = (pa & -4096) | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
+        return 1;
+      }
+      tlb[k + 1] = 0;
+      tlb[k + 2] = perm | (Math.floor(pa / 4294967296) << 16);
+      tlb[k + 3] = pa % 4294967296;
+      return 2;
+    },
+
+    leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
+      let table = root;
+      let tb = 0;
+      for (let level = levels - 1; level >= 1; level--) {
+        const addr = table + indexAt(vpn, level) * 8;
+        const lo = mem.read32(addr);
+        if ((lo & Lo.V) === 0 || (lo & Lo.T) === 0) return -1;
+        const hi = mem.read32(addr + 4);
+        if ((hi & Hi.RES0) !== 0) return -1;
+        tb |= (hi >>> 27) & 0xf;
+        table = frameOf(lo, hi);
+        if (!mem.isRam(table, 4096)) return -1;
+      }
+      out[0] = table;
+      out[1] = tb;
+      return 0;
+    },
+  };
+  return format;
+}
+
+/**
+ * An AArch64 `PmapFactory` (VMSAv8-64, 4 KiB granule) with the given options; see {@link Aarch64Options}. Its name
+ * is `aarch64`, with `-va39` for 39-bit addresses and `-swaf` without hardware A/D management. Bad options →
+ * `VmError('EINVAL')`.
+ */
+export function createAarch64(options: Aarch64Options = {}): PmapFactory {
+  if (options === null || typeof options !== 'object') throw new VmError('EINVAL', `options must be an object, got ${hex(options)}`);
+  const { vaBits = 48, hardwareAccessFlag = true } = options;
+  if (vaBits !== 39 && vaBits !== 48) throw new VmError('EINVAL', `vaBits must be 39 or 48, got ${hex(vaBits)}`);
+  if (typeof hardwareAccessFlag !== 'boolean') {
+    throw new VmError('EINVAL', `hardwareAccessFlag must be a boolean, got ${hex(hardwareAccessFlag)}`);
+  }
+  return makeFactory(makeFormat(vaBits, hardwareAccessFlag));
+}
+
+/**
+ * AArch64 VMSAv8-64: 4 KiB granule, four levels of 512 8-byte descriptors (48-bit addresses), hardware Access Flag
+ * and dirty state (FEAT_HAFDBS), 16-bit ASIDs. User space `[0x1000, 2^48)` walked from TTBR0; the kernel half is
+ * TTBR1's, numbered `[2^48, 2^49)` (a 64-bit address 0xFFFF_xxxx_xxxx_xxxx is 2^48 + its low 48 bits), of which
+ * the top GiB `[2^49 - 2^30, 2^49)` (0xFFFF_FFFF_C000_0000 up, the original's `VADDR_KERNEL`) is the kernel range.
+ * `createAarch64` makes the 39-bit and software-Access-Flag variants.
+ */
+export const aarch64: PmapFactory = createAarch64();
