@@ -8,4 +8,4 @@ if (violations.length > 0) {
   console.error(`layering: ${violations.length} violation(s)`);
   process.exit(1);
 }
-console.log('layering: ok (dependencies point down, pmaps reach src/ of apps/demo only)');
+console.log('layering: ok (dependencies point down, pmaps reach src/ of the apps only)');
