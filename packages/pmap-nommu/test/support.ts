@@ -1,5 +1,6 @@
 import { Access, FaultCode, isVmError } from '@vmlayers/phys';
 import type { Errno } from '@vmlayers/phys';
+import fc from 'fast-check';
 import { expect } from 'vitest';
 
 /** Asserts that `f` throws a `VmError` with `code` (and, if given, a message matching `message`). */
@@ -60,4 +61,16 @@ export function expectApVerdicts(permit: (va: number, access: number) => number,
   for (const access of [R, W, R | W, X, R | U, W | U, X | U]) {
     expect(permit(va, access), `access ${access}`).toBe(modelPermission(grants, executable, access));
   }
+}
+
+/**
+ * Addresses for the brute-force models: mostly around the 64 KiB `window` the regions crowd, some anywhere, and
+ * the edges (junk, the PPB, the default map's Peripheral and Device bases).
+ */
+export function modelAddress(window: number): fc.Arbitrary<number> {
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: window - 0x100, max: window + 0x1_0100 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff_ffff }) },
+    { weight: 1, arbitrary: fc.constantFrom(-1, 2 ** 32, 0.5, 0xe000_ed04, 0x4000_0000, 0xa000_0000) },
+  );
 }
