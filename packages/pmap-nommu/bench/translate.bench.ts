@@ -6,7 +6,7 @@
  * the harness (testkit depends on pmap-nommu), so the rows are plain objects of the harness's `BenchRow` shape.
  */
 import { Access, PageAllocator, PhysicalMemory, boards } from '@vmlayers/phys';
-import { MpuAp, armv7m } from '../src/index.js';
+import { Armv8mAp, MpuAp, armv7m, armv8m } from '../src/index.js';
 
 export const title = 'translation on an MPU (stm32-512k, 8 enabled regions, random SRAM words)';
 
@@ -49,6 +49,27 @@ export default function* suite(): Generator<object> {
   yield {
     name: 'translate, supervisor read (background map) vs read',
     candidate: (i: number) => kernel.translate(vas[i & MASK], Access.READ),
+    baseline: read,
+    measure: 'time',
+  };
+
+  // armv8m on cortex-m33-256k: 16 enabled regions (12 of them 96-byte guards away from SRAM1, which PMSAv8 would
+  // fault on if they overlapped it), so a miss scans them all for overlaps; the same SRAM1 words.
+  const m33 = boards.get(armv8m.defaultBoard);
+  const m33mem = new PhysicalMemory(m33);
+  const k8 = armv8m.createKernel(m33mem, new PageAllocator(m33mem, { pageSize: armv8m.pageSize }), m33);
+  const u8 = armv8m.createUser(k8);
+  for (let n = 4; n < 16; n++) {
+    const base = 0x3000_0000 + 0x1000 * n;
+    k8.mpu.program(n, { base, limit: base + 95, ap: Armv8mAp.PRIV_RO, xn: true });
+    u8.addRegion(n);
+  }
+  u8.activate();
+  const sram1 = new Float64Array(N);
+  for (let i = 0; i < N; i++) sram1[i] = SRAM + (vas[i] - SRAM) % (192 * 1024);
+  yield {
+    name: 'armv8m translate, user read, 16 regions vs read',
+    candidate: (i: number) => u8.translate(sram1[i & MASK], access),
     baseline: read,
     measure: 'time',
   };
