@@ -150,6 +150,20 @@ describe('RISC-V TLB: sfence.vma', () => {
     expect(w.translate(s.roots[0], SP + 0x1000, READ)).toBe(F2 + 0x1000);
   });
 
+  it('sfence.vma with an address that is not canonical does nothing', () => {
+    const s = sv39Space();
+    const w = createWalker('sv39', s.mem);
+    s.leaf(s.roots[0], 0x1000, F1, V | R | A);
+    expect(w.translate(s.roots[0], 0x1000, READ)).toBe(F1);
+    s.leaf(s.roots[0], 0x1000, F2, V | R | A);
+    // 2^38 + 0x1000 has page 0x1000's low 26 page-number bits, but is no Sv39 address.
+    w.sfenceVma(2 ** 38 + 0x1000);
+    w.sfenceVma(2 ** 52 + 0x1000);
+    expect(w.translate(s.roots[0], 0x1000, READ)).toBe(F1);
+    w.sfenceVma(0x1000);
+    expect(w.translate(s.roots[0], 0x1000, READ)).toBe(F2);
+  });
+
   it('upper-half pages are tagged apart from lower-half pages with the same low bits (and share their slot)', () => {
     const s = sv39Space();
     const w = createWalker('sv39', s.mem);
@@ -264,6 +278,16 @@ describe('x86 TLB: INVLPG, MOV to CR3, PCIDs, global pages', () => {
   it('with PCIDs: both address spaces stay cached across CR3 loads with no-flush', () => {
     const { cached } = setup({ pcide: true });
     expect(cached()).toBe('1A 1B 1G 2A 2B 2G');
+  });
+
+  it('translate without options.asid uses the PCID of the last CR3 load', () => {
+    const { s, w } = setup({ pcide: true });
+    // PCID 2 (root 1) is current: its cached VA is the old F1 translation.
+    expect(w.translate(s.roots[1], VA, READ)).toBe(F1);
+    w.loadCr3(s.roots[0], { pcid: 1, noflush: true });
+    expect(w.translate(s.roots[0], VB, READ)).toBe(F1 + 0x1000);
+    w.loadCr3(s.roots[0], { pcid: 3, noflush: true });
+    expect(w.translate(s.roots[0], VB, READ)).toBe(F2 + 0x1000); // nothing cached under PCID 3
   });
 
   it('INVLPG drops the page for the current PCID and its global entry, not other PCIDs\' entries', () => {

@@ -257,12 +257,15 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
    * `sfence.vma rs1, rs2`: with neither argument, every entry goes (global ones too); with `va` only, every
    * entry for the page of `va` in every address space; with `asid` only, every non-global entry of that ASID; with
    * both, the non-global entries of that ASID for that page. Global entries survive any flush naming an ASID, as
-   * the specification says. Entries of a superpage containing `va` go whole. Bad arguments → `VmError('EINVAL')`.
+   * the specification says. Entries of a superpage containing `va` go whole. A `va` that is not a valid virtual
+   * address (Sv39/Sv48: not canonical) makes the instruction do nothing, as the specification says. Bad arguments
+   * (not an integer address, an ASID too wide) → `VmError('EINVAL')`.
    */
   sfenceVma(va?: number, asid?: number): void {
     if (va !== undefined) this.checkVa(va, 'va');
     if (asid !== undefined) checkAsid(asid, this.geo.asidBits, 'asid');
     this.flushes++;
+    if (va !== undefined && this.wide && (va < -this.hiLimit * 4294967296 || va >= this.hiLimit * 4294967296)) return;
     const vpn = va === undefined ? null : Math.floor(this.normalize(va) / 4096);
     this.tlb.invalidate(vpn, asid ?? -1, asid === undefined);
     this.pscFlush();

@@ -36,8 +36,8 @@ export interface TranslateOptions {
   readonly mxr?: boolean;
   /**
    * The address-space tag the TLB entries of this access carry: RISC-V `satp.ASID`, x86 the PCID (CR3 bits 11:0;
-   * keep 0 unless the walker was made with `pcide`). An integer in `[0, 2^16)`; the format's own width is checked
-   * (Sv32 9 bits, Sv39/Sv48 16 bits, PCID 12 bits).
+   * keep 0 unless the walker was made with `pcide`; absent, the PCID of the walker's last `loadCr3`). An integer
+   * in `[0, 2^16)`; the format's own width is checked (Sv32 9 bits, Sv39/Sv48 16 bits, PCID 12 bits).
    */
   readonly asid?: number;
 }

@@ -175,14 +175,15 @@ export class X86Walker extends WalkerBase implements PageWalker {
 
   /**
    * Translates `va` for `access` over the tables at `root` (see the class description and
-   * {@link PageWalker.translate}); `options.sum` is EFLAGS.AC (lifts SMAP), `options.asid` the PCID, `options.mxr`
-   * is ignored. A fault returns its `FaultCode` (`NOT_MAPPED` not present, `PROTECTION` denied, `BAD_ADDRESS`
+   * {@link PageWalker.translate}); `options.sum` is EFLAGS.AC (lifts SMAP), `options.asid` the PCID (default: the
+   * PCID of the last {@link X86Walker.loadCr3}, 0 before any), `options.mxr` is ignored. A fault returns its `FaultCode` (`NOT_MAPPED` not present, `PROTECTION` denied, `BAD_ADDRESS`
    * reserved bits or a table outside RAM, `NON_CANONICAL`) with the vector, error code, CR2 and level in
    * {@link X86Walker.fault}; a #PF also drops the TLB entries of the page, as the processor does.
    */
   translate(root: number, va: number, access: number, options?: TranslateOptions): number {
     let ctx = (access >>> 3) & 1;
-    let asid = 0;
+    // The PCID is CR3's: the last loadCr3's, unless the call names one.
+    let asid = this.pcid;
     if (options !== undefined) {
       if (options.user === true) ctx = 1;
       if (options.sum === true) ctx |= 2;
