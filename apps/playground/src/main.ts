@@ -134,6 +134,7 @@ function render(): void {
   });
   renderFrameInfo(byId('frame-info'), vm, r.session.recorder.owners, selectedFrame, rec.model.framesPerCell);
   fill(byId('timing'), `step ${r.position} ran in ${rec.ms.toFixed(1)} ms on ${vm.board.name} (${vm.arch.name})`);
+  saveHash();
 }
 
 function act(f: (r: Run) => void): void {
@@ -244,4 +245,27 @@ const hook = {
 };
 (globalThis as unknown as { vmlayersPlayground: typeof hook }).vmlayersPlayground = hook;
 
-start();
+/**
+ * The address of what is shown: `#arch=ia32&board=…&workload=shell.trace&step=12` opens that step (a link a teacher
+ * can hand out). A custom trace is not in the address: only its step.
+ */
+function saveHash(): void {
+  if (run === null) return;
+  const q = new URLSearchParams({ arch: archSel.value, board: boardSel.value, workload: workSel.value, step: String(run.position) });
+  history.replaceState(null, '', `#${q}`);
+}
+
+function loadHash(): void {
+  const q = new URLSearchParams(location.hash.slice(1));
+  const arch = q.get('arch');
+  if (arch !== null && ARCH_NAMES.includes(arch)) (archSel.value = arch), refreshBoards();
+  const board = q.get('board');
+  if (board !== null && [...boardSel.options].some((o) => o.value === board)) boardSel.value = board;
+  const work = q.get('workload');
+  if (work !== null && WORKLOADS.some((w) => w.id === work)) workSel.value = work;
+  start();
+  const step = Number(q.get('step'));
+  if (run !== null && Number.isSafeInteger(step) && step > 1) act((r) => r.goTo(step));
+}
+
+loadHash();

@@ -131,6 +131,20 @@ describe.skipIf(executable === null)('the playground in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('opens the step a link names (#arch=…&workload=…&step=N), and keeps the address up to date', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${url}#arch=ia32&workload=scenario&step=6`);
+      await other.waitForSelector('#step-title:not(:empty)');
+      expect(await other.textContent('#step-title')).toMatch(/^6\. pid \d+ writes its heap: copy-on-write/);
+      expect(await other.textContent('#board')).toContain('ia32-pc-32m');
+      await other.keyboard.press('ArrowRight');
+      expect(new URL(other.url()).hash).toBe('#arch=ia32&board=ia32-pc-32m&workload=scenario&step=7');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('shows the errors of a bad trace with their line numbers and runs nothing', async () => {
     await page.selectOption('#workload', 'custom');
     await page.fill('#editor', 'spawn a\nmmap a heap 2p rw private\nwrite a heap 0 nonsense\nexit a\n');
