@@ -5,7 +5,7 @@
  * the package's encoders. Expected causes are the scause values: 12 instruction, 13 load, 15 store/AMO page fault;
  * 1, 5, 7 the access faults.
  */
-import { Access, FaultCode, PhysicalMemory, VmError, boards } from '@vmlayers/phys';
+import { Access, BoardMemoryMap, FaultCode, PhysicalMemory, VmError, boards } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import { createWalker } from '../src/walk/create-walker.js';
 import { RiscvWalker } from '../src/walk/riscv.js';
@@ -328,6 +328,20 @@ describe('RISC-V walker: the fault conditions of the translation process', () =>
     s.write(s.slot(VA, 2), pte(2 ** 43, V));
     expect(w.translate(s.root, VA, WRITE)).toBe(FaultCode.BAD_ADDRESS);
     expect(w.fault).toMatchObject({ cause: 7, level: 1, kind: 'pte-access' });
+  });
+
+  it('a page table in a device window is outside RAM too: the access fault', () => {
+    const board = new BoardMemoryMap([
+      { base: RAM_BASE, size: 16 * MiB, kind: 'ram', name: 'dram' },
+      { base: 0x1000_0000, size: 0x1000, kind: 'device', name: 'uart' },
+    ]);
+    const mem = new PhysicalMemory(board);
+    mem.mapDevice(0x1000_0000, 0x1000, { read: () => 0xffff_ffff, write: () => {} });
+    const w = createWalker('sv39', mem);
+    // Root entry 1 (VA's VPN[2]) points at the device window.
+    mem.write32(RAM_BASE + 8, Number(pte(0x1000_0000 / 4096, V)));
+    expect(w.translate(RAM_BASE, VA, EXEC)).toBe(FaultCode.BAD_ADDRESS);
+    expect(w.fault).toMatchObject({ cause: 1, level: 1, kind: 'pte-access' });
   });
 
   it('a leaf may map memory outside RAM (the access there is the caller\'s), but not at or above 2^53', () => {

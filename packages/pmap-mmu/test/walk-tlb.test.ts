@@ -324,6 +324,20 @@ describe('x86 TLB: INVLPG, MOV to CR3, PCIDs, global pages', () => {
     expect(cached([1])).toBe('');
   });
 
+  it('G counts on the leaf only: a PDE with G does not make its pages global', () => {
+    const s = space();
+    const w = createWalker('x86-64', s.mem);
+    s.leaf(s.roots[0], VA, F1, P | RWB);
+    // Set G in the PDE above VA's page table (entry 0 of each table on the way: VA is 0x1000).
+    const pdpt = (s.mem.read32(s.roots[0]) & ~0xfff) >>> 0;
+    const pd = (s.mem.read32(pdpt) & ~0xfff) >>> 0;
+    s.mem.write32(pd, s.mem.read32(pd) | GB);
+    expect(w.translate(s.roots[0], VA, READ)).toBe(F1);
+    s.leaf(s.roots[0], VA, F2, P | RWB);
+    w.loadCr3(s.roots[0]);
+    expect(w.translate(s.roots[0], VA, READ)).toBe(F2);
+  });
+
   it('flushAll (a CR4.PGE toggle) drops global entries too', () => {
     const { w, cached } = setup({ pcide: true });
     w.flushAll();
