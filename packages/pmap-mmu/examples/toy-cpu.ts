@@ -1,5 +1,5 @@
 import { Access, PhysicalMemory, boards } from '@vmlayers/phys';
-import { createWalker } from '../src/walk/index.js';
+import { createWalker } from '@vmlayers/pmap-mmu';
 
 // A guest's Sv39 tables, written by hand: root → level 1 → level 0 at the start of RAM (PTE: V R W X U A D, PPN << 10).
 const mem = new PhysicalMemory(boards.ram(16 * 1024 * 1024, 0x8000_0000));

@@ -7,3 +7,4 @@ export { Tlb } from './tlb.js';
 export type { TlbView } from './tlb.js';
 export { LeafBit, dumpTables, leafFlags } from './dump-tables.js';
 export type { PteLeaf } from './dump-tables.js';
+export * from './walk/index.js';

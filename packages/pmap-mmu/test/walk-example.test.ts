@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 const root = new URL('../', import.meta.url);
 
 describe('walkers: the toy CPU example', () => {
-  it('WALKERS.md shows examples/toy-cpu.ts verbatim', () => {
-    const doc = readFileSync(new URL('WALKERS.md', root), 'utf8');
+  it('the README shows examples/toy-cpu.ts verbatim', () => {
+    const doc = readFileSync(new URL('README.md', root), 'utf8');
     const example = readFileSync(new URL('examples/toy-cpu.ts', root), 'utf8');
     expect(doc).toContain('```ts\n' + example + '```');
   });
