@@ -29,6 +29,8 @@ export class AsidAllocator<T extends AsidHolder> {
   declare private readonly owner: (T | null)[];
   declare private readonly value: Int32Array;
   private ptr = 0;
+  // The spaces holding an ASID, for live() and check().
+  private readonly holders = new Set<T>();
   /** Evictions so far (ASIDs taken from a live space). */
   evictions = 0;
 
@@ -54,12 +56,14 @@ export class AsidAllocator<T extends AsidHolder> {
       // The running space keeps its ASID: the original skips the slot whose ASID is in CONTEXTIDR.
       if (held === active) continue;
       held.asidSlot = 0;
+      this.holders.delete(held);
       held.asidEvicted();
       this.evictions++;
       break;
     }
     this.owner[this.ptr] = space;
     space.asidSlot = this.ptr;
+    this.holders.add(space);
   }
 
   /** Gives back `space`'s ASID (it is being destroyed). */
@@ -80,24 +84,26 @@ export class AsidAllocator<T extends AsidHolder> {
     this.owner[this.ptr] = null;
     this.ptr = this.ptr <= 1 ? this.size : this.ptr - 1;
     space.asidSlot = 0;
+    this.holders.delete(space);
   }
 
   /** Spaces holding an ASID now. */
   live(): number {
-    let n = 0;
-    for (let i = 1; i <= this.size; i++) if (this.owner[i] !== null) n++;
-    return n;
+    return this.holders.size;
   }
 
-  /** Invariants: slots and holders agree, values are a permutation of 0…size with slot 0 keeping 0. */
+  /**
+   * Invariants, in time proportional to the spaces holding an ASID (not to the 65535 of AArch64): each holder's slot
+   * names it, slots and values are distinct and in range, and slot 0 stays unused with value 0.
+   */
   check(): void {
-    const seen = new Set<number>();
-    for (let i = 0; i <= this.size; i++) {
-      const v = this.value[i];
-      invariant(v >= 0 && v <= this.size && !seen.has(v), `ASID slot ${i} holds value ${v} twice or out of range`);
-      seen.add(v);
-      const o = this.owner[i];
-      invariant(o === null || o.asidSlot === i, `ASID slot ${i}: its space says slot ${o?.asidSlot}`);
+    const values = new Set<number>();
+    for (const h of this.holders) {
+      const slot = h.asidSlot;
+      invariant(slot >= 1 && slot <= this.size && this.owner[slot] === h, `ASID slot ${slot} does not name its space`);
+      const v = this.value[slot];
+      invariant(v >= 1 && v <= this.size && !values.has(v), `ASID slot ${slot} holds value ${v} twice or out of range`);
+      values.add(v);
     }
     invariant(this.value[0] === 0 && this.owner[0] === null, 'ASID slot 0 must stay unused with value 0');
   }

@@ -5,7 +5,7 @@
  */
 import { Access, FaultCode, PageAllocator, PageAttr, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
-import { ia32, sv39 } from '../src/index.js';
+import { aarch64, createAarch64, ia32, sv39 } from '../src/index.js';
 import type { MmuPmap } from '../src/index.js';
 
 const PS = 4096;
@@ -180,5 +180,116 @@ describe.each([sv39, ia32])('$name: referenced/dirty on the PTE words', (factory
     mem.write32(addr + 4, 0);
     user.flushTlb();
     user.check();
+  });
+});
+
+/*
+ * VMSAv8-64 (Arm ARM D8): the accessed state is AF, descriptor bit 10; the dirty state with FEAT_HAFDBS is DBM
+ * (bit 51, high word bit 19) with AP[2] (bit 7) clear — a writable page starts read-only (AP[2] = 1) and the first
+ * write clears AP[2] — or, for a page made read-only while dirty, software bit 55 (high word bit 23), as Linux keeps
+ * PTE_DIRTY.
+ */
+describe.each([aarch64, createAarch64({ vaBits: 39, hardwareAccessFlag: false })])('$name: referenced/dirty on the descriptor words', (factory) => {
+  const AF = 1 << 10;
+  const AP2 = 1 << 7;
+  const DBM = 1 << (51 - 32);
+  const SW_DIRTY = 1 << (55 - 32);
+  const words = (mem: PhysicalMemory, addr: number) => [mem.read32(addr), mem.read32(addr + 4)];
+
+  it('reads AF and DBM/AP[2] at the manual\'s positions and clears exactly that state', () => {
+    const { mem, user, frame } = boot(factory);
+    const va = 0x40_0000;
+    const pa = frame();
+    expect(user.enter(pa, va, PRESENT | READ | WRITE | USER)).toBe(0);
+    const pte = pteOf(user, va);
+    const [lo0, hi0] = words(mem, pte);
+    expect([lo0 & (AF | AP2), hi0 & DBM]).toEqual([AP2, DBM]);
+    expect([user.referenced(va), user.dirty(va)]).toEqual([false, false]);
+    expect(user.translate(va + 4, R)).toBe(pa + 4);
+    expect(words(mem, pte)).toEqual([(lo0 | AF) >>> 0, hi0]);
+    expect(user.translate(va + 8, W)).toBe(pa + 8);
+    const lo = ((lo0 | AF) & ~AP2) >>> 0;
+    expect(words(mem, pte)).toEqual([lo, hi0]);
+    expect([user.referenced(va), user.dirty(va)]).toEqual([true, true]);
+    // clearing the accessed state: only AF
+    expect(user.referenced(va + 100, true)).toBe(true);
+    expect(words(mem, pte)).toEqual([(lo & ~AF) >>> 0, hi0]);
+    user.check();
+    // clearing the dirty state: AP[2] set again (clean and write-protected until the next write)
+    expect(user.dirty(va, true)).toBe(true);
+    expect(words(mem, pte)).toEqual([((lo & ~AF) | AP2) >>> 0, hi0]);
+    expect(user.referenced(va, true)).toBe(false);
+    expect(user.dirty(va, true)).toBe(false);
+    user.check();
+    // the next write walks and sets both again
+    expect(user.translate(va + 12, W)).toBe(pa + 12);
+    expect(words(mem, pte)).toEqual([lo, hi0]);
+    user.check();
+  });
+
+  it('answers states written by hand, each from its own bits', () => {
+    const { mem, user, frame } = boot(factory);
+    const va = 0x80_0000;
+    expect(user.enter(frame(), va, PRESENT | READ | WRITE | USER)).toBe(0);
+    const pte = pteOf(user, va);
+    const [lo, hi] = words(mem, pte);
+    const set = (l: number, h: number) => {
+      mem.write32(pte, l >>> 0);
+      mem.write32(pte + 4, h >>> 0);
+      return [user.referenced(va), user.dirty(va)];
+    };
+    expect(set(lo | AF, hi)).toEqual([true, false]);
+    expect(set(lo & ~AP2, hi)).toEqual([false, true]); // DBM with AP[2] clear
+    expect(set(lo & ~AP2, hi & ~DBM)).toEqual([false, false]); // writable without DBM: no dirty state
+    expect(set(lo, hi | SW_DIRTY)).toEqual([false, true]);
+    expect(set(lo | (AF >>> 1) | (1 << 11), hi | (SW_DIRTY << 1))).toEqual([false, false]);
+    set(lo, hi);
+    user.check();
+  });
+
+  it('protect keeps the dirty state: in software bit 55 while read-only, in AP[2] once writable again', () => {
+    const { mem, user, frame } = boot(factory);
+    const va = 0xa0_0000;
+    const pa = frame();
+    expect(user.enter(pa, va, PRESENT | READ | WRITE | USER)).toBe(0);
+    expect(user.translate(va, W)).toBe(pa);
+    const pte = pteOf(user, va);
+    user.protect(va, va + PS, PRESENT | READ | USER);
+    let [lo, hi] = words(mem, pte);
+    expect([lo & (AF | AP2), hi & (DBM | SW_DIRTY)]).toEqual([AF | AP2, SW_DIRTY]);
+    expect(user.dirty(va)).toBe(true);
+    expect(user.translate(va, W)).toBe(FaultCode.PROTECTION);
+    // PROT_NONE keeps it too
+    user.protect(va, va + PS, READ | USER);
+    expect(user.referenced(va) && user.dirty(va)).toBe(true);
+    user.protect(va, va + PS, PRESENT | READ | WRITE | USER);
+    [lo, hi] = words(mem, pte);
+    expect([lo & (AF | AP2), hi & (DBM | SW_DIRTY)]).toEqual([AF, DBM]);
+    expect(user.translate(va, W)).toBe(pa);
+    user.check();
+  });
+
+  it('a kernel page: the descriptor in the kernel\'s TTBR1 tables, cleared through a user space, dropped from every TLB', () => {
+    const { mem, kernel, user, frame } = boot(factory);
+    const other = factory.createUser(kernel) as MmuPmap;
+    const kva = factory.kernelRange[0] + 40 * PS;
+    const pa = frame();
+    expect(kernel.enter(pa, kva, PRESENT | READ | WRITE | GLOBAL)).toBe(0);
+    const pte = pteOf(kernel, kva);
+    expect(pteOf(user, kva)).toBe(pte);
+    for (const s of [kernel, user, other]) expect(s.translate(kva, Access.WRITE)).toBe(pa);
+    expect(mem.read32(pte) & (AF | AP2)).toBe(AF);
+    expect(user.dirty(kva, true)).toBe(true);
+    expect(mem.read32(pte) & (AF | AP2)).toBe(AF | AP2);
+    for (const s of [kernel, user, other]) {
+      s.check();
+      const misses = s.stats().tlbMisses;
+      expect(s.translate(kva + 8, Access.READ)).toBe(pa + 8);
+      expect(s.stats().tlbMisses).toBe(misses + 1);
+    }
+    expect(other.translate(kva + 8, Access.WRITE)).toBe(pa + 8);
+    expect(mem.read32(pte) & AP2).toBe(0);
+    other.destroy();
+    user.destroy();
   });
 });

@@ -1,6 +1,7 @@
 /*
  * Random enter/remove/protect/translate/referenced/dirty sequences against a Map<page, {pa, attr, a, d}> model, for
- * both formats: translations and the accessed/dirty bits (set by a successful access, a write for D; cleared by
+ * every format (aarch64 with 48-bit addresses and hardware A/D, and with 39-bit addresses and A/D faults served in
+ * software): translations and the accessed/dirty bits (set by a successful access, a write for D; cleared by
  * `referenced`/`dirty` with `clear`; gone with the page); the pmap's own check() (tables reachable once, frame
  * count, every TLB slot agreeing with a fresh walk, none hiding a cleared bit) after every step, and all table
  * frames back at the end.
@@ -8,10 +9,10 @@
 import { Access, PageAllocator, PageAttr, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ia32, sv39 } from '../src/index.js';
+import { aarch64, createAarch64, ia32, sv39 } from '../src/index.js';
 import type { MmuPmap } from '../src/index.js';
 import { expected } from './support/arch-model.js';
-import type { Entry } from './support/arch-model.js';
+import type { Entry, ModelArch } from './support/arch-model.js';
 
 const PS = 4096;
 const MiB = 1024 * 1024;
@@ -34,6 +35,10 @@ const PAGES = [
   2 * GiB + 8 * MiB,
   3 * GiB - PS,
 ];
+// AArch64 adds pages past 2^43 (page numbers past 2^31, tagged apart in the TLB), aliasing there too, and the top
+// of the user half.
+const HIGH_PAGES = [2 ** 44, 2 ** 44 + 256 * PS, 2 ** 44 + 2 * MiB, 2 ** 48 - PS];
+const HIGH_PAGES_39 = [2 ** 38, 2 ** 38 + 256 * PS, 2 ** 39 - PS];
 const ACCESSES = [1, 2, 4, 3, 5, 9, 10, 12, 11];
 
 type Cmd =
@@ -44,15 +49,15 @@ type Cmd =
   | { op: 'referenced' | 'dirty'; page: number; off: number; clear: boolean | undefined };
 
 const attrArb = fc.integer({ min: 0, max: 31 });
-const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('enter' as const), page: fc.nat(PAGES.length - 1), frame: fc.nat(7), attr: attrArb }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), from: fc.nat(PAGES.length - 1), to: fc.nat(PAGES.length) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('protect' as const), from: fc.nat(PAGES.length - 1), to: fc.nat(PAGES.length), attr: attrArb }) },
+const cmdArbOver = (n: number): fc.Arbitrary<Cmd> => fc.oneof(
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('enter' as const), page: fc.nat(n - 1), frame: fc.nat(7), attr: attrArb }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), from: fc.nat(n - 1), to: fc.nat(n) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('protect' as const), from: fc.nat(n - 1), to: fc.nat(n), attr: attrArb }) },
   {
     weight: 6,
     arbitrary: fc.record({
       op: fc.constant('translate' as const),
-      page: fc.nat(PAGES.length - 1),
+      page: fc.nat(n - 1),
       off: fc.nat(PS - 1),
       access: fc.constantFrom(...ACCESSES),
     }),
@@ -61,7 +66,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     weight: 4,
     arbitrary: fc.record({
       op: fc.constantFrom('referenced' as const, 'dirty' as const),
-      page: fc.nat(PAGES.length - 1),
+      page: fc.nat(n - 1),
       off: fc.nat(PS - 1),
       clear: fc.constantFrom(true, false, undefined),
     }),
@@ -73,8 +78,8 @@ interface ModelEntry extends Entry {
   d: boolean;
 }
 
-function run(factory: typeof sv39, cmds: Cmd[]): void {
-  const arch = factory.name as 'sv39' | 'ia32';
+function run(factory: typeof sv39, cmds: Cmd[], PAGES: number[]): void {
+  const arch: ModelArch = factory.name.startsWith('aarch64') ? 'aarch64' : (factory.name as ModelArch);
   const board = boards.get(factory.defaultBoard);
   const mem = new PhysicalMemory(board);
   const alloc = new PageAllocator(mem, { pageSize: PS });
@@ -85,7 +90,7 @@ function run(factory: typeof sv39, cmds: Cmd[]): void {
   const model = new Map<number, ModelEntry>();
   const range = (from: number, to: number): [number, number] => {
     const a = PAGES[from];
-    const b = to >= PAGES.length ? 3 * GiB : PAGES[to];
+    const b = to >= PAGES.length ? Math.min(factory.userRange[1], PAGES[PAGES.length - 1] + PS) : PAGES[to];
     return a <= b ? [a, b] : [b, a];
   };
   for (const c of cmds) {
@@ -134,10 +139,13 @@ function run(factory: typeof sv39, cmds: Cmd[]): void {
   expect(alloc.info()).toEqual(before);
 }
 
-describe.each([sv39, ia32])('$name against a Map model', (factory) => {
+describe.each([sv39, ia32, aarch64, createAarch64({ vaBits: 39, hardwareAccessFlag: false })])('$name against a Map model', (factory) => {
+  const pages =
+    factory.name === 'aarch64' ? [...PAGES, ...HIGH_PAGES] : factory.name.startsWith('aarch64-va39') ? [...PAGES, ...HIGH_PAGES_39] : PAGES;
+  const cmdArb = cmdArbOver(pages.length);
   it('agrees with the model on random enter/remove/protect/translate/referenced/dirty sequences', () => {
     fc.assert(
-      fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 60, size: "max" }), (cmds) => run(factory, cmds)),
+      fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 60, size: "max" }), (cmds) => run(factory, cmds, pages)),
       { numRuns: 150, seed: 4 },
     );
   });

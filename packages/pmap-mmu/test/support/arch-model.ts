@@ -7,10 +7,14 @@ export interface Entry {
   attr: number;
 }
 
+/** The formats `expected` knows. */
+export type ModelArch = 'sv39' | 'ia32' | 'aarch64';
+
 /** What the architecture manual says an access to a page entered with `attr` does. */
-export function expected(arch: 'sv39' | 'ia32', e: Entry | undefined, access: number): number {
+export function expected(arch: ModelArch, e: Entry | undefined, access: number): number {
   if (!e || !(e.attr & PRESENT)) return FaultCode.NOT_MAPPED;
   const a = e.attr;
+  if (arch === 'aarch64') return expectedAarch64(e, access);
   let kinds: number;
   if (arch === 'sv39') {
     const r = a & (READ | WRITE) || !(a & EXEC) ? Access.READ : 0;
@@ -25,3 +29,24 @@ export function expected(arch: 'sv39' | 'ia32', e: Entry | undefined, access: nu
   return (access & 7 & ~kinds) === 0 ? e.pa : FaultCode.PROTECTION;
 }
 
+
+/*
+ * VMSAv8-64 stage 1 (PAN = 0, WXN = 0) as the aarch64 pmap encodes `attr`: a USER page gives EL0 data access when
+ * readable (READ or WRITE, or no EXEC: AP[1]), writes with WRITE, execution with EXEC (UXN clear); EL1 reads every
+ * page, writes with WRITE, and executes only a non-USER page with EXEC (a USER page has PXN). A non-USER page is
+ * out of EL0's reach (AP[1] = 0, UXN = 1).
+ */
+function expectedAarch64(e: Entry, access: number): number {
+  const a = e.attr;
+  const user = (access & Access.USER) !== 0;
+  const isUserPage = (a & USER) !== 0;
+  let kinds: number;
+  if (user) {
+    if (!isUserPage) return FaultCode.PROTECTION;
+    const r = a & (READ | WRITE) || !(a & EXEC) ? Access.READ : 0;
+    kinds = r | (r && a & WRITE ? Access.WRITE : 0) | (a & EXEC ? Access.EXEC : 0);
+  } else {
+    kinds = Access.READ | (a & WRITE ? Access.WRITE : 0) | (!isUserPage && a & EXEC ? Access.EXEC : 0);
+  }
+  return (access & 7 & ~kinds) === 0 ? e.pa : FaultCode.PROTECTION;
+}
