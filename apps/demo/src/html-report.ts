@@ -1,6 +1,5 @@
 import type { PmapFactory } from '@vmlayers/phys';
 import { leafFlags } from '@vmlayers/pmap-mmu';
-import { coveredBytes } from '@vmlayers/pmap-nommu';
 import { lineChart } from './chart.js';
 import { addr, bytes, meminfoLine } from './format.js';
 import { frameMapModel, frameMapSvg } from './frame-map.js';
@@ -21,16 +20,6 @@ export function levelName(arch: string, depth: number): string {
   return LEVEL_NAMES[arch]?.[depth] ?? `depth ${depth}`;
 }
 
-/** ARMv7-M MPU AP encodings: who may read and write (privileged / unprivileged). */
-const AP_TEXT: Readonly<Record<number, string>> = {
-  0b000: 'no access',
-  0b001: 'priv rw, user none',
-  0b010: 'priv rw, user ro',
-  0b011: 'priv rw, user rw',
-  0b101: 'priv ro, user none',
-  0b110: 'priv ro, user ro',
-  0b111: 'priv ro, user ro',
-};
 
 /** `pid 3 (child)` when a trace named the process, else `pid 3`. */
 export function pidLabel(session: Session, pid: number | string): string {
@@ -56,18 +45,20 @@ function tablesHtml(session: Session, peak: Snapshot): string {
       .join('\n');
     return `<p>The ${arch.name} page-table tree of ${who}, root first: real tables in simulated RAM, walked by the MMU on a TLB miss.</p>\n<ul class="tree">\n${items}\n</ul>`;
   }
+  const v8 = t.mpu !== null && t.mpu.some((r) => r.srd === null);
   const rows =
     t.mpu === null || t.mpu.length === 0
       ? t.tables.map((x) => `<tr><td></td><td>${addr(x.pa)}</td><td></td><td></td><td></td><td></td><td>${bytes(x.entries)}</td></tr>`)
       : t.mpu.map(
           (r) =>
-            `<tr><td>${r.slot}</td><td>${addr(r.base)}</td><td>${bytes(r.size)}</td><td>0b${r.ap.toString(2).padStart(3, '0')} (${esc(AP_TEXT[r.ap] ?? '?')})</td>` +
-            `<td>${r.xn ? '1 (no execute)' : '0'}</td><td>0x${r.srd.toString(16).padStart(2, '0')}</td><td>${bytes(coveredBytes(r.size, r.srd))}</td></tr>`,
+            `<tr><td>${r.slot}</td><td>${addr(r.base)}</td><td>${bytes(r.size)}</td><td>0b${r.ap.toString(2).padStart(v8 ? 2 : 3, '0')} (${esc(r.access)})</td>` +
+            `<td>${r.xn ? '1 (no execute)' : '0'}</td><td>${r.srd === null ? esc(r.memory ?? '') : `0x${r.srd.toString(16).padStart(2, '0')}`}</td><td>${bytes(r.covered)}</td></tr>`,
         );
-  return (
-    `<p>No MMU: ${who} runs in the one flat address space; its protection is the ARMv7-M MPU region table: the slots its address space enables, as programmed (RBAR base, RASR SIZE, AP, XN, SRD: bit i of SRD disables the i-th eighth of the region).</p>\n` +
-    `<table><tr><th>slot</th><th>base</th><th>size</th><th>AP</th><th>XN</th><th>SRD</th><th>bytes covered</th></tr>\n${rows.join('\n')}</table>`
-  );
+  return v8
+    ? `<p>No MMU: ${who} runs in the one flat address space; its protection is the ARMv8-M (PMSAv8) MPU region table: the slots its address space enables, as programmed (RBAR base, AP and XN; RLAR limit and the MAIR attribute its AttrIndx names). Regions may not overlap: an access two enabled regions hold faults.</p>\n` +
+        `<table><tr><th>slot</th><th>base</th><th>size</th><th>AP</th><th>XN</th><th>memory</th><th>bytes covered</th></tr>\n${rows.join('\n')}</table>`
+    : `<p>No MMU: ${who} runs in the one flat address space; its protection is the ARMv7-M MPU region table: the slots its address space enables, as programmed (RBAR base, RASR SIZE, AP, XN, SRD: bit i of SRD disables the i-th eighth of the region).</p>\n` +
+        `<table><tr><th>slot</th><th>base</th><th>size</th><th>AP</th><th>XN</th><th>SRD</th><th>bytes covered</th></tr>\n${rows.join('\n')}</table>`;
 }
 
 /** Rows shown per process in the present-entries table; the rest is counted. */

@@ -24,7 +24,7 @@ export const USAGE = `Usage: vmlayers [options]   (npx @vmlayers/demo [options])
 
 Boots the vmlayers memory subsystem and narrates a scenario: two processes, anonymous memory, a program image
 shared read-only, fork and copy-on-write, a shared page, mprotect and a protection fault, exit, and every frame
-back. Without an MMU (armv7m) fork is refused with ENOSYS and the processes share a common object instead.
+back. Without an MMU (armv7m, armv8m) fork is refused with ENOSYS and the processes share a common object instead.
 
 Options:
   --arch NAME        ${ARCH_NAMES.join(' | ')} (default sv39)
@@ -45,7 +45,7 @@ Options:
                      fresh vms, quietly, and print a table of page faults (evictions) by policy and frames
   --json             one JSON object per line instead of prose: a header, one per step, errors too
   --html FILE        also write a self-contained report page to FILE: the frame map coloured by owner, each
-                     process's map, one process's page-table tree (MPU regions on armv7m), the meminfo
+                     process's map, one process's page-table tree (MPU regions without an MMU), the meminfo
                      timeline as charts
   -V, --version      the version of @vmlayers/demo
   -h, --help         this text

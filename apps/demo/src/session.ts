@@ -3,7 +3,7 @@ import type { PageMapRun, Pmap, PmapFactory, PmapTable } from '@vmlayers/phys';
 import { createVm, formatMaps, formatMeminfo } from '@vmlayers/memobj';
 import { MmuPmap } from '@vmlayers/pmap-mmu';
 import type { PteLeaf } from '@vmlayers/pmap-mmu';
-import { MpuPmap } from '@vmlayers/pmap-nommu';
+import { Armv8mPmap, MpuPmap, coveredBytes } from '@vmlayers/pmap-nommu';
 import type { MapInfo, MemInfo, Process, ReclaimPolicy, Vm, VmEvent } from '@vmlayers/memobj';
 import { narrate } from './narrate.js';
 import { markerCounts, pageMapText } from './page-map.js';
@@ -49,17 +49,47 @@ export interface Snapshot {
   leaves: Record<number, PteLeaf[]>;
 }
 
-/** One MPU region an address space enables: its slot and the RBAR/RASR fields programmed there. */
+/**
+ * One MPU region an address space enables: its slot and the fields programmed there, for either generation:
+ * ARMv7-M (RBAR/RASR: power-of-two size, 3-bit AP, subregions) or ARMv8-M (RBAR/RLAR: base and limit at 32 bytes,
+ * 2-bit AP, a MAIR memory type, no subregions).
+ */
 export interface MpuSlot {
   slot: number;
   base: number;
+  /** Bytes the region spans (ARMv7-M: 2^(SIZE+1); ARMv8-M: limit + 32 - base). */
   size: number;
-  /** RASR AP, one of `MpuAp`. */
+  /** The AP field as programmed: ARMv7-M RASR AP (one of `MpuAp`), ARMv8-M RBAR AP[2:1] (one of `Armv8mAp`). */
   ap: number;
+  /** What AP allows, in words: `priv rw, user ro`. */
+  access: string;
   xn: boolean;
-  /** Subregion-disable mask: bit i set disables the i-th eighth of the region. */
-  srd: number;
+  /** ARMv7-M subregion-disable mask (bit i disables the i-th eighth); null on ARMv8-M, which has none. */
+  srd: number | null;
+  /** ARMv8-M: the region's memory type from its MAIR attribute (`Device-nGnRE`, `Normal`); null on ARMv7-M. */
+  memory: string | null;
+  /** Bytes the region really covers: its size less its disabled subregions. */
+  covered: number;
 }
+
+/** ARMv7-M RASR AP encodings: who may read and write (privileged / unprivileged). */
+const V7_AP_TEXT: Readonly<Record<number, string>> = {
+  0b000: 'no access',
+  0b001: 'priv rw, user none',
+  0b010: 'priv rw, user ro',
+  0b011: 'priv rw, user rw',
+  0b101: 'priv ro, user none',
+  0b110: 'priv ro, user ro',
+  0b111: 'priv ro, user ro',
+};
+
+/** ARMv8-M RBAR AP[2:1] encodings. */
+const V8_AP_TEXT: Readonly<Record<number, string>> = {
+  0b00: 'priv rw, user none',
+  0b01: 'priv rw, user rw',
+  0b10: 'priv ro, user none',
+  0b11: 'priv ro, user ro',
+};
 
 /** What one step adds to the narration of its events. */
 export interface StepInput {
@@ -206,14 +236,29 @@ export class Session {
  * lists without an MMU. Null for a pmap without an MPU.
  */
 export function mpuSlots(pmap: Pmap): MpuSlot[] | null {
-  if (!(pmap instanceof MpuPmap)) return null;
-  const out: MpuSlot[] = [];
-  const m = pmap.regionMask & pmap.mpu.programmedMask;
-  for (let slot = 0; slot < pmap.mpu.regionCount; slot++) {
-    const r = ((m >>> slot) & 1) === 1 ? pmap.mpu.region(slot) : undefined;
-    if (r !== undefined) out.push({ slot, base: r.base, size: r.size, ap: r.ap, xn: r.xn, srd: r.srd });
+  if (pmap instanceof MpuPmap) {
+    const out: MpuSlot[] = [];
+    const m = pmap.regionMask & pmap.mpu.programmedMask;
+    for (let slot = 0; slot < pmap.mpu.regionCount; slot++) {
+      const r = ((m >>> slot) & 1) === 1 ? pmap.mpu.region(slot) : undefined;
+      if (r === undefined) continue;
+      out.push({ slot, base: r.base, size: r.size, ap: r.ap, access: V7_AP_TEXT[r.ap] ?? '?', xn: r.xn, srd: r.srd, memory: null, covered: coveredBytes(r.size, r.srd) });
+    }
+    return out;
   }
-  return out;
+  if (pmap instanceof Armv8mPmap) {
+    const out: MpuSlot[] = [];
+    const m = pmap.regionMask & pmap.mpu.programmedMask;
+    for (let slot = 0; slot < pmap.mpu.regionCount; slot++) {
+      const r = ((m >>> slot) & 1) === 1 ? pmap.mpu.region(slot) : undefined;
+      if (r === undefined) continue;
+      const a = pmap.mpu.attribute(r.attrIndx);
+      const size = r.limit + 32 - r.base;
+      out.push({ slot, base: r.base, size, ap: r.ap, access: V8_AP_TEXT[r.ap] ?? '?', xn: r.xn, srd: null, memory: a.type === 'device' ? `Device-${a.device}` : 'Normal', covered: size });
+    }
+    return out;
+  }
+  return null;
 }
 
 /** Runs `f`; a `VmError` is returned as `{ code, message }`, anything else propagates. */

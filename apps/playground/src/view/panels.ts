@@ -2,7 +2,6 @@ import { addr, bytes } from '@vmlayers/demo/lib';
 import type { FrameMapModel, FrameOwner } from '@vmlayers/demo/lib';
 import type { Vm } from '@vmlayers/memobj';
 import { Prot } from '@vmlayers/phys';
-import { MpuAp } from '@vmlayers/pmap-nommu';
 import { frameDetails, mpuRegions, tableEntries, tableTree } from '../inspect.js';
 import type { StepRecord } from '../run.js';
 import { byId, fill, h } from './dom.js';
@@ -90,7 +89,6 @@ export function renderCharts(el: HTMLElement, records: readonly StepRecord[], po
   );
 }
 
-const AP_NAMES = new Map<number, string>(Object.entries(MpuAp).map(([k, v]) => [v, k]));
 
 /**
  * Every live process: its `/proc/<pid>/maps` lines, and its page-table tree (a table's present entries on click)
@@ -116,11 +114,12 @@ export function renderProcesses(
       const mpu = mpuRegions(vm, pid);
       let inner: HTMLElement;
       if (mpu !== null) {
+        const v8 = mpu.some((r) => r.srd === null);
         inner = h(
           'table',
           { class: 'mpu' },
-          h('caption', {}, 'MPU regions enabled for this process'),
-          h('tr', {}, ...['slot', 'base', 'size', 'AP', 'XN', 'subregions off'].map((c) => h('th', {}, c))),
+          h('caption', {}, `MPU regions enabled for this process (${v8 ? 'ARMv8-M PMSAv8: base/limit, no overlap' : 'ARMv7-M PMSAv7: power-of-two sizes, subregions'})`),
+          h('tr', {}, ...['slot', 'base', 'size', 'AP', 'XN', v8 ? 'memory' : 'subregions off', 'covered'].map((c) => h('th', {}, c))),
           ...mpu.map((r) =>
             h(
               'tr',
@@ -128,9 +127,10 @@ export function renderProcesses(
               h('td', {}, r.slot),
               h('td', {}, addr(r.base)),
               h('td', {}, bytes(r.size)),
-              h('td', {}, AP_NAMES.get(r.ap) ?? r.ap),
+              h('td', {}, r.access),
               h('td', {}, r.xn ? 'yes' : 'no'),
-              h('td', {}, `0b${r.srd.toString(2).padStart(8, '0')}`),
+              h('td', {}, r.srd === null ? (r.memory ?? '') : `0b${r.srd.toString(2).padStart(8, '0')}`),
+              h('td', {}, bytes(r.covered)),
             ),
           ),
         );
