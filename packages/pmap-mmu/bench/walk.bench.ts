@@ -2,14 +2,15 @@
  * The page-table walkers (src/walk): translation of random pages from a TLB-hit set and a TLB-miss set, for each
  * format, over tables written by hand into PhysicalMemory (the walkers' use: a guest wrote them). A hit is compared
  * with a `Uint32Array` read at the same indices (a flat array spanning the same memory), a miss with a hit of the
- * same walker, as in translate.ts's pmap rows. All six walkers run in this one process: the three RISC-V formats
+ * same walker, as in translate.ts's pmap rows. All eight walkers run in this one process: the three RISC-V formats
  * share one class (and one `translate`), as do the three x86 ones, so each class's code is optimised with all three
- * formats' feedback — as in an emulator that can switch modes. The figures after each format are the measured TLB
+ * formats' feedback — as in an emulator that can switch modes; the two ARM formats have a class each. The figures after each format are the measured TLB
  * hit rates of the two sets. Run: `node --expose-gc --import tsx ../testkit/src/bench-cli.ts bench/walk.bench.ts`
  * (`WALK_BENCH_FORMATS=sv39` in the environment for one format alone).
  */
 import { Access, PhysicalMemory, boards } from '@vmlayers/phys';
 import { createWalker } from '../src/walk/create-walker.js';
+import { WALK_FORMATS } from '../src/walk/types.js';
 import type { PageWalker, WalkFormat } from '../src/walk/types.js';
 
 export const title = 'page-table walkers (random accesses; TLB-hit set 64 pages, TLB-miss set 16384 pages, 256-slot TLB)';
@@ -50,6 +51,25 @@ const x86 = (levels: number, size: 4 | 8, pae: boolean): Encoding => ({
   leaf: (pa) => (pa | 0x67) >>> 0, // P RW US A D
   frame: (e) => (e & ~0xfff) >>> 0,
 });
+// ARMv7-A short descriptors: a page-table L1 entry (bits[1:0] = 01, domain 0) and a small page (bits[1:0] = 1x)
+// with AP[1:0] = 11 (full access).
+const armv7a: Encoding = {
+  levels: 2,
+  size: 4,
+  index: (va, l) => (l === 1 ? va >>> 20 : (va >>> 12) & 255),
+  pointer: (pa) => (pa | 0x1) >>> 0,
+  leaf: (pa) => (pa | 0x32) >>> 0,
+  frame: (e) => (e & ~0x3ff) >>> 0,
+};
+// AArch64: table descriptors (bits[1:0] = 11) and pages (11) with AF (bit 10) and AP[2:1] = 01 (EL0 read/write).
+const aarch64: Encoding = {
+  levels: 4,
+  size: 8,
+  index: (va, l) => Math.floor(va / 2 ** (12 + 9 * l)) & 511,
+  pointer: (pa) => (pa | 0x3) >>> 0,
+  leaf: (pa) => (pa | 0x443) >>> 0,
+  frame: (e) => (e & ~0xfff) >>> 0,
+};
 const ENCODINGS: Record<WalkFormat, Encoding> = {
   sv32: riscv(2, 4, 10),
   sv39: riscv(3, 8, 9),
@@ -57,6 +77,8 @@ const ENCODINGS: Record<WalkFormat, Encoding> = {
   ia32: x86(2, 4, false),
   pae: x86(3, 8, true),
   'x86-64': x86(4, 8, false),
+  'armv7a-short': armv7a,
+  aarch64,
 };
 
 function setup(format: WalkFormat, pages: number) {
@@ -104,7 +126,7 @@ export default function* suite(): Generator<object | string> {
   // WALK_BENCH_FORMATS=sv39,ia32 runs only those (one format per process measures it as an emulator of one
   // architecture runs it, with no other format's feedback in the shared classes).
   const only = process.env.WALK_BENCH_FORMATS?.split(',');
-  for (const format of ['sv32', 'sv39', 'sv48', 'ia32', 'pae', 'x86-64'] as const) {
+  for (const format of WALK_FORMATS) {
     if (only !== undefined && !only.includes(format)) continue;
     const hit = setup(format, HIT_PAGES);
     const miss = setup(format, MISS_PAGES);

@@ -27,6 +27,12 @@ export const WALK_TLB_SIZE = 256;
  * of an ASID (ASIDs are below 2^16, so `asid << 4` never reaches it). A global entry matches every ASID.
  */
 export const GLOBAL_KEY = 0x10_0000;
+/**
+ * Key-word bit 21: the page number's bits 32–36 lie outside [-8, 8), so the nibble in bits 0–3 is off by 16 (see
+ * {@link tlbKey}). Only AArch64's two 48-bit halves (page numbers in [-2^36, 2^36)) need it; the other formats'
+ * page numbers fit 36 signed bits and never set it, so their hit tests compare the nibble alone.
+ */
+export const WIDE_KEY = 0x20_0000;
 /** The key word of an empty slot: no computed key is negative. */
 const EMPTY = -1;
 
@@ -34,14 +40,17 @@ const EMPTY = -1;
  * One walker's TLB. Slot `s` (see {@link slotIndex}) holds eight int32 words from `8 s`:
  * 0. the page number's low 32 bits (`vpn | 0`);
  * 1. the key: the page number's bits 32–35 (a sign-extended nibble; 0 for 32-bit formats) in bits 0–3, and the ASID
- *    in bits 4–19 — or {@link GLOBAL_KEY} instead of the ASID for a global entry — or -1 when the slot is empty;
+ *    in bits 4–19 — or {@link GLOBAL_KEY} instead of the ASID for a global entry — and {@link WIDE_KEY} for a page
+ *    number whose bits 32 and up lie outside [-8, 8) (AArch64); or -1 when the slot is empty;
  * 2. the allowed accesses: for each privilege context `c` (a small number the walker family defines from
  *    user/SUM/MXR), the READ/WRITE/EXEC kinds allowed at bits `3c … 3c+2`; WRITE is left out while the leaf's D bit
  *    is clear, so the first store walks (and sets D, or faults under Svade);
  * 3. the frame's physical address, low 32 bits (page-aligned);
  * 4. the frame's physical address divided by 2^32 (0 below 4 GiB);
  * 5. log2 of the size of the page the entry came from (12 for a 4 KiB page, 21 for a 2 MiB superpage, …);
- * 6–7. unused (they keep a slot a power of two long).
+ * 6–7. the format's own: ARMv7-A keeps the entry's domain × 2 in word 6 and the permission word a Manager domain
+ *    gives in word 7 (its hit test picks word 2 or 7 by the DACR it is called with); unused by the other formats
+ *    (they keep a slot a power of two long).
  */
 export class WalkTlb {
   /** The slots (see the class description). Read by the walkers' hit paths directly. */
@@ -98,16 +107,19 @@ export class WalkTlb {
     return n;
   }
 
-  /** The page number cached at word offset `k` (sign-extended from 36 bits). */
+  /** The page number cached at word offset `k` (37 signed bits: the nibble, corrected by {@link WIDE_KEY}). */
   private vpnAt(k: number): number {
     const e = this.entries;
-    return ((e[k + 1] << 28) >> 28) * 4294967296 + (e[k] >>> 0);
+    const key = e[k + 1];
+    let hi = (key << 28) >> 28;
+    if ((key & WIDE_KEY) !== 0) hi += hi < 0 ? 16 : -16;
+    return hi * 4294967296 + (e[k] >>> 0);
   }
 
   private matches(k: number, asid: number, globals: boolean): boolean {
     const key = this.entries[k + 1];
     if ((key & GLOBAL_KEY) !== 0) return globals;
-    return asid === -1 || key >>> 4 === asid;
+    return asid === -1 || ((key >>> 4) & 0xffff) === asid;
   }
 }
 
@@ -119,7 +131,11 @@ export function slotIndex(vpnLo: number, asid: number): number {
   return vpnLo ^ (asid * 97);
 }
 
-/** The key word of a translation: the page number's bits 32–35 and the ASID, or the global marker. */
-export function tlbKey(vpnHiNibble: number, asid: number, global: boolean): number {
-  return (vpnHiNibble & 0xf) | (global ? GLOBAL_KEY : asid << 4);
+/**
+ * The key word of a translation: `vpnHi` is the page number divided by 2^32 (rounded down: an integer in [-16, 16)),
+ * stored as its low nibble plus {@link WIDE_KEY} when it lies outside [-8, 8); then the ASID, or the global marker.
+ * For page numbers of 36 signed bits (every format but AArch64) this is the nibble alone, as before.
+ */
+export function tlbKey(vpnHi: number, asid: number, global: boolean): number {
+  return (vpnHi & 0xf) | (((vpnHi + 8) >> 4) & 1 ? WIDE_KEY : 0) | (global ? GLOBAL_KEY : asid << 4);
 }

@@ -9,12 +9,22 @@ import type { X86Walker } from './x86.js';
 
 /**
  * The formats a walker can be made for: RISC-V `sv32`, `sv39`, `sv48`; x86 `ia32` (32-bit paging, optional 4 MiB
- * pages), `pae` (3-level PAE paging with NX) and `x86-64` (4-level paging).
+ * pages), `pae` (3-level PAE paging with NX) and `x86-64` (4-level paging); ARM `armv7a-short` (ARMv7-A
+ * short-descriptor translation) and `aarch64` (VMSAv8-64 stage 1, 4 KiB granule).
  */
-export type WalkFormat = 'sv32' | 'sv39' | 'sv48' | 'ia32' | 'pae' | 'x86-64';
+export type WalkFormat = 'sv32' | 'sv39' | 'sv48' | 'ia32' | 'pae' | 'x86-64' | 'armv7a-short' | 'aarch64';
 
 /** The formats of {@link WalkFormat}, in the order they were added. */
-export const WALK_FORMATS: readonly WalkFormat[] = Object.freeze(['sv32', 'sv39', 'sv48', 'ia32', 'pae', 'x86-64'] as const);
+export const WALK_FORMATS: readonly WalkFormat[] = Object.freeze([
+  'sv32',
+  'sv39',
+  'sv48',
+  'ia32',
+  'pae',
+  'x86-64',
+  'armv7a-short',
+  'aarch64',
+] as const);
 
 /**
  * The privilege state of one access, the part an emulator keeps in CPU registers rather than in the walker.
@@ -22,24 +32,40 @@ export const WALK_FORMATS: readonly WalkFormat[] = Object.freeze(['sv32', 'sv39'
  */
 export interface TranslateOptions {
   /**
-   * User-mode access (RISC-V U-mode, x86 CPL 3). The same as setting `Access.USER` in the access code; either
+   * User-mode access (RISC-V U-mode, x86 CPL 3, ARM PL0/EL0: an unprivileged access). The same as setting `Access.USER` in the access code; either
    * one makes the access a user-mode one.
    */
   readonly user?: boolean;
   /**
    * Supervisor may touch user pages. RISC-V: `sstatus.SUM` (loads and stores only; a supervisor fetch from a U page
    * faults whatever SUM says). x86: `EFLAGS.AC`, which lifts SMAP for explicit supervisor data accesses (only
-   * meaningful with the walker's `smap` option; without SMAP the supervisor reaches user data anyway).
+   * meaningful with the walker's `smap` option; without SMAP the supervisor reaches user data anyway). Ignored by
+   * the ARM walkers (PSTATE.PAN is not modelled: privileged code reaches EL0 data as its AP bits allow).
    */
   readonly sum?: boolean;
-  /** RISC-V `sstatus.MXR`: loads may read execute-only pages. Ignored by the x86 walkers (no such control). */
+  /** RISC-V `sstatus.MXR`: loads may read execute-only pages. Ignored by the x86 and ARM walkers (no such control). */
   readonly mxr?: boolean;
   /**
    * The address-space tag the TLB entries of this access carry: RISC-V `satp.ASID`, x86 the PCID (CR3 bits 11:0;
-   * keep 0 unless the walker was made with `pcide`; absent, the PCID of the walker's last `loadCr3`). An integer
-   * in `[0, 2^16)`; the format's own width is checked (Sv32 9 bits, Sv39/Sv48 16 bits, PCID 12 bits).
+   * keep 0 unless the walker was made with `pcide`; absent, the PCID of the walker's last `loadCr3`), ARMv7-A
+   * `CONTEXTIDR.ASID`, AArch64 the ASID of TTBR0_EL1 (bits 63:48; TCR_EL1.A1 = 0). An integer in `[0, 2^16)`; the
+   * format's own width is checked (Sv32 9 bits, Sv39/Sv48 16 bits, PCID 12 bits, ARMv7-A 8 bits, AArch64 8 or 16
+   * bits by TCR_EL1.AS).
    */
   readonly asid?: number;
+  /**
+   * ARM only (ignored by the others): the physical address of the table TTBR1 points at — the kernel half, while
+   * `translate`'s `root` is TTBR0's. ARMv7-A: a 16 KiB aligned address below 2^32, used for addresses that
+   * TTBCR.N gives to TTBR1; AArch64: aligned to its start table, used for the upper (negative) half. Absent, TTBR1
+   * walks are disabled (TTBCR.PD1 / TCR_EL1.EPD1 = 1): a TLB miss there is a Translation fault.
+   */
+  readonly ttbr1?: number;
+  /**
+   * ARMv7-A only: the Domain Access Control Register, two bits per domain (0 no access, 1 client, 3 manager; 2 is
+   * reserved and treated as no access). Absent: `0x5555_5555`, every domain client. The TLB keeps each entry's
+   * domain and checks it against this value on every hit, as the hardware does: a DACR change needs no flush.
+   */
+  readonly dacr?: number;
 }
 
 /**
@@ -51,8 +77,14 @@ export interface TranslateOptions {
  * - `no-leaf`: RISC-V a pointer PTE in the last-level table.
  * - `misaligned`: a RISC-V superpage whose PPN is not aligned to its size.
  * - `permission`: the R/W/X/U rules (with SUM, MXR, WP, SMEP, SMAP, NX) deny the access.
- * - `accessed`, `dirty`: Svade: A=0, or a store with D=0 (RISC-V only; x86 always sets them in RAM).
- * - `non-canonical`: the upper virtual-address bits are not a sign extension (RISC-V page fault, x86 #GP).
+ * - `accessed`, `dirty`: Svade: A=0, or a store with D=0 (RISC-V; x86 always sets them in RAM). ARM: `accessed` is
+ *   an Access flag fault (AF=0 without hardware update: ARMv7-A with SCTLR.AFE, AArch64 without TCR.HA);
+ *   `dirty` an AArch64 Permission fault on a write to a DBM page whose AP[2] is still set, without TCR.HD.
+ * - `domain`: ARMv7-A a Domain fault (the entry's domain is "no access" in the DACR).
+ * - `address-size`: AArch64 an Address size fault (an output or next-table address at or above TCR.IPS's size, or
+ *   descriptor bits 49:48 set).
+ * - `non-canonical`: the upper virtual-address bits are not a sign extension (RISC-V page fault, x86 #GP;
+ *   AArch64: the address is in neither TTBR's range, a level 0 Translation fault).
  * - `pte-access`: a page-table entry lies outside RAM (RISC-V: the access fault of the access type; x86: a machine
  *   check, vector 18, see {@link X86Walker}).
  * - `pa-range`: the leaf maps memory at or above 2^53, which no `PhysicalMemory` holds and a number cannot carry;
@@ -69,6 +101,8 @@ export type WalkFaultKind =
   | 'permission'
   | 'accessed'
   | 'dirty'
+  | 'domain'
+  | 'address-size'
   | 'non-canonical'
   | 'pte-access'
   | 'pa-range';
@@ -82,16 +116,28 @@ export class WalkFault {
   result = 0;
   /**
    * The architecture's exception: RISC-V `scause` (12 instruction, 13 load, 15 store/AMO page fault; 1, 5, 7 the
-   * matching access faults); x86 the vector (14 #PF, 13 #GP, 18 #MC for a page-table entry outside RAM).
+   * matching access faults); x86 the vector (14 #PF, 13 #GP, 18 #MC for a page-table entry outside RAM); ARMv7-A
+   * the exception's vector offset (0x0C prefetch abort, 0x10 data abort); AArch64 ESR_EL1.EC (0x20/0x21 instruction
+   * abort from EL0/EL1, 0x24/0x25 data abort from EL0/EL1).
    */
   cause = 0;
-  /** x86 the error code pushed with the exception (#PF: P W/R U/S RSVD I/D bits; #GP: 0). RISC-V: 0. */
+  /**
+   * x86 the error code pushed with the exception (#PF: P W/R U/S RSVD I/D bits; #GP: 0). RISC-V: 0. ARMv7-A the
+   * IFSR/DFSR value (short-descriptor format: FS[3:0] in bits 3:0, FS[4] in bit 10, the domain in bits 7:4 when
+   * the walk found one, WnR bit 11 for a data abort that writes). AArch64 the ESR_EL1 value: EC in bits 31:26, IL
+   * (bit 25) set, and the ISS: the DFSC/IFSC in bits 5:0, WnR bit 6 for a data abort that writes.
+   */
   code = 0;
-  /** The faulting virtual address as the caller gave it: what RISC-V writes to `stval`, x86 to CR2 on a #PF. */
+  /**
+   * The faulting virtual address as the caller gave it: what RISC-V writes to `stval`, x86 to CR2 on a #PF, ARM to
+   * DFAR/IFAR (ARMv7-A) or FAR_EL1 (AArch64).
+   */
   va = 0;
   /**
    * The level of the table whose entry stopped the walk, counted from the leaf tables up (0 = last-level table;
-   * Sv39's root is 2, x86-64's PML4 is 3, PAE's PDPTE registers are 2); -1 when no entry was read (non-canonical).
+   * Sv39's root is 2, x86-64's PML4 is 3, PAE's PDPTE registers are 2, ARMv7-A's first-level table 1, AArch64's
+   * level 0 table 3 — the ARM manuals number from the top: AArch64 lookup level n is `3 - level` here); -1 when no
+   * entry was read (non-canonical, or a disabled TTBR1 walk).
    */
   level = -1;
   /** The access code of the faulting access (`Access` bits, USER included when the access was a user one). */
@@ -106,7 +152,7 @@ export interface WalkerStats {
   readonly hits: number;
   /** Translations that walked the tables (successful or not). */
   readonly misses: number;
-  /** Flush operations performed (`sfenceVma`, `invlpg`, `loadCr3` that flushed, `flushAll`). */
+  /** Flush operations performed (`sfenceVma`, `invlpg`, `loadCr3` that flushed, the ARM TLBI operations, `flushAll`). */
   readonly flushes: number;
   /** Faults reported. */
   readonly faults: number;
@@ -142,6 +188,7 @@ export function resultOf(kind: WalkFaultKind): number {
     case 'permission':
     case 'accessed':
     case 'dirty':
+    case 'domain':
       return FaultCode.PROTECTION;
     case 'non-canonical':
       return FaultCode.NON_CANONICAL;
