@@ -5,17 +5,21 @@
  * walker from the pmap's `root` (what satp.PPN × 4096 / CR3 would hold) and through the pmap's own `translate` —
  * with the same answer: the same physical address, or the same `FaultCode`. Both set A/D in the same RAM, so the
  * order of the two calls does not matter. The walker is configured as the pmap's hardware: Sv39 with Svadu,
- * SUM=0, MXR=0; ia32 with CR0.WP=1, no SMEP/SMAP, CR4.PSE as the format allows.
+ * SUM=0, MXR=0; ia32 with CR0.WP=1, no SMEP/SMAP, CR4.PSE as the format allows; AArch64 with TCR.HA and HD
+ * (the pmap's hardware Access flag and dirty state), TTBR0 the user root, TTBR1 the kernel root, the user space's
+ * ASID.
  */
 import { PageAllocator, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
 import type { PmapFactory } from '@vmlayers/phys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { aarch64 } from '../src/aarch64.js';
 import { ia32 } from '../src/ia32.js';
 import { sv39 } from '../src/sv39.js';
 import type { MmuPmap } from '../src/mmu-pmap.js';
 import { createWalker } from '../src/walk/create-walker.js';
-import type { PageWalker } from '../src/walk/types.js';
+import type { Aarch64Walker } from '../src/walk/aarch64.js';
+import type { PageWalker, TranslateOptions } from '../src/walk/types.js';
 
 const PS = 4096;
 const MiB = 1024 * 1024;
@@ -52,12 +56,29 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   },
 );
 
-function run(factory: PmapFactory, makeWalker: (mem: PhysicalMemory) => PageWalker, cmds: Cmd[]): number {
+/**
+ * How a format's walker is driven from a pmap: the address the walker takes for a pmap address (the ARM pmaps number
+ * TTBR1's half upwards from 2^48, the walker takes the 64-bit address signed), the registers of each call (TTBR1,
+ * the ASID), and the OS's flush of one page.
+ */
+interface Hooks {
+  va(pmapVa: number): number;
+  options(user: MmuPmap, kernel: MmuPmap): TranslateOptions | undefined;
+  flush(walker: PageWalker, va: number): void;
+}
+// Comparisons that were translations (not faults), over all runs: a test that compared only faults proves little.
+let translated = 0;
+const DEFAULT_HOOKS: Hooks = { va: (v) => v, options: () => undefined, flush: (w, va) => flushPage(w, va) };
+
+function run(factory: PmapFactory, makeWalker: (mem: PhysicalMemory) => PageWalker, cmds: Cmd[], hooks: Hooks = DEFAULT_HOOKS): number {
   const board = boards.get(factory.defaultBoard);
   const mem = new PhysicalMemory(board);
   const alloc = new PageAllocator(mem, { pageSize: PS });
   const kernel = factory.createKernel(mem, alloc, board) as MmuPmap;
   const user = factory.createUser(kernel) as MmuPmap;
+  // The running space: a format with ASIDs gives it one here.
+  user.activate();
+  const opts = hooks.options(user, kernel);
   const frames = Array.from({ length: 8 }, () => alloc.alloc(PS, { owner: PageOwner.APP })!.pa);
   const walker = makeWalker(mem);
   const kbase = factory.kernelRange[0];
@@ -72,7 +93,7 @@ function run(factory: PmapFactory, makeWalker: (mem: PhysicalMemory) => PageWalk
       const va = set[c.page % set.length];
       expect(pmap.enter(frames[c.frame], va, c.attr)).toBe(0);
       // Entering over a mapping changes a PTE the TLB may hold: the OS flushes it.
-      flushPage(walker, va);
+      hooks.flush(walker, hooks.va(va));
     } else {
       const x = set[c.from % set.length];
       const y = set[c.to % set.length];
@@ -81,15 +102,16 @@ function run(factory: PmapFactory, makeWalker: (mem: PhysicalMemory) => PageWalk
       if (c.op === 'remove') pmap.remove(a, b);
       else pmap.protect(a, b, c.attr);
       // The OS's part: a changed mapping is flushed from the TLB (sfence.vma / invlpg of every page).
-      for (const va of set) if (va >= a && va < b) flushPage(walker, va);
+      for (const va of set) if (va >= a && va < b) hooks.flush(walker, hooks.va(va));
     }
     for (const va of [...USER_PAGES, ...KERNEL_PAGES]) {
       for (const access of ACCESSES) {
         const off = (va / PS) % 4093;
-        const viaWalker = walker.translate(user.root, va + off, access);
+        const viaWalker = walker.translate(user.root, hooks.va(va + off), access, opts);
         const viaPmap = user.translate(va + off, access);
         expect(viaWalker, `${factory.name} va=${va.toString(16)} access=${access}`).toBe(viaPmap);
         compared++;
+        if (viaPmap >= 0) translated++;
       }
     }
   }
@@ -123,5 +145,27 @@ describe('walkers agree with the pmaps on every mapping the pmaps build', () => 
       { numRuns: 60, seed: 18 },
     );
     expect(total).toBeGreaterThan(10_000);
+  });
+
+  it('aarch64 walker (48-bit halves, HA and HD, PAN = 0, WXN = 0) over the aarch64 pmap: TTBR0 the user root, TTBR1 the kernel\'s, the space\'s ASID', () => {
+    const before = translated;
+    // The pmap numbers TTBR1's half [2^48, 2^49); the walker takes it as the negative 64-bit address.
+    const hooks: Hooks = {
+      va: (v) => (v >= 2 ** 48 ? v - 2 ** 49 : v),
+      options: (user, kernel) => {
+        expect(user.asid).toBeGreaterThan(0);
+        return { asid: user.asid, ttbr1: kernel.root };
+      },
+      flush: (w, va) => (w as Aarch64Walker).tlbiVaae1(va),
+    };
+    let total = 0;
+    fc.assert(
+      fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 40 }), (cmds) => {
+        total += run(aarch64, (mem) => createWalker('aarch64', mem, { ha: true, hd: true }), cmds, hooks);
+      }),
+      { numRuns: 60, seed: 18 },
+    );
+    expect(total).toBeGreaterThan(10_000);
+    expect(translated - before).toBeGreaterThan(1000);
   });
 });
