@@ -85,7 +85,10 @@ function checkTranslations(m: MapBase, ids: number[]): void {
       }
     }
   }
-  if (cover === 0) for (const e of ids) resolveIn(e, P.start[e], P.end[e]);
+  // No table maps pages (leafLevel < 0): nothing can be translated, and resolving every page of every entry would
+  // cost O(address space) — 2^26 pages for a Sv39 entry spanning the user range, 2^36 on AArch64. Only a format
+  // whose leaf tables have no parent (cover 0 with leaf tables) is walked entry by entry.
+  if (cover === 0 && leafLevel >= 0) for (const e of ids) resolveIn(e, P.start[e], P.end[e]);
   invariant(leaves === resolved, `the pmap holds ${leaves} translations, the entries account for ${resolved}`);
   // With the reverse map's own check (every record resolves to its frame, none twice), one record per translation.
   const rmap = m.ctx.rmap;
