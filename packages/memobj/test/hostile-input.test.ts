@@ -121,7 +121,9 @@ function cases(at: ArchUnderTest): Case[] {
   const h = (v: unknown) => v as never;
   const mmu = at.mmu;
   const ps = at.arch.pageSize;
-  const badVa = at.name === 'sv39' ? FaultCode.NON_CANONICAL : FaultCode.BAD_ADDRESS;
+  // Sv39 and AArch64 number a canonical range and call an integer outside it NON_CANONICAL; ia32 has only 32 bits.
+  const canonical = at.name === 'sv39' || at.name.startsWith('aarch64');
+  const badVa = canonical ? FaultCode.NON_CANONICAL : FaultCode.BAD_ADDRESS;
 
   // ---- phys: PageAllocator ------------------------------------------------------------------------------------
   const freeFrame = (f: Fixture, r: unknown) => {
@@ -256,10 +258,10 @@ function cases(at: ArchUnderTest): Case[] {
     add(`${P}.remove`, 'remove(va + 1, va + page) (unaligned)', (f) => pm.of(f).remove(pm.va(f) + 1, pm.va(f) + ps), E('EINVAL'));
     add(`${P}.protect`, 'protect(va + page, va, attr) (start above end)', (f) => pm.of(f).protect(pm.va(f) + ps, pm.va(f), A), E('EINVAL'));
     for (const v of WIDE_UINTS) {
-      const code = at.name === 'sv39' ? FaultCode.NOT_MAPPED : FaultCode.BAD_ADDRESS;
-      // Sv39's 2^32 is a lower-half address nothing maps; 2^53-1 is past 2^38.
-      const sv = (v.value as number) >= 2 ** 38 ? FaultCode.NON_CANONICAL : code;
-      add(`${P}.translate`, `translate(${v.name}, READ)`, (f) => pm.of(f).translate(h(v.value), 1), R(at.name === 'sv39' ? sv : FaultCode.BAD_ADDRESS));
+      // Sv39's and AArch64's 2^32 is an address nothing maps; 2^53-1 is past the top of their numbers (the kernel
+      // range's end: 2^38, 2^49).
+      const sv = (v.value as number) >= at.arch.kernelRange[1] ? FaultCode.NON_CANONICAL : FaultCode.NOT_MAPPED;
+      add(`${P}.translate`, `translate(${v.name}, READ)`, (f) => pm.of(f).translate(h(v.value), 1), R(canonical ? sv : FaultCode.BAD_ADDRESS));
       add(`${P}.translate`, `translate(mapped, ${v.name}) (access)`, (f) => pm.of(f).translate(pm.mapped(f), h(v.value)), R(FaultCode.BAD_ADDRESS));
       add(`${P}.resolve`, `resolve(${v.name})`, (f) => pm.of(f).resolve(h(v.value)), R(-1));
     }
@@ -407,7 +409,9 @@ function cases(at: ArchUnderTest): Case[] {
     add('Vm.spawn', 'spawn(segment { vaddr: 0 }) (page 0)', (f) => spawn(f, seg({ vaddr: 0 })), E('EINVAL'), exitSpawned);
     add('Vm.spawn', 'spawn(segment { vaddr: kernel address })', (f) => spawn(f, seg({ vaddr: f.vm.kmap.start })), E('EINVAL'), exitSpawned);
     add('Vm.spawn', 'spawn(overlapping segments)', (f) => f.vm.spawn({ segments: [seg({ size: 2 * ps }), seg({ vaddr: 65 * ps })] }), E('EINVAL'), exitSpawned);
-    add('Vm.spawn', 'spawn(segment { size: 2**40 }) (past the user range)', (f) => spawn(f, seg({ vaddr: 2 ** 31, size: 2 ** 40 })), E('EINVAL'), exitSpawned);
+    // 2^40 bytes pass the end of Sv39's and ia32's user ranges, AArch64's whole range (2^48) passes its own.
+    const past = Math.max(2 ** 40, at.arch.userRange[1]);
+    add('Vm.spawn', 'spawn(segment { size: 2**40 or the user range }) (past the user range)', (f) => spawn(f, seg({ vaddr: 2 ** 31, size: past })), E('EINVAL'), exitSpawned);
   } else {
     add('Vm.spawn', 'spawn(segment { size: 2**40 }) (more than RAM)', (f) => spawn(f, seg({ size: 2 ** 40 })), E('ENOMEM'), exitSpawned);
   }
@@ -458,7 +462,7 @@ function cases(at: ArchUnderTest): Case[] {
   add('Process.mmap', 'mmap({ object: null })', (f) => mm(f, { object: null }), E('EINVAL'), unmapUser);
   add('Process.mmap', 'mmap({ size: 0 })', (f) => mm(f, { size: 0 }), E('EINVAL'), unmapUser);
   add('Process.mmap', 'mmap({ size: 2**53-1 }) (rounds past 2^53)', (f) => mm(f, { size: 2 ** 53 - 1 }), E('EINVAL'), unmapUser);
-  add('Process.mmap', 'mmap({ size: 2**40 }) (more than the space)', (f) => mm(f, { size: 2 ** 40 }), E('ENOMEM'), unmapUser);
+  add('Process.mmap', 'mmap({ size: 2**40 or the user range }) (more than the space)', (f) => mm(f, { size: Math.max(2 ** 40, at.arch.userRange[1]) }), E('ENOMEM'), unmapUser);
   for (const v of [named('2**32 | READ', 2 ** 32 + 1), named('16', 16), named('0x10 | READ', 0x11)]) {
     add('Process.mmap', `mmap({ prot: ${v.name} })`, (f) => mm(f, { prot: v.value }), E('EINVAL'), unmapUser);
   }

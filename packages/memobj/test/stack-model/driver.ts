@@ -42,6 +42,9 @@ export function boardsFor(arch: PmapFactory): BoardConfig[] {
     case 'sv39':
       // Boots from 28 KiB (7 pages: tables and the kernel heap, nothing free); 192 KiB leaves 41 free pages.
       return [{ label: 'default', tiny: false }, kib(192), kib(512)];
+    case 'aarch64':
+      // As Sv39, one table level more: seven table pages boot the kernel half (root, levels 1 and 2, four level-3).
+      return [{ label: 'default', tiny: false }, kib(192), kib(512)];
     case 'ia32':
       // The kernel half's tables alone take 1 MiB + 8 KiB (258 pages boot with nothing free).
       return [{ label: 'default', tiny: false }, kib(1224), kib(1536)];
