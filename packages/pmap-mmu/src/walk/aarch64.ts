@@ -228,13 +228,13 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
       asid === (asid & this.asidMask)
     ) {
       this.hits++;
+      // A frame below 4 GiB answers as a uint32 straight from the slot (see WalkerBase.fromSlot).
+      if (e[k + 4] === 0) return (e[k + 3] | (low & 4095)) >>> 0;
     } else {
-      // A miss fills this same slot (or faults): the answer is read from it as a hit's (see RiscvWalker).
       const r = this.miss(root, va, access, ctx, asid, options);
       if (r < 0) return r;
     }
-    const pw = e[k + 4];
-    return pw === 0 ? (e[k + 3] | (low & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (low & 4095)) >>> 0);
+    return this.fromSlot(k, low);
   }
 
   /** TLBI VMALLE1: drops every entry, global ones included. */

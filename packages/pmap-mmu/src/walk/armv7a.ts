@@ -189,13 +189,13 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
       (dacr === (dacr | 0) || dacr === dacr >>> 0)
     ) {
       this.hits++;
+      // A frame below 4 GiB answers as a uint32 straight from the slot (see WalkerBase.fromSlot).
+      if (e[k + 4] === 0) return (e[k + 3] | (va & 4095)) >>> 0;
     } else {
-      // A miss fills this same slot (or faults): the answer is read from it as a hit's (see RiscvWalker).
       const r = this.miss(root, va, access, ctx, asid, dacr, options);
       if (r < 0) return r;
     }
-    const pw = e[k + 4];
-    return pw === 0 ? (e[k + 3] | (va & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (va & 4095)) >>> 0);
+    return this.fromSlot(k, va);
   }
 
   /** TLBIALL: drops every entry, global ones included. */

@@ -180,7 +180,9 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
     }
     // Two small hit tests rather than one large one, so that V8 inlines the one in use into the caller: a
     // translation then stays an unboxed integer there instead of a heap number per call.
-    return this.wide ? this.hitWide(root, va, access, ctx, asid) : this.hitNarrow(root, va, access, ctx, asid);
+    // An address below 2^32 (every Sv32 one, the low 4 GiB of Sv39/Sv48) takes the 32-bit test: its page number
+    // is an int32 and its key has no high bits, so no floating-point step is needed.
+    return va === va >>> 0 || !this.wide ? this.hitNarrow(root, va, access, ctx, asid) : this.hitWide(root, va, access, ctx, asid);
   }
 
   // The hit test for 64-bit addresses: the page number in two int32 pieces (`lo`, and bits 32–35 in `nib`),
@@ -215,17 +217,16 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
       asid === (asid & 0xffff)
     ) {
       this.hits++;
+      // A frame below 4 GiB answers as a uint32 straight from the slot, which V8 keeps unboxed in the caller.
+      if (e[k + 4] === 0) return (e[k + 3] | (low & 4095)) >>> 0;
     } else {
-      // A miss fills this same slot (or faults): the answer is then read from it exactly as a hit's, so both
-      // paths give V8 the same integer operations and the result is never a boxed number.
       const r = this.miss(root, va, access, ctx, asid);
       if (r < 0) return r;
     }
-    const pw = e[k + 4];
-    return pw === 0 ? (e[k + 3] | (low & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (low & 4095)) >>> 0);
+    return this.fromSlot(k, low);
   }
 
-  // The hit test for 32-bit addresses (Sv32), unsigned or signed.
+  // The hit test for 32-bit addresses: Sv32's, unsigned or signed, and Sv39/Sv48 addresses below 2^32.
   private hitNarrow(root: number, va: number, access: number, ctx: number, asid: number): number {
     const kinds = access & 7;
     const need = (kinds > 4 ? 0 : kinds) << (3 * ctx);
@@ -240,17 +241,15 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
       need !== 0 &&
       (va === va >>> 0 || va === (va | 0)) &&
       access === (access & 15) &&
-      asid === (asid & 0x1ff)
+      asid === (asid & this.asidMask)
     ) {
       this.hits++;
+      if (e[k + 4] === 0) return (e[k + 3] | (va & 4095)) >>> 0;
     } else {
-      // A miss fills this same slot (or faults): the answer is then read from it exactly as a hit's, so both
-      // paths give V8 the same integer operations and the result is never a boxed number.
       const r = this.miss(root, va, access, ctx, asid);
       if (r < 0) return r;
     }
-    const pw = e[k + 4];
-    return pw === 0 ? (e[k + 3] | (va & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (va & 4095)) >>> 0);
+    return this.fromSlot(k, va >>> 0);
   }
 
   /**

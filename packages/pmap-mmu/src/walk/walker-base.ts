@@ -67,6 +67,16 @@ export abstract class WalkerBase {
     this.tlbMask = this.tlb.mask;
   }
 
+  /**
+   * @internal The physical address slot `k` (a word index) holds for an address whose low 32 bits are `low`: a
+   * number above 4 GiB, or the answer after a miss filled the slot. Kept out of the hit tests, whose common answer
+   * (a frame below 4 GiB on a hit) is then a uint32 V8 keeps unboxed, never a phi with a double.
+   */
+  protected fromSlot(k: number, low: number): number {
+    const e = this.e;
+    return e[k + 4] * 4294967296 + ((e[k + 3] | (low & 4095)) >>> 0);
+  }
+
   /** Drops every TLB entry, global ones included. */
   flushAll(): void {
     this.flushes++;

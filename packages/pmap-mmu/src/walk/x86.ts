@@ -190,7 +190,9 @@ export class X86Walker extends WalkerBase implements PageWalker {
       if (options.asid !== undefined) asid = options.asid;
     }
     // Two small hit tests rather than one large one, so that V8 inlines the one in use into the caller.
-    return this.wide ? this.hitWide(root, va, access, ctx, asid) : this.hitNarrow(root, va, access, ctx, asid);
+    // An address below 2^32 (every 32-bit and PAE one, the low 4 GiB in IA-32e) takes the 32-bit test: an int32
+    // page number and no high key bits, no floating-point step.
+    return va === va >>> 0 || !this.wide ? this.hitNarrow(root, va, access, ctx, asid) : this.hitWide(root, va, access, ctx, asid);
   }
 
   // The hit test for 64-bit addresses; see RiscvWalker's, which it mirrors (literals instead of imported
@@ -220,16 +222,16 @@ export class X86Walker extends WalkerBase implements PageWalker {
       asid === (asid & this.asidMask)
     ) {
       this.hits++;
+      // A frame below 4 GiB answers as a uint32 straight from the slot (see WalkerBase.fromSlot).
+      if (e[k + 4] === 0) return (e[k + 3] | (low & 4095)) >>> 0;
     } else {
-      // A miss fills this same slot (or faults): the answer is read from it as a hit's (see RiscvWalker).
       const r = this.miss(root, va, access, ctx, asid);
       if (r < 0) return r;
     }
-    const pw = e[k + 4];
-    return pw === 0 ? (e[k + 3] | (low & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (low & 4095)) >>> 0);
+    return this.fromSlot(k, low);
   }
 
-  // The hit test for 32-bit addresses (32-bit and PAE paging), unsigned or signed; PCID is always 0 here.
+  // The hit test for 32-bit addresses (32-bit and PAE paging, unsigned or signed) and IA-32e addresses below 2^32.
   private hitNarrow(root: number, va: number, access: number, ctx: number, asid: number): number {
     const kinds = access & 7;
     const need = (kinds > 4 ? 0 : kinds) << (3 * ctx);
@@ -244,15 +246,16 @@ export class X86Walker extends WalkerBase implements PageWalker {
       need !== 0 &&
       (va === va >>> 0 || va === (va | 0)) &&
       access === (access & 15) &&
-      asid === 0
+      asid === (asid & this.asidMask)
     ) {
       this.hits++;
+      // A frame below 4 GiB answers as a uint32 straight from the slot (see WalkerBase.fromSlot).
+      if (e[k + 4] === 0) return (e[k + 3] | (va & 4095)) >>> 0;
     } else {
       const r = this.miss(root, va, access, ctx, asid);
       if (r < 0) return r;
     }
-    const pw = e[k + 4];
-    return pw === 0 ? (e[k + 3] | (va & 4095)) >>> 0 : pw * 4294967296 + ((e[k + 3] | (va & 4095)) >>> 0);
+    return this.fromSlot(k, va);
   }
 
   /**
