@@ -183,6 +183,20 @@ const PRESETS: Readonly<Record<string, () => MemoryRegion[]>> = {
     { base: 0x4020_0000, size: 2 * MiB, kind: 'reserved', name: 'kernel' },
     { base: 0x4040_0000, size: 124 * MiB, kind: 'ram', name: 'dram' },
   ],
+  // A Zynq-7000 (dual Cortex-A9) board with 256 MiB of DDR at 0: the first MiB is shadowed by the on-chip memory
+  // at boot and the original starts DDR above it (ADDR_DDR 0x0010_0000); its first 4 MiB are the kernel area
+  // (image, page tables, stack). Peripherals: UART0/1, the SLCR, the MPCore private region (SCU, GIC, timers),
+  // the QSPI flash window; the 256 KiB of on-chip memory at the top, used by the boot loader.
+  'zynq7000-256m': () => [
+    { base: 0x0000_0000, size: 1 * MiB, kind: 'reserved', name: 'ddr-low' },
+    { base: 0x0010_0000, size: 4 * MiB, kind: 'reserved', name: 'kernel' },
+    { base: 0x0050_0000, size: 251 * MiB, kind: 'ram', name: 'ddr' },
+    { base: 0xe000_0000, size: 0x2000, kind: 'device', name: 'uart' },
+    { base: 0xf800_0000, size: 0x1000, kind: 'device', name: 'slcr' },
+    { base: 0xf8f0_0000, size: 0x2000, kind: 'device', name: 'mpcore' },
+    { base: 0xfc00_0000, size: 32 * MiB, kind: 'device', name: 'qspi-flash' },
+    { base: 0xfffc_0000, size: 256 * KiB, kind: 'reserved', name: 'ocm' },
+  ],
 };
 
 /** Board presets (a few real machines' memory maps) and single-bank boards for tests. */
@@ -199,7 +213,9 @@ export const boards = {
    * window at 0x4000_0000), `cortex-m33-256k` (a Cortex-M33 part: 1 MiB reserved flash at 0x0800_0000, SRAM1 of
    * 192 KiB at 0x2000_0000 and SRAM2 of 64 KiB right after it, the peripheral window), `aarch64-virt-128m` (QEMU
    * `virt` for AArch64 at its default 128 MiB: a flash window at 0, GIC, UART, RTC and virtio-mmio windows, DRAM at
-   * 0x4000_0000 whose first 4 MiB are the device tree and the kernel, reserved). A name that is not a string → `VmError('EINVAL')`; an unknown one → `VmError('ENOENT')`.
+   * 0x4000_0000 whose first 4 MiB are the device tree and the kernel, reserved), `zynq7000-256m` (a Zynq-7000 Cortex-A9
+   * board: 256 MiB of DDR at 0 whose first 5 MiB are reserved — the OCM-shadowed first MiB and the kernel area —,
+   * UART, SLCR, MPCore and QSPI windows, 256 KiB of reserved on-chip memory at 0xFFFC_0000). A name that is not a string → `VmError('EINVAL')`; an unknown one → `VmError('ENOENT')`.
    */
   get(name: string): BoardMemoryMap {
     if (typeof name !== 'string') throw new VmError('EINVAL', `name must be a preset name (a string), got ${hex(name)}`);

@@ -6,8 +6,16 @@ import { code } from './support.js';
 const MiB = 1024 * 1024;
 
 describe('boards', () => {
-  it('has the six presets', () => {
-    expect(boards.names()).toEqual(['riscv-virt-64m', 'riscv-virt-4g', 'ia32-pc-32m', 'stm32-512k', 'cortex-m33-256k', 'aarch64-virt-128m']);
+  it('has the seven presets', () => {
+    expect(boards.names()).toEqual([
+      'riscv-virt-64m',
+      'riscv-virt-4g',
+      'ia32-pc-32m',
+      'stm32-512k',
+      'cortex-m33-256k',
+      'aarch64-virt-128m',
+      'zynq7000-256m',
+    ]);
   });
 
   it.each([
@@ -43,6 +51,15 @@ describe('boards', () => {
       'aarch64-virt-128m',
       124 * MiB,
       [{ base: 0x4000_0000, size: 128 * MiB }],
+    ],
+    [
+      // DDR is one bank from 0 (the reserved first 5 MiB included); the on-chip memory at the top is another.
+      'zynq7000-256m',
+      251 * MiB,
+      [
+        { base: 0, size: 256 * MiB },
+        { base: 0xfffc_0000, size: 256 * 1024 },
+      ],
     ],
   ])('%s: RAM size and banks', (name, ram, banks) => {
     const b = boards.get(name);
