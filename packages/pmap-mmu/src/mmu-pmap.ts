@@ -67,6 +67,14 @@ export class MmuPmap implements Pmap, AsidHolder {
   declare private readonly rootBase: number;
   /** @internal Slot in the ASID allocator (0: no ASID). */
   asidSlot = 0;
+  /** @internal Bytes of the root table (a frame, or ARMv7-A's 16 KiB / 8 KiB run of frames). */
+  declare private readonly rootBytes: number;
+  /** @internal Root entries as this class handles them (ARMv7-A: groups of four level-1 descriptors). */
+  declare private readonly rootEntries: number;
+  /** @internal Bytes of one root entry. */
+  declare private readonly rootStride: number;
+  /** @internal The valid bit of a leaf PTE. */
+  declare private readonly leafValid: number;
   /** True for the kernel address space. */
   declare readonly isKernel: boolean;
   /** The virtual range `enter`/`remove`/`protect` accept: the kernel half, or the user range. */
@@ -111,6 +119,10 @@ export class MmuPmap implements Pmap, AsidHolder {
     this.root = root;
     this.frames = 1;
     this.range = isKernel ? space.format.kernelRange : space.format.userRange;
+    this.rootBytes = rootBytesOf(space.format, isKernel);
+    this.rootStride = space.format.rootEntryBytes ?? space.format.pteSize;
+    this.rootEntries = this.rootBytes / this.rootStride;
+    this.leafValid = space.format.leafValidMask ?? 1;
     const split = space.format.splitVpn;
     this.splitVpn = split;
     if (split === Infinity) {
@@ -120,7 +132,7 @@ export class MmuPmap implements Pmap, AsidHolder {
       // The kernel has no TTBR0 half (TCR.EPD0 / TTBCR.PD0 set): a walk there faults.
       this.rootLow = -1;
       this.rootHigh = root;
-      this.rootBase = split;
+      this.rootBase = space.format.kernelRootBase ?? split;
     } else {
       this.rootLow = root;
       this.rootHigh = space.kernel === null ? -1 : space.kernel.root;
@@ -138,6 +150,33 @@ export class MmuPmap implements Pmap, AsidHolder {
     const shift = this.format.indexBits * level;
     const v = vpn < 2147483648 ? vpn >>> shift : Math.floor(vpn / 2 ** shift);
     return v & (2 ** this.format.indexBits - 1);
+  }
+
+  // Bytes of one entry of a table at `level` (the root's may be a group of PTEs).
+  private entryBytes(level: number): number {
+    return level === this.format.levels - 1 ? this.rootStride : this.format.pteSize;
+  }
+
+  // Entries of a table at `level` of this space.
+  private entriesAt(level: number): number {
+    return level === this.format.levels - 1 ? this.rootEntries : 2 ** this.format.indexBits;
+  }
+
+  // Links the pointer entry at `addr` (at `level`) to the table at `pa`.
+  private writePointer(addr: number, pa: number, level: number): void {
+    const f = this.format;
+    if (level === f.levels - 1 && f.writePointer !== undefined) {
+      f.writePointer(this.mem, addr, pa);
+      return;
+    }
+    this.mem.write32(addr, f.pointerLo(pa));
+    if (f.pteSize === 8) this.mem.write32(addr + 4, f.pointerHi(pa));
+  }
+
+  // Zeroes the entry at `addr` (at `level`), every PTE of a root group.
+  private clearEntry(addr: number, level: number): void {
+    const bytes = this.entryBytes(level);
+    for (let b = 0; b < bytes; b += 4) this.mem.write32(addr + b, 0);
   }
 
   /**
@@ -172,7 +211,7 @@ export class MmuPmap implements Pmap, AsidHolder {
       bootEndVpn: 0,
       asids: format.asids > 0 ? new AsidAllocator<MmuPmap>(format.asids) : null,
     };
-    const root = allocTable(alloc);
+    const root = allocTable(alloc, rootBytesOf(format, true));
     if (root < 0) throw new VmError('ENOMEM', `no frame for the ${format.name} kernel root table`);
     const k = new MmuPmap(space, true, root);
     space.kernel = k;
@@ -197,7 +236,7 @@ export class MmuPmap implements Pmap, AsidHolder {
     }
     if (kernel.dead) throw new VmError('EINVAL', 'kernelPmap was destroyed');
     const { space } = kernel;
-    const root = allocTable(space.alloc);
+    const root = allocTable(space.alloc, rootBytesOf(format, false));
     if (root < 0) throw new VmError('ENOMEM', `no frame for a ${format.name} user root table`);
     const mem = space.mem;
     const size = format.pteSize;
@@ -425,7 +464,7 @@ export class MmuPmap implements Pmap, AsidHolder {
     const oldLo = mem.read32(addr);
     mem.write32(addr, f.leafLo(pa, attr));
     if (f.pteSize === 8) mem.write32(addr + 4, f.leafHi(pa, attr));
-    if (oldLo & 1) {
+    if (oldLo & this.leafValid) {
       this.dropPage(vpn);
       this.shotDown();
     }
@@ -473,8 +512,11 @@ export class MmuPmap implements Pmap, AsidHolder {
 
   // referenced/dirty: read (and clear) the accessed or dirty state of the leaf of `va`'s page.
   private leafBit(op: string, va: unknown, clear: unknown, dirty: boolean): boolean {
-    this.checkLive(op);
     const f = this.format;
+    if (!f.capabilities.accessedDirty) {
+      throw new VmError('ENOSYS', `${op}: ${f.name} page tables have no ${dirty ? 'dirty' : 'accessed'} bit`);
+    }
+    this.checkLive(op);
     if (typeof va !== 'number' || !Number.isSafeInteger(va) || va < 0 || va >= f.vaLimit) {
       throw new VmError('EINVAL', `${op}: va ${hex(va)} is not an address of the ${f.name} space [0, ${hex(f.vaLimit)})`);
     }
@@ -500,7 +542,7 @@ export class MmuPmap implements Pmap, AsidHolder {
       } else this.mem.write32(addr, (lo & ~(dirty ? f2.dirtyBit : f2.accessedBit)) >>> 0);
       // A valid leaf may be cached: drop it, so the next access walks and sets the bit again. A not-present entry
       // (entered without PRESENT) is never cached. The walk cache holds pointer entries only: nothing to drop.
-      if ((lo & 1) !== 0) this.dropLeaf(vpn, level);
+      if ((lo & (level === 0 ? this.leafValid : 1)) !== 0) this.dropLeaf(vpn, level);
     }
     return true;
   }
@@ -517,7 +559,7 @@ export class MmuPmap implements Pmap, AsidHolder {
     let table = this.walkRoot(vpn);
     if (table < 0) return -1;
     for (let level = f.levels - 1; level >= 0; level--) {
-      const addr = table + this.indexAt(vpn, level) * f.pteSize;
+      const addr = table + this.indexAt(vpn, level) * this.entryBytes(level);
       const lo = mem.read32(addr);
       const hi = f.pteSize === 8 ? mem.read32(addr + 4) : 0;
       if (level === 0) {
@@ -611,11 +653,12 @@ export class MmuPmap implements Pmap, AsidHolder {
     const top = f.levels - 1;
     const [first, end] = this.ownedRootSpan(top);
     for (let i = first; i < end; i++) {
-      const addr = this.root + i * f.pteSize;
+      const addr = this.root + i * this.rootStride;
       const lo = this.mem.read32(addr);
       if ((lo & 1) !== 0 && f.isPointer(lo, top)) this.freeTree(f.frameOf(lo, this.hiAt(addr)), top - 1);
     }
-    this.freeFrame(this.root);
+    this.space.alloc.free({ pa: this.root, order: Math.log2(this.rootBytes / PAGE_SIZE) });
+    this.frames--;
     this.tlb.flush();
     this.walkCache.flush();
     this.space.asids?.release(this);
@@ -632,7 +675,7 @@ export class MmuPmap implements Pmap, AsidHolder {
       level: 0,
       pa: this.root,
       va: this.rootBase * PAGE_SIZE,
-      entries: this.countEntries(this.root),
+      entries: this.countEntries(this.root, f.levels - 1),
       span: this.entrySpan(f.levels - 1),
     });
     this.listTables(this.root, f.levels - 1, this.rootBase, out);
@@ -689,8 +732,8 @@ export class MmuPmap implements Pmap, AsidHolder {
     const seen = new Set<number>();
     // A table in chunks that never held data reads as zeros: nothing to scan (most of ia32's 256 kernel tables).
     const backed = new Set<number>(this.mem.backedChunks());
-    const holdsData = (pa: number): boolean => {
-      for (let c = pa - (pa % CHUNK_SIZE); c < pa + PAGE_SIZE; c += CHUNK_SIZE) if (backed.has(c)) return true;
+    const holdsData = (pa: number, bytes: number): boolean => {
+      for (let c = pa - (pa % CHUNK_SIZE); c < pa + bytes; c += CHUNK_SIZE) if (backed.has(c)) return true;
       return false;
     };
     const visit = (pa: number, level: number, base: number): void => {
@@ -698,16 +741,16 @@ export class MmuPmap implements Pmap, AsidHolder {
       seen.add(pa);
       const info = this.space.alloc.get(pa);
       invariant(info && !info.free && info.usage === PageUsage.PTABLE, `table ${hex(pa)} is not an allocated PTABLE frame`);
-      if (!holdsData(pa)) return;
-      const n = 2 ** f.indexBits;
+      if (!holdsData(pa, level === f.levels - 1 ? this.rootBytes : PAGE_SIZE)) return;
+      const n = this.entriesAt(level);
       const span = 2 ** (f.indexBits * level);
       const [lo0, hi0] = this.ownedRootSpan(level);
-      const words = this.tableWords(pa);
-      const step = f.pteSize / 4;
+      const words = this.tableWords(pa, level);
+      const step = this.entryBytes(level) / 4;
       for (let i = lo0; i < Math.min(n, hi0); i++) {
         const lo = words[i * step];
-        if ((lo & 1) === 0) continue;
-        const hi = step === 2 ? words[i * step + 1] : 0;
+        if ((lo & (level === 0 ? this.leafValid : 1)) === 0) continue;
+        const hi = f.pteSize === 8 ? words[i * step + 1] : 0;
         const vpn = base + i * span;
         if (f.isPointer(lo, level)) visit(f.frameOf(lo, hi), level - 1, vpn);
         else this.checkLeaf(vpn, f.frameOf(lo, hi), span * PAGE_SIZE);
@@ -755,9 +798,10 @@ export class MmuPmap implements Pmap, AsidHolder {
       const level = this.findLeaf(vpn);
       const leaf = level < 0 ? 0 : this.mem.read32(this.out[0]);
       const leafHi = level < 0 || f.pteSize === 4 ? 0 : this.mem.read32(this.out[0] + 4);
-      invariant(this.leafState(leaf, leafHi, false), `TLB slot ${s} caches page ${hex(page)}, whose accessed bit is clear`);
+      const ad = f.capabilities.accessedDirty;
+      invariant(!ad || this.leafState(leaf, leafHi, false), `TLB slot ${s} caches page ${hex(page)}, whose accessed bit is clear`);
       invariant(
-        (perm & WRITE_CODES) === 0 || this.leafState(leaf, leafHi, true),
+        !ad || (perm & WRITE_CODES) === 0 || this.leafState(leaf, leafHi, true),
         `TLB slot ${s} lets writes hit page ${hex(page)}, whose dirty bit is clear`,
       );
       for (let a = 1; a < 16; a++) {
@@ -801,7 +845,7 @@ export class MmuPmap implements Pmap, AsidHolder {
     let table = this.root;
     let level = f.levels - 1;
     for (; level > 0; level--) {
-      const addr = table + this.indexAt(vpn, level) * f.pteSize;
+      const addr = table + this.indexAt(vpn, level) * this.entryBytes(level);
       const lo = mem.read32(addr);
       if ((lo & 1) === 0) break;
       if (!f.isPointer(lo, level)) {
@@ -812,7 +856,7 @@ export class MmuPmap implements Pmap, AsidHolder {
     if (level === 0) return table;
     const fresh: number[] = [];
     for (let i = 0; i < level; i++) {
-      const pa = allocTable(this.space.alloc);
+      const pa = allocTable(this.space.alloc, PAGE_SIZE);
       if (pa < 0) {
         for (const p of fresh) this.space.alloc.free({ pa: p, order: 0 });
         return FaultCode.NO_MEMORY;
@@ -820,9 +864,8 @@ export class MmuPmap implements Pmap, AsidHolder {
       fresh.push(pa);
     }
     for (const pa of fresh) {
-      const addr = table + this.indexAt(vpn, level) * f.pteSize;
-      mem.write32(addr, f.pointerLo(pa));
-      if (f.pteSize === 8) mem.write32(addr + 4, f.pointerHi(pa));
+      const addr = table + this.indexAt(vpn, level) * this.entryBytes(level);
+      this.writePointer(addr, pa, level);
       table = pa;
       level--;
     }
@@ -848,10 +891,10 @@ export class MmuPmap implements Pmap, AsidHolder {
     const mem = this.mem;
     const span = 2 ** (f.indexBits * level);
     const i0 = Math.floor((Math.max(vs, base) - base) / span);
-    const i1 = Math.min(2 ** f.indexBits, Math.ceil((ve - base) / span));
+    const i1 = Math.min(this.entriesAt(level), Math.ceil((ve - base) / span));
     let result = 0;
     for (let i = i0; i < i1; i++) {
-      const addr = table + i * f.pteSize;
+      const addr = table + i * this.entryBytes(level);
       const lo = mem.read32(addr);
       const hi = f.pteSize === 8 ? mem.read32(addr + 4) : 0;
       if (lo === 0 && hi === 0) continue;
@@ -864,8 +907,7 @@ export class MmuPmap implements Pmap, AsidHolder {
         result |= r & CHANGED_PRESENT;
         if (r & CLEARED && this.mayFree(level, vpn) && this.isEmpty(child)) {
           // An empty table goes back to the allocator at once.
-          mem.write32(addr, 0);
-          if (f.pteSize === 8) mem.write32(addr + 4, 0);
+          this.clearEntry(addr, level);
           this.freeFrame(child);
           // Walk caches may hold the freed table (or one below it): drop them, as sfence.vma does — in every
           // address space when the table was the kernel's.
@@ -896,7 +938,7 @@ export class MmuPmap implements Pmap, AsidHolder {
           }
         }
       }
-      if (lo & 1) {
+      if (lo & this.leafValid) {
         this.dropPage(vpn);
         result |= CHANGED_PRESENT;
       }
@@ -920,9 +962,10 @@ export class MmuPmap implements Pmap, AsidHolder {
   private freeTree(table: number, level: number): void {
     const f = this.format;
     if (level > 0) {
-      const n = 2 ** f.indexBits;
+      const n = this.entriesAt(level);
+      const stride = this.entryBytes(level);
       for (let i = 0; i < n; i++) {
-        const addr = table + i * f.pteSize;
+        const addr = table + i * stride;
         const lo = this.mem.read32(addr);
         if ((lo & 1) !== 0 && f.isPointer(lo, level)) this.freeTree(f.frameOf(lo, this.hiAt(addr)), level - 1);
       }
@@ -952,39 +995,39 @@ export class MmuPmap implements Pmap, AsidHolder {
 
   private leavesIn(table: number, level: number, base: number, kernel: boolean, out: PteLeaf[]): void {
     const f = this.format;
-    const n = 2 ** f.indexBits;
+    const n = this.entriesAt(level);
     const pages = 2 ** (f.indexBits * level);
-    const words = this.tableWords(table);
-    const step = f.pteSize / 4;
+    const words = this.tableWords(table, level);
+    const step = this.entryBytes(level) / 4;
     for (let i = 0; i < n; i++) {
       if (!kernel && level === f.levels - 1 && i >= f.kernelRootFirst && i < f.kernelRootEnd) continue;
       const lo = words[i * step];
-      const hi = step === 2 ? words[i * step + 1] : 0;
+      const hi = f.pteSize === 8 ? words[i * step + 1] : 0;
       const bits = f.leafBits(lo, hi);
       if (bits === 0) continue;
       if (f.isPointer(lo, level)) {
         this.leavesIn(f.frameOf(lo, hi), level - 1, base + i * pages, kernel, out);
         continue;
       }
-      out.push({ va: (base + i * pages) * PAGE_SIZE, pa: f.frameOf(lo, hi), size: pages * PAGE_SIZE, pte: table + i * f.pteSize, bits });
+      out.push({ va: (base + i * pages) * PAGE_SIZE, pa: f.frameOf(lo, hi), size: pages * PAGE_SIZE, pte: table + i * this.entryBytes(level), bits });
     }
   }
 
   private listTables(table: number, level: number, base: number, out: PmapTable[]): void {
     if (level === 0) return;
     const f = this.format;
-    const n = 2 ** f.indexBits;
+    const n = this.entriesAt(level);
     const span = 2 ** (f.indexBits * level);
     const [lo0, hi0] = this.ownedRootSpan(level);
     const depth = f.levels - level;
     for (let i = 0; i < n; i++) {
       if (level === f.levels - 1 && (i < lo0 || i >= hi0)) continue;
-      const addr = table + i * f.pteSize;
+      const addr = table + i * this.entryBytes(level);
       const lo = this.mem.read32(addr);
       if ((lo & 1) === 0 || !f.isPointer(lo, level)) continue;
       const child = f.frameOf(lo, this.hiAt(addr));
       const va = (base + i * span) * PAGE_SIZE;
-      out.push({ level: depth, pa: child, va, entries: this.countEntries(child), span: this.entrySpan(level - 1) });
+      out.push({ level: depth, pa: child, va, entries: this.countEntries(child, level - 1), span: this.entrySpan(level - 1) });
       this.listTables(child, level - 1, base + i * span, out);
     }
   }
@@ -997,27 +1040,37 @@ export class MmuPmap implements Pmap, AsidHolder {
   // Root indices whose tables this space owns: a user space does not own the shared kernel half.
   private ownedRootSpan(level: number): [number, number] {
     const f = this.format;
-    if (level !== f.levels - 1 || this.isKernel) return [0, 2 ** f.indexBits];
-    return [0, f.kernelRootFirst];
+    if (level !== f.levels - 1 || this.isKernel) return [0, this.entriesAt(level)];
+    return [0, Math.min(f.kernelRootFirst, this.rootEntries)];
   }
 
-  private countEntries(table: number): number {
-    const words = this.tableWords(table);
-    const step = this.format.pteSize / 4;
+  // Entries in use in the table at `level` (a root group counts once).
+  private countEntries(table: number, level: number): number {
+    const words = this.tableWords(table, level);
+    const step = this.entryBytes(level) / 4;
     let n = 0;
-    for (let i = 0; i < words.length; i += step) if (words[i] !== 0 || (step === 2 && words[i + 1] !== 0)) n++;
+    for (let i = 0; i < words.length; i += step) {
+      for (let w = 0; w < step; w++) {
+        if (words[i + w] !== 0) {
+          n++;
+          break;
+        }
+      }
+    }
     return n;
   }
 
   private isEmpty(table: number): boolean {
-    const words = this.tableWords(table);
+    const words = this.tableWords(table, 0);
     for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
     return true;
   }
 
-  private tableWords(table: number): Uint32Array {
-    const bytes = this.mem.read(table, PAGE_SIZE);
-    return new Uint32Array(bytes.buffer, bytes.byteOffset, PAGE_SIZE / 4);
+  // The words of the table at `table` (at `level`: the root may span several frames), read from RAM.
+  private tableWords(table: number, level: number): Uint32Array {
+    const size = level === this.format.levels - 1 ? this.rootBytes : PAGE_SIZE;
+    const bytes = this.mem.read(table, size);
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, size / 4);
   }
 
   private hiAt(addr: number): number {
@@ -1034,8 +1087,22 @@ export class MmuPmap implements Pmap, AsidHolder {
   }
 }
 
-function allocTable(alloc: PageAllocator): number {
-  const f = alloc.alloc(PAGE_SIZE, { owner: PageOwner.KERNEL, usage: PageUsage.PTABLE });
+// Bytes of the root table of a kernel or user space of `format`.
+function rootBytesOf(format: PagingFormat, isKernel: boolean): number {
+  const r = format.rootBytes;
+  return r === undefined ? PAGE_SIZE : isKernel ? r.kernel : r.user;
+}
+
+// A table of `bytes` (a frame, or a power-of-two run for a larger root): a buddy block of that size, aligned to it
+// within its bank as every buddy block is — which is the alignment TTBR needs on boards whose banks are aligned.
+function allocTable(alloc: PageAllocator, bytes: number): number {
+  const f = alloc.alloc(bytes, { owner: PageOwner.KERNEL, usage: PageUsage.PTABLE });
   // Frames come zeroed from the allocator (the original linked unzeroed pages as tables and relied on luck).
-  return f === null ? -1 : f.pa;
+  if (f === null) return -1;
+  if (f.pa % bytes !== 0) {
+    // A bank that is not aligned to the table's size: the hardware could not use this block.
+    alloc.free(f);
+    return -1;
+  }
+  return f.pa;
 }

@@ -36,6 +36,12 @@ export interface PagingFormat
    * the root's entry count). `Infinity` for a format with one root whose kernel entries every user root copies.
    */
   readonly splitVpn: number;
+  /**
+   * With two base registers: the page number the kernel root's entry 0 maps. Default `splitVpn` (AArch64: TTBR1's
+   * table indexes its own half); 0 when the kernel's table is indexed by the whole address (ARMv7-A: TTBR1's 16 KiB
+   * table has an entry for every MiB, the lower half unused).
+   */
+  readonly kernelRootBase?: number;
   /** Usable hardware ASIDs for user address spaces (`AsidAllocator`); 0 when the format has none. */
   readonly asids: number;
   /**
@@ -43,6 +49,21 @@ export interface PagingFormat
    * how to read, clear and keep it. Without it `accessedBit`, `dirtyBit` and `adBits` say all.
    */
   readonly leafState?: LeafState;
+  /**
+   * Bytes of a root table when it is larger than a frame (ARMv7-A: the kernel's TTBR1 table is 16 KiB, a user's
+   * TTBR0 table 8 KiB with TTBCR.N = 1): allocated as one aligned run of frames. Default: one frame.
+   */
+  readonly rootBytes?: { readonly kernel: number; readonly user: number };
+  /**
+   * Bytes of one root entry as `MmuPmap` handles it, when it is not one PTE: ARMv7-A links four 1 KiB level-2
+   * tables of one frame from four consecutive level-1 descriptors, so its root entries are groups of four (16 bytes),
+   * each group mapping one frame of leaf PTEs. Default: `pteSize`.
+   */
+  readonly rootEntryBytes?: number;
+  /** Writes the root entry at `addr` pointing to the leaf-table frame `pa` (formats with `rootEntryBytes`). */
+  writePointer?(mem: PhysicalMemory, addr: number, pa: number): void;
+  /** The bit of a leaf PTE that says it is valid: 1 (V / P / bit 0) unless given (ARMv7-A small page: bit 1). */
+  readonly leafValidMask?: number;
   /** Bytes of kernel virtual space whose tables are built at boot, for a board with `ramSize` bytes of RAM. */
   bootExpand(ramSize: number): number;
   /** The words of a leaf PTE mapping `pa` with `PageAttr` bits `attr` (A and D clear). */

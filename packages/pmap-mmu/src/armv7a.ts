@@ -1,0 +1,313 @@
+import { FaultCode, PageAttr } from '@vmlayers/phys';
+import type { PhysicalMemory, PmapFactory } from '@vmlayers/phys';
+import { accessMask } from './internal/access-mask.js';
+import { LeafBit } from './internal/format.js';
+import type { PagingFormat } from './internal/format.js';
+import { frameWords } from './internal/frame-words.js';
+import type { WalkCache } from './walk-cache.js';
+import { makeFactory } from './factory.js';
+
+/*
+ * ARMv7-A short-descriptor translation (ARM ARM B3.5), SCTLR.AFE = 0 (AP[2:0] are all permission bits), SCTLR.TRE = 0
+ * (TEX/C/B memory types), TTBCR.N = 1: TTBR0 translates [0, 2 GiB) through an 8 KiB level-1 table of 2048 entries,
+ * TTBR1 everything above through a 16 KiB table of 4096 (its lower half unused). Every domain is a client (DACR),
+ * so the descriptors' permissions are always checked.
+ *
+ * Level-1 descriptor (4 bytes, index VA[31:20]): bits[1:0] 00 fault; 01 coarse page table — PXN bit 2, NS 3,
+ * domain 8:5, level-2 table base 31:10; 1x section (bit 18 = 0) — PXN bit 0, B 2, C 3, XN 4, domain 8:5,
+ * AP[1:0] 11:10, TEX 14:12, AP[2] 15, S 16, nG 17, base 31:20; bit 18 = 1 a supersection.
+ * Level-2 descriptor (index VA[19:12], 256 to a 1 KiB table): bits[1:0] 00 fault; 01 large page; 1x small page —
+ * XN bit 0, B 2, C 3, AP[1:0] 5:4, TEX 8:6, AP[2] 9, S 10, nG 11, base 31:12.
+ *
+ * One frame holds four level-2 tables, linked from four consecutive level-1 descriptors (`pdi & ~3`, at
+ * pa, pa + 0x400, pa + 0x800, pa + 0xC00), as the original's `_pmap_addTable`: `MmuPmap` handles the frame as one
+ * leaf table of 1024 PTEs (word `vpn & 1023`, since the four tables lie in the order of their descriptors) and the
+ * level-1 table as groups of four descriptors.
+ */
+const enum L1 {
+  TYPE = 0x3,
+  COARSE = 0x1,
+  COARSE_PXN = 0x4,
+  SECTION_PXN = 0x1,
+  SECTION_XN = 0x10,
+  SUPERSECTION = 0x4_0000,
+}
+const enum L2 {
+  TYPE = 0x3,
+  SMALL = 0x2,
+  XN = 0x1,
+  B = 0x4,
+  C = 0x8,
+  AP0 = 0x10,
+  AP1 = 0x20,
+  TEX0 = 0x40,
+  AP2 = 0x200,
+  S = 0x400,
+  NG = 0x800,
+}
+const enum Kind {
+  READ = 1,
+  WRITE = 2,
+  EXEC = 4,
+}
+const enum Fault {
+  NOT_MAPPED = -1,
+  PROTECTION = -2,
+  BAD_ADDRESS = -5,
+}
+// A walk-cache entry's bits: 0x20 always (MmuPmap.check compares `bits | 0x20` for 4-byte formats, the ia32 PDE's
+// A bit), 1 for a PXN level-1 descriptor.
+const CACHED = 0x20;
+const MiB = 2 ** 20;
+const KERNEL_BASE = 0xc000_0000;
+const SPLIT = 0x8000_0000;
+
+/**
+ * The access codes a page or section allows, by a 5-bit key: AP[2:0] (bits 0–2, AP[2] the highest), XN (bit 3), PXN
+ * (bit 4). AP: 000 no access; 001 PL1 read/write; 010 PL1 read/write, PL0 read; 011 read/write at both; 100
+ * reserved; 101 PL1 read; 110 and 111 read at both. An instruction fetch needs read permission at its level (VMSAv7
+ * has no execute-only memory), and is refused by XN at both levels and by PXN at PL1. No PAN: PL1 reaches PL0 pages.
+ */
+const PERM = new Int32Array(32);
+for (let key = 0; key < 32; key++) {
+  const ap = key & 7;
+  const xn = (key >>> 3) & 1;
+  const pxn = (key >>> 4) & 1;
+  const pl1 = ap === 0 || ap === 4 ? 0 : ap < 4 ? Kind.READ | Kind.WRITE : Kind.READ;
+  const pl0 = ap === 3 ? Kind.READ | Kind.WRITE : ap === 2 || ap >= 6 ? Kind.READ : 0;
+  const sup = pl1 | (pl1 !== 0 && xn === 0 && pxn === 0 ? Kind.EXEC : 0);
+  const usr = pl0 | (pl0 !== 0 && xn === 0 ? Kind.EXEC : 0);
+  PERM[key] = accessMask(sup, usr);
+}
+
+// AP[2:0] of a small page descriptor.
+function smallAp(pte: number): number {
+  return ((pte >>> 4) & 3) | ((pte >>> 7) & 4);
+}
+
+/** The small page at word `i` of a leaf-table frame's words under level-1 PXN `pxn` (0/1): the walk's answer. */
+function leafIn(words: Uint32Array, i: number, pxn: number, access: number, out: Float64Array): number {
+  const pte = words[i];
+  const type = pte & L2.TYPE;
+  if (type === 0) return Fault.NOT_MAPPED;
+  // A large page (01): not made here, and not implemented by this walk.
+  if (type === 1) return Fault.BAD_ADDRESS;
+  out[0] = (pte & 0xffff_f000) >>> 0;
+  if (access === 0) return 0;
+  const ap = smallAp(pte);
+  if (ap === 4) return Fault.BAD_ADDRESS;
+  const full = PERM[ap | ((pte & L2.XN) << 3) | (pxn << 4)];
+  if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+  out[1] = full;
+  return 0;
+}
+
+/** leafIn for a TLB miss (see `PagingFormat.leafFill`): every frame lies below 4 GiB. */
+function leafFill(words: Uint32Array, i: number, pxn: number, vpn: number, access: number, tlb: Int32Array, k: number): number {
+  const pte = words[i];
+  const type = pte & L2.TYPE;
+  if (type === 0) return Fault.NOT_MAPPED;
+  if (type === 1) return Fault.BAD_ADDRESS;
+  const ap = smallAp(pte);
+  if (ap === 4) return Fault.BAD_ADDRESS;
+  const full = PERM[ap | ((pte & L2.XN) << 3) | (pxn << 4)];
+  if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+  tlb[k] = vpn;
+  tlb[k + 1] = (pte & 0xffff_f000) | ((full >>> 1) & 0x303) | ((full >>> 2) & 0x404);
+  return 1;
+}
+
+/**
+ * The leaf-table frame of a group of four level-1 descriptors at `addr` when they are the four coarse tables of one
+ * frame in order with the same PXN (what this pmap writes), else -1: only such a group can be read as one frame.
+ */
+function groupFrame(mem: PhysicalMemory, addr: number): number {
+  const d0 = mem.read32(addr);
+  if ((d0 & L1.TYPE) !== L1.COARSE || (d0 & 0xc00) !== 0) return -1;
+  const frame = (d0 & 0xffff_f000) >>> 0;
+  for (let j = 1; j < 4; j++) {
+    const d = mem.read32(addr + 4 * j);
+    if (d !== d0 + j * 0x400) return -1;
+  }
+  return frame;
+}
+
+const format: PagingFormat = {
+  name: 'armv7a',
+  levels: 2,
+  // MmuPmap's view: 1024 leaf PTEs a frame (four level-2 tables), 1024 groups of four level-1 descriptors.
+  indexBits: 10,
+  pteSize: 4,
+  vaLimit: 2 ** 32,
+  paLimit: 2 ** 32,
+  userRange: [4096, SPLIT],
+  kernelRange: [KERNEL_BASE, 2 ** 32],
+  defaultBoard: 'zynq7000-256m',
+  capabilities: Object.freeze({
+    hasMmu: true,
+    execProtect: true,
+    supervisorReadsUser: true,
+    sharedKernelHalf: true,
+    // No dirty bit in short descriptors, and AF only as AP[0] with SCTLR.AFE = 1 (software-managed): nothing to age
+    // pages by, as on the original's armv7a.
+    accessedDirty: false,
+  }),
+  badVaCode: FaultCode.BAD_ADDRESS,
+  // Two base registers: the user's TTBR0 table holds 512 groups (2048 descriptors, 8 KiB), no entry is copied.
+  kernelRootFirst: 512,
+  kernelRootEnd: 512,
+  splitVpn: SPLIT / 4096,
+  // TTBR1's table is indexed by VA[31:20] like TTBR0's: its entry 0 is address 0.
+  kernelRootBase: 0,
+  asids: 255,
+  adBits: 0,
+  accessedBit: 0,
+  dirtyBit: 0,
+  rootBytes: { kernel: 16 * 1024, user: 8 * 1024 },
+  rootEntryBytes: 16,
+  leafValidMask: L2.SMALL,
+
+  // The original's `_pmap_kernelSpaceExpand` amount, as Sv39: max(RAM/4, 8 MiB) in 4 MiB steps (a frame of level-2
+  // tables each); later ones are linked into the kernel's TTBR1 table, which every space walks.
+  bootExpand(ramSize: number): number {
+    const want = Math.max(ramSize / 4, 8 * MiB);
+    return Math.min(Math.ceil(want / (4 * MiB)) * 4 * MiB, 2 ** 32 - KERNEL_BASE);
+  },
+
+  // AP from the rights: PL1 RW 001, PL1 R 101, PL0 RW 011, PL0 R 111; XN without EXEC; nG unless GLOBAL; Normal
+  // memory write-back write-allocate shareable (TEX 001 C B S), UNCACHED Normal non-cacheable (TEX 001), DEVICE
+  // shareable Device (TEX 000 B), as the original's TT2S_CACHED / TT2S_NOTCACHED / TT2S_SHARED_DEV. Without
+  // PRESENT bits[1:0] are 00 (a fault entry, every other bit ignored by the hardware and kept for `protect`); the
+  // memory-type bits keep it from being all zeros.
+  leafLo(pa: number, attr: number): number {
+    let pte = pa;
+    if (attr & PageAttr.PRESENT) pte |= L2.SMALL | (attr & PageAttr.EXEC ? 0 : L2.XN);
+    pte |= attr & PageAttr.USER ? (attr & PageAttr.WRITE ? L2.AP1 | L2.AP0 : L2.AP2 | L2.AP1 | L2.AP0) : attr & PageAttr.WRITE ? L2.AP0 : L2.AP2 | L2.AP0;
+    if (!(attr & PageAttr.GLOBAL)) pte |= L2.NG;
+    if (attr & PageAttr.DEVICE) pte |= L2.B;
+    else if (attr & PageAttr.UNCACHED) pte |= L2.TEX0;
+    else pte |= L2.TEX0 | L2.C | L2.B | L2.S;
+    return pte >>> 0;
+  },
+
+  leafHi(): number {
+    return 0;
+  },
+
+  pointerLo(pa: number): number {
+    return (pa | L1.COARSE) >>> 0;
+  },
+
+  pointerHi(): number {
+    return 0;
+  },
+
+  // Four coarse descriptors, one per 1 KiB level-2 table of the frame, domain 0, PXN clear.
+  writePointer(mem: PhysicalMemory, addr: number, pa: number): void {
+    for (let j = 0; j < 4; j++) mem.write32(addr + 4 * j, (pa + j * 0x400) | L1.COARSE);
+  },
+
+  frameOf(lo: number): number {
+    return (lo & 0xffff_f000) >>> 0;
+  },
+
+  leafBits(lo: number): number {
+    const type = lo & 3;
+    if (type === 0) return 0;
+    // A coarse-table pointer (the only 01 entry this pmap's root holds): reported as present so it is descended.
+    if (type === 1) return LeafBit.PRESENT;
+    const ap = smallAp(lo);
+    const user = ap === 2 || ap === 3 || ap >= 6;
+    return (
+      LeafBit.PRESENT |
+      LeafBit.READ |
+      (ap >= 1 && ap <= 3 ? LeafBit.WRITE : 0) |
+      (lo & L2.XN ? 0 : LeafBit.EXEC) |
+      (user ? LeafBit.USER : 0) |
+      (lo & L2.NG ? 0 : LeafBit.GLOBAL)
+    );
+  },
+
+  isPointer(lo: number, level: number): boolean {
+    return level > 0 && (lo & L1.TYPE) === L1.COARSE;
+  },
+
+  walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
+    const key = vpn >>> 10;
+    if (cache !== null) {
+      const c = key & (cache.size - 1);
+      if (cache.key[c] === key) {
+        let words = cache.words[c];
+        if (words === null) words = cache.words[c] = frameWords(mem, cache.table[c]);
+        if (words !== null) return leafIn(words, vpn & 1023, cache.bits[c] & 1, access, out);
+        // No host memory behind the frame yet: every PTE reads as zero.
+        return Fault.NOT_MAPPED;
+      }
+    }
+    const addr = root + (vpn >>> 8) * 4;
+    const d = mem.read32(addr);
+    const type = d & L1.TYPE;
+    if (type === 0) return Fault.NOT_MAPPED;
+    if (type === L1.COARSE) {
+      const table = (d & 0xffff_fc00) >>> 0;
+      if (!mem.isRam(table, 1024)) return Fault.BAD_ADDRESS;
+      const pxn = (d & L1.COARSE_PXN) >>> 2;
+      if (access !== 0 && cache !== null) {
+        // A group as this pmap links it is cached as one frame of 1024 PTEs.
+        const frame = groupFrame(mem, root + (vpn >>> 10) * 16);
+        if (frame >= 0) {
+          const words = frameWords(mem, frame);
+          cache.fill(key, frame, CACHED | pxn, words);
+          if (words !== null) return leafIn(words, vpn & 1023, pxn, access, out);
+        }
+      }
+      const pte = mem.read32(table + (vpn & 255) * 4);
+      const t2 = pte & L2.TYPE;
+      if (t2 === 0) return Fault.NOT_MAPPED;
+      if (t2 === 1) return Fault.BAD_ADDRESS;
+      out[0] = (pte & 0xffff_f000) >>> 0;
+      if (access === 0) return 0;
+      const ap = smallAp(pte);
+      if (ap === 4) return Fault.BAD_ADDRESS;
+      const full = PERM[ap | ((pte & L2.XN) << 3) | (pxn << 4)];
+      if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+      out[1] = full;
+      return 0;
+    }
+    // A section (1 MiB) written by hand; a supersection (16 MiB) is not implemented here.
+    if (d & L1.SUPERSECTION) return Fault.BAD_ADDRESS;
+    out[0] = ((d & 0xfff0_0000) >>> 0) + (vpn & 255) * 4096;
+    if (access === 0) return 1;
+    const ap = ((d >>> 10) & 3) | ((d >>> 13) & 4);
+    if (ap === 4) return Fault.BAD_ADDRESS;
+    const full = PERM[ap | (((d & L1.SECTION_XN) >>> 4) << 3) | ((d & L1.SECTION_PXN) << 4)];
+    if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+    out[1] = full;
+    return 1;
+  },
+
+  leafIn(words: Uint32Array, vpn: number, bits: number, access: number, out: Float64Array): number {
+    return leafIn(words, vpn & 1023, bits & 1, access, out);
+  },
+
+  leafFill(words: Uint32Array, vpn: number, bits: number, access: number, tlb: Int32Array, k: number): number {
+    return leafFill(words, vpn & 1023, bits & 1, vpn, access, tlb, k);
+  },
+
+  leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
+    const frame = groupFrame(mem, root + (vpn >>> 10) * 16);
+    if (frame < 0 || !mem.isRam(frame, 4096)) return -1;
+    out[0] = frame;
+    out[1] = CACHED | ((mem.read32(root + (vpn >>> 10) * 16) & L1.COARSE_PXN) >>> 2);
+    return 0;
+  },
+};
+
+/**
+ * ARMv7-A short-descriptor translation (TTBCR.N = 1): a 16 KiB level-1 table for the kernel (TTBR1) and an 8 KiB one
+ * per user space (TTBR0, [0, 2 GiB)), coarse level-2 tables of 256 small-page descriptors packed four to a frame,
+ * 4 KiB pages, AP[2:0] / XN / PXN, 8-bit ASIDs on the original's 255-entry allocator. Kernel range
+ * `[0xC0000000, 2^32)`, user range `[0x1000, 0x80000000)`. No accessed or dirty bits (`referenced`/`dirty` throw
+ * `ENOSYS`).
+ */
+export const armv7a: PmapFactory = makeFactory(format);
