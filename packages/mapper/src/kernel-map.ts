@@ -276,7 +276,7 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
     held: new WeakSet(),
     nextId: 1,
     onAccessFault: options.onAccessFault,
-    rmap: options.reverseMap === true ? new ReverseMap(alloc) : null,
+    rmap: options.reverseMap === true ? new ReverseMap(alloc, arch.capabilities.accessedDirty) : null,
   };
   const kmap = new KernelMapImpl(ctx, kpmap);
   try {

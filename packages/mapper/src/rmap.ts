@@ -39,6 +39,8 @@ export interface ReverseMapInfo {
  */
 export class ReverseMap {
   private readonly alloc: PageAllocator;
+  // False when the pmaps have no accessed or dirty bits (ARMv7-A short descriptors): see referenced and dirty.
+  private readonly accessedDirty: boolean;
   private next = new Int32Array(256);
   private mapId = new Int32Array(256);
   private vaOf = new Float64Array(256);
@@ -49,9 +51,10 @@ export class ReverseMap {
   private framesMapped = 0;
   private readonly maps = new Map<number, MapBase>();
 
-  /** @internal Made by `createKernelMap({ reverseMap: true })`. */
-  constructor(alloc: PageAllocator) {
+  /** @internal Made by `createKernelMap({ reverseMap: true })`, with the architecture's `accessedDirty` capability. */
+  constructor(alloc: PageAllocator, accessedDirty = true) {
     this.alloc = alloc;
+    this.accessedDirty = accessedDirty;
   }
 
   /** @internal A process map that may record mappings. */
@@ -128,14 +131,22 @@ export class ReverseMap {
   /**
    * True when any mapping of the frame has its accessed bit set (`Pmap.referenced`); with `clear`, clears the bit
    * in every mapping (and their TLB entries), as Linux's `folio_referenced` does before the page is aged. Bad
-   * arguments → `EINVAL`.
+   * arguments → `EINVAL`. On an architecture without accessed bits (`capabilities.accessedDirty` false, e.g.
+   * ARMv7-A short descriptors, whose pmaps throw `ENOSYS` for `referenced`): false, and `clear` does nothing — no
+   * page is known to be young, so a clock ages them all alike (FIFO order).
    */
   referenced(pa: number, clear = false): boolean {
+    if (!this.accessedDirty) return this.anyBit(pa, clear, () => false);
     return this.anyBit(pa, clear, (m, va, c) => m.pmap.referenced(va, c));
   }
 
-  /** True when any mapping of the frame has its dirty bit set (`Pmap.dirty`); with `clear`, clears it in every one. */
+  /**
+   * True when any mapping of the frame has its dirty bit set (`Pmap.dirty`); with `clear`, clears it in every one.
+   * Without dirty bits (`capabilities.accessedDirty` false): true for a mapped frame — nothing proves it clean, so
+   * reclaim writes it back rather than drop data.
+   */
   dirty(pa: number, clear = false): boolean {
+    if (!this.accessedDirty) return this.anyBit(pa, clear, () => true);
     return this.anyBit(pa, clear, (m, va, c) => m.pmap.dirty(va, c));
   }
 

@@ -74,7 +74,7 @@ describe.each(ARCHS.filter((a) => a.mmu))('reverse map on $name', (a) => {
     b.kmap.check();
   });
 
-  it('reads and clears the accessed and dirty bits of every mapping of a frame', () => {
+  it.runIf(a.arch.capabilities.accessedDirty)('reads and clears the accessed and dirty bits of every mapping of a frame', () => {
     const b = bootRmap(a);
     const rmap = b.kmap.rmap!;
     const obj = new TestObject(b, 1);
@@ -102,6 +102,23 @@ describe.each(ARCHS.filter((a) => a.mmu))('reverse map on $name', (a) => {
     m1.destroy();
     m2.destroy();
     obj.free();
+  });
+
+  it.runIf(!a.arch.capabilities.accessedDirty)('without accessed/dirty bits: nothing is referenced, every mapped frame is dirty', () => {
+    const b = bootRmap(a);
+    const rmap = b.kmap.rmap!;
+    const obj = new TestObject(b, 1);
+    const m1 = b.kmap.createUserMap(1);
+    const v1 = m1.mmap({ size: b.ps, prot: RW, flags: SHARED, backing: new TestBacking(obj, RW, true) });
+    m1.read(v1, 1);
+    expect(rmap.referenced(obj.base)).toBe(false);
+    expect(rmap.referenced(obj.base, true)).toBe(false);
+    expect(rmap.dirty(obj.base)).toBe(true);
+    expect(rmap.dirty(obj.base, true)).toBe(true);
+    // A frame nobody maps is neither.
+    m1.munmap(v1, b.ps);
+    expect(rmap.dirty(obj.base)).toBe(false);
+    m1.check();
   });
 
   it('copy-on-write style replacement: entering a new frame at a page forgets the old one', () => {
