@@ -271,7 +271,8 @@ export function createKernelMap(options: KernelMapOptions): KernelMap {
     pool: new EntryPool(limit, alloc.faults),
     pageSize: ps,
     hasMmu: arch.capabilities.hasMmu,
-    execProtect: arch.capabilities.execProtect,
+    // Whether an execute-only entry stays unreadable: not where the hardware reads whatever it executes.
+    execProtect: arch.capabilities.execProtect && arch.capabilities.execImpliesRead !== true,
     maps: new Set(),
     held: new WeakSet(),
     nextId: 1,

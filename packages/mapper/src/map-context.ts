@@ -16,7 +16,10 @@ export interface KernelContext {
   readonly pool: EntryPool;
   readonly pageSize: number;
   readonly hasMmu: boolean;
-  /** Pages can be made non-executable; without it (ia32) an executable page is readable, as in hardware. */
+  /**
+   * An execute-only entry stays unreadable (`capabilities.execProtect` without `execImpliesRead`); false where the
+   * hardware reads every page it may execute (ia32: no NX; ARMv7-A: a fetch needs read permission).
+   */
   readonly execProtect: boolean;
   /** Every live map, the kernel map included. */
   readonly maps: Set<MapBase>;

@@ -32,7 +32,8 @@ describe.each(MMU_ARCHS.map((a) => [a.name, a] as const))('reclaim on %s', (_, a
     expect(faultsFor(arch, 'fifo', 4, BELADY)).toBe(10);
   });
 
-  it('clock and lru keep the hot pages of a loop: fewer faults than fifo on a hot/cold mix', () => {
+  // Without accessed bits (armv7a) no page is known to be hot: clock and lru age every page alike, as fifo does.
+  it.runIf(arch.capabilities.accessedDirty)('clock and lru keep the hot pages of a loop: fewer faults than fifo on a hot/cold mix', () => {
     // Page 0 is used between every cold page: a policy that sees the accessed bit keeps it.
     const refs = [0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 1, 0, 2, 0, 3];
     const f = faultsFor(arch, 'fifo', 3, refs);

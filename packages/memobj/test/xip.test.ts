@@ -6,13 +6,14 @@ import { ARCHS, errnoOf, footprint } from './helpers.js';
 
 // A flash (ROM) range of each architecture's default board: stm32-512k's and cortex-m33-256k's flash, the PC's
 // BIOS ROM, the QEMU virt machine's firmware region (RISC-V) and kernel-image region (AArch64: its flash is a device
-// window on aarch64-virt-128m).
+// window on aarch64-virt-128m), the Zynq board's kernel area (ARMv7-A).
 const FLASH: Record<string, number> = {
   armv7m: 0x0801_0000,
   armv8m: 0x0801_0000,
   ia32: 0xc_0000,
   sv39: 0x8010_0000,
   aarch64: 0x4030_0000,
+  armv7a: 0x0030_0000,
 };
 const enc = new TextEncoder();
 const dec = new TextDecoder();

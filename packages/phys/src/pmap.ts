@@ -176,11 +176,19 @@ export interface PmapCapabilities {
   /** The kernel half of every address space is the same tables, set up at boot. */
   sharedKernelHalf: boolean;
   /**
-   * The format has hardware accessed/dirty bits that `Pmap.referenced`/`Pmap.dirty` read and clear (Sv39, ia32).
-   * False without an MMU (armv7m: an MPU has no such bits): both methods throw `VmError('ENOSYS')`, and the layers
-   * above refuse page reclaim the same way.
+   * The format has hardware accessed/dirty bits that `Pmap.referenced`/`Pmap.dirty` read and clear (Sv39, ia32,
+   * AArch64). False without an MMU (armv7m: an MPU has no such bits): both methods throw `VmError('ENOSYS')`, and
+   * the layers above refuse page reclaim the same way. False with an MMU whose tables have none (ARMv7-A short
+   * descriptors): the methods throw `ENOSYS` too, and reclaim still runs, knowing no page young and none clean.
    */
   accessedDirty: boolean;
+  /**
+   * Optional: an executable page is readable too, whatever `PageAttr.READ` says, because the format has no
+   * execute-only memory (ARMv7-A: an instruction fetch needs read permission). Implied where `execProtect` is
+   * false (ia32: every present page reads and executes). Absent means false: a page entered `EXEC` alone executes
+   * but does not read (Sv39, AArch64).
+   */
+  execImpliesRead?: boolean;
 }
 
 /** An architecture: how to make the kernel address space and user ones. */

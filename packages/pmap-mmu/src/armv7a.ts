@@ -146,6 +146,8 @@ const format: PagingFormat = {
   capabilities: Object.freeze({
     hasMmu: true,
     execProtect: true,
+    // VMSAv7 has no execute-only memory: an instruction fetch needs read permission.
+    execImpliesRead: true,
     supervisorReadsUser: true,
     sharedKernelHalf: true,
     // No dirty bit in short descriptors, and AF only as AP[0] with SCTLR.AFE = 1 (software-managed): nothing to age

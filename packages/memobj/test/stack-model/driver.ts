@@ -45,6 +45,9 @@ export function boardsFor(arch: PmapFactory): BoardConfig[] {
     case 'aarch64':
       // As Sv39, one table level more: seven table pages boot the kernel half (root, levels 1 and 2, four level-3).
       return [{ label: 'default', tiny: false }, kib(192), kib(512)];
+    case 'armv7a':
+      // A 16 KiB TTBR1 table and two frames of level-2 tables boot the kernel half; user roots take 8 KiB each.
+      return [{ label: 'default', tiny: false }, kib(192), kib(512)];
     case 'ia32':
       // The kernel half's tables alone take 1 MiB + 8 KiB (258 pages boot with nothing free).
       return [{ label: 'default', tiny: false }, kib(1224), kib(1536)];
@@ -230,7 +233,8 @@ export class StackDriver {
     this.weights = OPS.map((o) => mix[o]);
     this.ps = arch.pageSize;
     this.mmu = arch.capabilities.hasMmu;
-    this.execProtect = arch.capabilities.execProtect;
+    // An execute-only mapping reads where the hardware reads what it executes (ia32, ARMv7-A).
+    this.execProtect = arch.capabilities.execProtect && arch.capabilities.execImpliesRead !== true;
     [this.lo, this.hi] = arch.userRange;
     const ram = this.vm.board.regions.filter((r) => r.kind === 'ram').sort((a, b) => a.base - b.base)[0];
     this.ramBase = ram.base;
