@@ -93,6 +93,8 @@ export class MmuPmap implements Pmap, AsidHolder {
   private readonly wcBits: Int32Array = this.walkCache.bits;
   // log2 of the pages one leaf table maps (the format's indexBits), here so a miss reads it from `this`.
   declare private readonly leafShift: number;
+  // Entries per table - 1 (2^indexBits - 1).
+  declare private readonly indexMask: number;
   private readonly view: TlbView = Object.freeze({ entries: this.tlb.entries, mask: TLB_MASK, pageShift: 12 });
   // out[0..1]: a walk's frame and allowed codes; out[2]: faults the pmap's fault path served in software (AArch64
   // without hardware A/D management).
@@ -114,6 +116,7 @@ export class MmuPmap implements Pmap, AsidHolder {
     this.space = space;
     this.format = space.format;
     this.leafShift = space.format.indexBits;
+    this.indexMask = (1 << space.format.indexBits) - 1;
     this.mem = space.mem;
     this.isKernel = isKernel;
     this.root = root;
@@ -145,11 +148,11 @@ export class MmuPmap implements Pmap, AsidHolder {
     return vpn < this.splitVpn ? this.rootLow : this.rootHigh;
   }
 
-  // Index of page `vpn` in a table at hardware `level` (0 = leaf table): `>>>` only while `vpn` fits 32 bits.
+  // Index of page `vpn` in a table at hardware `level` (0 = leaf table): `>>>` only while `vpn` fits 32 bits. The
+  // mask is a field: `2 ** bits` is a call to Math.pow on every enter otherwise.
   private indexAt(vpn: number, level: number): number {
-    const shift = this.format.indexBits * level;
-    const v = vpn < 2147483648 ? vpn >>> shift : Math.floor(vpn / 2 ** shift);
-    return v & (2 ** this.format.indexBits - 1);
+    const shift = this.leafShift * level;
+    return (vpn < 2147483648 ? vpn >>> shift : Math.floor(vpn / 2 ** shift)) & this.indexMask;
   }
 
   // Bytes of one entry of a table at `level` (the root's may be a group of PTEs).
