@@ -7,7 +7,6 @@ import type { PagingFormat } from './internal/format.js';
 import type { PteLeaf } from './dump-tables.js';
 import { checkAddress, checkAttr, checkRange } from './internal/validate.js';
 import { AsidAllocator } from './asid.js';
-import type { AsidHolder } from './asid.js';
 import { BIG_TAG, Tlb, hitWord } from './tlb.js';
 import type { TlbView } from './tlb.js';
 import { WalkCache } from './walk-cache.js';
@@ -51,7 +50,7 @@ interface KernelSpace {
  * One address space in an MMU page-table format: the tables live in `PhysicalMemory` as the hardware lays them
  * out, the software TLB in typed arrays. Made by a factory (`sv39`, `ia32`), never directly.
  */
-export class MmuPmap implements Pmap, AsidHolder {
+export class MmuPmap implements Pmap {
   /**
    * Physical address of the root table this space owns (what `satp`/`CR3` would hold; with two base registers,
    * TTBR0 for a user space and TTBR1 for the kernel).
