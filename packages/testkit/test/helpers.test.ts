@@ -1,5 +1,5 @@
 import { PageAllocator, PhysicalMemory, VmError, boards, isUint } from '@vmlayers/phys';
-import { ia32, sv39 } from '@vmlayers/pmap-mmu';
+import { aarch64, armv7a, ia32, sv39 } from '@vmlayers/pmap-mmu';
 import { armv7m, armv8m } from '@vmlayers/pmap-nommu';
 import { describe, expect, it } from 'vitest';
 import { ARCHS, NOT_UINTS, WIDE_UINTS, errnoOf, expectErrno, expectUnchanged, identityKernel, outcomeOf } from '../src/index.js';
@@ -70,12 +70,14 @@ describe('hostile values', () => {
 });
 
 describe('ARCHS', () => {
-  it('lists sv39, ia32, armv7m and armv8m with their default boards', () => {
+  it('lists sv39, ia32, armv7m, armv8m, aarch64 and armv7a with their default boards', () => {
     expect(ARCHS.map(({ name, arch, board, mmu }) => ({ name, arch, board, mmu }))).toEqual([
       { name: 'sv39', arch: sv39, board: 'riscv-virt-64m', mmu: true },
       { name: 'ia32', arch: ia32, board: 'ia32-pc-32m', mmu: true },
       { name: 'armv7m', arch: armv7m, board: 'stm32-512k', mmu: false },
       { name: 'armv8m', arch: armv8m, board: 'cortex-m33-256k', mmu: false },
+      { name: 'aarch64', arch: aarch64, board: 'aarch64-virt-128m', mmu: true },
+      { name: 'armv7a', arch: armv7a, board: 'zynq7000-256m', mmu: true },
     ]);
     for (const a of ARCHS) expect(boards.get(a.board).name).toBe(a.board);
   });
