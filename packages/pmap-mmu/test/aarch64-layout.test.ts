@@ -226,6 +226,16 @@ describe('aarch64 (48-bit VA, four levels) tables in RAM', () => {
   });
 });
 
+describe('createAarch64 options', () => {
+  it('refuses anything but vaBits 39 | 48 and a boolean hardwareAccessFlag (EINVAL)', () => {
+    for (const bad of [null, 42, { vaBits: 40 }, { vaBits: '48' }, { vaBits: 48.5 }, { hardwareAccessFlag: 'yes' }, { hardwareAccessFlag: 1 }]) {
+      expect(() => createAarch64(bad as never), JSON.stringify(bad)).toThrow(/EINVAL/);
+    }
+    expect(createAarch64().name).toBe('aarch64');
+    expect(createAarch64({ vaBits: 48, hardwareAccessFlag: true }).userRange).toEqual(aarch64.userRange);
+  });
+});
+
 describe('aarch64 with 39-bit VA (three levels from level 1)', () => {
   const va39 = createAarch64({ vaBits: 39 });
 
