@@ -337,19 +337,37 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
       return leafInWords(words, (vpn & 511) << 1, vpn, bits, access, out);
     },
 
+    // The usual miss: `leafInWords` written out with int32 operations only (no double for the frame, no call), as
+    // Sv39's leafFill; the frame's bits 32–47 are the high word's bits 0–15.
     leafFill(words: Uint32Array, vpn: number, bits: number, access: number, tlb: Int32Array, k: number, out: Float64Array): number {
-      const r = leafInWords(words, (vpn & 511) << 1, vpn, bits, access, out);
-      if (r < 0) return r;
-      const pa = out[0];
-      const perm = out[1];
+      const i = (vpn & 511) << 1;
+      const lo = words[i];
+      if ((lo & 1) === 0) return Fault.NOT_MAPPED;
+      const hi = words[i + 1];
+      // A level-3 descriptor with bit 1 clear is reserved; output address bits 49:48 are an Address size fault.
+      if ((lo & 2) === 0 || (hi & 0x3_0000) !== 0) return Fault.BAD_ADDRESS;
+      const tb = bits << 5;
+      const full0 = PERM[((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3) | tb];
+      if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
+      // AF (bit 10) on any access; AP[2] (bit 7) cleared by a write, which full0 allowed only with DBM.
+      const nlo = (access & 2 ? (lo | 0x400) & ~0x80 : lo | 0x400) >>> 0;
+      let full = full0;
+      if (nlo !== lo) {
+        words[i] = nlo;
+        if (!hw) out[2] += ((lo & 0x400) === 0 ? 1 : 0) + ((lo & ~nlo & 0x80) !== 0 ? 1 : 0);
+        full = PERM[((nlo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3) | tb];
+      }
+      const perm = nlo & 0x80 ? full & ~0xcccc : full;
+      const high = hi & 0xffff;
+      const frame = lo & -4096;
       tlb[k] = vpn;
-      if (pa < 4294967296) {
-        tlb[k + 1] = (pa & -4096) | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
+      if (high === 0) {
+        tlb[k + 1] = frame | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
         return 1;
       }
       tlb[k + 1] = 0;
-      tlb[k + 2] = perm | (Math.floor(pa / 4294967296) << 16);
-      tlb[k + 3] = pa % 4294967296;
+      tlb[k + 2] = perm | (high << 16);
+      tlb[k + 3] = frame;
       return 2;
     },
 
