@@ -14,11 +14,13 @@ import type { PmapFactory } from '@vmlayers/phys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aarch64 } from '../src/aarch64.js';
+import { armv7a } from '../src/armv7a.js';
 import { ia32 } from '../src/ia32.js';
 import { sv39 } from '../src/sv39.js';
 import type { MmuPmap } from '../src/mmu-pmap.js';
 import { createWalker } from '../src/walk/create-walker.js';
 import type { Aarch64Walker } from '../src/walk/aarch64.js';
+import type { Armv7aWalker } from '../src/walk/armv7a.js';
 import type { PageWalker, TranslateOptions } from '../src/walk/types.js';
 
 const PS = 4096;
@@ -84,7 +86,9 @@ function run(factory: PmapFactory, makeWalker: (mem: PhysicalMemory) => PageWalk
   const kbase = factory.kernelRange[0];
   // Kernel pages: the same offsets from the kernel base (the kernel half is 1 GiB on both formats).
   const KERNEL_PAGES = USER_PAGES.filter((p) => p < GiB).map((p) => kbase + p - PS);
-  const pages = (k: boolean) => (k ? KERNEL_PAGES : USER_PAGES);
+  // The user pages the format's user range holds (armv7a's ends at 2 GiB).
+  const userPages = USER_PAGES.filter((p) => p >= factory.userRange[0] && p + PS <= factory.userRange[1]);
+  const pages = (k: boolean) => (k ? KERNEL_PAGES : userPages);
   let compared = 0;
   for (const c of cmds) {
     const pmap = c.kernel ? kernel : user;
@@ -104,7 +108,7 @@ function run(factory: PmapFactory, makeWalker: (mem: PhysicalMemory) => PageWalk
       // The OS's part: a changed mapping is flushed from the TLB (sfence.vma / invlpg of every page).
       for (const va of set) if (va >= a && va < b) hooks.flush(walker, hooks.va(va));
     }
-    for (const va of [...USER_PAGES, ...KERNEL_PAGES]) {
+    for (const va of [...userPages, ...KERNEL_PAGES]) {
       for (const access of ACCESSES) {
         const off = (va / PS) % 4093;
         const viaWalker = walker.translate(user.root, hooks.va(va + off), access, opts);
@@ -145,6 +149,28 @@ describe('walkers agree with the pmaps on every mapping the pmaps build', () => 
       { numRuns: 60, seed: 18 },
     );
     expect(total).toBeGreaterThan(10_000);
+  });
+
+  it('armv7a-short walker (TTBCR.N = 1, AFE = 0, PXN, every domain a client) over the armv7a pmap: TTBR0 the user table, TTBR1 the kernel\'s, the space\'s ASID', () => {
+    const before = translated;
+    const hooks: Hooks = {
+      va: (v) => v,
+      options: (user, kernel) => {
+        expect(user.asid).toBeGreaterThan(0);
+        return { asid: user.asid, ttbr1: kernel.root };
+      },
+      // TLBIMVAA: the page in every ASID (the pmap's flush of a changed PTE reaches every space too).
+      flush: (w, va) => (w as Armv7aWalker).tlbimvaa(va),
+    };
+    let total = 0;
+    fc.assert(
+      fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 40 }), (cmds) => {
+        total += run(armv7a, (mem) => createWalker('armv7a-short', mem, { ttbcrN: 1, afe: false, pxn: true }), cmds, hooks);
+      }),
+      { numRuns: 60, seed: 18 },
+    );
+    expect(total).toBeGreaterThan(10_000);
+    expect(translated - before).toBeGreaterThan(1000);
   });
 
   it('aarch64 walker (48-bit halves, HA and HD, PAN = 0, WXN = 0) over the aarch64 pmap: TTBR0 the user root, TTBR1 the kernel\'s, the space\'s ASID', () => {
