@@ -112,10 +112,22 @@ export function tableEntries(vm: Vm, pid: number, nodes: readonly TableNode[], i
   const node = nodes[index];
   const t = node.table;
   const out: TableEntry[] = [];
-  // A table is one frame: its entries are the leaves whose PTE address lies in that frame.
-  const size = vm.arch.pageSize;
+  // A leaf belongs to the table its PTE lies in: the table starting last at or below the PTE's address (tables do
+  // not overlap). Their sizes differ by format — a frame on Sv39 and ia32, 1 KiB level-2 tables four to a frame
+  // and an 8 or 16 KiB level-1 table on ARMv7-A — so no size is assumed.
+  const starts = nodes.map((n) => n.table.pa).sort((a, b) => a - b);
+  const owner = (pte: number): number => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= pte) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return hi >= 0 ? starts[hi] : -1;
+  };
   for (const l of pmap.leaves()) {
-    if (l.pte >= t.pa && l.pte < t.pa + size) out.push({ slot: Math.floor((l.va - t.va) / t.span), va: l.va, pa: l.pa, size: l.size, flags: leafFlags(l.bits), pte: l.pte });
+    if (owner(l.pte) === t.pa) out.push({ slot: Math.floor((l.va - t.va) / t.span), va: l.va, pa: l.pa, size: l.size, flags: leafFlags(l.bits), pte: l.pte });
   }
   for (const n of nodes) if (n.parent === index) out.push({ slot: n.slot, va: n.table.va, pa: n.table.pa, size: t.span, flags: null, pte: null });
   return out.sort((a, b) => a.va - b.va);
