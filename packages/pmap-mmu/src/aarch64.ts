@@ -155,6 +155,14 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
     return level;
   }
 
+  // A first access (AF) or first write (AP[2] of a DBM page): the new descriptor stored, the software faults it
+  // stands for counted without HA/HD, and the rights it now gives.
+  function update(words: Uint32Array, i: number, lo: number, nlo: number, hi: number, tb: number, out: Float64Array): number {
+    words[i] = nlo;
+    if (!hw) out[2] += ((lo & 0x400) === 0 ? 1 : 0) + ((lo & ~nlo & 0x80) !== 0 ? 1 : 0);
+    return PERM[((nlo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3) | tb];
+  }
+
   function leafInWords(words: Uint32Array, i: number, vpn: number, tb: number, access: number, out: Float64Array): number {
     const lo = words[i];
     if ((lo & Lo.V) === 0) return Fault.NOT_MAPPED;
@@ -351,12 +359,9 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
       if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
       // AF (bit 10) on any access; AP[2] (bit 7) cleared by a write, which full0 allowed only with DBM.
       const nlo = (access & 2 ? (lo | 0x400) & ~0x80 : lo | 0x400) >>> 0;
-      let full = full0;
-      if (nlo !== lo) {
-        words[i] = nlo;
-        if (!hw) out[2] += ((lo & 0x400) === 0 ? 1 : 0) + ((lo & ~nlo & 0x80) !== 0 ? 1 : 0);
-        full = PERM[((nlo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3) | tb];
-      }
+      // The descriptor changes on a page's first access or first write only: kept out of line, so this function
+      // stays small enough for V8 to inline into the pmap's miss path.
+      const full = nlo === lo ? full0 : update(words, i, lo, nlo, hi, tb, out);
       const perm = nlo & 0x80 ? full & ~0xcccc : full;
       const high = hi & 0xffff;
       const frame = lo & -4096;
