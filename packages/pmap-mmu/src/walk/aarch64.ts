@@ -197,6 +197,9 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
    * {@link Aarch64Walker.fault}.
    */
   translate(root: number, va: number, access: number, options?: TranslateOptions): number {
+    if (typeof va !== 'number' || typeof access !== 'number' || options === null || (options !== undefined && typeof options !== 'object')) {
+      this.refuse(va, access, options);
+    }
     let ctx = (access >>> 3) & 1;
     let asid = 0;
     if (options !== undefined) {

@@ -159,6 +159,9 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
    * abort, the FSR value, the address and the level in {@link Armv7aWalker.fault}.
    */
   translate(root: number, va: number, access: number, options?: TranslateOptions): number {
+    if (typeof va !== 'number' || typeof access !== 'number' || options === null || (options !== undefined && typeof options !== 'object')) {
+      this.refuse(va, access, options);
+    }
     let ctx = (access >>> 3) & 1;
     let asid = 0;
     let dacr = 0x5555_5555;

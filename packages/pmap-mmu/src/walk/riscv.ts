@@ -170,6 +170,9 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
    * and access faults) with `scause`, `stval` and the level in {@link RiscvWalker.fault}.
    */
   translate(root: number, va: number, access: number, options?: TranslateOptions): number {
+    if (typeof va !== 'number' || typeof access !== 'number' || options === null || (options !== undefined && typeof options !== 'object')) {
+      this.refuse(va, access, options);
+    }
     let ctx = (access >>> 3) & 1;
     let asid = 0;
     if (options !== undefined) {

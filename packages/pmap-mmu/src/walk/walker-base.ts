@@ -8,7 +8,7 @@ import { VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
 import { WalkTlb } from './tlb.js';
 import type { WalkerStats } from './types.js';
-import { WalkFault } from './types.js';
+import { WalkFault, checkAccess, checkOptionsObject } from './types.js';
 
 // Page-table frames are read through `PhysicalMemory.frameWords` views on a little-endian host (one lookup of the
 // frame, then array loads); elsewhere with read32.
@@ -146,6 +146,18 @@ export abstract class WalkerBase {
     this.entryLo = mem.read32(addr);
     this.entryHi = size === 8 ? mem.read32(addr + 4) : 0;
     return true;
+  }
+
+  /**
+   * @internal What the hit tests' integer operations cannot take: an address or access code that is not a number
+   * (a BigInt throws a TypeError at the first shift) or options that are not an object. Each family's `translate`
+   * sends such a call here first, before any shift, and it is refused with `EINVAL`.
+   */
+  protected refuse(va: unknown, access: unknown, options: unknown): never {
+    this.checkVa(va, 'va');
+    checkAccess(access);
+    checkOptionsObject(options, 'options');
+    throw new VmError('EINVAL', `translate was called with ${hex(va)}, ${hex(access)}, ${hex(options)}`);
   }
 
   /** @internal Throws `EINVAL` unless `va` is an address of the walker's width (see the family classes). */

@@ -181,6 +181,9 @@ export class X86Walker extends WalkerBase implements PageWalker {
    * {@link X86Walker.fault}; a #PF also drops the TLB entries of the page, as the processor does.
    */
   translate(root: number, va: number, access: number, options?: TranslateOptions): number {
+    if (typeof va !== 'number' || typeof access !== 'number' || options === null || (options !== undefined && typeof options !== 'object')) {
+      this.refuse(va, access, options);
+    }
     let ctx = (access >>> 3) & 1;
     // The PCID is CR3's: the last loadCr3's, unless the call names one.
     let asid = this.pcid;
