@@ -87,7 +87,11 @@ function smallAp(pte: number): number {
 
 /** The small page at word `i` of a leaf-table frame's words under level-1 PXN `pxn` (0/1): the walk's answer. */
 function leafIn(words: Uint32Array, i: number, pxn: number, access: number, out: Float64Array): number {
-  const pte = words[i];
+  return leafOf(words[i], pxn, access, out);
+}
+
+/** The level-2 descriptor `pte` under level-1 PXN `pxn` (0/1): its frame in `out[0]`, its rights in `out[1]`. */
+function leafOf(pte: number, pxn: number, access: number, out: Float64Array): number {
   const type = pte & L2.TYPE;
   if (type === 0) return Fault.NOT_MAPPED;
   // A large page (01): not made here, and not implemented by this walk.
@@ -263,18 +267,7 @@ const format: PagingFormat = {
           if (words !== null) return leafIn(words, vpn & 1023, pxn, access, out);
         }
       }
-      const pte = mem.read32(table + (vpn & 255) * 4);
-      const t2 = pte & L2.TYPE;
-      if (t2 === 0) return Fault.NOT_MAPPED;
-      if (t2 === 1) return Fault.BAD_ADDRESS;
-      out[0] = (pte & 0xffff_f000) >>> 0;
-      if (access === 0) return 0;
-      const ap = smallAp(pte);
-      if (ap === 4) return Fault.BAD_ADDRESS;
-      const full = PERM[ap | ((pte & L2.XN) << 3) | (pxn << 4)];
-      if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
-      out[1] = full;
-      return 0;
+      return leafOf(mem.read32(table + (vpn & 255) * 4), pxn, access, out);
     }
     // A section (1 MiB) written by hand; a supersection (16 MiB) is not implemented here.
     if (d & L1.SUPERSECTION) return Fault.BAD_ADDRESS;
