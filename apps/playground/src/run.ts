@@ -94,8 +94,7 @@ export class Run {
 
   /** Runs the next step; false at the end of the workload. */
   forward(): boolean {
-    if (this.position < this.records.length) return this.take();
-    if (this.ended) return false;
+    if (this.ended && this.position >= this.records.length) return false;
     return this.take();
   }
 

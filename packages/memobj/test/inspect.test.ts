@@ -234,8 +234,7 @@ describe('vm.mappingsOf(pa): who maps a frame', () => {
       ]);
       c.write(heap + ps, new Uint8Array([9]));
       const cow = log.find((e) => e.type === 'cow');
-      expect(cow).toBeDefined();
-      if (cow?.type !== 'cow') return;
+      if (cow?.type !== 'cow') throw new Error('the write made no copy-on-write event');
       expect(cow.from).toBe(frame);
       expect(vm.mappingsOf(cow.pa).map((m) => m.pid)).toEqual([c.pid]);
       expect(vm.mappingsOf(frame).map((m) => m.pid)).toEqual([a.pid]);
