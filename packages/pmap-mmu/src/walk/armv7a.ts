@@ -64,6 +64,219 @@ const FSR_WNR = 1 << 11;
 const MANAGER = 0x3f;
 
 /**
+ * @internal The settings a short-descriptor walk reads descriptors under, as bits: the implementation includes
+ * PXN (section bit 0, page-table bit 2; without it a first-level 0b11 is reserved), SCTLR.AFE (AP[0] is the access
+ * flag).
+ */
+export const enum Armv7aConfig {
+  PXN = 1,
+  AFE = 2,
+}
+
+/**
+ * @internal What {@link armv7aEntry} and {@link armv7aWalk} return besides a permission word: a first-level
+ * page-table descriptor, the size field of a leaf's result, and the faults, negative, odd at the first level and
+ * even at the second (so `r & 1` is the level's bit).
+ */
+export const enum Armv7a {
+  /** armv7aEntry: a first-level page-table descriptor (a pointer). */
+  TABLE = 0x4000_0000,
+  /** armv7aWalk: a leaf's result is its permission word (bits 0–23) | log2 of its size << 24. */
+  SIZE_SHIFT = 24,
+  PERM_MASK = 0xff_ffff,
+  TRANSLATION_L1 = -1,
+  TRANSLATION_L2 = -2,
+  ACCESS_FLAG_L1 = -3,
+  ACCESS_FLAG_L2 = -4,
+  /** The descriptor lies outside RAM: the synchronous external abort on a translation table walk. */
+  ABORT_L1 = -5,
+  ABORT_L2 = -6,
+}
+
+/**
+ * @internal The kinds each privilege level may use on a page with AP[2:0] `ap`, `xn` and `pxn` in a client
+ * domain, as the AArch32 permission check reads them (`afe`: SCTLR.AFE, `wxn`/`uwxn`: SCTLR.WXN/UWXN): with the
+ * access flag or AP[0] = 1, AP[2] forbids writes and AP[1] gives PL0 access; otherwise AP[2:1] = 00 is no access,
+ * 01 PL1 read/write with PL0 read-only, 10 (the encoding ARMv7 reserves, AP = 0b100) PL1 read-only and 11
+ * read-only for both. Execution needs read permission at that level, no XN, and at PL1 no PXN; with WXN a writable
+ * region does not execute, with UWXN a region PL0 may write does not execute at PL1. Returns the PL1 kinds
+ * (READ 1, WRITE 2, EXEC 4) | the PL0 kinds << 3.
+ */
+export function armv7aRights(ap: number, xn: boolean, pxn: boolean, afe: boolean, wxn: boolean, uwxn: boolean): number {
+  const ap2 = ap >>> 2;
+  const ap1 = (ap >>> 1) & 1;
+  let privR: boolean;
+  let privW: boolean;
+  let userR: boolean;
+  let userW: boolean;
+  if (afe || (ap & 1) !== 0) {
+    privR = true;
+    privW = ap2 === 0;
+    userR = ap1 === 1;
+    userW = ap2 === 0 && ap1 === 1;
+  } else {
+    privR = ap >>> 1 !== 0;
+    privW = ap >>> 1 === 1;
+    userR = ap1 === 1;
+    userW = false;
+  }
+  const userX = userR && !xn && !(wxn && userW);
+  const privX = privR && !xn && !pxn && !(wxn && privW) && !(uwxn && userW);
+  const priv = (privR ? 1 : 0) | (privW ? 2 : 0) | (privX ? 4 : 0);
+  const user = (userR ? 1 : 0) | (userW ? 2 : 0) | (userX ? 4 : 0);
+  return priv | (user << 3);
+}
+
+/**
+ * @internal Classifies descriptor `d` at `level` (1: first, 2: second) read under `config` ({@link Armv7aConfig}):
+ * {@link Armv7a.TABLE} for a first-level page-table descriptor; for a section, supersection, large or small page
+ * its permission word, `perm[AP[2:0] | XN << 3 | PXN << 4]` (the consumer's table of {@link armv7aRights}; a page's
+ * PXN is its page-table descriptor's, `tablePxn`, 0/1); else a Translation or Access flag fault.
+ */
+export function armv7aEntry(d: number, level: number, tablePxn: number, config: number, perm: Int32Array): number {
+  const type = d & 3;
+  if (level === 1) {
+    // 0b00 is a fault descriptor; 0b11 is a section with PXN, or reserved where PXN is not implemented.
+    if (type === 0 || (type === 3 && (config & Armv7aConfig.PXN) === 0)) return Armv7a.TRANSLATION_L1;
+    if (type === 1) return Armv7a.TABLE;
+    if ((config & Armv7aConfig.AFE) !== 0 && (d & 0x400) === 0) return Armv7a.ACCESS_FLAG_L1;
+    // AP[1:0] bits 11:10, AP[2] bit 15, XN bit 4, PXN bit 0 (supersections alike).
+    return perm[((d >>> 10) & 3) | ((d >>> 13) & 4) | ((d & 0x10) >>> 1) | ((config & d & 1) << 4)];
+  }
+  if (type === 0) return Armv7a.TRANSLATION_L2;
+  // AP[2] bit 9, AP[1:0] bits 5:4 in both page formats; the access flag is AP[0].
+  if ((config & Armv7aConfig.AFE) !== 0 && (d & 0x10) === 0) return Armv7a.ACCESS_FLAG_L2;
+  // XN: bit 0 of a small page (1x), bit 15 of a large one (01).
+  const xn = (type & 2) !== 0 ? d & 1 : (d >>> 15) & 1;
+  return perm[((d >>> 4) & 3) | ((d >>> 7) & 4) | (xn << 3) | (tablePxn << 4)];
+}
+
+/** @internal True for a first-level page-table descriptor (bits[1:0] = 0b01). */
+export function armv7aIsTable(d: number): boolean {
+  return (d & 3) === 1;
+}
+
+/**
+ * @internal The physical address of the 4 KiB page of `v` (a uint32 address) under leaf descriptor `d` at `level`:
+ * a supersection's PA[31:24] from bits 31:24, PA[35:32] from 23:20 and PA[39:36] from 8:5; a section's base 31:20;
+ * a large page's 31:16 (any of its 16 replicas); a small page's 31:12.
+ */
+export function armv7aFrame(d: number, level: number, v: number): number {
+  if (level === 1) {
+    if ((d & 0x4_0000) !== 0) {
+      return ((d & 0xff00_0000) >>> 0) + (v & 0x00ff_f000) + (((d >>> 20) & 15) + ((d >>> 5) & 15) * 16) * 4294967296;
+    }
+    return ((d & 0xfff0_0000) >>> 0) + (v & 0x000f_f000);
+  }
+  return armv7aPageBits(d, v >>> 12) >>> 0;
+}
+
+/**
+ * @internal {@link armv7aFrame} of a second-level descriptor for page `vpn`, as an int32 (bits 31:12 of the
+ * address; every page lies below 4 GiB): what a TLB fill made of int32 operations uses.
+ */
+export function armv7aPageBits(d: number, vpn: number): number {
+  return (d & 2) !== 0 ? d & -4096 : (d & -65536) | ((vpn & 15) << 12);
+}
+
+/** @internal log2 of the bytes leaf descriptor `d` at `level` maps: 24, 20, 16 or 12. */
+export function armv7aShift(d: number, level: number): number {
+  if (level === 1) return (d & 0x4_0000) !== 0 ? 24 : 20;
+  return (d & 2) !== 0 ? 12 : 16;
+}
+
+/** @internal True when leaf descriptor `d` at `level` is global (nG clear: section bit 17, page bit 11). */
+export function armv7aGlobal(d: number, level: number): boolean {
+  return (d & (level === 1 ? 0x2_0000 : 0x800)) === 0;
+}
+
+/**
+ * @internal The domain of first-level descriptor `d` (bits 8:5), 0 for a supersection, whose bits 8:5 are
+ * PA[39:36].
+ */
+export function armv7aDomain(d: number): number {
+  return (d & 3) !== 1 && (d & 0x4_0000) !== 0 ? 0 : (d >>> 5) & 15;
+}
+
+/**
+ * @internal The short-descriptor walk of `v` (a uint32 address) from the first-level table at `base` — or, with
+ * `l2` ≥ 0, from the second-level table at `l2`, as a paging-structure cache kept it with `tableBits` (the
+ * page-table descriptor's domain | PXN << 4). Descriptors are read through frame views; one outside RAM aborts the
+ * walk. Each is classified by {@link armv7aEntry} under `config` and `perm`. Returns a leaf's permission word |
+ * log2 of its size << {@link Armv7a.SIZE_SHIFT} (at or above 20: a first-level leaf), or a negative
+ * {@link Armv7a} fault. `out`: [0] the physical address of the page of `v` (leaves only), [1] the last descriptor
+ * read, [2] the second-level table walked (-1 when the walk did not reach one), [3] its table bits.
+ */
+export function armv7aWalk(
+  mem: PhysicalMemory,
+  base: number,
+  v: number,
+  l2: number,
+  tableBits: number,
+  config: number,
+  perm: Int32Array,
+  out: Float64Array,
+): number {
+  let table = l2;
+  let bits = tableBits;
+  if (table < 0) {
+    out[2] = -1;
+    // Both of TTBR0's and TTBR1's tables are indexed by VA[31:20].
+    if (!readDescriptor(mem, base + (v >>> 20) * 4, out)) return Armv7a.ABORT_L1;
+    const d = out[1] | 0;
+    const r = armv7aEntry(d, 1, 0, config, perm);
+    if (r !== Armv7a.TABLE) {
+      if (r < 0) return r;
+      out[0] = armv7aFrame(d, 1, v);
+      return r | (armv7aShift(d, 1) << Armv7a.SIZE_SHIFT);
+    }
+    // A second-level table: 256 entries, 1 KiB aligned (bits 31:10).
+    table = (d & 0xffff_fc00) >>> 0;
+    bits = ((d >>> 5) & 15) | ((config & (d >>> 2) & 1) << 4);
+    out[2] = table;
+    out[3] = bits;
+  } else {
+    out[2] = table;
+    out[3] = bits;
+  }
+  if (!readDescriptor(mem, table + ((v >>> 12) & 255) * 4, out)) return Armv7a.ABORT_L2;
+  const d = out[1] | 0;
+  const r = armv7aEntry(d, 2, bits >>> 4, config, perm);
+  if (r < 0) return r;
+  out[0] = armv7aFrame(d, 2, v);
+  return r | (armv7aShift(d, 2) << Armv7a.SIZE_SHIFT);
+}
+
+// Page-table frames are read through `PhysicalMemory.frameWords` views on a little-endian host (one lookup of the
+// frame, then an array load); elsewhere with read32.
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+// The descriptor at `addr` into out[1]; false when it is not in RAM (a device window or a hole).
+function readDescriptor(mem: PhysicalMemory, addr: number, out: Float64Array): boolean {
+  if (LITTLE_ENDIAN) {
+    const off = addr % 4096;
+    let words: Uint32Array | null;
+    // frameWords refuses a frame that is not all RAM (EFAULT): rare — a guest's bad pointer, or a bank that does
+    // not end on a page — so it is caught rather than asked about first with isRam (a second lookup).
+    try {
+      words = mem.frameWords(addr - off);
+    } catch {
+      return readSlow(mem, addr, out);
+    }
+    // A frame that was never written reads as zeros.
+    out[1] = words === null ? 0 : words[off >>> 2];
+    return true;
+  }
+  return readSlow(mem, addr, out);
+}
+
+function readSlow(mem: PhysicalMemory, addr: number, out: Float64Array): boolean {
+  if (!mem.isRam(addr, 4)) return false;
+  out[1] = mem.read32(addr);
+  return true;
+}
+
+/**
  * An ARMv7-A short-descriptor page-table walker with its own ASID-tagged TLB.
  *
  * **Roots.** `translate`'s `root` is the physical address of TTBR0's table (TTBR0 bits 31:14-N, without the walk
@@ -92,6 +305,10 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
   private readonly split: number;
   // The client-domain permission word by AP[2:0] | XN << 3 | PXN << 4 (rights for PL1 at bits 0–2, PL0 at 3–5).
   private readonly client = new Int32Array(32);
+  // The walk core's settings (Armv7aConfig bits).
+  private readonly walkConfig: number;
+  // The walk core's results: the page's address, the last descriptor, the second-level table and its bits.
+  private readonly walked = new Float64Array(4);
 
   /** A walker over `mem`; see {@link createWalker}. Bad options → `VmError('EINVAL')`. */
   constructor(mem: PhysicalMemory, options: Armv7aWalkerOptions = {}) {
@@ -114,41 +331,9 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
     });
     this.rootAlign = 16384 >>> n;
     this.split = 2 ** (32 - n);
-    for (let b = 0; b < 32; b++) this.client[b] = this.rights(b & 7, (b & 8) !== 0, (b & 16) !== 0);
-  }
-
-  /**
-   * The kinds each privilege level may use on a page with `ap` (AP[2:0]), `xn` and `pxn` in a client domain, as
-   * the AArch32 permission check reads them: with the access flag (AFE) or AP[0] = 1, AP[2] forbids writes and
-   * AP[1] gives PL0 access; otherwise AP[2:1] = 00 is no access, 01 PL1 read/write with PL0 read-only, 10 (the
-   * encoding ARMv7 reserves, AP = 0b100) PL1 read-only and 11 read-only for both. Execution needs read permission
-   * at that level, no XN, and at PL1 no PXN; with WXN a writable region does not execute, with UWXN a region PL0
-   * may write does not execute at PL1.
-   */
-  private rights(ap: number, xn: boolean, pxn: boolean): number {
     const { afe, wxn, uwxn } = this.config;
-    const ap2 = ap >>> 2;
-    const ap1 = (ap >>> 1) & 1;
-    let privR: boolean;
-    let privW: boolean;
-    let userR: boolean;
-    let userW: boolean;
-    if (afe || (ap & 1) !== 0) {
-      privR = true;
-      privW = ap2 === 0;
-      userR = ap1 === 1;
-      userW = ap2 === 0 && ap1 === 1;
-    } else {
-      privR = (ap >>> 1) !== 0;
-      privW = ap >>> 1 === 1;
-      userR = ap1 === 1;
-      userW = false;
-    }
-    const userX = userR && !xn && !(wxn && userW);
-    const privX = privR && !xn && !pxn && !(wxn && privW) && !(uwxn && userW);
-    const priv = (privR ? 1 : 0) | (privW ? 2 : 0) | (privX ? 4 : 0);
-    const user = (userR ? 1 : 0) | (userW ? 2 : 0) | (userX ? 4 : 0);
-    return priv | (user << 3);
+    for (let b = 0; b < 32; b++) this.client[b] = armv7aRights(b & 7, (b & 8) !== 0, (b & 16) !== 0, afe, wxn, uwxn);
+    this.walkConfig = (this.config.pxn ? Armv7aConfig.PXN : 0) | (afe ? Armv7aConfig.AFE : 0);
   }
 
   /**
@@ -304,74 +489,30 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
     }
     // Both tables are indexed by VA[31:20]: TTBR0's smaller table only ever sees addresses below 2^(32-N).
     const span0 = v >>> 20;
-    let domain: number;
-    let pxn: boolean;
-    let l2table: number;
+    const out = this.walked;
     const c = this.pscFind(span0, base, asid);
-    if (c >= 0) {
-      l2table = this.pscTable[c];
-      domain = this.pscBits[c] & 15;
-      pxn = (this.pscBits[c] & 16) !== 0;
-    } else {
-      const l1addr = base + span0 * 4;
-      if (!this.readEntry(l1addr, 4)) return this.raise('pte-access', 1, va, access, user, -1);
-      const l1 = this.entryLo;
-      const type = l1 & 3;
-      // 0b00 is a fault descriptor; 0b11 is a section with PXN, or reserved where PXN is not implemented.
-      if (type === 0 || (type === 3 && !this.config.pxn)) return this.raise('invalid', 1, va, access, user, -1);
-      if (type !== 1) return this.section(l1, v, va, access, ctx, asid, dacr);
-      domain = (l1 >>> 5) & 15;
-      pxn = this.config.pxn && (l1 & 4) !== 0;
-      // The second-level table: 256 entries, 1 KiB aligned (bits 31:10).
-      l2table = (l1 & 0xffff_fc00) >>> 0;
-      this.pscFill(span0, base, asid, l2table, domain | (pxn ? 16 : 0));
-    }
-    const l2addr = l2table + ((v >>> 12) & 255) * 4;
-    if (!this.readEntry(l2addr, 4)) return this.raise('pte-access', 0, va, access, user, domain);
-    const desc = this.entryLo;
-    if ((desc & 3) === 0) return this.raise('invalid', 0, va, access, user, domain);
-    // AP[2] bit 9, AP[1:0] bits 5:4 in both page formats; the access flag is AP[0].
-    const ap = ((desc >>> 4) & 3) | ((desc >>> 7) & 4);
-    if (this.config.afe && (desc & 0x10) === 0) return this.raise('accessed', 0, va, access, user, domain);
-    let xn: boolean;
-    let pa: number;
-    let shift: number;
-    if ((desc & 2) === 0) {
-      // Large page (64 KiB): base bits 31:16, XN bit 15. The manual has software repeat it in 16 consecutive
-      // entries; the walker uses whichever one the address indexes.
-      xn = (desc & 0x8000) !== 0;
-      pa = ((desc & 0xffff_0000) >>> 0) + (v & 0xf000);
-      shift = 16;
-    } else {
-      // Small page (4 KiB): base bits 31:12, XN bit 0.
-      xn = (desc & 1) !== 0;
-      pa = (desc & 0xffff_f000) >>> 0;
-      shift = 12;
-    }
-    return this.finish(desc, 0, domain, ap, xn, pxn, pa, shift, v, va, access, ctx, asid, dacr);
+    const r =
+      c >= 0
+        ? armv7aWalk(this.mem, base, v, this.pscTable[c], this.pscBits[c], this.walkConfig, this.client, out)
+        : armv7aWalk(this.mem, base, v, -1, 0, this.walkConfig, this.client, out);
+    // A page-table descriptor is cached as soon as it is read, whatever its second level holds.
+    if (c < 0 && out[2] >= 0) this.pscFill(span0, base, asid, out[2], out[3]);
+    if (r < 0) return this.walkFault(r, va, access, user);
+    const shift = r >>> Armv7a.SIZE_SHIFT;
+    const level = shift >= 20 ? 1 : 0;
+    const desc = out[1] | 0;
+    const domain = level === 1 ? armv7aDomain(desc) : out[3] & 15;
+    return this.finish(desc, level, domain, r & Armv7a.PERM_MASK, out[0], shift, v, va, access, ctx, asid, dacr);
   }
 
-  // A section or supersection descriptor (first level, bits[1:0] = 0b1x).
-  private section(l1: number, v: number, va: number, access: number, ctx: number, asid: number, dacr: number): number {
-    const ap = ((l1 >>> 10) & 3) | ((l1 >>> 13) & 4);
-    const xn = (l1 & 0x10) !== 0;
-    const pxn = this.config.pxn && (l1 & 1) !== 0;
-    let domain: number;
-    let pa: number;
-    let shift: number;
-    if ((l1 & 0x4_0000) !== 0) {
-      // Supersection (16 MiB): PA[31:24] from bits 31:24, PA[35:32] from bits 23:20, PA[39:36] from bits 8:5 —
-      // where a section keeps its domain, so a supersection is always in domain 0.
-      domain = 0;
-      pa = ((l1 & 0xff00_0000) >>> 0) + (v & 0x00ff_f000) + (((l1 >>> 20) & 15) + ((l1 >>> 5) & 15) * 16) * 4294967296;
-      shift = 24;
-    } else {
-      domain = (l1 >>> 5) & 15;
-      pa = ((l1 & 0xfff0_0000) >>> 0) + (v & 0x000f_f000);
-      shift = 20;
-    }
-    if (this.config.afe && (l1 & 0x400) === 0) return this.raise('accessed', 1, va, access, (ctx & 1) !== 0, domain);
-    return this.finish(l1, 1, domain, ap, xn, pxn, pa, shift, v, va, access, ctx, asid, dacr);
+  // A fault of the walk core raised with the level and domain the FSR reports: none for a first-level Translation
+  // fault or abort, the section's for its Access flag fault, the page table's at the second level.
+  private walkFault(r: number, va: number, access: number, user: boolean): number {
+    const out = this.walked;
+    const level = r & 1;
+    const domain = level === 0 ? out[3] & 15 : r === Armv7a.ACCESS_FLAG_L1 ? armv7aDomain(out[1] | 0) : -1;
+    const kind: WalkFaultKind = r >= Armv7a.TRANSLATION_L2 ? 'invalid' : r >= Armv7a.ACCESS_FLAG_L2 ? 'accessed' : 'pte-access';
+    return this.raise(kind, level, va, access, user, domain);
   }
 
   // The domain check, then the permission check, then the TLB fill: the end of every successful walk.
@@ -379,9 +520,7 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
     desc: number,
     level: number,
     domain: number,
-    ap: number,
-    xn: boolean,
-    pxn: boolean,
+    client: number,
     pa: number,
     shift: number,
     v: number,
@@ -396,11 +535,9 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
     const dt = (dacr >>> (2 * domain)) & 3;
     // 0b00 no access; 0b10 is reserved, and treated as no access (the manual leaves it UNPREDICTABLE).
     if (dt === 0 || dt === 2) return this.raise('domain', level, va, access, user, domain);
-    const client = this.client[ap | (xn ? 8 : 0) | (pxn ? 16 : 0)];
     const perm = dt === 3 ? MANAGER : client;
     if (((perm >>> (3 * ctx)) & kinds) !== kinds) return this.raise('permission', level, va, access, user, domain);
-    // nG: section bit 17, page bit 11.
-    const global = (desc & (level === 1 ? 0x2_0000 : 0x800)) === 0;
+    const global = armv7aGlobal(desc, level === 1 ? 1 : 2);
     const key = global ? 0x10_0000 : asid << 4;
     const vpn = v >>> 12;
     this.tlb.fill(vpn, asid, key, client, pa, shift);
