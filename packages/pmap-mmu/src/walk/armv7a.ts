@@ -13,6 +13,7 @@
 import { VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
 import { WalkerBase } from './walker-base.js';
+import type { TableEntry } from './walker-base.js';
 import type { PageWalker, TranslateOptions, WalkFaultKind } from './types.js';
 import { checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
 
@@ -201,11 +202,11 @@ export function armv7aDomain(d: number): number {
 /**
  * @internal The short-descriptor walk of `v` (a uint32 address) from the first-level table at `base` — or, with
  * `l2` ≥ 0, from the second-level table at `l2`, as a paging-structure cache kept it with `tableBits` (the
- * page-table descriptor's domain | PXN << 4). Descriptors are read through frame views; one outside RAM aborts the
- * walk. Each is classified by {@link armv7aEntry} under `config` and `perm`. Returns a leaf's permission word |
- * log2 of its size << {@link Armv7a.SIZE_SHIFT} (at or above 20: a first-level leaf), or a negative
- * {@link Armv7a} fault. `out`: [0] the physical address of the page of `v` (leaves only), [1] the last descriptor
- * read, [2] the second-level table walked (-1 when the walk did not reach one), [3] its table bits.
+ * page-table descriptor's domain | PXN << 4). Descriptors are read with `entry.read` (the last
+ * one read stays there); one outside RAM aborts the walk. Each is classified by {@link armv7aEntry} under `config`
+ * and `perm`. Returns a leaf's permission word | log2 of its size << {@link Armv7a.SIZE_SHIFT} (at or above 20: a
+ * first-level leaf), or a negative {@link Armv7a} fault. `out`: [0] the physical address of the page of `v`
+ * (leaves only), [1] the second-level table walked (-1 when the walk did not reach one), [2] its table bits.
  */
 export function armv7aWalk(
   mem: PhysicalMemory,
@@ -216,14 +217,15 @@ export function armv7aWalk(
   config: number,
   perm: Int32Array,
   out: Float64Array,
+  entry: TableEntry,
 ): number {
   let table = l2;
   let bits = tableBits;
   if (table < 0) {
-    out[2] = -1;
+    out[1] = -1;
     // Both of TTBR0's and TTBR1's tables are indexed by VA[31:20].
-    if (!readDescriptor(mem, base + (v >>> 20) * 4, out)) return Armv7a.ABORT_L1;
-    const d = out[1] | 0;
+    if (!entry.read(mem, base + (v >>> 20) * 4, 4)) return Armv7a.ABORT_L1;
+    const d = entry.lo;
     const r = armv7aEntry(d, 1, 0, config, perm);
     if (r !== Armv7a.TABLE) {
       if (r < 0) return r;
@@ -233,47 +235,15 @@ export function armv7aWalk(
     // A second-level table: 256 entries, 1 KiB aligned (bits 31:10).
     table = (d & 0xffff_fc00) >>> 0;
     bits = ((d >>> 5) & 15) | ((config & (d >>> 2) & 1) << 4);
-    out[2] = table;
-    out[3] = bits;
-  } else {
-    out[2] = table;
-    out[3] = bits;
   }
-  if (!readDescriptor(mem, table + ((v >>> 12) & 255) * 4, out)) return Armv7a.ABORT_L2;
-  const d = out[1] | 0;
+  out[1] = table;
+  out[2] = bits;
+  if (!entry.read(mem, table + ((v >>> 12) & 255) * 4, 4)) return Armv7a.ABORT_L2;
+  const d = entry.lo;
   const r = armv7aEntry(d, 2, bits >>> 4, config, perm);
   if (r < 0) return r;
   out[0] = armv7aFrame(d, 2, v);
   return r | (armv7aShift(d, 2) << Armv7a.SIZE_SHIFT);
-}
-
-// Page-table frames are read through `PhysicalMemory.frameWords` views on a little-endian host (one lookup of the
-// frame, then an array load); elsewhere with read32.
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
-
-// The descriptor at `addr` into out[1]; false when it is not in RAM (a device window or a hole).
-function readDescriptor(mem: PhysicalMemory, addr: number, out: Float64Array): boolean {
-  if (LITTLE_ENDIAN) {
-    const off = addr % 4096;
-    let words: Uint32Array | null;
-    // frameWords refuses a frame that is not all RAM (EFAULT): rare — a guest's bad pointer, or a bank that does
-    // not end on a page — so it is caught rather than asked about first with isRam (a second lookup).
-    try {
-      words = mem.frameWords(addr - off);
-    } catch {
-      return readSlow(mem, addr, out);
-    }
-    // A frame that was never written reads as zeros.
-    out[1] = words === null ? 0 : words[off >>> 2];
-    return true;
-  }
-  return readSlow(mem, addr, out);
-}
-
-function readSlow(mem: PhysicalMemory, addr: number, out: Float64Array): boolean {
-  if (!mem.isRam(addr, 4)) return false;
-  out[1] = mem.read32(addr);
-  return true;
 }
 
 /**
@@ -307,8 +277,8 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
   private readonly client = new Int32Array(32);
   // The walk core's settings (Armv7aConfig bits).
   private readonly walkConfig: number;
-  // The walk core's results: the page's address, the last descriptor, the second-level table and its bits.
-  private readonly walked = new Float64Array(4);
+  // The walk core's results: the page's address, the second-level table and its bits.
+  private readonly walked = new Float64Array(3);
 
   /** A walker over `mem`; see {@link createWalker}. Bad options → `VmError('EINVAL')`. */
   constructor(mem: PhysicalMemory, options: Armv7aWalkerOptions = {}) {
@@ -493,15 +463,15 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
     const c = this.pscFind(span0, base, asid);
     const r =
       c >= 0
-        ? armv7aWalk(this.mem, base, v, this.pscTable[c], this.pscBits[c], this.walkConfig, this.client, out)
-        : armv7aWalk(this.mem, base, v, -1, 0, this.walkConfig, this.client, out);
+        ? armv7aWalk(this.mem, base, v, this.pscTable[c], this.pscBits[c], this.walkConfig, this.client, out, this.entry)
+        : armv7aWalk(this.mem, base, v, -1, 0, this.walkConfig, this.client, out, this.entry);
     // A page-table descriptor is cached as soon as it is read, whatever its second level holds.
-    if (c < 0 && out[2] >= 0) this.pscFill(span0, base, asid, out[2], out[3]);
+    if (c < 0 && out[1] >= 0) this.pscFill(span0, base, asid, out[1], out[2]);
     if (r < 0) return this.walkFault(r, va, access, user);
     const shift = r >>> Armv7a.SIZE_SHIFT;
     const level = shift >= 20 ? 1 : 0;
-    const desc = out[1] | 0;
-    const domain = level === 1 ? armv7aDomain(desc) : out[3] & 15;
+    const desc = this.entry.lo;
+    const domain = level === 1 ? armv7aDomain(desc) : out[2] & 15;
     return this.finish(desc, level, domain, r & Armv7a.PERM_MASK, out[0], shift, v, va, access, ctx, asid, dacr);
   }
 
@@ -510,7 +480,7 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
   private walkFault(r: number, va: number, access: number, user: boolean): number {
     const out = this.walked;
     const level = r & 1;
-    const domain = level === 0 ? out[3] & 15 : r === Armv7a.ACCESS_FLAG_L1 ? armv7aDomain(out[1] | 0) : -1;
+    const domain = level === 0 ? out[2] & 15 : r === Armv7a.ACCESS_FLAG_L1 ? armv7aDomain(this.entry.lo) : -1;
     const kind: WalkFaultKind = r >= Armv7a.TRANSLATION_L2 ? 'invalid' : r >= Armv7a.ACCESS_FLAG_L2 ? 'accessed' : 'pte-access';
     return this.raise(kind, level, va, access, user, domain);
   }
