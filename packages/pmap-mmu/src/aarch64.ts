@@ -6,6 +6,7 @@ import type { LeafState, PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
+import { a64AddrFault, a64Decode, a64Descend, a64Key, a64Output, a64Page, a64ReadLeaf, a64Rights, a64Touched } from './walk/aarch64.js';
 
 /*
  * VMSAv8-64 stage 1, EL1&0 translation regime, 4 KiB granule (Arm ARM D8, "The VMSAv8-64 address translation
@@ -18,6 +19,11 @@ import { makeFactory } from './factory.js';
  *     are an Address size fault; bit 50 GP (ignored); DBM bit 51 (hi 19); Contiguous bit 52 (hi 20, a hint);
  *     PXN bit 53 (hi 21); UXN bit 54 (hi 22); bits 55–58 for software (hi 23–26). Table descriptors: PXNTable bit 59
  *     (hi 27), UXNTable bit 60 (hi 28), APTable bits 61–62 (hi 29–30: [0] no EL0 access, [1] no write), NSTable 63.
+ *
+ * The walk itself — decoding descriptors, the descent, the permission model — is the AArch64 walker's core
+ * (`src/walk/aarch64.ts`, `a64*`), with the walker's settings TCR_EL1.IPS = 48, HD = 1 for the rights (without
+ * `hardwareAccessFlag` the pmap serves the Access flag and dirty faults itself), PAN = 0, WXN = 0. This file holds
+ * the encoders and the pmap's policy: access masks, A/D updates, probes, and its TLB slot fill.
  */
 const enum Lo {
   V = 0x1,
@@ -30,7 +36,6 @@ const enum Lo {
 }
 const enum Hi {
   OA = 0xffff,
-  RES0 = 0x3_0000,
   DBM = 0x8_0000,
   PXN = 0x20_0000,
   UXN = 0x40_0000,
@@ -61,31 +66,21 @@ const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
 /**
- * The access codes a valid block/page descriptor allows, by a 9-bit key: AP[1] (bit 0), AP[2] (1), DBM (2), PXN (3),
- * UXN (4), and the table restrictions gathered on the way down (bits 5–8: PXNTable, UXNTable, APTable[0],
- * APTable[1]). PSTATE.PAN = 0 and SCTLR_EL1.WXN = 0. A write to a page with AP[2] = 1 and DBM = 1 is allowed — the
- * walk then clears AP[2], the hardware dirty state — unless APTable[1] forbids writes. EL0 may execute wherever
- * UXN and UXNTable are clear whatever AP[1] says (execute-only memory). EL1 may not execute a page EL0 may write
- * (AP[2:1] = 01), whatever PXN says.
+ * The access codes a valid block/page descriptor allows, by the core's 9-bit key (`a64Key` | table controls << 5):
+ * the walker's rights (`a64Rights`, HD = 1, WXN = 0) as access masks, EL1 the supervisor context and EL0 the user
+ * one. A write to a DBM page with AP[2] = 1 is allowed — the walk then clears AP[2], the hardware dirty state, or
+ * without `hardwareAccessFlag` the pmap's fault path does.
  */
 const PERM = new Int32Array(512);
 for (let key = 0; key < 512; key++) {
-  const ap1 = key & 1;
-  const ap2 = (key >>> 1) & 1;
-  const dbm = (key >>> 2) & 1;
-  const pxn = (key >>> 3) & 1 || (key >>> 5) & 1;
-  const uxn = (key >>> 4) & 1 || (key >>> 6) & 1;
-  const noEl0 = (key >>> 7) & 1;
-  const noWrite = (key >>> 8) & 1;
-  const writable = (ap2 === 0 || dbm === 1) && noWrite === 0;
-  const el0Data = ap1 === 1 && noEl0 === 0;
-  const sup = Kind.READ | (writable ? Kind.WRITE : 0) | (pxn === 0 && !(ap1 === 1 && ap2 === 0) ? Kind.EXEC : 0);
-  const usr = (el0Data ? Kind.READ | (writable ? Kind.WRITE : 0) : 0) | (uxn === 0 ? Kind.EXEC : 0);
-  PERM[key] = accessMask(sup, usr);
+  const r = a64Rights(key, true, false);
+  PERM[key] = accessMask(r & 7, r >>> 3);
 }
 
-function permKey(lo: number, hi: number, tb: number): number {
-  return ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3) | (tb << 5);
+// A negative answer of the core's decoder as the pmap's FaultCode: -1 (invalid) NOT_MAPPED; reserved encodings,
+// Address size faults and external aborts on the walk BAD_ADDRESS.
+function faultOf(d: number): number {
+  return d === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
 }
 
 function frameOf(lo: number, hi: number): number {
@@ -116,39 +111,33 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
   const kernelBase = vaLimit - GiB;
   const splitVpn = 2 ** (vaBits - 12);
 
-  // Index of page `vpn` in a table at `level` (0 = the level-3 page table).
-  const indexAt = (vpn: number, level: number): number =>
-    (vpn < 2147483648 ? vpn >>> (9 * level) : Math.floor(vpn / 2 ** (9 * level))) & 511;
+  // TCR_EL1.IPS = 48: the high-word bits that make a block or page an Address size fault.
+  const addrFault = a64AddrFault(48);
+  // What the core's descent reports (a64Descend, a64ReadLeaf).
+  const w = new Float64Array(6);
 
-  // The descriptor's low word after the last access `leaf` allowed: the caller writes it back when it differs.
+  // The descriptor's low word after the last access `allow` allowed: the caller writes it back when it differs.
   let stored = 0;
 
   /**
-   * A valid block or page descriptor at `level` (0 = page) for page `vpn`, under table restrictions `tb`: the
-   * walk's answer. For an allowed access, `stored` is the low word with AF set (and AP[2] cleared by a write to a
-   * DBM page), and each change made without HA/HD counts one software-served fault in `out[2]`.
+   * The pmap's answer for a block or page descriptor the core decoded (permission key `key`) at `level` (0 = page)
+   * for page `vpn`, under table controls `tb`. For an allowed access, `stored` is the low word with AF set (and
+   * AP[2] cleared by a write to a DBM page), and each change made without HA/HD counts one software-served fault in
+   * `out[2]`. A probe (`access` 0) checks nothing.
    */
-  function leaf(lo: number, hi: number, level: number, vpn: number, tb: number, access: number, out: Float64Array): number {
-    if ((hi & Hi.RES0) !== 0) return Fault.BAD_ADDRESS;
-    let pa = frameOf(lo, hi);
-    if (level > 0) {
-      // A block's output address bits below its size are RES0: one written by hand misaligned is refused.
-      const span = 2 ** (9 * level);
-      if ((pa / 4096) % span !== 0) return Fault.BAD_ADDRESS;
-      pa += (vpn % span) * 4096;
-    }
-    out[0] = pa;
+  function allow(lo: number, hi: number, key: number, level: number, vpn: number, tb: number, access: number, out: Float64Array): number {
+    out[0] = a64Output(lo, hi, level, vpn);
     if (access === 0) return level;
-    const full0 = PERM[permKey(lo, hi, tb)];
+    const full0 = PERM[key | (tb << 5)];
     // A denied access changes nothing: Permission faults are reported before the Access Flag is set (the pmap's
     // fault path checks the rights of the descriptor it holds before it sets AF).
     if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
-    const nlo = (access & Kind.WRITE ? (lo | Lo.AF) & ~Lo.AP2 : lo | Lo.AF) >>> 0;
+    const nlo = a64Touched(lo, (access & Kind.WRITE) !== 0);
     let full = full0;
     if (nlo !== lo) {
       // Without HA/HD each change was one exception (Access Flag, or Permission for the write), served in software.
       if (!hw) out[2] += ((lo & Lo.AF) === 0 ? 1 : 0) + ((lo & ~nlo & Lo.AP2) !== 0 ? 1 : 0);
-      full = PERM[permKey(nlo, hi, tb)];
+      full = PERM[a64Key(nlo, hi) | (tb << 5)];
     }
     stored = nlo;
     out[1] = nlo & Lo.AP2 ? full & ~WRITE_CODES : full;
@@ -160,15 +149,15 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
   function update(words: Uint32Array, i: number, lo: number, nlo: number, hi: number, tb: number, out: Float64Array): number {
     words[i] = nlo;
     if (!hw) out[2] += ((lo & 0x400) === 0 ? 1 : 0) + ((lo & ~nlo & 0x80) !== 0 ? 1 : 0);
-    return PERM[((nlo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3) | tb];
+    return PERM[a64Key(nlo, hi) | tb];
   }
 
   function leafInWords(words: Uint32Array, i: number, vpn: number, tb: number, access: number, out: Float64Array): number {
     const lo = words[i];
-    if ((lo & Lo.V) === 0) return Fault.NOT_MAPPED;
-    // A level-3 descriptor with bit 1 clear is reserved: a Translation fault.
-    if ((lo & Lo.T) === 0) return Fault.BAD_ADDRESS;
-    const r = leaf(lo, words[i + 1], 0, vpn, tb, access, out);
+    const hi = words[i + 1];
+    const key = a64Page(lo, hi, addrFault);
+    if (key < 0) return faultOf(key);
+    const r = allow(lo, hi, key, 0, vpn, tb, access, out);
     if (r >= 0 && access !== 0 && stored !== lo) words[i] = stored;
     return r;
   }
@@ -294,7 +283,8 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
     },
 
     isPointer(lo: number, level: number): boolean {
-      return level > 0 && (lo & Lo.T) !== 0;
+      // The core's answer for a table descriptor: 32 | its table controls.
+      return a64Decode(lo, 0, level, 0) >= 32;
     },
 
     walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
@@ -313,52 +303,50 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
           level = 0;
         }
       }
-      for (; level >= 0; level--) {
-        const addr = table + indexAt(vpn, level) * 8;
-        const lo = mem.read32(addr);
-        if ((lo & Lo.V) === 0) return Fault.NOT_MAPPED;
-        const hi = mem.read32(addr + 4);
-        if (level > 0 && (lo & Lo.T) !== 0) {
-          if ((hi & Hi.RES0) !== 0) return Fault.BAD_ADDRESS;
-          // Hierarchical permissions: each table descriptor can only take rights away.
-          tb |= (hi >>> 27) & 0xf;
-          table = frameOf(lo, hi);
-          if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
-          if (level === 1 && cache !== null) {
+      if (level !== 0) {
+        level = a64Descend(mem, table, level, vpn, addrFault, w);
+        if (level < 0) return faultOf(level);
+        tb = w[3];
+        if (level === 0) {
+          table = w[5];
+          if (cache !== null) {
+            // frameWords refuses a frame outside RAM; reading the descriptor there is the walk's external abort.
+            if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
             const words = frameWords(mem, table);
             cache.fill(key, table, tb, words);
             if (words !== null) return leafInWords(words, (vpn & 511) << 1, vpn, tb, access, out);
           }
-          continue;
         }
-        // A block at level 0 (4 KiB granule) and a level-3 descriptor with bit 1 clear are reserved encodings:
-        // Translation faults.
-        if (level === 3 || (level === 0 && (lo & Lo.T) === 0)) return Fault.BAD_ADDRESS;
-        const r = leaf(lo, hi, level, vpn, tb, access, out);
-        if (r >= 0 && access !== 0 && stored !== lo) mem.write32(addr, stored);
-        return r;
       }
-      return Fault.BAD_ADDRESS;
+      let k: number;
+      if (level === 0) {
+        k = a64ReadLeaf(mem, table, vpn, addrFault, w);
+        if (k < 0) return faultOf(k);
+      } else {
+        k = a64Key(w[1], w[2]);
+      }
+      const lo = w[1];
+      const r = allow(lo, w[2], k, level, vpn, tb, access, out);
+      if (r >= 0 && access !== 0 && stored !== lo) mem.write32(w[0], stored);
+      return r;
     },
 
     leafIn(words: Uint32Array, vpn: number, bits: number, access: number, out: Float64Array): number {
       return leafInWords(words, (vpn & 511) << 1, vpn, bits, access, out);
     },
 
-    // The usual miss: `leafInWords` written out with int32 operations only (no double for the frame, no call), as
-    // Sv39's leafFill; the frame's bits 32–47 are the high word's bits 0–15.
+    // The usual miss: `leafInWords` written out with int32 operations only (no double for the frame), as Sv39's
+    // leafFill; the frame's bits 32–47 are the high word's bits 0–15.
     leafFill(words: Uint32Array, vpn: number, bits: number, access: number, tlb: Int32Array, k: number, out: Float64Array): number {
       const i = (vpn & 511) << 1;
       const lo = words[i];
-      if ((lo & 1) === 0) return Fault.NOT_MAPPED;
       const hi = words[i + 1];
-      // A level-3 descriptor with bit 1 clear is reserved; output address bits 49:48 are an Address size fault.
-      if ((lo & 2) === 0 || (hi & 0x3_0000) !== 0) return Fault.BAD_ADDRESS;
+      const key = a64Page(lo, hi, addrFault);
+      if (key < 0) return key === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
       const tb = bits << 5;
-      const full0 = PERM[((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3) | tb];
+      const full0 = PERM[key | tb];
       if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
-      // AF (bit 10) on any access; AP[2] (bit 7) cleared by a write, which full0 allowed only with DBM.
-      const nlo = (access & 2 ? (lo | 0x400) & ~0x80 : lo | 0x400) >>> 0;
+      const nlo = a64Touched(lo, (access & 2) !== 0);
       // The descriptor changes on a page's first access or first write only: kept out of line, so this function
       // stays small enough for V8 to inline into the pmap's miss path.
       const full = nlo === lo ? full0 : update(words, i, lo, nlo, hi, tb, out);
@@ -377,20 +365,12 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
     },
 
     leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
-      let table = root;
-      let tb = 0;
-      for (let level = levels - 1; level >= 1; level--) {
-        const addr = table + indexAt(vpn, level) * 8;
-        const lo = mem.read32(addr);
-        if ((lo & Lo.V) === 0 || (lo & Lo.T) === 0) return -1;
-        const hi = mem.read32(addr + 4);
-        if ((hi & Hi.RES0) !== 0) return -1;
-        tb |= (hi >>> 27) & 0xf;
-        table = frameOf(lo, hi);
-        if (!mem.isRam(table, 4096)) return -1;
-      }
+      if (a64Descend(mem, root, levels - 1, vpn, addrFault, w) !== 0) return -1;
+      const table = w[5];
+      // The walk cache takes a view of the table: a frame outside RAM has none.
+      if (!mem.isRam(table, 4096)) return -1;
       out[0] = table;
-      out[1] = tb;
+      out[1] = w[3];
       return 0;
     },
   };

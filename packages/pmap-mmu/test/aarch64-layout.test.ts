@@ -161,9 +161,10 @@ describe('aarch64 (48-bit VA, four levels) tables in RAM', () => {
     put(mem, l2 + 6 * 8, block2m | 1 | (1 << 6), 3 << 21);
     expect(user.translate(6 * 2 * MiB, Access.READ | U)).toBe(block2m);
     expect(desc(mem, l2 + 6 * 8).af).toBe(1);
-    // Misaligned 2 MiB block: output address bits 20:12 set.
+    // Misaligned 2 MiB block: output address bits 20:12 set. As the walker (and the architecture's address
+    // composition), the bits below the block's size are ignored: OA[47:21] from the descriptor, the rest from the VA.
     put(mem, l2 + 4 * 8, (block2m + 0x1000) | 1 | (1 << 6) | (1 << 10), 3 << 21);
-    expect(user.translate(4 * 2 * MiB, Access.READ | U)).toBe(FaultCode.BAD_ADDRESS);
+    expect(user.translate(4 * 2 * MiB + 0x2345, Access.READ | U)).toBe(block2m + 0x2345);
     // Level-3 descriptor with bits[1:0] = 01 is reserved.
     const l3 = desc(mem, l2).oa;
     put(mem, l3 + 7 * 8, frame() | 1 | (1 << 6) | (1 << 10), 3 << 21);

@@ -10,7 +10,7 @@
  * Access flag fault (HA = 0) in the walk; then the Permission fault; only an access that passes all of them sets AF
  * or clears AP[2] (HA/HD).
  */
-import { FaultCode, VmError, hex } from '@vmlayers/phys';
+import { VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
 import { WalkerBase } from './walker-base.js';
 import type { PageWalker, TranslateOptions, WalkFaultKind } from './types.js';
@@ -67,7 +67,6 @@ const ESR_IL = 2 ** 25;
 // Descriptor bits. Low word: valid 0, table/page 1, AP[1] 6, AP[2] 7, AF 10, nG 11. High word (bit 32 + n at n):
 // output address bits 47:32 at 15:0, bits 49:48 RES0 at 17:16 (51:48 in a table descriptor), DBM 51 at 19,
 // PXN 53 at 21, UXN 54 at 22, PXNTable 59 at 27, UXNTable 60 at 28, APTable 62:61 at 30:29.
-const AP1 = 0x40;
 const AP2 = 0x80;
 const AF = 0x400;
 const NG = 0x800;
@@ -77,6 +76,202 @@ const HI_DBM = 0x8_0000;
 const WRITE_BITS = 0x12;
 
 const IPS_VALUES = [32, 36, 40, 42, 44, 48];
+
+/*
+ * The walk core: VMSAv8-64 descriptor decoding and the descent through table descriptors, shared by
+ * `Aarch64Walker`'s miss and the `aarch64` pmap's format (`src/aarch64.ts`), so the format is walked by one
+ * implementation. Levels are counted from the leaf (0 = the Arm ARM's level 3). What stays with each consumer is
+ * its policy: the walker's fault record, HA/HD (fault or update), TLB and paging-structure cache; the pmap's
+ * access-mask conversion, software-served Access flag, probes and TLB slot fill.
+ */
+
+// What a64Decode answers besides a leaf's permission key (0–31): a table descriptor, or a fault at the
+// descriptor's level. The pmap file, which cannot see this enum, uses the literals (documented at a64Decode).
+const enum Desc {
+  INVALID = -1,
+  RESERVED = -5,
+  ADDRESS_SIZE = -6,
+  EXTERNAL = -7,
+  POINTER = 32,
+}
+
+// Slots of the `out` array a64Descend and a64ReadLeaf fill.
+const enum Out {
+  ADDR = 0,
+  LO = 1,
+  HI = 2,
+  BITS = 3,
+  LEVEL = 4,
+  TABLE = 5,
+}
+
+// Page-table frames are read through `PhysicalMemory.frameWords` views on a little-endian host, else with read32
+// (as WalkerBase.readEntry).
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * @internal The high-word bits of a block or page descriptor that make an Address size fault under TCR_EL1.IPS =
+ * `ips` bits: output address bits at or above IPS, and bits 49:48 (RES0 without FEAT_LPA2). A table descriptor
+ * faults on these and bits 51:50 too (see {@link a64Decode}).
+ */
+export function a64AddrFault(ips: number): number {
+  return ((0xffff & ~(2 ** (ips - 32) - 1)) | 0x3_0000) >>> 0;
+}
+
+/**
+ * @internal The permission key of a block or page descriptor, 0–31: AP[1] (bit 0), AP[2] (1), DBM (2), PXN (3),
+ * UXN (4). With the table controls gathered on the way down (`tb << 5`, see {@link a64Descend}) it indexes a
+ * rights table made with {@link a64Rights}.
+ */
+export function a64Key(lo: number, hi: number): number {
+  return ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3);
+}
+
+/**
+ * @internal Classifies descriptor `lo`/`hi` met at `level` (0 = the Arm ARM's level 3) under the Address size mask
+ * `addrFault` ({@link a64AddrFault}), in the pseudocode's order: -1 invalid (Translation fault); -5 reserved (a
+ * block at the Arm ARM's level 0, which the 4 KiB granule has not, or a level 3 descriptor with bit 1 clear:
+ * Translation fault); -6 Address size fault; 32–47 a table descriptor, 32 | its APTable:UXNTable:PXNTable (high
+ * word bits 30:27); else a block or page, its {@link a64Key}.
+ */
+export function a64Decode(lo: number, hi: number, level: number, addrFault: number): number {
+  if ((lo & 1) === 0) return Desc.INVALID;
+  if ((lo & 2) !== 0) {
+    // Table descriptors have next-level address bits 51:48 where blocks have 49:48.
+    if (level !== 0) return (hi & (addrFault | 0xc_0000)) !== 0 ? Desc.ADDRESS_SIZE : Desc.POINTER | ((hi >>> 27) & 0xf);
+  } else if (level === 0 || level === 3) {
+    return Desc.RESERVED;
+  }
+  return (hi & addrFault) !== 0 ? Desc.ADDRESS_SIZE : a64Key(lo, hi);
+}
+
+/**
+ * @internal {@link a64Decode} at level 0, the leaf level of a 4 KiB page: -1, -5, -6 or the page's
+ * {@link a64Key}. Small, for the TLB miss paths that read the leaf straight from a table.
+ */
+export function a64Page(lo: number, hi: number, addrFault: number): number {
+  if ((lo & 3) !== 3) return (lo & 1) === 0 ? Desc.INVALID : Desc.RESERVED;
+  return (hi & addrFault) !== 0 ? Desc.ADDRESS_SIZE : ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3);
+}
+
+/**
+ * @internal The kinds EL1 (bits 0–2) and EL0 (bits 3–5) may use on a block or page, by the 9-bit key
+ * `a64Key | tb << 5` (tb: PXNTable 0, UXNTable 1, APTable 2–3): the stage 1 EL1&0 check with PSTATE.PAN = 0.
+ * APTable[0] takes EL0 data access away, APTable[1] write access; with `hd` (TCR_EL1.HD) a DBM page counts as
+ * writable (the write clears its AP[2]) unless APTable[1] forbids writes. EL1 reads always; writes with AP[2] = 0;
+ * EL0 reads with AP[1], writes with AP[2:1] = 01. EL0 executes without UXN/UXNTable — read permission is not needed
+ * (execute-only memory); EL1 without PXN/PXNTable and never from a page EL0 may write. `wxn` (SCTLR_EL1.WXN): a
+ * writable page executes at neither level.
+ */
+export function a64Rights(key: number, hd: boolean, wxn: boolean): number {
+  const ap1 = (key & 1) !== 0 && (key & 0x80) === 0;
+  const noWrite = (key & 0x100) !== 0;
+  const writable = !noWrite && ((key & 2) === 0 || (hd && (key & 4) !== 0));
+  const pxn = (key & 0x08) !== 0 || (key & 0x20) !== 0;
+  const uxn = (key & 0x10) !== 0 || (key & 0x40) !== 0;
+  const userW = ap1 && writable;
+  const privX = !pxn && !userW && !(wxn && writable);
+  const userX = !uxn && !(wxn && userW);
+  const priv = 1 | (writable ? 2 : 0) | (privX ? 4 : 0);
+  const user = (ap1 ? 1 : 0) | (userW ? 2 : 0) | (userX ? 4 : 0);
+  return priv | (user << 3);
+}
+
+/**
+ * @internal The descriptor's low word after an access the permission check allowed, `write` true for a write: AF
+ * set, and AP[2] cleared by a write (the check lets a write through AP[2] = 1 only for a DBM page under HD). The
+ * consumer stores it when it differs (HA/HD) or serves the difference as faults.
+ */
+export function a64Touched(lo: number, write: boolean): number {
+  return (write ? (lo | AF) & ~AP2 : lo | AF) >>> 0;
+}
+
+/**
+ * @internal The physical address of page `vpn` (counted within its half) mapped by the block or page descriptor
+ * `lo`/`hi` at `level`. A block's output address bits below its size are ignored, as the architecture's address
+ * composition ignores them (OA[47:n] from the descriptor, the rest from the input address).
+ */
+export function a64Output(lo: number, hi: number, level: number, vpn: number): number {
+  const base = ((lo & 0xffff_f000) >>> 0) + (hi & 0xffff) * 4294967296;
+  if (level === 0) return base;
+  const span = 2 ** (9 * level);
+  return base - (base % (span * 4096)) + (vpn % span) * 4096;
+}
+
+// Reads the descriptor at `addr` into out[LO], out[HI]; false when it is not in RAM (an external abort on the walk).
+function readDesc(mem: PhysicalMemory, addr: number, out: Float64Array): boolean {
+  if (LITTLE_ENDIAN) {
+    const off = addr % 4096;
+    let words: Uint32Array | null;
+    // frameWords refuses a frame that is not all RAM (EFAULT): rare, so caught rather than asked about first.
+    try {
+      words = mem.frameWords(addr - off);
+    } catch {
+      if (!mem.isRam(addr, 8)) return false;
+      out[Out.LO] = mem.read32(addr);
+      out[Out.HI] = mem.read32(addr + 4);
+      return true;
+    }
+    // A frame that was never written reads as zeros.
+    out[Out.LO] = words === null ? 0 : words[off >>> 2];
+    out[Out.HI] = words === null ? 0 : words[(off >>> 2) + 1];
+    return true;
+  }
+  if (!mem.isRam(addr, 8)) return false;
+  out[Out.LO] = mem.read32(addr);
+  out[Out.HI] = mem.read32(addr + 4);
+  return true;
+}
+
+/**
+ * @internal The descent: from the table at `table` of `level` (the start level, or 0), follows the table
+ * descriptors indexed by `vpn` (the page number within the half, below 2^36) down to the level-0 table or to the
+ * first descriptor that is not a table descriptor, gathering the table controls (APTable:UXNTable:PXNTable, which
+ * only take rights away) on the way. Returns:
+ * - 0: `out[5]` the level-0 table (its descriptor not read yet: see {@link a64ReadLeaf}), `out[3]` the controls;
+ * - a level 1–2: a block there, `out[0]` its address, `out[1]`/`out[2]` its words, `out[3]` the controls;
+ * - a negative {@link a64Decode} fault (-7: the descriptor is not in RAM, an external abort on the walk), the
+ *   level it was met at in `out[4]`.
+ */
+export function a64Descend(mem: PhysicalMemory, table: number, level: number, vpn: number, addrFault: number, out: Float64Array): number {
+  let tb = 0;
+  for (; level > 0; level--) {
+    const idx = (vpn < 2147483648 ? vpn >>> (9 * level) : Math.floor(vpn / 2 ** (9 * level))) & 511;
+    const addr = table + idx * 8;
+    if (!readDesc(mem, addr, out)) {
+      out[Out.LEVEL] = level;
+      return Desc.EXTERNAL;
+    }
+    const lo = out[Out.LO];
+    const hi = out[Out.HI];
+    const d = a64Decode(lo, hi, level, addrFault);
+    if (d < 0) {
+      out[Out.LEVEL] = level;
+      return d;
+    }
+    if (d < Desc.POINTER) {
+      out[Out.ADDR] = addr;
+      out[Out.BITS] = tb;
+      return level;
+    }
+    tb |= d & 0xf;
+    table = ((lo & 0xffff_f000) >>> 0) + (hi & 0xffff) * 4294967296;
+  }
+  out[Out.TABLE] = table;
+  out[Out.BITS] = tb;
+  return 0;
+}
+
+/**
+ * @internal The leaf step of a walk: reads the level-0 descriptor of page `vpn` in `table` into `out[1]`/`out[2]`
+ * (its address in `out[0]`) and answers as {@link a64Page}, or -7 when it is not in RAM.
+ */
+export function a64ReadLeaf(mem: PhysicalMemory, table: number, vpn: number, addrFault: number, out: Float64Array): number {
+  const addr = table + (vpn & 511) * 8;
+  out[Out.ADDR] = addr;
+  if (!readDesc(mem, addr, out)) return Desc.EXTERNAL;
+  return a64Page(out[Out.LO], out[Out.HI], addrFault);
+}
 
 /**
  * An AArch64 (VMSAv8-64, 4 KiB granule) page-table walker with its own ASID-tagged TLB.
@@ -112,13 +307,12 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
   private readonly inputSize: Int32Array;
   private readonly rootAlign: Float64Array;
   private readonly paLimit: number;
-  // The high word's address bits at or above IPS (and 49:48) that make an Address size fault; a table descriptor's
-  // bits 51:48 too.
+  // The high word's address bits at or above IPS (and 49:48) that make an Address size fault (a64AddrFault).
   private readonly hiAddrFault: number;
-  private readonly hiTableFault: number;
-  // The permission word by AP[1] | AP[2] << 1 | DBM << 2 | PXN << 3 | UXN << 4 | PXNTable << 5 | UXNTable << 6 |
-  // APTable << 7 (the table controls as the high word's bits 27–30 give them).
+  // The permission word (a64Rights) by a64Key | the table controls << 5.
   private readonly perms = new Int32Array(512);
+  // What a64Descend / a64ReadLeaf report.
+  private readonly walkOut = new Float64Array(6);
 
   /** A walker over `mem`; see {@link createWalker}. Bad options → `VmError('EINVAL')`. */
   constructor(mem: PhysicalMemory, options: Aarch64WalkerOptions = {}) {
@@ -160,32 +354,8 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
       this.rootAlign[h] = Math.max(64, 8 * 2 ** (size - 12 - 9 * (3 - start)));
     }
     this.paLimit = 2 ** ips;
-    this.hiAddrFault = (0xffff & ~(2 ** (ips - 32) - 1)) | 0x3_0000;
-    this.hiTableFault = this.hiAddrFault | 0xc_0000;
-    for (let key = 0; key < 512; key++) this.perms[key] = this.rights(key);
-  }
-
-  /**
-   * The kinds EL1 (bits 0–2) and EL0 (bits 3–5) may use on a block or page, by the key described at `perms`: the
-   * AArch64 stage 1 EL1&0 check with PSTATE.PAN = 0. APTable[0] takes EL0 data access away, APTable[1] write
-   * access; with HD a DBM page counts as writable (its AP[2] is cleared on the write) unless APTable[1] forbids
-   * writes. EL1 reads always; writes with AP[2] = 0; EL0 reads with AP[1], writes with AP[2:1] = 01. EL0 executes
-   * without UXN/UXNTable — read permission is not needed (execute-only memory); EL1 without PXN/PXNTable and never
-   * from a page EL0 may write. WXN: a writable page executes at neither level.
-   */
-  private rights(key: number): number {
-    const { hd, wxn } = this.config;
-    const ap1 = (key & 1) !== 0 && (key & 0x80) === 0;
-    const noWrite = (key & 0x100) !== 0;
-    const writable = !noWrite && ((key & 2) === 0 || (hd && (key & 4) !== 0));
-    const pxn = (key & 0x08) !== 0 || (key & 0x20) !== 0;
-    const uxn = (key & 0x10) !== 0 || (key & 0x40) !== 0;
-    const userW = ap1 && writable;
-    const privX = !pxn && !userW && !(wxn && writable);
-    const userX = !uxn && !(wxn && userW);
-    const priv = 1 | (writable ? 2 : 0) | (privX ? 4 : 0);
-    const user = (ap1 ? 1 : 0) | (userW ? 2 : 0) | (userX ? 4 : 0);
-    return priv | (user << 3);
+    this.hiAddrFault = a64AddrFault(ips);
+    for (let key = 0; key < 512; key++) this.perms[key] = a64Rights(key, hd, this.config.wxn);
   }
 
   /**
@@ -342,73 +512,61 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
     // TCR_EL1.EPD1 = 1: no walk from TTBR1, a level 0 Translation fault.
     if (half === 1 && ttbr1 < 0) return this.raise('invalid', -1, va, access, user);
     const start = half === 1 ? ttbr1 : root;
-    let table = start;
     // The offset within the half indexes every level's table (the start table's index takes what is left of it).
     const v = half === 1 ? va + 2 ** this.inputSize[1] : va;
     const vpn = Math.floor(v / 4096);
     const svpn = Math.floor(va / 4096);
-    const mem = this.mem;
-    let tb = 0;
-    let level = this.topLevel[half];
+    const w = this.walkOut;
     // The span of one level-3 table (2 MiB), signed so the two halves never share a key.
     const span0 = Math.floor(svpn / 512);
-    const c = this.pscFind(span0, table, asid);
+    const c = this.pscFind(span0, start, asid);
+    let level = 0;
+    let tb: number;
+    let d: number;
     if (c >= 0) {
-      table = this.pscTable[c];
       tb = this.pscBits[c];
-      level = 0;
-    }
-    for (; level >= 0; level--) {
-      const idx = level === 0 ? vpn & 511 : Math.floor(vpn / 2 ** (9 * level)) & 511;
-      const addr = table + idx * 8;
-      if (!this.readEntry(addr, 8)) return this.raise('pte-access', level, va, access, user);
-      const lo = this.entryLo;
-      const hi = this.entryHi;
-      if ((lo & 1) === 0) return this.raise('invalid', level, va, access, user);
-      if (level > 0 && (lo & 2) !== 0) {
-        // A table descriptor: the next table's address, bits 47:12 (bits 51:48 RES0; at or above IPS an Address
-        // size fault at this level), and the hierarchical controls, which can only take rights away.
-        if ((hi & this.hiTableFault) !== 0) return this.raise('address-size', level, va, access, user);
-        tb |= (hi >>> 27) & 0xf;
-        table = ((lo & 0xffff_f000) >>> 0) + (hi & 0xffff) * 4294967296;
-        if (level === 1) this.pscFill(span0, start, asid, table, tb);
-        continue;
+      d = a64ReadLeaf(this.mem, this.pscTable[c], vpn, this.hiAddrFault, w);
+    } else {
+      level = a64Descend(this.mem, start, this.topLevel[half], vpn, this.hiAddrFault, w);
+      if (level < 0) return this.raise(faultKind(level), w[Out.LEVEL], va, access, user);
+      tb = w[Out.BITS];
+      if (level === 0) {
+        const table = w[Out.TABLE];
+        this.pscFill(span0, start, asid, table, tb);
+        d = a64ReadLeaf(this.mem, table, vpn, this.hiAddrFault, w);
+      } else {
+        d = 0;
       }
-      // A block at level 0 (ARM's; the 4 KiB granule has none there) and a level 3 descriptor with bit 1 clear are
-      // reserved encodings: Translation faults.
-      if ((lo & 2) === 0 && (level === 3 || level === 0)) return this.raise('reserved', level, va, access, user);
-      if ((hi & this.hiAddrFault) !== 0) return this.raise('address-size', level, va, access, user);
-      // The Access flag, inside the walk: before the permission check.
-      if ((lo & AF) === 0 && !this.config.ha) return this.raise('accessed', level, va, access, user);
-      const key = ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3) | (tb << 5);
-      const perm = this.perms[key];
-      if (((perm >>> (3 * ctx)) & kinds) !== kinds) {
-        // A write refused only because the page is writable-clean (DBM with AP[2] set, no HD): the fault a kernel
-        // emulating the dirty state takes.
-        const clean = (kinds & 2) !== 0 && (hi & HI_DBM) !== 0 && (lo & AP2) !== 0 && (((this.perms[key & ~2] >>> (3 * ctx)) & kinds) === kinds);
-        return this.raise(clean ? 'dirty' : 'permission', level, va, access, user);
-      }
-      // The hardware updates: AF (HA), and AP[2] cleared by a write to a DBM page (HD) — the permission check has
-      // let the write through only because of DBM. Only the low word changes.
-      let desc = lo;
-      if ((lo & AF) === 0) desc |= AF;
-      if ((kinds & 2) !== 0 && (lo & AP2) !== 0) desc &= ~AP2;
-      desc >>>= 0;
-      if (desc !== lo) mem.write32(addr, desc);
-      // A page still read-only by AP[2] (clean, or read-only) is cached without writes: a write walks again.
-      const cached = (desc & AP2) !== 0 ? perm & ~WRITE_BITS : perm;
-      const span = 2 ** (9 * level);
-      const base = ((lo & 0xffff_f000) >>> 0) + (hi & 0xffff) * 4294967296;
-      // A block's output address bits below its size are ignored, as the architecture's address composition
-      // ignores them (OA[47:n] from the descriptor, the rest from the input address).
-      const pa = level === 0 ? base : base - (base % (span * 4096)) + (vpn % span) * 4096;
-      const global = (desc & NG) === 0;
-      const vhi = Math.floor(svpn / 4294967296);
-      const tkey = (vhi & 0xf) | ((((vhi + 8) >> 4) & 1) << 21) | (global ? 0x10_0000 : asid << 4);
-      this.tlb.fill(svpn | 0, asid, tkey, cached, pa, 12 + 9 * level);
-      return 1;
     }
-    // Not reached: the loop returns at level 0.
-    return FaultCode.BAD_ADDRESS;
+    if (d < 0) return this.raise(faultKind(d), 0, va, access, user);
+    const lo = w[Out.LO];
+    const hi = w[Out.HI];
+    // The Access flag, inside the walk: before the permission check.
+    if ((lo & AF) === 0 && !this.config.ha) return this.raise('accessed', level, va, access, user);
+    const key = a64Key(lo, hi) | (tb << 5);
+    const perm = this.perms[key];
+    if (((perm >>> (3 * ctx)) & kinds) !== kinds) {
+      // A write refused only because the page is writable-clean (DBM with AP[2] set, no HD): the fault a kernel
+      // emulating the dirty state takes.
+      const clean = (kinds & 2) !== 0 && (hi & HI_DBM) !== 0 && (lo & AP2) !== 0 && (((this.perms[key & ~2] >>> (3 * ctx)) & kinds) === kinds);
+      return this.raise(clean ? 'dirty' : 'permission', level, va, access, user);
+    }
+    // The hardware updates: AF (HA), and AP[2] cleared by a write to a DBM page (HD) — the permission check has
+    // let the write through only because of DBM. Only the low word changes.
+    const desc = a64Touched(lo, (kinds & 2) !== 0);
+    if (desc !== lo) this.mem.write32(w[Out.ADDR], desc);
+    // A page still read-only by AP[2] (clean, or read-only) is cached without writes: a write walks again.
+    const cached = (desc & AP2) !== 0 ? perm & ~WRITE_BITS : perm;
+    const pa = a64Output(lo, hi, level, vpn);
+    const global = (desc & NG) === 0;
+    const vhi = Math.floor(svpn / 4294967296);
+    const tkey = (vhi & 0xf) | ((((vhi + 8) >> 4) & 1) << 21) | (global ? 0x10_0000 : asid << 4);
+    this.tlb.fill(svpn | 0, asid, tkey, cached, pa, 12 + 9 * level);
+    return 1;
   }
+}
+
+// The walker's fault kind for a negative a64Decode / a64Descend answer.
+function faultKind(d: number): WalkFaultKind {
+  return d === Desc.INVALID ? 'invalid' : d === Desc.RESERVED ? 'reserved' : d === Desc.ADDRESS_SIZE ? 'address-size' : 'pte-access';
 }
