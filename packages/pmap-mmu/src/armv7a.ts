@@ -4,6 +4,8 @@ import { accessMask } from './internal/access-mask.js';
 import { LeafBit } from './internal/format.js';
 import type { PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
+import { TableEntry } from './walk/walker-base.js';
+import { Armv7a, Armv7aConfig, armv7aEntry, armv7aFrame, armv7aGlobal, armv7aIsTable, armv7aPageBits, armv7aRights, armv7aShift, armv7aTableBits, armv7aWalk } from './walk/armv7a.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
 
@@ -25,15 +27,9 @@ import { makeFactory } from './factory.js';
  * level-1 table as groups of four descriptors.
  */
 const enum L1 {
-  TYPE = 0x3,
   COARSE = 0x1,
-  COARSE_PXN = 0x4,
-  SECTION_PXN = 0x1,
-  SECTION_XN = 0x10,
-  SUPERSECTION = 0x4_0000,
 }
 const enum L2 {
-  TYPE = 0x3,
   SMALL = 0x2,
   XN = 0x1,
   B = 0x4,
@@ -44,11 +40,6 @@ const enum L2 {
   AP2 = 0x200,
   S = 0x400,
   NG = 0x800,
-}
-const enum Kind {
-  READ = 1,
-  WRITE = 2,
-  EXEC = 4,
 }
 const enum Fault {
   NOT_MAPPED = -1,
@@ -63,61 +54,48 @@ const KERNEL_BASE = 0xc000_0000;
 const SPLIT = 0x8000_0000;
 
 /**
- * The access codes a page or section allows, by a 5-bit key: AP[2:0] (bits 0–2, AP[2] the highest), XN (bit 3), PXN
- * (bit 4). AP: 000 no access; 001 PL1 read/write; 010 PL1 read/write, PL0 read; 011 read/write at both; 100
- * reserved; 101 PL1 read; 110 and 111 read at both. An instruction fetch needs read permission at its level (VMSAv7
- * has no execute-only memory), and is refused by XN at both levels and by PXN at PL1. No PAN: PL1 reaches PL0 pages.
+ * The rights the walk core reads a leaf's AP[2:0] | XN << 3 | PXN << 4 as, with this pmap's settings (PXN
+ * implemented, SCTLR.AFE/WXN/UWXN clear, every domain a client): the PL1 kinds | the PL0 kinds << 3 (`RIGHTS`, for
+ * reports), and as the TLB's access mask (`PERM`, PL1 the supervisor context — no PAN — and PL0 the user one).
  */
+const RIGHTS = new Int32Array(32);
 const PERM = new Int32Array(32);
 for (let key = 0; key < 32; key++) {
-  const ap = key & 7;
-  const xn = (key >>> 3) & 1;
-  const pxn = (key >>> 4) & 1;
-  const pl1 = ap === 0 || ap === 4 ? 0 : ap < 4 ? Kind.READ | Kind.WRITE : Kind.READ;
-  const pl0 = ap === 3 ? Kind.READ | Kind.WRITE : ap === 2 || ap >= 6 ? Kind.READ : 0;
-  const sup = pl1 | (pl1 !== 0 && xn === 0 && pxn === 0 ? Kind.EXEC : 0);
-  const usr = pl0 | (pl0 !== 0 && xn === 0 ? Kind.EXEC : 0);
-  PERM[key] = accessMask(sup, usr);
+  const r = armv7aRights(key & 7, (key & 8) !== 0, (key & 16) !== 0, false, false, false);
+  RIGHTS[key] = r;
+  PERM[key] = accessMask(r & 7, r >>> 3);
 }
 
-// AP[2:0] of a small page descriptor.
-function smallAp(pte: number): number {
-  return ((pte >>> 4) & 3) | ((pte >>> 7) & 4);
+// The walk core's scratch: the page's address, the second-level table and its bits; and the last descriptor read.
+const walked = new Float64Array(3);
+const entry = new TableEntry();
+
+// A walk core fault as this pmap reports it: a Translation fault is NOT_MAPPED, a descriptor outside RAM (the
+// external abort) BAD_ADDRESS. No Access flag faults: SCTLR.AFE is clear.
+function faultOf(r: number): number {
+  return r >= Armv7a.TRANSLATION_L2 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
 }
 
-/** The small page at word `i` of a leaf-table frame's words under level-1 PXN `pxn` (0/1): the walk's answer. */
-function leafIn(words: Uint32Array, i: number, pxn: number, access: number, out: Float64Array): number {
-  return leafOf(words[i], pxn, access, out);
-}
-
-/** The level-2 descriptor `pte` under level-1 PXN `pxn` (0/1): its frame in `out[0]`, its rights in `out[1]`. */
-function leafOf(pte: number, pxn: number, access: number, out: Float64Array): number {
-  const type = pte & L2.TYPE;
-  if (type === 0) return Fault.NOT_MAPPED;
-  // A large page (01): not made here, and not implemented by this walk.
-  if (type === 1) return Fault.BAD_ADDRESS;
-  out[0] = (pte & 0xffff_f000) >>> 0;
+/** The page `vpn` at word `i` of a leaf-table frame's words under level-1 PXN `pxn` (0/1): the walk's answer. */
+function leafIn(words: Uint32Array, i: number, pxn: number, vpn: number, access: number, out: Float64Array): number {
+  const d = words[i];
+  const full = armv7aEntry(d, 2, pxn, Armv7aConfig.PXN, PERM);
+  if (full < 0) return faultOf(full);
+  out[0] = armv7aPageBits(d, vpn) >>> 0;
   if (access === 0) return 0;
-  const ap = smallAp(pte);
-  if (ap === 4) return Fault.BAD_ADDRESS;
-  const full = PERM[ap | ((pte & L2.XN) << 3) | (pxn << 4)];
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   out[1] = full;
   return 0;
 }
 
-/** leafIn for a TLB miss (see `PagingFormat.leafFill`): every frame lies below 4 GiB. */
+/** leafIn for a TLB miss (see `PagingFormat.leafFill`): every page lies below 4 GiB. */
 function leafFill(words: Uint32Array, i: number, pxn: number, vpn: number, access: number, tlb: Int32Array, k: number): number {
-  const pte = words[i];
-  const type = pte & L2.TYPE;
-  if (type === 0) return Fault.NOT_MAPPED;
-  if (type === 1) return Fault.BAD_ADDRESS;
-  const ap = smallAp(pte);
-  if (ap === 4) return Fault.BAD_ADDRESS;
-  const full = PERM[ap | ((pte & L2.XN) << 3) | (pxn << 4)];
+  const d = words[i];
+  const full = armv7aEntry(d, 2, pxn, Armv7aConfig.PXN, PERM);
+  if (full < 0) return faultOf(full);
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   tlb[k] = vpn;
-  tlb[k + 1] = (pte & 0xffff_f000) | ((full >>> 1) & 0x303) | ((full >>> 2) & 0x404);
+  tlb[k + 1] = armv7aPageBits(d, vpn) | ((full >>> 1) & 0x303) | ((full >>> 2) & 0x404);
   return 1;
 }
 
@@ -127,13 +105,18 @@ function leafFill(words: Uint32Array, i: number, pxn: number, vpn: number, acces
  */
 function groupFrame(mem: PhysicalMemory, addr: number): number {
   const d0 = mem.read32(addr);
-  if ((d0 & L1.TYPE) !== L1.COARSE || (d0 & 0xc00) !== 0) return -1;
+  if (!armv7aIsTable(d0) || (d0 & 0xc00) !== 0) return -1;
   const frame = (d0 & 0xffff_f000) >>> 0;
   for (let j = 1; j < 4; j++) {
     const d = mem.read32(addr + 4 * j);
     if (d !== d0 + j * 0x400) return -1;
   }
   return frame;
+}
+
+// The hardware level of a descriptor `MmuPmap` finds at its `level` (0: a leaf-table entry, 1: a root group's).
+function hwLevel(level: number): number {
+  return level === 0 ? 2 : 1;
 }
 
 const format: PagingFormat = {
@@ -171,7 +154,10 @@ const format: PagingFormat = {
   dirtyBit: 0,
   rootBytes: { kernel: 16 * 1024, user: 8 * 1024 },
   rootEntryBytes: 16,
-  leafValidMask: L2.SMALL,
+  // A small page (1x) or a large page (01): any of bits[1:0]; this pmap's own entries set bit 0 only with bit 1.
+  leafValidMask: 3,
+  // A level-1 page-table descriptor (01), or a section or supersection written by hand (1x).
+  upperValidMask: 3,
 
   // The original's `_pmap_kernelSpaceExpand` amount, as Sv39: max(RAM/4, 8 MiB) in 4 MiB steps (a frame of level-2
   // tables each); later ones are linked into the kernel's TTBR1 table, which every space walks.
@@ -217,25 +203,33 @@ const format: PagingFormat = {
     return (lo & 0xffff_f000) >>> 0;
   },
 
-  leafBits(lo: number): number {
-    const type = lo & 3;
-    if (type === 0) return 0;
-    // A coarse-table pointer (the only 01 entry this pmap's root holds): reported as present so it is descended.
-    if (type === 1) return LeafBit.PRESENT;
-    const ap = smallAp(lo);
-    const user = ap === 2 || ap === 3 || ap >= 6;
+  // What the walk core reads in the descriptor (a coarse-table pointer at a root group: reported present, so it is
+  // descended), as LeafBit bits.
+  leafBits(lo: number, _hi: number, level = 0): number {
+    const r = armv7aEntry(lo, hwLevel(level), 0, Armv7aConfig.PXN, RIGHTS);
+    if (r === Armv7a.TABLE) return LeafBit.PRESENT;
+    if (r < 0) return 0;
     return (
       LeafBit.PRESENT |
-      LeafBit.READ |
-      (ap >= 1 && ap <= 3 ? LeafBit.WRITE : 0) |
-      (lo & L2.XN ? 0 : LeafBit.EXEC) |
-      (user ? LeafBit.USER : 0) |
-      (lo & L2.NG ? 0 : LeafBit.GLOBAL)
+      ((r & 0o11) !== 0 ? LeafBit.READ : 0) |
+      ((r & 0o22) !== 0 ? LeafBit.WRITE : 0) |
+      ((r & 0o44) !== 0 ? LeafBit.EXEC : 0) |
+      ((r & 0o70) !== 0 ? LeafBit.USER : 0) |
+      (armv7aGlobal(lo, hwLevel(level)) ? LeafBit.GLOBAL : 0)
     );
   },
 
+  leafFrame(lo: number, _hi: number, level: number, vpn: number): number {
+    return armv7aFrame(lo, hwLevel(level), vpn * 4096);
+  },
+
+  // A large page (64 KiB) and a supersection (16 MiB) are each 16 replicated descriptors.
+  leafPages(lo: number, _hi: number, level: number): number {
+    return 2 ** (armv7aShift(lo, hwLevel(level)) - 12);
+  },
+
   isPointer(lo: number, level: number): boolean {
-    return level > 0 && (lo & L1.TYPE) === L1.COARSE;
+    return level > 0 && armv7aIsTable(lo);
   },
 
   walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
@@ -245,44 +239,29 @@ const format: PagingFormat = {
       if (cache.key[c] === key) {
         let words = cache.words[c];
         if (words === null) words = cache.words[c] = frameWords(mem, cache.table[c]);
-        if (words !== null) return leafIn(words, vpn & 1023, cache.bits[c] & 1, access, out);
+        if (words !== null) return leafIn(words, vpn & 1023, cache.bits[c] & 1, vpn, access, out);
         // No host memory behind the frame yet: every PTE reads as zero.
         return Fault.NOT_MAPPED;
       }
     }
-    const addr = root + (vpn >>> 8) * 4;
-    const d = mem.read32(addr);
-    const type = d & L1.TYPE;
-    if (type === 0) return Fault.NOT_MAPPED;
-    if (type === L1.COARSE) {
-      const table = (d & 0xffff_fc00) >>> 0;
-      if (!mem.isRam(table, 1024)) return Fault.BAD_ADDRESS;
-      const pxn = (d & L1.COARSE_PXN) >>> 2;
-      if (access !== 0 && cache !== null) {
-        // A group as this pmap links it is cached as one frame of 1024 PTEs.
-        const frame = groupFrame(mem, root + (vpn >>> 10) * 16);
-        if (frame >= 0) {
-          const words = frameWords(mem, frame);
-          cache.fill(key, frame, CACHED | pxn, words);
-          if (words !== null) return leafIn(words, vpn & 1023, pxn, access, out);
-        }
-      }
-      return leafOf(mem.read32(table + (vpn & 255) * 4), pxn, access, out);
+    const r = armv7aWalk(mem, root, vpn * 4096, -1, 0, Armv7aConfig.PXN, PERM, walked, entry);
+    // A group as this pmap links it is cached as one frame of 1024 PTEs once its table was read, whatever the leaf.
+    if (walked[1] >= 0 && r !== Armv7a.ABORT_L2 && access !== 0 && cache !== null) {
+      const frame = groupFrame(mem, root + (vpn >>> 10) * 16);
+      if (frame >= 0) cache.fill(key, frame, CACHED | (walked[2] >>> 4), frameWords(mem, frame));
     }
-    // A section (1 MiB) written by hand; a supersection (16 MiB) is not implemented here.
-    if (d & L1.SUPERSECTION) return Fault.BAD_ADDRESS;
-    out[0] = ((d & 0xfff0_0000) >>> 0) + (vpn & 255) * 4096;
-    if (access === 0) return 1;
-    const ap = ((d >>> 10) & 3) | ((d >>> 13) & 4);
-    if (ap === 4) return Fault.BAD_ADDRESS;
-    const full = PERM[ap | (((d & L1.SECTION_XN) >>> 4) << 3) | ((d & L1.SECTION_PXN) << 4)];
+    if (r < 0) return faultOf(r);
+    out[0] = walked[0];
+    const level = r >>> Armv7a.SIZE_SHIFT >= 20 ? 1 : 0;
+    if (access === 0) return level;
+    const full = r & Armv7a.PERM_MASK;
     if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
     out[1] = full;
-    return 1;
+    return level;
   },
 
   leafIn(words: Uint32Array, vpn: number, bits: number, access: number, out: Float64Array): number {
-    return leafIn(words, vpn & 1023, bits & 1, access, out);
+    return leafIn(words, vpn & 1023, bits & 1, vpn, access, out);
   },
 
   leafFill(words: Uint32Array, vpn: number, bits: number, access: number, tlb: Int32Array, k: number): number {
@@ -293,7 +272,7 @@ const format: PagingFormat = {
     const frame = groupFrame(mem, root + (vpn >>> 10) * 16);
     if (frame < 0 || !mem.isRam(frame, 4096)) return -1;
     out[0] = frame;
-    out[1] = CACHED | ((mem.read32(root + (vpn >>> 10) * 16) & L1.COARSE_PXN) >>> 2);
+    out[1] = CACHED | (armv7aTableBits(mem.read32(root + (vpn >>> 10) * 16), Armv7aConfig.PXN) >>> 4);
     return 0;
   },
 };

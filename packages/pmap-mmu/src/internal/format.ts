@@ -62,8 +62,30 @@ export interface PagingFormat
   readonly rootEntryBytes?: number;
   /** Writes the root entry at `addr` pointing to the leaf-table frame `pa` (formats with `rootEntryBytes`). */
   writePointer?(mem: PhysicalMemory, addr: number, pa: number): void;
-  /** The bit of a leaf PTE that says it is valid: 1 (V / P / bit 0) unless given (ARMv7-A small page: bit 1). */
+  /**
+   * The bits of a leaf PTE any of which says it is valid: 1 (V / P / bit 0) unless given (ARMv7-A: bits[1:0], a
+   * small page 1x, a large page 01).
+   */
   readonly leafValidMask?: number;
+  /**
+   * The bits of an entry above the leaf level any of which says it is valid: 1 unless given (ARMv7-A level 1:
+   * bits[1:0], a page-table descriptor 01, a section written by hand 1x). With `rootEntryBytes` each descriptor of
+   * a root group is tested on its own.
+   */
+  readonly upperValidMask?: number;
+  /**
+   * The physical address of page `vpn` under the leaf entry `lo`/`hi` at `level` (0 = leaf table), as the walk
+   * reads it, for formats whose leaf address is not `frameOf` plus the page's offset in the entry's span (ARMv7-A:
+   * large pages, sections, supersections with PA[39:32]). Used for leaves written by hand, in reports and checks.
+   */
+  leafFrame?(lo: number, hi: number, level: number, vpn: number): number;
+  /**
+   * Pages the leaf entry `lo`/`hi` at `level` maps together with its replicas, for formats whose larger leaves are
+   * one descriptor repeated in consecutive entries (ARMv7-A: a 64 KiB large page 16 times in a leaf table, a
+   * 16 MiB supersection 16 times among level-1 descriptors). Such a leaf is only ever written by hand: `enter`
+   * refuses to overwrite one, `remove` and `protect` leave it alone, as superpages written by hand.
+   */
+  leafPages?(lo: number, hi: number, level: number): number;
   /** Bytes of kernel virtual space whose tables are built at boot, for a board with `ramSize` bytes of RAM. */
   bootExpand(ramSize: number): number;
   /** The words of a leaf PTE mapping `pa` with `PageAttr` bits `attr` (A and D clear). */
@@ -77,9 +99,10 @@ export interface PagingFormat
   frameOf(lo: number, hi: number): number;
   /**
    * What a leaf PTE's flag bits say, as {@link LeafBit} bits: 0 when the entry is not valid (V / P clear, which
-   * includes an entry `enter` wrote without `PRESENT`). For reports (`dumpTables`), not for walks.
+   * includes an entry `enter` wrote without `PRESENT`). For reports (`dumpTables`), not for walks. `level` (0 = leaf
+   * table, the default) for formats whose descriptors differ by level (ARMv7-A sections).
    */
-  leafBits(lo: number, hi: number): number;
+  leafBits(lo: number, hi: number, level?: number): number;
   /** True when a valid entry at `level` (0 = leaf level) points to a table rather than mapping memory. */
   isPointer(lo: number, level: number): boolean;
   /**

@@ -158,6 +158,14 @@ export function armv7aIsTable(d: number): boolean {
 }
 
 /**
+ * @internal What a walk keeps of first-level page-table descriptor `d` for its second level (and a
+ * paging-structure cache with the table): its domain (bits 8:5) | PXN (bit 2, where `config` implements it) << 4.
+ */
+export function armv7aTableBits(d: number, config: number): number {
+  return ((d >>> 5) & 15) | ((config & (d >>> 2) & 1) << 4);
+}
+
+/**
  * @internal The physical address of the 4 KiB page of `v` (a uint32 address) under leaf descriptor `d` at `level`:
  * a supersection's PA[31:24] from bits 31:24, PA[35:32] from 23:20 and PA[39:36] from 8:5; a section's base 31:20;
  * a large page's 31:16 (any of its 16 replicas); a small page's 31:12.
@@ -234,7 +242,7 @@ export function armv7aWalk(
     }
     // A second-level table: 256 entries, 1 KiB aligned (bits 31:10).
     table = (d & 0xffff_fc00) >>> 0;
-    bits = ((d >>> 5) & 15) | ((config & (d >>> 2) & 1) << 4);
+    bits = armv7aTableBits(d, config);
   }
   out[1] = table;
   out[2] = bits;
