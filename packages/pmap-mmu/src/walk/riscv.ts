@@ -3,9 +3,9 @@
  * virtual-address translation process, with Svpbmt, Svnapot, Svade and Svadu). Re-implemented from the
  * specification's algorithm, step by step; the step numbers below are the specification's.
  */
-import { FaultCode, VmError, hex } from '@vmlayers/phys';
+import { VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
-import { WalkerBase } from './walker-base.js';
+import { TableEntry, WalkerBase } from './walker-base.js';
 import type { PageWalker, TranslateOptions, WalkFaultKind } from './types.js';
 import { checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
 
@@ -90,6 +90,143 @@ for (let b = 0; b < 16; b++) {
   PERM[b] = word;
 }
 
+/*
+ * The walk core: the one implementation of the RISC-V walk, shared by RiscvWalker's miss path and the Sv39 pmap
+ * (src/sv39.ts). It classifies entries and follows pointers; what is done with a leaf — which privilege context
+ * asks, hardware A/D update or an Svade fault, which TLB is filled — is each caller's policy.
+ *
+ * Its answers are numbers: a leaf's rights word (PERM, below 2^24), RV_POINTER, or a negative fault kind
+ * (RV_INVALID …), written as literals where it matters (a module-scope binding is a context load per use).
+ */
+
+/** @internal `rvEntry`'s answer for a pointer to the next-level table. */
+export const RV_POINTER = 0x100_0000;
+/** @internal Fault kinds of the walk core (negative), indexing {@link RV_KINDS} by their negation. */
+export const RV_INVALID = -1;
+/** @internal W without R. */
+export const RV_WRITE_ONLY = -2;
+/** @internal A reserved bit or encoding. */
+export const RV_RESERVED = -3;
+/** @internal A pointer at level 0. */
+export const RV_NO_LEAF = -4;
+/** @internal A table entry outside RAM (the access fault). */
+export const RV_PTE_ACCESS = -5;
+/** @internal The walker's fault kind of each core kind `-k`. */
+export const RV_KINDS: readonly WalkFaultKind[] = ['none', 'invalid', 'write-only', 'reserved', 'no-leaf', 'pte-access'];
+
+/**
+ * @internal The high-word bits (PTE bits 32–63) reserved under a set of extensions: bits 54–60 always, PBMT
+ * without Svpbmt, N without Svnapot.
+ */
+export function rvReservedHi(svpbmt: boolean, svnapot: boolean): number {
+  return (HI_RSV | (svpbmt ? 0 : HI_PBMT) | (svnapot ? 0 : HI_N)) | 0;
+}
+
+/**
+ * @internal The RISC-V walk core (see above), for one format and set of extensions: `entry` classifies a PTE,
+ * `walk` follows the tables to a leaf and leaves what it found in the fields. Methods on one object per walker or
+ * pmap rather than imported functions: a method on a monomorphic object inlines into the caller, where an imported
+ * function is, under some loaders (tsx), a getter on the module namespace first.
+ */
+export class RvWalk {
+  /** Physical address of the last entry read (the leaf, or the one that faulted). */
+  addr = 0;
+  /** The level of the last entry read. */
+  level = 0;
+  /** Its words. */
+  lo = 0;
+  hi = 0;
+  /** The leaf's rights word (`entry`). */
+  perm = 0;
+  /** The page's frame number: a superpage's keeps the page number's lower fields, a NAPOT page its bits 3–0. */
+  frame = 0;
+  /** log2 of the leaf's page size. */
+  shift = 12;
+  /** A superpage whose PPN is not aligned to its size (step 6: a page fault once step 5 allows the access). */
+  misaligned = false;
+  /** A pointer on the way had G set: every mapping below it is global. */
+  global = false;
+  /** The level-0 table the walk reached (for paging-structure caches), -1 when it ended above. */
+  table0 = -1;
+  /** Index bits per level: 10 (Sv32) or 9. */
+  readonly bits: number;
+  /** Bytes per PTE: 4 (Sv32) or 8. */
+  readonly pteSize: number;
+  /** The high-word bits that are reserved under the format's extensions (see {@link rvReservedHi}). */
+  readonly hiReserved: number;
+  private readonly entryWords = new TableEntry();
+
+  constructor(bits: number, pteSize: number, hiReserved: number) {
+    this.bits = bits;
+    this.pteSize = pteSize;
+    this.hiReserved = hiReserved;
+  }
+
+  /**
+   * Step 3 of the algorithm and the leaf checks of step 5, for the PTE `lo`/`hi` at `level` (Sv32: `hi` 0): a
+   * leaf's rights word (the kinds each privilege context may use, see PERM), `RV_POINTER`, or `RV_INVALID` (V=0:
+   * every other bit is the OS's), `RV_WRITE_ONLY`, `RV_RESERVED` (reserved high bits; D, A, U, PBMT or N on a
+   * pointer; PBMT=3; N anywhere but on a level-0 leaf whose PPN ends in 1000).
+   */
+  entry(lo: number, hi: number, level: number): number {
+    if ((lo & 1) === 0) return -1;
+    if ((lo & 6) === 4) return -2;
+    if ((hi & this.hiReserved) !== 0) return -3;
+    if ((lo & 10) === 0) {
+      // A pointer (R=X=0): D, A and U are reserved on it, and so are PBMT and N.
+      return (lo & 0xd0) !== 0 || (hi & 0xe000_0000) !== 0 ? -3 : 0x100_0000;
+    }
+    if ((hi & 0x6000_0000) === 0x6000_0000) return -3;
+    if ((hi & 0x8000_0000) !== 0 && (level !== 0 || (lo & 0x3c00) !== 0x2000)) return -3;
+    return PERM[(lo >>> 1) & 15];
+  }
+
+  /**
+   * Steps 2–4 and 6–8 of the algorithm: from the table at `table`, which is at `level` (the root, or the level-0
+   * table a cache gave), to the leaf of page `vpn` (negative in Sv39/Sv48's upper half). Returns the leaf's level
+   * with the fields describing it, or a negative fault kind (`addr`, `level`, `lo`, `hi`: the entry that raised it;
+   * `RV_PTE_ACCESS` when an entry lies outside RAM, `RV_NO_LEAF` for a pointer at level 0).
+   */
+  walk(mem: PhysicalMemory, table: number, level: number, vpn: number): number {
+    const bits = this.bits;
+    const size = this.pteSize;
+    const mask = (1 << bits) - 1;
+    const words = this.entryWords;
+    let a = table;
+    this.global = false;
+    this.table0 = level === 0 ? table : -1;
+    for (let i = level; i >= 0; i--) {
+      const span = i === 0 ? 1 : 2 ** (bits * i);
+      const addr = a + ((i === 0 ? vpn : Math.floor(vpn / span)) & mask) * size;
+      this.addr = addr;
+      this.level = i;
+      if (!words.read(mem, addr, size)) return -5;
+      const lo = words.lo;
+      const hi = words.hi;
+      this.lo = lo;
+      this.hi = hi;
+      const r = this.entry(lo, hi, i);
+      if (r < 0) return r;
+      const ppn = (lo >>> 10) + (hi & HI_PPN) * 4194304;
+      if (r === 0x100_0000) {
+        if ((lo & Pte.G) !== 0) this.global = true;
+        if (i === 0) return -4;
+        a = ppn * 4096;
+        if (i === 1) this.table0 = a;
+        continue;
+      }
+      this.perm = r;
+      const napot = (hi & HI_N) !== 0;
+      this.misaligned = i > 0 && ppn % span !== 0;
+      this.frame = napot ? ppn - 8 + (vpn & 15) : i > 0 ? ppn + (vpn & (span - 1)) : ppn;
+      this.shift = napot ? 16 : 12 + bits * i;
+      return i;
+    }
+    // Not reached: the loop returns at level 0.
+    return -4;
+  }
+}
+
 interface Geometry {
   readonly levels: number;
   readonly bits: number; // index bits per level
@@ -136,6 +273,8 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
   private readonly hiReserved: number;
   // 2^(bits × level) by level: the page number's index fields without a power computed per walk.
   private readonly levelDiv: Float64Array;
+  // The walk core.
+  private readonly walk: RvWalk;
 
   /** A walker over `mem`; see {@link createWalker}. Unknown format or bad options → `VmError('EINVAL')`. */
   constructor(format: RiscvFormat, mem: PhysicalMemory, options: RiscvWalkerOptions = {}) {
@@ -158,7 +297,8 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
     this.ad = ad;
     this.svpbmt = this.wide && options.svpbmt !== false;
     this.svnapot = this.wide && options.svnapot !== false;
-    this.hiReserved = HI_RSV | (this.svpbmt ? 0 : HI_PBMT) | (this.svnapot ? 0 : HI_N);
+    this.hiReserved = rvReservedHi(this.svpbmt, this.svnapot);
+    this.walk = new RvWalk(geo.bits, geo.pteSize, this.hiReserved);
     this.levelDiv = Float64Array.from({ length: geo.levels }, (_, i) => 2 ** (geo.bits * i));
   }
 
@@ -322,78 +462,43 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
     if (this.wide && (va < -this.hiLimit * 4294967296 || va >= this.hiLimit * 4294967296)) return this.raise('non-canonical', -1, va, access, user);
     const v = this.wide ? va : va >>> 0;
     const vpn = Math.floor(v / 4096);
-    const mem = this.mem;
-    const indexMask = g.pteSize === 8 ? 511 : 1023;
-    let a = root;
-    let global = false;
-    let i = g.levels - 1;
     // The span of one last-level table (2 MiB; Sv32 4 MiB): a paging-structure cache hit starts at level 0.
     const span0 = Math.floor(vpn / this.levelDiv[1]);
     const c = this.pscFind(span0, root, asid);
-    if (c >= 0) {
-      a = this.pscTable[c];
-      global = this.pscBits[c] !== 0;
-      i = 0;
+    const w = this.walk;
+    // One call site, so V8 inlines the walk (and the entry read in it) once.
+    const level = w.walk(this.mem, c >= 0 ? this.pscTable[c] : root, c >= 0 ? 0 : g.levels - 1, vpn);
+    // The global bit the paging-structure cache gathered above the level-0 table.
+    if (c >= 0 && this.pscBits[c] !== 0) w.global = true;
+    // A walk that reached a level-0 table caches it, whatever it found there.
+    if (c < 0 && w.table0 >= 0) this.pscFill(span0, root, asid, w.table0, w.global ? 1 : 0);
+    if (level < 0) return this.raise(RV_KINDS[-level], w.level, va, access, user);
+    // Step 5: the R/W/X/U rules with SUM and MXR; then step 6, a superpage's PPN aligned to its size.
+    const perm = w.perm;
+    if (((perm >>> (3 * ctx)) & kinds) !== kinds) return this.raise('permission', level, va, access, user);
+    if (w.misaligned) return this.raise('misaligned', level, va, access, user);
+    // Step 7: A, and D on a store.
+    const lo = w.lo;
+    const needAd = kinds & 2 ? Pte.A | Pte.D : Pte.A;
+    let pte = lo;
+    if ((lo & needAd) !== needAd) {
+      if (this.ad === 'svade') return this.raise((lo & Pte.A) === 0 ? 'accessed' : 'dirty', level, va, access, user);
+      // Svadu: set them in RAM. The PTE was read from RAM just now and nothing runs in between, so the
+      // specification's compare-and-set always succeeds here.
+      pte = (lo | needAd) >>> 0;
+      this.mem.write32(w.addr, pte);
     }
-    // Steps 2–4, from the root (level LEVELS-1) down.
-    for (; i >= 0; i--) {
-      const pteAddr = a + (Math.floor(vpn / this.levelDiv[i]) & indexMask) * g.pteSize;
-      // Step 2: a PTE access that violates PMA (nothing answers there) raises the access fault of the access type.
-      if (!this.readEntry(pteAddr, g.pteSize)) return this.raise('pte-access', i, va, access, user);
-      const lo = this.entryLo;
-      const hi = this.entryHi;
-      // Step 3. With V=0 every other bit is the OS's, so nothing else is looked at.
-      if ((lo & Pte.V) === 0) return this.raise('invalid', i, va, access, user);
-      if ((lo & (Pte.R | Pte.W)) === Pte.W) return this.raise('write-only', i, va, access, user);
-      if ((hi & this.hiReserved) !== 0) return this.raise('reserved', i, va, access, user);
-      const ppnHi = hi & HI_PPN;
-      const ppn = (lo >>> 10) + ppnHi * 4194304;
-      if ((lo & (Pte.R | Pte.X)) === 0) {
-        // Step 4, a pointer: D, A and U are reserved on it, and so are PBMT (Svpbmt) and N (Svnapot).
-        if ((lo & (Pte.D | Pte.A | Pte.U)) !== 0 || (hi & (HI_PBMT | HI_N)) !== 0) return this.raise('reserved', i, va, access, user);
-        // G on a pointer makes every mapping below it global.
-        if ((lo & Pte.G) !== 0) global = true;
-        if (i === 0) return this.raise('no-leaf', 0, va, access, user);
-        a = ppn * 4096;
-        if (i === 1) this.pscFill(span0, root, asid, a, global ? 1 : 0);
-        continue;
-      }
-      // A leaf. PBMT=3 is reserved; N is defined only on a level-0 leaf whose PPN ends in 1000 (a 64 KiB page).
-      if ((hi & HI_PBMT) === HI_PBMT) return this.raise('reserved', i, va, access, user);
-      const napot = (hi & HI_N) !== 0;
-      if (napot && (i !== 0 || (lo >>> 10) % 16 !== 8)) return this.raise('reserved', i, va, access, user);
-      // Step 5: the R/W/X/U rules with SUM and MXR.
-      const perm = PERM[(lo >>> 1) & 15];
-      if (((perm >>> (3 * ctx)) & kinds) !== kinds) return this.raise('permission', i, va, access, user);
-      // Step 6: a superpage's PPN must be aligned to its size.
-      const span = this.levelDiv[i];
-      if (i > 0 && ppn % span !== 0) return this.raise('misaligned', i, va, access, user);
-      // Step 7: A, and D on a store.
-      const needAd = kinds & 2 ? Pte.A | Pte.D : Pte.A;
-      let pte = lo;
-      if ((lo & needAd) !== needAd) {
-        if (this.ad === 'svade') return this.raise((lo & Pte.A) === 0 ? 'accessed' : 'dirty', i, va, access, user);
-        // Svadu: set them in RAM. The PTE was read from RAM just now and nothing runs in between, so the
-        // specification's compare-and-set always succeeds here.
-        pte = (lo | needAd) >>> 0;
-        mem.write32(pteAddr, pte);
-      }
-      // Step 8: the page's frame — a superpage keeps va's lower VPN fields, a NAPOT page va's VPN[0] bits 3–0.
-      const frame = napot ? ppn - 8 + (vpn & 15) : i > 0 ? ppn + (vpn & (span - 1)) : ppn;
-      const pa = frame * 4096;
-      // Beyond 2^53 the translation succeeded (A/D are set, as step 7 says) but the access itself cannot be made:
-      // the access fault the bus raises for memory that is not there.
-      if (pa + 4096 > 2 ** 53) return this.raise('pa-range', i, va, access, user);
-      if ((pte & Pte.G) !== 0) global = true;
-      const shift = napot ? 16 : 12 + g.bits * i;
-      // A clean page's TLB entry allows no store: the first store walks again and sets D (or faults, Svade).
-      // The key word as tlbKey makes it, written out (an imported call on every miss costs a getter under tsx).
-      const key = (Math.floor(vpn / 4294967296) & 0xf) | (global ? 0x10_0000 : asid << 4);
-      this.tlb.fill(vpn | 0, asid, key, pte & Pte.D ? perm : perm & ~WRITE_BITS, pa, shift);
-      // The slot of va holds the translation now; the caller reads the address from it.
-      return 1;
-    }
-    // Not reached: the loop returns at level 0.
-    return FaultCode.BAD_ADDRESS;
+    // Step 8: the page's frame (the core made it).
+    const pa = w.frame * 4096;
+    // Beyond 2^53 the translation succeeded (A/D are set, as step 7 says) but the access itself cannot be made:
+    // the access fault the bus raises for memory that is not there.
+    if (pa + 4096 > 2 ** 53) return this.raise('pa-range', level, va, access, user);
+    const global = w.global || (pte & Pte.G) !== 0;
+    // A clean page's TLB entry allows no store: the first store walks again and sets D (or faults, Svade).
+    // The key word as tlbKey makes it, written out (an imported call on every miss costs a getter under tsx).
+    const key = (Math.floor(vpn / 4294967296) & 0xf) | (global ? 0x10_0000 : asid << 4);
+    this.tlb.fill(vpn | 0, asid, key, pte & Pte.D ? perm : perm & ~WRITE_BITS, pa, w.shift);
+    // The slot of va holds the translation now; the caller reads the address from it.
+    return 1;
   }
 }

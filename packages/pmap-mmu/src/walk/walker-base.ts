@@ -15,47 +15,49 @@ import { WalkFault, checkAccess, checkOptionsObject } from './types.js';
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 const PSC_SIZE = 64;
 
-/** @internal One page-table entry as read from RAM: bits 0–31 and 32–63 (0 for a 4-byte entry). */
+/**
+ * @internal One page-table entry as read from RAM: bits 0–31 and 32–63 (0 for a 4-byte entry). Reading is a method
+ * rather than an imported function: the walks call it per level, and a method on a monomorphic object inlines,
+ * where an imported function is, under some loaders (tsx), a getter on the module namespace first.
+ */
 export class TableEntry {
   lo = 0;
   hi = 0;
-}
 
-/**
- * @internal Reads the `size`-byte entry at `addr` into `out`; false when it is not in RAM (a device window or a
- * hole: the hardware's access fault or machine check). Shared by the walkers and the pmaps' walks over their cores.
- */
-export function readTableEntry(mem: PhysicalMemory, addr: number, size: number, out: TableEntry): boolean {
-  const off = addr % 4096;
-  const frame = addr - off;
-  let words: Uint32Array | null = null;
-  let viewed = false;
-  if (LITTLE_ENDIAN) {
-    // frameWords refuses a frame that is not all RAM (EFAULT); that is rare — a guest's bad pointer, or a bank
-    // that does not end on a page — so it is caught rather than asked about first with isRam (a second lookup).
+  /**
+   * Reads the `size`-byte entry at `addr`; false when it is not in RAM (a device window or a hole: the hardware's
+   * access fault or machine check).
+   */
+  read(mem: PhysicalMemory, addr: number, size: number): boolean {
+    const off = addr & 4095;
+    let words: Uint32Array | null;
+    // frameWords refuses a frame that is not all RAM (EFAULT); that is rare — a guest's bad pointer, or a bank that
+    // does not end on a page — so it is caught rather than asked about first with isRam (a second lookup). Small,
+    // with the rare cases out of line, so that it inlines into the walks.
     try {
-      words = mem.frameWords(frame);
-      viewed = true;
+      words = mem.frameWords(addr - off);
     } catch {
-      viewed = false;
+      return this.readSlow(mem, addr, size);
     }
-  }
-  if (viewed) {
     if (words === null) {
+      if (!LITTLE_ENDIAN) return this.readSlow(mem, addr, size);
       // A frame that was never written reads as zeros.
-      out.lo = 0;
-      out.hi = 0;
-    } else {
-      out.lo = words[off >>> 2];
-      out.hi = size === 8 ? words[(off >>> 2) + 1] : 0;
+      this.lo = 0;
+      this.hi = 0;
+      return true;
     }
+    this.lo = words[off >>> 2];
+    this.hi = size === 8 ? words[(off >>> 2) + 1] : 0;
     return true;
   }
-  // A frame at the edge of a bank that does not end on a page, or a big-endian host.
-  if (!mem.isRam(addr, size)) return false;
-  out.lo = mem.read32(addr);
-  out.hi = size === 8 ? mem.read32(addr + 4) : 0;
-  return true;
+
+  // A frame at the edge of a bank that does not end on a page, or a big-endian host (no views).
+  private readSlow(mem: PhysicalMemory, addr: number, size: number): boolean {
+    if (!mem.isRam(addr, size)) return false;
+    this.lo = mem.read32(addr);
+    this.hi = size === 8 ? mem.read32(addr + 4) : 0;
+    return true;
+  }
 }
 
 /** The machinery every walker has; see {@link RiscvWalker} and {@link X86Walker} for the formats. */
@@ -76,7 +78,7 @@ export abstract class WalkerBase {
   protected entryLo = 0;
   /** @internal */
   protected entryHi = 0;
-  /** @internal Where `readTableEntry` leaves an entry for `readEntry`. */
+  /** @internal Where `readEntry` reads an entry. */
   protected readonly entry = new TableEntry();
   /** @internal */
   protected hits = 0;
@@ -160,7 +162,7 @@ export abstract class WalkerBase {
    * device window or a hole: the hardware's access fault or machine check).
    */
   protected readEntry(addr: number, size: number): boolean {
-    const r = readTableEntry(this.mem, addr, size, this.entry);
+    const r = this.entry.read(this.mem, addr, size);
     this.entryLo = this.entry.lo;
     this.entryHi = this.entry.hi;
     return r;
