@@ -30,7 +30,8 @@ export function leafFlags(bits: number): string {
 
 /**
  * The page tables of `pmap` as v86's table dump prints them, one present leaf a line in address order:
- * `va → pa | U R W X G A D (at pte pa)` with a clear bit as `-`, and the size of a superpage after its flags.
+ * `va → pa | U R W X G A D (at pte pa)` with a clear bit as `-`, and the size of a superpage (or an ARMv7-A large
+ * page, section or supersection written by hand) after its flags.
  * A user space shows its own half; `{ kernel: true }` adds the shared kernel half. Reads RAM only: no TLB, no
  * accessed bit. Anything but an `MmuPmap` → `VmError('EINVAL')`.
  *
@@ -41,13 +42,13 @@ export function leafFlags(bits: number): string {
  * ```
  */
 export function dumpTables(pmap: MmuPmap, options: { kernel?: boolean } = {}): string {
-  if (!(pmap instanceof MmuPmap)) throw new VmError('EINVAL', `pmap must be an MmuPmap (sv39 or ia32), got ${hex(pmap)}`);
+  if (!(pmap instanceof MmuPmap)) throw new VmError('EINVAL', `pmap must be an MmuPmap (sv39, ia32, aarch64 or armv7a), got ${hex(pmap)}`);
   const leaves = pmap.leaves(options);
   const width = Math.max(8, ...leaves.map((l) => (l.va + l.size - 1).toString(16).length));
   const pw = Math.max(8, ...leaves.map((l) => Math.max(l.pa, l.pte).toString(16).length));
   return leaves
     .map((l) => {
-      const size = l.size === 4096 ? '' : ` ${l.size >= 2 ** 30 ? `${l.size / 2 ** 30} GiB` : `${l.size / 2 ** 20} MiB`}`;
+      const size = l.size === 4096 ? '' : ` ${l.size >= 2 ** 30 ? `${l.size / 2 ** 30} GiB` : l.size >= 2 ** 20 ? `${l.size / 2 ** 20} MiB` : `${l.size / 1024} KiB`}`;
       return `${padHex(l.va, width)} → ${padHex(l.pa, pw)} | ${leafFlags(l.bits)}${size} (at pte ${padHex(l.pte, pw)})\n`;
     })
     .join('');

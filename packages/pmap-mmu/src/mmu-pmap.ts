@@ -74,6 +74,10 @@ export class MmuPmap implements Pmap {
   declare private readonly rootStride: number;
   /** @internal The valid bit of a leaf PTE. */
   declare private readonly leafValid: number;
+  /** @internal The valid bits of an entry above the leaf level. */
+  declare private readonly upperValid: number;
+  /** @internal Hardware descriptors in one root entry (ARMv7-A: 4, else 1). */
+  declare private readonly rootSub: number;
   /** True for the kernel address space. */
   declare readonly isKernel: boolean;
   /** The virtual range `enter`/`remove`/`protect` accept: the kernel half, or the user range. */
@@ -125,6 +129,8 @@ export class MmuPmap implements Pmap {
     this.rootStride = space.format.rootEntryBytes ?? space.format.pteSize;
     this.rootEntries = this.rootBytes / this.rootStride;
     this.leafValid = space.format.leafValidMask ?? 1;
+    this.upperValid = space.format.upperValidMask ?? 1;
+    this.rootSub = this.rootStride / space.format.pteSize;
     const split = space.format.splitVpn;
     this.splitVpn = split;
     if (split === Infinity) {
@@ -173,6 +179,20 @@ export class MmuPmap implements Pmap {
     }
     this.mem.write32(addr, f.pointerLo(pa));
     if (f.pteSize === 8) this.mem.write32(addr + 4, f.pointerHi(pa));
+  }
+
+  // True when a descriptor of the root group at `addr` past its first is valid (formats whose root entries are
+  // groups of descriptors; false for every other).
+  private groupInUse(addr: number): boolean {
+    const size = this.format.pteSize;
+    for (let j = 1; j < this.rootSub; j++) if ((this.mem.read32(addr + j * size) & this.upperValid) !== 0) return true;
+    return false;
+  }
+
+  // The physical address of page `vpn` under the leaf `lo`/`hi` at `level` whose span starts at page `first`.
+  private leafFrameOf(lo: number, hi: number, level: number, vpn: number, first: number): number {
+    const f = this.format;
+    return f.leafFrame !== undefined ? f.leafFrame(lo, hi, level, vpn) : f.frameOf(lo, hi) + (vpn - first) * PAGE_SIZE;
   }
 
   // Zeroes the entry at `addr` (at `level`), every PTE of a root group.
@@ -464,6 +484,9 @@ export class MmuPmap implements Pmap {
     const mem = this.mem;
     const addr = table + this.indexAt(vpn, 0) * f.pteSize;
     const oldLo = mem.read32(addr);
+    if (oldLo & this.leafValid && f.leafPages !== undefined && f.leafPages(oldLo, this.hiAt(addr), 0) > 1) {
+      throw new VmError('EINVAL', `va ${hex(va)} lies inside a large page written by hand`);
+    }
     mem.write32(addr, f.leafLo(pa, attr));
     if (f.pteSize === 8) mem.write32(addr + 4, f.leafHi(pa, attr));
     if (oldLo & this.leafValid) {
@@ -544,7 +567,7 @@ export class MmuPmap implements Pmap {
       } else this.mem.write32(addr, (lo & ~(dirty ? f2.dirtyBit : f2.accessedBit)) >>> 0);
       // A valid leaf may be cached: drop it, so the next access walks and sets the bit again. A not-present entry
       // (entered without PRESENT) is never cached. The walk cache holds pointer entries only: nothing to drop.
-      if ((lo & (level === 0 ? this.leafValid : 1)) !== 0) this.dropLeaf(vpn, level);
+      if ((lo & (level === 0 ? this.leafValid : this.upperValid)) !== 0) this.dropLeaf(vpn, level);
     }
     return true;
   }
@@ -569,9 +592,12 @@ export class MmuPmap implements Pmap {
         this.out[0] = addr;
         return 0;
       }
-      if ((lo & 1) === 0) return -1;
-      if (!f.isPointer(lo, level)) {
-        this.out[0] = addr;
+      if ((lo & this.upperValid) === 0 || !f.isPointer(lo, level)) {
+        // In a root group that is no pointer, the descriptor of `vpn`'s part of the span.
+        const j = level === f.levels - 1 ? Math.floor(vpn / (2 ** (f.indexBits * level) / this.rootSub)) % this.rootSub : 0;
+        const d = j === 0 ? lo : mem.read32(addr + j * f.pteSize);
+        if ((d & this.upperValid) === 0 || f.isPointer(d, level)) return -1;
+        this.out[0] = addr + j * f.pteSize;
         return level;
       }
       table = f.frameOf(lo, hi);
@@ -749,13 +775,26 @@ export class MmuPmap implements Pmap {
       const [lo0, hi0] = this.ownedRootSpan(level);
       const words = this.tableWords(pa, level);
       const step = this.entryBytes(level) / 4;
+      const valid = level === 0 ? this.leafValid : this.upperValid;
+      const sub = this.entryBytes(level) / f.pteSize;
       for (let i = lo0; i < Math.min(n, hi0); i++) {
         const lo = words[i * step];
-        if ((lo & (level === 0 ? this.leafValid : 1)) === 0) continue;
         const hi = f.pteSize === 8 ? words[i * step + 1] : 0;
         const vpn = base + i * span;
+        if (sub > 1 && ((lo & valid) === 0 || !f.isPointer(lo, level))) {
+          // A root group that is no pointer: each descriptor written by hand maps its own part of the span.
+          const dspan = span / sub;
+          for (let j = 0; j < sub; j++) {
+            const d = words[i * step + j * (f.pteSize / 4)];
+            if ((d & valid) === 0 || f.isPointer(d, level)) continue;
+            const dv = vpn + j * dspan;
+            this.checkLeaf(dv, this.leafFrameOf(d, 0, level, dv, dv), dspan * PAGE_SIZE);
+          }
+          continue;
+        }
+        if ((lo & valid) === 0) continue;
         if (f.isPointer(lo, level)) visit(f.frameOf(lo, hi), level - 1, vpn);
-        else this.checkLeaf(vpn, f.frameOf(lo, hi), span * PAGE_SIZE);
+        else this.checkLeaf(vpn, this.leafFrameOf(lo, hi, level, vpn, vpn), span * PAGE_SIZE);
       }
     };
     visit(this.root, f.levels - 1, this.rootBase);
@@ -849,7 +888,14 @@ export class MmuPmap implements Pmap {
     for (; level > 0; level--) {
       const addr = table + this.indexAt(vpn, level) * this.entryBytes(level);
       const lo = mem.read32(addr);
-      if ((lo & 1) === 0) break;
+      if ((lo & this.upperValid) === 0) {
+        // A root group whose first descriptor is empty may still hold sections written by hand: linking a table
+        // over the group would drop them.
+        if (level === f.levels - 1 && this.groupInUse(addr)) {
+          throw new VmError('EINVAL', `va ${hex(vpn * PAGE_SIZE)} shares its root entry with a section mapped by hand`);
+        }
+        break;
+      }
       if (!f.isPointer(lo, level)) {
         throw new VmError('EINVAL', `va ${hex(vpn * PAGE_SIZE)} lies inside a superpage mapped at level ${level}`);
       }
@@ -902,8 +948,9 @@ export class MmuPmap implements Pmap {
       if (lo === 0 && hi === 0) continue;
       const vpn = base + i * span;
       if (level > 0) {
-        // Superpage leaves are never made here; one written by hand is left alone.
-        if ((lo & 1) === 0 || !f.isPointer(lo, level)) continue;
+        // Superpage leaves are never made here; one written by hand is left alone (and so is every descriptor of
+        // a root group that is no pointer: ARMv7-A sections and supersections).
+        if ((lo & this.upperValid) === 0 || !f.isPointer(lo, level)) continue;
         const child = f.frameOf(lo, hi);
         const r = this.rangeIn(child, level - 1, vpn, vs, ve, attr);
         result |= r & CHANGED_PRESENT;
@@ -919,6 +966,8 @@ export class MmuPmap implements Pmap {
         }
         continue;
       }
+      // Nor are leaves replicated by hand (ARMv7-A large pages): rewriting one entry would break the replication.
+      if (lo & this.leafValid && f.leafPages !== undefined && f.leafPages(lo, hi, 0) > 1) continue;
       if (attr < 0) {
         mem.write32(addr, 0);
         if (f.pteSize === 8) mem.write32(addr + 4, 0);
@@ -1001,18 +1050,57 @@ export class MmuPmap implements Pmap {
     const pages = 2 ** (f.indexBits * level);
     const words = this.tableWords(table, level);
     const step = this.entryBytes(level) / 4;
+    // Descriptors of an entry (ARMv7-A's root groups: four level-1 descriptors) and the pages each maps.
+    const sub = this.entryBytes(level) / f.pteSize;
+    const dpages = pages / sub;
+    const wpd = f.pteSize / 4;
     for (let i = 0; i < n; i++) {
       if (!kernel && level === f.levels - 1 && i >= f.kernelRootFirst && i < f.kernelRootEnd) continue;
       const lo = words[i * step];
       const hi = f.pteSize === 8 ? words[i * step + 1] : 0;
-      const bits = f.leafBits(lo, hi);
-      if (bits === 0) continue;
-      if (f.isPointer(lo, level)) {
+      const bits = f.leafBits(lo, hi, level);
+      if (bits !== 0 && f.isPointer(lo, level)) {
         this.leavesIn(f.frameOf(lo, hi), level - 1, base + i * pages, kernel, out);
         continue;
       }
-      out.push({ va: (base + i * pages) * PAGE_SIZE, pa: f.frameOf(lo, hi), size: pages * PAGE_SIZE, pte: table + i * this.entryBytes(level), bits });
+      // Otherwise each descriptor of the entry is a leaf of its own (one written by hand, in a group), or nothing.
+      for (let j = 0; j < sub; ) {
+        const d = i * sub + j;
+        const r = this.pushLeaf(words, d, wpd, n * sub - d, table, level, base + d * dpages, dpages, out);
+        // A leaf replicated over several groups (a supersection) skips the groups it covered.
+        if (j + r > sub) {
+          i += Math.floor((j + r) / sub) - 1;
+          break;
+        }
+        j += r;
+      }
     }
+  }
+
+  // Lists the leaf descriptor `d` of the table at `table` (`words`, `wpd` words a descriptor, `left` descriptors
+  // from `d` to the table's end), mapping `pages` pages from page `vpn`: one leaf for it, or for it and its replicas
+  // when it is the first of a leaf repeated in consecutive descriptors (ARMv7-A large pages and supersections, see
+  // `PagingFormat.leafPages`), each replica otherwise listed as the part of the leaf the hardware reads through it.
+  // Returns how many descriptors were listed.
+  private pushLeaf(words: Uint32Array, d: number, wpd: number, left: number, table: number, level: number, vpn: number, pages: number, out: PteLeaf[]): number {
+    const f = this.format;
+    const lo = words[d * wpd];
+    const hi = wpd === 2 ? words[d * wpd + 1] : 0;
+    const bits = f.leafBits(lo, hi, level);
+    if (bits === 0 || f.isPointer(lo, level)) return 1;
+    const pte = table + d * f.pteSize;
+    const total = f.leafPages === undefined ? pages : f.leafPages(lo, hi, level);
+    const reps = total / pages;
+    let whole = reps > 1 && vpn % total === 0 && reps <= left;
+    for (let r = 1; whole && r < reps; r++) {
+      whole = words[(d + r) * wpd] === lo && (wpd === 1 || words[(d + r) * wpd + 1] === hi);
+    }
+    if (whole) {
+      out.push({ va: vpn * PAGE_SIZE, pa: this.leafFrameOf(lo, hi, level, vpn, vpn), size: total * PAGE_SIZE, pte, bits });
+      return reps;
+    }
+    out.push({ va: vpn * PAGE_SIZE, pa: this.leafFrameOf(lo, hi, level, vpn, vpn), size: pages * PAGE_SIZE, pte, bits });
+    return 1;
   }
 
   private listTables(table: number, level: number, base: number, out: PmapTable[]): void {
