@@ -6,7 +6,7 @@ import type { LeafState, PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
-import { a64AddrFault, a64Decode, a64Descend, a64Key, a64Output, a64Page, a64ReadLeaf, a64Rights, a64Touched } from './walk/aarch64.js';
+import { A64Walk, a64AddrFault, a64Decode, a64Key, a64Output, a64Page, a64Rights, a64Touched } from './walk/aarch64.js';
 
 /*
  * VMSAv8-64 stage 1, EL1&0 translation regime, 4 KiB granule (Arm ARM D8, "The VMSAv8-64 address translation
@@ -113,8 +113,8 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
 
   // TCR_EL1.IPS = 48: the high-word bits that make a block or page an Address size fault.
   const addrFault = a64AddrFault(48);
-  // What the core's descent reports (a64Descend, a64ReadLeaf).
-  const w = new Float64Array(6);
+  // The walk core's state for this format's walks.
+  const w = new A64Walk(48);
 
   // The descriptor's low word after the last access `allow` allowed: the caller writes it back when it differs.
   let stored = 0;
@@ -303,12 +303,14 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
           level = 0;
         }
       }
+      let k = 0;
       if (level !== 0) {
-        level = a64Descend(mem, table, level, vpn, addrFault, w);
-        if (level < 0) return faultOf(level);
-        tb = w[3];
+        k = w.descend(mem, table, level, vpn);
+        if (k < 0) return faultOf(k);
+        level = k;
+        tb = w.bits;
         if (level === 0) {
-          table = w[5];
+          table = w.table0;
           if (cache !== null) {
             // frameWords refuses a frame outside RAM; reading the descriptor there is the walk's external abort.
             if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
@@ -318,16 +320,15 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
           }
         }
       }
-      let k: number;
       if (level === 0) {
-        k = a64ReadLeaf(mem, table, vpn, addrFault, w);
+        k = w.leaf(mem, table, vpn);
         if (k < 0) return faultOf(k);
       } else {
-        k = a64Key(w[1], w[2]);
+        k = a64Key(w.lo, w.hi);
       }
-      const lo = w[1];
-      const r = allow(lo, w[2], k, level, vpn, tb, access, out);
-      if (r >= 0 && access !== 0 && stored !== lo) mem.write32(w[0], stored);
+      const lo = w.lo;
+      const r = allow(lo, w.hi, k, level, vpn, tb, access, out);
+      if (r >= 0 && access !== 0 && stored !== lo) mem.write32(w.addr, stored);
       return r;
     },
 
@@ -365,12 +366,12 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
     },
 
     leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
-      if (a64Descend(mem, root, levels - 1, vpn, addrFault, w) !== 0) return -1;
-      const table = w[5];
+      if (w.descend(mem, root, levels - 1, vpn) !== 0) return -1;
+      const table = w.table0;
       // The walk cache takes a view of the table: a frame outside RAM has none.
       if (!mem.isRam(table, 4096)) return -1;
       out[0] = table;
-      out[1] = w[3];
+      out[1] = w.bits;
       return 0;
     },
   };

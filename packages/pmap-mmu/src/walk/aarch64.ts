@@ -12,7 +12,7 @@
  */
 import { VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
-import { WalkerBase } from './walker-base.js';
+import { TableEntry, WalkerBase } from './walker-base.js';
 import type { PageWalker, TranslateOptions, WalkFaultKind } from './types.js';
 import { checkAccess, checkAsid, checkOptionsObject, checkRoot, resultOf } from './types.js';
 
@@ -94,20 +94,6 @@ const enum Desc {
   EXTERNAL = -7,
   POINTER = 32,
 }
-
-// Slots of the `out` array a64Descend and a64ReadLeaf fill.
-const enum Out {
-  ADDR = 0,
-  LO = 1,
-  HI = 2,
-  BITS = 3,
-  LEVEL = 4,
-  TABLE = 5,
-}
-
-// Page-table frames are read through `PhysicalMemory.frameWords` views on a little-endian host, else with read32
-// (as WalkerBase.readEntry).
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
  * @internal The high-word bits of a block or page descriptor that make an Address size fault under TCR_EL1.IPS =
@@ -198,79 +184,79 @@ export function a64Output(lo: number, hi: number, level: number, vpn: number): n
   return base - (base % (span * 4096)) + (vpn % span) * 4096;
 }
 
-// Reads the descriptor at `addr` into out[LO], out[HI]; false when it is not in RAM (an external abort on the walk).
-function readDesc(mem: PhysicalMemory, addr: number, out: Float64Array): boolean {
-  if (LITTLE_ENDIAN) {
-    const off = addr % 4096;
-    let words: Uint32Array | null;
-    // frameWords refuses a frame that is not all RAM (EFAULT): rare, so caught rather than asked about first.
-    try {
-      words = mem.frameWords(addr - off);
-    } catch {
-      if (!mem.isRam(addr, 8)) return false;
-      out[Out.LO] = mem.read32(addr);
-      out[Out.HI] = mem.read32(addr + 4);
-      return true;
-    }
-    // A frame that was never written reads as zeros.
-    out[Out.LO] = words === null ? 0 : words[off >>> 2];
-    out[Out.HI] = words === null ? 0 : words[(off >>> 2) + 1];
-    return true;
-  }
-  if (!mem.isRam(addr, 8)) return false;
-  out[Out.LO] = mem.read32(addr);
-  out[Out.HI] = mem.read32(addr + 4);
-  return true;
-}
-
 /**
- * @internal The descent: from the table at `table` of `level` (the start level, or 0), follows the table
- * descriptors indexed by `vpn` (the page number within the half, below 2^36) down to the level-0 table or to the
- * first descriptor that is not a table descriptor, gathering the table controls (APTable:UXNTable:PXNTable, which
- * only take rights away) on the way. Returns:
- * - 0: `out[5]` the level-0 table (its descriptor not read yet: see {@link a64ReadLeaf}), `out[3]` the controls;
- * - a level 1–2: a block there, `out[0]` its address, `out[1]`/`out[2]` its words, `out[3]` the controls;
- * - a negative {@link a64Decode} fault (-7: the descriptor is not in RAM, an external abort on the walk), the
- *   level it was met at in `out[4]`.
+ * @internal The descent through VMSAv8-64 tables and the descriptor it ended on: one per consumer (walker, pmap
+ * format), reused by every walk. Methods rather than imported functions, as `TableEntry.read`: the walks call them
+ * on every miss, and a method on a monomorphic object inlines.
  */
-export function a64Descend(mem: PhysicalMemory, table: number, level: number, vpn: number, addrFault: number, out: Float64Array): number {
-  let tb = 0;
-  for (; level > 0; level--) {
-    const idx = (vpn < 2147483648 ? vpn >>> (9 * level) : Math.floor(vpn / 2 ** (9 * level))) & 511;
-    const addr = table + idx * 8;
-    if (!readDesc(mem, addr, out)) {
-      out[Out.LEVEL] = level;
-      return Desc.EXTERNAL;
-    }
-    const lo = out[Out.LO];
-    const hi = out[Out.HI];
-    const d = a64Decode(lo, hi, level, addrFault);
-    if (d < 0) {
-      out[Out.LEVEL] = level;
-      return d;
-    }
-    if (d < Desc.POINTER) {
-      out[Out.ADDR] = addr;
-      out[Out.BITS] = tb;
-      return level;
-    }
-    tb |= d & 0xf;
-    table = ((lo & 0xffff_f000) >>> 0) + (hi & 0xffff) * 4294967296;
-  }
-  out[Out.TABLE] = table;
-  out[Out.BITS] = tb;
-  return 0;
-}
+export class A64Walk {
+  /** Physical address of the last descriptor read (the block or page, or the one that faulted). */
+  addr = 0;
+  /** Its level (0 = the Arm ARM's level 3). */
+  level = 0;
+  /** Its words. */
+  lo = 0;
+  hi = 0;
+  /** The table controls gathered on the way down: PXNTable (bit 0), UXNTable (1), APTable (2–3). */
+  bits = 0;
+  /** The level-0 table {@link A64Walk.descend} reached. */
+  table0 = 0;
+  /** The Address size mask of TCR_EL1.IPS ({@link a64AddrFault}). */
+  readonly addrFault: number;
+  private readonly entry = new TableEntry();
 
-/**
- * @internal The leaf step of a walk: reads the level-0 descriptor of page `vpn` in `table` into `out[1]`/`out[2]`
- * (its address in `out[0]`) and answers as {@link a64Page}, or -7 when it is not in RAM.
- */
-export function a64ReadLeaf(mem: PhysicalMemory, table: number, vpn: number, addrFault: number, out: Float64Array): number {
-  const addr = table + (vpn & 511) * 8;
-  out[Out.ADDR] = addr;
-  if (!readDesc(mem, addr, out)) return Desc.EXTERNAL;
-  return a64Page(out[Out.LO], out[Out.HI], addrFault);
+  constructor(ips: number) {
+    this.addrFault = a64AddrFault(ips);
+  }
+
+  /**
+   * From the table at `table` of `level` (the start level, or 0), follows the table descriptors indexed by `vpn`
+   * (the page number within the half, below 2^37) down to the level-0 table or to the first descriptor that is not
+   * a table descriptor, gathering the table controls in `bits` (they only take rights away). Returns 0 with
+   * `table0` the level-0 table (its descriptor not read yet: {@link A64Walk.leaf}); a level 1–2 for a block there
+   * (`addr`, `lo`, `hi`); or a negative {@link a64Decode} fault (-7: the descriptor is not in RAM, an external
+   * abort on the walk) met at `level`.
+   */
+  descend(mem: PhysicalMemory, table: number, level: number, vpn: number): number {
+    const e = this.entry;
+    let tb = 0;
+    for (; level > 0; level--) {
+      const idx = (vpn < 2147483648 ? vpn >>> (9 * level) : Math.floor(vpn / 2 ** (9 * level))) & 511;
+      const addr = table + idx * 8;
+      this.addr = addr;
+      this.level = level;
+      this.bits = tb;
+      if (!e.read(mem, addr, 8)) return Desc.EXTERNAL;
+      const lo = e.lo;
+      const hi = e.hi;
+      this.lo = lo;
+      this.hi = hi;
+      const d = a64Decode(lo, hi, level, this.addrFault);
+      if (d < Desc.POINTER) return d < 0 ? d : level;
+      tb |= d & 0xf;
+      table = ((lo & 0xffff_f000) >>> 0) + (hi & 0xffff) * 4294967296;
+    }
+    this.bits = tb;
+    this.table0 = table;
+    return 0;
+  }
+
+  /**
+   * The leaf step: reads the level-0 descriptor of page `vpn` in `table` (`addr`, `lo`, `hi`, `level` 0) and
+   * answers as {@link a64Page}, or -7 when it is not in RAM.
+   */
+  leaf(mem: PhysicalMemory, table: number, vpn: number): number {
+    const e = this.entry;
+    const addr = table + (vpn & 511) * 8;
+    this.addr = addr;
+    this.level = 0;
+    if (!e.read(mem, addr, 8)) return Desc.EXTERNAL;
+    const lo = e.lo;
+    const hi = e.hi;
+    this.lo = lo;
+    this.hi = hi;
+    return a64Page(lo, hi, this.addrFault);
+  }
 }
 
 /**
@@ -307,12 +293,10 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
   private readonly inputSize: Int32Array;
   private readonly rootAlign: Float64Array;
   private readonly paLimit: number;
-  // The high word's address bits at or above IPS (and 49:48) that make an Address size fault (a64AddrFault).
-  private readonly hiAddrFault: number;
   // The permission word (a64Rights) by a64Key | the table controls << 5.
   private readonly perms = new Int32Array(512);
-  // What a64Descend / a64ReadLeaf report.
-  private readonly walkOut = new Float64Array(6);
+  // The walk core's state for this walker's misses.
+  private readonly walk: A64Walk;
 
   /** A walker over `mem`; see {@link createWalker}. Bad options → `VmError('EINVAL')`. */
   constructor(mem: PhysicalMemory, options: Aarch64WalkerOptions = {}) {
@@ -354,7 +338,7 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
       this.rootAlign[h] = Math.max(64, 8 * 2 ** (size - 12 - 9 * (3 - start)));
     }
     this.paLimit = 2 ** ips;
-    this.hiAddrFault = a64AddrFault(ips);
+    this.walk = new A64Walk(ips);
     for (let key = 0; key < 512; key++) this.perms[key] = a64Rights(key, hd, this.config.wxn);
   }
 
@@ -516,31 +500,28 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
     const v = half === 1 ? va + 2 ** this.inputSize[1] : va;
     const vpn = Math.floor(v / 4096);
     const svpn = Math.floor(va / 4096);
-    const w = this.walkOut;
+    const w = this.walk;
     // The span of one level-3 table (2 MiB), signed so the two halves never share a key.
     const span0 = Math.floor(svpn / 512);
     const c = this.pscFind(span0, start, asid);
-    let level = 0;
     let tb: number;
     let d: number;
     if (c >= 0) {
       tb = this.pscBits[c];
-      d = a64ReadLeaf(this.mem, this.pscTable[c], vpn, this.hiAddrFault, w);
+      d = w.leaf(this.mem, this.pscTable[c], vpn);
     } else {
-      level = a64Descend(this.mem, start, this.topLevel[half], vpn, this.hiAddrFault, w);
-      if (level < 0) return this.raise(faultKind(level), w[Out.LEVEL], va, access, user);
-      tb = w[Out.BITS];
-      if (level === 0) {
-        const table = w[Out.TABLE];
+      d = w.descend(this.mem, start, this.topLevel[half], vpn);
+      tb = w.bits;
+      if (d === 0) {
+        const table = w.table0;
         this.pscFill(span0, start, asid, table, tb);
-        d = a64ReadLeaf(this.mem, table, vpn, this.hiAddrFault, w);
-      } else {
-        d = 0;
+        d = w.leaf(this.mem, table, vpn);
       }
     }
-    if (d < 0) return this.raise(faultKind(d), 0, va, access, user);
-    const lo = w[Out.LO];
-    const hi = w[Out.HI];
+    const level = w.level;
+    if (d < 0) return this.raise(faultKind(d), level, va, access, user);
+    const lo = w.lo;
+    const hi = w.hi;
     // The Access flag, inside the walk: before the permission check.
     if ((lo & AF) === 0 && !this.config.ha) return this.raise('accessed', level, va, access, user);
     const key = a64Key(lo, hi) | (tb << 5);
@@ -554,7 +535,7 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
     // The hardware updates: AF (HA), and AP[2] cleared by a write to a DBM page (HD) — the permission check has
     // let the write through only because of DBM. Only the low word changes.
     const desc = a64Touched(lo, (kinds & 2) !== 0);
-    if (desc !== lo) this.mem.write32(w[Out.ADDR], desc);
+    if (desc !== lo) this.mem.write32(w.addr, desc);
     // A page still read-only by AP[2] (clean, or read-only) is cached without writes: a write walks again.
     const cached = (desc & AP2) !== 0 ? perm & ~WRITE_BITS : perm;
     const pa = a64Output(lo, hi, level, vpn);
