@@ -4,12 +4,14 @@ import { accessMask } from './internal/access-mask.js';
 import { LeafBit, type PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
+import { X86Core, X86Walk } from './walk/x86.js';
 import { makeFactory } from './factory.js';
 
 /*
  * 32-bit paging (Intel SDM vol. 3A §4.3): a page directory of 1024 4-byte PDEs, page tables of 1024 4-byte
- * PTEs, 4 KiB pages. CR4.PSE is off (PDE bit 7 is ignored, no 4 MiB pages), there is no NX bit without PAE,
- * CR0.WP=1 (supervisor writes honour R/W), and neither SMEP nor SMAP is on (supervisor may touch user pages).
+ * PTEs, 4 KiB pages. The walk is the x86 walker's (src/walk/x86.ts) on the hardware this pmap models: CR0.WP=1
+ * (supervisor writes honour R/W), CR4.PSE (a PDE with PS maps 4 MiB: this pmap writes none, a hand-written one is
+ * walked as the processor walks it), no NX bit without PAE, neither SMEP nor SMAP (supervisor may touch user pages).
  */
 // Const enums: the compiler inlines them as literals, so the walk reads no module-scope binding for them. SW_ENTERED
 // (AVL bit 9) marks a PTE that `enter` wrote without PRESENT: the SDM leaves bits 1–31 of a not-present entry to
@@ -31,11 +33,17 @@ const enum Kind {
   WRITE = 2,
   EXEC = 4,
 }
-// The values of phys's FaultCode (checked in test/layout.test.ts).
+// The values of phys's FaultCode (checked in test/layout.test.ts). The core's faults are X86Fault: INVALID is
+// NOT_MAPPED, every other (-5 and below: a reserved bit, a table outside RAM) answers BAD_ADDRESS.
 const enum Fault {
   NOT_MAPPED = -1,
   PROTECTION = -2,
   BAD_ADDRESS = -5,
+}
+// X86Bits, the core's rights word (a const enum of another module is no literal here).
+const enum Rights {
+  POINTER = 0x1,
+  ALL = 0x6,
 }
 
 const KERNEL_BASE = 0xc000_0000;
@@ -44,30 +52,42 @@ const VA_LIMIT = 2 ** 32;
 // PDEs by value, so a kernel page table added later would be missing from every existing address space.
 const KERNEL_SIZE = VA_LIMIT - KERNEL_BASE;
 
+// The hardware of the header comment. MAXPHYADDR 36 (the walker's default): a hand-written 4 MiB page may reach
+// 64 GiB through PSE-36, the pmap answers such a frame through `out` as any frame above 4 GiB.
+const CORE = new X86Core('ia32', {
+  wp: true,
+  pse: true,
+  pge: true,
+  nxe: false,
+  smep: false,
+  smap: false,
+  pcide: false,
+  gbPages: false,
+  maxPhysAddr: 36,
+});
+// Where a full walk leaves what it found (a walk runs to its end before the next begins).
+const FOUND = new X86Walk();
+
 /**
- * The access codes a present page allows, by the flag byte of its PTE ANDed with its PDE (P RW US …): read and
- * execute always (no NX), write with RW (CR0.WP=1: in supervisor mode too), user mode with US; the supervisor may
- * touch user pages (no SMEP/SMAP). Entries with P clear never get here.
+ * The access codes a page allows, by the core's effective rights (`(rights >>> 1) & 7`): its permission word for a
+ * supervisor without EFLAGS.AC (no SMAP here, so AC changes nothing) and for user mode, as an access mask.
  */
-const LEAF_PERM = new Int32Array(256);
-for (let b = 0; b < 256; b++) {
-  const kinds = Kind.READ | Kind.EXEC | (b & Pte.RW ? Kind.WRITE : 0);
-  LEAF_PERM[b] = b & Pte.P ? accessMask(kinds, b & Pte.US ? kinds : 0) : 0;
-}
+const LEAF_PERM = new Int32Array(8);
+for (let b = 0; b < 8; b++) LEAF_PERM[b] = accessMask(CORE.rights[b] & 7, (CORE.rights[b] >>> 3) & 7);
 /** The access codes with the WRITE bit (2, 3, 6, 7 and their USER forms): left out while D is clear. */
 const WRITE_CODES = 0xcccc;
 
 /**
- * The PTE at index `i` of a page table's words (a live view of RAM) under a PDE with bits `pde`: the walk's answer
- * for it, with A/D written straight into the view.
+ * The PTE at index `i` of a page table's words (a live view of RAM) under rights `bits` gathered above it (the walk
+ * cache's word): the walk's answer for it, with A/D written straight into the view.
  */
-function leafIn(words: Uint32Array, i: number, pde: number, access: number, out: Float64Array): number {
+function leafIn(words: Uint32Array, i: number, bits: number, access: number, out: Float64Array): number {
   const pte = words[i];
-  if ((pte & Pte.P) === 0) return Fault.NOT_MAPPED;
-  out[0] = (pte & 0xffff_f000) >>> 0;
+  const r = CORE.leaf(pte, 0, bits);
+  if (r < 0) return r < Fault.NOT_MAPPED ? Fault.BAD_ADDRESS : Fault.NOT_MAPPED;
+  out[0] = CORE.pageAddress(pte, 0, 0, 0);
   if (access === 0) return 0;
-  // Every PDE here is P: the AND keeps P from the PTE, and RW/US from both levels.
-  const full = LEAF_PERM[pte & pde & 0xff];
+  const full = LEAF_PERM[(r >>> 1) & 7];
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
   if ((pte & need) !== need) words[i] = pte | need;
@@ -75,15 +95,17 @@ function leafIn(words: Uint32Array, i: number, pde: number, access: number, out:
   return 0;
 }
 
-/** leafIn for a TLB miss (see `PagingFormat.leafFill`): every ia32 frame lies below 4 GiB. */
-function leafFill(words: Uint32Array, i: number, pde: number, vpn: number, access: number, tlb: Int32Array, k: number): number {
+/** leafIn for a TLB miss (see `PagingFormat.leafFill`): every frame a PTE holds lies below 4 GiB. */
+function leafFill(words: Uint32Array, i: number, bits: number, vpn: number, access: number, tlb: Int32Array, k: number): number {
   const pte = words[i];
-  if ((pte & Pte.P) === 0) return Fault.NOT_MAPPED;
-  const full = LEAF_PERM[pte & pde & 0xff];
+  const r = CORE.leaf(pte, 0, bits);
+  if (r < 0) return r < Fault.NOT_MAPPED ? Fault.BAD_ADDRESS : Fault.NOT_MAPPED;
+  const full = LEAF_PERM[(r >>> 1) & 7];
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
   if ((pte & need) !== need) words[i] = pte | need;
   const perm = (pte | need) & Pte.D ? full : full & ~WRITE_CODES;
+  // A PTE's frame, bits 31:12, as the int32 the slot holds.
   const frame = pte & 0xffff_f000;
   tlb[k] = vpn;
   // The hit word (see Tlb): the frame, supervisor kinds at bits 0–2 and user kinds at 8–10, from `perm`.
@@ -168,50 +190,42 @@ const format: PagingFormat = {
     );
   },
 
-  isPointer(_lo: number, level: number): boolean {
-    return level > 0;
+  // A PDE with PS maps 4 MiB (hand-written only); one with a reserved bit points nowhere either.
+  isPointer(lo: number, level: number): boolean {
+    const d = CORE.entry(lo, 0, level);
+    return d >= 0 && (d & Rights.POINTER) !== 0;
   },
 
   walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
     const key = vpn >>> 10;
-    let pde: number;
-    let table: number;
+    const w = FOUND;
+    let level: number;
     const c = cache === null ? 0 : key & (cache.size - 1);
     if (cache !== null && cache.key[c] === key) {
-      pde = cache.bits[c];
       let words = cache.words[c];
       // A table whose frame held no host memory when cached may have been written since.
       if (words === null) words = cache.words[c] = frameWords(mem, cache.table[c]);
-      if (words !== null) return leafIn(words, vpn & 1023, pde, access, out);
-      table = cache.table[c];
+      if (words !== null) return leafIn(words, vpn & 1023, cache.bits[c], access, out);
+      level = CORE.descend(mem, cache.table[c], 0, vpn, cache.bits[c], access !== 0, w);
     } else {
-      const pdeAddr = root + key * 4;
-      pde = mem.read32(pdeAddr);
-      if ((pde & Pte.P) === 0) return Fault.NOT_MAPPED;
-      table = (pde & 0xffff_f000) >>> 0;
-      // Only a directory edited by hand points outside RAM; the bus would fault there.
-      if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
-      if (access !== 0) {
-        // The processor sets A in every paging-structure entry it uses, whatever the outcome of the access.
-        if ((pde & Pte.A) === 0) mem.write32(pdeAddr, (pde | Pte.A) >>> 0);
-        if (cache !== null) {
-          const words = frameWords(mem, table);
-          cache.fill(key, table, pde | Pte.A, words);
-          if (words !== null) return leafIn(words, vpn & 1023, pde, access, out);
-        }
+      level = CORE.descend(mem, root, 1, vpn, Rights.ALL, access !== 0, w);
+      // A page table is cached once an access has walked through it; one that is not all RAM (only a directory
+      // edited by hand points there) has no view, and is not cached.
+      if (access !== 0 && cache !== null && w.table >= 0 && mem.isRam(w.table, 4096)) {
+        // The bits carry A as MmuPmap.check expects of the PDE it compares them with (see leafTable).
+        cache.fill(key, w.table, w.tableRights | Pte.A, frameWords(mem, w.table));
       }
     }
-    const pteAddr = table + (vpn & 1023) * 4;
-    const pte = mem.read32(pteAddr);
-    if ((pte & Pte.P) === 0) return Fault.NOT_MAPPED;
-    out[0] = (pte & 0xffff_f000) >>> 0;
-    if (access === 0) return 0;
-    const full = LEAF_PERM[pte & pde & 0xff];
+    if (level < 0) return level < Fault.NOT_MAPPED ? Fault.BAD_ADDRESS : Fault.NOT_MAPPED;
+    out[0] = w.pa;
+    if (access === 0) return level;
+    const full = LEAF_PERM[(w.rights >>> 1) & 7];
     if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+    const lo = w.lo;
     const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
-    if ((pte & need) !== need) mem.write32(pteAddr, (pte | need) >>> 0);
-    out[1] = (pte | need) & Pte.D ? full : full & ~WRITE_CODES;
-    return 0;
+    if ((lo & need) !== need) mem.write32(w.addr, (lo | need) >>> 0);
+    out[1] = (lo | need) & Pte.D ? full : full & ~WRITE_CODES;
+    return level;
   },
 
   leafIn(words: Uint32Array, vpn: number, bits: number, access: number, out: Float64Array): number {
@@ -223,10 +237,12 @@ const format: PagingFormat = {
   },
 
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
-    const pde = mem.read32(root + (vpn >>> 10) * 4);
-    if ((pde & Pte.P) === 0 || !mem.isRam((pde & 0xffff_f000) >>> 0, 4096)) return -1;
-    out[0] = (pde & 0xffff_f000) >>> 0;
-    out[1] = pde;
+    const w = FOUND;
+    CORE.descend(mem, root, 1, vpn, Rights.ALL, false, w);
+    // As walk caches it: a table that is not all RAM is none.
+    if (w.table < 0 || !mem.isRam(w.table, 4096)) return -1;
+    out[0] = w.table;
+    out[1] = w.tableRights;
     return 0;
   },
 };

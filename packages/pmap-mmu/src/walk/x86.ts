@@ -4,7 +4,7 @@
  * access-rights rules of §4.6 (CR0.WP, SMEP, SMAP with EFLAGS.AC, NX), the page-fault error code of §4.7, the A/D
  * updates of §4.8, and the TLB rules of §4.10 (global pages with CR4.PGE, PCIDs, INVLPG, MOV to CR3).
  */
-import { FaultCode, VmError, hex } from '@vmlayers/phys';
+import { VmError, hex } from '@vmlayers/phys';
 import type { PhysicalMemory } from '@vmlayers/phys';
 import { WalkerBase } from './walker-base.js';
 import type { PageWalker, TranslateOptions, WalkFaultKind } from './types.js';
@@ -85,6 +85,250 @@ const GEOMETRY: Readonly<Record<X86Format, Geometry>> = {
   'x86-64': { levels: 4, pteSize: 8, rootAlign: 4096, defaultMaxPhys: 48 },
 };
 
+/*
+ * The walk core: the one implementation of the x86 walk, shared by X86Walker's miss path and the ia32 pmap's
+ * format object (src/ia32.ts). It decodes entries and descends the tables; what each consumer does with the result
+ * (the walker's fault record and TLB fill, the pmap's access masks, probe mode and TLB slot) stays with it. A class
+ * rather than module functions: its methods inline into both callers as calls on one monomorphic object, where an
+ * imported function is, under some loaders (tsx), a getter on the module namespace first.
+ */
+
+/**
+ * @internal The rights an entry grants and a walk gathers, in one word: R/W and U/S at their entry positions (ANDed
+ * over the levels), XD as bit 3 (ORed), and, from {@link X86Core.entry} only, bit 0 set for an entry that points to
+ * a table. The effective rights index the permission words of {@link X86Core.rights} as `(bits >>> 1) & 7`.
+ */
+export const enum X86Bits {
+  POINTER = 0x1,
+  RW = 0x2,
+  US = 0x4,
+  XD = 0x8,
+  /** Where a walk starts: every right, no XD. */
+  ALL = 0x6,
+}
+
+/**
+ * @internal The walk core's faults (negative; `INVALID` and `RESERVED` are `FaultCode.NOT_MAPPED` and
+ * `FaultCode.BAD_ADDRESS`, which the pmap returns as they are).
+ */
+export const enum X86Fault {
+  /** P clear: a not-present #PF. */
+  INVALID = -1,
+  /** A reserved bit in a present entry, or a large page's misaligned address bits: a #PF with RSVD. */
+  RESERVED = -5,
+  /** A reserved bit in a present PAE PDPTE: the #GP(0) of the MOV to CR3 that would have loaded it. */
+  PDPTE_RESERVED = -6,
+  /** The entry lies outside RAM: what the platform answers (a machine check, for the walker). */
+  PTE_ACCESS = -7,
+}
+
+/** @internal The control-register settings the core walks with: {@link X86Walker.config}. */
+export type X86Config = Readonly<Required<Omit<X86WalkerOptions, 'tlbSize'>>>;
+
+/**
+ * @internal What {@link X86Core.descend} found: the entry it stopped at (the leaf, or the one that faulted) and, for
+ * a leaf, the effective rights and the page's address; and the last-level table it went through, for the
+ * paging-structure caches. Reused across walks: no allocation.
+ */
+export class X86Walk {
+  /** The address of the entry the walk stopped at. */
+  addr = 0;
+  /** That entry's level (0 = a PTE). */
+  level = 0;
+  /** Its bits 0–31 and 32–63 (0 for a 4-byte entry). */
+  lo = 0;
+  hi = 0;
+  /** A leaf's effective rights ({@link X86Bits}): its own ANDed (R/W, U/S) or ORed (XD) with every level's above. */
+  rights = 0;
+  /** A leaf's physical address for the 4 KiB page of the walked address. */
+  pa = 0;
+  /** The last-level table the walk read an entry from, -1 when it stopped above; and the rights gathered above it. */
+  table = -1;
+  tableRights = 0;
+}
+
+/**
+ * @internal The x86 walk for one format and one setting of the control registers: the entry decoder
+ * ({@link X86Core.entry}), the descent ({@link X86Core.descend}) and the permission words by effective rights.
+ */
+export class X86Core {
+  /** Table levels walked in RAM (PAE's PDPT included): 2, 3 or 4. */
+  readonly levels: number;
+  readonly pteSize: 4 | 8;
+  /** The level of PAE's PDPT (whose entries have PDPTE-register rules), -1 in the other formats. */
+  readonly pdpt: number;
+  /** CR4.PSE in 32-bit paging: a PDE with PS maps 4 MiB. */
+  readonly pse: boolean;
+  /** 1 GiB pages (4-level paging). */
+  readonly gbPages: boolean;
+  /** X86Bits.XD with EFER.NXE, else 0: the mask bit 63 of an entry (shifted to bit 3) passes through. */
+  readonly xd: number;
+  /** Reserved bits of the high word of an 8-byte entry (address bits 51:M, and XD without NXE). */
+  readonly hiRsv: number;
+  /** The high word's address bits (M-1:32) of an 8-byte entry. */
+  readonly hiAddr: number;
+  /** 32-bit paging 4 MiB PDE: the PSE-36 address bits (20:13) in use, and the reserved ones (21:13 minus those). */
+  readonly pse36Mask: number;
+  readonly pse36Rsv: number;
+  /**
+   * The kinds each privilege context may use, 3 bits a context (`user | AC << 1`: supervisor, user, supervisor
+   * with EFLAGS.AC, user), by effective rights `(bits >>> 1) & 7`.
+   */
+  readonly rights = new Int32Array(8);
+
+  constructor(format: X86Format, config: X86Config) {
+    const geo = GEOMETRY[format];
+    const m = config.maxPhysAddr;
+    this.levels = geo.levels;
+    this.pteSize = geo.pteSize;
+    this.pdpt = format === 'pae' ? 2 : -1;
+    this.pse = format === 'ia32' && config.pse;
+    this.gbPages = format === 'x86-64' && config.gbPages;
+    this.xd = format !== 'ia32' && config.nxe ? X86Bits.XD : 0;
+    this.hiAddr = 2 ** (m - 32) - 1;
+    // 4-level paging ignores bits 62:52 (software's, or protection keys); PAE paging reserves 62:M. A 4-byte entry has
+    // no high word.
+    this.hiRsv =
+      format === 'ia32' ? 0 : ((format === 'pae' ? 0x7fff_ffff : 0xf_ffff) & ~this.hiAddr) | (this.xd !== 0 ? 0 : 0x8000_0000);
+    const pse36 = Math.min(m, 40) - 32;
+    this.pse36Mask = 2 ** pse36 - 1;
+    this.pse36Rsv = 0x3f_e000 & ~(this.pse36Mask << 13);
+    for (let b = 0; b < 8; b++) this.rights[b] = permissionWord((b & 1) !== 0, (b & 2) !== 0, (b & 4) !== 0, config);
+  }
+
+  /**
+   * Decodes the entry `lo`/`hi` at `level` (0 = a PTE): a negative {@link X86Fault} (P clear; a reserved bit —
+   * including PS where the level has no large page and a large page's misaligned address bits — or a PAE PDPTE's
+   * reserved bit), or the rights it grants ({@link X86Bits}) with `POINTER` set when it points to a table rather
+   * than mapping a page. A PDPTE grants every right (it has no R/W, U/S or XD).
+   */
+  entry(lo: number, hi: number, level: number): number {
+    if (level === 0) return this.leaf(lo, hi, X86Bits.ALL);
+    if ((lo & 1) === 0) return X86Fault.INVALID;
+    if (level === this.pdpt) {
+      return (lo & 0x1e6) !== 0 || (hi & (this.hiRsv | 0x8000_0000)) !== 0 ? X86Fault.PDPTE_RESERVED : X86Bits.POINTER | X86Bits.ALL;
+    }
+    if ((hi & this.hiRsv) !== 0) return X86Fault.RESERVED;
+    const own = (lo & 6) | ((hi >>> 28) & this.xd);
+    // PS: a 4 MiB page in a 32-bit PDE (with CR4.PSE; without it PS is ignored), a 2 MiB page in a PDE, a 1 GiB one
+    // in a PDPTE (with 1 GiB pages); reserved in a PML4E. The address bits below the page's alignment are reserved.
+    if ((lo & 0x80) === 0) return own | X86Bits.POINTER;
+    if (this.pteSize === 4) return !this.pse ? own | X86Bits.POINTER : (lo & this.pse36Rsv) !== 0 ? X86Fault.RESERVED : own;
+    if (level === 1) return (lo & 0x1f_e000) !== 0 ? X86Fault.RESERVED : own;
+    return level === 2 && this.gbPages && (lo & 0x3fff_e000) === 0 ? own : X86Fault.RESERVED;
+  }
+
+  /**
+   * The PTE `lo`/`hi` (level 0) under the rights `above` gathered over the levels above it: a negative
+   * {@link X86Fault}, or the leaf's effective rights. {@link X86Core.entry}'s level 0, on its own so that the
+   * consumers' last step (a walk cache's or a paging-structure cache's leaf table) inlines it whole.
+   */
+  leaf(lo: number, hi: number, above: number): number {
+    if ((lo & 1) === 0) return X86Fault.INVALID;
+    if ((hi & this.hiRsv) !== 0) return X86Fault.RESERVED;
+    return (above & (lo | ~X86Bits.ALL)) | ((hi >>> 28) & this.xd);
+  }
+
+  /**
+   * The physical address of the 4 KiB page `vpn` in the page that the leaf `lo`/`hi` at `level` maps: a large
+   * page's address bits sit above its offset bits (PAT at bit 12 is no address; PSE-36 puts bits 39:32 at 20:13).
+   */
+  pageAddress(lo: number, hi: number, level: number, vpn: number): number {
+    if (level === 0) return ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
+    if (this.pteSize === 4) return ((lo & 0xffc0_0000) >>> 0) + ((lo >>> 13) & this.pse36Mask) * 4294967296 + (vpn & 1023) * 4096;
+    if (level === 1) return ((lo & 0xffe0_0000) >>> 0) + (hi & this.hiAddr) * 4294967296 + (vpn & 511) * 4096;
+    return ((lo & 0xc000_0000) >>> 0) + (hi & this.hiAddr) * 4294967296 + (vpn & 262143) * 4096;
+  }
+
+  /**
+   * Walks page `vpn` from the table at `table` (an entry of `level`; the root is at `levels - 1`) with the rights
+   * `rights` gathered above it, down to the leaf. With `setA`, sets A in every entry that points to a table it
+   * follows (SDM §4.8: whatever the outcome of the access; not in PAE's PDPTEs, which the processor holds in
+   * registers). Returns the leaf's level, or a negative {@link X86Fault}; `w` says where it stopped and what it
+   * found. Checks no access: the rights are the consumer's to apply.
+   */
+  descend(mem: PhysicalMemory, table: number, level: number, vpn: number, rights: number, setA: boolean, w: X86Walk): number {
+    const size = this.pteSize;
+    w.table = -1;
+    for (;;) {
+      // 512 entries a table: 9 bits of the page number a level (2^27 at most, so `>>` on vpn's low 32 bits would not
+      // reach the PML4 index of an address above 2^44: divide instead); 1024 in 32-bit paging.
+      const idx =
+        size === 4
+          ? (vpn >>> (10 * level)) & 1023
+          : level === 0
+            ? vpn & 511
+            : Math.floor(vpn / (level === 1 ? 512 : level === 2 ? 262144 : 134217728)) & 511;
+      const addr = table + idx * size;
+      w.addr = addr;
+      w.level = level;
+      if (!this.read(mem, addr, w)) return X86Fault.PTE_ACCESS;
+      const lo = w.lo;
+      const hi = w.hi;
+      const d = this.entry(lo, hi, level);
+      if (d < 0) return d;
+      // R/W and U/S ANDed, XD ORed (SDM §4.6: the effective rights are the strictest of every level's).
+      rights = (rights & (d | ~X86Bits.ALL)) | (d & X86Bits.XD);
+      if ((d & X86Bits.POINTER) === 0) {
+        w.rights = rights;
+        w.pa = this.pageAddress(lo, hi, level, vpn);
+        return level;
+      }
+      if (setA && (lo & 0x20) === 0 && level !== this.pdpt) mem.write32(addr, (lo | 0x20) >>> 0);
+      table = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
+      if (--level === 0) {
+        w.table = table;
+        w.tableRights = rights;
+      }
+    }
+  }
+
+  // Reads the entry at `addr` into w.lo/w.hi through the frame's view; false when it is not in RAM.
+  private read(mem: PhysicalMemory, addr: number, w: X86Walk): boolean {
+    const off = addr % 4096;
+    let words: Uint32Array | null;
+    try {
+      // frameWords refuses a frame that is not all RAM (EFAULT); that is rare — a guest's bad pointer, or a bank
+      // that does not end on a page — so it is caught rather than asked about first with isRam (a second lookup).
+      words = mem.frameWords(addr - off);
+    } catch {
+      if (!mem.isRam(addr, this.pteSize)) return false;
+      words = null;
+    }
+    if (words !== null) {
+      w.lo = words[off >>> 2];
+      w.hi = this.pteSize === 8 ? words[(off >>> 2) + 1] : 0;
+    } else {
+      // No view: a frame that holds no host memory (read32 answers zeros), a big-endian host, or the edge of a bank.
+      w.lo = mem.read32(addr);
+      w.hi = this.pteSize === 8 ? mem.read32(addr + 4) : 0;
+    }
+    return true;
+  }
+}
+
+/**
+ * The kinds each privilege context may use on a page with the effective rights `rw`, `us`, `xd` (SDM §4.6): user
+ * mode needs U/S and reads, writes with R/W, fetches without XD; supervisor mode reads and writes user pages unless
+ * SMAP without AC, writes with R/W when CR0.WP, fetches without XD and not from user pages under SMEP.
+ */
+function permissionWord(rw: boolean, us: boolean, xd: boolean, config: X86Config): number {
+  const { wp, smep, smap } = config;
+  let word = 0;
+  for (let c = 0; c < 4; c++) {
+    const user = (c & 1) !== 0;
+    const ac = (c & 2) !== 0;
+    let kinds: number;
+    if (user) kinds = us ? 1 | (rw ? 2 : 0) | (xd ? 0 : 4) : 0;
+    else {
+      const data = !(us && smap && !ac);
+      kinds = (data ? 1 | (rw || !wp ? 2 : 0) : 0) | (xd || (us && smep) ? 0 : 4);
+    }
+    word |= kinds << (3 * c);
+  }
+  return word;
+}
+
 /**
  * An x86 page-table walker (32-bit, PAE or 4-level paging) with its own PCID-tagged TLB.
  *
@@ -117,15 +361,11 @@ export class X86Walker extends WalkerBase implements PageWalker {
   private readonly geo: Geometry;
   private readonly asidMask: number;
   private readonly rootLimit: number;
-  // The TLB permission word for the effective rights rw | us << 1 | xd << 2 (see `rights`), made once.
-  private readonly rightsByBits = new Int32Array(8);
-  // Reserved bits of the high word of an 8-byte entry (address bits 51:M, and XD without NXE).
-  private readonly hiRsv: number;
-  // The high word's address bits (M-1:32) of an 8-byte entry.
-  private readonly hiAddr: number;
-  // 32-bit paging 4 MiB PDE: the PSE-36 address bits (20:13) in use, and the reserved ones (21:13 minus those).
-  private readonly pse36Mask: number;
-  private readonly pse36Rsv: number;
+  // The walk (shared with the ia32 pmap), and where it leaves what it found.
+  private readonly core: X86Core;
+  private readonly found = new X86Walk();
+  // The G bit of a leaf when CR4.PGE makes it global, else 0.
+  private readonly globalBit: number;
   // The I/D bit is reported (SMEP, or NX in use).
   private readonly idBit: number;
   private pcid = 0;
@@ -162,15 +402,10 @@ export class X86Walker extends WalkerBase implements PageWalker {
       maxPhysAddr: m,
     });
     this.asidMask = this.config.pcide ? 0xfff : 0;
-    this.hiAddr = 2 ** (m - 32) - 1;
-    // 4-level paging ignores bits 62:52 (software's, or protection keys); PAE paging reserves 62:M.
-    this.hiRsv = ((format === 'pae' ? 0x7fff_ffff : 0xf_ffff) & ~this.hiAddr) | (this.config.nxe ? 0 : 0x8000_0000);
-    const pse36 = Math.min(m, 40) - 32;
-    this.pse36Mask = 2 ** pse36 - 1;
-    this.pse36Rsv = 0x3f_e000 & ~(this.pse36Mask << 13);
+    this.core = new X86Core(format, this.config);
+    this.globalBit = this.config.pge ? E.G : 0;
     this.idBit = this.config.smep || this.config.nxe ? PF_ID : 0;
     this.rootLimit = this.wide ? 2 ** m : 2 ** 32;
-    for (let b = 0; b < 8; b++) this.rightsByBits[b] = this.rights((b & 1) !== 0, (b & 2) !== 0, (b & 4) !== 0);
   }
 
   /**
@@ -297,7 +532,7 @@ export class X86Walker extends WalkerBase implements PageWalker {
         if (!this.mem.isRam(addr, 8)) return this.raise('pte-access', 2, i * 2 ** 30, 1, false);
         const lo = this.mem.read32(addr);
         const hi = this.mem.read32(addr + 4);
-        if ((lo & E.P) !== 0 && ((lo & 0x1e6) !== 0 || (hi & (this.hiRsv | 0x8000_0000)) !== 0)) {
+        if ((lo & E.P) !== 0 && ((lo & 0x1e6) !== 0 || (hi & (this.core.hiRsv | 0x8000_0000)) !== 0)) {
           return this.raise('reserved', 2, i * 2 ** 30, 1, false, VEC_GP);
         }
       }
@@ -332,28 +567,6 @@ export class X86Walker extends WalkerBase implements PageWalker {
           (kinds === 4 ? this.idBit : 0);
     this.faults++;
     return f.result;
-  }
-
-  /**
-   * The kinds each privilege context may use on a page with the effective rights `rw`, `us`, `xd` (SDM §4.6):
-   * user mode needs U/S and reads, writes with R/W, fetches without XD; supervisor mode reads and writes user pages
-   * unless SMAP without AC, writes with R/W when CR0.WP, fetches without XD and not from user pages under SMEP.
-   */
-  private rights(rw: boolean, us: boolean, xd: boolean): number {
-    const { wp, smep, smap } = this.config;
-    let word = 0;
-    for (let c = 0; c < 4; c++) {
-      const user = (c & 1) !== 0;
-      const ac = (c & 2) !== 0;
-      let kinds: number;
-      if (user) kinds = us ? 1 | (rw ? 2 : 0) | (xd ? 0 : 4) : 0;
-      else {
-        const data = !(us && smap && !ac);
-        kinds = (data ? 1 | (rw || !wp ? 2 : 0) : 0) | (xd || (us && smep) ? 0 : 4);
-      }
-      word |= kinds << (3 * c);
-    }
-    return word;
   }
 
   // The cold path: argument checks, then the walk. Returns 1 when the TLB slot of `va` under `asid` now holds the
@@ -393,91 +606,41 @@ export class X86Walker extends WalkerBase implements PageWalker {
   private walk(root: number, va: number, access: number, ctx: number, asid: number): number {
     const user = (ctx & 1) !== 0;
     const kinds = access & 7;
-    const mem = this.mem;
-    const wide8 = this.geo.pteSize === 8;
+    const core = this.core;
+    const w = this.found;
+    const wide8 = core.pteSize === 8;
     const v = this.wide ? va : va >>> 0;
-    const vpn = Math.floor(v / 4096);
-    let rw = true;
-    let us = true;
-    let xd = false;
-    let table = root;
-    let level = this.geo.levels - 1;
+    const vpn = wide8 ? Math.floor(v / 4096) : v >>> 12;
     // The span of one last-level table (2 MiB; 32-bit paging 4 MiB): a paging-structure cache hit starts at the
     // page table, with the rights gathered above it.
     const span0 = wide8 ? Math.floor(vpn / 512) : v >>> 22;
     const c = this.pscFind(span0, root, asid);
-    if (c >= 0) {
-      const bits = this.pscBits[c];
-      table = this.pscTable[c];
-      rw = (bits & 1) !== 0;
-      us = (bits & 2) !== 0;
-      xd = (bits & 4) !== 0;
-      level = 0;
-    } else if (this.format === 'pae') {
-      // The PDPTE (a register loaded from the PDPT at CR3, see the class description): P, and no R/W, U/S or A.
-      const addr = root + (v >>> 30) * 8;
-      if (!this.readEntry(addr, 8)) return this.raise('pte-access', 2, va, access, user);
-      const lo = this.entryLo;
-      const hi = this.entryHi;
-      if ((lo & E.P) === 0) return this.raise('invalid', 2, va, access, user);
-      if ((lo & 0x1e6) !== 0 || (hi & (this.hiRsv | 0x8000_0000)) !== 0) return this.raise('reserved', 2, va, access, user, VEC_GP);
-      table = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
-      level = 1;
+    let level: number;
+    if (c >= 0) level = core.descend(this.mem, this.pscTable[c], 0, vpn, this.pscBits[c], true, w);
+    else {
+      level = core.descend(this.mem, root, core.levels - 1, vpn, X86Bits.ALL, true, w);
+      if (w.table >= 0) this.pscFill(span0, root, asid, w.table, w.tableRights);
     }
-    for (; level >= 0; level--) {
-      // 512 entries a table: 9 bits of the page number a level (2^27 at most, so `>>` on vpn's low 32 bits
-      // would not reach the PML4 index of an address above 2^44: divide instead); 1024 in 32-bit paging.
-      const idx = wide8 ? (level === 0 ? vpn & 511 : Math.floor(vpn / (level === 1 ? 512 : level === 2 ? 262144 : 134217728)) & 511) : (v >>> (12 + 10 * level)) & 1023;
-      const addr = table + idx * this.geo.pteSize;
-      if (!this.readEntry(addr, this.geo.pteSize)) return this.raise('pte-access', level, va, access, user);
-      const lo = this.entryLo;
-      const hi = this.entryHi;
-      if ((lo & E.P) === 0) return this.raise('invalid', level, va, access, user);
-      // PS: a large page at PDE level (32-bit paging only with CR4.PSE) or at PDPTE level (4-level, 1 GiB); PS in
-      // a PML4E is reserved.
-      const ps = (lo & E.PS) !== 0 && (wide8 ? level === 1 || level === 2 : level === 1 && this.config.pse);
-      let rsv = (hi & this.hiRsv) !== 0;
-      if (wide8) {
-        if (level === 3 && (lo & E.PS) !== 0) rsv = true;
-        if (ps && level === 2 && (!this.config.gbPages || (lo & 0x3fff_e000) !== 0)) rsv = true;
-        if (ps && level === 1 && (lo & 0x1f_e000) !== 0) rsv = true;
-      } else if (ps && (lo & this.pse36Rsv) !== 0) rsv = true;
-      if (rsv) return this.raise('reserved', level, va, access, user);
-      rw &&= (lo & E.RW) !== 0;
-      us &&= (lo & E.US) !== 0;
-      if (this.config.nxe && (hi & 0x8000_0000) !== 0) xd = true;
-      if (level > 0 && !ps) {
-        // The processor sets A in every paging-structure entry it uses (SDM §4.8).
-        if ((lo & E.A) === 0) mem.write32(addr, (lo | E.A) >>> 0);
-        table = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
-        if (level === 1) this.pscFill(span0, root, asid, table, (rw ? 1 : 0) | (us ? 2 : 0) | (xd ? 4 : 0));
-        continue;
-      }
-      const perm = this.rightsByBits[(rw ? 1 : 0) | (us ? 2 : 0) | (xd ? 4 : 0)];
-      if (((perm >>> (3 * ctx)) & kinds) !== kinds) return this.raise('permission', level, va, access, user);
-      // A on the leaf; D on a write (SDM §4.8). A denied access sets neither.
-      const needAd = kinds & 2 ? E.A | E.D : E.A;
-      let entry = lo;
-      if ((lo & needAd) !== needAd) {
-        entry = (lo | needAd) >>> 0;
-        mem.write32(addr, entry);
-      }
-      const shift = level === 0 ? 12 : wide8 ? 12 + 9 * level : 22;
-      const span = level === 0 ? 1 : wide8 ? (level === 1 ? 512 : 262144) : 1024;
-      // The page's base: a large page's address bits sit above its offset bits (PAT at bit 12 is no address).
-      let base: number;
-      if (level === 0) base = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
-      else if (wide8) base = ((lo & -(span * 4096)) >>> 0) + (hi & this.hiAddr) * 4294967296;
-      else base = ((lo & 0xffc0_0000) >>> 0) + ((lo >>> 13) & this.pse36Mask) * 4294967296;
-      const pa = base + (vpn & (span - 1)) * 4096;
-      const global = this.config.pge && (lo & E.G) !== 0;
-      // The key word as tlbKey makes it, written out (an imported call on every miss costs a getter under tsx).
-      const key = (Math.floor(vpn / 4294967296) & 0xf) | (global ? 0x10_0000 : asid << 4);
-      this.tlb.fill(vpn | 0, asid, key, entry & E.D ? perm : perm & ~WRITE_BITS, pa, shift);
-      // The slot of va holds the translation now; the caller reads the address from it.
-      return 1;
+    if (level < 0) {
+      if (level === X86Fault.INVALID) return this.raise('invalid', w.level, va, access, user);
+      if (level === X86Fault.PTE_ACCESS) return this.raise('pte-access', w.level, va, access, user);
+      return this.raise('reserved', w.level, va, access, user, level === X86Fault.PDPTE_RESERVED ? VEC_GP : VEC_PF);
     }
-    // Not reached: the loop returns at level 0.
-    return FaultCode.BAD_ADDRESS;
+    const perm = core.rights[(w.rights >>> 1) & 7];
+    if (((perm >>> (3 * ctx)) & kinds) !== kinds) return this.raise('permission', level, va, access, user);
+    // A on the leaf; D on a write (SDM §4.8). A denied access sets neither.
+    const lo = w.lo;
+    const needAd = kinds & 2 ? E.A | E.D : E.A;
+    let entry = lo;
+    if ((lo & needAd) !== needAd) {
+      entry = (lo | needAd) >>> 0;
+      this.mem.write32(w.addr, entry);
+    }
+    const shift = level === 0 ? 12 : wide8 ? 12 + 9 * level : 22;
+    // The key word as tlbKey makes it, written out (an imported call on every miss costs a getter under tsx).
+    const key = (Math.floor(vpn / 4294967296) & 0xf) | ((lo & this.globalBit) !== 0 ? 0x10_0000 : asid << 4);
+    this.tlb.fill(vpn | 0, asid, key, entry & E.D ? perm : perm & ~WRITE_BITS, w.pa, shift);
+    // The slot of va holds the translation now; the caller reads the address from it.
+    return 1;
   }
 }
