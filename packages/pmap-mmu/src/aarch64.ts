@@ -6,7 +6,7 @@ import type { LeafState, PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
-import { A64Walk, a64AddrFault, a64Decode, a64Key, a64Output, a64Page, a64Rights, a64Touched } from './walk/aarch64.js';
+import { A64Walk, a64Rights } from './walk/aarch64.js';
 
 /*
  * VMSAv8-64 stage 1, EL1&0 translation regime, 4 KiB granule (Arm ARM D8, "The VMSAv8-64 address translation
@@ -21,9 +21,9 @@ import { A64Walk, a64AddrFault, a64Decode, a64Key, a64Output, a64Page, a64Rights
  *     (hi 27), UXNTable bit 60 (hi 28), APTable bits 61–62 (hi 29–30: [0] no EL0 access, [1] no write), NSTable 63.
  *
  * The walk itself — decoding descriptors, the descent, the permission model — is the AArch64 walker's core
- * (`src/walk/aarch64.ts`, `a64*`), with the walker's settings TCR_EL1.IPS = 48, HD = 1 for the rights (without
- * `hardwareAccessFlag` the pmap serves the Access flag and dirty faults itself), PAN = 0, WXN = 0. This file holds
- * the encoders and the pmap's policy: access masks, A/D updates, probes, and its TLB slot fill.
+ * (`src/walk/aarch64.ts`: `A64Walk`, `a64Rights`) with the walker's settings TCR_EL1.IPS = 48, HD = 1 for the
+ * rights (without `hardwareAccessFlag` the pmap serves the Access flag and dirty faults itself), PAN = 0, WXN = 0.
+ * This file holds the encoders and the pmap's policy: access masks, A/D updates, probes, and its TLB slot fill.
  */
 const enum Lo {
   V = 0x1,
@@ -50,11 +50,6 @@ const enum Hi {
 // Attr2 = 0x00 (Device-nGnRnE). AttrIndx is lo bits 2–4.
 const ATTR_NC = 1 << 2;
 const ATTR_DEVICE = 2 << 2;
-const enum Kind {
-  READ = 1,
-  WRITE = 2,
-  EXEC = 4,
-}
 const enum Fault {
   NOT_MAPPED = -1,
   PROTECTION = -2,
@@ -66,9 +61,9 @@ const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
 /**
- * The access codes a valid block/page descriptor allows, by the core's 9-bit key (`a64Key` | table controls << 5):
- * the walker's rights (`a64Rights`, HD = 1, WXN = 0) as access masks, EL1 the supervisor context and EL0 the user
- * one. A write to a DBM page with AP[2] = 1 is allowed — the walk then clears AP[2], the hardware dirty state, or
+ * The access codes a valid block/page descriptor allows, by the core's 9-bit key (`A64Walk.key` | table controls
+ * << 5): the walker's rights (`a64Rights`, HD = 1, WXN = 0) as access masks, EL1 the supervisor context and EL0 the
+ * user one. A write to a DBM page with AP[2] = 1 is allowed — the walk then clears AP[2], the hardware dirty state, or
  * without `hardwareAccessFlag` the pmap's fault path does.
  */
 const PERM = new Int32Array(512);
@@ -111,9 +106,7 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
   const kernelBase = vaLimit - GiB;
   const splitVpn = 2 ** (vaBits - 12);
 
-  // TCR_EL1.IPS = 48: the high-word bits that make a block or page an Address size fault.
-  const addrFault = a64AddrFault(48);
-  // The walk core's state for this format's walks.
+  // The walk core (TCR_EL1.IPS = 48) and its state for this format's walks.
   const w = new A64Walk(48);
 
   // The descriptor's low word after the last access `allow` allowed: the caller writes it back when it differs.
@@ -126,18 +119,18 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
    * `out[2]`. A probe (`access` 0) checks nothing.
    */
   function allow(lo: number, hi: number, key: number, level: number, vpn: number, tb: number, access: number, out: Float64Array): number {
-    out[0] = a64Output(lo, hi, level, vpn);
+    out[0] = w.output(lo, hi, level, vpn);
     if (access === 0) return level;
     const full0 = PERM[key | (tb << 5)];
     // A denied access changes nothing: Permission faults are reported before the Access Flag is set (the pmap's
     // fault path checks the rights of the descriptor it holds before it sets AF).
     if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
-    const nlo = a64Touched(lo, (access & Kind.WRITE) !== 0);
+    const nlo = w.touched(lo, access);
     let full = full0;
     if (nlo !== lo) {
       // Without HA/HD each change was one exception (Access Flag, or Permission for the write), served in software.
       if (!hw) out[2] += ((lo & Lo.AF) === 0 ? 1 : 0) + ((lo & ~nlo & Lo.AP2) !== 0 ? 1 : 0);
-      full = PERM[a64Key(nlo, hi) | (tb << 5)];
+      full = PERM[w.key(nlo, hi) | (tb << 5)];
     }
     stored = nlo;
     out[1] = nlo & Lo.AP2 ? full & ~WRITE_CODES : full;
@@ -149,13 +142,13 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
   function update(words: Uint32Array, i: number, lo: number, nlo: number, hi: number, tb: number, out: Float64Array): number {
     words[i] = nlo;
     if (!hw) out[2] += ((lo & 0x400) === 0 ? 1 : 0) + ((lo & ~nlo & 0x80) !== 0 ? 1 : 0);
-    return PERM[a64Key(nlo, hi) | tb];
+    return PERM[w.key(nlo, hi) | tb];
   }
 
   function leafInWords(words: Uint32Array, i: number, vpn: number, tb: number, access: number, out: Float64Array): number {
     const lo = words[i];
     const hi = words[i + 1];
-    const key = a64Page(lo, hi, addrFault);
+    const key = w.page(lo, hi);
     if (key < 0) return faultOf(key);
     const r = allow(lo, hi, key, 0, vpn, tb, access, out);
     if (r >= 0 && access !== 0 && stored !== lo) words[i] = stored;
@@ -284,7 +277,7 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
 
     isPointer(lo: number, level: number): boolean {
       // The core's answer for a table descriptor: 32 | its table controls.
-      return a64Decode(lo, 0, level, 0) >= 32;
+      return w.decode(lo, 0, level) >= 32;
     },
 
     walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
@@ -324,7 +317,7 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
         k = w.leaf(mem, table, vpn);
         if (k < 0) return faultOf(k);
       } else {
-        k = a64Key(w.lo, w.hi);
+        k = w.key(w.lo, w.hi);
       }
       const lo = w.lo;
       const r = allow(lo, w.hi, k, level, vpn, tb, access, out);
@@ -342,12 +335,12 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
       const i = (vpn & 511) << 1;
       const lo = words[i];
       const hi = words[i + 1];
-      const key = a64Page(lo, hi, addrFault);
+      const key = w.page(lo, hi);
       if (key < 0) return key === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
       const tb = bits << 5;
       const full0 = PERM[key | tb];
       if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
-      const nlo = a64Touched(lo, (access & 2) !== 0);
+      const nlo = w.touched(lo, access);
       // The descriptor changes on a page's first access or first write only: kept out of line, so this function
       // stays small enough for V8 to inline into the pmap's miss path.
       const full = nlo === lo ? full0 : update(words, i, lo, nlo, hi, tb, out);

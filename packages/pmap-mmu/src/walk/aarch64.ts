@@ -85,8 +85,8 @@ const IPS_VALUES = [32, 36, 40, 42, 44, 48];
  * access-mask conversion, software-served Access flag, probes and TLB slot fill.
  */
 
-// What a64Decode answers besides a leaf's permission key (0–31): a table descriptor, or a fault at the
-// descriptor's level. The pmap file, which cannot see this enum, uses the literals (documented at a64Decode).
+// What A64Walk.decode answers besides a leaf's permission key (0–31): a table descriptor, or a fault at the
+// descriptor's level. The pmap file, which cannot see this enum, uses the literals (documented at decode).
 const enum Desc {
   INVALID = -1,
   RESERVED = -5,
@@ -98,51 +98,15 @@ const enum Desc {
 /**
  * @internal The high-word bits of a block or page descriptor that make an Address size fault under TCR_EL1.IPS =
  * `ips` bits: output address bits at or above IPS, and bits 49:48 (RES0 without FEAT_LPA2). A table descriptor
- * faults on these and bits 51:50 too (see {@link a64Decode}).
+ * faults on these and bits 51:50 too (see {@link A64Walk.decode}).
  */
 export function a64AddrFault(ips: number): number {
   return ((0xffff & ~(2 ** (ips - 32) - 1)) | 0x3_0000) >>> 0;
 }
 
 /**
- * @internal The permission key of a block or page descriptor, 0–31: AP[1] (bit 0), AP[2] (1), DBM (2), PXN (3),
- * UXN (4). With the table controls gathered on the way down (`tb << 5`, see {@link a64Descend}) it indexes a
- * rights table made with {@link a64Rights}.
- */
-export function a64Key(lo: number, hi: number): number {
-  return ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3);
-}
-
-/**
- * @internal Classifies descriptor `lo`/`hi` met at `level` (0 = the Arm ARM's level 3) under the Address size mask
- * `addrFault` ({@link a64AddrFault}), in the pseudocode's order: -1 invalid (Translation fault); -5 reserved (a
- * block at the Arm ARM's level 0, which the 4 KiB granule has not, or a level 3 descriptor with bit 1 clear:
- * Translation fault); -6 Address size fault; 32–47 a table descriptor, 32 | its APTable:UXNTable:PXNTable (high
- * word bits 30:27); else a block or page, its {@link a64Key}.
- */
-export function a64Decode(lo: number, hi: number, level: number, addrFault: number): number {
-  if ((lo & 1) === 0) return Desc.INVALID;
-  if ((lo & 2) !== 0) {
-    // Table descriptors have next-level address bits 51:48 where blocks have 49:48.
-    if (level !== 0) return (hi & (addrFault | 0xc_0000)) !== 0 ? Desc.ADDRESS_SIZE : Desc.POINTER | ((hi >>> 27) & 0xf);
-  } else if (level === 0 || level === 3) {
-    return Desc.RESERVED;
-  }
-  return (hi & addrFault) !== 0 ? Desc.ADDRESS_SIZE : a64Key(lo, hi);
-}
-
-/**
- * @internal {@link a64Decode} at level 0, the leaf level of a 4 KiB page: -1, -5, -6 or the page's
- * {@link a64Key}. Small, for the TLB miss paths that read the leaf straight from a table.
- */
-export function a64Page(lo: number, hi: number, addrFault: number): number {
-  if ((lo & 3) !== 3) return (lo & 1) === 0 ? Desc.INVALID : Desc.RESERVED;
-  return (hi & addrFault) !== 0 ? Desc.ADDRESS_SIZE : ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3);
-}
-
-/**
  * @internal The kinds EL1 (bits 0–2) and EL0 (bits 3–5) may use on a block or page, by the 9-bit key
- * `a64Key | tb << 5` (tb: PXNTable 0, UXNTable 1, APTable 2–3): the stage 1 EL1&0 check with PSTATE.PAN = 0.
+ * `A64Walk.key | tb << 5` (tb: PXNTable 0, UXNTable 1, APTable 2–3): the stage 1 EL1&0 check with PSTATE.PAN = 0.
  * APTable[0] takes EL0 data access away, APTable[1] write access; with `hd` (TCR_EL1.HD) a DBM page counts as
  * writable (the write clears its AP[2]) unless APTable[1] forbids writes. EL1 reads always; writes with AP[2] = 0;
  * EL0 reads with AP[1], writes with AP[2:1] = 01. EL0 executes without UXN/UXNTable — read permission is not needed
@@ -164,30 +128,10 @@ export function a64Rights(key: number, hd: boolean, wxn: boolean): number {
 }
 
 /**
- * @internal The descriptor's low word after an access the permission check allowed, `write` true for a write: AF
- * set, and AP[2] cleared by a write (the check lets a write through AP[2] = 1 only for a DBM page under HD). The
- * consumer stores it when it differs (HA/HD) or serves the difference as faults.
- */
-export function a64Touched(lo: number, write: boolean): number {
-  return (write ? (lo | AF) & ~AP2 : lo | AF) >>> 0;
-}
-
-/**
- * @internal The physical address of page `vpn` (counted within its half) mapped by the block or page descriptor
- * `lo`/`hi` at `level`. A block's output address bits below its size are ignored, as the architecture's address
- * composition ignores them (OA[47:n] from the descriptor, the rest from the input address).
- */
-export function a64Output(lo: number, hi: number, level: number, vpn: number): number {
-  const base = ((lo & 0xffff_f000) >>> 0) + (hi & 0xffff) * 4294967296;
-  if (level === 0) return base;
-  const span = 2 ** (9 * level);
-  return base - (base % (span * 4096)) + (vpn % span) * 4096;
-}
-
-/**
- * @internal The descent through VMSAv8-64 tables and the descriptor it ended on: one per consumer (walker, pmap
- * format), reused by every walk. Methods rather than imported functions, as `TableEntry.read`: the walks call them
- * on every miss, and a method on a monomorphic object inlines.
+ * @internal The walk core for one TCR_EL1.IPS: the descriptor decoder and the descent, with the descriptor the
+ * last walk ended on. One per consumer (a walker, a pmap format), reused by every walk. Methods of an object rather
+ * than imported functions: an imported binding is a cell the optimised miss path loads and checks at each call,
+ * where a method of an object the caller holds as a constant folds into the code.
  */
 export class A64Walk {
   /** Physical address of the last descriptor read (the block or page, or the one that faulted). */
@@ -210,11 +154,63 @@ export class A64Walk {
   }
 
   /**
+   * The permission key of a block or page descriptor, 0–31: AP[1] (bit 0), AP[2] (1), DBM (2), PXN (3), UXN (4).
+   * With the table controls (`bits << 5`) it indexes a rights table made with {@link a64Rights}.
+   */
+  key(lo: number, hi: number): number {
+    return ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3);
+  }
+
+  /**
+   * Classifies descriptor `lo`/`hi` met at `level`, in the pseudocode's order: -1 invalid (Translation fault); -5
+   * reserved (a block at the Arm ARM's level 0, which the 4 KiB granule has not, or a level 3 descriptor with bit 1
+   * clear: Translation fault); -6 Address size fault; 32–47 a table descriptor, 32 | its APTable:UXNTable:PXNTable
+   * (high word bits 30:27); else a block or page, its {@link A64Walk.key}.
+   */
+  decode(lo: number, hi: number, level: number): number {
+    if ((lo & 1) === 0) return Desc.INVALID;
+    if ((lo & 2) !== 0) {
+      // Table descriptors have next-level address bits 51:48 where blocks have 49:48.
+      if (level !== 0) return (hi & (this.addrFault | 0xc_0000)) !== 0 ? Desc.ADDRESS_SIZE : Desc.POINTER | ((hi >>> 27) & 0xf);
+    } else if (level === 0 || level === 3) {
+      return Desc.RESERVED;
+    }
+    return (hi & this.addrFault) !== 0 ? Desc.ADDRESS_SIZE : this.key(lo, hi);
+  }
+
+  /** {@link A64Walk.decode} at level 0, a 4 KiB page: -1, -5, -6 or its key. Small, for the TLB miss paths. */
+  page(lo: number, hi: number): number {
+    if ((lo & 3) !== 3) return (lo & 1) === 0 ? Desc.INVALID : Desc.RESERVED;
+    return (hi & this.addrFault) !== 0 ? Desc.ADDRESS_SIZE : ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3);
+  }
+
+  /**
+   * The descriptor's low word after an access the permission check allowed (`access` an access code or kinds,
+   * bit 1 a write): AF set, and AP[2] cleared by a write (the check lets a write through AP[2] = 1 only for a DBM
+   * page under HD). The consumer stores it when it differs (HA/HD) or serves the difference as faults.
+   */
+  touched(lo: number, access: number): number {
+    return ((access & 2) !== 0 ? (lo | 0x400) & ~0x80 : lo | 0x400) >>> 0;
+  }
+
+  /**
+   * The physical address of page `vpn` (counted within its half) mapped by the block or page descriptor
+   * `lo`/`hi` at `level`. A block's output address bits below its size are ignored, as the architecture's address
+   * composition ignores them (OA[47:n] from the descriptor, the rest from the input address).
+   */
+  output(lo: number, hi: number, level: number, vpn: number): number {
+    const base = ((lo & 0xffff_f000) >>> 0) + (hi & 0xffff) * 4294967296;
+    if (level === 0) return base;
+    const span = 2 ** (9 * level);
+    return base - (base % (span * 4096)) + (vpn % span) * 4096;
+  }
+
+  /**
    * From the table at `table` of `level` (the start level, or 0), follows the table descriptors indexed by `vpn`
    * (the page number within the half, below 2^37) down to the level-0 table or to the first descriptor that is not
    * a table descriptor, gathering the table controls in `bits` (they only take rights away). Returns 0 with
    * `table0` the level-0 table (its descriptor not read yet: {@link A64Walk.leaf}); a level 1–2 for a block there
-   * (`addr`, `lo`, `hi`); or a negative {@link a64Decode} fault (-7: the descriptor is not in RAM, an external
+   * (`addr`, `lo`, `hi`); or a negative {@link A64Walk.decode} fault (-7: the descriptor is not in RAM, an external
    * abort on the walk) met at `level`.
    */
   descend(mem: PhysicalMemory, table: number, level: number, vpn: number): number {
@@ -231,7 +227,7 @@ export class A64Walk {
       const hi = e.hi;
       this.lo = lo;
       this.hi = hi;
-      const d = a64Decode(lo, hi, level, this.addrFault);
+      const d = this.decode(lo, hi, level);
       if (d < Desc.POINTER) return d < 0 ? d : level;
       tb |= d & 0xf;
       table = ((lo & 0xffff_f000) >>> 0) + (hi & 0xffff) * 4294967296;
@@ -243,7 +239,7 @@ export class A64Walk {
 
   /**
    * The leaf step: reads the level-0 descriptor of page `vpn` in `table` (`addr`, `lo`, `hi`, `level` 0) and
-   * answers as {@link a64Page}, or -7 when it is not in RAM.
+   * answers as {@link A64Walk.page}, or -7 when it is not in RAM.
    */
   leaf(mem: PhysicalMemory, table: number, vpn: number): number {
     const e = this.entry;
@@ -255,7 +251,7 @@ export class A64Walk {
     const hi = e.hi;
     this.lo = lo;
     this.hi = hi;
-    return a64Page(lo, hi, this.addrFault);
+    return this.page(lo, hi);
   }
 }
 
@@ -293,7 +289,7 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
   private readonly inputSize: Int32Array;
   private readonly rootAlign: Float64Array;
   private readonly paLimit: number;
-  // The permission word (a64Rights) by a64Key | the table controls << 5.
+  // The permission word (a64Rights) by A64Walk.key | the table controls << 5.
   private readonly perms = new Int32Array(512);
   // The walk core's state for this walker's misses.
   private readonly walk: A64Walk;
@@ -524,7 +520,7 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
     const hi = w.hi;
     // The Access flag, inside the walk: before the permission check.
     if ((lo & AF) === 0 && !this.config.ha) return this.raise('accessed', level, va, access, user);
-    const key = a64Key(lo, hi) | (tb << 5);
+    const key = w.key(lo, hi) | (tb << 5);
     const perm = this.perms[key];
     if (((perm >>> (3 * ctx)) & kinds) !== kinds) {
       // A write refused only because the page is writable-clean (DBM with AP[2] set, no HD): the fault a kernel
@@ -534,11 +530,11 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
     }
     // The hardware updates: AF (HA), and AP[2] cleared by a write to a DBM page (HD) — the permission check has
     // let the write through only because of DBM. Only the low word changes.
-    const desc = a64Touched(lo, (kinds & 2) !== 0);
+    const desc = w.touched(lo, kinds);
     if (desc !== lo) this.mem.write32(w.addr, desc);
     // A page still read-only by AP[2] (clean, or read-only) is cached without writes: a write walks again.
     const cached = (desc & AP2) !== 0 ? perm & ~WRITE_BITS : perm;
-    const pa = a64Output(lo, hi, level, vpn);
+    const pa = w.output(lo, hi, level, vpn);
     const global = (desc & NG) === 0;
     const vhi = Math.floor(svpn / 4294967296);
     const tkey = (vhi & 0xf) | ((((vhi + 8) >> 4) & 1) << 21) | (global ? 0x10_0000 : asid << 4);
@@ -547,7 +543,7 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
   }
 }
 
-// The walker's fault kind for a negative a64Decode / a64Descend answer.
+// The walker's fault kind for a negative answer of the walk core.
 function faultKind(d: number): WalkFaultKind {
   return d === Desc.INVALID ? 'invalid' : d === Desc.RESERVED ? 'reserved' : d === Desc.ADDRESS_SIZE ? 'address-size' : 'pte-access';
 }
