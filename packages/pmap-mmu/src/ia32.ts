@@ -76,6 +76,16 @@ const LEAF_PERM = new Int32Array(8);
 for (let b = 0; b < 8; b++) LEAF_PERM[b] = accessMask(CORE.rights[b] & 7, (CORE.rights[b] >>> 3) & 7);
 /** The access codes with the WRITE bit (2, 3, 6, 7 and their USER forms): left out while D is clear. */
 const WRITE_CODES = 0xcccc;
+/**
+ * The kinds bits of a TLB hit word (see Tlb: supervisor kinds at bits 0–2, user kinds at 8–10) by effective rights
+ * and the leaf's D (bit 3): LEAF_PERM's codes, the write codes left out while D is clear. A table rather than the
+ * shifts that make them: the TLB miss is a few operations shorter.
+ */
+const HIT_KINDS = new Int32Array(16);
+for (let b = 0; b < 16; b++) {
+  const perm = b & 8 ? LEAF_PERM[b & 7] : LEAF_PERM[b & 7] & ~WRITE_CODES;
+  HIT_KINDS[b] = ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
+}
 
 /**
  * The PTE at index `i` of a page table's words (a live view of RAM) under rights `bits` gathered above it (the walk
@@ -83,11 +93,11 @@ const WRITE_CODES = 0xcccc;
  */
 function leafIn(words: Uint32Array, i: number, bits: number, access: number, out: Float64Array): number {
   const pte = words[i];
-  const r = CORE.leaf(pte, 0, bits);
-  if (r < 0) return r < Fault.NOT_MAPPED ? Fault.BAD_ADDRESS : Fault.NOT_MAPPED;
+  const f = CORE.leafFault(pte, 0);
+  if (f !== 0) return f < Fault.NOT_MAPPED ? Fault.BAD_ADDRESS : Fault.NOT_MAPPED;
   out[0] = CORE.pageAddress(pte, 0, 0, 0);
   if (access === 0) return 0;
-  const full = LEAF_PERM[(r >>> 1) & 7];
+  const full = LEAF_PERM[(CORE.leafRights(pte, 0, bits) >>> 1) & 7];
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
   if ((pte & need) !== need) words[i] = pte | need;
@@ -98,18 +108,16 @@ function leafIn(words: Uint32Array, i: number, bits: number, access: number, out
 /** leafIn for a TLB miss (see `PagingFormat.leafFill`): every frame a PTE holds lies below 4 GiB. */
 function leafFill(words: Uint32Array, i: number, bits: number, vpn: number, access: number, tlb: Int32Array, k: number): number {
   const pte = words[i];
-  const r = CORE.leaf(pte, 0, bits);
-  if (r < 0) return r < Fault.NOT_MAPPED ? Fault.BAD_ADDRESS : Fault.NOT_MAPPED;
-  const full = LEAF_PERM[(r >>> 1) & 7];
-  if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+  const f = CORE.leafFault(pte, 0);
+  if (f !== 0) return f < Fault.NOT_MAPPED ? Fault.BAD_ADDRESS : Fault.NOT_MAPPED;
+  const rights = (CORE.leafRights(pte, 0, bits) >>> 1) & 7;
+  if (((LEAF_PERM[rights] >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
-  if ((pte & need) !== need) words[i] = pte | need;
-  const perm = (pte | need) & Pte.D ? full : full & ~WRITE_CODES;
-  // A PTE's frame, bits 31:12, as the int32 the slot holds.
-  const frame = pte & 0xffff_f000;
+  const entry = pte | need;
+  if (entry !== pte) words[i] = entry;
   tlb[k] = vpn;
-  // The hit word (see Tlb): the frame, supervisor kinds at bits 0–2 and user kinds at 8–10, from `perm`.
-  tlb[k + 1] = frame | ((perm >>> 1) & 0x303) | ((perm >>> 2) & 0x404);
+  // The hit word (see Tlb): the frame (the PTE's bits 31:12, an int32 as the slot holds it) and HIT_KINDS's bits.
+  tlb[k + 1] = (pte & 0xffff_f000) | HIT_KINDS[rights | ((entry >>> 3) & 8)];
   return 1;
 }
 

@@ -220,12 +220,24 @@ export class X86Core {
 
   /**
    * The PTE `lo`/`hi` (level 0) under the rights `above` gathered over the levels above it: a negative
-   * {@link X86Fault}, or the leaf's effective rights. {@link X86Core.entry}'s level 0, on its own so that the
-   * consumers' last step (a walk cache's or a paging-structure cache's leaf table) inlines it whole.
+   * {@link X86Fault}, or the leaf's effective rights. {@link X86Core.entry}'s level 0.
    */
   leaf(lo: number, hi: number, above: number): number {
-    if ((lo & 1) === 0) return X86Fault.INVALID;
-    if ((hi & this.hiRsv) !== 0) return X86Fault.RESERVED;
+    const f = this.leafFault(lo, hi);
+    return f !== 0 ? f : this.leafRights(lo, hi, above);
+  }
+
+  /**
+   * {@link X86Core.leaf}'s fault alone: 0 for a PTE that maps its page, else the {@link X86Fault}. With
+   * {@link X86Core.leafRights}, the last step of a walk whose leaf table a cache holds: two small methods whose
+   * result needs no test on the common path (a combined answer costs the pmap's TLB miss a second branch).
+   */
+  leafFault(lo: number, hi: number): number {
+    return (lo & 1) === 0 ? X86Fault.INVALID : (hi & this.hiRsv) !== 0 ? X86Fault.RESERVED : 0;
+  }
+
+  /** {@link X86Core.leaf}'s rights for a PTE whose {@link X86Core.leafFault} is 0. */
+  leafRights(lo: number, hi: number, above: number): number {
     return (above & (lo | ~X86Bits.ALL)) | ((hi >>> 28) & this.xd);
   }
 
