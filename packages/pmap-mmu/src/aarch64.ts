@@ -61,13 +61,13 @@ const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
 /**
- * The access codes a valid block/page descriptor allows, by the core's 9-bit key (`A64Walk.key` | table controls
- * << 5): the walker's rights (`a64Rights`, HD = 1, WXN = 0) as access masks, EL1 the supervisor context and EL0 the
+ * The access codes a valid block/page descriptor allows, by the core's 10-bit key (`A64Walk.key` | table controls
+ * << 6): the walker's rights (`a64Rights`, HD = 1, WXN = 0) as access masks, EL1 the supervisor context and EL0 the
  * user one. A write to a DBM page with AP[2] = 1 is allowed — the walk then clears AP[2], the hardware dirty state, or
  * without `hardwareAccessFlag` the pmap's fault path does.
  */
-const PERM = new Int32Array(512);
-for (let key = 0; key < 512; key++) {
+const PERM = new Int32Array(1024);
+for (let key = 0; key < 1024; key++) {
   const r = a64Rights(key, true, false);
   PERM[key] = accessMask(r & 7, r >>> 3);
 }
@@ -121,7 +121,7 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
   function allow(lo: number, hi: number, key: number, level: number, vpn: number, tb: number, access: number, out: Float64Array): number {
     out[0] = w.output(lo, hi, level, vpn);
     if (access === 0) return level;
-    const full0 = PERM[key | (tb << 5)];
+    const full0 = PERM[key | (tb << 6)];
     // A denied access changes nothing: Permission faults are reported before the Access Flag is set (the pmap's
     // fault path checks the rights of the descriptor it holds before it sets AF).
     if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
@@ -130,7 +130,7 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
     if (nlo !== lo) {
       // Without HA/HD each change was one exception (Access Flag, or Permission for the write), served in software.
       if (!hw) out[2] += ((lo & Lo.AF) === 0 ? 1 : 0) + ((lo & ~nlo & Lo.AP2) !== 0 ? 1 : 0);
-      full = PERM[w.key(nlo, hi) | (tb << 5)];
+      full = PERM[w.key(nlo, hi) | (tb << 6)];
     }
     stored = nlo;
     out[1] = nlo & Lo.AP2 ? full & ~WRITE_CODES : full;
@@ -276,8 +276,8 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
     },
 
     isPointer(lo: number, level: number): boolean {
-      // The core's answer for a table descriptor: 32 | its table controls.
-      return w.decode(lo, 0, level) >= 32;
+      // The core's answer for a table descriptor: 64 | its table controls.
+      return w.decode(lo, 0, level) >= 64;
     },
 
     walk(mem: PhysicalMemory, root: number, vpn: number, access: number, out: Float64Array, cache: WalkCache | null): number {
@@ -337,7 +337,7 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
       const hi = words[i + 1];
       const key = w.page(lo, hi);
       if (key < 0) return key === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
-      const tb = bits << 5;
+      const tb = bits << 6;
       const full0 = PERM[key | tb];
       if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
       const nlo = w.touched(lo, access);

@@ -85,14 +85,14 @@ const IPS_VALUES = [32, 36, 40, 42, 44, 48];
  * access-mask conversion, software-served Access flag, probes and TLB slot fill.
  */
 
-// What A64Walk.decode answers besides a leaf's permission key (0–31): a table descriptor, or a fault at the
+// What A64Walk.decode answers besides a leaf's permission key (0–63): a table descriptor, or a fault at the
 // descriptor's level. The pmap file, which cannot see this enum, uses the literals (documented at decode).
 const enum Desc {
   INVALID = -1,
   RESERVED = -5,
   ADDRESS_SIZE = -6,
   EXTERNAL = -7,
-  POINTER = 32,
+  POINTER = 64,
 }
 
 /**
@@ -106,7 +106,7 @@ export function a64AddrFault(ips: number): number {
 
 /**
  * @internal The kinds EL1 (bits 0–2) and EL0 (bits 3–5) may use on a block or page, by the 9-bit key
- * `A64Walk.key | tb << 5` (tb: PXNTable 0, UXNTable 1, APTable 2–3): the stage 1 EL1&0 check with PSTATE.PAN = 0.
+ * `A64Walk.key | tb << 6` (tb: PXNTable 0, UXNTable 1, APTable 2–3): the stage 1 EL1&0 check with PSTATE.PAN = 0.
  * APTable[0] takes EL0 data access away, APTable[1] write access; with `hd` (TCR_EL1.HD) a DBM page counts as
  * writable (the write clears its AP[2]) unless APTable[1] forbids writes. EL1 reads always; writes with AP[2] = 0;
  * EL0 reads with AP[1], writes with AP[2:1] = 01. EL0 executes without UXN/UXNTable — read permission is not needed
@@ -114,11 +114,11 @@ export function a64AddrFault(ips: number): number {
  * writable page executes at neither level.
  */
 export function a64Rights(key: number, hd: boolean, wxn: boolean): number {
-  const ap1 = (key & 1) !== 0 && (key & 0x80) === 0;
-  const noWrite = (key & 0x100) !== 0;
+  const ap1 = (key & 1) !== 0 && (key & 0x100) === 0;
+  const noWrite = (key & 0x200) !== 0;
   const writable = !noWrite && ((key & 2) === 0 || (hd && (key & 4) !== 0));
-  const pxn = (key & 0x08) !== 0 || (key & 0x20) !== 0;
-  const uxn = (key & 0x10) !== 0 || (key & 0x40) !== 0;
+  const pxn = (key & 0x10) !== 0 || (key & 0x40) !== 0;
+  const uxn = (key & 0x20) !== 0 || (key & 0x80) !== 0;
   const userW = ap1 && writable;
   const privX = !pxn && !userW && !(wxn && writable);
   const userX = !uxn && !(wxn && userW);
@@ -154,17 +154,18 @@ export class A64Walk {
   }
 
   /**
-   * The permission key of a block or page descriptor, 0–31: AP[1] (bit 0), AP[2] (1), DBM (2), PXN (3), UXN (4).
-   * With the table controls (`bits << 5`) it indexes a rights table made with {@link a64Rights}.
+   * The permission key of a block or page descriptor, 0–63: AP[2:1] (bits 1–0), and descriptor bits 54:51 as
+   * they lie — DBM (2), Contiguous (3, a hint the rights ignore), PXN (4), UXN (5) — so it takes two shifts. With
+   * the table controls (`bits << 6`) it indexes a rights table of 1024 made with {@link a64Rights}.
    */
   key(lo: number, hi: number): number {
-    return ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3);
+    return ((lo >>> 6) & 3) | ((hi >>> 17) & 0x3c);
   }
 
   /**
    * Classifies descriptor `lo`/`hi` met at `level`, in the pseudocode's order: -1 invalid (Translation fault); -5
    * reserved (a block at the Arm ARM's level 0, which the 4 KiB granule has not, or a level 3 descriptor with bit 1
-   * clear: Translation fault); -6 Address size fault; 32–47 a table descriptor, 32 | its APTable:UXNTable:PXNTable
+   * clear: Translation fault); -6 Address size fault; 64–79 a table descriptor, 64 | its APTable:UXNTable:PXNTable
    * (high word bits 30:27); else a block or page, its {@link A64Walk.key}.
    */
   decode(lo: number, hi: number, level: number): number {
@@ -181,7 +182,7 @@ export class A64Walk {
   /** {@link A64Walk.decode} at level 0, a 4 KiB page: -1, -5, -6 or its key. Small, for the TLB miss paths. */
   page(lo: number, hi: number): number {
     if ((lo & 3) !== 3) return (lo & 1) === 0 ? Desc.INVALID : Desc.RESERVED;
-    return (hi & this.addrFault) !== 0 ? Desc.ADDRESS_SIZE : ((lo >>> 6) & 3) | (((hi >>> 19) & 1) << 2) | (((hi >>> 21) & 3) << 3);
+    return (hi & this.addrFault) !== 0 ? Desc.ADDRESS_SIZE : ((lo >>> 6) & 3) | ((hi >>> 17) & 0x3c);
   }
 
   /**
@@ -289,8 +290,8 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
   private readonly inputSize: Int32Array;
   private readonly rootAlign: Float64Array;
   private readonly paLimit: number;
-  // The permission word (a64Rights) by A64Walk.key | the table controls << 5.
-  private readonly perms = new Int32Array(512);
+  // The permission word (a64Rights) by A64Walk.key | the table controls << 6.
+  private readonly perms = new Int32Array(1024);
   // The walk core's state for this walker's misses.
   private readonly walk: A64Walk;
 
@@ -335,7 +336,7 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
     }
     this.paLimit = 2 ** ips;
     this.walk = new A64Walk(ips);
-    for (let key = 0; key < 512; key++) this.perms[key] = a64Rights(key, hd, this.config.wxn);
+    for (let key = 0; key < 1024; key++) this.perms[key] = a64Rights(key, hd, this.config.wxn);
   }
 
   /**
@@ -520,7 +521,7 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
     const hi = w.hi;
     // The Access flag, inside the walk: before the permission check.
     if ((lo & AF) === 0 && !this.config.ha) return this.raise('accessed', level, va, access, user);
-    const key = w.key(lo, hi) | (tb << 5);
+    const key = w.key(lo, hi) | (tb << 6);
     const perm = this.perms[key];
     if (((perm >>> (3 * ctx)) & kinds) !== kinds) {
       // A write refused only because the page is writable-clean (DBM with AP[2] set, no HD): the fault a kernel
