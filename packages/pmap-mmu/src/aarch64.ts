@@ -275,6 +275,11 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
       );
     },
 
+    // A block written by hand with output address bits below its size: the walk ignores them, and so do reports.
+    leafFrame(lo: number, hi: number, level: number, vpn: number): number {
+      return w.output(lo, hi, level, vpn);
+    },
+
     isPointer(lo: number, level: number): boolean {
       // The core's answer for a table descriptor: 64 | its table controls.
       return w.decode(lo, 0, level) >= 64;

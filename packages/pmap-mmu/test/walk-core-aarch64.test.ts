@@ -162,6 +162,8 @@ describe('the aarch64 pmap and Aarch64Walker walk hand-written descriptors alike
     put(mem, path[1], 0x4060_1000 | 0x1 | (1 << 6) | 0x400, 3 << 21);
     expect(agree(w, base + 0x2345, 'misaligned block')).toBeGreaterThan(0);
     expect(w.user.translate(base + 0x2345, Access.READ | U)).toBe(0x4060_2345);
+    // Reports read the block as the walk does.
+    expect(w.user.leaves().find((l) => l.va === base)).toMatchObject({ pa: 0x4060_0000, size: 2 * MiB });
     put(mem, path[1], saved[1][0], saved[1][1]);
     // UXNTable on the level-2 pointer: EL0 may not execute below it, even where the page allows it.
     put(mem, path[0], w.frame | 0x3 | (1 << 6) | 0x400, 1 << 21);
