@@ -135,21 +135,42 @@ export function armv7aRights(ap: number, xn: boolean, pxn: boolean, afe: boolean
  * PXN is its page-table descriptor's, `tablePxn`, 0/1); else a Translation or Access flag fault.
  */
 export function armv7aEntry(d: number, level: number, tablePxn: number, config: number, perm: Int32Array): number {
+  return level === 1 ? armv7aFirst(d, config, perm) : armv7aSecond(d, tablePxn, config, perm);
+}
+
+/** @internal {@link armv7aEntry} at the first level. */
+export function armv7aFirst(d: number, config: number, perm: Int32Array): number {
   const type = d & 3;
-  if (level === 1) {
-    // 0b00 is a fault descriptor; 0b11 is a section with PXN, or reserved where PXN is not implemented.
-    if (type === 0 || (type === 3 && (config & Armv7aConfig.PXN) === 0)) return Armv7a.TRANSLATION_L1;
-    if (type === 1) return Armv7a.TABLE;
-    if ((config & Armv7aConfig.AFE) !== 0 && (d & 0x400) === 0) return Armv7a.ACCESS_FLAG_L1;
-    // AP[1:0] bits 11:10, AP[2] bit 15, XN bit 4, PXN bit 0 (supersections alike).
-    return perm[((d >>> 10) & 3) | ((d >>> 13) & 4) | ((d & 0x10) >>> 1) | ((config & d & 1) << 4)];
-  }
-  if (type === 0) return Armv7a.TRANSLATION_L2;
-  // AP[2] bit 9, AP[1:0] bits 5:4 in both page formats; the access flag is AP[0].
+  // 0b00 is a fault descriptor; 0b11 is a section with PXN, or reserved where PXN is not implemented.
+  if (type === 0 || (type === 3 && (config & Armv7aConfig.PXN) === 0)) return Armv7a.TRANSLATION_L1;
+  if (type === 1) return Armv7a.TABLE;
+  if ((config & Armv7aConfig.AFE) !== 0 && (d & 0x400) === 0) return Armv7a.ACCESS_FLAG_L1;
+  // AP[1:0] bits 11:10, AP[2] bit 15, XN bit 4, PXN bit 0 (supersections alike).
+  return perm[((d >>> 10) & 3) | ((d >>> 13) & 4) | ((d & 0x10) >>> 1) | ((config & d & 1) << 4)];
+}
+
+/** @internal {@link armv7aEntry} at the second level: small and large pages, under page-table PXN `tablePxn`. */
+export function armv7aSecond(d: number, tablePxn: number, config: number, perm: Int32Array): number {
+  // A small page (1x) first: the usual leaf.
+  if ((d & 2) !== 0) return armv7aSmall(d, tablePxn, config, perm);
+  if ((d & 1) === 0) return Armv7a.TRANSLATION_L2;
+  // A large page (01): AP as a small page's, XN bit 15.
   if ((config & Armv7aConfig.AFE) !== 0 && (d & 0x10) === 0) return Armv7a.ACCESS_FLAG_L2;
-  // XN: bit 0 of a small page (1x), bit 15 of a large one (01).
-  const xn = (type & 2) !== 0 ? d & 1 : (d >>> 15) & 1;
-  return perm[((d >>> 4) & 3) | ((d >>> 7) & 4) | (xn << 3) | (tablePxn << 4)];
+  return perm[((d >>> 4) & 3) | ((d >>> 7) & 4) | (((d >>> 15) & 1) << 3) | (tablePxn << 4)];
+}
+
+/**
+ * @internal {@link armv7aSecond} of a small page descriptor ({@link armv7aIsSmall}): AP[2] bit 9, AP[1:0] bits 5:4
+ * (AP[0] the access flag with AFE), XN bit 0. A consumer's fast path for the leaf it meets most.
+ */
+export function armv7aSmall(d: number, tablePxn: number, config: number, perm: Int32Array): number {
+  if ((config & Armv7aConfig.AFE) !== 0 && (d & 0x10) === 0) return Armv7a.ACCESS_FLAG_L2;
+  return perm[((d >>> 4) & 3) | ((d >>> 7) & 4) | ((d & 1) << 3) | (tablePxn << 4)];
+}
+
+/** @internal True for a second-level small page descriptor (bits[1:0] = 0b1x). */
+export function armv7aIsSmall(d: number): boolean {
+  return (d & 2) !== 0;
 }
 
 /** @internal True for a first-level page-table descriptor (bits[1:0] = 0b01). */
@@ -234,7 +255,7 @@ export function armv7aWalk(
     // Both of TTBR0's and TTBR1's tables are indexed by VA[31:20].
     if (!entry.read(mem, base + (v >>> 20) * 4, 4)) return Armv7a.ABORT_L1;
     const d = entry.lo;
-    const r = armv7aEntry(d, 1, 0, config, perm);
+    const r = armv7aFirst(d, config, perm);
     if (r !== Armv7a.TABLE) {
       if (r < 0) return r;
       out[0] = armv7aFrame(d, 1, v);
@@ -248,7 +269,7 @@ export function armv7aWalk(
   out[2] = bits;
   if (!entry.read(mem, table + ((v >>> 12) & 255) * 4, 4)) return Armv7a.ABORT_L2;
   const d = entry.lo;
-  const r = armv7aEntry(d, 2, bits >>> 4, config, perm);
+  const r = armv7aSecond(d, bits >>> 4, config, perm);
   if (r < 0) return r;
   out[0] = armv7aFrame(d, 2, v);
   return r | (armv7aShift(d, 2) << Armv7a.SIZE_SHIFT);
