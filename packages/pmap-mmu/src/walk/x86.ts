@@ -262,19 +262,17 @@ export class X86Core {
   descend(mem: PhysicalMemory, table: number, level: number, vpn: number, rights: number, setA: boolean, w: X86Walk): number {
     const size = this.pteSize;
     w.table = -1;
-    for (;;) {
+    for (; level > 0; level--) {
       // 512 entries a table: 9 bits of the page number a level (2^27 at most, so `>>` on vpn's low 32 bits would not
       // reach the PML4 index of an address above 2^44: divide instead); 1024 in 32-bit paging.
       const idx =
-        size === 4
-          ? (vpn >>> (10 * level)) & 1023
-          : level === 0
-            ? vpn & 511
-            : Math.floor(vpn / (level === 1 ? 512 : level === 2 ? 262144 : 134217728)) & 511;
+        size === 4 ? (vpn >>> (10 * level)) & 1023 : Math.floor(vpn / (level === 1 ? 512 : level === 2 ? 262144 : 134217728)) & 511;
+      // Every table is page-aligned but PAE's PDPT (32 bytes).
+      const off = (table & 4095) + idx * size;
       const addr = table + idx * size;
       w.addr = addr;
       w.level = level;
-      if (!this.read(mem, addr, w)) return X86Fault.PTE_ACCESS;
+      if (!this.read(mem, addr - off, off, w)) return X86Fault.PTE_ACCESS;
       const lo = w.lo;
       const hi = w.hi;
       const d = this.entry(lo, hi, level);
@@ -288,23 +286,45 @@ export class X86Core {
       }
       if (setA && (lo & 0x20) === 0 && level !== this.pdpt) mem.write32(addr, (lo | 0x20) >>> 0);
       table = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
-      if (--level === 0) {
-        w.table = table;
-        w.tableRights = rights;
-      }
     }
+    w.table = table;
+    w.tableRights = rights;
+    return this.leafAt(mem, table, vpn, rights, w);
   }
 
-  // Reads the entry at `addr` into w.lo/w.hi through the frame's view; false when it is not in RAM.
-  private read(mem: PhysicalMemory, addr: number, w: X86Walk): boolean {
-    const off = addr % 4096;
+  /**
+   * The last step of {@link X86Core.descend}: the PTE of page `vpn` in the page table at `table`, under the rights
+   * `above` gathered over the levels above it. Returns 0 (`w` holding the PTE, its effective rights and the page's
+   * address) or a negative {@link X86Fault}. On its own, small, for a walk whose page table a paging-structure
+   * cache holds: it inlines into the walker's miss where the whole descent would not (V8's inlining budget), and
+   * it stores the address into `w` rather than returning a double a call would box.
+   */
+  leafAt(mem: PhysicalMemory, table: number, vpn: number, above: number, w: X86Walk): number {
+    // A page table is page-aligned: the entry's offset is its index's.
+    const off = (vpn & (this.pteSize === 4 ? 1023 : 511)) * this.pteSize;
+    w.addr = table + off;
+    w.level = 0;
+    if (!this.read(mem, table, off, w)) return X86Fault.PTE_ACCESS;
+    const lo = w.lo;
+    const hi = w.hi;
+    const f = this.leafFault(lo, hi);
+    if (f !== 0) return f;
+    w.rights = this.leafRights(lo, hi, above);
+    w.pa = ((lo & 0xffff_f000) >>> 0) + (hi & this.hiAddr) * 4294967296;
+    return 0;
+  }
+
+  // Reads the entry at byte `off` of the page-aligned frame `frame` (w.addr) into w.lo/w.hi through the frame's view;
+  // false when it is not in RAM. The frame and offset come apart from the caller, with int32 operations: `addr %
+  // 4096` on an address above 2^31 (a double) is a call to fmod.
+  private read(mem: PhysicalMemory, frame: number, off: number, w: X86Walk): boolean {
     let words: Uint32Array | null;
     try {
       // frameWords refuses a frame that is not all RAM (EFAULT); that is rare — a guest's bad pointer, or a bank
       // that does not end on a page — so it is caught rather than asked about first with isRam (a second lookup).
-      words = mem.frameWords(addr - off);
+      words = mem.frameWords(frame);
     } catch {
-      if (!mem.isRam(addr, this.pteSize)) return false;
+      if (!mem.isRam(frame + off, this.pteSize)) return false;
       words = null;
     }
     if (words !== null) {
@@ -312,8 +332,8 @@ export class X86Core {
       w.hi = this.pteSize === 8 ? words[(off >>> 2) + 1] : 0;
     } else {
       // No view: a frame that holds no host memory (read32 answers zeros), a big-endian host, or the edge of a bank.
-      w.lo = mem.read32(addr);
-      w.hi = this.pteSize === 8 ? mem.read32(addr + 4) : 0;
+      w.lo = mem.read32(frame + off);
+      w.hi = this.pteSize === 8 ? mem.read32(frame + off + 4) : 0;
     }
     return true;
   }
@@ -628,7 +648,7 @@ export class X86Walker extends WalkerBase implements PageWalker {
     const span0 = wide8 ? Math.floor(vpn / 512) : v >>> 22;
     const c = this.pscFind(span0, root, asid);
     let level: number;
-    if (c >= 0) level = core.descend(this.mem, this.pscTable[c], 0, vpn, this.pscBits[c], true, w);
+    if (c >= 0) level = core.leafAt(this.mem, this.pscTable[c], vpn, this.pscBits[c], w);
     else {
       level = core.descend(this.mem, root, core.levels - 1, vpn, X86Bits.ALL, true, w);
       if (w.table >= 0) this.pscFill(span0, root, asid, w.table, w.tableRights);
