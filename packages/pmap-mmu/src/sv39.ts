@@ -5,6 +5,7 @@ import type { PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
+import { RvEntries, RvWalk, rvReservedHi } from './walk/riscv.js';
 
 /*
  * RISC-V Sv39 (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System"). PTE bits 0–7 are
@@ -65,21 +66,31 @@ function ppnWords(pa: number): number {
   return (pa / 4096) % PPN_LO;
 }
 
-/**
- * The access codes a leaf allows, by its flag byte (V R W X U G A D): an `accessMask` set, or the fault of an entry
- * that maps nothing (V clear: `NOT_MAPPED`) or is reserved (W without R, or R=W=X=0 where only a leaf may be:
- * `BAD_ADDRESS`). Supervisor access to a U page faults (sstatus.SUM=0), and so does a user access to a non-U page;
- * a read of an execute-only page faults too (sstatus.MXR=0): R is required.
+/*
+ * The walk is the RISC-V walker's (src/walk/riscv.ts): one RvWalk classifies entries and follows the tables for
+ * the walker and for this pmap alike. What is the pmap's own is the hardware it stands for — supervisor mode with
+ * SUM=0 and MXR=0, user mode, Svpbmt without Svnapot (N is reserved), Svadu — and how it keeps an answer: as
+ * `accessMask` codes in its TLB.
  */
-const LEAF_PERM = new Int32Array(256);
-for (let b = 0; b < 256; b++) {
-  const kinds = (b >>> 1) & 7;
-  if ((b & Pte.V) === 0) LEAF_PERM[b] = Fault.NOT_MAPPED;
-  else if (kinds === 0 || (b & (Pte.R | Pte.W)) === Pte.W) LEAF_PERM[b] = Fault.BAD_ADDRESS;
-  else LEAF_PERM[b] = b & Pte.U ? accessMask(0, kinds) : accessMask(kinds, 0);
-}
+/**
+ * The walk core, answering a leaf's rights as the access codes it allows (`accessMask`): privilege context 0
+ * (supervisor, SUM=0, MXR=0) and context 1 (user) of the core's rights word. A read of an execute-only page faults
+ * (MXR=0: R is required), and a supervisor access to a U page faults (SUM=0), as the core's rights say.
+ */
+const entries = new RvEntries(9, 8, rvReservedHi(true, false), (perm) => accessMask(perm & 7, (perm >>> 3) & 7));
+const core = new RvWalk(entries);
+
 /** The access codes with the WRITE bit (2, 3, 6, 7 and their USER forms): left out while D is clear. */
 const WRITE_CODES = 0xcccc;
+
+/**
+ * The core's answer for an entry that is not a leaf, as a `FaultCode`: V=0 is `NOT_MAPPED`; a reserved encoding,
+ * a pointer where only a leaf may be, or an entry outside RAM is `BAD_ADDRESS` (a page or access fault the pmap
+ * does not tell apart).
+ */
+function faultOf(kind: number): number {
+  return kind === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
+}
 
 /**
  * The level-0 leaf at word `i` of a leaf table's words (a live view of RAM): the walk's answer for it, with A/D
@@ -87,12 +98,12 @@ const WRITE_CODES = 0xcccc;
  */
 function leafIn(words: Uint32Array, i: number, access: number, out: Float64Array): number {
   const lo = words[i];
-  const full = LEAF_PERM[lo & 0xff];
-  if (full === Fault.NOT_MAPPED) return full;
   const hi = words[i + 1];
-  if ((hi & HI_RESERVED) !== 0 || (hi & HI_PBMT) === HI_PBMT || full < 0) return Fault.BAD_ADDRESS;
+  const r = entries.entry(lo, hi, 0);
+  if (r < 0 || r === 0x100_0000) return r === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
   out[0] = ((lo >>> 10) + (hi & HI_PPN) * PPN_LO) * 4096;
   if (access === 0) return 0;
+  const full = r;
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
   if ((lo & need) !== need) words[i] = lo | need;
@@ -107,15 +118,14 @@ function leafIn(words: Uint32Array, i: number, access: number, out: Float64Array
  */
 function leafFill(words: Uint32Array, i: number, vpn: number, access: number, tlb: Int32Array, k: number, out: Float64Array): number {
   const lo = words[i];
-  const full = LEAF_PERM[lo & 0xff];
-  if (full === Fault.NOT_MAPPED) return full;
   const w = words[i + 1];
-  // HI_RESERVED, HI_PBMT, HI_PPN and WRITE_CODES as literals: a module-scope binding is a load from the module's
-  // context on every miss (HI_RESERVED, above 2^31, two: it is a boxed double), which the miss set's PTEs push out
-  // of L1.
-  if ((w & 0x9fc0_0000) !== 0 || (w & 0x6000_0000) === 0x6000_0000 || full < 0) return Fault.BAD_ADDRESS;
-  const hi = w & 0x3f_ffff;
+  const r = entries.entry(lo, w, 0);
+  if (r < 0 || r === 0x100_0000) return r === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
+  // WRITE_CODES and HI_PPN as literals: a module-scope binding is a load from the module's context on every miss,
+  // which the miss set's PTEs push out of L1.
+  const full = r;
   if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+  const hi = w & 0x3f_ffff;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
   if ((lo & need) !== need) words[i] = lo | need;
   const perm = (lo | need) & Pte.D ? full : full & ~0xcccc;
@@ -228,46 +238,26 @@ const format: PagingFormat = {
         level = 0;
       }
     }
-    for (; level >= 0; level--) {
-      const addr = table + ((vpn >>> (9 * level)) & 511) * 8;
-      const lo = mem.read32(addr);
-      if ((lo & Pte.V) === 0) return Fault.NOT_MAPPED;
-      const w = mem.read32(addr + 4);
-      if ((w & HI_RESERVED) !== 0) return Fault.BAD_ADDRESS;
-      const hi = w & HI_PPN;
-      if ((lo & (Pte.R | Pte.W | Pte.X)) === 0) {
-        // Svpbmt: PBMT on a pointer is reserved, and faults.
-        if ((w & HI_PBMT) !== 0) return Fault.BAD_ADDRESS;
-        table = frameOf(lo, hi);
-        // Only a table edited by hand points outside RAM; the bus would fault there.
-        if (!mem.isRam(table, 4096)) return Fault.BAD_ADDRESS;
-        if (level === 1 && cache !== null) {
-          const words = frameWords(mem, table);
-          cache.fill(key, table, 0, words);
-          if (words !== null) return leafIn(words, (vpn & 511) << 1, access, out);
-        }
-        continue;
-      }
-      const full = LEAF_PERM[lo & 0xff];
-      if (full < 0 || (w & HI_PBMT) === HI_PBMT) return Fault.BAD_ADDRESS;
-      let ppn = (lo >>> 10) + hi * PPN_LO;
-      if (level > 0) {
-        // A superpage leaf: its PPN must be aligned to the superpage, else the spec raises a page fault.
-        const span = 2 ** (9 * level);
-        if (ppn % span !== 0) return Fault.BAD_ADDRESS;
-        ppn += vpn & (span - 1);
-      }
-      out[0] = ppn * 4096;
-      if (access === 0) return level;
-      if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
-      // Hardware A/D update (Svadu): A on any access, D on a store.
-      const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
-      if ((lo & need) !== need) mem.write32(addr, (lo | need) >>> 0);
-      out[1] = (lo | need) & Pte.D ? full : full & ~WRITE_CODES;
-      return level;
+    const w = core;
+    const r = w.walk(mem, table, level, vpn);
+    // A walk that reached a level-0 table caches it, whatever it found there — a table wholly in RAM: only a
+    // table edited by hand points elsewhere, and the walk's reads there are the bus's faults.
+    if (cache !== null && level > 0 && w.table0 >= 0 && mem.isRam(w.table0, 4096)) {
+      cache.fill(key, w.table0, 0, frameWords(mem, w.table0));
     }
-    // A pointer where only a leaf may be.
-    return Fault.BAD_ADDRESS;
+    if (r < 0) return faultOf(r);
+    out[0] = w.frame * 4096;
+    if (access === 0) return w.misaligned ? Fault.BAD_ADDRESS : r;
+    const full = w.perm;
+    if (((full >>> access) & 1) === 0) return Fault.PROTECTION;
+    // A superpage's PPN must be aligned to its size (checked after the rights, as the specification orders it).
+    if (w.misaligned) return Fault.BAD_ADDRESS;
+    // Hardware A/D update (Svadu): A on any access, D on a store.
+    const lo = w.lo;
+    const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
+    if ((lo & need) !== need) mem.write32(w.addr, (lo | need) >>> 0);
+    out[1] = (lo | need) & Pte.D ? full : full & ~WRITE_CODES;
+    return r;
   },
 
   leafIn(words: Uint32Array, vpn: number, _bits: number, access: number, out: Float64Array): number {
@@ -279,15 +269,10 @@ const format: PagingFormat = {
   },
 
   leafTable(mem: PhysicalMemory, root: number, vpn: number, out: Float64Array): number {
-    let table = root;
-    for (let level = 2; level >= 1; level--) {
-      const addr = table + ((vpn >>> (9 * level)) & 511) * 8;
-      const lo = mem.read32(addr);
-      if ((lo & Pte.V) === 0 || (lo & (Pte.R | Pte.W | Pte.X)) !== 0) return -1;
-      table = frameOf(lo, mem.read32(addr + 4));
-      if (!mem.isRam(table, 4096)) return -1;
-    }
-    out[0] = table;
+    core.walk(mem, root, 2, vpn);
+    // The level-0 table, if the walk reached one wholly in RAM (whatever its entry says).
+    if (core.table0 < 0 || !mem.isRam(core.table0, 4096)) return -1;
+    out[0] = core.table0;
     out[1] = 0;
     return 0;
   },

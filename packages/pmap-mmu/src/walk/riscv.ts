@@ -95,11 +95,11 @@ for (let b = 0; b < 16; b++) {
  * (src/sv39.ts). It classifies entries and follows pointers; what is done with a leaf — which privilege context
  * asks, hardware A/D update or an Svade fault, which TLB is filled — is each caller's policy.
  *
- * Its answers are numbers: a leaf's rights word (PERM, below 2^24), RV_POINTER, or a negative fault kind
+ * Its answers are numbers: a leaf's rights (PERM's word, or the caller's form of it), RV_POINTER, or a negative fault kind
  * (RV_INVALID …), written as literals where it matters (a module-scope binding is a context load per use).
  */
 
-/** @internal `rvEntry`'s answer for a pointer to the next-level table. */
+/** @internal `RvEntries.entry`'s answer for a pointer to the next-level table. */
 export const RV_POINTER = 0x100_0000;
 /** @internal Fault kinds of the walk core (negative), indexing {@link RV_KINDS} by their negation. */
 export const RV_INVALID = -1;
@@ -123,10 +123,64 @@ export function rvReservedHi(svpbmt: boolean, svnapot: boolean): number {
 }
 
 /**
- * @internal The RISC-V walk core (see above), for one format and set of extensions: `entry` classifies a PTE,
- * `walk` follows the tables to a leaf and leaves what it found in the fields. Methods on one object per walker or
- * pmap rather than imported functions: a method on a monomorphic object inlines into the caller, where an imported
- * function is, under some loaders (tsx), a getter on the module namespace first.
+ * @internal The RISC-V entry decoder of the walk core (see above), for one format and set of extensions. Apart
+ * from {@link RvWalk}, whose fields every walk writes: this object is never written after construction, so V8
+ * keeps the fields a miss path reads (`kinds`, `hiReserved`) as constants of a stable map. Methods rather than
+ * imported functions: a method on a monomorphic object inlines into the caller, where an imported function is,
+ * under some loaders (tsx), a getter on the module namespace first.
+ */
+export class RvEntries {
+  /** Index bits per level: 10 (Sv32) or 9. */
+  readonly bits: number;
+  /** Bytes per PTE: 4 (Sv32) or 8. */
+  readonly pteSize: number;
+  /** The high-word bits that are reserved under the format's extensions (see {@link rvReservedHi}). */
+  readonly hiReserved: number;
+  /**
+   * What bits 0–4 of a PTE (V R W X U) make of it: `RV_INVALID` (V=0), `RV_WRITE_ONLY`, `RV_POINTER` (R=X=0), or
+   * a leaf's rights in the caller's form — one load for the usual answer of `entry`.
+   */
+  private readonly kinds = new Int32Array(32);
+
+  /**
+   * A decoder for `bits` index bits per level, `pteSize`-byte PTEs and the reserved high-word bits `hiReserved`.
+   * `rights` gives a leaf's rights in the caller's form (non-negative, below 2^24) from its PERM word — the kinds
+   * each of the eight privilege contexts may use, 3 bits each — so that `entry` answers in it with one load (the
+   * walker keeps the word as it is; a pmap keeps the contexts it models, as its TLB's codes).
+   */
+  constructor(bits: number, pteSize: number, hiReserved: number, rights: (perm: number) => number = (perm) => perm) {
+    this.bits = bits;
+    this.pteSize = pteSize;
+    this.hiReserved = hiReserved;
+    for (let b = 0; b < 32; b++) {
+      this.kinds[b] = (b & 1) === 0 ? -1 : (b & 6) === 4 ? -2 : (b & 10) === 0 ? 0x100_0000 : rights(PERM[(b >>> 1) & 15]);
+    }
+  }
+
+  /**
+   * Step 3 of the algorithm and the leaf checks of step 5, for the PTE `lo`/`hi` at `level` (Sv32: `hi` 0): a
+   * leaf's rights (see the constructor), `RV_POINTER`, or `RV_INVALID` (V=0: every other bit is the OS's),
+   * `RV_WRITE_ONLY`, `RV_RESERVED` (reserved high bits; D, A, U, PBMT or N on a pointer; PBMT=3; N anywhere but
+   * on a level-0 leaf whose PPN ends in 1000).
+   */
+  entry(lo: number, hi: number, level: number): number {
+    // V R W X U at once: V=0, W without R, a pointer, or the leaf's rights.
+    const r = this.kinds[lo & 0x1f];
+    if (r < 0) return r;
+    if ((hi & this.hiReserved) !== 0) return -3;
+    if (r === 0x100_0000) {
+      // A pointer (R=X=0): D, A and U are reserved on it, and so are PBMT and N.
+      return (lo & 0xd0) !== 0 || (hi & 0xe000_0000) !== 0 ? -3 : r;
+    }
+    if ((hi & 0x6000_0000) === 0x6000_0000) return -3;
+    if ((hi & 0x8000_0000) !== 0 && (level !== 0 || (lo & 0x3c00) !== 0x2000)) return -3;
+    return r;
+  }
+}
+
+/**
+ * @internal The RISC-V walk core's descent (see above): follows the tables to a leaf with an {@link RvEntries}
+ * and leaves what it found in the fields.
  */
 export class RvWalk {
   /** Physical address of the last entry read (the leaf, or the one that faulted). */
@@ -136,7 +190,7 @@ export class RvWalk {
   /** Its words. */
   lo = 0;
   hi = 0;
-  /** The leaf's rights word (`entry`). */
+  /** The leaf's rights (`RvEntries.entry`). */
   perm = 0;
   /** The page's frame number: a superpage's keeps the page number's lower fields, a NAPOT page its bits 3–0. */
   frame = 0;
@@ -148,37 +202,12 @@ export class RvWalk {
   global = false;
   /** The level-0 table the walk reached (for paging-structure caches), -1 when it ended above. */
   table0 = -1;
-  /** Index bits per level: 10 (Sv32) or 9. */
-  readonly bits: number;
-  /** Bytes per PTE: 4 (Sv32) or 8. */
-  readonly pteSize: number;
-  /** The high-word bits that are reserved under the format's extensions (see {@link rvReservedHi}). */
-  readonly hiReserved: number;
+  /** The decoder. */
+  readonly entries: RvEntries;
   private readonly entryWords = new TableEntry();
 
-  constructor(bits: number, pteSize: number, hiReserved: number) {
-    this.bits = bits;
-    this.pteSize = pteSize;
-    this.hiReserved = hiReserved;
-  }
-
-  /**
-   * Step 3 of the algorithm and the leaf checks of step 5, for the PTE `lo`/`hi` at `level` (Sv32: `hi` 0): a
-   * leaf's rights word (the kinds each privilege context may use, see PERM), `RV_POINTER`, or `RV_INVALID` (V=0:
-   * every other bit is the OS's), `RV_WRITE_ONLY`, `RV_RESERVED` (reserved high bits; D, A, U, PBMT or N on a
-   * pointer; PBMT=3; N anywhere but on a level-0 leaf whose PPN ends in 1000).
-   */
-  entry(lo: number, hi: number, level: number): number {
-    if ((lo & 1) === 0) return -1;
-    if ((lo & 6) === 4) return -2;
-    if ((hi & this.hiReserved) !== 0) return -3;
-    if ((lo & 10) === 0) {
-      // A pointer (R=X=0): D, A and U are reserved on it, and so are PBMT and N.
-      return (lo & 0xd0) !== 0 || (hi & 0xe000_0000) !== 0 ? -3 : 0x100_0000;
-    }
-    if ((hi & 0x6000_0000) === 0x6000_0000) return -3;
-    if ((hi & 0x8000_0000) !== 0 && (level !== 0 || (lo & 0x3c00) !== 0x2000)) return -3;
-    return PERM[(lo >>> 1) & 15];
+  constructor(entries: RvEntries) {
+    this.entries = entries;
   }
 
   /**
@@ -188,8 +217,9 @@ export class RvWalk {
    * `RV_PTE_ACCESS` when an entry lies outside RAM, `RV_NO_LEAF` for a pointer at level 0).
    */
   walk(mem: PhysicalMemory, table: number, level: number, vpn: number): number {
-    const bits = this.bits;
-    const size = this.pteSize;
+    const dec = this.entries;
+    const bits = dec.bits;
+    const size = dec.pteSize;
     const mask = (1 << bits) - 1;
     const words = this.entryWords;
     let a = table;
@@ -205,7 +235,7 @@ export class RvWalk {
       const hi = words.hi;
       this.lo = lo;
       this.hi = hi;
-      const r = this.entry(lo, hi, i);
+      const r = dec.entry(lo, hi, i);
       if (r < 0) return r;
       const ppn = (lo >>> 10) + (hi & HI_PPN) * 4194304;
       if (r === 0x100_0000) {
@@ -298,7 +328,7 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
     this.svpbmt = this.wide && options.svpbmt !== false;
     this.svnapot = this.wide && options.svnapot !== false;
     this.hiReserved = rvReservedHi(this.svpbmt, this.svnapot);
-    this.walk = new RvWalk(geo.bits, geo.pteSize, this.hiReserved);
+    this.walk = new RvWalk(new RvEntries(geo.bits, geo.pteSize, this.hiReserved));
     this.levelDiv = Float64Array.from({ length: geo.levels }, (_, i) => 2 ** (geo.bits * i));
   }
 
