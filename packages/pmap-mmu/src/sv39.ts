@@ -41,10 +41,8 @@ const enum Fault {
 }
 const PPN_LO = 0x40_0000; // PPN bits 0–21 live in lo (bits 10–31)
 // The high word of a PTE (bits 32–63): PPN bits 22–43 in bits 0–21, PBMT (PTE bits 61–62) in bits 29–30; every
-// other bit (PTE bits 54–60 and 63) is reserved and faults.
+// other bit (PTE bits 54–60 and 63) is reserved and faults (the walk core's rvReservedHi(true, false)).
 const HI_PPN = 0x3f_ffff;
-const HI_PBMT = 0x6000_0000;
-const HI_RESERVED = 0x9fc0_0000;
 // Svpbmt's encodings, in the high word: NC (non-cacheable memory) and IO (non-cacheable, strongly-ordered I/O).
 const HI_PBMT_NC = 0x2000_0000;
 const HI_PBMT_IO = 0x4000_0000;
