@@ -5,7 +5,22 @@ import { LeafBit } from './internal/format.js';
 import type { PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import { TableEntry } from './walk/walker-base.js';
-import { Armv7a, Armv7aConfig, armv7aEntry, armv7aFrame, armv7aGlobal, armv7aIsSmall, armv7aIsTable, armv7aPageBits, armv7aRights, armv7aSecond, armv7aShift, armv7aSmall, armv7aTableBits, armv7aWalk } from './walk/armv7a.js';
+import {
+  Armv7a,
+  Armv7aConfig,
+  armv7aEntry,
+  armv7aFrame,
+  armv7aGlobal,
+  armv7aIsSmall,
+  armv7aIsTable,
+  armv7aPageBits,
+  armv7aRights,
+  armv7aSecond,
+  armv7aShift,
+  armv7aSmall,
+  armv7aTableBits,
+  armv7aWalk,
+} from './walk/armv7a.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
 
@@ -25,6 +40,12 @@ import { makeFactory } from './factory.js';
  * pa, pa + 0x400, pa + 0x800, pa + 0xC00), as the original's `_pmap_addTable`: `MmuPmap` handles the frame as one
  * leaf table of 1024 PTEs (word `vpn & 1023`, since the four tables lie in the order of their descriptors) and the
  * level-1 table as groups of four descriptors.
+ *
+ * The walk is the Armv7aWalker's (its core in `walk/armv7a.ts`): this file holds the encoders and adapters from the
+ * core's answers to `PagingFormat`'s. So sections, supersections and large pages, which this pmap never writes,
+ * translate as the hardware reads them when written by hand; `leaves()` lists them, `check()` accounts the memory
+ * they map, `enter` refuses to overwrite them and `remove`/`protect` leave them alone, as hand-written superpages
+ * on the other formats.
  */
 const enum L1 {
   COARSE = 0x1,

@@ -484,7 +484,7 @@ export class MmuPmap implements Pmap {
     const mem = this.mem;
     const addr = table + this.indexAt(vpn, 0) * f.pteSize;
     const oldLo = mem.read32(addr);
-    if (oldLo & this.leafValid && f.leafPages !== undefined && f.leafPages(oldLo, this.hiAt(addr), 0) > 1) {
+    if ((oldLo & this.leafValid) !== 0 && f.leafPages !== undefined && f.leafPages(oldLo, this.hiAt(addr), 0) > 1) {
       throw new VmError('EINVAL', `va ${hex(va)} lies inside a large page written by hand`);
     }
     mem.write32(addr, f.leafLo(pa, attr));
@@ -967,7 +967,7 @@ export class MmuPmap implements Pmap {
         continue;
       }
       // Nor are leaves replicated by hand (ARMv7-A large pages): rewriting one entry would break the replication.
-      if (lo & this.leafValid && f.leafPages !== undefined && f.leafPages(lo, hi, 0) > 1) continue;
+      if ((lo & this.leafValid) !== 0 && f.leafPages !== undefined && f.leafPages(lo, hi, 0) > 1) continue;
       if (attr < 0) {
         mem.write32(addr, 0);
         if (f.pteSize === 8) mem.write32(addr + 4, 0);
