@@ -63,13 +63,16 @@ const MiB = 2 ** 20;
 /**
  * The access codes a valid block/page descriptor allows, by the core's 10-bit key (`A64Walk.key` | table controls
  * << 6): the walker's rights (`a64Rights`, HD = 1, WXN = 0) as access masks, EL1 the supervisor context and EL0 the
- * user one. A write to a DBM page with AP[2] = 1 is allowed — the walk then clears AP[2], the hardware dirty state, or
- * without `hardwareAccessFlag` the pmap's fault path does.
+ * user one, in bits 0–15. A write to a DBM page with AP[2] = 1 is allowed — the walk then clears AP[2], the
+ * hardware dirty state, or without `hardwareAccessFlag` the pmap's fault path does. Bits 16–31: the codes a TLB
+ * slot may hold for the descriptor as it stands, without the writes while AP[2] is set (a write walks again and
+ * clears it) — one load on the miss path for both.
  */
 const PERM = new Int32Array(1024);
 for (let key = 0; key < 1024; key++) {
   const r = a64Rights(key, true, false);
-  PERM[key] = accessMask(r & 7, r >>> 3);
+  const full = accessMask(r & 7, r >>> 3);
+  PERM[key] = full | ((key & 2 ? full & ~WRITE_CODES : full) << 16);
 }
 
 // A negative answer of the core's decoder as the pmap's FaultCode: -1 (invalid) NOT_MAPPED; reserved encodings,
@@ -121,28 +124,25 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
   function allow(lo: number, hi: number, key: number, level: number, vpn: number, tb: number, access: number, out: Float64Array): number {
     out[0] = w.output(lo, hi, level, vpn);
     if (access === 0) return level;
-    const full0 = PERM[key | (tb << 6)];
+    const entry = PERM[key | (tb << 6)];
     // A denied access changes nothing: Permission faults are reported before the Access Flag is set (the pmap's
     // fault path checks the rights of the descriptor it holds before it sets AF).
-    if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
+    if (((entry >>> access) & 1) === 0) return Fault.PROTECTION;
     const nlo = w.touched(lo, access);
-    let full = full0;
-    if (nlo !== lo) {
-      // Without HA/HD each change was one exception (Access Flag, or Permission for the write), served in software.
-      if (!hw) out[2] += ((lo & Lo.AF) === 0 ? 1 : 0) + ((lo & ~nlo & Lo.AP2) !== 0 ? 1 : 0);
-      full = PERM[w.key(nlo, hi) | (tb << 6)];
-    }
+    // Without HA/HD each change was one exception (Access Flag, or Permission for the write), served in software.
+    if (!hw && nlo !== lo) out[2] += ((lo & Lo.AF) === 0 ? 1 : 0) + ((lo & ~nlo & Lo.AP2) !== 0 ? 1 : 0);
     stored = nlo;
-    out[1] = nlo & Lo.AP2 ? full & ~WRITE_CODES : full;
+    out[1] = PERM[w.key(nlo, hi) | (tb << 6)] >>> 16;
     return level;
   }
 
   // A first access (AF) or first write (AP[2] of a DBM page): the new descriptor stored, the software faults it
-  // stands for counted without HA/HD, and the rights it now gives.
-  function update(words: Uint32Array, i: number, lo: number, nlo: number, hi: number, tb: number, out: Float64Array): number {
+  // stands for counted without HA/HD, and the codes the TLB may now hold.
+  function update(words: Uint32Array, i: number, lo: number, hi: number, access: number, tb: number, out: Float64Array): number {
+    const nlo = w.touched(lo, access);
     words[i] = nlo;
     if (!hw) out[2] += ((lo & 0x400) === 0 ? 1 : 0) + ((lo & ~nlo & 0x80) !== 0 ? 1 : 0);
-    return PERM[w.key(nlo, hi) | tb];
+    return PERM[w.key(nlo, hi) | tb] >>> 16;
   }
 
   function leafInWords(words: Uint32Array, i: number, vpn: number, tb: number, access: number, out: Float64Array): number {
@@ -343,13 +343,11 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
       const key = w.page(lo, hi);
       if (key < 0) return key === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
       const tb = bits << 6;
-      const full0 = PERM[key | tb];
-      if (((full0 >>> access) & 1) === 0) return Fault.PROTECTION;
-      const nlo = w.touched(lo, access);
+      const entry = PERM[key | tb];
+      if (((entry >>> access) & 1) === 0) return Fault.PROTECTION;
       // The descriptor changes on a page's first access or first write only: kept out of line, so this function
       // stays small enough for V8 to inline into the pmap's miss path.
-      const full = nlo === lo ? full0 : update(words, i, lo, nlo, hi, tb, out);
-      const perm = nlo & 0x80 ? full & ~0xcccc : full;
+      const perm = w.touches(lo, access) ? update(words, i, lo, hi, access, tb, out) : entry >>> 16;
       const high = hi & 0xffff;
       const frame = lo & -4096;
       tlb[k] = vpn;

@@ -195,6 +195,14 @@ export class A64Walk {
   }
 
   /**
+   * True when {@link A64Walk.touched} changes the descriptor: AF clear, or a write finding AP[2] set. One test,
+   * for the miss paths, where the answer is almost always false.
+   */
+  touches(lo: number, access: number): boolean {
+    return ((lo ^ 0x400) & (0x400 | ((access & 2) << 6))) !== 0;
+  }
+
+  /**
    * The physical address of page `vpn` (counted within its half) mapped by the block or page descriptor
    * `lo`/`hi` at `level`. A block's output address bits below its size are ignored, as the architecture's address
    * composition ignores them (OA[47:n] from the descriptor, the rest from the input address).
