@@ -126,7 +126,7 @@ export const enum X86Fault {
 export type X86Config = Readonly<Required<Omit<X86WalkerOptions, 'tlbSize'>>>;
 
 /**
- * @internal What {@link X86Core.descend} found: the entry it stopped at (the leaf, or the one that faulted) and, for
+ * @internal What {@link X86Core.descend} (or {@link X86Core.leafAt}) found: the entry it stopped at (the leaf, or the one that faulted) and, for
  * a leaf, the effective rights and the page's address; and the last-level table it went through, for the
  * paging-structure caches. Reused across walks: no allocation.
  */
@@ -142,7 +142,7 @@ export class X86Walk {
   rights = 0;
   /** A leaf's physical address for the 4 KiB page of the walked address. */
   pa = 0;
-  /** The last-level table the walk read an entry from, -1 when it stopped above; and the rights gathered above it. */
+  /** The page table the walk reached, -1 when it stopped above it; and the rights gathered above it. */
   table = -1;
   tableRights = 0;
 }
