@@ -141,6 +141,11 @@ export class RvEntries {
    * a leaf's rights in the caller's form — one load for the usual answer of `entry`.
    */
   private readonly kinds = new Int32Array(32);
+  /**
+   * The values of a leaf's PBMT | N << 2 that are reserved whatever the level, one bit each: PBMT=3 always; PBMT
+   * other than 0 without Svpbmt; N without Svnapot (from `hiReserved`).
+   */
+  private readonly leafReserved: number;
 
   /**
    * A decoder for `bits` index bits per level, `pteSize`-byte PTEs and the reserved high-word bits `hiReserved`.
@@ -152,6 +157,11 @@ export class RvEntries {
     this.bits = bits;
     this.pteSize = pteSize;
     this.hiReserved = hiReserved;
+    let bad = 0;
+    for (let ext = 0; ext < 8; ext++) {
+      if ((ext & 3) === 3 || ((ext << 29) & hiReserved) !== 0) bad |= 1 << ext;
+    }
+    this.leafReserved = bad;
     for (let b = 0; b < 32; b++) {
       this.kinds[b] = (b & 1) === 0 ? -1 : (b & 6) === 4 ? -2 : (b & 10) === 0 ? 0x100_0000 : rights(PERM[(b >>> 1) & 15]);
     }
@@ -167,13 +177,14 @@ export class RvEntries {
     // V R W X U at once: V=0, W without R, a pointer, or the leaf's rights.
     const r = this.kinds[lo & 0x1f];
     if (r < 0) return r;
-    if ((hi & this.hiReserved) !== 0) return -3;
-    if (r === 0x100_0000) {
-      // A pointer (R=X=0): D, A and U are reserved on it, and so are PBMT and N.
-      return (lo & 0xd0) !== 0 || (hi & 0xe000_0000) !== 0 ? -3 : r;
-    }
-    if ((hi & 0x6000_0000) === 0x6000_0000) return -3;
-    if ((hi & 0x8000_0000) !== 0 && (level !== 0 || (lo & 0x3c00) !== 0x2000)) return -3;
+    // Bits 54–60 are always reserved; `ext` is PBMT (bits 0–1) and N (bit 2), small integers all.
+    if ((hi & 0x1fc0_0000) !== 0) return -3;
+    const ext = hi >>> 29;
+    // A pointer (R=X=0): D, A and U are reserved on it, and so are PBMT and N.
+    if (r === 0x100_0000) return ext !== 0 || (lo & 0xd0) !== 0 ? -3 : r;
+    if (((this.leafReserved >>> ext) & 1) !== 0) return -3;
+    // N with Svnapot: a level-0 leaf whose PPN ends in 1000 only.
+    if (ext >= 4 && (level !== 0 || (lo & 0x3c00) !== 0x2000)) return -3;
     return r;
   }
 }
