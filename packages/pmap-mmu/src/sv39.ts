@@ -5,7 +5,7 @@ import type { PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
-import { RvEntries, RvWalk, rvReservedHi } from './walk/riscv.js';
+import { RvEntries, RvWalk, rvEntry, rvReservedHi } from './walk/riscv.js';
 
 /*
  * RISC-V Sv39 (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System"). PTE bits 0–7 are
@@ -77,6 +77,11 @@ function ppnWords(pa: number): number {
  */
 const entries = new RvEntries(9, 8, rvReservedHi(true, false), (perm) => accessMask(perm & 7, (perm >>> 3) & 7));
 const core = new RvWalk(entries);
+// The decoder's tables and function as module-local bindings: an imported binding is a cell load and check at each
+// use, and the decoder object's fields one load more each, on the miss path.
+const KINDS = entries.kinds;
+const LEAF_RESERVED = entries.leafReserved;
+const entry = rvEntry;
 
 /** The access codes with the WRITE bit (2, 3, 6, 7 and their USER forms): left out while D is clear. */
 const WRITE_CODES = 0xcccc;
@@ -98,7 +103,7 @@ function leafIn(words: Uint32Array, i: number, access: number, out: Float64Array
   const lo = words[i];
   const hi = words[i + 1];
   const r = entries.entry(lo, hi, 0);
-  if (r < 0 || r === 0x100_0000) return r === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
+  if (r < 0) return r === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
   out[0] = ((lo >>> 10) + (hi & HI_PPN) * PPN_LO) * 4096;
   if (access === 0) return 0;
   const full = r;
@@ -117,8 +122,8 @@ function leafIn(words: Uint32Array, i: number, access: number, out: Float64Array
 function leafFill(words: Uint32Array, i: number, vpn: number, access: number, tlb: Int32Array, k: number, out: Float64Array): number {
   const lo = words[i];
   const w = words[i + 1];
-  const r = entries.entry(lo, w, 0);
-  if (r < 0 || r === 0x100_0000) return r === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
+  const r = entry(KINDS, LEAF_RESERVED, lo, w, 0);
+  if (r < 0) return r === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
   // WRITE_CODES and HI_PPN as literals: a module-scope binding is a load from the module's context on every miss,
   // which the miss set's PTEs push out of L1.
   const full = r;

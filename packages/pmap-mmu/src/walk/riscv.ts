@@ -95,12 +95,13 @@ for (let b = 0; b < 16; b++) {
  * (src/sv39.ts). It classifies entries and follows pointers; what is done with a leaf — which privilege context
  * asks, hardware A/D update or an Svade fault, which TLB is filled — is each caller's policy.
  *
- * Its answers are numbers: a leaf's rights (PERM's word, or the caller's form of it), RV_POINTER, or a negative fault kind
+ * Its answers are numbers: a leaf's rights (PERM's word, or the caller's form of it, never negative), or a negative
+ * code — RV_POINTER, or a fault kind
  * (RV_INVALID …), written as literals where it matters (a module-scope binding is a context load per use).
  */
 
 /** @internal `RvEntries.entry`'s answer for a pointer to the next-level table. */
-export const RV_POINTER = 0x100_0000;
+export const RV_POINTER = -8;
 /** @internal Fault kinds of the walk core (negative), indexing {@link RV_KINDS} by their negation. */
 export const RV_INVALID = -1;
 /** @internal W without R. */
@@ -123,6 +124,32 @@ export function rvReservedHi(svpbmt: boolean, svnapot: boolean): number {
 }
 
 /**
+ * @internal {@link RvEntries.entry} as a plain function of the decoder's tables, for a pmap's miss path: called
+ * through a module-local alias (`const entry = rvEntry`) it inlines without the decoder object's loads.
+ */
+export function rvEntry(kinds: Int32Array, leafReserved: number, lo: number, hi: number, level: number): number {
+  // V R W X U at once: V=0, W without R, a pointer, or the leaf's rights.
+  const r = kinds[lo & 0x1f];
+  // PTE bits 54–63: reserved 54–60, PBMT 61–62, N 63. Zero in every PTE but a Svpbmt or Svnapot leaf's.
+  const top = hi >>> 22;
+  if (r >= 0) return top === 0 || leafTopOk(top, lo, level, leafReserved) ? r : -3;
+  if (r !== -8) return r;
+  // A pointer (R=X=0): D, A and U are reserved on it, and so are PBMT and N.
+  return top !== 0 || (lo & 0xd0) !== 0 ? -3 : -8;
+}
+
+/**
+ * A leaf's PTE bits 54–63 (`top`, not 0) allowed: no reserved bit, PBMT not 3 and only with Svpbmt, N only with
+ * Svnapot on a level-0 leaf whose PPN ends in 1000. Out of line: the usual leaf has none of them.
+ */
+function leafTopOk(top: number, lo: number, level: number, leafReserved: number): boolean {
+  if ((top & 0x7f) !== 0) return false;
+  const ext = top >>> 7;
+  if (((leafReserved >>> ext) & 1) !== 0) return false;
+  return ext < 4 || (level === 0 && (lo & 0x3c00) === 0x2000);
+}
+
+/**
  * @internal The RISC-V entry decoder of the walk core (see above), for one format and set of extensions. Apart
  * from {@link RvWalk}, whose fields every walk writes: this object is never written after construction, so V8
  * keeps the fields a miss path reads (`kinds`, `hiReserved`) as constants of a stable map. Methods rather than
@@ -140,12 +167,12 @@ export class RvEntries {
    * What bits 0–4 of a PTE (V R W X U) make of it: `RV_INVALID` (V=0), `RV_WRITE_ONLY`, `RV_POINTER` (R=X=0), or
    * a leaf's rights in the caller's form — one load for the usual answer of `entry`.
    */
-  private readonly kinds = new Int32Array(32);
+  readonly kinds = new Int32Array(32);
   /**
    * The values of a leaf's PBMT | N << 2 that are reserved whatever the level, one bit each: PBMT=3 always; PBMT
    * other than 0 without Svpbmt; N without Svnapot (from `hiReserved`).
    */
-  private readonly leafReserved: number;
+  readonly leafReserved: number;
 
   /**
    * A decoder for `bits` index bits per level, `pteSize`-byte PTEs and the reserved high-word bits `hiReserved`.
@@ -163,7 +190,7 @@ export class RvEntries {
     }
     this.leafReserved = bad;
     for (let b = 0; b < 32; b++) {
-      this.kinds[b] = (b & 1) === 0 ? -1 : (b & 6) === 4 ? -2 : (b & 10) === 0 ? 0x100_0000 : rights(PERM[(b >>> 1) & 15]);
+      this.kinds[b] = (b & 1) === 0 ? -1 : (b & 6) === 4 ? -2 : (b & 10) === 0 ? -8 : rights(PERM[(b >>> 1) & 15]);
     }
   }
 
@@ -174,18 +201,7 @@ export class RvEntries {
    * on a level-0 leaf whose PPN ends in 1000).
    */
   entry(lo: number, hi: number, level: number): number {
-    // V R W X U at once: V=0, W without R, a pointer, or the leaf's rights.
-    const r = this.kinds[lo & 0x1f];
-    if (r < 0) return r;
-    // Bits 54–60 are always reserved; `ext` is PBMT (bits 0–1) and N (bit 2), small integers all.
-    if ((hi & 0x1fc0_0000) !== 0) return -3;
-    const ext = hi >>> 29;
-    // A pointer (R=X=0): D, A and U are reserved on it, and so are PBMT and N.
-    if (r === 0x100_0000) return ext !== 0 || (lo & 0xd0) !== 0 ? -3 : r;
-    if (((this.leafReserved >>> ext) & 1) !== 0) return -3;
-    // N with Svnapot: a level-0 leaf whose PPN ends in 1000 only.
-    if (ext >= 4 && (level !== 0 || (lo & 0x3c00) !== 0x2000)) return -3;
-    return r;
+    return rvEntry(this.kinds, this.leafReserved, lo, hi, level);
   }
 }
 
@@ -247,9 +263,9 @@ export class RvWalk {
       this.lo = lo;
       this.hi = hi;
       const r = dec.entry(lo, hi, i);
-      if (r < 0) return r;
+      if (r < 0 && r !== -8) return r;
       const ppn = (lo >>> 10) + (hi & HI_PPN) * 4194304;
-      if (r === 0x100_0000) {
+      if (r === -8) {
         if ((lo & Pte.G) !== 0) this.global = true;
         if (i === 0) return -4;
         a = ppn * 4096;
