@@ -316,7 +316,8 @@ export class X86Core {
 
   // Reads the entry at byte `off` of the page-aligned frame `frame` (w.addr) into w.lo/w.hi through the frame's view;
   // false when it is not in RAM. The frame and offset come apart from the caller, with int32 operations: `addr %
-  // 4096` on an address above 2^31 (a double) is a call to fmod.
+  // 4096` on an address above 2^31 (a double) is a call to fmod. Not TableEntry.read (the other walkers' reader):
+  // through it the x86 miss measured 63–113 ns against 63–67 ns here (the descent no longer inlined every time).
   private read(mem: PhysicalMemory, frame: number, off: number, w: X86Walk): boolean {
     let words: Uint32Array | null;
     try {
