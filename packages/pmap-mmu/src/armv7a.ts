@@ -67,9 +67,6 @@ const enum Fault {
   PROTECTION = -2,
   BAD_ADDRESS = -5,
 }
-// A walk-cache entry's bits: 0x20 always (MmuPmap.check compares `bits | 0x20` for 4-byte formats, the ia32 PDE's
-// A bit), 1 for a PXN level-1 descriptor.
-const CACHED = 0x20;
 const MiB = 2 ** 20;
 const KERNEL_BASE = 0xc000_0000;
 const SPLIT = 0x8000_0000;
@@ -291,7 +288,7 @@ const format: PagingFormat = {
     // A group as this pmap links it is cached as one frame of 1024 PTEs once its table was read, whatever the leaf.
     if (walked[1] >= 0 && r !== Armv7a.ABORT_L2 && access !== 0 && cache !== null) {
       const frame = groupFrame(mem, root + (vpn >>> 10) * 16);
-      if (frame >= 0) cache.fill(key, frame, CACHED | (walked[2] >>> 4), frameWords(mem, frame));
+      if (frame >= 0) cache.fill(key, frame, walked[2] >>> 4, frameWords(mem, frame));
     }
     if (r < 0) return faultOf(r);
     out[0] = walked[0];
@@ -315,7 +312,8 @@ const format: PagingFormat = {
     const frame = groupFrame(mem, root + (vpn >>> 10) * 16);
     if (frame < 0 || !mem.isRam(frame, 4096)) return -1;
     out[0] = frame;
-    out[1] = CACHED | (armv7aTableBits(mem.read32(root + (vpn >>> 10) * 16), Armv7aConfig.PXN) >>> 4);
+    // The walk cache's bits: 1 for a PXN level-1 descriptor.
+    out[1] = armv7aTableBits(mem.read32(root + (vpn >>> 10) * 16), Armv7aConfig.PXN) >>> 4;
     return 0;
   },
 };

@@ -220,8 +220,7 @@ const format: PagingFormat = {
       // A page table is cached once an access has walked through it; one that is not all RAM (only a directory
       // edited by hand points there) has no view, and is not cached.
       if (access !== 0 && cache !== null && w.table >= 0 && mem.isRam(w.table, 4096)) {
-        // The bits carry A as MmuPmap.check expects of the PDE it compares them with (see leafTable).
-        cache.fill(key, w.table, w.tableRights | Pte.A, frameWords(mem, w.table));
+        cache.fill(key, w.table, w.tableRights, frameWords(mem, w.table));
       }
     }
     if (level < 0) return level < Fault.NOT_MAPPED ? Fault.BAD_ADDRESS : Fault.NOT_MAPPED;

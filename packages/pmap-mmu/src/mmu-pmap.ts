@@ -806,7 +806,7 @@ export class MmuPmap implements Pmap {
       if (key < 0) continue;
       const root = this.walkRoot(key * 2 ** f.indexBits);
       const r = root < 0 ? -1 : f.leafTable(this.mem, root, key * 2 ** f.indexBits, this.out);
-      const same = this.out[0] === wc.table[c] && (f.pteSize === 8 || (this.out[1] | 0x20) === wc.bits[c]);
+      const same = this.out[0] === wc.table[c] && this.out[1] === wc.bits[c];
       invariant(r === 0 && same, `walk cache slot ${c} holds a stale table for region ${hex(key)}`);
       // A view must be the table frame's live storage: one left over from a freed frame would read old bytes.
       const words = wc.words[c];
