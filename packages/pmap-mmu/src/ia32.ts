@@ -182,6 +182,12 @@ const format: PagingFormat = {
     return (lo & 0xffff_f000) >>> 0;
   },
 
+  // A 4 MiB page written by hand: its address bits sit above PAT (bit 12), with PSE-36's bits 39:32 at 20:13; the
+  // walk's reading of them, for reports and checks.
+  leafFrame(lo: number, hi: number, level: number, vpn: number): number {
+    return CORE.pageAddress(lo, hi, level, vpn);
+  },
+
   // Without PAE there is no NX: a present page can be read and executed; RW makes it writable. The pointers this
   // pmap writes allow everything (P|RW|US), so the leaf's bits are the effective ones.
   leafBits(lo: number): number {

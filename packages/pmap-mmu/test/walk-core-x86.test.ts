@@ -86,6 +86,15 @@ describe('the ia32 pmap walks as the ia32 walker (one walk core)', () => {
     }
   });
 
+  it('lists a hand-written 4 MiB page at the address the walk reads (PAT and PSE-36 bits are no frame bits)', () => {
+    const { a, write, pdeAddr } = pair();
+    const va = 0x4000_0000;
+    // PAT (bit 12) set, PSE-36 bits 35:32 = 0x3: the page is at 3 × 2^32 + 0x8040_0000.
+    write(pdeAddr(va), 0x8040_0000 | 0x1000 | (0x3 << 13) | PS | P | RW | US);
+    const leaf = a.user.leaves().find((l) => l.va === va);
+    expect(leaf).toMatchObject({ va, pa: 3 * 2 ** 32 + 0x8040_0000, size: 4 * MiB });
+  });
+
   it('faults on a 4 MiB page with a reserved bit (PSE-36 bits past MAXPHYADDR, bit 21) as the walker does', () => {
     const { a, write, pdeAddr, compare } = pair();
     const va = 0x4000_0000;
