@@ -7,13 +7,13 @@
  * software-Access-flag pmap serves AF and dirty faults itself and so answers as the HA/HD hardware does too.
  * Descriptors are written with the Arm ARM's bit positions as literals, not through the package's encoders.
  */
-import { Access, FaultCode, PageAllocator, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
+import { Access, FaultCode, PageOwner, PhysicalMemory } from '@vmlayers/phys';
 import type { PmapFactory } from '@vmlayers/phys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aarch64, createAarch64 } from '../src/aarch64.js';
-import type { MmuPmap } from '../src/mmu-pmap.js';
 import { Aarch64Walker } from '../src/walk/aarch64.js';
+import { bootSpaces } from './support/boot.js';
 
 const PS = 4096;
 const MiB = 2 ** 20;
@@ -33,11 +33,7 @@ function oa(mem: PhysicalMemory, addr: number): number {
 
 /** A booted pmap with a page entered at `va` (so every table on its path exists), and a walker over the same RAM. */
 function boot(factory: PmapFactory, vaBits: 39 | 48, va: number) {
-  const board = boards.get(factory.defaultBoard);
-  const mem = new PhysicalMemory(board);
-  const alloc = new PageAllocator(mem, { pageSize: PS });
-  const kernel = factory.createKernel(mem, alloc, board) as MmuPmap;
-  const user = factory.createUser(kernel) as MmuPmap;
+  const { mem, alloc, kernel, user } = bootSpaces(factory);
   user.activate();
   const frame = alloc.alloc(PS, { owner: PageOwner.APP })!.pa;
   expect(user.enter(frame, va, 0x1f)).toBe(0);

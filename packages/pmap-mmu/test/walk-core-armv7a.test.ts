@@ -8,11 +8,10 @@
  * other formats), referenced/dirty have no A/D to read (ENOSYS). Descriptors are written as literal bit fields
  * (ARM ARM B3.5.1), not through the package's encoders.
  */
-import { Access, FaultCode, PageAllocator, PageAttr, PhysicalMemory, boards } from '@vmlayers/phys';
+import { Access, FaultCode, PageAttr } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import { armv7a } from '../src/armv7a.js';
 import { dumpTables } from '../src/dump-tables.js';
-import type { MmuPmap } from '../src/mmu-pmap.js';
 import { createWalker } from '../src/walk/create-walker.js';
 import {
   Armv7a,
@@ -27,6 +26,7 @@ import {
 } from '../src/walk/armv7a.js';
 import * as walkIndex from '../src/walk/index.js';
 import { TableEntry } from '../src/walk/walker-base.js';
+import { bootSpaces } from './support/boot.js';
 
 const { PRESENT, READ, WRITE, USER } = PageAttr;
 const U = Access.USER;
@@ -59,11 +59,7 @@ function smallPage(pa: number, o: { ap?: number; xn?: number } = {}): number {
 }
 
 function boot() {
-  const board = boards.get(armv7a.defaultBoard);
-  const mem = new PhysicalMemory(board);
-  const alloc = new PageAllocator(mem, { pageSize: 4096 });
-  const kernel = armv7a.createKernel(mem, alloc, board) as MmuPmap;
-  const user = armv7a.createUser(kernel) as MmuPmap;
+  const { mem, alloc, kernel, user } = bootSpaces(armv7a);
   user.activate();
   const block = (bytes: number) => alloc.alloc(bytes, { owner: 2 })!.pa;
   // The walker as the pmap's hardware: TTBCR.N = 1, AFE = 0, PXN, every domain a client.

@@ -5,13 +5,14 @@
  * walker (CR0.WP=1, CR4.PSE, no SMEP/SMAP) does, and both leave the same A/D bits in RAM. Two spaces booted alike in
  * two memories get the same hand-written entries: the pmap translates in one, the walker in the other.
  */
-import { Access, FaultCode, PageAllocator, PageAttr, PhysicalMemory, boards } from '@vmlayers/phys';
+import { Access, FaultCode, PageAttr, PhysicalMemory } from '@vmlayers/phys';
 import { describe, expect, it } from 'vitest';
 import { ia32 } from '../src/ia32.js';
 import type { MmuPmap } from '../src/mmu-pmap.js';
 import { X86Core, X86Fault } from '../src/walk/x86.js';
 import { createWalker } from '../src/walk/create-walker.js';
 import type { X86Walker } from '../src/walk/x86.js';
+import { bootSpaces } from './support/boot.js';
 
 const MiB = 1024 * 1024;
 // PDE/PTE bits (SDM vol. 3A §4.3): P, R/W, U/S, A, D, PS (PDE), G.
@@ -32,11 +33,7 @@ interface Side {
 
 // A space in a memory of its own: the same board and allocation order give the same root and table frames.
 function side(): Side {
-  const board = boards.get(ia32.defaultBoard);
-  const mem = new PhysicalMemory(board);
-  const alloc = new PageAllocator(mem, { pageSize: 4096 });
-  const kernel = ia32.createKernel(mem, alloc, board) as MmuPmap;
-  const user = ia32.createUser(kernel) as MmuPmap;
+  const { mem, alloc, kernel, user } = bootSpaces(ia32);
   const frame = () => alloc.alloc(4096, { owner: 2 })!.pa;
   const table = frame();
   return { mem, user, table, frame };

@@ -9,7 +9,7 @@
  * (the pmap's hardware Access flag and dirty state), TTBR0 the user root, TTBR1 the kernel root, the user space's
  * ASID.
  */
-import { PageAllocator, PageOwner, PhysicalMemory, boards } from '@vmlayers/phys';
+import { PageOwner, PhysicalMemory } from '@vmlayers/phys';
 import type { PmapFactory } from '@vmlayers/phys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import { createWalker } from '../src/walk/create-walker.js';
 import type { Aarch64Walker } from '../src/walk/aarch64.js';
 import type { Armv7aWalker } from '../src/walk/armv7a.js';
 import type { PageWalker, TranslateOptions } from '../src/walk/types.js';
+import { bootSpaces } from './support/boot.js';
 
 const PS = 4096;
 const MiB = 1024 * 1024;
@@ -73,11 +74,7 @@ let translated = 0;
 const DEFAULT_HOOKS: Hooks = { va: (v) => v, options: () => undefined, flush: (w, va) => flushPage(w, va) };
 
 function run(factory: PmapFactory, makeWalker: (mem: PhysicalMemory) => PageWalker, cmds: Cmd[], hooks: Hooks = DEFAULT_HOOKS): number {
-  const board = boards.get(factory.defaultBoard);
-  const mem = new PhysicalMemory(board);
-  const alloc = new PageAllocator(mem, { pageSize: PS });
-  const kernel = factory.createKernel(mem, alloc, board) as MmuPmap;
-  const user = factory.createUser(kernel) as MmuPmap;
+  const { mem, alloc, kernel, user } = bootSpaces(factory);
   // The running space: a format with ASIDs gives it one here.
   user.activate();
   const opts = hooks.options(user, kernel);
