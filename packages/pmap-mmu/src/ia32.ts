@@ -4,7 +4,7 @@ import { accessMask } from './internal/access-mask.js';
 import { LeafBit, type PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
-import { X86Core, X86Walk } from './walk/x86.js';
+import { X86Core, X86Walk, x86LeafFault, x86LeafRights } from './walk/x86.js';
 import { makeFactory } from './factory.js';
 
 /*
@@ -65,6 +65,10 @@ const CORE = new X86Core('ia32', {
   gbPages: false,
   maxPhysAddr: 36,
 });
+// The core's leaf step for the TLB miss, bound to module-local names (an imported binding is a cell load and a
+// check at each use); ia32 PTEs have no high word, so no reserved high bits and no XD.
+const leafFault = x86LeafFault;
+const leafRights = x86LeafRights;
 // Where a full walk leaves what it found (a walk runs to its end before the next begins).
 const FOUND = new X86Walk();
 
@@ -108,9 +112,9 @@ function leafIn(words: Uint32Array, i: number, bits: number, access: number, out
 /** leafIn for a TLB miss (see `PagingFormat.leafFill`): every frame a PTE holds lies below 4 GiB. */
 function leafFill(words: Uint32Array, i: number, bits: number, vpn: number, access: number, tlb: Int32Array, k: number): number {
   const pte = words[i];
-  const f = CORE.leafFault(pte, 0);
+  const f = leafFault(pte, 0, 0);
   if (f !== 0) return f < Fault.NOT_MAPPED ? Fault.BAD_ADDRESS : Fault.NOT_MAPPED;
-  const rights = (CORE.leafRights(pte, 0, bits) >>> 1) & 7;
+  const rights = (leafRights(pte, 0, bits, 0) >>> 1) & 7;
   if (((LEAF_PERM[rights] >>> access) & 1) === 0) return Fault.PROTECTION;
   const need = access & Kind.WRITE ? Pte.A | Pte.D : Pte.A;
   const entry = pte | need;

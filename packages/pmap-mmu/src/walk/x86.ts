@@ -233,12 +233,12 @@ export class X86Core {
    * result needs no test on the common path (a combined answer costs the pmap's TLB miss a second branch).
    */
   leafFault(lo: number, hi: number): number {
-    return (lo & 1) === 0 ? X86Fault.INVALID : (hi & this.hiRsv) !== 0 ? X86Fault.RESERVED : 0;
+    return x86LeafFault(lo, hi, this.hiRsv);
   }
 
   /** {@link X86Core.leaf}'s rights for a PTE whose {@link X86Core.leafFault} is 0. */
   leafRights(lo: number, hi: number, above: number): number {
-    return (above & (lo | ~X86Bits.ALL)) | ((hi >>> 28) & this.xd);
+    return x86LeafRights(lo, hi, above, this.xd);
   }
 
   /**
@@ -338,6 +338,19 @@ export class X86Core {
     }
     return true;
   }
+}
+
+/**
+ * @internal {@link X86Core.leafFault} as a plain function of the core's reserved-bit mask, for a pmap's TLB miss:
+ * bound to a module-local name it inlines without a load of the core object.
+ */
+export function x86LeafFault(lo: number, hi: number, hiRsv: number): number {
+  return (lo & 1) === 0 ? X86Fault.INVALID : (hi & hiRsv) !== 0 ? X86Fault.RESERVED : 0;
+}
+
+/** @internal {@link X86Core.leafRights} as a plain function of the core's XD mask (see {@link x86LeafFault}). */
+export function x86LeafRights(lo: number, hi: number, above: number, xd: number): number {
+  return (above & (lo | ~X86Bits.ALL)) | ((hi >>> 28) & xd);
 }
 
 /**
