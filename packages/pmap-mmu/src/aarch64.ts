@@ -6,7 +6,7 @@ import type { LeafState, PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
-import { A64Walk, a64Rights } from './walk/aarch64.js';
+import { A64Walk, a64Page, a64Rights, a64Touches } from './walk/aarch64.js';
 
 /*
  * VMSAv8-64 stage 1, EL1&0 translation regime, 4 KiB granule (Arm ARM D8, "The VMSAv8-64 address translation
@@ -58,6 +58,10 @@ const enum Fault {
 /** The access codes with the WRITE bit (2, 3, 6, 7 and their USER forms): left out while AP[2] is set. */
 const WRITE_CODES = 0xcccc;
 const GiB = 2 ** 30;
+// The core's page step for the TLB miss, bound to module-local names: an imported binding is a cell load and a
+// check at each use, a method a load of the core object.
+const page = a64Page;
+const touches = a64Touches;
 const MiB = 2 ** 20;
 
 /**
@@ -111,6 +115,8 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
 
   // The walk core (TCR_EL1.IPS = 48) and its state for this format's walks.
   const w = new A64Walk(48);
+  // Its Address size mask, an immutable binding of this closure for the miss path.
+  const addrFault = w.addrFault;
 
   // The descriptor's low word after the last access `allow` allowed: the caller writes it back when it differs.
   let stored = 0;
@@ -340,14 +346,14 @@ function makeFormat(vaBits: 39 | 48, hw: boolean): PagingFormat {
       const i = (vpn & 511) << 1;
       const lo = words[i];
       const hi = words[i + 1];
-      const key = w.page(lo, hi);
+      const key = page(lo, hi, addrFault);
       if (key < 0) return key === -1 ? Fault.NOT_MAPPED : Fault.BAD_ADDRESS;
       const tb = bits << 6;
       const entry = PERM[key | tb];
       if (((entry >>> access) & 1) === 0) return Fault.PROTECTION;
       // The descriptor changes on a page's first access or first write only: kept out of line, so this function
       // stays small enough for V8 to inline into the pmap's miss path.
-      const perm = w.touches(lo, access) ? update(words, i, lo, hi, access, tb, out) : entry >>> 16;
+      const perm = touches(lo, access) ? update(words, i, lo, hi, access, tb, out) : entry >>> 16;
       const high = hi & 0xffff;
       const frame = lo & -4096;
       tlb[k] = vpn;

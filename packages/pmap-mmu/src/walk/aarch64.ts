@@ -128,6 +128,20 @@ export function a64Rights(key: number, hd: boolean, wxn: boolean): number {
 }
 
 /**
+ * @internal {@link A64Walk.page} as a plain function of the core's Address size mask, for a pmap's TLB miss: bound
+ * to a module-local name it inlines without a load of the core object.
+ */
+export function a64Page(lo: number, hi: number, addrFault: number): number {
+  if ((lo & 3) !== 3) return (lo & 1) === 0 ? Desc.INVALID : Desc.RESERVED;
+  return (hi & addrFault) !== 0 ? Desc.ADDRESS_SIZE : ((lo >>> 6) & 3) | ((hi >>> 17) & 0x3c);
+}
+
+/** @internal {@link A64Walk.touches} as a plain function (see {@link a64Page}). */
+export function a64Touches(lo: number, access: number): boolean {
+  return ((lo ^ 0x400) & (0x400 | ((access & 2) << 6))) !== 0;
+}
+
+/**
  * @internal The walk core for one TCR_EL1.IPS: the descriptor decoder and the descent, with the descriptor the
  * last walk ended on. One per consumer (a walker, a pmap format), reused by every walk. Methods of an object rather
  * than imported functions: an imported binding is a cell the optimised miss path loads and checks at each call,
@@ -181,8 +195,7 @@ export class A64Walk {
 
   /** {@link A64Walk.decode} at level 0, a 4 KiB page: -1, -5, -6 or its key. Small, for the TLB miss paths. */
   page(lo: number, hi: number): number {
-    if ((lo & 3) !== 3) return (lo & 1) === 0 ? Desc.INVALID : Desc.RESERVED;
-    return (hi & this.addrFault) !== 0 ? Desc.ADDRESS_SIZE : ((lo >>> 6) & 3) | ((hi >>> 17) & 0x3c);
+    return a64Page(lo, hi, this.addrFault);
   }
 
   /**
@@ -199,7 +212,7 @@ export class A64Walk {
    * for the miss paths, where the answer is almost always false.
    */
   touches(lo: number, access: number): boolean {
-    return ((lo ^ 0x400) & (0x400 | ((access & 2) << 6))) !== 0;
+    return a64Touches(lo, access);
   }
 
   /**
