@@ -5,7 +5,7 @@ import type { PagingFormat } from './internal/format.js';
 import { frameWords } from './internal/frame-words.js';
 import type { WalkCache } from './walk-cache.js';
 import { makeFactory } from './factory.js';
-import { RvEntries, RvWalk, rvEntry, rvReservedHi } from './walk/riscv.js';
+import { RvEntries, RvWalk, rvEntry } from './walk/riscv.js';
 
 /*
  * RISC-V Sv39 (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System"). PTE bits 0–7 are
@@ -41,7 +41,7 @@ const enum Fault {
 }
 const PPN_LO = 0x40_0000; // PPN bits 0–21 live in lo (bits 10–31)
 // The high word of a PTE (bits 32–63): PPN bits 22–43 in bits 0–21, PBMT (PTE bits 61–62) in bits 29–30; every
-// other bit (PTE bits 54–60 and 63) is reserved and faults (the walk core's rvReservedHi(true, false)).
+// other bit (PTE bits 54–60 and 63) is reserved and faults (the walk core with Svpbmt, without Svnapot).
 const HI_PPN = 0x3f_ffff;
 // Svpbmt's encodings, in the high word: NC (non-cacheable memory) and IO (non-cacheable, strongly-ordered I/O).
 const HI_PBMT_NC = 0x2000_0000;
@@ -75,7 +75,7 @@ function ppnWords(pa: number): number {
  * (supervisor, SUM=0, MXR=0) and context 1 (user) of the core's rights word. A read of an execute-only page faults
  * (MXR=0: R is required), and a supervisor access to a U page faults (SUM=0), as the core's rights say.
  */
-const entries = new RvEntries(9, 8, rvReservedHi(true, false), (perm) => accessMask(perm & 7, (perm >>> 3) & 7));
+const entries = new RvEntries(9, 8, true, false, (perm) => accessMask(perm & 7, (perm >>> 3) & 7));
 const core = new RvWalk(entries);
 // The decoder's tables and function as module-local bindings: an imported binding is a cell load and check at each
 // use, and the decoder object's fields one load more each, on the miss path.

@@ -47,10 +47,8 @@ const enum Pte {
 }
 
 // The high word of an Sv39/Sv48 PTE (PTE bits 32–63): PPN bits 22–43 at bits 0–21, bits 54–60 reserved (22–28),
-// PBMT at 29–30, N at 31.
+// PBMT at 29–30, N at 31 (the entry decoder reads bits 22–31 as one field, `hi >>> 22`).
 const HI_PPN = 0x3f_ffff;
-const HI_RSV = 0x1fc0_0000;
-const HI_PBMT = 0x6000_0000;
 const HI_N = 0x8000_0000;
 
 // scause values (privileged spec, "Supervisor Cause register"): page faults, and the access faults a PTE access
@@ -116,14 +114,6 @@ export const RV_PTE_ACCESS = -5;
 export const RV_KINDS: readonly WalkFaultKind[] = ['none', 'invalid', 'write-only', 'reserved', 'no-leaf', 'pte-access'];
 
 /**
- * @internal The high-word bits (PTE bits 32–63) reserved under a set of extensions: bits 54–60 always, PBMT
- * without Svpbmt, N without Svnapot.
- */
-export function rvReservedHi(svpbmt: boolean, svnapot: boolean): number {
-  return (HI_RSV | (svpbmt ? 0 : HI_PBMT) | (svnapot ? 0 : HI_N)) | 0;
-}
-
-/**
  * @internal {@link RvEntries.entry} as a plain function of the decoder's tables, for a pmap's miss path: called
  * through a module-local alias (`const entry = rvEntry`) it inlines without the decoder object's loads.
  */
@@ -152,7 +142,7 @@ function leafTopOk(top: number, lo: number, level: number, leafReserved: number)
 /**
  * @internal The RISC-V entry decoder of the walk core (see above), for one format and set of extensions. Apart
  * from {@link RvWalk}, whose fields every walk writes: this object is never written after construction, so V8
- * keeps the fields a miss path reads (`kinds`, `hiReserved`) as constants of a stable map. Methods rather than
+ * keeps the fields a miss path reads (`kinds`, `leafReserved`) as constants of a stable map. Methods rather than
  * imported functions: a method on a monomorphic object inlines into the caller, where an imported function is,
  * under some loaders (tsx), a getter on the module namespace first.
  */
@@ -161,8 +151,6 @@ export class RvEntries {
   readonly bits: number;
   /** Bytes per PTE: 4 (Sv32) or 8. */
   readonly pteSize: number;
-  /** The high-word bits that are reserved under the format's extensions (see {@link rvReservedHi}). */
-  readonly hiReserved: number;
   /**
    * What bits 0–4 of a PTE (V R W X U) make of it: `RV_INVALID` (V=0), `RV_WRITE_ONLY`, `RV_POINTER` (R=X=0), or
    * a leaf's rights in the caller's form — one load for the usual answer of `entry`.
@@ -170,23 +158,22 @@ export class RvEntries {
   readonly kinds = new Int32Array(32);
   /**
    * The values of a leaf's PBMT | N << 2 that are reserved whatever the level, one bit each: PBMT=3 always; PBMT
-   * other than 0 without Svpbmt; N without Svnapot (from `hiReserved`).
+   * other than 0 without Svpbmt; N without Svnapot.
    */
   readonly leafReserved: number;
 
   /**
-   * A decoder for `bits` index bits per level, `pteSize`-byte PTEs and the reserved high-word bits `hiReserved`.
+   * A decoder for `bits` index bits per level, `pteSize`-byte PTEs and the extensions Svpbmt and Svnapot.
    * `rights` gives a leaf's rights in the caller's form (non-negative, below 2^24) from its PERM word — the kinds
    * each of the eight privilege contexts may use, 3 bits each — so that `entry` answers in it with one load (the
    * walker keeps the word as it is; a pmap keeps the contexts it models, as its TLB's codes).
    */
-  constructor(bits: number, pteSize: number, hiReserved: number, rights: (perm: number) => number = (perm) => perm) {
+  constructor(bits: number, pteSize: number, svpbmt: boolean, svnapot: boolean, rights: (perm: number) => number = (perm) => perm) {
     this.bits = bits;
     this.pteSize = pteSize;
-    this.hiReserved = hiReserved;
     let bad = 0;
     for (let ext = 0; ext < 8; ext++) {
-      if ((ext & 3) === 3 || ((ext << 29) & hiReserved) !== 0) bad |= 1 << ext;
+      if ((ext & 3) === 3 || (!svpbmt && (ext & 3) !== 0) || (!svnapot && (ext & 4) !== 0)) bad |= 1 << ext;
     }
     this.leafReserved = bad;
     for (let b = 0; b < 32; b++) {
@@ -326,10 +313,8 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
   // Sv39/Sv48: the upper half of a canonical address divided by 2^32 lies in [-hiLimit, hiLimit).
   private readonly hiLimit: number;
   private readonly asidMask: number;
-  // The high-word bits that are reserved with this walker's extensions.
-  private readonly hiReserved: number;
-  // 2^(bits × level) by level: the page number's index fields without a power computed per walk.
-  private readonly levelDiv: Float64Array;
+  // Pages one last-level table maps (2^bits): the paging-structure cache's span.
+  private readonly leafSpan: number;
   // The walk core.
   private readonly walk: RvWalk;
 
@@ -354,9 +339,8 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
     this.ad = ad;
     this.svpbmt = this.wide && options.svpbmt !== false;
     this.svnapot = this.wide && options.svnapot !== false;
-    this.hiReserved = rvReservedHi(this.svpbmt, this.svnapot);
-    this.walk = new RvWalk(new RvEntries(geo.bits, geo.pteSize, this.hiReserved));
-    this.levelDiv = Float64Array.from({ length: geo.levels }, (_, i) => 2 ** (geo.bits * i));
+    this.walk = new RvWalk(new RvEntries(geo.bits, geo.pteSize, this.svpbmt, this.svnapot));
+    this.leafSpan = 2 ** geo.bits;
   }
 
   /**
@@ -520,7 +504,7 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
     const v = this.wide ? va : va >>> 0;
     const vpn = Math.floor(v / 4096);
     // The span of one last-level table (2 MiB; Sv32 4 MiB): a paging-structure cache hit starts at level 0.
-    const span0 = Math.floor(vpn / this.levelDiv[1]);
+    const span0 = Math.floor(vpn / this.leafSpan);
     const c = this.pscFind(span0, root, asid);
     const w = this.walk;
     // One call site, so V8 inlines the walk (and the entry read in it) once.
