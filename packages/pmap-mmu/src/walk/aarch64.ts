@@ -425,25 +425,19 @@ export class Aarch64Walker extends WalkerBase implements PageWalker {
   tlbiVae1(va: number, asid: number): void {
     this.checkVa(va, 'va');
     checkAsid(asid, this.config.asidBits, 'asid');
-    this.flushes++;
-    this.tlb.invalidate(Math.floor(va / 4096), asid, true);
-    this.pscFlush();
+    this.flush(Math.floor(va / 4096), asid, true);
   }
 
   /** TLBI ASIDE1: drops every non-global entry tagged with `asid`; global entries stay. Bad ASID → `VmError('EINVAL')`. */
   tlbiAside1(asid: number): void {
     checkAsid(asid, this.config.asidBits, 'asid');
-    this.flushes++;
-    this.tlb.invalidate(null, asid, false);
-    this.pscFlush();
+    this.flush(null, asid, false);
   }
 
   /** TLBI VAAE1: drops the entries of the page of `va` under every ASID, global ones too. Bad `va` → `VmError('EINVAL')`. */
   tlbiVaae1(va: number): void {
     this.checkVa(va, 'va');
-    this.flushes++;
-    this.tlb.invalidate(Math.floor(va / 4096), -1, true);
-    this.pscFlush();
+    this.flush(Math.floor(va / 4096), -1, true);
   }
 
   private raise(kind: WalkFaultKind, level: number, va: number, access: number, user: boolean): number {

@@ -397,25 +397,19 @@ export class Armv7aWalker extends WalkerBase implements PageWalker {
   tlbimva(va: number, asid: number): void {
     this.checkVa(va, 'va');
     checkAsid(asid, 8, 'asid');
-    this.flushes++;
-    this.tlb.invalidate((va >>> 0) >>> 12, asid, true);
-    this.pscFlush();
+    this.flush((va >>> 0) >>> 12, asid, true);
   }
 
   /** TLBIASID: drops every non-global entry tagged with `asid`; global entries stay. Bad ASID → `VmError('EINVAL')`. */
   tlbiasid(asid: number): void {
     checkAsid(asid, 8, 'asid');
-    this.flushes++;
-    this.tlb.invalidate(null, asid, false);
-    this.pscFlush();
+    this.flush(null, asid, false);
   }
 
   /** TLBIMVAA: drops the entries of the page of `va` under every ASID, global ones too. Bad `va` → `VmError('EINVAL')`. */
   tlbimvaa(va: number): void {
     this.checkVa(va, 'va');
-    this.flushes++;
-    this.tlb.invalidate((va >>> 0) >>> 12, -1, true);
-    this.pscFlush();
+    this.flush((va >>> 0) >>> 12, -1, true);
   }
 
   private raise(kind: WalkFaultKind, level: number, va: number, access: number, user: boolean, domain: number): number {

@@ -447,11 +447,12 @@ export class RiscvWalker extends WalkerBase implements PageWalker {
   sfenceVma(va?: number, asid?: number): void {
     if (va !== undefined) this.checkVa(va, 'va');
     if (asid !== undefined) checkAsid(asid, this.geo.asidBits, 'asid');
-    this.flushes++;
-    if (va !== undefined && this.wide && (va < -this.hiLimit * 4294967296 || va >= this.hiLimit * 4294967296)) return;
-    const vpn = va === undefined ? null : Math.floor(this.normalize(va) / 4096);
-    this.tlb.invalidate(vpn, asid ?? -1, asid === undefined);
-    this.pscFlush();
+    if (va !== undefined && this.wide && (va < -this.hiLimit * 4294967296 || va >= this.hiLimit * 4294967296)) {
+      // The instruction ran (and is counted) but names no valid address: nothing goes.
+      this.flushes++;
+      return;
+    }
+    this.flush(va === undefined ? null : Math.floor(this.normalize(va) / 4096), asid ?? -1, asid === undefined);
   }
 
   // Sv32 takes a signed 32-bit address too; the walk uses its unsigned form.

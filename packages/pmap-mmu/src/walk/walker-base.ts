@@ -74,11 +74,7 @@ export abstract class WalkerBase {
   protected readonly e: Int32Array;
   /** @internal Slot count − 1. */
   protected readonly tlbMask: number;
-  /** @internal The last entry `readEntry` read: bits 0–31, and 32–63 (0 for a 4-byte entry). */
-  protected entryLo = 0;
-  /** @internal */
-  protected entryHi = 0;
-  /** @internal Where `readEntry` reads an entry. */
+  /** @internal Where a walk core that takes a reader (ARMv7-A's) reads entries for this walker. */
   protected readonly entry = new TableEntry();
   /** @internal */
   protected hits = 0;
@@ -126,8 +122,16 @@ export abstract class WalkerBase {
 
   /** Drops every TLB entry, global ones included. */
   flushAll(): void {
+    this.flush(null, -1, true);
+  }
+
+  /**
+   * @internal One flush operation: counted, the TLB entries `WalkTlb.invalidate` selects dropped, and the
+   * paging-structure cache emptied (every flush empties it; see the class's fields).
+   */
+  protected flush(vpn: number | null, asid: number, globals: boolean): void {
     this.flushes++;
-    this.tlb.invalidate(null, -1, true);
+    this.tlb.invalidate(vpn, asid, globals);
     this.pscFlush();
   }
 
@@ -155,17 +159,6 @@ export abstract class WalkerBase {
   /** The TLB's counters. */
   stats(): WalkerStats {
     return { hits: this.hits, misses: this.misses, flushes: this.flushes, faults: this.faults, entries: this.tlb.count() };
-  }
-
-  /**
-   * @internal Reads the `size`-byte entry at `addr` into `entryLo`/`entryHi`; false when it is not in RAM (a
-   * device window or a hole: the hardware's access fault or machine check).
-   */
-  protected readEntry(addr: number, size: number): boolean {
-    const r = this.entry.read(this.mem, addr, size);
-    this.entryLo = this.entry.lo;
-    this.entryHi = this.entry.hi;
-    return r;
   }
 
   /**

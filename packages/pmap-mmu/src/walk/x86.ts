@@ -549,11 +549,13 @@ export class X86Walker extends WalkerBase implements PageWalker {
    */
   invlpg(va: number): void {
     this.checkVa(va, 'va');
-    this.flushes++;
-    if (this.wide && (va < -(2 ** 47) || va >= 2 ** 47)) return;
-    this.tlb.invalidate(Math.floor((this.wide ? va : va >>> 0) / 4096), this.pcid, true);
-    // INVLPG also invalidates the paging-structure caches of the current PCID (SDM §4.10.4.1).
-    this.pscFlush();
+    if (this.wide && (va < -(2 ** 47) || va >= 2 ** 47)) {
+      // Executed (and counted), but a non-canonical address names nothing.
+      this.flushes++;
+      return;
+    }
+    // INVLPG also invalidates the paging-structure caches of the current PCID (SDM §4.10.4.1): flush empties them.
+    this.flush(Math.floor((this.wide ? va : va >>> 0) / 4096), this.pcid, true);
   }
 
   /**
@@ -585,9 +587,7 @@ export class X86Walker extends WalkerBase implements PageWalker {
     }
     this.pcid = pcid;
     if (options.noflush !== true) {
-      this.flushes++;
-      this.tlb.invalidate(null, pcid, false);
-      this.pscFlush();
+      this.flush(null, pcid, false);
     }
     return 0;
   }
