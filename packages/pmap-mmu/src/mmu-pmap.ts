@@ -189,10 +189,10 @@ export class MmuPmap implements Pmap {
     return false;
   }
 
-  // The physical address of page `vpn` under the leaf `lo`/`hi` at `level` whose span starts at page `first`.
-  private leafFrameOf(lo: number, hi: number, level: number, vpn: number, first: number): number {
+  // The physical address of the leaf `lo`/`hi` at `level` whose span starts at page `vpn`, as the walk reads it.
+  private leafFrameOf(lo: number, hi: number, level: number, vpn: number): number {
     const f = this.format;
-    return f.leafFrame !== undefined ? f.leafFrame(lo, hi, level, vpn) : f.frameOf(lo, hi) + (vpn - first) * PAGE_SIZE;
+    return f.leafFrame !== undefined ? f.leafFrame(lo, hi, level, vpn) : f.frameOf(lo, hi);
   }
 
   // Zeroes the entry at `addr` (at `level`), every PTE of a root group.
@@ -788,13 +788,13 @@ export class MmuPmap implements Pmap {
             const d = words[i * step + j * (f.pteSize / 4)];
             if ((d & valid) === 0 || f.isPointer(d, level)) continue;
             const dv = vpn + j * dspan;
-            this.checkLeaf(dv, this.leafFrameOf(d, 0, level, dv, dv), dspan * PAGE_SIZE);
+            this.checkLeaf(dv, this.leafFrameOf(d, 0, level, dv), dspan * PAGE_SIZE);
           }
           continue;
         }
         if ((lo & valid) === 0) continue;
         if (f.isPointer(lo, level)) visit(f.frameOf(lo, hi), level - 1, vpn);
-        else this.checkLeaf(vpn, this.leafFrameOf(lo, hi, level, vpn, vpn), span * PAGE_SIZE);
+        else this.checkLeaf(vpn, this.leafFrameOf(lo, hi, level, vpn), span * PAGE_SIZE);
       }
     };
     visit(this.root, f.levels - 1, this.rootBase);
@@ -1096,10 +1096,10 @@ export class MmuPmap implements Pmap {
       whole = words[(d + r) * wpd] === lo && (wpd === 1 || words[(d + r) * wpd + 1] === hi);
     }
     if (whole) {
-      out.push({ va: vpn * PAGE_SIZE, pa: this.leafFrameOf(lo, hi, level, vpn, vpn), size: total * PAGE_SIZE, pte, bits });
+      out.push({ va: vpn * PAGE_SIZE, pa: this.leafFrameOf(lo, hi, level, vpn), size: total * PAGE_SIZE, pte, bits });
       return reps;
     }
-    out.push({ va: vpn * PAGE_SIZE, pa: this.leafFrameOf(lo, hi, level, vpn, vpn), size: pages * PAGE_SIZE, pte, bits });
+    out.push({ va: vpn * PAGE_SIZE, pa: this.leafFrameOf(lo, hi, level, vpn), size: pages * PAGE_SIZE, pte, bits });
     return 1;
   }
 
